@@ -1,0 +1,472 @@
+//! Where to connect and as whom: endpoint, project and credentials from flags, env and the config.
+//!
+//! Precedence is flags, then environment, then the config file. Secrets come only from the
+//! environment and are redacted in every `Debug`/`Display`.
+
+use crate::model::{IdError, ProjectId};
+use reqwest::Url;
+use std::fmt;
+use std::net::IpAddr;
+
+/// A secret string: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How requests are authenticated.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// An IAM user token sent as `X-Auth-Token`.
+    Token(Secret),
+    /// AK/SK signing, with `X-Security-Token` for temporary credentials.
+    AkSk {
+        access_key: String,
+        secret_key: Secret,
+        security_token: Option<Secret>,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Token(_) => f.write_str("Credentials::Token(<redacted>)"),
+            Credentials::AkSk {
+                access_key,
+                security_token,
+                ..
+            } => write!(
+                f,
+                "Credentials::AkSk {{ access_key: {:?}, secret_key: <redacted>, security_token: {} }}",
+                mask(access_key),
+                if security_token.is_some() { "<redacted>" } else { "none" }
+            ),
+        }
+    }
+}
+
+/// Shows the last 4 characters of an access key, enough to tell keys apart.
+fn mask(access_key: &str) -> String {
+    let tail: String = access_key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+/// Connection values given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionFlags {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub project_id: Option<String>,
+}
+
+/// Connection values from the config file, the weakest source.
+#[derive(Debug, Clone, Default)]
+pub struct FileDefaults {
+    pub region: Option<String>,
+    pub project_id: Option<String>,
+}
+
+/// A resolved, validated connection.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub endpoint: Url,
+    pub project_id: ProjectId,
+    pub credentials: Credentials,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConnectionError {
+    #[error("no project id: pass --project-id, set HW_PROJECT_ID (or HUAWEICLOUD_SDK_PROJECT_ID), or put project_id in the config file")]
+    MissingProjectId,
+    #[error("project id {value:?} (from {source_name}) {problem}")]
+    BadProjectId {
+        value: String,
+        source_name: String,
+        problem: IdError,
+    },
+    #[error("no endpoint: pass --endpoint, or a region with --region, HW_REGION_NAME or region in the config file")]
+    MissingEndpoint,
+    #[error("region {0:?} is not a region name (letters, digits and '-' only)")]
+    BadRegion(String),
+    #[error("endpoint {value:?} is not a valid URL: {reason}")]
+    BadEndpoint { value: String, reason: String },
+    #[error("endpoint {0:?} uses plain HTTP; HTTPS is required unless the host is loopback (127.0.0.1, ::1, localhost)")]
+    InsecureEndpoint(String),
+    #[error("no credentials: set HW_ACCESS_KEY and HW_SECRET_KEY (or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK), or HW_AUTH_TOKEN")]
+    MissingCredentials,
+    #[error("{set} is set but {missing} is not; set both")]
+    HalfCredentials {
+        set: &'static str,
+        missing: &'static str,
+    },
+}
+
+/// The endpoint of `region`.
+pub fn region_endpoint(region: &str) -> Result<String, ConnectionError> {
+    let ok = !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        return Err(ConnectionError::BadRegion(region.to_owned()));
+    }
+    Ok(format!("https://workspace.{region}.myhuaweicloud.com"))
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+/// Parses and checks an endpoint: http(s) only, HTTPS unless loopback, no path, query or userinfo.
+pub fn parse_endpoint(value: &str) -> Result<Url, ConnectionError> {
+    let bad = |reason: &str| ConnectionError::BadEndpoint {
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = Url::parse(value).map_err(|e| bad(&e.to_string()))?;
+    let host = url.host_str().ok_or_else(|| bad("it has no host"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials do not belong in the URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must not have a query or fragment"));
+    }
+    if url.path() != "/" && !url.path().is_empty() {
+        return Err(bad("it must not have a path"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback_host(host) => Ok(url),
+        "http" => Err(ConnectionError::InsecureEndpoint(value.to_owned())),
+        other => Err(bad(&format!("scheme {other:?} is not http or https"))),
+    }
+}
+
+fn first_env(
+    env: &dyn Fn(&str) -> Option<String>,
+    names: &[&'static str],
+) -> Option<(&'static str, String)> {
+    names
+        .iter()
+        .find_map(|n| env(n).filter(|v| !v.is_empty()).map(|v| (*n, v)))
+}
+
+/// Reads credentials from the environment: AK/SK (HW_* first, then HUAWEICLOUD_SDK_*), else a token.
+pub fn credentials_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Credentials, ConnectionError> {
+    let ak = first_env(env, &["HW_ACCESS_KEY", "HUAWEICLOUD_SDK_AK"]);
+    let sk = first_env(env, &["HW_SECRET_KEY", "HUAWEICLOUD_SDK_SK"]);
+    let security_token = first_env(
+        env,
+        &["HW_SECURITY_TOKEN", "HUAWEICLOUD_SDK_SECURITY_TOKEN"],
+    );
+    match (ak, sk) {
+        (Some((_, access_key)), Some((_, secret_key))) => Ok(Credentials::AkSk {
+            access_key,
+            secret_key: Secret::new(secret_key),
+            security_token: security_token.map(|(_, t)| Secret::new(t)),
+        }),
+        (Some((set, _)), None) => Err(ConnectionError::HalfCredentials {
+            set,
+            missing: if set == "HW_ACCESS_KEY" {
+                "HW_SECRET_KEY"
+            } else {
+                "HUAWEICLOUD_SDK_SK"
+            },
+        }),
+        (None, Some((set, _))) => Err(ConnectionError::HalfCredentials {
+            set,
+            missing: if set == "HW_SECRET_KEY" {
+                "HW_ACCESS_KEY"
+            } else {
+                "HUAWEICLOUD_SDK_AK"
+            },
+        }),
+        (None, None) => first_env(env, &["HW_AUTH_TOKEN"])
+            .map(|(_, t)| Credentials::Token(Secret::new(t)))
+            .ok_or(ConnectionError::MissingCredentials),
+    }
+}
+
+/// Resolves the connection: flags win over env, env over the config file.
+pub fn resolve(
+    flags: &ConnectionFlags,
+    file: &FileDefaults,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Connection, ConnectionError> {
+    let (source_name, project) = match &flags.project_id {
+        Some(p) => ("--project-id".to_owned(), p.clone()),
+        None => match first_env(env, &["HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"]) {
+            Some((name, p)) => (name.to_owned(), p),
+            None => (
+                "the config file".to_owned(),
+                file.project_id
+                    .clone()
+                    .ok_or(ConnectionError::MissingProjectId)?,
+            ),
+        },
+    };
+    let project_id =
+        ProjectId::parse(&project).map_err(|problem| ConnectionError::BadProjectId {
+            value: project.clone(),
+            source_name,
+            problem,
+        })?;
+    let endpoint_text = match &flags.endpoint {
+        Some(e) => e.clone(),
+        None => {
+            let region = flags
+                .region
+                .clone()
+                .or_else(|| first_env(env, &["HW_REGION_NAME"]).map(|(_, r)| r))
+                .or_else(|| file.region.clone())
+                .ok_or(ConnectionError::MissingEndpoint)?;
+            region_endpoint(&region)?
+        }
+    };
+    let endpoint = parse_endpoint(&endpoint_text)?;
+    let credentials = credentials_from_env(env)?;
+    Ok(Connection {
+        endpoint,
+        project_id,
+        credentials,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const P: &str = "0bec5db98280d2d02fd6c00c2de791ce";
+
+    #[test]
+    fn flags_win_over_env_and_env_over_file() {
+        let env = env_of(&[
+            ("HW_PROJECT_ID", "envproject"),
+            ("HW_REGION_NAME", "cn-east-3"),
+            ("HW_AUTH_TOKEN", "t"),
+        ]);
+        let file = FileDefaults {
+            region: Some("cn-north-4".into()),
+            project_id: Some(P.into()),
+        };
+        let c = resolve(&ConnectionFlags::default(), &file, &env).unwrap();
+        assert_eq!(c.project_id.as_str(), "envproject");
+        assert_eq!(
+            c.endpoint.as_str(),
+            "https://workspace.cn-east-3.myhuaweicloud.com/"
+        );
+        let flags = ConnectionFlags {
+            endpoint: None,
+            region: Some("ap-southeast-1".into()),
+            project_id: Some("flagproject".into()),
+        };
+        let c = resolve(&flags, &file, &env).unwrap();
+        assert_eq!(c.project_id.as_str(), "flagproject");
+        assert_eq!(
+            c.endpoint.host_str(),
+            Some("workspace.ap-southeast-1.myhuaweicloud.com")
+        );
+        let c = resolve(
+            &ConnectionFlags::default(),
+            &file,
+            &env_of(&[("HW_AUTH_TOKEN", "t")]),
+        )
+        .unwrap();
+        assert_eq!(c.project_id.as_str(), P);
+        assert_eq!(
+            c.endpoint.host_str(),
+            Some("workspace.cn-north-4.myhuaweicloud.com")
+        );
+    }
+
+    #[test]
+    fn sdk_variable_names_work_too() {
+        let env = env_of(&[
+            ("HUAWEICLOUD_SDK_PROJECT_ID", P),
+            ("HUAWEICLOUD_SDK_AK", "AK1234"),
+            ("HUAWEICLOUD_SDK_SK", "SK"),
+            ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "ST"),
+            ("HW_REGION_NAME", "cn-north-4"),
+        ]);
+        let c = resolve(&ConnectionFlags::default(), &FileDefaults::default(), &env).unwrap();
+        assert_eq!(c.project_id.as_str(), P);
+        match c.credentials {
+            Credentials::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            } => {
+                assert_eq!(access_key, "AK1234");
+                assert_eq!(secret_key.expose(), "SK");
+                assert_eq!(security_token.unwrap().expose(), "ST");
+            }
+            other => panic!("want AK/SK, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_what_to_set() {
+        let file = FileDefaults {
+            region: Some("cn-north-4".into()),
+            project_id: Some(P.into()),
+        };
+        let cases: Vec<(Vec<(&str, &str)>, ConnectionFlags, &str)> = vec![
+            (
+                vec![],
+                ConnectionFlags::default(),
+                "HW_ACCESS_KEY and HW_SECRET_KEY",
+            ),
+            (
+                vec![("HW_ACCESS_KEY", "a")],
+                ConnectionFlags::default(),
+                "HW_ACCESS_KEY is set but HW_SECRET_KEY is not",
+            ),
+            (
+                vec![("HUAWEICLOUD_SDK_SK", "s")],
+                ConnectionFlags::default(),
+                "HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is not",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("http://example.com".into()),
+                    ..Default::default()
+                },
+                "HTTPS is required",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("ftp://127.0.0.1".into()),
+                    ..Default::default()
+                },
+                "scheme \"ftp\"",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("https://u:p@h.example".into()),
+                    ..Default::default()
+                },
+                "credentials do not belong",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("https://h.example/v2".into()),
+                    ..Default::default()
+                },
+                "must not have a path",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    region: Some("cn-north-4.evil.com/x".into()),
+                    ..Default::default()
+                },
+                "is not a region name",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    project_id: Some("../x".into()),
+                    ..Default::default()
+                },
+                "project id \"../x\" (from --project-id) contains '.'",
+            ),
+        ];
+        for (env, flags, want) in cases {
+            let err = resolve(&flags, &file, &env_of(&env))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{env:?} {flags:?}: {err}");
+        }
+        let err = resolve(
+            &ConnectionFlags::default(),
+            &FileDefaults::default(),
+            &env_of(&[("HW_AUTH_TOKEN", "t")]),
+        )
+        .unwrap_err();
+        assert_eq!(err, ConnectionError::MissingProjectId);
+    }
+
+    #[test]
+    fn loopback_may_use_http() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+            "http://127.5.5.5",
+            "https://x.example",
+        ] {
+            assert!(parse_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1",
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com",
+        ] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let c = Credentials::AkSk {
+            access_key: "AKEXAMPLE1234567890".into(),
+            secret_key: Secret::new("SKsupersecret"),
+            security_token: Some(Secret::new("STsupersecret")),
+        };
+        let shown = format!(
+            "{c:?} {:?}",
+            Credentials::Token(Secret::new("TOKsupersecret"))
+        );
+        assert!(!shown.contains("supersecret"), "{shown}");
+        assert!(!shown.contains("AKEXAMPLE1234"), "{shown}");
+        assert!(shown.contains("…7890"));
+    }
+}

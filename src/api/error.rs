@@ -1,0 +1,311 @@
+//! API errors: the Huawei error body in all its documented shapes, and the typed client errors.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The parts of a Huawei error body, whichever of the known shapes it came in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErrorBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_msg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<String>,
+    /// The body text when it was not JSON (an HTML page from a gateway, say), shortened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+}
+
+/// How much of a non-JSON body is kept for the message.
+const RAW_EXCERPT_CHARS: usize = 200;
+
+impl ErrorBody {
+    /// Reads `error_code`/`error_msg`, `errorCode`/`errorMsg`, `code`/`message`, the same one level
+    /// down (`{"error": {...}}`), and falls back to the text for anything else. Never fails.
+    pub fn parse(body: &[u8]) -> ErrorBody {
+        let text = String::from_utf8_lossy(body);
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(map)) => {
+                let top = Self::from_object(&map);
+                if top.error_code.is_some() || top.error_msg.is_some() {
+                    return top;
+                }
+                let nested = map
+                    .values()
+                    .filter_map(|v| v.as_object())
+                    .map(Self::from_object)
+                    .find(|b| b.error_code.is_some() || b.error_msg.is_some());
+                nested.unwrap_or_else(|| Self::raw(&text))
+            }
+            _ => Self::raw(&text),
+        }
+    }
+
+    fn from_object(map: &serde_json::Map<String, serde_json::Value>) -> ErrorBody {
+        let pick = |keys: &[&str]| {
+            keys.iter().find_map(|k| match map.get(*k) {
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                Some(v @ serde_json::Value::Number(_)) => Some(v.to_string()),
+                _ => None,
+            })
+        };
+        ErrorBody {
+            error_code: pick(&["error_code", "errorCode", "code"]),
+            error_msg: pick(&["error_msg", "errorMsg", "message", "msg"]),
+            error_detail: pick(&["error_detail", "errorDetail", "detail"]),
+            raw: None,
+        }
+    }
+
+    fn raw(text: &str) -> ErrorBody {
+        let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let raw = if collapsed.is_empty() {
+            None
+        } else if collapsed.chars().count() > RAW_EXCERPT_CHARS {
+            let cut: String = collapsed.chars().take(RAW_EXCERPT_CHARS).collect();
+            Some(format!("{cut}…"))
+        } else {
+            Some(collapsed)
+        };
+        ErrorBody {
+            raw,
+            ..ErrorBody::default()
+        }
+    }
+
+    /// True when the body names the error code `code`.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.error_code.as_deref() == Some(code)
+    }
+}
+
+/// An HTTP answer that was not a success, with everything support will ask for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HttpFailure {
+    pub status: u16,
+    #[serde(flatten)]
+    pub body: ErrorBody,
+    pub request_id: Option<String>,
+    /// `Retry-After` in seconds, when the answer carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl fmt::Display for HttpFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(code) = &self.body.error_code {
+            write!(f, " {code}")?;
+        }
+        match (&self.body.error_msg, &self.body.raw) {
+            (Some(msg), _) => write!(f, ": {msg}")?,
+            (None, Some(raw)) => write!(f, ": {raw}")?,
+            (None, None) => {}
+        }
+        if let Some(detail) = &self.body.error_detail {
+            write!(f, " ({detail})")?;
+        }
+        write!(
+            f,
+            " [request id: {}]",
+            self.request_id.as_deref().unwrap_or("none")
+        )
+    }
+}
+
+/// What went wrong below HTTP: no answer was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    /// Could not connect.
+    Connect,
+    /// No complete answer within the timeout.
+    Timeout,
+    /// The connection broke before a complete answer arrived.
+    Connection,
+}
+
+/// Everything the client can report. Callers branch on the variant; messages are for people.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{method} {path}: {failure}")]
+    Http {
+        method: &'static str,
+        path: String,
+        failure: HttpFailure,
+    },
+    #[error("{method} {path}: {kind_text}: {message}", kind_text = transport_text(*kind))]
+    Transport {
+        method: &'static str,
+        path: String,
+        kind: TransportKind,
+        message: String,
+    },
+    #[error("{method} {path}: response body larger than {limit} bytes; refusing to read it [request id: {}]", request_id.as_deref().unwrap_or("none"))]
+    BodyTooLarge {
+        method: &'static str,
+        path: String,
+        limit: usize,
+        request_id: Option<String>,
+    },
+    #[error("{method} {path}: HTTP {status} with a response poolform cannot read: {message} [request id: {}]", request_id.as_deref().unwrap_or("none"))]
+    Decode {
+        method: &'static str,
+        path: String,
+        status: u16,
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error("the pool listing kept changing while it was read: {detail} (tried {attempts} times); nothing was planned from it")]
+    InconsistentListing { attempts: u32, detail: String },
+}
+
+fn transport_text(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Connect => "could not connect",
+        TransportKind::Timeout => "timed out",
+        TransportKind::Connection => "connection lost before an answer",
+    }
+}
+
+impl ApiError {
+    /// The HTTP failure, when the server answered with one.
+    pub fn http_failure(&self) -> Option<&HttpFailure> {
+        match self {
+            ApiError::Http { failure, .. } => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Http { failure, .. } => Some(failure.status),
+            ApiError::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The `Retry-After` the server asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.http_failure()
+            .and_then(|f| f.retry_after_secs)
+            .map(Duration::from_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(
+        code: Option<&str>,
+        msg: Option<&str>,
+        detail: Option<&str>,
+        raw: Option<&str>,
+    ) -> ErrorBody {
+        ErrorBody {
+            error_code: code.map(str::to_owned),
+            error_msg: msg.map(str::to_owned),
+            error_detail: detail.map(str::to_owned),
+            raw: raw.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn parses_every_documented_shape() {
+        let cases: &[(&str, ErrorBody)] = &[
+            (
+                r#"{"error_code":"WKS.0001","error_msg":"The desktop pool does not exist","error_detail":"d","encoded_authorization_message":"x"}"#,
+                body(
+                    Some("WKS.0001"),
+                    Some("The desktop pool does not exist"),
+                    Some("d"),
+                    None,
+                ),
+            ),
+            (
+                r#"{"errorCode":"APIGW.0308","errorMsg":"throttled"}"#,
+                body(Some("APIGW.0308"), Some("throttled"), None, None),
+            ),
+            (
+                r#"{"code":"E1","message":"m"}"#,
+                body(Some("E1"), Some("m"), None, None),
+            ),
+            (
+                r#"{"error":{"code":"APIGW.0301","message":"Incorrect IAM authentication information"}}"#,
+                body(
+                    Some("APIGW.0301"),
+                    Some("Incorrect IAM authentication information"),
+                    None,
+                    None,
+                ),
+            ),
+            (
+                r#"{"code":401,"message":"numeric code"}"#,
+                body(Some("401"), Some("numeric code"), None, None),
+            ),
+            (
+                "<html><body><h1>502 Bad Gateway</h1>\n</body></html>",
+                body(
+                    None,
+                    None,
+                    None,
+                    Some("<html><body><h1>502 Bad Gateway</h1> </body></html>"),
+                ),
+            ),
+            (
+                r#"{"error_code": "WKS.00"#,
+                body(None, None, None, Some(r#"{"error_code": "WKS.00"#)),
+            ),
+            (
+                r#"{"unrelated": true}"#,
+                body(None, None, None, Some(r#"{"unrelated": true}"#)),
+            ),
+            ("", body(None, None, None, None)),
+            ("[1,2]", body(None, None, None, Some("[1,2]"))),
+        ];
+        for (input, want) in cases {
+            assert_eq!(ErrorBody::parse(input.as_bytes()), *want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn long_and_binary_bodies_are_shortened_not_fatal() {
+        let long = "x".repeat(5000);
+        let parsed = ErrorBody::parse(long.as_bytes());
+        assert_eq!(parsed.raw.unwrap().chars().count(), RAW_EXCERPT_CHARS + 1);
+        let binary = ErrorBody::parse(&[0xff, 0xfe, 0x00, 0x41]);
+        assert!(binary.raw.is_some());
+    }
+
+    #[test]
+    fn failure_message_names_status_code_message_and_request_id() {
+        let failure = HttpFailure {
+            status: 409,
+            body: body(
+                Some("WKS.00010032"),
+                Some("Operation conflict"),
+                Some("3 desktops"),
+                None,
+            ),
+            request_id: Some("req-123".into()),
+            retry_after_secs: None,
+        };
+        assert_eq!(
+            failure.to_string(),
+            "HTTP 409 WKS.00010032: Operation conflict (3 desktops) [request id: req-123]"
+        );
+        let html = HttpFailure {
+            status: 502,
+            body: ErrorBody::parse(b"<html>Bad Gateway</html>"),
+            request_id: None,
+            retry_after_secs: None,
+        };
+        assert_eq!(
+            html.to_string(),
+            "HTTP 502: <html>Bad Gateway</html> [request id: none]"
+        );
+    }
+}

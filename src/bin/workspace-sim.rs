@@ -1,0 +1,144 @@
+//! `workspace-sim`: runs the bundled Workspace API simulator on loopback until interrupted.
+
+use clap::{Parser, ValueEnum};
+use poolform::sim::{Faults, Fixture, MissingPool, SimAuth, SimConfig, SimServer};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MissingPoolArg {
+    /// 404, as Huawei's reference page documents.
+    #[value(name = "404")]
+    NotFound,
+    /// 400 with WKS.0001, as the real service has been seen to answer.
+    Wks0001,
+}
+
+/// A simulator of the Huawei Cloud Workspace desktop-pool API, on loopback.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Pools to serve: JSON or YAML `{"project_id": ..., "pools": [...]}`.
+    #[arg(long)]
+    fixture: PathBuf,
+    /// Address to listen on (loopback only); port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Require `X-Auth-Token: TOKEN` (or set SIM_TOKEN).
+    #[arg(long, env = "SIM_TOKEN", hide_env_values = true, conflicts_with = "ak")]
+    token: Option<String>,
+    /// Require AK/SK signatures made with this access key (and --sk).
+    #[arg(long, requires = "sk")]
+    ak: Option<String>,
+    /// The secret key paired with --ak (or set SIM_SK).
+    #[arg(long, env = "SIM_SK", hide_env_values = true, requires = "ak")]
+    sk: Option<String>,
+    /// How a missing pool is answered.
+    #[arg(long, value_enum, default_value = "404")]
+    missing_pool: MissingPoolArg,
+    /// Seed for every fault decision.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Added to every API request.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Share (0..1) of API requests answered 500, 502 (HTML) or 503.
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    error_rate: f64,
+    /// Requests per second per API before `429 APIGW.0308`.
+    #[arg(long)]
+    rate_limit: Option<u32>,
+    /// Share (0..1) of API requests whose connection is closed with no answer.
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    drop_rate: f64,
+    /// Share (0..1) of successful DELETEs applied but whose answer is lost.
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    lost_delete_rate: f64,
+    /// The first N listings create a new pool right after their first page.
+    #[arg(long, default_value_t = 0)]
+    churn_on_list: u32,
+}
+
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number from 0 to 1")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let text = match std::fs::read_to_string(&args.fixture) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "workspace-sim: cannot read fixture {}: {e}",
+                args.fixture.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let fixture = match Fixture::parse(&text, &args.fixture.display().to_string()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("workspace-sim: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let auth = match (args.token, args.ak, args.sk) {
+        (Some(t), _, _) => SimAuth::Token(t),
+        (None, Some(access_key), Some(secret_key)) => SimAuth::AkSk {
+            access_key,
+            secret_key,
+        },
+        _ => SimAuth::Open,
+    };
+    let config = SimConfig {
+        fixture,
+        auth,
+        missing_pool: match args.missing_pool {
+            MissingPoolArg::NotFound => MissingPool::NotFound,
+            MissingPoolArg::Wks0001 => MissingPool::Wks0001,
+        },
+        faults: Faults {
+            seed: args.seed,
+            latency: Duration::from_millis(args.latency_ms),
+            error_rate: args.error_rate,
+            drop_rate: args.drop_rate,
+            lost_delete_rate: args.lost_delete_rate,
+            rate_limit: args.rate_limit,
+        },
+        churn_on_list: args.churn_on_list,
+    };
+    let server = match SimServer::start(config, args.listen).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("workspace-sim: cannot listen on {}: {e}", args.listen);
+            return ExitCode::from(1);
+        }
+    };
+    println!("listening on {}", server.url());
+    let _ = std::io::stdout().flush();
+    wait_for_stop().await;
+    server.stop();
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

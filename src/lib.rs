@@ -1,0 +1,9 @@
+//! poolform: Terraform-style plan/apply for Huawei Cloud Workspace desktop pools.
+//!
+//! A pure core (`model`, `config`, `planner`, `plan`, `render`, `retry`, `report`) inside a thin
+//! shell (`api`, `applier`, `app`). The simulator (`sim`) is for tests, examples and rehearsals;
+//! no production module imports it.
+
+pub mod api;
+pub mod model;
+pub mod sim;

@@ -1,0 +1,595 @@
+//! `workspace-sim`: a faithful stand-in for the Workspace desktop-pool API, on loopback.
+//!
+//! Used by the tests, the examples, the benchmarks and by people rehearsing a change. Routes,
+//! error bodies, authentication and throttling behave as the real service's are documented to;
+//! faults are reproducible with a seed. No production module imports this one.
+
+pub mod conn;
+pub mod faults;
+pub mod fixture;
+pub mod gate;
+pub mod state;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, Path, Query, Request, State as Ext};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use conn::{Cut, CuttableListener};
+pub use faults::Faults;
+use faults::{Fate, TokenBucket};
+pub use fixture::Fixture;
+use gate::GateRequest;
+pub use gate::SimAuth;
+use serde_json::{json, Map, Value};
+use state::State;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
+
+/// How the simulator answers for a pool that does not exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MissingPool {
+    /// `404`, as the reference page documents.
+    #[default]
+    NotFound,
+    /// `400` with `WKS.0001`, as the real service has been seen to answer.
+    Wks0001,
+}
+
+/// Everything the simulator needs to start.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub fixture: Fixture,
+    pub auth: SimAuth,
+    pub missing_pool: MissingPool,
+    pub faults: Faults,
+    /// The first N listings that read a first page create a new pool right after it.
+    pub churn_on_list: u32,
+}
+
+impl SimConfig {
+    pub fn new(fixture: Fixture) -> SimConfig {
+        SimConfig {
+            fixture,
+            auth: SimAuth::Open,
+            missing_pool: MissingPool::NotFound,
+            faults: Faults::default(),
+            churn_on_list: 0,
+        }
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    auth: SimAuth,
+    missing_pool: MissingPool,
+    faults: Faults,
+    buckets: Mutex<HashMap<&'static str, TokenBucket>>,
+    next_request_id: AtomicU64,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state half-written: keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct SimServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn huawei_error(status: u16, code: &str, msg: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(json!({"error_code": code, "error_msg": msg}))).into_response()
+}
+
+fn bad_parameter(msg: String) -> Response {
+    huawei_error(400, "WKS.0003", &format!("Invalid parameter: {msg}"))
+}
+
+/// Which API a request is for, and the pool id in its path.
+fn classify(method: &str, path: &str) -> (&'static str, Option<String>) {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        ("GET", ["v2", _, "desktop-pools"]) => ("list", None),
+        ("GET", ["v2", _, "desktop-pools", id]) => ("show", Some((*id).to_owned())),
+        ("DELETE", ["v2", _, "desktop-pools", id]) => ("delete", Some((*id).to_owned())),
+        ("GET", ["v2", _, "desktop-pools", id, "desktops"]) => ("desktops", Some((*id).to_owned())),
+        _ => ("other", None),
+    }
+}
+
+/// The gateway in front of every API route: counts, latency, auth, throttling, faults, request id.
+async fn gateway(
+    Ext(shared): Ext<Arc<Shared>>,
+    ConnectInfo(cut): ConnectInfo<Cut>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let raw_query = req.uri().query().unwrap_or("").to_owned();
+    let (api, pool) = classify(&method, &path);
+    let n = shared.state().arrive(api, &method, &path, pool.as_deref());
+    let request_id = format!(
+        "sim-{:08x}-{:016x}",
+        shared.faults.seed as u32,
+        shared.next_request_id.fetch_add(1, Ordering::Relaxed)
+    );
+    if !shared.faults.latency.is_zero() {
+        tokio::time::sleep(shared.faults.latency).await;
+    }
+    let (parts, body) = req.into_parts();
+    let response = match to_bytes(body, 1024 * 1024).await {
+        Err(_) => huawei_error(413, "APIGW.0201", "Request entity too large"),
+        Ok(body) => {
+            let checked = shared.auth.check(&GateRequest {
+                method: &method,
+                path: &path,
+                raw_query: &raw_query,
+                headers: &parts.headers,
+                body: &body,
+                now: SystemTime::now(),
+            });
+            match checked {
+                Err((status, code, msg)) => huawei_error(status, code, &msg),
+                Ok(()) => {
+                    let limited = shared.faults.rate_limit.is_some_and(|rate| {
+                        let mut buckets = shared.buckets.lock().unwrap_or_else(|e| e.into_inner());
+                        let now = Instant::now();
+                        !buckets
+                            .entry(api)
+                            .or_insert_with(|| TokenBucket::new(rate, now))
+                            .try_take(now)
+                    });
+                    if let (true, Some(rate)) = (limited, shared.faults.rate_limit) {
+                        huawei_error(
+                            429,
+                            "APIGW.0308",
+                            &format!("The throttling threshold has been reached: policy user over ratelimit,limit:{rate},time:1 second"),
+                        )
+                    } else {
+                        let fate = if api == "other" {
+                            Fate::Serve
+                        } else {
+                            shared.faults.fate(&method, &path, n)
+                        };
+                        match fate {
+                            Fate::Drop => {
+                                cut.cut();
+                                huawei_error(500, "SIM.DROPPED", "never delivered")
+                            }
+                            Fate::Fail(502) => (
+                                StatusCode::BAD_GATEWAY,
+                                [("content-type", "text/html")],
+                                "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+                            )
+                                .into_response(),
+                            Fate::Fail(503) => huawei_error(503, "APIGW.0202", "The service is unavailable"),
+                            Fate::Fail(status) => huawei_error(status, "WKS.0500", "Internal service error"),
+                            Fate::Serve | Fate::LoseAnswer => {
+                                let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
+                                if fate == Fate::LoseAnswer && resp.status().is_success() {
+                                    cut.cut();
+                                }
+                                resp
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let mut response = response;
+    shared.state().answered(response.status().as_u16());
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+fn wrong_project(state: &State, project: &str) -> Option<Response> {
+    (state.project_id.as_str() != project).then(|| {
+        huawei_error(
+            403,
+            "WKS.0004",
+            "The project ID in the request does not match the credentials",
+        )
+    })
+}
+
+fn missing(shared: &Shared) -> Response {
+    match shared.missing_pool {
+        MissingPool::NotFound => huawei_error(404, "WKS.0404", "The desktop pool does not exist"),
+        MissingPool::Wks0001 => huawei_error(400, "WKS.0001", "The desktop pool does not exist"),
+    }
+}
+
+fn number(
+    query: &HashMap<String, String>,
+    key: &str,
+    default: u64,
+    max: u64,
+) -> Result<u64, Response> {
+    match query.get(key) {
+        None => Ok(default),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n <= max => Ok(n),
+            _ => Err(bad_parameter(format!(
+                "{key}={v:?} must be an integer from 0 to {max}"
+            ))),
+        },
+    }
+}
+
+async fn list_pools(
+    Ext(shared): Ext<Arc<Shared>>,
+    Path(project): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let offset = match number(&q, "offset", 0, u64::MAX) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let limit = match number(&q, "limit", 1000, 1000) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    if let Some(t) = q.get("type") {
+        if t != "DYNAMIC" && t != "STATIC" {
+            return bad_parameter(format!("type={t:?} must be DYNAMIC or STATIC"));
+        }
+    }
+    let maintenance = match q.get("in_maintenance_mode").map(String::as_str) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(v) => {
+            return bad_parameter(format!("in_maintenance_mode={v:?} must be true or false"))
+        }
+    };
+    let mut state = shared.state();
+    if let Some(r) = wrong_project(&state, &project) {
+        return r;
+    }
+    let name = q.get("name").map(|n| n.to_lowercase());
+    let eq = |p: &Map<String, Value>, key: &str| {
+        q.get(key)
+            .is_none_or(|want| p[key].as_str() == Some(want.as_str()))
+    };
+    let matching: Vec<&Map<String, Value>> = state
+        .pools()
+        .filter(|p| {
+            name.as_ref().is_none_or(|n| {
+                p["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_lowercase()
+                    .contains(n.as_str())
+            })
+        })
+        .filter(|p| eq(p, "type") && eq(p, "enterprise_project_id"))
+        .filter(|p| maintenance.is_none_or(|m| p["in_maintenance_mode"].as_bool() == Some(m)))
+        .collect();
+    let total = matching.len();
+    let page: Vec<Value> = matching
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(limit as usize)
+        .map(|p| Value::Object(p.clone()))
+        .collect();
+    if offset == 0 {
+        state.churn_after_first_page();
+    }
+    drop(state);
+    Json(json!({"total_count": total, "desktop_pools": page})).into_response()
+}
+
+async fn show_pool(
+    Ext(shared): Ext<Arc<Shared>>,
+    Path((project, id)): Path<(String, String)>,
+) -> Response {
+    let state = shared.state();
+    if let Some(r) = wrong_project(&state, &project) {
+        return r;
+    }
+    match state.pool(&id) {
+        Some(p) => Json(Value::Object(p.clone())).into_response(),
+        None => missing(&shared),
+    }
+}
+
+async fn delete_pool(
+    Ext(shared): Ext<Arc<Shared>>,
+    Path((project, id)): Path<(String, String)>,
+) -> Response {
+    let mut state = shared.state();
+    if let Some(r) = wrong_project(&state, &project) {
+        return r;
+    }
+    match state.desktop_count(&id) {
+        None => missing(&shared),
+        Some(n) if n > 0 => huawei_error(
+            409,
+            "WKS.00010032",
+            &format!(
+                "Operation conflict: desktop pool {id} still contains {n} desktops, deny operation"
+            ),
+        ),
+        Some(_) => {
+            state.remove(&id, true);
+            StatusCode::NO_CONTENT.into_response()
+        }
+    }
+}
+
+async fn pool_desktops(
+    Ext(shared): Ext<Arc<Shared>>,
+    Path((project, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let offset = match number(&q, "offset", 0, u64::MAX) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let limit = match number(&q, "limit", 10, 100) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let state = shared.state();
+    if let Some(r) = wrong_project(&state, &project) {
+        return r;
+    }
+    match state.pool(&id) {
+        None => missing(&shared),
+        Some(p) => {
+            let total = p["desktop_count"].as_u64().unwrap_or(0);
+            let desktops = state::synthetic_desktops(p, offset, limit);
+            Json(json!({"total_count": total, "pool_desktops": desktops})).into_response()
+        }
+    }
+}
+
+async fn unknown_route() -> Response {
+    huawei_error(
+        404,
+        "APIGW.0101",
+        "The API does not exist or has not been published in the environment",
+    )
+}
+
+async fn admin_state(Ext(shared): Ext<Arc<Shared>>) -> Json<Value> {
+    Json(shared.state().snapshot())
+}
+
+#[derive(serde::Deserialize)]
+struct DesktopCount {
+    count: u64,
+}
+
+async fn admin_set_desktops(
+    Ext(shared): Ext<Arc<Shared>>,
+    Path(id): Path<String>,
+    Json(body): Json<DesktopCount>,
+) -> Response {
+    if shared.state().set_desktops(&id, body.count) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        missing(&shared)
+    }
+}
+
+async fn admin_add_pool(
+    Ext(shared): Ext<Arc<Shared>>,
+    Json(fields): Json<Map<String, Value>>,
+) -> Response {
+    match shared.state().upsert(None, fields) {
+        Some(id) => (StatusCode::CREATED, Json(json!({"id": id}))).into_response(),
+        None => bad_parameter("the pool has no usable id".into()),
+    }
+}
+
+async fn admin_patch_pool(
+    Ext(shared): Ext<Arc<Shared>>,
+    Path(id): Path<String>,
+    Json(fields): Json<Map<String, Value>>,
+) -> Response {
+    match shared.state().upsert(Some(&id), fields) {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => missing(&shared),
+    }
+}
+
+async fn admin_remove_pool(Ext(shared): Ext<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    if shared.state().remove(&id, false) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        missing(&shared)
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/v2/{project}/desktop-pools", get(list_pools))
+        .route(
+            "/v2/{project}/desktop-pools/{id}",
+            get(show_pool).delete(delete_pool),
+        )
+        .route(
+            "/v2/{project}/desktop-pools/{id}/desktops",
+            get(pool_desktops),
+        )
+        .fallback(unknown_route)
+        .layer(middleware::from_fn_with_state(shared.clone(), gateway));
+    let admin = Router::new()
+        .route("/__sim/state", get(admin_state))
+        .route("/__sim/pools", post(admin_add_pool))
+        .route(
+            "/__sim/pools/{id}",
+            axum::routing::patch(admin_patch_pool).delete(admin_remove_pool),
+        )
+        .route("/__sim/pools/{id}/desktops", post(admin_set_desktops));
+    admin.merge(api).with_state(shared)
+}
+
+impl SimServer {
+    /// Starts on `listen` inside the current Tokio runtime. Only loopback addresses are allowed.
+    pub async fn start(config: SimConfig, listen: SocketAddr) -> std::io::Result<SimServer> {
+        if !listen.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("workspace-sim listens on loopback only, not {listen}"),
+            ));
+        }
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(config.fixture, config.churn_on_list)),
+            auth: config.auth,
+            missing_pool: config.missing_pool,
+            faults: config.faults,
+            buckets: Mutex::new(HashMap::new()),
+            next_request_id: AtomicU64::new(1),
+        });
+        let app = router(shared.clone()).into_make_service_with_connect_info::<Cut>();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(CuttableListener(listener), app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(SimServer {
+            addr,
+            shared,
+            shutdown: Some(tx),
+            thread: None,
+        })
+    }
+
+    /// Starts on `127.0.0.1:0` in a thread of its own, for synchronous tests and examples.
+    pub fn spawn(config: SimConfig) -> std::io::Result<SimServer> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match SimServer::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await {
+                    Ok(mut server) => {
+                        let stop = tokio::sync::oneshot::channel::<()>();
+                        let inner_shutdown = server.shutdown.take();
+                        let _ = tx.send(Ok((server.addr, server.shared.clone(), stop.0)));
+                        let _ = stop.1.await;
+                        if let Some(s) = inner_shutdown {
+                            let _ = s.send(());
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let (addr, shared, shutdown) = rx
+            .recv()
+            .map_err(|_| std::io::Error::other("simulator thread ended before it started"))??;
+        Ok(SimServer {
+            addr,
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// What `GET /__sim/state` answers.
+    pub fn snapshot(&self) -> Value {
+        self.shared.state().snapshot()
+    }
+
+    /// DELETE requests received for `id`, whatever their answer.
+    pub fn deletes_for(&self, id: &str) -> u64 {
+        self.snapshot()["deletes"][id].as_u64().unwrap_or(0)
+    }
+
+    /// DELETE requests received in all.
+    pub fn delete_requests(&self) -> u64 {
+        self.snapshot()["requests"]["delete"].as_u64().unwrap_or(0)
+    }
+
+    /// Ids of the pools that exist now, sorted.
+    pub fn pool_ids(&self) -> Vec<String> {
+        self.shared
+            .state()
+            .pools()
+            .filter_map(|p| p["id"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    pub fn set_desktops(&self, id: &str, count: u64) -> bool {
+        self.shared.state().set_desktops(id, count)
+    }
+
+    /// Removes a pool without a DELETE (someone else deleted it).
+    pub fn remove_pool(&self, id: &str) -> bool {
+        self.shared.state().remove(id, false)
+    }
+
+    /// Merges fields into an existing pool.
+    pub fn patch_pool(&self, id: &str, fields: Map<String, Value>) -> bool {
+        self.shared.state().upsert(Some(id), fields).is_some()
+    }
+
+    /// Adds a pool (absent fields get defaults); returns its id.
+    pub fn add_pool(&self, fields: Map<String, Value>) -> Option<String> {
+        self.shared.state().upsert(None, fields)
+    }
+
+    /// Stops the server (also done on drop).
+    pub fn stop(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
