@@ -348,7 +348,7 @@ impl Client {
         ApiError::Http {
             method,
             path: format!("/v2/{}/{suffix}", self.inner.connection.project_id),
-            failure: raw.failure(),
+            failure: Box::new(raw.failure()),
         }
     }
 

@@ -133,7 +133,7 @@ pub enum ApiError {
     Http {
         method: &'static str,
         path: String,
-        failure: HttpFailure,
+        failure: Box<HttpFailure>,
     },
     #[error("{method} {path}: {kind_text}: {message}", kind_text = transport_text(*kind))]
     Transport {

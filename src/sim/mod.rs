@@ -220,14 +220,12 @@ fn number(
     key: &str,
     default: u64,
     max: u64,
-) -> Result<u64, Response> {
+) -> Result<u64, String> {
     match query.get(key) {
         None => Ok(default),
         Some(v) => match v.parse::<u64>() {
             Ok(n) if n <= max => Ok(n),
-            _ => Err(bad_parameter(format!(
-                "{key}={v:?} must be an integer from 0 to {max}"
-            ))),
+            _ => Err(format!("{key}={v:?} must be an integer from 0 to {max}")),
         },
     }
 }
@@ -239,11 +237,11 @@ async fn list_pools(
 ) -> Response {
     let offset = match number(&q, "offset", 0, u64::MAX) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(m) => return bad_parameter(m),
     };
     let limit = match number(&q, "limit", 1000, 1000) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(m) => return bad_parameter(m),
     };
     if let Some(t) = q.get("type") {
         if t != "DYNAMIC" && t != "STATIC" {
@@ -340,11 +338,11 @@ async fn pool_desktops(
 ) -> Response {
     let offset = match number(&q, "offset", 0, u64::MAX) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(m) => return bad_parameter(m),
     };
     let limit = match number(&q, "limit", 10, 100) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(m) => return bad_parameter(m),
     };
     let state = shared.state();
     if let Some(r) = wrong_project(&state, &project) {

@@ -1,0 +1,141 @@
+//! Benchmark support: the simulator in a child process (so the parent's peak RSS is poolform's
+//! alone), peak-RSS reading, and medians.
+#![allow(dead_code)]
+
+use poolform::model::ProjectId;
+use poolform::sim::{Faults, Fixture, SimAuth, SimConfig, SimServer};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const PROJECT: &str = "0bec5db98280d2d02fd6c00c2de791ce";
+pub const TOKEN: &str = "bench-token";
+const CHILD_FLAG: &str = "--sim-child";
+
+/// What the child simulator serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SimSpec {
+    pub pools: u64,
+    pub latency_ms: u64,
+    pub rate_limit: Option<u32>,
+    /// Every n-th pool holds desktops.
+    pub desktops_every: Option<u64>,
+}
+
+/// Call first in `main`: when this process is the child, serve and never return.
+pub fn serve_if_child() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) != Some(CHILD_FLAG) {
+        return;
+    }
+    let num = |i: usize| args.get(i).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    let spec = SimSpec {
+        pools: num(2),
+        latency_ms: num(3),
+        rate_limit: Some(num(4) as u32).filter(|r| *r > 0),
+        desktops_every: Some(num(5)).filter(|n| *n > 0),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let project = ProjectId::parse(PROJECT).unwrap();
+        let mut config = SimConfig::new(Fixture::generated(
+            project,
+            spec.pools,
+            "bench-",
+            spec.desktops_every,
+        ));
+        config.auth = SimAuth::Token(TOKEN.into());
+        config.faults = Faults {
+            latency: Duration::from_millis(spec.latency_ms),
+            rate_limit: spec.rate_limit,
+            ..Faults::default()
+        };
+        let server = SimServer::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        println!("listening on {}", server.url());
+        // Serve until the parent goes away (its end of stdin closes).
+        tokio::task::spawn_blocking(|| {
+            let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        })
+        .await
+        .unwrap();
+    });
+    std::process::exit(0);
+}
+
+/// The simulator, running in a child process; ends with this value.
+pub struct ChildSim {
+    child: Child,
+    pub url: String,
+}
+
+impl ChildSim {
+    pub fn start(spec: SimSpec) -> ChildSim {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                CHILD_FLAG.to_owned(),
+                spec.pools.to_string(),
+                spec.latency_ms.to_string(),
+                spec.rate_limit.unwrap_or(0).to_string(),
+                spec.desktops_every.unwrap_or(0).to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the simulator child");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_owned();
+        ChildSim { child, url }
+    }
+
+    /// The simulator's `/__sim/state`.
+    pub async fn state(&self) -> serde_json::Value {
+        let body = reqwest::get(format!("{}/__sim/state", self.url))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+}
+
+impl Drop for ChildSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Peak resident set size of this process, in MiB (Linux; 0 elsewhere).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+pub fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
