@@ -5,5 +5,7 @@
 //! no production module imports it.
 
 pub mod api;
+pub mod config;
 pub mod model;
 pub mod sim;
+pub mod validated;

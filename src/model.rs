@@ -36,9 +36,17 @@ fn check_id(s: &str) -> Result<(), IdError> {
 macro_rules! path_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(into = "String")]
         pub struct $name(String);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::validated::string(d, "an id of letters, digits and '-'", |s| {
+                    $name::parse(s).map_err(|e| e.to_string())
+                })
+            }
+        }
 
         impl $name {
             /// Validates `s`: only `[A-Za-z0-9-]`, 1 to 64 characters, so it is safe in a URL path.
