@@ -7,5 +7,7 @@
 pub mod api;
 pub mod config;
 pub mod model;
+pub mod plan;
+pub mod planner;
 pub mod sim;
 pub mod validated;

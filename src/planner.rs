@@ -1,0 +1,545 @@
+//! `plan(&Config, &Live) -> Plan`: decides, without any I/O, which live pools would be deleted
+//! and what is missing, drifted or protected.
+
+use crate::config::{Config, PoolEntry};
+use crate::model::{Live, Pool, PoolId, ProjectId};
+use crate::plan::{
+    Action, Change, Difference, Finding, FindingKind, FindingPool, Plan, PoolRef, Summary,
+    PLAN_FORMAT_VERSION,
+};
+use std::collections::{HashMap, HashSet};
+
+/// What the plan needs besides the file and the live pools; all passed in, none looked up.
+#[derive(Debug, Clone)]
+pub struct PlanContext {
+    pub project_id: ProjectId,
+    pub endpoint: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The config file's name, for reasons such as "not in pools.yaml".
+    pub source: String,
+    /// `--max-deletes`, which wins over the file's `max_deletes`.
+    pub max_deletes_override: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("pools[{entry}] names {name:?}, which matches {} live pools: {}; list the one to keep by id", ids.len(), ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", "))]
+    AmbiguousName {
+        entry: usize,
+        name: String,
+        ids: Vec<PoolId>,
+    },
+    #[error("the plan deletes {count} pools, more than {} allows ({max}); nothing was planned. If this is intended, pass --max-deletes {count}", if *from_flag { "--max-deletes" } else { "max_deletes in the config" })]
+    TooManyDeletes {
+        count: usize,
+        max: u32,
+        from_flag: bool,
+    },
+}
+
+fn differences(entry: &PoolEntry, pool: &Pool) -> Vec<Difference> {
+    let mut out = Vec::new();
+    if let (Some(_), Some(name)) = (&entry.id, &entry.name) {
+        if *name != pool.name {
+            out.push(Difference {
+                attribute: "name".into(),
+                expected: name.clone(),
+                live: pool.name.clone(),
+            });
+        }
+    }
+    if let Some(expect) = &entry.expect {
+        out.extend(
+            expect
+                .differences(pool)
+                .into_iter()
+                .map(|(attribute, expected, live)| Difference {
+                    attribute: attribute.to_owned(),
+                    expected,
+                    live,
+                }),
+        );
+    }
+    out
+}
+
+fn sort_key(name: Option<&str>, id: Option<&PoolId>) -> (String, String) {
+    (
+        name.unwrap_or_default().to_owned(),
+        id.map(|i| i.as_str().to_owned()).unwrap_or_default(),
+    )
+}
+
+/// Computes the plan.
+pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, PlanError> {
+    let mut by_name: HashMap<&str, Vec<&Pool>> = HashMap::new();
+    for pool in live.pools() {
+        by_name.entry(pool.name.as_str()).or_default().push(pool);
+    }
+    let mut kept: HashSet<&PoolId> = HashSet::new();
+    let mut drifted: HashSet<&PoolId> = HashSet::new();
+    let mut findings = Vec::new();
+    for (i, entry) in config.pools.iter().enumerate() {
+        let found: Option<&Pool> = match (&entry.id, &entry.name) {
+            (Some(id), _) => live.get(id),
+            (None, Some(name)) => match by_name.get(name.as_str()).map(Vec::as_slice) {
+                None | Some([]) => None,
+                Some([one]) => Some(*one),
+                Some(many) => {
+                    let mut ids: Vec<PoolId> = many.iter().map(|p| p.id.clone()).collect();
+                    ids.sort();
+                    return Err(PlanError::AmbiguousName {
+                        entry: i,
+                        name: name.clone(),
+                        ids,
+                    });
+                }
+            },
+            (None, None) => None,
+        };
+        let Some(pool) = found else {
+            let how = if entry.id.is_some() {
+                "no live pool has this id"
+            } else {
+                "no live pool has this name"
+            };
+            findings.push(Finding {
+                kind: FindingKind::Missing,
+                pool: FindingPool::Listed {
+                    id: entry.id.clone(),
+                    name: entry.name.clone(),
+                },
+                detail: format!(
+                    "listed in {} but {how}; poolform does not create pools",
+                    ctx.source
+                ),
+                differences: Vec::new(),
+            });
+            continue;
+        };
+        kept.insert(&pool.id);
+        let diffs = differences(entry, pool);
+        if !diffs.is_empty() && drifted.insert(&pool.id) {
+            let detail = diffs
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}: expected {:?}, live {:?}",
+                        d.attribute, d.expected, d.live
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            findings.push(Finding {
+                kind: FindingKind::Drift,
+                pool: FindingPool::Live(PoolRef::of(pool)),
+                detail,
+                differences: diffs,
+            });
+        }
+    }
+
+    let mut changes = Vec::new();
+    let mut unchanged = 0;
+    for pool in live.pools().iter().filter(|p| config.in_scope(p)) {
+        if kept.contains(&pool.id) {
+            unchanged += usize::from(!drifted.contains(&pool.id));
+            continue;
+        }
+        if let Some(rule) = config.protect.iter().find(|r| r.matches(pool)) {
+            findings.push(Finding {
+                kind: FindingKind::Protected,
+                pool: FindingPool::Live(PoolRef::of(pool)),
+                detail: format!("not in {} but protected by {}", ctx.source, rule.describe()),
+                differences: Vec::new(),
+            });
+            continue;
+        }
+        let likely_blocked = pool.desktop_count > 0;
+        let mut reason = format!("not in {}", ctx.source);
+        if likely_blocked {
+            reason.push_str(&format!(
+                "; likely blocked: {} desktop{} remain ({} in use)",
+                pool.desktop_count,
+                if pool.desktop_count == 1 { "" } else { "s" },
+                pool.desktop_used
+            ));
+        }
+        let pool = PoolRef::of(pool);
+        changes.push(Change {
+            action: Action::Delete,
+            fingerprint: pool.fingerprint(),
+            pool,
+            likely_blocked,
+            reason,
+        });
+    }
+
+    let max = ctx
+        .max_deletes_override
+        .map(|m| (m, true))
+        .or(config.max_deletes.map(|m| (m.0, false)));
+    if let Some((max, from_flag)) = max {
+        if changes.len() > max as usize {
+            return Err(PlanError::TooManyDeletes {
+                count: changes.len(),
+                max,
+                from_flag,
+            });
+        }
+    }
+
+    changes.sort_by_key(|c| sort_key(Some(&c.pool.name), Some(&c.pool.id)));
+    findings.sort_by_key(|f| (f.kind, sort_key(f.pool.name(), f.pool.id())));
+    let count = |k: FindingKind| findings.iter().filter(|f| f.kind == k).count();
+    let summary = Summary {
+        delete: changes.len(),
+        likely_blocked: changes.iter().filter(|c| c.likely_blocked).count(),
+        missing: count(FindingKind::Missing),
+        drift: count(FindingKind::Drift),
+        protected: count(FindingKind::Protected),
+        unchanged,
+    };
+    Ok(Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        poolform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created_at: ctx.created_at.clone(),
+        project_id: ctx.project_id.clone(),
+        endpoint: ctx.endpoint.clone(),
+        source: ctx.source.clone(),
+        summary,
+        changes,
+        findings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+    use crate::model::Tag;
+    use proptest::prelude::*;
+
+    fn ctx() -> PlanContext {
+        PlanContext {
+            project_id: ProjectId::parse("p").unwrap(),
+            endpoint: "http://127.0.0.1:1".into(),
+            created_at: "2026-11-27T12:00:00Z".into(),
+            source: "pools.yaml".into(),
+            max_deletes_override: None,
+        }
+    }
+
+    fn pool(id: &str, name: &str) -> Pool {
+        let mut p = Pool::new(PoolId::parse(id).unwrap(), name);
+        p.pool_type = Some("DYNAMIC".into());
+        p.enterprise_project_id = Some("0".into());
+        p.status = Some("STEADY".into());
+        p
+    }
+
+    fn with(mut p: Pool, f: impl FnOnce(&mut Pool)) -> Pool {
+        f(&mut p);
+        p
+    }
+
+    fn cfg(yaml: &str) -> Config {
+        config::parse(&format!("version: 1\n{yaml}"), "pools.yaml").unwrap()
+    }
+
+    /// (id, kind) pairs: `delete`, `blocked`, or a finding kind.
+    fn outcome(plan: &Plan) -> Vec<(String, &'static str)> {
+        let mut out: Vec<(String, &'static str)> = plan
+            .changes
+            .iter()
+            .map(|c| {
+                (
+                    c.pool.id.to_string(),
+                    if c.likely_blocked {
+                        "blocked"
+                    } else {
+                        "delete"
+                    },
+                )
+            })
+            .collect();
+        for f in &plan.findings {
+            let key = f
+                .pool
+                .id()
+                .map_or_else(|| f.pool.name().unwrap_or("").to_owned(), |i| i.to_string());
+            let kind = match f.kind {
+                FindingKind::Missing => "missing",
+                FindingKind::Drift => "drift",
+                FindingKind::Protected => "protected",
+            };
+            out.push((key, kind));
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_branch() {
+        let live = || {
+            Live::new(vec![
+                pool("k1", "ci-keep"),
+                pool("k2", "ci-byname"),
+                pool("d1", "ci-old"),
+                with(pool("d2", "ci-busy"), |p| p.desktop_count = 2),
+                pool("pr", "ci-prod-1"),
+                with(pool("tg", "ci-tagged"), |p| {
+                    p.tags = vec![Tag {
+                        key: "env".into(),
+                        value: "prod".into(),
+                    }]
+                }),
+                with(pool("st", "ci-static"), |p| {
+                    p.pool_type = Some("STATIC".into())
+                }),
+                with(pool("ep", "ci-ep"), |p| {
+                    p.enterprise_project_id = Some("9".into())
+                }),
+                pool("xx", "other-team"),
+                with(pool("dr", "ci-renamed"), |p| {
+                    p.image_id = Some("img-2".into())
+                }),
+            ])
+        };
+        let cases: Vec<(&str, &str, Vec<(&str, &str)>, Summary)> = vec![
+            (
+                "scope, keep by id and name, protect by glob and tag, drift, missing",
+                "scope: {name_prefix: ci-, type: DYNAMIC, enterprise_project_id: \"0\"}\npools:\n  - id: k1\n  - name: ci-byname\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1}\n  - name: ci-gone\n  - id: zz\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n",
+                vec![("ci-gone", "missing"), ("d1", "delete"), ("d2", "blocked"), ("dr", "drift"), ("pr", "protected"), ("tg", "protected"), ("zz", "missing")],
+                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, unchanged: 2 },
+            ),
+            (
+                "no scope: everything unlisted goes, including other teams' pools",
+                "pools: [{id: k1}]\n",
+                vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
+                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, unchanged: 1 },
+            ),
+            (
+                "protect by id",
+                "scope: {name_prefix: ci-old}\nprotect: [{id: d1}]\n",
+                vec![("d1", "protected")],
+                Summary { protected: 1, ..Summary::default() },
+            ),
+            (
+                "a listed pool out of scope is still checked for drift, never deleted",
+                "scope: {name_prefix: ci-k}\npools:\n  - id: xx\n    expect: {type: STATIC}\n  - id: k1\n",
+                vec![("xx", "drift")],
+                Summary { drift: 1, unchanged: 1, ..Summary::default() },
+            ),
+            (
+                "the type filter",
+                "scope: {type: STATIC}\npools: []\n",
+                vec![("st", "delete")],
+                Summary { delete: 1, ..Summary::default() },
+            ),
+            (
+                "the enterprise project filter",
+                "scope: {enterprise_project_id: \"9\"}\n",
+                vec![("ep", "delete")],
+                Summary { delete: 1, ..Summary::default() },
+            ),
+            (
+                "in sync",
+                "scope: {name_prefix: ci-keep}\npools: [{id: k1, name: ci-keep, expect: {type: DYNAMIC, status: STEADY, in_maintenance_mode: false}}]\n",
+                vec![],
+                Summary { unchanged: 1, ..Summary::default() },
+            ),
+            (
+                "listed twice (by id and by name) counts once",
+                "scope: {name_prefix: ci-keep}\npools: [{id: k1}, {name: ci-keep}]\n",
+                vec![],
+                Summary { unchanged: 1, ..Summary::default() },
+            ),
+            (
+                "allow_delete_all",
+                "pools: []\nallow_delete_all: true\n",
+                vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k1", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
+                Summary { delete: 10, likely_blocked: 1, ..Summary::default() },
+            ),
+        ];
+        for (what, yaml, want, summary) in cases {
+            let plan = plan(&cfg(yaml), &live(), &ctx()).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let want: Vec<(String, &str)> =
+                want.into_iter().map(|(a, b)| (a.to_owned(), b)).collect();
+            assert_eq!(outcome(&plan), want, "{what}");
+            assert_eq!(plan.summary, summary, "{what}");
+            assert_eq!(
+                plan.has_drift(),
+                summary.delete + summary.missing + summary.drift > 0,
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn drift_names_expected_and_live_values() {
+        let plan = plan(&cfg("scope: {name_prefix: ci-r}\npools:\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1, type: STATIC}\n"), &Live::new(vec![with(pool("dr", "ci-renamed"), |p| p.image_id = Some("img-2".into()))]), &ctx()).unwrap();
+        let f = &plan.findings[0];
+        assert_eq!(
+            f.differences
+                .iter()
+                .map(|d| (d.attribute.as_str(), d.expected.as_str(), d.live.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("name", "ci-finance", "ci-renamed"),
+                ("type", "STATIC", "DYNAMIC"),
+                ("image_id", "img-1", "img-2")
+            ]
+        );
+        assert_eq!(f.detail, "name: expected \"ci-finance\", live \"ci-renamed\"; type: expected \"STATIC\", live \"DYNAMIC\"; image_id: expected \"img-1\", live \"img-2\"");
+    }
+
+    #[test]
+    fn a_name_matching_several_pools_is_an_error_naming_them_all() {
+        let live = Live::new(vec![pool("b", "dup"), pool("a", "dup"), pool("c", "other")]);
+        let err = plan(&cfg("pools: [{name: dup}]\n"), &live, &ctx()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pools[0] names \"dup\", which matches 2 live pools: a, b; list the one to keep by id"
+        );
+    }
+
+    #[test]
+    fn max_deletes_refuses_and_the_flag_overrides() {
+        let live = Live::new(
+            (0..5)
+                .map(|i| pool(&format!("p{i}"), &format!("n{i}")))
+                .collect(),
+        );
+        let c = cfg("pools: []\nallow_delete_all: true\nmax_deletes: 3\n");
+        let err = plan(&c, &live, &ctx()).unwrap_err();
+        assert_eq!(err.to_string(), "the plan deletes 5 pools, more than max_deletes in the config allows (3); nothing was planned. If this is intended, pass --max-deletes 5");
+        let over = PlanContext {
+            max_deletes_override: Some(5),
+            ..ctx()
+        };
+        assert_eq!(plan(&c, &live, &over).unwrap().summary.delete, 5);
+        let under = PlanContext {
+            max_deletes_override: Some(4),
+            ..ctx()
+        };
+        assert!(plan(&c, &live, &under)
+            .unwrap_err()
+            .to_string()
+            .contains("more than --max-deletes allows (4)"));
+        assert_eq!(
+            plan(
+                &cfg("pools: []\nallow_delete_all: true\nmax_deletes: 5\n"),
+                &live,
+                &ctx()
+            )
+            .unwrap()
+            .summary
+            .delete,
+            5
+        );
+    }
+
+    #[test]
+    fn output_is_sorted_by_name_then_id() {
+        let live = Live::new(vec![
+            pool("z", "a"),
+            pool("y", "c"),
+            pool("x", "b"),
+            pool("w", "a"),
+        ]);
+        let plan = plan(&cfg("pools: []\nallow_delete_all: true\n"), &live, &ctx()).unwrap();
+        let order: Vec<_> = plan.changes.iter().map(|c| c.pool.id.as_str()).collect();
+        assert_eq!(order, ["w", "z", "x", "y"]);
+    }
+
+    fn arb_pool() -> impl Strategy<Value = Pool> {
+        (
+            0u8..40,
+            prop::sample::select(vec!["ci-", "ci-prod-", "tmp-", ""]),
+            0u8..6,
+            any::<bool>(),
+            0u64..3,
+            any::<bool>(),
+        )
+            .prop_map(|(id, prefix, name, stat, desktops, prod)| {
+                let mut p = pool(&format!("id{id}"), &format!("{prefix}n{name}"));
+                if stat {
+                    p.pool_type = Some("STATIC".into());
+                }
+                p.desktop_count = desktops;
+                if prod {
+                    p.tags = vec![Tag {
+                        key: "env".into(),
+                        value: "prod".into(),
+                    }];
+                }
+                p
+            })
+    }
+
+    fn arb_config() -> impl Strategy<Value = String> {
+        (
+            prop::collection::btree_set(0u8..40, 0..10),
+            prop::collection::btree_set(
+                prop::sample::select(vec!["ci-n0", "ci-n1", "tmp-n2", "n3", "ci-prod-n4"]),
+                0..3,
+            ),
+            prop::option::of(prop::sample::select(vec!["ci-", "tmp-", "ci-prod-"])),
+            prop::option::of(prop::sample::select(vec!["DYNAMIC", "STATIC"])),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(ids, names, prefix, ty, glob, tag)| {
+                let mut y = String::from("allow_delete_all: true\npools:\n");
+                for id in ids {
+                    y.push_str(&format!("  - id: id{id}\n"));
+                }
+                for n in names {
+                    y.push_str(&format!("  - name: \"{n}\"\n"));
+                }
+                if prefix.is_some() || ty.is_some() {
+                    y.push_str("scope:\n");
+                    if let Some(p) = prefix {
+                        y.push_str(&format!("  name_prefix: \"{p}\"\n"));
+                    }
+                    if let Some(t) = ty {
+                        y.push_str(&format!("  type: {t}\n"));
+                    }
+                }
+                y.push_str("protect:\n  - id: id39\n");
+                if glob {
+                    y.push_str("  - name: \"*prod*\"\n");
+                }
+                if tag {
+                    y.push_str("  - tag: {key: env, value: prod}\n");
+                }
+                y
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// Whatever the inputs: no pool that is listed, protected or out of scope is ever deleted.
+        #[test]
+        fn never_deletes_a_listed_protected_or_out_of_scope_pool(pools in prop::collection::vec(arb_pool(), 0..30), yaml in arb_config()) {
+            let config = cfg(&yaml);
+            let live = Live::new(pools);
+            if let Ok(plan) = plan(&config, &live, &ctx()) {
+                let listed_ids: HashSet<&PoolId> = config.pools.iter().filter_map(|e| e.id.as_ref()).collect();
+                let listed_names: HashSet<&str> = config.pools.iter().filter(|e| e.id.is_none()).filter_map(|e| e.name.as_deref()).collect();
+                for change in &plan.changes {
+                    let p = live.get(&change.pool.id).expect("deletes only live pools");
+                    prop_assert!(!listed_ids.contains(&p.id), "listed by id: {:?}", p.id);
+                    prop_assert!(!listed_names.contains(p.name.as_str()), "listed by name: {}", p.name);
+                    prop_assert!(!config.protect.iter().any(|r| r.matches(p)), "protected: {}", p.name);
+                    prop_assert!(config.in_scope(p), "out of scope: {}", p.name);
+                }
+                let accounted = plan.summary.delete + plan.summary.protected + plan.summary.unchanged
+                    + plan.findings.iter().filter(|f| f.kind == FindingKind::Drift && f.pool.live().is_some_and(|r| live.get(&r.id).is_some_and(|p| config.in_scope(p)))).count();
+                prop_assert_eq!(accounted, live.pools().iter().filter(|p| config.in_scope(p)).count());
+            }
+        }
+    }
+}
