@@ -5,9 +5,12 @@
 //! no production module imports it.
 
 pub mod api;
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod model;
 pub mod plan;
 pub mod planner;
+pub mod render;
 pub mod sim;
 pub mod validated;

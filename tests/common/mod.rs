@@ -57,3 +57,52 @@ pub fn client_with(sim: &SimServer, credentials: Credentials, options: ClientOpt
 pub fn client(sim: &SimServer) -> Client {
     token_client(sim, TOKEN, ClientOptions::default())
 }
+
+/// Path of a file in the repository.
+pub fn repo_file(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The example fixture (`examples/sim-pools.json`).
+pub fn example_fixture() -> Fixture {
+    let text = std::fs::read_to_string(repo_file("examples/sim-pools.json")).unwrap();
+    Fixture::parse(&text, "examples/sim-pools.json").unwrap()
+}
+
+/// The simulator in its own thread, token auth.
+pub fn spawn(config: SimConfig) -> SimServer {
+    SimServer::spawn(config).unwrap()
+}
+
+/// `poolform` with a clean environment, the token set and `--endpoint` pointing at `sim`.
+pub fn poolform(sim: &SimServer) -> assert_cmd::Command {
+    let mut cmd = poolform_bare();
+    cmd.env("HW_AUTH_TOKEN", TOKEN)
+        .env("HW_PROJECT_ID", PROJECT)
+        .arg("--endpoint")
+        .arg(sim.url());
+    cmd
+}
+
+/// `poolform` with a clean environment and nothing else.
+pub fn poolform_bare() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("poolform").unwrap();
+    cmd.env_clear()
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// Output as text, with the simulator's URL replaced by `http://SIM` for snapshots.
+pub fn text(bytes: &[u8], sim: &SimServer) -> String {
+    String::from_utf8_lossy(bytes).replace(&sim.url(), "http://SIM")
+}
+
+/// Total API requests the simulator received (for "no call was made" checks).
+pub fn api_requests(sim: &SimServer) -> u64 {
+    let s = sim.snapshot();
+    ["list", "show", "delete", "desktops", "other"]
+        .iter()
+        .map(|k| s["requests"][k].as_u64().unwrap_or(0))
+        .sum()
+}

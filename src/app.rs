@@ -1,0 +1,357 @@
+//! One function per command, wiring config, API, planner and rendering together.
+
+use crate::api::connection::{self, ConnectionFlags, FileDefaults};
+use crate::api::{Client, ClientOptions, ListFilter};
+use crate::cli::{ColorChoice, Command, FileArg, GlobalArgs, ImportArgs, PlanArgs, ShowArgs};
+use crate::config::{self, Config, PoolEntry, Region, Scope, Version};
+use crate::model::Live;
+use crate::plan::Plan;
+use crate::planner::{self, PlanContext};
+use crate::render::{self, Style};
+use anyhow::{bail, Context, Result};
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+/// How a command ended, as the exit code says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done; in sync; every planned pool gone.
+    Success,
+    /// 2: drift (plan), or blocked steps remain (apply).
+    Changes,
+    /// 130: interrupted.
+    Interrupted,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Changes => 2,
+            Exit::Interrupted => 130,
+        }
+    }
+}
+
+/// Largest saved plan read.
+const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Colours for stdout: `--color`, else a terminal without NO_COLOR (and not TERM=dumb).
+pub fn style(choice: ColorChoice) -> Style {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && env_var("NO_COLOR").is_none_or(|v| v.is_empty())
+                && env_var("TERM").as_deref() != Some("dumb")
+        }
+    };
+    Style { color }
+}
+
+/// Reads a file, or standard input for `-`, refusing anything larger than `limit` bytes.
+fn read_input(path: &Path, limit: u64) -> Result<(String, String)> {
+    let name = if path == Path::new("-") {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let mut bytes = Vec::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+    };
+    read.with_context(|| format!("cannot read {name}"))?;
+    if bytes.len() as u64 > limit {
+        bail!("{name}:1:1: the file is larger than {limit} bytes");
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        anyhow::anyhow!(
+            "{name}:1:1: the file is not UTF-8 text (invalid byte at offset {at}); is it binary?"
+        )
+    })?;
+    Ok((name, text))
+}
+
+/// Reads and validates the config file.
+pub fn load_config(arg: &FileArg) -> Result<(Config, String)> {
+    let (name, text) = read_input(&arg.file, config::MAX_CONFIG_BYTES as u64)?;
+    let config = config::parse(&text, &name)?;
+    Ok((config, name))
+}
+
+fn connection_flags(global: &GlobalArgs) -> ConnectionFlags {
+    ConnectionFlags {
+        endpoint: global.endpoint.clone(),
+        region: global.region.clone(),
+        project_id: global.project_id.clone(),
+    }
+}
+
+/// Resolves the connection and builds the client.
+pub fn client(global: &GlobalArgs, config: Option<&Config>) -> Result<Client> {
+    let file = FileDefaults {
+        region: config
+            .and_then(|c| c.region.as_ref())
+            .map(|r| r.as_str().to_owned()),
+        project_id: config
+            .and_then(|c| c.project_id.as_ref())
+            .map(|p| p.to_string()),
+    };
+    let conn = connection::resolve(&connection_flags(global), &file, &env_var)?;
+    Ok(Client::new(conn, ClientOptions::default())?)
+}
+
+/// The endpoint as plans record it: no trailing slash.
+pub fn endpoint_text(client: &Client) -> String {
+    client
+        .connection()
+        .endpoint
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Writes `text` to `path` atomically: a temporary file beside it, then a rename.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A closed pipe (`poolform plan | head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
+}
+
+pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit> {
+    match command {
+        Command::Validate(args) => validate(&args),
+        Command::Plan(args) => plan(&args, global).await,
+        Command::Show(args) => show(&args, global),
+        Command::Import(args) => import(&args, global).await,
+        Command::Schema => {
+            let schema = schemars::schema_for!(Config);
+            print(&(serde_json::to_string_pretty(&schema)? + "\n"))?;
+            Ok(Exit::Success)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "poolform", &mut buf);
+            print(&String::from_utf8_lossy(&buf))?;
+            Ok(Exit::Success)
+        }
+    }
+}
+
+fn validate(args: &FileArg) -> Result<Exit> {
+    let (config, name) = load_config(args)?;
+    let scope = match &config.scope {
+        Some(s) if s.is_restrictive() => {
+            let mut parts = Vec::new();
+            if let Some(p) = &s.name_prefix {
+                parts.push(format!("name_prefix {p:?}"));
+            }
+            if let Some(e) = &s.enterprise_project_id {
+                parts.push(format!("enterprise_project_id {e:?}"));
+            }
+            if let Some(t) = s.pool_type {
+                parts.push(format!("type {}", t.as_str()));
+            }
+            format!("pools with {}", parts.join(", "))
+        }
+        _ => "every pool in the project".to_owned(),
+    };
+    print(&format!(
+        "{name} is valid: {} listed to keep, {} protect rule{}, managing {scope}.\n",
+        config.pools.len(),
+        config.protect.len(),
+        if config.protect.len() == 1 { "" } else { "s" },
+    ))?;
+    Ok(Exit::Success)
+}
+
+/// Lists the live pools and plans against `config`.
+pub async fn make_plan(
+    config: &Config,
+    source: &str,
+    client: &Client,
+    max_deletes: Option<u32>,
+) -> Result<(Plan, Live)> {
+    let live = client
+        .list_pools(&ListFilter::default())
+        .await
+        .context("cannot list the live pools; nothing was planned")?;
+    let ctx = PlanContext {
+        project_id: client.connection().project_id.clone(),
+        endpoint: endpoint_text(client),
+        created_at: now_rfc3339(),
+        source: source.to_owned(),
+        max_deletes_override: max_deletes,
+    };
+    let plan = planner::plan(config, &live, &ctx)?;
+    Ok((plan, live))
+}
+
+async fn plan(args: &PlanArgs, global: &GlobalArgs) -> Result<Exit> {
+    let (config, source) = load_config(&args.file)?;
+    let client = client(global, Some(&config))?;
+    let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
+    print(&render::plan(&plan, args.format, style(global.color)))?;
+    if let Some(out) = &args.out {
+        write_atomic(out, &plan.to_json())?;
+        eprintln!(
+            "Saved the plan to {}. Apply exactly this plan with: poolform apply {}",
+            out.display(),
+            out.display()
+        );
+    }
+    Ok(if args.detailed_exitcode && plan.has_drift() {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
+}
+
+/// Reads a saved plan file.
+pub fn load_plan(path: &Path) -> Result<Plan> {
+    let (name, text) = read_input(path, MAX_PLAN_BYTES)?;
+    Ok(Plan::from_json(&text, &name)?)
+}
+
+fn show(args: &ShowArgs, global: &GlobalArgs) -> Result<Exit> {
+    let plan = load_plan(&args.plan_file)?;
+    print(&render::plan(&plan, args.format, style(global.color)))?;
+    Ok(Exit::Success)
+}
+
+/// The text of an imported config: every live pool (optionally narrowed by a name prefix).
+pub fn import_text(
+    live: &Live,
+    client: &Client,
+    region: Option<&str>,
+    name_prefix: Option<&str>,
+) -> Result<String> {
+    let mut pools: Vec<_> = live
+        .pools()
+        .iter()
+        .filter(|p| name_prefix.is_none_or(|prefix| p.name.starts_with(prefix)))
+        .collect();
+    pools.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let scope = name_prefix.map(|p| Scope {
+        name_prefix: Some(p.to_owned()),
+        ..Scope::default()
+    });
+    if pools.is_empty() && scope.is_none() {
+        bail!("no live pools to import; an empty pools.yaml would plan to delete every pool created later");
+    }
+    let config = Config {
+        version: Version,
+        project_id: Some(client.connection().project_id.clone()),
+        region: region
+            .map(Region::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        scope,
+        pools: pools
+            .iter()
+            .map(|p| PoolEntry {
+                id: Some(p.id.clone()),
+                name: Some(p.name.clone()),
+                expect: None,
+            })
+            .collect(),
+        protect: Vec::new(),
+        max_deletes: None,
+        allow_delete_all: false,
+    };
+    let body = serde_yaml::to_string(&config)?;
+    Ok(format!(
+        "# Written by `poolform import` at {} from {} (project {}).\n\
+         # Every pool listed here is kept; any other pool in scope is planned for deletion.\n{body}",
+        now_rfc3339(),
+        endpoint_text(client),
+        client.connection().project_id,
+    ))
+}
+
+async fn import(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
+    if let Some(out) = &args.out {
+        if out.exists() && !args.force {
+            bail!(
+                "{} already exists; pass --force to overwrite it",
+                out.display()
+            );
+        }
+    }
+    let client = client(global, None)?;
+    let filter = ListFilter {
+        name: args.name_prefix.clone(),
+        ..ListFilter::default()
+    };
+    let live = client
+        .list_pools(&filter)
+        .await
+        .context("cannot list the live pools")?;
+    let region = global.region.clone().or_else(|| env_var("HW_REGION_NAME"));
+    let text = import_text(
+        &live,
+        &client,
+        region.as_deref(),
+        args.name_prefix.as_deref(),
+    )?;
+    // What is written must read back as a valid config.
+    config::parse(&text, "imported pools.yaml")
+        .context("the imported file does not validate (a bug in poolform)")?;
+    match &args.out {
+        Some(out) => {
+            write_atomic(out, &text)?;
+            eprintln!(
+                "Wrote {} with {} pools.",
+                out.display(),
+                text.matches("\n  - id: ").count()
+            );
+        }
+        None => print(&text)?,
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,110 @@
+//! Command-line types (clap derive) and nothing else.
+
+use crate::render::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Terraform-style plan/apply for Huawei Cloud Workspace desktop pools.
+#[derive(Debug, Parser)]
+#[command(name = "poolform", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// API endpoint (default: https://workspace.{region}.myhuaweicloud.com).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Region (else HW_REGION_NAME, else region in the config file).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Project id (else HW_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID, else the config file).
+    #[arg(long, global = true)]
+    pub project_id: Option<String>,
+    /// Log each API call (method, path, status, duration, request id) to stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Colours: auto follows the terminal and NO_COLOR.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a config file offline; no API call, no credentials needed.
+    Validate(FileArg),
+    /// List the live pools, compare them with the file, and show what would be deleted.
+    Plan(PlanArgs),
+    /// Show a saved plan.
+    Show(ShowArgs),
+    /// Write a config file that keeps every live pool.
+    Import(ImportArgs),
+    /// Print the JSON Schema of the config file.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct FileArg {
+    /// The config file; `-` reads standard input.
+    #[arg(
+        short = 'f',
+        long = "file",
+        default_value = "pools.yaml",
+        value_name = "FILE"
+    )]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    /// Save the plan (JSON) for `poolform apply FILE`.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when in sync, 2 when there is drift, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Refuse a plan that deletes more pools than this (overrides max_deletes in the file).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_deletes: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `poolform plan -o`.
+    pub plan_file: PathBuf,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Where to write (default: standard output).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Only pools whose name starts with this; also written as the file's scope.
+    #[arg(long)]
+    pub name_prefix: Option<String>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}

@@ -1,0 +1,401 @@
+//! Plans (and apply reports) as text: human (optionally coloured), JSON and markdown.
+//! Pure: takes values, returns strings; the same input always gives the same output.
+
+use crate::plan::{Change, Finding, FindingKind, Plan, Summary};
+use similar::{ChangeTag, TextDiff};
+use std::fmt::Write as _;
+
+/// Output formats every command that prints a plan or report accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
+/// ANSI colours, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub const PLAIN: Style = Style { color: false };
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    pub fn red(self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    pub fn yellow(self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    pub fn cyan(self, t: &str) -> String {
+        self.paint("36", t)
+    }
+    pub fn green(self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    pub fn bold(self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    pub fn dim(self, t: &str) -> String {
+        self.paint("2", t)
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `Plan: 3 to delete (1 likely blocked), 1 missing, 1 drifted, 12 unchanged.`
+pub fn summary_line(s: &Summary) -> String {
+    let mut parts = vec![if s.likely_blocked > 0 {
+        format!(
+            "{} to delete ({} likely blocked)",
+            s.delete, s.likely_blocked
+        )
+    } else {
+        format!("{} to delete", s.delete)
+    }];
+    parts.push(format!("{} missing", s.missing));
+    parts.push(format!("{} drifted", s.drift));
+    if s.protected > 0 {
+        parts.push(format!("{} protected", s.protected));
+    }
+    parts.push(format!("{} unchanged", s.unchanged));
+    format!("Plan: {}.", parts.join(", "))
+}
+
+/// One row of the human table: sign, name, id, type, desktops, reason.
+struct Row {
+    sign: char,
+    name: String,
+    id: String,
+    pool_type: String,
+    desktops: String,
+    reason: String,
+    diff: Vec<String>,
+}
+
+fn change_row(c: &Change) -> Row {
+    Row {
+        sign: if c.likely_blocked { '!' } else { '-' },
+        name: c.pool.name.clone(),
+        id: c.pool.id.to_string(),
+        pool_type: c.pool.pool_type.clone().unwrap_or_default(),
+        desktops: plural(c.pool.desktop_count as usize, "desktop", "desktops"),
+        reason: c.reason.clone(),
+        diff: Vec::new(),
+    }
+}
+
+/// Expected vs live, as a line diff.
+fn drift_diff(f: &Finding) -> Vec<String> {
+    let expected: String = f
+        .differences
+        .iter()
+        .map(|d| format!("{}: {}\n", d.attribute, d.expected))
+        .collect();
+    let live: String = f
+        .differences
+        .iter()
+        .map(|d| format!("{}: {}\n", d.attribute, d.live))
+        .collect();
+    TextDiff::from_lines(&expected, &live)
+        .iter_all_changes()
+        .map(|change| {
+            let sign = match change.tag() {
+                ChangeTag::Delete => "- expected ",
+                ChangeTag::Insert => "+ live     ",
+                ChangeTag::Equal => "  ",
+            };
+            format!("{sign}{}", change.value().trim_end())
+        })
+        .collect()
+}
+
+fn finding_row(f: &Finding) -> Row {
+    let live = f.pool.live();
+    Row {
+        sign: match f.kind {
+            FindingKind::Missing => '?',
+            FindingKind::Drift => '~',
+            FindingKind::Protected => '=',
+        },
+        name: f.pool.name().unwrap_or("(no name)").to_owned(),
+        id: f
+            .pool
+            .id()
+            .map_or_else(|| "(no id)".to_owned(), ToString::to_string),
+        pool_type: live.and_then(|p| p.pool_type.clone()).unwrap_or_default(),
+        desktops: live.map_or_else(String::new, |p| {
+            plural(p.desktop_count as usize, "desktop", "desktops")
+        }),
+        reason: match f.kind {
+            FindingKind::Drift => "drifted from the file:".to_owned(),
+            _ => f.detail.clone(),
+        },
+        diff: if f.kind == FindingKind::Drift {
+            drift_diff(f)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn paint_sign(style: Style, sign: char, text: &str) -> String {
+    match sign {
+        '-' => style.red(text),
+        '!' => style.yellow(text),
+        '~' => style.yellow(text),
+        '?' => style.cyan(text),
+        _ => style.green(text),
+    }
+}
+
+/// The plan for a terminal or a CI log.
+pub fn plan_human(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "poolform plan for project {} at {} ({})",
+            plan.project_id, plan.endpoint, plan.source
+        ))
+    );
+    out.push('\n');
+    if !plan.has_drift() {
+        let _ = writeln!(out, "No changes. Live pools match {}.", plan.source);
+        let s = &plan.summary;
+        if s.protected > 0 {
+            for f in plan
+                .findings
+                .iter()
+                .filter(|f| f.kind == FindingKind::Protected)
+            {
+                write_rows(&mut out, &[finding_row(f)], style);
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{}", summary_line(s));
+        return out;
+    }
+    let mut rows: Vec<Row> = plan.changes.iter().map(change_row).collect();
+    rows.extend(plan.findings.iter().map(finding_row));
+    write_rows(&mut out, &rows, style);
+    out.push('\n');
+    let _ = writeln!(out, "{}", style.bold(&summary_line(&plan.summary)));
+    out
+}
+
+fn write_rows(out: &mut String, rows: &[Row], style: Style) {
+    let width = |f: fn(&Row) -> &str| {
+        rows.iter()
+            .map(|r| f(r).chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(40)
+    };
+    let (wn, wi, wt, wd) = (
+        width(|r| &r.name),
+        width(|r| &r.id),
+        width(|r| &r.pool_type),
+        width(|r| &r.desktops),
+    );
+    for r in rows {
+        let line = format!(
+            "  {} {:wn$}  {:wi$}  {:wt$}  {:>wd$}  {}",
+            r.sign, r.name, r.id, r.pool_type, r.desktops, r.reason
+        );
+        let _ = writeln!(out, "{}", paint_sign(style, r.sign, line.trim_end()));
+        for d in &r.diff {
+            let painted = if d.starts_with('-') {
+                style.red(d)
+            } else if d.starts_with('+') {
+                style.green(d)
+            } else {
+                d.clone()
+            };
+            let _ = writeln!(out, "      {painted}");
+        }
+    }
+}
+
+/// Escapes text for a markdown table cell.
+pub fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Rows beyond this are folded in `<details>`.
+const MARKDOWN_FOLD_ROWS: usize = 10;
+
+/// Writes a markdown table, folded when long.
+pub fn md_table(out: &mut String, title: &str, header: &str, rows: &[String]) {
+    if rows.is_empty() {
+        return;
+    }
+    let fold = rows.len() > MARKDOWN_FOLD_ROWS;
+    if fold {
+        let _ = writeln!(
+            out,
+            "<details><summary>{title} ({})</summary>\n",
+            rows.len()
+        );
+    } else {
+        let _ = writeln!(out, "**{title}**\n");
+    }
+    let _ = writeln!(out, "{header}");
+    for r in rows {
+        let _ = writeln!(out, "{r}");
+    }
+    if fold {
+        out.push_str("\n</details>\n");
+    }
+    out.push('\n');
+}
+
+/// The plan as a pull-request comment.
+pub fn plan_markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let headline = if plan.has_drift() {
+        summary_line(&plan.summary)
+    } else {
+        format!("No changes. Live pools match {}.", plan.source)
+    };
+    let _ = writeln!(out, "### poolform: {}\n", md(&headline));
+    let _ = writeln!(
+        out,
+        "Project `{}` at `{}`, from `{}`.\n",
+        plan.project_id,
+        plan.endpoint.replace('`', ""),
+        plan.source.replace('`', "")
+    );
+    let deletes: Vec<String> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            format!(
+                "| {} | {} | `{}` | {} | {} | {} |",
+                if c.likely_blocked {
+                    "⛔ delete, likely blocked"
+                } else {
+                    "🗑️ delete"
+                },
+                md(&c.pool.name),
+                c.pool.id,
+                md(c.pool.pool_type.as_deref().unwrap_or("")),
+                c.pool.desktop_count,
+                md(&c.reason)
+            )
+        })
+        .collect();
+    md_table(
+        &mut out,
+        "To delete",
+        "| | Pool | ID | Type | Desktops | Why |\n|---|---|---|---|--:|---|",
+        &deletes,
+    );
+    let findings: Vec<String> = plan
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "| {} | {} | {} | {} |",
+                match f.kind {
+                    FindingKind::Missing => "❓ missing",
+                    FindingKind::Drift => "⚠️ drift",
+                    FindingKind::Protected => "🛡️ protected",
+                },
+                md(f.pool.name().unwrap_or("")),
+                f.pool.id().map_or_else(String::new, |i| format!("`{i}`")),
+                md(&f.detail)
+            )
+        })
+        .collect();
+    md_table(
+        &mut out,
+        "Findings",
+        "| | Pool | ID | Detail |\n|---|---|---|---|",
+        &findings,
+    );
+    out
+}
+
+/// The plan in the requested format.
+pub fn plan(plan: &Plan, format: Format, style: Style) -> String {
+    match format {
+        Format::Human => plan_human(plan, style),
+        Format::Json => plan.to_json(),
+        Format::Markdown => plan_markdown(plan),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_lines() {
+        let cases = [
+            (
+                Summary {
+                    delete: 3,
+                    likely_blocked: 1,
+                    missing: 1,
+                    drift: 1,
+                    protected: 0,
+                    unchanged: 12,
+                },
+                "Plan: 3 to delete (1 likely blocked), 1 missing, 1 drifted, 12 unchanged.",
+            ),
+            (
+                Summary {
+                    delete: 0,
+                    likely_blocked: 0,
+                    missing: 0,
+                    drift: 0,
+                    protected: 2,
+                    unchanged: 1,
+                },
+                "Plan: 0 to delete, 0 missing, 0 drifted, 2 protected, 1 unchanged.",
+            ),
+        ];
+        for (s, want) in cases {
+            assert_eq!(summary_line(&s), want);
+        }
+    }
+
+    #[test]
+    fn markdown_cells_are_escaped() {
+        assert_eq!(
+            md("a|b <script> `x` *y* [l](u)\nz"),
+            "a\\|b &lt;script&gt; \\`x\\` \\*y\\* \\[l\\](u) z"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        assert_eq!(Style::PLAIN.red("x"), "x");
+        assert_eq!(Style { color: true }.red("x"), "\x1b[31mx\x1b[0m");
+    }
+}
