@@ -64,13 +64,6 @@ fn differences(entry: &PoolEntry, pool: &Pool) -> Vec<Difference> {
     out
 }
 
-fn sort_key(name: Option<&str>, id: Option<&PoolId>) -> (String, String) {
-    (
-        name.unwrap_or_default().to_owned(),
-        id.map(|i| i.as_str().to_owned()).unwrap_or_default(),
-    )
-}
-
 /// Computes the plan.
 pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, PlanError> {
     let mut by_name: HashMap<&str, Vec<&Pool>> = HashMap::new();
@@ -190,8 +183,10 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
         }
     }
 
-    changes.sort_by_key(|c| sort_key(Some(&c.pool.name), Some(&c.pool.id)));
-    findings.sort_by_key(|f| (f.kind, sort_key(f.pool.name(), f.pool.id())));
+    changes.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
+    findings.sort_by(|a, b| {
+        (a.kind, a.pool.name(), a.pool.id()).cmp(&(b.kind, b.pool.name(), b.pool.id()))
+    });
     let count = |k: FindingKind| findings.iter().filter(|f| f.kind == k).count();
     let summary = Summary {
         delete: changes.len(),

@@ -1,0 +1,120 @@
+//! Benchmark: plan against 10,000 live pools with a 5,000-entry config.
+//!
+//! Prints the wall time of list-only and of the whole plan (parse the config, list, plan, render
+//! human and JSON), their ratio (target ≤ 1.10: planning and rendering add at most 10 %), and
+//! peak RSS (target < 150 MiB). Run: `cargo run --release --example bench_plan`; with
+//! `BENCH_PARTS=1` it also times parsing, planning and each renderer alone.
+
+mod support;
+
+use poolform::api::connection::{Connection, Credentials, Secret};
+use poolform::api::{Client, ClientOptions, ListFilter};
+use poolform::model::ProjectId;
+use poolform::planner::{self, PlanContext};
+use poolform::render::{self, Format, Style};
+use poolform::sim::fixture::synthetic_id;
+use std::fmt::Write as _;
+use std::time::Instant;
+use support::*;
+
+const POOLS: u64 = 10_000;
+const ENTRIES: u64 = 5_000;
+const LATENCY_MS: u64 = 20;
+const RUNS: usize = 7;
+
+fn main() {
+    serve_if_child();
+    tokio::runtime::Runtime::new().unwrap().block_on(run());
+}
+
+/// 4,000 entries by id (with the right name), 1,000 by name; the rest of the live pools are
+/// planned for deletion; every 50th of them holds desktops.
+fn config_text() -> String {
+    let mut y =
+        String::from("version: 1\nscope: {name_prefix: bench-}\nmax_deletes: 10000\npools:\n");
+    for i in 0..ENTRIES {
+        if i < 4_000 {
+            let _ = writeln!(y, "  - id: {}\n    name: bench-{i:05}", synthetic_id(i));
+        } else {
+            let _ = writeln!(y, "  - name: bench-{i:05}");
+        }
+    }
+    y.push_str("protect:\n  - name: \"bench-099*\"\n");
+    y
+}
+
+async fn run() {
+    let sim = ChildSim::start(SimSpec {
+        pools: POOLS,
+        latency_ms: LATENCY_MS,
+        desktops_every: Some(50),
+        ..SimSpec::default()
+    });
+    let connection = Connection {
+        endpoint: sim.url.parse().unwrap(),
+        project_id: ProjectId::parse(PROJECT).unwrap(),
+        credentials: Credentials::Token(Secret::new(TOKEN)),
+    };
+    let client = Client::new(connection, ClientOptions::default()).unwrap();
+    let text = config_text();
+    let ctx = PlanContext {
+        project_id: ProjectId::parse(PROJECT).unwrap(),
+        endpoint: sim.url.clone(),
+        created_at: "2026-11-27T12:00:00Z".into(),
+        source: "pools.yaml".into(),
+        max_deletes_override: None,
+    };
+    let (mut lists, mut plans) = (Vec::new(), Vec::new());
+    let mut last = None;
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let live = client.list_pools(&ListFilter::default()).await.unwrap();
+        lists.push(t.elapsed());
+        assert_eq!(live.len() as u64, POOLS);
+
+        let t = Instant::now();
+        let config = poolform::config::parse(&text, "pools.yaml").unwrap();
+        let live = client.list_pools(&ListFilter::default()).await.unwrap();
+        let plan = planner::plan(&config, &live, &ctx).unwrap();
+        let human = render::plan(&plan, Format::Human, Style::PLAIN);
+        let json = render::plan(&plan, Format::Json, Style::PLAIN);
+        plans.push(t.elapsed());
+        last = Some((plan.summary, human.len(), json.len()));
+    }
+    let (summary, human_len, json_len) = last.unwrap();
+    if std::env::var("BENCH_PARTS").is_ok() {
+        let live = client.list_pools(&ListFilter::default()).await.unwrap();
+        let t = Instant::now();
+        let config = poolform::config::parse(&text, "pools.yaml").unwrap();
+        let parse = t.elapsed();
+        let t = Instant::now();
+        let plan = planner::plan(&config, &live, &ctx).unwrap();
+        let planning = t.elapsed();
+        let t = Instant::now();
+        let _h = render::plan(&plan, Format::Human, Style::PLAIN);
+        let human = t.elapsed();
+        let t = Instant::now();
+        let _j = render::plan(&plan, Format::Json, Style::PLAIN);
+        let json = t.elapsed();
+        println!(
+            "  parts: parse {:.1} ms, plan {:.1} ms, human {:.1} ms, json {:.1} ms",
+            ms(parse),
+            ms(planning),
+            ms(human),
+            ms(json)
+        );
+    }
+    let (list, plan) = (median(lists), median(plans));
+    println!("bench_plan: {POOLS} live pools, {ENTRIES}-entry config, {LATENCY_MS} ms latency, {RUNS} runs (medians)");
+    println!("  plan: {} to delete ({} likely blocked), {} protected, {} unchanged; human {human_len} B, JSON {json_len} B", summary.delete, summary.likely_blocked, summary.protected, summary.unchanged);
+    println!("  list only                 {:8.1} ms", ms(list));
+    println!("  parse + list + plan + render {:5.1} ms", ms(plan));
+    println!(
+        "  ratio plan/list           {:8.3}    (target ≤ 1.10)",
+        plan.as_secs_f64() / list.as_secs_f64()
+    );
+    println!(
+        "  peak RSS (poolform side)  {:8.1} MiB (target < 150)",
+        peak_rss_mib()
+    );
+}
