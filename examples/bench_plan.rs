@@ -20,7 +20,7 @@ use support::*;
 const POOLS: u64 = 10_000;
 const ENTRIES: u64 = 5_000;
 const LATENCY_MS: u64 = 20;
-const RUNS: usize = 7;
+const RUNS: usize = 15;
 
 fn main() {
     serve_if_child();

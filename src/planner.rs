@@ -66,9 +66,20 @@ fn differences(entry: &PoolEntry, pool: &Pool) -> Vec<Difference> {
 
 /// Computes the plan.
 pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, PlanError> {
-    let mut by_name: HashMap<&str, Vec<&Pool>> = HashMap::new();
-    for pool in live.pools() {
-        by_name.entry(pool.name.as_str()).or_default().push(pool);
+    // Index only the names the file matches by (entries without an id).
+    let mut by_name: HashMap<&str, Vec<&Pool>> = config
+        .pools
+        .iter()
+        .filter(|e| e.id.is_none())
+        .filter_map(|e| e.name.as_deref())
+        .map(|n| (n, Vec::new()))
+        .collect();
+    if !by_name.is_empty() {
+        for pool in live.pools() {
+            if let Some(found) = by_name.get_mut(pool.name.as_str()) {
+                found.push(pool);
+            }
+        }
     }
     let mut kept: HashSet<&PoolId> = HashSet::new();
     let mut drifted: HashSet<&PoolId> = HashSet::new();
