@@ -11,6 +11,8 @@ pub mod config;
 pub mod model;
 pub mod plan;
 pub mod planner;
+pub mod ratelimit;
 pub mod render;
+pub mod retry;
 pub mod sim;
 pub mod validated;
