@@ -2,15 +2,22 @@
 
 use crate::api::connection::{self, ConnectionFlags, FileDefaults};
 use crate::api::{Client, ClientOptions, ListFilter};
-use crate::cli::{ColorChoice, Command, FileArg, GlobalArgs, ImportArgs, PlanArgs, ShowArgs};
+use crate::applier::{self, ApplyOptions, StopSignal};
+use crate::cli::{
+    ApplyArgs, ColorChoice, Command, FileArg, GlobalArgs, ImportArgs, PlanArgs, ShowArgs,
+};
 use crate::config::{self, Config, PoolEntry, Region, Scope, Version};
 use crate::model::Live;
 use crate::plan::Plan;
 use crate::planner::{self, PlanContext};
 use crate::render::{self, Style};
+use crate::report::{ApplyEnd, Outcome, Report, StepResult};
 use anyhow::{bail, Context, Result};
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// How a command ended, as the exit code says it.
@@ -20,6 +27,8 @@ pub enum Exit {
     Success,
     /// 2: drift (plan), or blocked steps remain (apply).
     Changes,
+    /// 1 without a further message: the report already says what failed.
+    Failed,
     /// 130: interrupted.
     Interrupted,
 }
@@ -29,6 +38,7 @@ impl Exit {
         match self {
             Exit::Success => 0,
             Exit::Changes => 2,
+            Exit::Failed => 1,
             Exit::Interrupted => 130,
         }
     }
@@ -166,6 +176,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit> {
     match command {
         Command::Validate(args) => validate(&args),
         Command::Plan(args) => plan(&args, global).await,
+        Command::Apply(args) => apply(&args, global).await,
         Command::Show(args) => show(&args, global),
         Command::Import(args) => import(&args, global).await,
         Command::Schema => {
@@ -354,4 +365,259 @@ async fn import(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
         None => print(&text)?,
     }
     Ok(Exit::Success)
+}
+
+/// First Ctrl-C: stop starting calls. Second: exit at once.
+fn watch_interrupts(interrupt: Arc<StopSignal>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        interrupt.stop();
+        eprintln!("\nInterrupted: no new calls will start; waiting for the calls in flight. Press Ctrl-C again to exit at once.");
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("Exiting at once.");
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Asks on the terminal; true only for `yes`.
+async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<bool> {
+    eprint!(
+        "\nDo you want to delete {}?\n  poolform will delete exactly the pools shown above, and nothing else.\n  Only 'yes' will be accepted: ",
+        if deletes == 1 { "this pool".to_owned() } else { format!("these {deletes} pools") }
+    );
+    let _ = std::io::stderr().flush();
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    });
+    tokio::select! {
+        line = answer => Ok(line??.trim() == "yes"),
+        _ = interrupt.stopped() => Ok(false),
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, a line per finished step otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: AtomicUsize,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            done: AtomicUsize::new(0),
+        }
+    }
+
+    fn step(&self, r: &StepResult) {
+        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(format!("{} {}", r.outcome.label(), r.pool.name));
+            }
+            None => {
+                let width = self.total.to_string().len();
+                let why = r
+                    .error
+                    .as_ref()
+                    .map(|e| e.message.as_str())
+                    .or(r.detail.as_deref())
+                    .unwrap_or("");
+                let why = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {why}")
+                };
+                eprintln!(
+                    "[{n:>width$}/{}] {} {} ({}){why}",
+                    self.total,
+                    r.outcome.label(),
+                    r.pool.name,
+                    r.pool.id
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// What a saved plan's connection must be: the plan's own endpoint and project, unless the
+/// flags or the environment say otherwise (and then they must agree with the plan).
+fn client_for_saved_plan(global: &GlobalArgs, plan: &Plan) -> Result<Client> {
+    let endpoint = match (&global.endpoint, &global.region) {
+        (Some(e), _) => e.clone(),
+        (None, Some(region)) => connection::region_endpoint(region)?,
+        (None, None) => plan.endpoint.clone(),
+    };
+    let flags = ConnectionFlags {
+        endpoint: Some(endpoint),
+        region: None,
+        project_id: global.project_id.clone(),
+    };
+    let file = FileDefaults {
+        region: None,
+        project_id: Some(plan.project_id.to_string()),
+    };
+    let conn = connection::resolve(&flags, &file, &env_var)?;
+    if conn.project_id != plan.project_id {
+        bail!(
+            "the plan is for project {}, but this run is for project {}; refusing to apply it here",
+            plan.project_id,
+            conn.project_id
+        );
+    }
+    let client = Client::new(conn, ClientOptions::default())?;
+    if endpoint_text(&client) != plan.endpoint.trim_end_matches('/') {
+        bail!(
+            "the plan is for endpoint {}, but this run is for {}; refusing to apply it here",
+            plan.endpoint,
+            endpoint_text(&client)
+        );
+    }
+    Ok(client)
+}
+
+/// Where the apply's own plan output goes: stdout for human output, else stderr.
+fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) -> Result<()> {
+    if args.format == render::Format::Human {
+        print(&render::plan(plan, render::Format::Human, style))
+    } else {
+        eprint!(
+            "{}",
+            render::plan(plan, render::Format::Human, Style::PLAIN)
+        );
+        Ok(())
+    }
+}
+
+async fn apply(args: &ApplyArgs, global: &GlobalArgs) -> Result<Exit> {
+    let style = style(global.color);
+    let interrupt = StopSignal::new();
+    let (client, steps, mut done_before) = match &args.plan_file {
+        Some(path) => {
+            let plan = load_plan(path)?;
+            let client = client_for_saved_plan(global, &plan)?;
+            watch_interrupts(interrupt.clone());
+            let live = client
+                .list_pools(&ListFilter::default())
+                .await
+                .context("cannot list the live pools; nothing was deleted")?;
+            let staleness = plan.check_against(&live);
+            if staleness.is_stale() {
+                eprint!("{}", render::stale_diff(&staleness.changed, style));
+                bail!(
+                    "the plan in {} is stale: {} of its pools changed since it was made (shown above). Nothing was deleted; run `poolform plan` again and review the new plan",
+                    path.display(),
+                    staleness.changed.len()
+                );
+            }
+            let gone: Vec<StepResult> = staleness
+                .gone
+                .iter()
+                .map(|c| StepResult {
+                    pool: c.pool.clone(),
+                    outcome: Outcome::AlreadyAbsent,
+                    attempts: 0,
+                    error: None,
+                    detail: Some("gone before this apply started".into()),
+                    desktops: Vec::new(),
+                })
+                .collect();
+            eprintln!(
+                "Applying the saved plan {} (made {}): {} to delete, {} already gone.",
+                path.display(),
+                plan.created_at,
+                staleness.ready.len(),
+                gone.len()
+            );
+            (client, staleness.ready_steps(), gone)
+        }
+        None => {
+            if !args.auto_approve && !std::io::stdin().is_terminal() {
+                bail!(
+                    "refusing to apply: there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
+                     Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`"
+                );
+            }
+            let file = FileArg {
+                file: args
+                    .file
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("pools.yaml")),
+            };
+            let (config, source) = load_config(&file)?;
+            let client = client(global, Some(&config))?;
+            watch_interrupts(interrupt.clone());
+            let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
+            show_plan(&plan, args, style)?;
+            if plan.changes.is_empty() {
+                eprintln!("No changes. Nothing to delete.");
+                return Ok(Exit::Success);
+            }
+            if interrupt.is_stopped() {
+                eprintln!("Interrupted before any DELETE was sent.");
+                return Ok(Exit::Interrupted);
+            }
+            if !args.auto_approve && !confirm(plan.changes.len(), &interrupt).await? {
+                eprintln!("Apply cancelled; nothing was deleted.");
+                return Ok(if interrupt.is_stopped() {
+                    Exit::Interrupted
+                } else {
+                    Exit::Failed
+                });
+            }
+            (client, plan.delete_steps(), Vec::new())
+        }
+    };
+    if interrupt.is_stopped() {
+        eprintln!("Interrupted before any DELETE was sent.");
+        return Ok(Exit::Interrupted);
+    }
+    let options = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        rate_ceiling: args
+            .rate_limit
+            .unwrap_or(ApplyOptions::default().rate_ceiling),
+        wait_blocked: args.wait_blocked,
+        seed: SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        ..ApplyOptions::default()
+    };
+    let progress = Progress::new(steps.len());
+    let report = applier::apply(&client, steps, &options, interrupt.clone(), |r| {
+        progress.step(r)
+    })
+    .await;
+    progress.finish();
+    done_before.extend(report.results);
+    let report = Report::new(done_before, report.interrupted, report.stopped);
+    print(&render::report(&report, args.format, style))?;
+    Ok(match report.end() {
+        ApplyEnd::Done => Exit::Success,
+        ApplyEnd::Blocked => Exit::Changes,
+        ApplyEnd::Failed => Exit::Failed,
+        ApplyEnd::Interrupted => Exit::Interrupted,
+    })
 }

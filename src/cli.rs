@@ -46,6 +46,8 @@ pub enum Command {
     Validate(FileArg),
     /// List the live pools, compare them with the file, and show what would be deleted.
     Plan(PlanArgs),
+    /// Delete the planned pools: plan and confirm, or apply a saved plan as reviewed.
+    Apply(ApplyArgs),
     /// Show a saved plan.
     Show(ShowArgs),
     /// Write a config file that keeps every live pool.
@@ -86,6 +88,47 @@ pub struct PlanArgs {
     /// Refuse a plan that deletes more pools than this (overrides max_deletes in the file).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_deletes: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `poolform plan -o`: applied as reviewed, without a prompt.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
+    /// The config file, when planning now (default pools.yaml); `-` reads standard input.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "plan_file"
+    )]
+    pub file: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// DELETE calls in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// Never send more than N requests per second (the limiter also slows down by itself on 429).
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
+    pub rate_limit: Option<f64>,
+    /// Re-check blocked pools until DURATION has passed (e.g. 10m), deleting each once empty.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait_blocked: Option<std::time::Duration>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Refuse a plan that deletes more pools than this (when planning now).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "plan_file")]
+    pub max_deletes: Option<u32>,
+}
+
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a positive number of requests per second"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod applier;
 pub mod cli;
 pub mod config;
 pub mod model;
@@ -13,6 +14,7 @@ pub mod plan;
 pub mod planner;
 pub mod ratelimit;
 pub mod render;
+pub mod report;
 pub mod retry;
 pub mod sim;
 pub mod validated;

@@ -1,6 +1,7 @@
 //! Domain values shared by every layer: pool and project ids, a live pool, the live inventory.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// Longest id accepted; real ids are 36-character UUIDs or 32-character hex project ids.
@@ -166,6 +167,61 @@ impl Pool {
             .iter()
             .find(|t| t.key == key)
             .map(|t| t.value.as_str())
+    }
+}
+
+/// A live pool as the plan records it: enough to show it and to notice that it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolRef {
+    pub id: PoolId,
+    pub name: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub pool_type: Option<String>,
+    pub desktop_count: u64,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_time: Option<String>,
+}
+
+impl PoolRef {
+    pub fn of(pool: &Pool) -> PoolRef {
+        PoolRef {
+            id: pool.id.clone(),
+            name: pool.name.clone(),
+            pool_type: pool.pool_type.clone(),
+            desktop_count: pool.desktop_count,
+            status: pool.status.clone(),
+            created_time: pool.created_time.clone(),
+        }
+    }
+
+    /// Hex SHA-256 (first 128 bits) of name, status, desktop count and creation time, bound
+    /// to the id so that a fingerprint cannot be moved to another pool.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            self.id.as_str(),
+            self.name.as_str(),
+            self.status.as_deref().unwrap_or(""),
+            &self.desktop_count.to_string(),
+            self.created_time.as_deref().unwrap_or(""),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0u8]);
+        }
+        hex::encode(&h.finalize()[..16])
+    }
+
+    /// `name: value` lines of the fingerprinted fields, for showing what changed.
+    pub fn fingerprint_text(&self) -> String {
+        format!(
+            "name: {}\nstatus: {}\ndesktop_count: {}\ncreated_time: {}\n",
+            self.name,
+            self.status.as_deref().unwrap_or("(absent)"),
+            self.desktop_count,
+            self.created_time.as_deref().unwrap_or("(absent)")
+        )
     }
 }
 

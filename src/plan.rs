@@ -1,65 +1,12 @@
 //! The plan: a plain value (what would be deleted, what is missing, drifted or protected), its
 //! JSON form (the `-o` plan file), and the staleness check against a fresh listing.
 
-use crate::model::{Live, Pool, PoolId, ProjectId};
+pub use crate::model::PoolRef;
+use crate::model::{Live, PoolId, ProjectId};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Version of the JSON plan format.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
-
-/// A live pool as the plan records it: enough to show it and to notice that it changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PoolRef {
-    pub id: PoolId,
-    pub name: String,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub pool_type: Option<String>,
-    pub desktop_count: u64,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
-}
-
-impl PoolRef {
-    pub fn of(pool: &Pool) -> PoolRef {
-        PoolRef {
-            id: pool.id.clone(),
-            name: pool.name.clone(),
-            pool_type: pool.pool_type.clone(),
-            desktop_count: pool.desktop_count,
-            status: pool.status.clone(),
-            created_time: pool.created_time.clone(),
-        }
-    }
-
-    /// Hex SHA-256 (first 128 bits) of name, status, desktop count and creation time.
-    pub fn fingerprint(&self) -> String {
-        let mut h = Sha256::new();
-        for part in [
-            self.name.as_str(),
-            self.status.as_deref().unwrap_or(""),
-            &self.desktop_count.to_string(),
-            self.created_time.as_deref().unwrap_or(""),
-        ] {
-            h.update(part.as_bytes());
-            h.update([0u8]);
-        }
-        hex::encode(&h.finalize()[..16])
-    }
-
-    /// `name: value` lines of the fingerprinted fields, for showing what changed.
-    pub fn fingerprint_text(&self) -> String {
-        format!(
-            "name: {}\nstatus: {}\ndesktop_count: {}\ncreated_time: {}\n",
-            self.name,
-            self.status.as_deref().unwrap_or("(absent)"),
-            self.desktop_count,
-            self.created_time.as_deref().unwrap_or("(absent)")
-        )
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -247,6 +194,31 @@ impl Plan {
     }
 }
 
+/// One DELETE the applier may send. Only a plan's changes make these, so no DELETE can be sent
+/// for a pool that is not in the plan being applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteStep {
+    pool: PoolRef,
+}
+
+impl DeleteStep {
+    fn of(change: &Change) -> DeleteStep {
+        DeleteStep {
+            pool: change.pool.clone(),
+        }
+    }
+    pub fn pool(&self) -> &PoolRef {
+        &self.pool
+    }
+}
+
+impl Plan {
+    /// The plan's deletes, as steps for the applier.
+    pub fn delete_steps(&self) -> Vec<DeleteStep> {
+        self.changes.iter().map(DeleteStep::of).collect()
+    }
+}
+
 /// A saved plan that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("plan file {file}: {message}")]
@@ -270,11 +242,18 @@ impl Staleness {
     pub fn is_stale(&self) -> bool {
         !self.changed.is_empty()
     }
+
+    /// The deletes still to send: the planned pools that are unchanged.
+    pub fn ready_steps(&self) -> Vec<DeleteStep> {
+        self.ready.iter().map(DeleteStep::of).collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::model::Pool;
 
     fn pool(id: &str, name: &str, desktops: u64) -> Pool {
         let mut p = Pool::new(PoolId::parse(id).unwrap(), name);
@@ -325,7 +304,8 @@ mod tests {
     #[test]
     fn fingerprints_change_with_each_fingerprinted_field_only() {
         let base = PoolRef::of(&pool("a", "n", 0));
-        let mut variants = vec![base.clone(); 4];
+        let mut variants = vec![base.clone(); 5];
+        variants[4].id = PoolId::parse("b").unwrap();
         variants[0].name = "m".into();
         variants[1].status = Some("TEMPORARY".into());
         variants[2].desktop_count = 1;

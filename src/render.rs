@@ -1,7 +1,9 @@
 //! Plans (and apply reports) as text: human (optionally coloured), JSON and markdown.
 //! Pure: takes values, returns strings; the same input always gives the same output.
 
+use crate::model::PoolRef;
 use crate::plan::{Change, Finding, FindingKind, Plan, Summary};
+use crate::report::{Outcome, Report};
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write as _;
 
@@ -348,6 +350,152 @@ pub fn plan(plan: &Plan, format: Format, style: Style) -> String {
         Format::Json => plan.to_json(),
         Format::Markdown => plan_markdown(plan),
     }
+}
+
+/// The apply report for a terminal or a CI log.
+pub fn report_human(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    let results = &report.results;
+    let wn = results
+        .iter()
+        .map(|r| r.pool.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    let wi = results
+        .iter()
+        .map(|r| r.pool.id.as_str().len())
+        .max()
+        .unwrap_or(0);
+    for r in results {
+        let label = format!("{:<14}", r.outcome.label());
+        let painted = match r.outcome {
+            Outcome::Deleted => style.green(&label),
+            Outcome::AlreadyAbsent => style.dim(&label),
+            Outcome::Blocked => style.yellow(&label),
+            Outcome::Failed => style.red(&label),
+            Outcome::Skipped => style.dim(&label),
+        };
+        let attempts = if r.attempts > 1 {
+            format!(" ({} attempts)", r.attempts)
+        } else {
+            String::new()
+        };
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(e) = &r.error {
+            lines.push(e.message.clone());
+        }
+        if let Some(d) = &r.detail {
+            lines.push(d.clone());
+        }
+        let first = lines.first().map(String::as_str).unwrap_or("");
+        let line = format!(
+            "  {painted} {:wn$}  {:wi$}{attempts}  {first}",
+            r.pool.name, r.pool.id
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+        for more in lines.iter().skip(1) {
+            let _ = writeln!(out, "  {:14} {:wn$}  {:wi$}  {more}", "", "", "");
+        }
+    }
+    if !results.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", style.bold(&report.summary_line()));
+    let s = &report.summary;
+    if let Some(reason) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "Stopped after an authentication failure; no further call was made: {reason}"
+        );
+    }
+    if report.interrupted && s.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "Interrupted: {} step{} not started. Run `poolform plan` to see what remains.",
+            s.skipped,
+            if s.skipped == 1 { " was" } else { "s were" }
+        );
+    }
+    if s.blocked > 0 {
+        let _ = writeln!(
+            out,
+            "{} pool{} blocked: the API refuses to delete a pool that still holds desktops. Remove them, then apply again, or wait for them with --wait-blocked 30m.",
+            s.blocked,
+            if s.blocked == 1 { " is" } else { "s are" }
+        );
+    }
+    out
+}
+
+/// The apply report as a pull-request or merge-request comment.
+pub fn report_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### poolform: {}\n", md(&report.summary_line()));
+    let rows: Vec<String> = report
+        .results
+        .iter()
+        .map(|r| {
+            let why = [
+                r.error.as_ref().map(|e| e.message.clone()),
+                r.detail.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ");
+            format!(
+                "| {} | {} | `{}` | {} | {} |",
+                r.outcome.label(),
+                md(&r.pool.name),
+                r.pool.id,
+                r.attempts,
+                md(&why)
+            )
+        })
+        .collect();
+    md_table(
+        &mut out,
+        "Steps",
+        "| Outcome | Pool | ID | Attempts | Detail |\n|---|---|---|--:|---|",
+        &rows,
+    );
+    if let Some(reason) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "Stopped after an authentication failure: {}\n",
+            md(reason)
+        );
+    }
+    out
+}
+
+/// The apply report in the requested format.
+pub fn report(report: &Report, format: Format, style: Style) -> String {
+    match format {
+        Format::Human => report_human(report, style),
+        Format::Json => report.to_json(),
+        Format::Markdown => report_markdown(report),
+    }
+}
+
+/// A stale plan's changed pools, planned against live, as line diffs.
+pub fn stale_diff(changed: &[(Change, PoolRef)], style: Style) -> String {
+    let mut out = String::new();
+    for (planned, now) in changed {
+        let _ = writeln!(out, "  ~ {} ({})", planned.pool.name, planned.pool.id);
+        let (a, b) = (planned.pool.fingerprint_text(), now.fingerprint_text());
+        for change in TextDiff::from_lines(&a, &b).iter_all_changes() {
+            let text = change.value().trim_end();
+            let line = match change.tag() {
+                ChangeTag::Delete => style.red(&format!("- planned {text}")),
+                ChangeTag::Insert => style.green(&format!("+ live    {text}")),
+                ChangeTag::Equal => continue,
+            };
+            let _ = writeln!(out, "      {line}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]

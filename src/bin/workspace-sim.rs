@@ -60,6 +60,15 @@ struct Args {
     /// The first N listings create a new pool right after their first page.
     #[arg(long, default_value_t = 0)]
     churn_on_list: u32,
+    /// After N API requests the credentials stop working (401), as an expired token.
+    #[arg(long, value_name = "N")]
+    revoke_auth_after: Option<u64>,
+    /// Answer 403 to DELETE of this pool id (repeatable), as an IAM policy would.
+    #[arg(long, value_name = "POOL_ID")]
+    forbid_delete: Vec<String>,
+    /// Leave the limit figures out of 429 messages, as some gateways do.
+    #[arg(long)]
+    anonymous_throttle: bool,
 }
 
 fn share(s: &str) -> Result<f64, String> {
@@ -113,6 +122,9 @@ async fn main() -> ExitCode {
             rate_limit: args.rate_limit,
         },
         churn_on_list: args.churn_on_list,
+        revoke_auth_after: args.revoke_auth_after,
+        forbid_delete: args.forbid_delete,
+        anonymous_throttle: args.anonymous_throttle,
     };
     let server = match SimServer::start(config, args.listen).await {
         Ok(s) => s,

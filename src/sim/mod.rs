@@ -50,6 +50,12 @@ pub struct SimConfig {
     pub faults: Faults,
     /// The first N listings that read a first page create a new pool right after it.
     pub churn_on_list: u32,
+    /// After this many API requests, the credentials stop working (401), as an expired token.
+    pub revoke_auth_after: Option<u64>,
+    /// Pools whose DELETE is denied with 403, as an IAM policy would.
+    pub forbid_delete: Vec<String>,
+    /// Leave the figures out of the 429 message, as some gateways do.
+    pub anonymous_throttle: bool,
 }
 
 impl SimConfig {
@@ -60,6 +66,9 @@ impl SimConfig {
             missing_pool: MissingPool::NotFound,
             faults: Faults::default(),
             churn_on_list: 0,
+            revoke_auth_after: None,
+            forbid_delete: Vec::new(),
+            anonymous_throttle: false,
         }
     }
 }
@@ -71,6 +80,11 @@ struct Shared {
     faults: Faults,
     buckets: Mutex<HashMap<&'static str, TokenBucket>>,
     next_request_id: AtomicU64,
+    revoke_auth_after: Option<u64>,
+    forbid_delete: Vec<String>,
+    anonymous_throttle: bool,
+    /// API requests received in all.
+    api_requests: AtomicU64,
 }
 
 impl Shared {
@@ -121,6 +135,8 @@ async fn gateway(
     let raw_query = req.uri().query().unwrap_or("").to_owned();
     let (api, pool) = classify(&method, &path);
     let n = shared.state().arrive(api, &method, &path, pool.as_deref());
+    let seen = shared.api_requests.fetch_add(1, Ordering::SeqCst);
+    let revoked = shared.revoke_auth_after.is_some_and(|after| seen >= after);
     let request_id = format!(
         "sim-{:08x}-{:016x}",
         shared.faults.seed as u32,
@@ -141,6 +157,15 @@ async fn gateway(
                 body: &body,
                 now: SystemTime::now(),
             });
+            let checked = if revoked {
+                Err((
+                    401,
+                    "APIGW.0301",
+                    "Incorrect IAM authentication information: the token has expired".to_owned(),
+                ))
+            } else {
+                checked
+            };
             match checked {
                 Err((status, code, msg)) => huawei_error(status, code, &msg),
                 Ok(()) => {
@@ -153,11 +178,12 @@ async fn gateway(
                             .try_take(now)
                     });
                     if let (true, Some(rate)) = (limited, shared.faults.rate_limit) {
-                        huawei_error(
-                            429,
-                            "APIGW.0308",
-                            &format!("The throttling threshold has been reached: policy user over ratelimit,limit:{rate},time:1 second"),
-                        )
+                        let msg = if shared.anonymous_throttle {
+                            "The throttling threshold has been reached".to_owned()
+                        } else {
+                            format!("The throttling threshold has been reached: policy user over ratelimit,limit:{rate},time:1 second")
+                        };
+                        huawei_error(429, "APIGW.0308", &msg)
                     } else {
                         let fate = if api == "other" {
                             Fate::Serve
@@ -315,6 +341,13 @@ async fn delete_pool(
     if let Some(r) = wrong_project(&state, &project) {
         return r;
     }
+    if shared.forbid_delete.contains(&id) {
+        return huawei_error(
+            403,
+            "WKS.0403",
+            "Forbidden: the policy denies action workspace:desktopPools:delete on this resource",
+        );
+    }
     match state.desktop_count(&id) {
         None => missing(&shared),
         Some(n) if n > 0 => huawei_error(
@@ -458,6 +491,10 @@ impl SimServer {
             faults: config.faults,
             buckets: Mutex::new(HashMap::new()),
             next_request_id: AtomicU64::new(1),
+            revoke_auth_after: config.revoke_auth_after,
+            forbid_delete: config.forbid_delete,
+            anonymous_throttle: config.anonymous_throttle,
+            api_requests: AtomicU64::new(0),
         });
         let app = router(shared.clone()).into_make_service_with_connect_info::<Cut>();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,254 @@
+//! What an apply did: one result per step (deleted, already absent, blocked, failed, skipped),
+//! the summary, and the exit code it implies.
+
+use crate::model::{PoolDesktop, PoolRef};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON report format.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Deleted,
+    AlreadyAbsent,
+    Blocked,
+    Failed,
+    Skipped,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Deleted => "deleted",
+            Outcome::AlreadyAbsent => "already absent",
+            Outcome::Blocked => "blocked",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// The API's answer that decided a step, as support will want it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepError {
+    pub status: Option<u16>,
+    pub error_code: Option<String>,
+    pub error_msg: Option<String>,
+    pub request_id: Option<String>,
+    /// The whole error, in words.
+    pub message: String,
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub pool: PoolRef,
+    pub outcome: Outcome,
+    /// DELETE requests sent for this pool.
+    pub attempts: u32,
+    pub error: Option<StepError>,
+    /// Why, in words, when the outcome alone does not say it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For a blocked pool: some of the desktops that remain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub desktops: Vec<PoolDesktop>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSummary {
+    pub deleted: usize,
+    pub already_absent: usize,
+    pub blocked: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// How an apply ended, as the exit code tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyEnd {
+    /// Every planned pool is gone.
+    Done,
+    /// Finished; blocked steps remain and none failed.
+    Blocked,
+    /// A step failed or was not started.
+    Failed,
+    /// Interrupted: in-flight calls finished, the rest not started.
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub results: Vec<StepResult>,
+    pub summary: ReportSummary,
+    /// Ctrl-C stopped the run.
+    pub interrupted: bool,
+    /// Why the run stopped early (an authentication failure), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+impl Report {
+    /// Sorts the results by pool name then id, and counts them.
+    pub fn new(mut results: Vec<StepResult>, interrupted: bool, stopped: Option<String>) -> Report {
+        results.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
+        let mut summary = ReportSummary::default();
+        for r in &results {
+            *match r.outcome {
+                Outcome::Deleted => &mut summary.deleted,
+                Outcome::AlreadyAbsent => &mut summary.already_absent,
+                Outcome::Blocked => &mut summary.blocked,
+                Outcome::Failed => &mut summary.failed,
+                Outcome::Skipped => &mut summary.skipped,
+            } += 1;
+        }
+        Report {
+            format_version: REPORT_FORMAT_VERSION,
+            results,
+            summary,
+            interrupted,
+            stopped,
+        }
+    }
+
+    pub fn end(&self) -> ApplyEnd {
+        let s = &self.summary;
+        if self.interrupted {
+            ApplyEnd::Interrupted
+        } else if s.failed > 0 || s.skipped > 0 {
+            ApplyEnd::Failed
+        } else if s.blocked > 0 {
+            ApplyEnd::Blocked
+        } else {
+            ApplyEnd::Done
+        }
+    }
+
+    /// `Apply complete: 5 deleted, 1 already absent, 2 blocked, 0 failed.`
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        let head = if self.interrupted {
+            "Apply interrupted"
+        } else if self.stopped.is_some() {
+            "Apply stopped"
+        } else {
+            "Apply complete"
+        };
+        let skipped = if s.skipped > 0 {
+            format!(", {} skipped", s.skipped)
+        } else {
+            String::new()
+        };
+        format!(
+            "{head}: {} deleted, {} already absent, {} blocked, {} failed{skipped}.",
+            s.deleted, s.already_absent, s.blocked, s.failed
+        )
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes") + "\n"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PoolId;
+
+    fn result(name: &str, outcome: Outcome) -> StepResult {
+        StepResult {
+            pool: PoolRef {
+                id: PoolId::parse(&format!("id-{name}")).unwrap(),
+                name: name.into(),
+                pool_type: None,
+                desktop_count: 0,
+                status: None,
+                created_time: None,
+            },
+            outcome,
+            attempts: 1,
+            error: None,
+            detail: None,
+            desktops: vec![],
+        }
+    }
+
+    #[test]
+    fn ends_and_summary_lines() {
+        use Outcome::*;
+        let cases: Vec<(Vec<Outcome>, bool, Option<&str>, ApplyEnd, &str)> = vec![
+            (
+                vec![Deleted, AlreadyAbsent],
+                false,
+                None,
+                ApplyEnd::Done,
+                "Apply complete: 1 deleted, 1 already absent, 0 blocked, 0 failed.",
+            ),
+            (
+                vec![Deleted, Blocked],
+                false,
+                None,
+                ApplyEnd::Blocked,
+                "Apply complete: 1 deleted, 0 already absent, 1 blocked, 0 failed.",
+            ),
+            (
+                vec![Blocked, Failed],
+                false,
+                None,
+                ApplyEnd::Failed,
+                "Apply complete: 0 deleted, 0 already absent, 1 blocked, 1 failed.",
+            ),
+            (
+                vec![Failed, Skipped],
+                false,
+                Some("401"),
+                ApplyEnd::Failed,
+                "Apply stopped: 0 deleted, 0 already absent, 0 blocked, 1 failed, 1 skipped.",
+            ),
+            (
+                vec![Deleted, Skipped, Failed],
+                true,
+                None,
+                ApplyEnd::Interrupted,
+                "Apply interrupted: 1 deleted, 0 already absent, 0 blocked, 1 failed, 1 skipped.",
+            ),
+            (
+                vec![],
+                false,
+                None,
+                ApplyEnd::Done,
+                "Apply complete: 0 deleted, 0 already absent, 0 blocked, 0 failed.",
+            ),
+        ];
+        for (outcomes, interrupted, stopped, end, line) in cases {
+            let results = outcomes
+                .iter()
+                .enumerate()
+                .map(|(i, o)| result(&format!("p{i}"), *o))
+                .collect();
+            let r = Report::new(results, interrupted, stopped.map(str::to_owned));
+            assert_eq!(r.end(), end, "{outcomes:?}");
+            assert_eq!(r.summary_line(), line);
+        }
+    }
+
+    #[test]
+    fn results_are_sorted_and_json_has_the_designed_shape() {
+        let r = Report::new(
+            vec![result("b", Outcome::Deleted), result("a", Outcome::Blocked)],
+            false,
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["results"][0]["pool"]["name"], "a");
+        assert_eq!(v["results"][0]["outcome"], "blocked");
+        assert_eq!(v["results"][1]["error"], serde_json::Value::Null);
+        assert_eq!(
+            v["summary"],
+            serde_json::json!({"deleted": 1, "already_absent": 0, "blocked": 1, "failed": 0, "skipped": 0})
+        );
+    }
+}
