@@ -20,6 +20,8 @@ pub struct SimSpec {
     pub rate_limit: Option<u32>,
     /// Every n-th pool holds desktops.
     pub desktops_every: Option<u64>,
+    /// 429 messages without the limit figures.
+    pub anonymous_throttle: bool,
 }
 
 /// Call first in `main`: when this process is the child, serve and never return.
@@ -34,6 +36,7 @@ pub fn serve_if_child() {
         latency_ms: num(3),
         rate_limit: Some(num(4) as u32).filter(|r| *r > 0),
         desktops_every: Some(num(5)).filter(|n| *n > 0),
+        anonymous_throttle: num(6) == 1,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -48,6 +51,7 @@ pub fn serve_if_child() {
             spec.desktops_every,
         ));
         config.auth = SimAuth::Token(TOKEN.into());
+        config.anonymous_throttle = spec.anonymous_throttle;
         config.faults = Faults {
             latency: Duration::from_millis(spec.latency_ms),
             rate_limit: spec.rate_limit,
@@ -82,6 +86,7 @@ impl ChildSim {
                 spec.latency_ms.to_string(),
                 spec.rate_limit.unwrap_or(0).to_string(),
                 spec.desktops_every.unwrap_or(0).to_string(),
+                u8::from(spec.anonymous_throttle).to_string(),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
