@@ -675,14 +675,7 @@ fn the_simulator_binary_serves_the_example() {
         ])
         .output()
         .unwrap();
-    let state: serde_json::Value = serde_json::from_slice(
-        &std::process::Command::new("curl")
-            .args(["-s", &format!("{url}/__sim/state")])
-            .output()
-            .map(|o| o.stdout)
-            .unwrap_or_default(),
-    )
-    .unwrap_or(json!(null));
+    let state = http_get_json(&format!("{url}/__sim/state"));
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(
@@ -692,14 +685,68 @@ fn the_simulator_binary_serves_the_example() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Plan: 3 to delete (1 likely blocked)"));
-    if !state.is_null() {
-        assert_eq!(state["requests"]["list"], 1);
-        assert!(state["requests"]["delete"].is_null());
-    }
+    assert_eq!(state["requests"]["list"], 1);
+    assert!(state["requests"]["delete"].is_null(), "plan sent no DELETE");
+}
+
+/// A plain HTTP/1.0 GET on loopback, for the simulator's state route.
+fn http_get_json(url: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut sock = std::net::TcpStream::connect(host).unwrap();
+    write!(sock, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    sock.read_to_string(&mut response).unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str(body).unwrap()
 }
 
 fn poolform_sim() -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("workspace-sim"));
     cmd.env_clear();
     cmd
+}
+
+#[test]
+fn the_ci_examples_are_valid_yaml_and_use_real_flags() {
+    for (file, wants) in [
+        (
+            "examples/ci/github-actions.yml",
+            &[
+                "--detailed-exitcode --format markdown",
+                "poolform apply plan.json",
+                "-o plan.json",
+            ][..],
+        ),
+        (
+            "examples/ci/gitlab-ci.yml",
+            &[
+                "--detailed-exitcode --format markdown",
+                "poolform apply plan.json",
+                "-o plan.json",
+            ][..],
+        ),
+    ] {
+        let text = fs::read_to_string(repo_file(file)).unwrap();
+        serde_yaml::from_str::<serde_yaml::Value>(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for want in wants {
+            assert!(text.contains(want), "{file} lacks {want:?}");
+        }
+    }
+    // the flags the examples rely on exist
+    for (command, flag) in [
+        ("plan", "--detailed-exitcode"),
+        ("plan", "--format"),
+        ("validate", "--file"),
+    ] {
+        let out = poolform_bare().args([command, "--help"]).assert().success();
+        assert!(
+            String::from_utf8_lossy(&out.get_output().stdout).contains(flag),
+            "{command} {flag}"
+        );
+    }
 }
