@@ -11,11 +11,9 @@
 
 mod support;
 
-use poolform::api::connection::{Connection, Credentials, Secret};
-use poolform::api::{Client, ClientOptions, ListFilter};
+use poolform::api::ListFilter;
 use poolform::applier::{self, ApplyOptions, StopSignal};
-use poolform::model::ProjectId;
-use poolform::planner::{self, PlanContext};
+use poolform::planner;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -33,23 +31,12 @@ struct Outcome {
 
 async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     let sim = ChildSim::start(spec);
-    let connection = Connection {
-        endpoint: sim.url.parse().unwrap(),
-        project_id: ProjectId::parse(PROJECT).unwrap(),
-        credentials: Credentials::Token(Secret::new(TOKEN)),
-    };
-    let client = Client::new(connection, ClientOptions::default()).unwrap();
+    let client = sim.client();
     let config =
         poolform::config::parse("version: 1\nscope: {name_prefix: bench-}\n", "bench.yaml")
             .unwrap();
     let live = client.list_pools(&ListFilter::default()).await.unwrap();
-    let ctx = PlanContext {
-        project_id: ProjectId::parse(PROJECT).unwrap(),
-        endpoint: sim.url.clone(),
-        created_at: "2026-11-27T12:00:00Z".into(),
-        source: "bench.yaml".into(),
-        max_deletes_override: None,
-    };
+    let ctx = sim.plan_context("bench.yaml");
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     assert_eq!(plan.changes.len() as u64, spec.pools);
     // Let the simulator's bucket refill after the listing, so the apply starts as a fresh run would.

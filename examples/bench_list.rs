@@ -6,9 +6,7 @@
 
 mod support;
 
-use poolform::api::connection::{Connection, Credentials, Secret};
-use poolform::api::{wire, Client, ClientOptions, ListFilter};
-use poolform::model::ProjectId;
+use poolform::api::{wire, ListFilter};
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -27,12 +25,7 @@ async fn run() {
         latency_ms: LATENCY_MS,
         ..SimSpec::default()
     });
-    let connection = Connection {
-        endpoint: sim.url.parse().unwrap(),
-        project_id: ProjectId::parse(PROJECT).unwrap(),
-        credentials: Credentials::Token(Secret::new(TOKEN)),
-    };
-    let client = Client::new(connection, ClientOptions::default()).unwrap();
+    let client = sim.client();
 
     // Local decode time: fetch the raw pages once (outside the timing), then decode them here.
     let http = reqwest::Client::new();

@@ -7,10 +7,8 @@
 
 mod support;
 
-use poolform::api::connection::{Connection, Credentials, Secret};
-use poolform::api::{Client, ClientOptions, ListFilter};
-use poolform::model::ProjectId;
-use poolform::planner::{self, PlanContext};
+use poolform::api::ListFilter;
+use poolform::planner;
 use poolform::render::{self, Format, Style};
 use poolform::sim::fixture::synthetic_id;
 use std::fmt::Write as _;
@@ -50,20 +48,9 @@ async fn run() {
         desktops_every: Some(50),
         ..SimSpec::default()
     });
-    let connection = Connection {
-        endpoint: sim.url.parse().unwrap(),
-        project_id: ProjectId::parse(PROJECT).unwrap(),
-        credentials: Credentials::Token(Secret::new(TOKEN)),
-    };
-    let client = Client::new(connection, ClientOptions::default()).unwrap();
+    let client = sim.client();
     let text = config_text();
-    let ctx = PlanContext {
-        project_id: ProjectId::parse(PROJECT).unwrap(),
-        endpoint: sim.url.clone(),
-        created_at: "2026-11-27T12:00:00Z".into(),
-        source: "pools.yaml".into(),
-        max_deletes_override: None,
-    };
+    let ctx = sim.plan_context("pools.yaml");
     let (mut lists, mut plans) = (Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..RUNS {

@@ -44,6 +44,25 @@ fn outcomes(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The result for pool `id`.
+fn result_for<'a>(report: &'a Value, id: &str) -> &'a Value {
+    let results = report["results"].as_array().unwrap();
+    results
+        .iter()
+        .find(|r| r["pool"]["id"] == id)
+        .unwrap_or_else(|| panic!("no result for {id}"))
+}
+
+/// Asserts the exit code, showing stderr when it differs.
+fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Ids that received a DELETE, as the simulator counted them.
 fn deleted_ids(sim: &SimServer) -> BTreeSet<String> {
     sim.snapshot()["deletes"]
@@ -397,12 +416,7 @@ fn a_5xx_and_dropped_connection_storm_converges() {
         }
         out = apply();
     }
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let report = report_of(&out.stdout);
     let retried = report["results"]
         .as_array()
@@ -541,12 +555,7 @@ fn a_vanished_pool_in_a_saved_plan_counts_as_done() {
         .assert()
         .code(2);
     let report = report_of(&out.get_output().stdout);
-    let gone = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["pool"]["id"] == TMP_LOAD)
-        .unwrap();
+    let gone = result_for(&report, TMP_LOAD);
     assert_eq!(gone["outcome"], "already_absent");
     assert_eq!(gone["attempts"], 0);
     assert_eq!(sim.deletes_for(TMP_LOAD), 0);
@@ -666,12 +675,7 @@ fn sigint_finishes_in_flight_calls_reports_and_exits_130() {
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 130);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         stderr.contains("Interrupted: no new calls will start"),
@@ -719,19 +723,9 @@ fn wait_blocked_deletes_a_pool_once_its_desktops_are_gone() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(sim.set_desktops(TRAINING, 0));
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let report = report_of(&out.stdout);
-    let training = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["pool"]["id"] == TRAINING)
-        .unwrap();
+    let training = result_for(&report, TRAINING);
     assert_eq!(training["outcome"], "deleted");
     assert_eq!(training["attempts"], 2);
     assert!(!sim.pool_ids().contains(&TRAINING.to_owned()));
@@ -755,12 +749,7 @@ fn wait_blocked_gives_up_when_time_runs_out() {
         .assert()
         .code(2);
     let report = report_of(&out.get_output().stdout);
-    let training = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["pool"]["id"] == TRAINING)
-        .unwrap();
+    let training = result_for(&report, TRAINING);
     assert_eq!(training["outcome"], "blocked");
     assert!(
         training["detail"]
@@ -851,12 +840,7 @@ fn fault_soak_converges() {
         out
     };
     let out = apply();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 2);
     let report = report_of(&out.stdout);
     let s = &report["summary"];
     assert_eq!(s["blocked"], 400, "{s}");

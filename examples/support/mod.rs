@@ -2,7 +2,10 @@
 //! alone), peak-RSS reading, and medians.
 #![allow(dead_code)]
 
+use poolform::api::connection::{Connection, Credentials, Secret};
+use poolform::api::{Client, ClientOptions};
 use poolform::model::ProjectId;
+use poolform::planner::PlanContext;
 use poolform::sim::{Faults, Fixture, SimAuth, SimConfig, SimServer};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
@@ -102,6 +105,27 @@ impl ChildSim {
             .expect("listening line")
             .to_owned();
         ChildSim { child, url }
+    }
+
+    /// A client for the simulator, with its token.
+    pub fn client(&self) -> Client {
+        let connection = Connection {
+            endpoint: self.url.parse().unwrap(),
+            project_id: ProjectId::parse(PROJECT).unwrap(),
+            credentials: Credentials::Token(Secret::new(TOKEN)),
+        };
+        Client::new(connection, ClientOptions::default()).unwrap()
+    }
+
+    /// What the planner needs to plan against this simulator.
+    pub fn plan_context(&self, source: &str) -> PlanContext {
+        PlanContext {
+            project_id: ProjectId::parse(PROJECT).unwrap(),
+            endpoint: self.url.clone(),
+            created_at: "2026-11-27T12:00:00Z".into(),
+            source: source.into(),
+            max_deletes_override: None,
+        }
     }
 
     /// The simulator's `/__sim/state`.
