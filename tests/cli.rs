@@ -620,7 +620,6 @@ fn completions_for_bash() {
 /// The real `workspace-sim` binary: startup line, fixture errors, and a plan against it.
 #[test]
 fn the_simulator_binary_serves_the_example() {
-    use std::io::{BufRead, BufReader};
     let bad = poolform_sim()
         .args(["--fixture", "/nonexistent.json"])
         .output()
@@ -654,15 +653,7 @@ fn the_simulator_binary_serves_the_example() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let url = poolform::sim::read_listening_line(child.stdout.take().unwrap()).unwrap();
     let out = poolform_bare()
         .env("HW_AUTH_TOKEN", TOKEN)
         .args([

@@ -7,7 +7,7 @@ use poolform::api::{Client, ClientOptions};
 use poolform::model::ProjectId;
 use poolform::planner::PlanContext;
 use poolform::sim::{Faults, Fixture, SimAuth, SimConfig, SimServer};
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -63,7 +63,7 @@ pub fn serve_if_child() {
         let server = SimServer::start(config, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
-        println!("listening on {}", server.url());
+        println!("{}{}", poolform::sim::LISTENING_PREFIX, server.url());
         // Serve until the parent goes away (its end of stdin closes).
         tokio::task::spawn_blocking(|| {
             let _ = std::io::stdin().read_to_end(&mut Vec::new());
@@ -95,15 +95,8 @@ impl ChildSim {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the simulator child");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .to_owned();
+        let url = poolform::sim::read_listening_line(child.stdout.take().unwrap())
+            .expect("the listening line");
         ChildSim { child, url }
     }
 

@@ -133,7 +133,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("listening on {}", server.url());
+    println!("{}{}", poolform::sim::LISTENING_PREFIX, server.url());
     let _ = std::io::stdout().flush();
     wait_for_stop().await;
     server.stop();

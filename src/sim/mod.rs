@@ -31,6 +31,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
+/// The first line `workspace-sim` prints: this prefix, then its URL.
+pub const LISTENING_PREFIX: &str = "listening on ";
+
+/// Reads the simulator's URL from the first line of its standard output.
+pub fn read_listening_line(stdout: impl std::io::Read) -> std::io::Result<String> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    line.trim()
+        .strip_prefix(LISTENING_PREFIX)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            std::io::Error::other(format!(
+                "expected {LISTENING_PREFIX:?} and a URL, got {line:?}"
+            ))
+        })
+}
+
 /// How the simulator answers for a pool that does not exist.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum MissingPool {
