@@ -324,17 +324,29 @@ async fn list_pools(
         .filter(|p| maintenance.is_none_or(|m| p["in_maintenance_mode"].as_bool() == Some(m)))
         .collect();
     let total = matching.len();
-    let page: Vec<Value> = matching
+    let page: Vec<&Map<String, Value>> = matching
         .into_iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(limit as usize)
-        .map(|p| Value::Object(p.clone()))
         .collect();
+    // Serialized straight from the stored pools: no copy of them is made.
+    #[derive(serde::Serialize)]
+    struct PageOut<'a> {
+        total_count: usize,
+        desktop_pools: Vec<&'a Map<String, Value>>,
+    }
+    let body = serde_json::to_vec(&PageOut {
+        total_count: total,
+        desktop_pools: page,
+    });
     if offset == 0 {
         state.churn_after_first_page();
     }
     drop(state);
-    Json(json!({"total_count": total, "desktop_pools": page})).into_response()
+    match body {
+        Ok(bytes) => ([("content-type", "application/json")], bytes).into_response(),
+        Err(e) => huawei_error(500, "SIM.ENCODE", &format!("cannot encode the page: {e}")),
+    }
 }
 
 async fn show_pool(
