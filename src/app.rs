@@ -10,13 +10,13 @@ use crate::config::{self, Config, PoolEntry, Region, Scope, Version};
 use crate::model::Live;
 use crate::plan::Plan;
 use crate::planner::{self, PlanContext};
+use crate::progress::Progress;
 use crate::render::{self, Style};
 use crate::report::{ApplyEnd, Outcome, Report, StepResult};
 use anyhow::{bail, Context, Result};
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -396,69 +396,6 @@ async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<bool> {
     tokio::select! {
         line = answer => Ok(line??.trim() == "yes"),
         _ = interrupt.stopped() => Ok(false),
-    }
-}
-
-/// Progress on stderr: a bar on a terminal, a line per finished step otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    total: usize,
-    done: AtomicUsize,
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Progress {
-            bar,
-            total,
-            done: AtomicUsize::new(0),
-        }
-    }
-
-    fn step(&self, r: &StepResult) {
-        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
-        match &self.bar {
-            Some(bar) => {
-                bar.inc(1);
-                bar.set_message(format!("{} {}", r.outcome.label(), r.pool.name));
-            }
-            None => {
-                let width = self.total.to_string().len();
-                let why = r
-                    .error
-                    .as_ref()
-                    .map(|e| e.message.as_str())
-                    .or(r.detail.as_deref())
-                    .unwrap_or("");
-                let why = if why.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {why}")
-                };
-                eprintln!(
-                    "[{n:>width$}/{}] {} {} ({}){why}",
-                    self.total,
-                    r.outcome.label(),
-                    r.pool.name,
-                    r.pool.id
-                );
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
     }
 }
 

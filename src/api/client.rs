@@ -168,12 +168,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("poolform/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ApiError::Transport {
-                method: "SETUP",
-                path: String::new(),
-                kind: TransportKind::Connect,
-                message: describe(e),
-            })?;
+            .map_err(|e| ApiError::Setup(describe(e)))?;
         let url = &connection.endpoint;
         let host = url.host_str().unwrap_or_default();
         let host_header = match url.port() {

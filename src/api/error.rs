@@ -157,6 +157,8 @@ pub enum ApiError {
         message: String,
         request_id: Option<String>,
     },
+    #[error("cannot set up the HTTP client: {0}")]
+    Setup(String),
     #[error("the pool listing kept changing while it was read: {detail} (tried {attempts} times); nothing was planned from it")]
     InconsistentListing { attempts: u32, detail: String },
 }
