@@ -255,10 +255,11 @@ impl Live {
         &self.pools
     }
     pub fn get(&self, id: &PoolId) -> Option<&Pool> {
-        self.pools
-            .binary_search_by(|p| p.id.cmp(id))
-            .ok()
-            .map(|i| &self.pools[i])
+        self.index_of(id).map(|i| &self.pools[i])
+    }
+    /// The position of pool `id` in [`Live::pools`].
+    pub fn index_of(&self, id: &PoolId) -> Option<usize> {
+        self.pools.binary_search_by(|p| p.id.cmp(id)).ok()
     }
     pub fn len(&self) -> usize {
         self.pools.len()

@@ -7,7 +7,7 @@ use crate::plan::{
     Action, Change, Difference, Finding, FindingKind, FindingPool, Plan, PoolRef, Summary,
     PLAN_FORMAT_VERSION,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// What the plan needs besides the file and the live pools; all passed in, none looked up.
 #[derive(Debug, Clone)]
@@ -81,15 +81,16 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
             }
         }
     }
-    let mut kept: HashSet<&PoolId> = HashSet::new();
-    let mut drifted: HashSet<&PoolId> = HashSet::new();
+    // Indexed like `live.pools()`, which is sorted by id.
+    let mut kept = vec![false; live.len()];
+    let mut drifted = vec![false; live.len()];
     let mut findings = Vec::new();
     for (i, entry) in config.pools.iter().enumerate() {
-        let found: Option<&Pool> = match (&entry.id, &entry.name) {
-            (Some(id), _) => live.get(id),
+        let found: Option<usize> = match (&entry.id, &entry.name) {
+            (Some(id), _) => live.index_of(id),
             (None, Some(name)) => match by_name.get(name.as_str()).map(Vec::as_slice) {
                 None | Some([]) => None,
-                Some([one]) => Some(*one),
+                Some([one]) => live.index_of(&one.id),
                 Some(many) => {
                     let mut ids: Vec<PoolId> = many.iter().map(|p| p.id.clone()).collect();
                     ids.sort();
@@ -102,7 +103,7 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
             },
             (None, None) => None,
         };
-        let Some(pool) = found else {
+        let Some(index) = found else {
             let how = if entry.id.is_some() {
                 "no live pool has this id"
             } else {
@@ -122,9 +123,10 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
             });
             continue;
         };
-        kept.insert(&pool.id);
+        let pool = &live.pools()[index];
+        kept[index] = true;
         let diffs = differences(entry, pool);
-        if !diffs.is_empty() && drifted.insert(&pool.id) {
+        if !diffs.is_empty() && !std::mem::replace(&mut drifted[index], true) {
             let detail = diffs
                 .iter()
                 .map(|d| {
@@ -146,9 +148,12 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
 
     let mut changes = Vec::new();
     let mut unchanged = 0;
-    for pool in live.pools().iter().filter(|p| config.in_scope(p)) {
-        if kept.contains(&pool.id) {
-            unchanged += usize::from(!drifted.contains(&pool.id));
+    for (index, pool) in live.pools().iter().enumerate() {
+        if !config.in_scope(pool) {
+            continue;
+        }
+        if kept[index] {
+            unchanged += usize::from(!drifted[index]);
             continue;
         }
         if let Some(rule) = config.protect.iter().find(|r| r.matches(pool)) {
@@ -226,6 +231,7 @@ mod tests {
     use crate::config;
     use crate::model::Tag;
     use proptest::prelude::*;
+    use std::collections::HashSet;
 
     fn ctx() -> PlanContext {
         PlanContext {
