@@ -247,7 +247,11 @@ async fn plan(args: &PlanArgs, global: &GlobalArgs) -> Result<Exit> {
     let (config, source) = load_config(&args.file)?;
     let client = client(global, Some(&config))?;
     let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
-    print(&render::plan(&plan, args.format, style(global.color)))?;
+    print(&render::plan(
+        &plan,
+        args.format.into(),
+        style(global.color),
+    ))?;
     if let Some(out) = &args.out {
         write_atomic(out, &plan.to_json())?;
         eprintln!(
@@ -271,7 +275,11 @@ pub fn load_plan(path: &Path) -> Result<Plan> {
 
 fn show(args: &ShowArgs, global: &GlobalArgs) -> Result<Exit> {
     let plan = load_plan(&args.plan_file)?;
-    print(&render::plan(&plan, args.format, style(global.color)))?;
+    print(&render::plan(
+        &plan,
+        args.format.into(),
+        style(global.color),
+    ))?;
     Ok(Exit::Success)
 }
 
@@ -437,7 +445,7 @@ fn client_for_saved_plan(global: &GlobalArgs, plan: &Plan) -> Result<Client> {
 
 /// Where the apply's own plan output goes: stdout for human output, else stderr.
 fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) -> Result<()> {
-    if args.format == render::Format::Human {
+    if render::Format::from(args.format) == render::Format::Human {
         print(&render::plan(plan, render::Format::Human, style))
     } else {
         eprint!(
@@ -550,7 +558,7 @@ async fn apply(args: &ApplyArgs, global: &GlobalArgs) -> Result<Exit> {
     progress.finish();
     done_before.extend(report.results);
     let report = Report::new(done_before, report.interrupted, report.stopped);
-    print(&render::report(&report, args.format, style))?;
+    print(&render::report(&report, args.format.into(), style))?;
     Ok(match report.end() {
         ApplyEnd::Done => Exit::Success,
         ApplyEnd::Blocked => Exit::Changes,

@@ -7,8 +7,8 @@ use crate::report::{Outcome, Report};
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write as _;
 
-/// Output formats every command that prints a plan or report accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Output formats for plans and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,
