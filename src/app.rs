@@ -8,7 +8,7 @@ use crate::cli::{
 };
 use crate::config::{self, Config, PoolEntry, Region, Scope, Version};
 use crate::model::Live;
-use crate::plan::Plan;
+use crate::plan::{DeleteStep, Plan};
 use crate::planner::{self, PlanContext};
 use crate::progress::Progress;
 use crate::render::{self, Style};
@@ -283,13 +283,14 @@ fn show(args: &ShowArgs, global: &GlobalArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The text of an imported config: every live pool (optionally narrowed by a name prefix).
+/// The text of an imported config, and how many pools it keeps: every live pool (optionally
+/// narrowed by a name prefix).
 pub fn import_text(
     live: &Live,
     client: &Client,
     region: Option<&str>,
     name_prefix: Option<&str>,
-) -> Result<String> {
+) -> Result<(String, usize)> {
     let mut pools: Vec<_> = live
         .pools()
         .iter()
@@ -324,13 +325,14 @@ pub fn import_text(
         allow_delete_all: false,
     };
     let body = serde_yaml::to_string(&config)?;
-    Ok(format!(
+    let text = format!(
         "# Written by `poolform import` at {} from {} (project {}).\n\
          # Every pool listed here is kept; any other pool in scope is planned for deletion.\n{body}",
         now_rfc3339(),
         endpoint_text(client),
         client.connection().project_id,
-    ))
+    );
+    Ok((text, config.pools.len()))
 }
 
 async fn import(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
@@ -352,7 +354,7 @@ async fn import(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
         .await
         .context("cannot list the live pools")?;
     let region = global.region.clone().or_else(|| env_var("HW_REGION_NAME"));
-    let text = import_text(
+    let (text, kept) = import_text(
         &live,
         &client,
         region.as_deref(),
@@ -364,11 +366,7 @@ async fn import(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
     match &args.out {
         Some(out) => {
             write_atomic(out, &text)?;
-            eprintln!(
-                "Wrote {} with {} pools.",
-                out.display(),
-                text.matches("\n  - id: ").count()
-            );
+            eprintln!("Wrote {} with {kept} pools.", out.display());
         }
         None => print(&text)?,
     }
@@ -456,84 +454,126 @@ fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) -> Result<()> {
     }
 }
 
+/// What is left to do once the deletes are known, or how the command already ended.
+enum Prepared {
+    Run {
+        client: Client,
+        steps: Vec<DeleteStep>,
+        /// Planned pools found gone before the run started.
+        done_before: Vec<StepResult>,
+    },
+    Ended(Exit),
+}
+
+/// A saved plan: refuse it for another project or endpoint, or if any of its pools changed.
+async fn prepare_saved(
+    path: &Path,
+    global: &GlobalArgs,
+    style: Style,
+    interrupt: &Arc<StopSignal>,
+) -> Result<Prepared> {
+    let plan = load_plan(path)?;
+    let client = client_for_saved_plan(global, &plan)?;
+    watch_interrupts(interrupt.clone());
+    let live = client
+        .list_pools(&ListFilter::default())
+        .await
+        .context("cannot list the live pools; nothing was deleted")?;
+    let staleness = plan.check_against(&live);
+    if staleness.is_stale() {
+        eprint!("{}", render::stale_diff(&staleness.changed, style));
+        bail!(
+            "the plan in {} is stale: {} of its pools changed since it was made (shown above). Nothing was deleted; run `poolform plan` again and review the new plan",
+            path.display(),
+            staleness.changed.len()
+        );
+    }
+    let done_before: Vec<StepResult> = staleness
+        .gone
+        .iter()
+        .map(|c| StepResult {
+            pool: c.pool.clone(),
+            outcome: Outcome::AlreadyAbsent,
+            attempts: 0,
+            error: None,
+            detail: Some("gone before this apply started".into()),
+            desktops: Vec::new(),
+        })
+        .collect();
+    eprintln!(
+        "Applying the saved plan {} (made {}): {} to delete, {} already gone.",
+        path.display(),
+        plan.created_at,
+        staleness.ready.len(),
+        done_before.len()
+    );
+    Ok(Prepared::Run {
+        client,
+        steps: staleness.ready_steps(),
+        done_before,
+    })
+}
+
+/// No saved plan: plan now, show it, and ask (unless --auto-approve).
+async fn prepare_fresh(
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    style: Style,
+    interrupt: &Arc<StopSignal>,
+) -> Result<Prepared> {
+    if !args.auto_approve && !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to apply: there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
+             Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`"
+        );
+    }
+    let file = FileArg {
+        file: args
+            .file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("pools.yaml")),
+    };
+    let (config, source) = load_config(&file)?;
+    let client = client(global, Some(&config))?;
+    watch_interrupts(interrupt.clone());
+    let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
+    show_plan(&plan, args, style)?;
+    if plan.changes.is_empty() {
+        eprintln!("No changes. Nothing to delete.");
+        return Ok(Prepared::Ended(Exit::Success));
+    }
+    if !interrupt.is_stopped()
+        && !args.auto_approve
+        && !confirm(plan.changes.len(), interrupt).await?
+    {
+        eprintln!("Apply cancelled; nothing was deleted.");
+        return Ok(Prepared::Ended(if interrupt.is_stopped() {
+            Exit::Interrupted
+        } else {
+            Exit::Failed
+        }));
+    }
+    Ok(Prepared::Run {
+        client,
+        steps: plan.delete_steps(),
+        done_before: Vec::new(),
+    })
+}
+
 async fn apply(args: &ApplyArgs, global: &GlobalArgs) -> Result<Exit> {
     let style = style(global.color);
     let interrupt = StopSignal::new();
-    let (client, steps, mut done_before) = match &args.plan_file {
-        Some(path) => {
-            let plan = load_plan(path)?;
-            let client = client_for_saved_plan(global, &plan)?;
-            watch_interrupts(interrupt.clone());
-            let live = client
-                .list_pools(&ListFilter::default())
-                .await
-                .context("cannot list the live pools; nothing was deleted")?;
-            let staleness = plan.check_against(&live);
-            if staleness.is_stale() {
-                eprint!("{}", render::stale_diff(&staleness.changed, style));
-                bail!(
-                    "the plan in {} is stale: {} of its pools changed since it was made (shown above). Nothing was deleted; run `poolform plan` again and review the new plan",
-                    path.display(),
-                    staleness.changed.len()
-                );
-            }
-            let gone: Vec<StepResult> = staleness
-                .gone
-                .iter()
-                .map(|c| StepResult {
-                    pool: c.pool.clone(),
-                    outcome: Outcome::AlreadyAbsent,
-                    attempts: 0,
-                    error: None,
-                    detail: Some("gone before this apply started".into()),
-                    desktops: Vec::new(),
-                })
-                .collect();
-            eprintln!(
-                "Applying the saved plan {} (made {}): {} to delete, {} already gone.",
-                path.display(),
-                plan.created_at,
-                staleness.ready.len(),
-                gone.len()
-            );
-            (client, staleness.ready_steps(), gone)
-        }
-        None => {
-            if !args.auto_approve && !std::io::stdin().is_terminal() {
-                bail!(
-                    "refusing to apply: there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
-                     Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`"
-                );
-            }
-            let file = FileArg {
-                file: args
-                    .file
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("pools.yaml")),
-            };
-            let (config, source) = load_config(&file)?;
-            let client = client(global, Some(&config))?;
-            watch_interrupts(interrupt.clone());
-            let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
-            show_plan(&plan, args, style)?;
-            if plan.changes.is_empty() {
-                eprintln!("No changes. Nothing to delete.");
-                return Ok(Exit::Success);
-            }
-            if interrupt.is_stopped() {
-                eprintln!("Interrupted before any DELETE was sent.");
-                return Ok(Exit::Interrupted);
-            }
-            if !args.auto_approve && !confirm(plan.changes.len(), &interrupt).await? {
-                eprintln!("Apply cancelled; nothing was deleted.");
-                return Ok(if interrupt.is_stopped() {
-                    Exit::Interrupted
-                } else {
-                    Exit::Failed
-                });
-            }
-            (client, plan.delete_steps(), Vec::new())
-        }
+    let prepared = match &args.plan_file {
+        Some(path) => prepare_saved(path, global, style, &interrupt).await?,
+        None => prepare_fresh(args, global, style, &interrupt).await?,
+    };
+    let (client, steps, mut done_before) = match prepared {
+        Prepared::Run {
+            client,
+            steps,
+            done_before,
+        } => (client, steps, done_before),
+        Prepared::Ended(exit) => return Ok(exit),
     };
     if interrupt.is_stopped() {
         eprintln!("Interrupted before any DELETE was sent.");
