@@ -301,8 +301,57 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
                     if run.attempts == 1 { "" } else { "s" },
                     why.describe()
                 );
+                if run.unanswered_before {
+                    return settle_unanswered(sh, run, last_error, detail).await;
+                }
                 return run.finish(Outcome::Failed, last_error, Some(detail));
             }
+        }
+    }
+}
+
+/// A step that gives up after attempts that got no answer may still have been applied: look
+/// once, and report what is true rather than a failure that may not be one.
+async fn settle_unanswered(
+    sh: &Shared,
+    run: &StepRun,
+    last_error: Option<StepError>,
+    detail: String,
+) -> StepResult {
+    if !sh.admit().await {
+        return run.finish(
+            Outcome::Failed,
+            last_error,
+            Some(format!(
+                "{detail}; whether an unanswered attempt was applied is unknown"
+            )),
+        );
+    }
+    let sent_at = Instant::now();
+    let shown = sh.client.show_pool(&run.step.pool().id).await;
+    sh.observe_result(sent_at, &shown);
+    match shown {
+        Ok(None) => run.finish(
+            Outcome::AlreadyAbsent,
+            None,
+            Some(format!(
+                "{detail}, but an unanswered attempt was applied: the pool is gone"
+            )),
+        ),
+        Ok(Some(_)) => run.finish(
+            Outcome::Failed,
+            last_error,
+            Some(format!("{detail}; the pool still exists")),
+        ),
+        Err(e) => {
+            sh.note_auth_failure(&e);
+            run.finish(
+                Outcome::Failed,
+                last_error,
+                Some(format!(
+                    "{detail}; whether an unanswered attempt was applied is unknown ({e})"
+                )),
+            )
         }
     }
 }

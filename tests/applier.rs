@@ -1,0 +1,107 @@
+//! The applier in-process against the simulator, for what the binary's defaults cannot reach:
+//! a step that gives up after unanswered attempts reports the pool's real state.
+
+mod common;
+
+use common::*;
+use poolform::applier::{self, ApplyOptions, StopSignal};
+use poolform::model::ProjectId;
+use poolform::planner::{self, PlanContext};
+use poolform::report::Outcome;
+use poolform::retry::RetryPolicy;
+use poolform::sim::faults::Fate;
+use poolform::sim::{Faults, SimServer};
+use serde_json::json;
+
+fn one_attempt() -> ApplyOptions {
+    ApplyOptions {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..ApplyOptions::default()
+    }
+}
+
+async fn apply_all(sim: &SimServer, options: &ApplyOptions) -> poolform::report::Report {
+    let c = client(sim);
+    let config =
+        poolform::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
+    let live = c.list_pools(&Default::default()).await.unwrap();
+    let ctx = PlanContext {
+        project_id: ProjectId::parse(PROJECT).unwrap(),
+        endpoint: sim.url(),
+        created_at: "2026-11-27T12:00:00Z".into(),
+        source: "t.yaml".into(),
+        max_deletes_override: None,
+    };
+    let plan = planner::plan(&config, &live, &ctx).unwrap();
+    applier::apply(&c, plan.delete_steps(), options, StopSignal::new(), |_| {}).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn giving_up_after_an_applied_but_unanswered_delete_reports_already_absent() {
+    let mut cfg = config(fixture(json!([{"id": "p-1", "name": "ci-a"}])));
+    cfg.faults = Faults {
+        lost_delete_rate: 1.0,
+        ..Faults::default()
+    };
+    let sim = start(cfg).await;
+    let report = apply_all(&sim, &one_attempt()).await;
+    let r = &report.results[0];
+    assert_eq!(
+        (r.outcome, r.attempts),
+        (Outcome::AlreadyAbsent, 1),
+        "{r:?}"
+    );
+    assert!(r
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("an unanswered attempt was applied: the pool is gone"));
+    assert!(sim.pool_ids().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn giving_up_after_an_unapplied_unanswered_delete_reports_failed_and_still_there() {
+    let path = format!("/v2/{PROJECT}/desktop-pools/p-1");
+    let list = format!("/v2/{PROJECT}/desktop-pools");
+    let drop_rate = 0.5;
+    // A seed under which the listing and the check are served and the DELETE is dropped.
+    let seed = (0..10_000)
+        .find(|seed| {
+            let f = Faults {
+                seed: *seed,
+                drop_rate,
+                ..Faults::default()
+            };
+            f.fate("GET", &list, 0) == Fate::Serve
+                && f.fate("DELETE", &path, 0) == Fate::Drop
+                && f.fate("GET", &path, 0) == Fate::Serve
+        })
+        .unwrap();
+    let mut cfg = config(fixture(json!([{"id": "p-1", "name": "ci-a"}])));
+    cfg.faults = Faults {
+        seed,
+        drop_rate,
+        ..Faults::default()
+    };
+    let sim = start(cfg).await;
+    let report = apply_all(&sim, &one_attempt()).await;
+    let r = &report.results[0];
+    assert_eq!((r.outcome, r.attempts), (Outcome::Failed, 1), "{r:?}");
+    assert!(
+        r.detail
+            .as_deref()
+            .unwrap()
+            .contains("the pool still exists"),
+        "{r:?}"
+    );
+    assert!(r
+        .error
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("connection lost before an answer"));
+    assert_eq!(sim.pool_ids(), ["p-1"]);
+}
