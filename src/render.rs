@@ -546,4 +546,35 @@ mod tests {
         assert_eq!(Style::PLAIN.red("x"), "x");
         assert_eq!(Style { color: true }.red("x"), "\x1b[31mx\x1b[0m");
     }
+
+    #[test]
+    fn markdown_tables_fold_when_long() {
+        let rows = |n: usize| (0..n).map(|i| format!("| r{i} |")).collect::<Vec<_>>();
+        let mut short = String::new();
+        md_table(
+            &mut short,
+            "To delete",
+            "| x |\n|---|",
+            &rows(MARKDOWN_FOLD_ROWS),
+        );
+        assert!(
+            short.starts_with("**To delete**") && !short.contains("<details>"),
+            "{short}"
+        );
+        let mut long = String::new();
+        md_table(
+            &mut long,
+            "To delete",
+            "| x |\n|---|",
+            &rows(MARKDOWN_FOLD_ROWS + 1),
+        );
+        assert!(
+            long.starts_with("<details><summary>To delete (11)</summary>")
+                && long.trim_end().ends_with("</details>"),
+            "{long}"
+        );
+        let mut none = String::new();
+        md_table(&mut none, "To delete", "| x |", &[]);
+        assert!(none.is_empty());
+    }
 }

@@ -701,6 +701,46 @@ fn sigint_finishes_in_flight_calls_reports_and_exits_130() {
 }
 
 #[test]
+fn a_second_sigint_exits_at_once() {
+    use std::io::BufRead;
+    // Answers take far longer than the test waits: only an immediate exit can end it early.
+    let sim = generated_sim(10, None, |c| {
+        c.faults = Faults {
+            latency: Duration::from_secs(30),
+            ..Faults::default()
+        };
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
+    let file = file.display().to_string();
+    // The listing is in flight when both interrupts arrive.
+    let mut child = poolform_process(
+        &sim,
+        &["apply", "--auto-approve", "--format", "json", "-f", &file],
+    );
+    wait_for("the listing in flight", || api_requests(&sim) >= 1);
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = stderr
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|l| l.starts_with("Interrupted:"));
+    assert!(first.is_some(), "the first Ctrl-C is acknowledged");
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it waited for the call in flight"
+    );
+    assert_eq!(status.code(), Some(130));
+    let rest: Vec<String> = stderr.map(Result::unwrap).collect();
+    assert!(rest.iter().any(|l| l == "Exiting at once."), "{rest:?}");
+    assert_eq!(sim.delete_requests(), 0);
+}
+
+#[test]
 fn wait_blocked_deletes_a_pool_once_its_desktops_are_gone() {
     let sim = example_sim();
     let config = example_config();

@@ -157,6 +157,7 @@ pub fn desktops_from_body(body: &[u8]) -> Result<(u64, Vec<PoolDesktop>), String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn a_sparse_pool_gets_defaults_and_unknown_fields_are_ignored() {
@@ -220,6 +221,32 @@ mod tests {
         for (body, want) in cases {
             let err = page_from_body(body.as_bytes()).unwrap_err();
             assert!(err.contains(want), "{body}: {err}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the network sends, reading it never panics.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = page_from_body(&bytes);
+            let _ = pool_from_body(&bytes);
+            let _ = desktops_from_body(&bytes);
+            let _ = crate::api::ErrorBody::parse(&bytes);
+        }
+
+        /// Nor does JSON of the right outline with values of any type in any field.
+        #[test]
+        fn arbitrary_field_values_never_panic(
+            id in proptest::prop_oneof![proptest::strategy::Just("\"p-1\"".to_owned()), "[ -~]{0,12}".prop_map(|s| serde_json::to_string(&s).unwrap()), proptest::strategy::Just("7".to_owned()), proptest::strategy::Just("null".to_owned())],
+            value in proptest::prop_oneof![proptest::strategy::Just("-1".to_owned()), proptest::strategy::Just("1e400".to_owned()), proptest::strategy::Just("\"3\"".to_owned()), proptest::strategy::Just("[]".to_owned()), proptest::strategy::Just("{}".to_owned()), proptest::strategy::Just("true".to_owned())],
+            total in proptest::prop_oneof![proptest::strategy::Just("1".to_owned()), proptest::strategy::Just("-1".to_owned()), proptest::strategy::Just("18446744073709551616".to_owned()), proptest::strategy::Just("\"x\"".to_owned())],
+        ) {
+            let body = format!(
+                r#"{{"total_count": {total}, "desktop_pools": [{{"id": {id}, "name": {value}, "desktop_count": {value}, "tags": {value}, "product": {value}, "in_maintenance_mode": {value}}}]}}"#
+            );
+            let _ = page_from_body(body.as_bytes());
+            let desktops = format!(r#"{{"total_count": {total}, "pool_desktops": [{{"desktop_id": {value}}}, {value}]}}"#);
+            let _ = desktops_from_body(desktops.as_bytes());
         }
     }
 }
