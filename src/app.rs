@@ -465,16 +465,9 @@ enum Prepared {
     Ended(Exit),
 }
 
-/// A saved plan: refuse it for another project or endpoint, or if any of its pools changed.
-async fn prepare_saved(
-    path: &Path,
-    global: &GlobalArgs,
-    style: Style,
-    interrupt: &Arc<StopSignal>,
-) -> Result<Prepared> {
-    let plan = load_plan(path)?;
-    let client = client_for_saved_plan(global, &plan)?;
-    watch_interrupts(interrupt.clone());
+/// Lists the live pools again and checks a reviewed plan against them: a pool that changed
+/// makes the plan stale (an error, nothing deleted); a pool that is gone counts as done.
+async fn recheck(plan: &Plan, what: &str, client: Client, style: Style) -> Result<Prepared> {
     let live = client
         .list_pools(&ListFilter::default())
         .await
@@ -483,8 +476,7 @@ async fn prepare_saved(
     if staleness.is_stale() {
         eprint!("{}", render::stale_diff(&staleness.changed, style));
         bail!(
-            "the plan in {} is stale: {} of its pools changed since it was made (shown above). Nothing was deleted; run `poolform plan` again and review the new plan",
-            path.display(),
+            "{what} is stale: {} of its pools changed since it was made (shown above). Nothing was deleted; run `poolform plan` again and review the new plan",
             staleness.changed.len()
         );
     }
@@ -500,18 +492,43 @@ async fn prepare_saved(
             desktops: Vec::new(),
         })
         .collect();
-    eprintln!(
-        "Applying the saved plan {} (made {}): {} to delete, {} already gone.",
-        path.display(),
-        plan.created_at,
-        staleness.ready.len(),
-        done_before.len()
-    );
     Ok(Prepared::Run {
         client,
         steps: staleness.ready_steps(),
         done_before,
     })
+}
+
+/// A saved plan: refuse it for another project or endpoint, or if any of its pools changed.
+async fn prepare_saved(
+    path: &Path,
+    global: &GlobalArgs,
+    style: Style,
+    interrupt: &Arc<StopSignal>,
+) -> Result<Prepared> {
+    let plan = load_plan(path)?;
+    let client = client_for_saved_plan(global, &plan)?;
+    watch_interrupts(interrupt.clone());
+    let prepared = recheck(
+        &plan,
+        &format!("the plan in {}", path.display()),
+        client,
+        style,
+    )
+    .await?;
+    if let Prepared::Run {
+        steps, done_before, ..
+    } = &prepared
+    {
+        eprintln!(
+            "Applying the saved plan {} (made {}): {} to delete, {} already gone.",
+            path.display(),
+            plan.created_at,
+            steps.len(),
+            done_before.len()
+        );
+    }
+    Ok(prepared)
 }
 
 /// No saved plan: plan now, show it, and ask (unless --auto-approve).
@@ -542,10 +559,14 @@ async fn prepare_fresh(
         eprintln!("No changes. Nothing to delete.");
         return Ok(Prepared::Ended(Exit::Success));
     }
-    if !interrupt.is_stopped()
-        && !args.auto_approve
-        && !confirm(plan.changes.len(), interrupt).await?
-    {
+    if args.auto_approve || interrupt.is_stopped() {
+        return Ok(Prepared::Run {
+            client,
+            steps: plan.delete_steps(),
+            done_before: Vec::new(),
+        });
+    }
+    if !confirm(plan.changes.len(), interrupt).await? {
         eprintln!("Apply cancelled; nothing was deleted.");
         return Ok(Prepared::Ended(if interrupt.is_stopped() {
             Exit::Interrupted
@@ -553,11 +574,8 @@ async fn prepare_fresh(
             Exit::Failed
         }));
     }
-    Ok(Prepared::Run {
-        client,
-        steps: plan.delete_steps(),
-        done_before: Vec::new(),
-    })
+    // Time has passed while the plan was read: apply it only if it still holds.
+    recheck(&plan, "the plan shown above", client, style).await
 }
 
 async fn apply(args: &ApplyArgs, global: &GlobalArgs) -> Result<Exit> {

@@ -234,7 +234,11 @@ fn without_a_terminal_or_auto_approve_nothing_is_sent() {
 }
 
 /// Runs `poolform` under a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
-fn apply_on_a_terminal(sim: &SimServer, answer: &str) -> (Option<i32>, String) {
+fn apply_on_a_terminal(
+    sim: &SimServer,
+    answer: &str,
+    before_typing: impl FnOnce(),
+) -> (Option<i32>, String) {
     let bin = assert_cmd::cargo::cargo_bin("poolform");
     let cmd = format!(
         "{} apply --endpoint {} -f {}",
@@ -260,6 +264,7 @@ fn apply_on_a_terminal(sim: &SimServer, answer: &str) -> (Option<i32>, String) {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
+    before_typing();
     use std::io::Write;
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
@@ -274,7 +279,7 @@ fn apply_on_a_terminal(sim: &SimServer, answer: &str) -> (Option<i32>, String) {
 #[test]
 fn the_prompt_accepts_only_yes() {
     let sim = example_sim();
-    let (code, screen) = apply_on_a_terminal(&sim, "y");
+    let (code, screen) = apply_on_a_terminal(&sim, "y", || {});
     assert!(screen.contains("Only 'yes' will be accepted:"), "{screen}");
     assert!(
         screen.contains("Apply cancelled; nothing was deleted."),
@@ -282,13 +287,33 @@ fn the_prompt_accepts_only_yes() {
     );
     assert_eq!(code, Some(1));
     assert_eq!(sim.delete_requests(), 0);
-    let (code, screen) = apply_on_a_terminal(&sim, "yes");
+    let (code, screen) = apply_on_a_terminal(&sim, "yes", || {});
     assert!(
         screen.contains("Apply complete: 2 deleted, 0 already absent, 1 blocked, 0 failed."),
         "{screen}"
     );
     assert_eq!(code, Some(2));
     only_deletes_for(&sim, &[OLD_BUILD, TMP_LOAD, TRAINING]);
+}
+
+#[test]
+fn a_plan_that_changed_while_the_prompt_waited_is_not_applied() {
+    let sim = example_sim();
+    let (code, screen) = apply_on_a_terminal(&sim, "yes", || {
+        // someone starts using the pool while the plan is being read
+        assert!(sim.set_desktops(OLD_BUILD, 1));
+    });
+    assert!(
+        screen.contains("- planned desktop_count: 0")
+            && screen.contains("+ live    desktop_count: 1"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("the plan shown above is stale: 1 of its pools changed"),
+        "{screen}"
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(sim.delete_requests(), 0);
 }
 
 fn generated_sim(
