@@ -483,13 +483,12 @@ async fn recheck(plan: &Plan, what: &str, client: Client, style: Style) -> Resul
     let done_before: Vec<StepResult> = staleness
         .gone
         .iter()
-        .map(|c| StepResult {
-            pool: c.pool.clone(),
-            outcome: Outcome::AlreadyAbsent,
-            attempts: 0,
-            error: None,
-            detail: Some("gone before this apply started".into()),
-            desktops: Vec::new(),
+        .map(|c| {
+            StepResult::without_call(
+                c.pool.clone(),
+                Outcome::AlreadyAbsent,
+                "gone before this apply started".into(),
+            )
         })
         .collect();
     Ok(Prepared::Run {

@@ -206,13 +206,28 @@ impl StepRun {
         error: Option<StepError>,
         detail: Option<String>,
     ) -> StepResult {
+        let request_id = error.as_ref().and_then(|e| e.request_id.clone());
         StepResult {
             pool: self.step.pool().clone(),
             outcome,
             attempts: self.attempts,
             error,
+            request_id,
             detail,
             desktops: Vec::new(),
+        }
+    }
+
+    /// A step settled by an answer that is not an error, with that answer's request id.
+    fn settled(
+        &self,
+        outcome: Outcome,
+        request_id: Option<String>,
+        detail: Option<String>,
+    ) -> StepResult {
+        StepResult {
+            request_id,
+            ..self.finish(outcome, None, detail)
         }
     }
 
@@ -247,14 +262,16 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
         let result = sh.client.delete_pool(&run.step.pool().id).await;
         sh.observe_result(sent_at, &result);
         let error = match result {
-            Ok(DeleteOutcome::Deleted { .. }) => return run.finish(Outcome::Deleted, None, None),
+            Ok(DeleteOutcome::Deleted { request_id }) => {
+                return run.settled(Outcome::Deleted, request_id, None)
+            }
             Ok(DeleteOutcome::AlreadyAbsent { failure }) => {
                 let detail = if run.unanswered_before {
                     "an earlier attempt got no answer but was applied: the pool is gone".to_owned()
                 } else {
                     format!("the pool was already gone (HTTP {})", failure.status)
                 };
-                return run.finish(Outcome::AlreadyAbsent, None, Some(detail));
+                return run.settled(Outcome::AlreadyAbsent, failure.request_id, Some(detail));
             }
             Ok(DeleteOutcome::Conflict(failure)) => {
                 let message = format!("DELETE refused: {failure}");
@@ -503,13 +520,8 @@ pub async fn apply(
     });
     let waiting = options.wait_blocked.is_some();
     let pools: Vec<PoolRef> = steps.iter().map(|s| s.pool().clone()).collect();
-    let unfinished = |i: usize, outcome: Outcome, detail: String| StepResult {
-        pool: pools[i].clone(),
-        outcome,
-        attempts: 0,
-        error: None,
-        detail: Some(detail),
-        desktops: Vec::new(),
+    let unfinished = |i: usize, outcome: Outcome, detail: String| {
+        StepResult::without_call(pools[i].clone(), outcome, detail)
     };
     let mut results: Vec<Option<StepResult>> = vec![None; steps.len()];
     let mut blocked: Vec<(usize, StepRun, StepResult)> = Vec::new();

@@ -48,12 +48,30 @@ pub struct StepResult {
     /// DELETE requests sent for this pool.
     pub attempts: u32,
     pub error: Option<StepError>,
+    /// The `X-Request-Id` of the answer that settled the step, for the audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// Why, in words, when the outcome alone does not say it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// For a blocked pool: some of the desktops that remain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub desktops: Vec<PoolDesktop>,
+}
+
+impl StepResult {
+    /// A step settled without a DELETE of its own: gone before the run, not started, or lost.
+    pub fn without_call(pool: PoolRef, outcome: Outcome, detail: String) -> StepResult {
+        StepResult {
+            pool,
+            outcome,
+            attempts: 0,
+            error: None,
+            request_id: None,
+            detail: Some(detail),
+            desktops: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +188,7 @@ mod tests {
             outcome,
             attempts: 1,
             error: None,
+            request_id: None,
             detail: None,
             desktops: vec![],
         }

@@ -125,6 +125,13 @@ fn apply_deletes_reports_blocked_with_desktops_and_exits_2() {
     assert_eq!(blocked["detail"], "3 desktops remain: ci-training-000 (user000), ci-training-001 (user001), ci-training-002 (unassigned)");
     assert_eq!(blocked["desktops"].as_array().unwrap().len(), 3);
     assert_eq!(report["results"][0]["error"], Value::Null);
+    for deleted in &report["results"].as_array().unwrap()[..2] {
+        let id = deleted["request_id"].as_str().unwrap_or_default();
+        assert!(
+            id.starts_with("sim-"),
+            "each delete keeps its request id for the audit trail: {deleted}"
+        );
+    }
     assert_eq!(
         report["summary"],
         json!({"deleted": 2, "already_absent": 0, "blocked": 1, "failed": 0, "skipped": 0})
