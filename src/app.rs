@@ -114,13 +114,16 @@ fn connection_flags(global: &GlobalArgs) -> ConnectionFlags {
 }
 
 /// Resolves the connection and builds the client.
-pub fn client(global: &GlobalArgs, config: Option<&Config>) -> Result<Client> {
+pub fn client(global: &GlobalArgs, config: Option<(&Config, &str)>) -> Result<Client> {
     let file = FileDefaults {
+        source: config
+            .map(|(_, source)| source.to_owned())
+            .unwrap_or_default(),
         region: config
-            .and_then(|c| c.region.as_ref())
+            .and_then(|(c, _)| c.region.as_ref())
             .map(|r| r.as_str().to_owned()),
         project_id: config
-            .and_then(|c| c.project_id.as_ref())
+            .and_then(|(c, _)| c.project_id.as_ref())
             .map(|p| p.to_string()),
     };
     let conn = connection::resolve(&connection_flags(global), &file, &env_var)?;
@@ -245,7 +248,7 @@ pub async fn make_plan(
 
 async fn plan(args: &PlanArgs, global: &GlobalArgs) -> Result<Exit> {
     let (config, source) = load_config(&args.file)?;
-    let client = client(global, Some(&config))?;
+    let client = client(global, Some((&config, &source)))?;
     let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
     print(&render::plan(
         &plan,
@@ -407,7 +410,7 @@ async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<bool> {
 
 /// What a saved plan's connection must be: the plan's own endpoint and project, unless the
 /// flags or the environment say otherwise (and then they must agree with the plan).
-fn client_for_saved_plan(global: &GlobalArgs, plan: &Plan) -> Result<Client> {
+fn client_for_saved_plan(global: &GlobalArgs, plan: &Plan, source: &str) -> Result<Client> {
     let endpoint = match (&global.endpoint, &global.region) {
         (Some(e), _) => e.clone(),
         (None, Some(region)) => connection::region_endpoint(region)?,
@@ -419,17 +422,11 @@ fn client_for_saved_plan(global: &GlobalArgs, plan: &Plan) -> Result<Client> {
         project_id: global.project_id.clone(),
     };
     let file = FileDefaults {
+        source: source.to_owned(),
         region: None,
         project_id: Some(plan.project_id.to_string()),
     };
     let conn = connection::resolve(&flags, &file, &env_var)?;
-    if conn.project_id != plan.project_id {
-        bail!(
-            "the plan is for project {}, but this run is for project {}; refusing to apply it here",
-            plan.project_id,
-            conn.project_id
-        );
-    }
     let client = Client::new(conn, ClientOptions::default())?;
     if endpoint_text(&client) != plan.endpoint.trim_end_matches('/') {
         bail!(
@@ -506,15 +503,10 @@ async fn prepare_saved(
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
     let plan = load_plan(path)?;
-    let client = client_for_saved_plan(global, &plan)?;
+    let source = format!("the plan in {}", path.display());
+    let client = client_for_saved_plan(global, &plan, &source)?;
     watch_interrupts(interrupt.clone());
-    let prepared = recheck(
-        &plan,
-        &format!("the plan in {}", path.display()),
-        client,
-        style,
-    )
-    .await?;
+    let prepared = recheck(&plan, &source, client, style).await?;
     if let Prepared::Run {
         steps, done_before, ..
     } = &prepared
@@ -550,7 +542,7 @@ async fn prepare_fresh(
             .unwrap_or_else(|| PathBuf::from("pools.yaml")),
     };
     let (config, source) = load_config(&file)?;
-    let client = client(global, Some(&config))?;
+    let client = client(global, Some((&config, &source)))?;
     watch_interrupts(interrupt.clone());
     let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
     show_plan(&plan, args, style)?;

@@ -606,7 +606,7 @@ fn a_saved_plan_for_another_project_or_endpoint_is_refused() {
         .arg(&plan_file)
         .assert()
         .code(1);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("the plan is for project 0bec5db98280d2d02fd6c00c2de791ce, but this run is for project anotherproject"));
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("is for project 0bec5db98280d2d02fd6c00c2de791ce, but HW_PROJECT_ID selects project anotherproject; refusing to mix them"));
     let other = example_sim();
     let out = poolform(&other)
         .arg("apply")

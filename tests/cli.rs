@@ -533,7 +533,7 @@ fn connection_problems_are_named_before_any_call() {
         (
             vec![("HW_AUTH_TOKEN", "t")],
             vec!["--project-id", "a/b", "--endpoint", "http://127.0.0.1:9"],
-            "project id \"a/b\" (from --project-id) contains '/'",
+            "but --project-id selects project a/b; refusing to mix them",
         ),
     ];
     for (env, args, want) in cases {
@@ -545,8 +545,33 @@ fn connection_problems_are_named_before_any_call() {
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(stderr.contains(want), "{want}: {stderr}");
     }
+    // the file names its project and region: a flag or variable that contradicts them is refused
+    let conflicts: [(&[&str], (&str, &str), &str); 3] = [
+        (&["--project-id", "another-project"], ("HW_PROJECT_ID", PROJECT), "is for project 0bec5db98280d2d02fd6c00c2de791ce, but --project-id selects project another-project"),
+        (&[], ("HW_PROJECT_ID", "another-project"), "but HW_PROJECT_ID selects project another-project"),
+        (&[], ("HW_REGION_NAME", "cn-east-3"), "is for region cn-north-4, but HW_REGION_NAME selects region cn-east-3"),
+    ];
+    for (args, (var, value), want) in conflicts {
+        let mut cmd = poolform_bare();
+        cmd.env("HW_AUTH_TOKEN", TOKEN).env(var, value);
+        if var != "HW_REGION_NAME" {
+            cmd.arg("--endpoint").arg(sim.url());
+        }
+        let out = cmd.args(args).args(["plan", "-f", &cfg]).assert().code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(want) && stderr.contains("refusing to mix them"),
+            "{want}: {stderr}"
+        );
+    }
+    assert_eq!(api_requests(&sim), 0, "refused before any call");
+    // a file that names no project: the API itself refuses another project
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pools.yaml");
+    fs::write(&file, "version: 1\nscope: {name_prefix: ci-}\n").unwrap();
     let out = poolform(&sim)
-        .args(["--project-id", "another-project", "plan", "-f", &cfg])
+        .args(["--project-id", "another-project", "plan", "-f"])
+        .arg(&file)
         .assert()
         .code(1);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("HTTP 403"));

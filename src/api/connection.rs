@@ -86,9 +86,12 @@ pub struct ConnectionFlags {
     pub project_id: Option<String>,
 }
 
-/// Connection values from the config file, the weakest source.
+/// Connection values from the config file (or a saved plan): the weakest source, and a
+/// constraint: a flag or variable that contradicts them is refused, not preferred.
 #[derive(Debug, Clone, Default)]
 pub struct FileDefaults {
+    /// How the file is named in messages, e.g. `pools.yaml`.
+    pub source: String,
     pub region: Option<String>,
     pub project_id: Option<String>,
 }
@@ -121,6 +124,14 @@ pub enum ConnectionError {
     InsecureEndpoint(String),
     #[error("no credentials: set HW_ACCESS_KEY and HW_SECRET_KEY (or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK), or HW_AUTH_TOKEN")]
     MissingCredentials,
+    #[error("{file} is for {what} {file_value}, but {chosen_from} selects {what} {chosen_value}; refusing to mix them, since a file written for one {what} would plan deletions in another. Fix {file} or unset {chosen_from}")]
+    Conflict {
+        what: &'static str,
+        file: String,
+        file_value: String,
+        chosen_from: String,
+        chosen_value: String,
+    },
     #[error("{set} is set but {missing} is not; set both")]
     HalfCredentials {
         set: &'static str,
@@ -222,23 +233,31 @@ pub fn credentials_from_env(
     }
 }
 
-/// Resolves the connection: flags win over env, env over the config file.
+/// Resolves the connection: flags win over env, env over the config file; but a flag or
+/// variable that contradicts a project or region the file names is an error.
 pub fn resolve(
     flags: &ConnectionFlags,
     file: &FileDefaults,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Connection, ConnectionError> {
-    let (source_name, project) = match &flags.project_id {
-        Some(p) => ("--project-id".to_owned(), p.clone()),
-        None => match first_env(env, &["HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"]) {
-            Some((name, p)) => (name.to_owned(), p),
-            None => (
-                "the config file".to_owned(),
-                file.project_id
-                    .clone()
-                    .ok_or(ConnectionError::MissingProjectId)?,
-            ),
-        },
+    let chosen_project = match &flags.project_id {
+        Some(p) => Some(("--project-id".to_owned(), p.clone())),
+        None => first_env(env, &["HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"])
+            .map(|(n, p)| (n.to_owned(), p)),
+    };
+    let (source_name, project) = match (chosen_project, &file.project_id) {
+        (Some((from, chosen)), Some(in_file)) if chosen != *in_file => {
+            return Err(ConnectionError::Conflict {
+                what: "project",
+                file: file.source.clone(),
+                file_value: in_file.clone(),
+                chosen_from: from,
+                chosen_value: chosen,
+            })
+        }
+        (Some(chosen), _) => chosen,
+        (None, Some(in_file)) => (file.source.clone(), in_file.clone()),
+        (None, None) => return Err(ConnectionError::MissingProjectId),
     };
     let project_id =
         ProjectId::parse(&project).map_err(|problem| ConnectionError::BadProjectId {
@@ -249,12 +268,24 @@ pub fn resolve(
     let endpoint_text = match &flags.endpoint {
         Some(e) => e.clone(),
         None => {
-            let region = flags
-                .region
-                .clone()
-                .or_else(|| first_env(env, &["HW_REGION_NAME"]).map(|(_, r)| r))
-                .or_else(|| file.region.clone())
-                .ok_or(ConnectionError::MissingEndpoint)?;
+            let chosen_region = match &flags.region {
+                Some(r) => Some(("--region".to_owned(), r.clone())),
+                None => first_env(env, &["HW_REGION_NAME"]).map(|(n, r)| (n.to_owned(), r)),
+            };
+            let region = match (chosen_region, &file.region) {
+                (Some((from, chosen)), Some(in_file)) if chosen != *in_file => {
+                    return Err(ConnectionError::Conflict {
+                        what: "region",
+                        file: file.source.clone(),
+                        file_value: in_file.clone(),
+                        chosen_from: from,
+                        chosen_value: chosen,
+                    })
+                }
+                (Some((_, chosen)), _) => chosen,
+                (None, Some(in_file)) => in_file.clone(),
+                (None, None) => return Err(ConnectionError::MissingEndpoint),
+            };
             region_endpoint(&region)?
         }
     };
@@ -282,6 +313,14 @@ mod tests {
 
     const P: &str = "0bec5db98280d2d02fd6c00c2de791ce";
 
+    fn file(region: Option<&str>, project: Option<&str>) -> FileDefaults {
+        FileDefaults {
+            source: "pools.yaml".into(),
+            region: region.map(str::to_owned),
+            project_id: project.map(str::to_owned),
+        }
+    }
+
     #[test]
     fn flags_win_over_env_and_env_over_file() {
         let env = env_of(&[
@@ -289,11 +328,7 @@ mod tests {
             ("HW_REGION_NAME", "cn-east-3"),
             ("HW_AUTH_TOKEN", "t"),
         ]);
-        let file = FileDefaults {
-            region: Some("cn-north-4".into()),
-            project_id: Some(P.into()),
-        };
-        let c = resolve(&ConnectionFlags::default(), &file, &env).unwrap();
+        let c = resolve(&ConnectionFlags::default(), &file(None, None), &env).unwrap();
         assert_eq!(c.project_id.as_str(), "envproject");
         assert_eq!(
             c.endpoint.as_str(),
@@ -304,7 +339,7 @@ mod tests {
             region: Some("ap-southeast-1".into()),
             project_id: Some("flagproject".into()),
         };
-        let c = resolve(&flags, &file, &env).unwrap();
+        let c = resolve(&flags, &file(None, None), &env).unwrap();
         assert_eq!(c.project_id.as_str(), "flagproject");
         assert_eq!(
             c.endpoint.host_str(),
@@ -312,7 +347,7 @@ mod tests {
         );
         let c = resolve(
             &ConnectionFlags::default(),
-            &file,
+            &file(Some("cn-north-4"), Some(P)),
             &env_of(&[("HW_AUTH_TOKEN", "t")]),
         )
         .unwrap();
@@ -321,6 +356,51 @@ mod tests {
             c.endpoint.host_str(),
             Some("workspace.cn-north-4.myhuaweicloud.com")
         );
+        // agreeing sources are fine
+        let same = env_of(&[
+            ("HW_PROJECT_ID", P),
+            ("HW_REGION_NAME", "cn-north-4"),
+            ("HW_AUTH_TOKEN", "t"),
+        ]);
+        assert!(resolve(
+            &ConnectionFlags::default(),
+            &file(Some("cn-north-4"), Some(P)),
+            &same
+        )
+        .is_ok());
+        // an explicit endpoint makes the file's region irrelevant
+        let to_sim = ConnectionFlags {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            region: Some("cn-east-3".into()),
+            project_id: None,
+        };
+        assert!(resolve(
+            &to_sim,
+            &file(Some("cn-north-4"), Some(P)),
+            &env_of(&[("HW_AUTH_TOKEN", "t")])
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_flag_or_variable_contradicting_the_file_is_refused() {
+        let cases: Vec<(ConnectionFlags, Vec<(&str, &str)>, &str)> = vec![
+            (ConnectionFlags::default(), vec![("HW_PROJECT_ID", "other")], "pools.yaml is for project 0bec5db98280d2d02fd6c00c2de791ce, but HW_PROJECT_ID selects project other"),
+            (ConnectionFlags::default(), vec![("HUAWEICLOUD_SDK_PROJECT_ID", "other")], "but HUAWEICLOUD_SDK_PROJECT_ID selects project other"),
+            (ConnectionFlags { project_id: Some("other".into()), ..Default::default() }, vec![], "but --project-id selects project other"),
+            (ConnectionFlags::default(), vec![("HW_REGION_NAME", "cn-east-3")], "pools.yaml is for region cn-north-4, but HW_REGION_NAME selects region cn-east-3"),
+            (ConnectionFlags { region: Some("cn-east-3".into()), ..Default::default() }, vec![], "but --region selects region cn-east-3"),
+        ];
+        for (flags, mut env, want) in cases {
+            env.push(("HW_AUTH_TOKEN", "t"));
+            let err = resolve(&flags, &file(Some("cn-north-4"), Some(P)), &env_of(&env))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(want) && err.contains("refusing to mix them"),
+                "{want}: {err}"
+            );
+        }
     }
 
     #[test]
@@ -350,10 +430,7 @@ mod tests {
 
     #[test]
     fn errors_name_what_to_set() {
-        let file = FileDefaults {
-            region: Some("cn-north-4".into()),
-            project_id: Some(P.into()),
-        };
+        let named = file(Some("cn-north-4"), Some(P));
         let cases: Vec<(Vec<(&str, &str)>, ConnectionFlags, &str)> = vec![
             (
                 vec![],
@@ -402,29 +479,35 @@ mod tests {
                 },
                 "must not have a path",
             ),
-            (
-                vec![("HW_AUTH_TOKEN", "t")],
-                ConnectionFlags {
-                    region: Some("cn-north-4.evil.com/x".into()),
-                    ..Default::default()
-                },
-                "is not a region name",
-            ),
-            (
-                vec![("HW_AUTH_TOKEN", "t")],
-                ConnectionFlags {
-                    project_id: Some("../x".into()),
-                    ..Default::default()
-                },
-                "project id \"../x\" (from --project-id) contains '.'",
-            ),
         ];
         for (env, flags, want) in cases {
-            let err = resolve(&flags, &file, &env_of(&env))
+            let err = resolve(&flags, &named, &env_of(&env))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(want), "{env:?} {flags:?}: {err}");
         }
+        // values checked before they are used, when the file names none
+        let token = env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_PROJECT_ID", P)]);
+        let region = ConnectionFlags {
+            region: Some("cn-north-4.evil.com/x".into()),
+            ..Default::default()
+        };
+        let err = resolve(&region, &file(None, None), &token)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is not a region name"), "{err}");
+        let project = ConnectionFlags {
+            project_id: Some("../x".into()),
+            region: Some("cn-north-4".into()),
+            ..Default::default()
+        };
+        let err = resolve(&project, &file(None, None), &token)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("project id \"../x\" (from --project-id) contains '.'"),
+            "{err}"
+        );
         let err = resolve(
             &ConnectionFlags::default(),
             &FileDefaults::default(),
