@@ -141,7 +141,8 @@ fn classify(method: &str, path: &str) -> (&'static str, Option<String>) {
     }
 }
 
-/// The gateway in front of every API route: counts, latency, auth, throttling, faults, request id.
+/// The gateway in front of every API route: counts the request, stamps a request id on the
+/// answer, adds latency, and lets [`screen`] decide what becomes of it.
 async fn gateway(
     Ext(shared): Ext<Arc<Shared>>,
     ConnectInfo(cut): ConnectInfo<Cut>,
@@ -150,7 +151,6 @@ async fn gateway(
 ) -> Response {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
-    let raw_query = req.uri().query().unwrap_or("").to_owned();
     let (api, pool) = classify(&method, &path);
     let n = shared.state().arrive(api, &method, &path, pool.as_deref());
     let seen = shared.api_requests.fetch_add(1, Ordering::SeqCst);
@@ -163,83 +163,94 @@ async fn gateway(
     if !shared.faults.latency.is_zero() {
         tokio::time::sleep(shared.faults.latency).await;
     }
-    let (parts, body) = req.into_parts();
-    let response = match to_bytes(body, 1024 * 1024).await {
-        Err(_) => huawei_error(413, "APIGW.0201", "Request entity too large"),
-        Ok(body) => {
-            let checked = shared.auth.check(&GateRequest {
-                method: &method,
-                path: &path,
-                raw_query: &raw_query,
-                headers: &parts.headers,
-                body: &body,
-                now: SystemTime::now(),
-            });
-            let checked = if revoked {
-                Err((
-                    401,
-                    "APIGW.0301",
-                    "Incorrect IAM authentication information: the token has expired".to_owned(),
-                ))
-            } else {
-                checked
-            };
-            match checked {
-                Err((status, code, msg)) => huawei_error(status, code, &msg),
-                Ok(()) => {
-                    let limited = shared.faults.rate_limit.is_some_and(|rate| {
-                        let mut buckets = shared.buckets.lock().unwrap_or_else(|e| e.into_inner());
-                        let now = Instant::now();
-                        !buckets
-                            .entry(api)
-                            .or_insert_with(|| TokenBucket::new(rate, now))
-                            .try_take(now)
-                    });
-                    if let (true, Some(rate)) = (limited, shared.faults.rate_limit) {
-                        let msg = if shared.anonymous_throttle {
-                            "The throttling threshold has been reached".to_owned()
-                        } else {
-                            format!("The throttling threshold has been reached: policy user over ratelimit,limit:{rate},time:1 second")
-                        };
-                        huawei_error(429, "APIGW.0308", &msg)
-                    } else {
-                        let fate = if api == "other" {
-                            Fate::Serve
-                        } else {
-                            shared.faults.fate(&method, &path, n)
-                        };
-                        match fate {
-                            Fate::Drop => {
-                                cut.cut();
-                                huawei_error(500, "SIM.DROPPED", "never delivered")
-                            }
-                            Fate::Fail(502) => (
-                                StatusCode::BAD_GATEWAY,
-                                [("content-type", "text/html")],
-                                "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
-                            )
-                                .into_response(),
-                            Fate::Fail(503) => huawei_error(503, "APIGW.0202", "The service is unavailable"),
-                            Fate::Fail(status) => huawei_error(status, "WKS.0500", "Internal service error"),
-                            Fate::Serve | Fate::LoseAnswer => {
-                                let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
-                                if fate == Fate::LoseAnswer && resp.status().is_success() {
-                                    cut.cut();
-                                }
-                                resp
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    let mut response = response;
+    let mut response = screen(&shared, &cut, api, n, revoked, req, next).await;
     shared.state().answered(response.status().as_u16());
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", v);
     }
     response
+}
+
+/// What the gateway does with one request: authenticate, throttle, inject the fault drawn for
+/// it, or pass it on to the API (the `n`-th request to its path).
+async fn screen(
+    shared: &Shared,
+    cut: &Cut,
+    api: &'static str,
+    n: u64,
+    revoked: bool,
+    req: Request,
+    next: Next,
+) -> Response {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let raw_query = req.uri().query().unwrap_or("").to_owned();
+    let (parts, body) = req.into_parts();
+    let Ok(body) = to_bytes(body, 1024 * 1024).await else {
+        return huawei_error(413, "APIGW.0201", "Request entity too large");
+    };
+    if revoked {
+        return huawei_error(
+            401,
+            "APIGW.0301",
+            "Incorrect IAM authentication information: the token has expired",
+        );
+    }
+    let request = GateRequest {
+        method: &method,
+        path: &path,
+        raw_query: &raw_query,
+        headers: &parts.headers,
+        body: &body,
+        now: SystemTime::now(),
+    };
+    if let Err((status, code, msg)) = shared.auth.check(&request) {
+        return huawei_error(status, code, &msg);
+    }
+    if let Some(rate) = shared.faults.rate_limit {
+        let admitted = {
+            let mut buckets = shared.buckets.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            buckets
+                .entry(api)
+                .or_insert_with(|| TokenBucket::new(rate, now))
+                .try_take(now)
+        };
+        if !admitted {
+            let msg = if shared.anonymous_throttle {
+                "The throttling threshold has been reached".to_owned()
+            } else {
+                format!("The throttling threshold has been reached: policy user over ratelimit,limit:{rate},time:1 second")
+            };
+            return huawei_error(429, "APIGW.0308", &msg);
+        }
+    }
+    let fate = if api == "other" {
+        Fate::Serve
+    } else {
+        shared.faults.fate(&method, &path, n)
+    };
+    match fate {
+        Fate::Drop => {
+            cut.cut();
+            huawei_error(500, "SIM.DROPPED", "never delivered")
+        }
+        Fate::Fail(502) => (
+            StatusCode::BAD_GATEWAY,
+            [("content-type", "text/html")],
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+        )
+            .into_response(),
+        Fate::Fail(503) => huawei_error(503, "APIGW.0202", "The service is unavailable"),
+        Fate::Fail(status) => huawei_error(status, "WKS.0500", "Internal service error"),
+        Fate::Serve | Fate::LoseAnswer => {
+            let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+            if fate == Fate::LoseAnswer && response.status().is_success() {
+                cut.cut();
+            }
+            response
+        }
+    }
 }
 
 fn wrong_project(state: &State, project: &str) -> Option<Response> {
