@@ -265,11 +265,8 @@ fn apply_on_a_terminal(
         .stderr(Stdio::piped())
         .spawn()
         .expect("util-linux `script` is needed for the prompt tests (.ci/run installs it)");
-    // Type only once the prompt is up, as a person would.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while api_requests(sim) == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Type once the listing has been answered (the plan is then fixed) and the prompt is up.
+    wait_for("the listing's answer", || sim.snapshot()["responses"]["200"].as_u64().unwrap_or(0) >= 1);
     std::thread::sleep(Duration::from_millis(300));
     before_typing();
     use std::io::Write;
