@@ -266,7 +266,9 @@ fn apply_on_a_terminal(
         .spawn()
         .expect("util-linux `script` is needed for the prompt tests (.ci/run installs it)");
     // Type once the listing has been answered (the plan is then fixed) and the prompt is up.
-    wait_for("the listing's answer", || sim.snapshot()["responses"]["200"].as_u64().unwrap_or(0) >= 1);
+    wait_for("the listing's answer", || {
+        sim.snapshot()["responses"]["200"].as_u64().unwrap_or(0) >= 1
+    });
     std::thread::sleep(Duration::from_millis(300));
     before_typing();
     use std::io::Write;
