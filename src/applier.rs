@@ -128,6 +128,15 @@ enum Halt {
     AuthFailed(String),
 }
 
+impl Halt {
+    fn why(&self) -> &str {
+        match self {
+            Halt::Interrupted => "interrupted",
+            Halt::AuthFailed(reason) => reason,
+        }
+    }
+}
+
 impl Shared {
     fn halted(&self) -> Option<Halt> {
         if self.auth_failed.is_stopped() {
@@ -137,49 +146,41 @@ impl Shared {
         self.interrupt.is_stopped().then_some(Halt::Interrupted)
     }
 
-    /// Sleeps `d`, or returns early (false) when the run is stopped.
-    async fn sleep(&self, d: Duration) -> bool {
-        tokio::select! {
-            _ = tokio::time::sleep(d) => self.halted().is_none(),
-            _ = self.interrupt.stopped() => false,
-            _ = self.auth_failed.stopped() => false,
-        }
+    fn check(&self) -> Result<(), Halt> {
+        self.halted().map_or(Ok(()), Err)
     }
 
-    /// Waits for the rate limiter; false when the run stopped meanwhile.
-    async fn admit(&self) -> bool {
+    /// Sleeps `d`, or stops early, saying why, when the run is stopped.
+    async fn sleep(&self, d: Duration) -> Result<(), Halt> {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = self.interrupt.stopped() => {}
+            _ = self.auth_failed.stopped() => {}
+        }
+        self.check()
+    }
+
+    /// Waits for the rate limiter, or says why the run stopped meanwhile.
+    async fn admit(&self) -> Result<(), Halt> {
         loop {
-            if self.halted().is_some() {
-                return false;
-            }
+            self.check()?;
             let wait = lock(&self.limiter).try_acquire(Instant::now());
             match wait {
-                None => return true,
-                Some(d) => {
-                    if !self.sleep(d).await {
-                        return false;
-                    }
-                }
+                None => return Ok(()),
+                Some(d) => self.sleep(d).await?,
             }
         }
     }
 
-    /// Feeds an answer (or its absence) to the rate limiter.
-    fn observe(&self, sent_at: Instant, throttle_message: Option<&str>) {
-        let mut limiter = lock(&self.limiter);
-        match throttle_message {
-            Some(msg) => limiter.on_throttled(Instant::now(), sent_at, named_limit(msg)),
-            None => limiter.on_success(Instant::now()),
-        }
-    }
-
+    /// Feeds an answer (or its absence) to the rate limiter: a 429 slows it down.
     fn observe_result<T>(&self, sent_at: Instant, result: &Result<T, ApiError>) {
+        let mut limiter = lock(&self.limiter);
         match result.as_ref().err().and_then(ApiError::http_failure) {
             Some(f) if f.status == 429 => {
-                let msg = f.body.error_msg.clone().unwrap_or_default();
-                self.observe(sent_at, Some(&msg));
+                let named = named_limit(f.body.error_msg.as_deref().unwrap_or_default());
+                limiter.on_throttled(Instant::now(), sent_at, named);
             }
-            _ => self.observe(sent_at, None),
+            _ => limiter.on_success(Instant::now()),
         }
     }
 
@@ -232,10 +233,7 @@ impl StepRun {
     }
 
     fn halted(&self, halt: Halt, last: Option<StepError>) -> StepResult {
-        let why = match &halt {
-            Halt::Interrupted => "interrupted".to_owned(),
-            Halt::AuthFailed(reason) => reason.clone(),
-        };
+        let why = halt.why();
         if self.attempts == 0 {
             self.finish(Outcome::Skipped, None, Some(format!("not started: {why}")))
         } else {
@@ -253,8 +251,7 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
     let started = Instant::now();
     let mut last_error: Option<StepError> = None;
     loop {
-        if !sh.admit().await {
-            let halt = sh.halted().unwrap_or(Halt::Interrupted);
+        if let Err(halt) = sh.admit().await {
             return run.halted(halt, last_error);
         }
         run.attempts += 1;
@@ -306,8 +303,7 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
         match decision {
             Decision::RetryAfter(delay) => {
                 tracing::debug!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
-                if !sh.sleep(delay).await {
-                    let halt = sh.halted().unwrap_or(Halt::Interrupted);
+                if let Err(halt) = sh.sleep(delay).await {
                     return run.halted(halt, last_error);
                 }
             }
@@ -335,7 +331,7 @@ async fn settle_unanswered(
     last_error: Option<StepError>,
     detail: String,
 ) -> StepResult {
-    if !sh.admit().await {
+    if sh.admit().await.is_err() {
         return run.finish(
             Outcome::Failed,
             last_error,
@@ -375,7 +371,7 @@ async fn settle_unanswered(
 
 /// Names up to five desktops that keep a pool from being deleted.
 async fn explain_blocked(sh: &Shared, result: &mut StepResult) {
-    if !sh.admit().await {
+    if sh.admit().await.is_err() {
         return;
     }
     let sent_at = Instant::now();
@@ -454,7 +450,7 @@ async fn wait_until_clear(
     let mut poll = sh.options.wait_poll;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || !sh.sleep(poll.min(left)).await {
+        if left.is_zero() || sh.sleep(poll.min(left)).await.is_err() {
             let waited = if left.is_zero() {
                 "still blocked when --wait-blocked ran out"
             } else {
@@ -470,7 +466,7 @@ async fn wait_until_clear(
         let Ok(_permit) = calls.acquire().await else {
             return result;
         };
-        if !sh.admit().await {
+        if sh.admit().await.is_err() {
             continue;
         }
         let sent_at = Instant::now();
@@ -594,10 +590,10 @@ pub async fn apply(
             results[i] = Some(result);
         }
     }
-    let not_started = match sh.halted() {
-        Some(Halt::AuthFailed(reason)) => format!("not started: {reason}"),
-        _ => "not started: interrupted".to_owned(),
-    };
+    let not_started = format!(
+        "not started: {}",
+        sh.halted().unwrap_or(Halt::Interrupted).why()
+    );
     let all: Vec<StepResult> = results
         .into_iter()
         .enumerate()
