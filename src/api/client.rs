@@ -414,9 +414,9 @@ impl Client {
                     Ok(Ok(page)) => page,
                     Ok(Err(e)) => return Err(e),
                     Err(join) => {
-                        return Err(ApiError::InconsistentListing {
-                            attempts: 1,
-                            detail: format!("a page task failed: {join}"),
+                        return Err(ApiError::Internal {
+                            doing: "reading a page of the pool listing",
+                            message: join.to_string(),
                         })
                     }
                 };

@@ -159,6 +159,11 @@ pub enum ApiError {
     },
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
+    #[error("internal error (a bug in poolform) while {doing}: {message}")]
+    Internal {
+        doing: &'static str,
+        message: String,
+    },
     #[error("the pool listing kept changing while it was read: {detail} (tried {attempts} times); nothing was planned from it")]
     InconsistentListing { attempts: u32, detail: String },
 }
