@@ -97,32 +97,47 @@ fn change_row(c: &Change) -> Row {
     }
 }
 
-/// Expected vs live, as a line diff.
-fn drift_diff(f: &Finding) -> Vec<String> {
-    let expected: String = f
-        .differences
-        .iter()
-        .map(|d| format!("{}: {}\n", d.attribute, d.expected))
-        .collect();
-    let live: String = f
-        .differences
-        .iter()
-        .map(|d| format!("{}: {}\n", d.attribute, d.live))
-        .collect();
-    TextDiff::from_lines(&expected, &live)
+/// The lines that differ between `old` and `new`, labelled (`- expected …`, `+ live …`) and
+/// painted red and green.
+fn labelled_diff(
+    old: &str,
+    new: &str,
+    old_label: &str,
+    new_label: &str,
+    style: Style,
+) -> Vec<String> {
+    let w = old_label.len().max(new_label.len());
+    TextDiff::from_lines(old, new)
         .iter_all_changes()
-        .map(|change| {
-            let sign = match change.tag() {
-                ChangeTag::Delete => "- expected ",
-                ChangeTag::Insert => "+ live     ",
-                ChangeTag::Equal => "  ",
-            };
-            format!("{sign}{}", change.value().trim_end())
+        .filter_map(|change| {
+            let text = change.value().trim_end();
+            match change.tag() {
+                ChangeTag::Delete => Some(style.red(&format!("- {old_label:<w$} {text}"))),
+                ChangeTag::Insert => Some(style.green(&format!("+ {new_label:<w$} {text}"))),
+                ChangeTag::Equal => None,
+            }
         })
         .collect()
 }
 
-fn finding_row(f: &Finding) -> Row {
+/// Expected vs live, as a line diff.
+fn drift_diff(f: &Finding, style: Style) -> Vec<String> {
+    let lines = |pick: fn(&crate::plan::Difference) -> &str| -> String {
+        f.differences
+            .iter()
+            .map(|d| format!("{}: {}\n", d.attribute, pick(d)))
+            .collect()
+    };
+    labelled_diff(
+        &lines(|d| &d.expected),
+        &lines(|d| &d.live),
+        "expected",
+        "live",
+        style,
+    )
+}
+
+fn finding_row(f: &Finding, style: Style) -> Row {
     let live = f.pool.live();
     Row {
         sign: match f.kind {
@@ -144,7 +159,7 @@ fn finding_row(f: &Finding) -> Row {
             _ => f.detail.clone(),
         },
         diff: if f.kind == FindingKind::Drift {
-            drift_diff(f)
+            drift_diff(f, style)
         } else {
             Vec::new()
         },
@@ -182,7 +197,7 @@ pub fn plan_human(plan: &Plan, style: Style) -> String {
                 .iter()
                 .filter(|f| f.kind == FindingKind::Protected)
             {
-                write_rows(&mut out, &[finding_row(f)], style);
+                write_rows(&mut out, &[finding_row(f, style)], style);
             }
             out.push('\n');
         }
@@ -190,7 +205,7 @@ pub fn plan_human(plan: &Plan, style: Style) -> String {
         return out;
     }
     let mut rows: Vec<Row> = plan.changes.iter().map(change_row).collect();
-    rows.extend(plan.findings.iter().map(finding_row));
+    rows.extend(plan.findings.iter().map(|f| finding_row(f, style)));
     write_rows(&mut out, &rows, style);
     out.push('\n');
     let _ = writeln!(out, "{}", style.bold(&summary_line(&plan.summary)));
@@ -217,15 +232,8 @@ fn write_rows(out: &mut String, rows: &[Row], style: Style) {
             r.sign, r.name, r.id, r.pool_type, r.desktops, r.reason
         );
         let _ = writeln!(out, "{}", paint_sign(style, r.sign, line.trim_end()));
-        for d in &r.diff {
-            let painted = if d.starts_with('-') {
-                style.red(d)
-            } else if d.starts_with('+') {
-                style.green(d)
-            } else {
-                d.clone()
-            };
-            let _ = writeln!(out, "      {painted}");
+        for line in &r.diff {
+            let _ = writeln!(out, "      {line}");
         }
     }
 }
@@ -485,13 +493,7 @@ pub fn stale_diff(changed: &[(Change, PoolRef)], style: Style) -> String {
     for (planned, now) in changed {
         let _ = writeln!(out, "  ~ {} ({})", planned.pool.name, planned.pool.id);
         let (a, b) = (planned.pool.fingerprint_text(), now.fingerprint_text());
-        for change in TextDiff::from_lines(&a, &b).iter_all_changes() {
-            let text = change.value().trim_end();
-            let line = match change.tag() {
-                ChangeTag::Delete => style.red(&format!("- planned {text}")),
-                ChangeTag::Insert => style.green(&format!("+ live    {text}")),
-                ChangeTag::Equal => continue,
-            };
+        for line in labelled_diff(&a, &b, "planned", "live", style) {
             let _ = writeln!(out, "      {line}");
         }
     }
