@@ -230,7 +230,7 @@ pub async fn make_plan(
     source: &str,
     client: &Client,
     max_deletes: Option<u32>,
-) -> Result<(Plan, Live)> {
+) -> Result<Plan> {
     let live = client
         .list_pools(&ListFilter::default())
         .await
@@ -242,14 +242,13 @@ pub async fn make_plan(
         source: source.to_owned(),
         max_deletes_override: max_deletes,
     };
-    let plan = planner::plan(config, &live, &ctx)?;
-    Ok((plan, live))
+    Ok(planner::plan(config, &live, &ctx)?)
 }
 
 async fn plan(args: &PlanArgs, global: &GlobalArgs) -> Result<Exit> {
     let (config, source) = load_config(&args.file)?;
     let client = client(global, Some((&config, &source)))?;
-    let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
+    let plan = make_plan(&config, &source, &client, args.max_deletes).await?;
     print(&render::plan(
         &plan,
         args.format.into(),
@@ -544,7 +543,7 @@ async fn prepare_fresh(
     let (config, source) = load_config(&file)?;
     let client = client(global, Some((&config, &source)))?;
     watch_interrupts(interrupt.clone());
-    let (plan, _) = make_plan(&config, &source, &client, args.max_deletes).await?;
+    let plan = make_plan(&config, &source, &client, args.max_deletes).await?;
     show_plan(&plan, args, style)?;
     if plan.changes.is_empty() {
         eprintln!("No changes. Nothing to delete.");
