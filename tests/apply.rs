@@ -237,7 +237,7 @@ fn without_a_terminal_or_auto_approve_nothing_is_sent() {
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("refusing to apply: there is no terminal to confirm on and --auto-approve was not given; nothing was sent"), "{stderr}");
-    assert_eq!(api_requests(&sim), 0, "not even a listing");
+    assert_eq!(sim.api_requests(), 0, "not even a listing");
 }
 
 /// Runs `poolform` under a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
@@ -496,7 +496,7 @@ fn a_401_mid_run_stops_every_further_call() {
     assert_eq!(failed["error"]["status"], 401);
     assert_eq!(failed["attempts"], 1, "401 is never retried");
     assert_eq!(sim.delete_requests(), 4, "no call after the 401");
-    assert_eq!(api_requests(&sim), 5);
+    assert_eq!(sim.api_requests(), 5);
 }
 
 #[test]
@@ -648,7 +648,7 @@ fn a_corrupt_saved_plan_sends_nothing() {
     let out = poolform(&sim).arg("apply").arg(&plan_file).assert().code(1);
     assert!(String::from_utf8_lossy(&out.get_output().stderr)
         .contains("does not match its fingerprint; the plan was edited by hand"));
-    assert_eq!(api_requests(&sim), 1, "only the plan's own listing");
+    assert_eq!(sim.api_requests(), 1, "only the plan's own listing");
 }
 
 fn poolform_process(sim: &SimServer, args: &[&str]) -> std::process::Child {
@@ -749,7 +749,7 @@ fn a_second_sigint_exits_at_once() {
         &sim,
         &["apply", "--auto-approve", "--format", "json", "-f", &file],
     );
-    wait_for("the listing in flight", || api_requests(&sim) >= 1);
+    wait_for("the listing in flight", || sim.api_requests() >= 1);
     let pid = child.id().to_string();
     Command::new("kill").args(["-INT", &pid]).status().unwrap();
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap()).lines();

@@ -445,7 +445,7 @@ fn malformed_configs_exit_1_with_position_and_send_nothing() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(
-        api_requests(&sim),
+        sim.api_requests(),
         0,
         "a bad config makes no API call at all"
     );
@@ -564,7 +564,7 @@ fn connection_problems_are_named_before_any_call() {
             "{want}: {stderr}"
         );
     }
-    assert_eq!(api_requests(&sim), 0, "refused before any call");
+    assert_eq!(sim.api_requests(), 0, "refused before any call");
     // a file that names no project: the API itself refuses another project
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pools.yaml");

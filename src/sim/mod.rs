@@ -613,12 +613,17 @@ impl SimServer {
 
     /// DELETE requests received for `id`, whatever their answer.
     pub fn deletes_for(&self, id: &str) -> u64 {
-        self.snapshot()["deletes"][id].as_u64().unwrap_or(0)
+        self.shared.state().deletes_for(id)
+    }
+
+    /// API requests received in all (the `__sim` routes not counted).
+    pub fn api_requests(&self) -> u64 {
+        self.shared.api_requests.load(Ordering::SeqCst)
     }
 
     /// DELETE requests received in all.
     pub fn delete_requests(&self) -> u64 {
-        self.snapshot()["requests"]["delete"].as_u64().unwrap_or(0)
+        self.shared.state().requests_to("delete")
     }
 
     /// Ids of the pools that exist now, sorted.

@@ -62,6 +62,16 @@ impl State {
         *n - 1
     }
 
+    /// DELETE requests received for pool `id`.
+    pub fn deletes_for(&self, id: &str) -> u64 {
+        self.deletes.get(id).copied().unwrap_or(0)
+    }
+
+    /// Requests received by one API (`list`, `show`, `delete`, `desktops`, `other`).
+    pub fn requests_to(&self, api: &str) -> u64 {
+        self.requests.get(api).copied().unwrap_or(0)
+    }
+
     pub fn answered(&mut self, status: u16) {
         *self.responses.entry(status).or_default() += 1;
     }

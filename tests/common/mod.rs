@@ -97,12 +97,3 @@ pub fn poolform_bare() -> assert_cmd::Command {
 pub fn text(bytes: &[u8], sim: &SimServer) -> String {
     String::from_utf8_lossy(bytes).replace(&sim.url(), "http://SIM")
 }
-
-/// Total API requests the simulator received (for "no call was made" checks).
-pub fn api_requests(sim: &SimServer) -> u64 {
-    let s = sim.snapshot();
-    ["list", "show", "delete", "desktops", "other"]
-        .iter()
-        .map(|k| s["requests"][k].as_u64().unwrap_or(0))
-        .sum()
-}
