@@ -90,6 +90,9 @@ pub enum DeleteOutcome {
 
 /// A response read in full (within the size cap).
 struct RawResponse {
+    /// The request it answers, for error messages.
+    method: &'static str,
+    path: String,
     status: u16,
     body: Vec<u8>,
     request_id: Option<String>,
@@ -97,6 +100,26 @@ struct RawResponse {
 }
 
 impl RawResponse {
+    /// This answer as an error.
+    fn http_error(&self) -> ApiError {
+        ApiError::Http {
+            method: self.method,
+            path: self.path.clone(),
+            failure: Box::new(self.failure()),
+        }
+    }
+
+    /// This answer, which could not be read, as an error.
+    fn decode_error(&self, message: String) -> ApiError {
+        ApiError::Decode {
+            method: self.method,
+            path: self.path.clone(),
+            status: self.status,
+            message,
+            request_id: self.request_id.clone(),
+        }
+    }
+
     fn failure(&self) -> HttpFailure {
         HttpFailure {
             status: self.status,
@@ -332,35 +355,13 @@ impl Client {
             "request"
         );
         Ok(RawResponse {
+            method: method_name,
+            path,
             status,
             body,
             request_id,
             retry_after_secs,
         })
-    }
-
-    fn http_error(&self, method: &'static str, suffix: &str, raw: &RawResponse) -> ApiError {
-        ApiError::Http {
-            method,
-            path: format!("/v2/{}/{suffix}", self.inner.connection.project_id),
-            failure: Box::new(raw.failure()),
-        }
-    }
-
-    fn decode_error(
-        &self,
-        method: &'static str,
-        suffix: &str,
-        raw: &RawResponse,
-        message: String,
-    ) -> ApiError {
-        ApiError::Decode {
-            method,
-            path: format!("/v2/{}/{suffix}", self.inner.connection.project_id),
-            status: raw.status,
-            message,
-            request_id: raw.request_id.clone(),
-        }
     }
 
     /// One page of the listing.
@@ -375,9 +376,9 @@ impl Client {
             .send(Method::GET, suffix, &filter.query(offset, limit))
             .await?;
         if !raw.is_success() {
-            return Err(self.http_error("GET", suffix, &raw));
+            return Err(raw.http_error());
         }
-        wire::page_from_body(&raw.body).map_err(|m| self.decode_error("GET", suffix, &raw, m))
+        wire::page_from_body(&raw.body).map_err(|m| raw.decode_error(m))
     }
 
     /// Every pool matching `filter`: the first page, then the rest concurrently; deduped by id
@@ -451,11 +452,11 @@ impl Client {
             return Ok(None);
         }
         if !raw.is_success() {
-            return Err(self.http_error("GET", &suffix, &raw));
+            return Err(raw.http_error());
         }
         wire::pool_from_body(&raw.body)
             .map(Some)
-            .map_err(|m| self.decode_error("GET", &suffix, &raw, m))
+            .map_err(|m| raw.decode_error(m))
     }
 
     /// The first `limit` desktops of a pool (at most 100) and the pool's total desktop count.
@@ -471,9 +472,9 @@ impl Client {
         ];
         let raw = self.send(Method::GET, &suffix, &query).await?;
         if !raw.is_success() {
-            return Err(self.http_error("GET", &suffix, &raw));
+            return Err(raw.http_error());
         }
-        wire::desktops_from_body(&raw.body).map_err(|m| self.decode_error("GET", &suffix, &raw, m))
+        wire::desktops_from_body(&raw.body).map_err(|m| raw.decode_error(m))
     }
 
     /// Sends one DELETE. The answer is reported as it came; nothing is retried here.
@@ -493,6 +494,6 @@ impl Client {
         if raw.status == 409 {
             return Ok(DeleteOutcome::Conflict(raw.failure()));
         }
-        Err(self.http_error("DELETE", &suffix, &raw))
+        Err(raw.http_error())
     }
 }
