@@ -209,10 +209,7 @@ impl Region {
 
 impl Region {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if ok {
+        if crate::model::is_region_name(s) {
             Ok(Region(s.to_owned()))
         } else {
             Err(format!(

@@ -91,6 +91,14 @@ path_id!(
     ProjectId
 );
 
+/// True for a region name such as `cn-north-4`: lower-case letters, digits and `-`, so it is
+/// safe inside the endpoint's host name.
+pub fn is_region_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// A key/value tag on a pool.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Tag {

@@ -141,11 +141,7 @@ pub enum ConnectionError {
 
 /// The endpoint of `region`.
 pub fn region_endpoint(region: &str) -> Result<String, ConnectionError> {
-    let ok = !region.is_empty()
-        && region
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !ok {
+    if !crate::model::is_region_name(region) {
         return Err(ConnectionError::BadRegion(region.to_owned()));
     }
     Ok(format!("https://workspace.{region}.myhuaweicloud.com"))
