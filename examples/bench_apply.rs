@@ -12,7 +12,8 @@
 mod support;
 
 use poolform::api::ListFilter;
-use poolform::applier::{self, ApplyOptions, StopSignal};
+use poolform::applier::{self, ApplyOptions, Work};
+use poolform::authorize;
 use poolform::planner;
 use std::time::{Duration, Instant};
 use support::*;
@@ -43,18 +44,16 @@ async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let options = ApplyOptions {
         parallelism,
-        seed: 7,
         ..ApplyOptions::default()
     };
     let t = Instant::now();
-    let report = applier::apply(
-        &client,
-        plan.delete_steps(),
-        &options,
-        StopSignal::new(),
-        |_| {},
-    )
-    .await;
+    let authorized = authorize::authorize(&plan, "the plan", &config, "bench.yaml", &live).unwrap();
+    let work = Work {
+        steps: authorized.steps,
+        settled: Vec::new(),
+        still_called_for: std::sync::Arc::new(|_| Ok(())),
+    };
+    let report = applier::apply(&client, work, &options, |_| {}).await;
     let wall = t.elapsed();
     let state = sim.state().await;
     Outcome {

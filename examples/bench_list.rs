@@ -51,7 +51,7 @@ async fn run() {
         let t = Instant::now();
         let n: usize = pages
             .iter()
-            .map(|p| wire::page_from_body(p).unwrap().pools.len())
+            .map(|p| wire::page_from_body(p, 1000).unwrap().pools.len())
             .sum();
         assert_eq!(n as u64, POOLS);
         decode_times.push(t.elapsed());

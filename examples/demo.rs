@@ -43,7 +43,7 @@ fn main() -> std::process::ExitCode {
             &plan_path,
             "--detailed-exitcode",
         ],
-        &["apply", &plan_path],
+        &["apply", &plan_path, "-f", "examples/pools.yaml"],
     ];
     let mut last = Exit::Success;
     for args in steps {

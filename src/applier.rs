@@ -1,97 +1,76 @@
 //! Runs a plan's delete steps: concurrently (bounded), under an adaptive rate limit, retrying
-//! what is worth retrying, reporting 409 refusals as blocked, and accounting for every step.
+//! what is worth retrying, reporting refusals as blocked, accounting for every step; then
+//! verifies with a listing that every pool reported gone is gone.
+//!
+//! "Gone" is only ever reported on the API's word: a DELETE answered 2xx, a 404 with a
+//! Workspace error code, or a read that finds no such pool; and then confirmed by the
+//! verification listing.
 
-use crate::api::{ApiError, Client, DeleteOutcome, HttpFailure};
-use crate::model::{PoolDesktop, PoolRef};
+pub use crate::api::StopSignal;
+use crate::api::{Absence, ApiError, Client, Halt, HttpFailure, ListFilter};
+use crate::model::{Pool, PoolDesktop, PoolId, PoolRef};
 use crate::plan::DeleteStep;
-use crate::ratelimit::{named_limit, AdaptiveRate};
-use crate::report::{Outcome, Report, StepError, StepResult};
-use crate::retry::{Decision, Observed, RetryPolicy};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use crate::report::{Outcome, Report, StepError, StepResult, Verification};
+use crate::retry::{Decision, Observed};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// How many of a blocked pool's desktops are named in the report.
 const DESKTOPS_SHOWN: u32 = 5;
 /// The longest pause between two checks of a blocked pool.
 const MAX_WAIT_POLL: Duration = Duration::from_secs(30);
+/// The longest pause between two verification listings.
+const MAX_VERIFY_POLL: Duration = Duration::from_secs(10);
 
+/// Says whether a pool, as it reads now, may still be deleted: `Err(why not)`. Given by the
+/// caller, from the config, so that a pool re-read while waiting is judged as the plan was.
+pub type StillCalledFor = Arc<dyn Fn(&Pool) -> Result<(), String> + Send + Sync>;
+
+/// How the steps are run. Pacing (rate, retry policy, interrupt) is the client's.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
     /// DELETE calls in flight at once.
     pub parallelism: usize,
-    /// Requests per second never exceeded; the limiter starts here and adapts downwards.
-    pub rate_ceiling: f64,
-    pub retry: RetryPolicy,
     /// Re-check blocked pools until this much time has passed, and delete them once empty.
     pub wait_blocked: Option<Duration>,
     /// The first pause between checks of a blocked pool (doubles, up to 30 s).
     pub wait_poll: Duration,
-    /// Seed of the jitter RNG.
-    pub seed: u64,
+    /// How long the verification listing is polled for pools reported gone but still listed.
+    pub verify_timeout: Duration,
+    /// The first pause between verification listings (doubles, up to 10 s).
+    pub verify_poll: Duration,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             parallelism: 8,
-            rate_ceiling: 1000.0,
-            retry: RetryPolicy::default(),
             wait_blocked: None,
             wait_poll: Duration::from_secs(2),
-            seed: 0,
+            verify_timeout: Duration::from_secs(60),
+            verify_poll: Duration::from_secs(1),
         }
     }
 }
 
-/// A one-way switch that tasks can wait on: set by Ctrl-C, or by an authentication failure.
-#[derive(Debug, Default)]
-pub struct StopSignal {
-    set: AtomicBool,
-    notify: Notify,
-}
-
-impl StopSignal {
-    pub fn new() -> Arc<StopSignal> {
-        Arc::new(StopSignal::default())
-    }
-    pub fn stop(&self) {
-        self.set.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-    pub fn is_stopped(&self) -> bool {
-        self.set.load(Ordering::SeqCst)
-    }
-    /// Resolves once stopped.
-    pub async fn stopped(&self) {
-        loop {
-            let notified = self.notify.notified();
-            if self.is_stopped() {
-                return;
-            }
-            notified.await;
-        }
-    }
+/// What the applier works on.
+pub struct Work {
+    /// The deletes to send.
+    pub steps: Vec<DeleteStep>,
+    /// Steps already settled before the run (planned pools confirmed gone): reported, and
+    /// verified with the rest.
+    pub settled: Vec<StepResult>,
+    /// Judges a pool re-read before a re-try (`--wait-blocked`).
+    pub still_called_for: StillCalledFor,
 }
 
 struct Shared {
     client: Client,
     options: ApplyOptions,
-    limiter: Mutex<AdaptiveRate>,
-    rng: Mutex<StdRng>,
-    interrupt: Arc<StopSignal>,
-    /// Set on a 401: no further call of any kind.
-    auth_failed: StopSignal,
-    auth_reason: Mutex<Option<String>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    still_called_for: StillCalledFor,
 }
 
 fn step_error_of_failure(f: &HttpFailure, message: String) -> StepError {
@@ -122,72 +101,38 @@ fn step_error(e: &ApiError) -> StepError {
     }
 }
 
-/// Why a step that was not (or no longer) allowed to call stops.
-enum Halt {
-    Interrupted,
-    AuthFailed(String),
-}
-
-impl Halt {
-    fn why(&self) -> &str {
-        match self {
-            Halt::Interrupted => "interrupted",
-            Halt::AuthFailed(reason) => reason,
-        }
+/// An error of poolform's own making (no answer carried it), for the report.
+fn own_error(message: String, request_id: Option<String>) -> StepError {
+    StepError {
+        status: None,
+        error_code: None,
+        error_msg: None,
+        request_id,
+        message,
     }
 }
 
 impl Shared {
     fn halted(&self) -> Option<Halt> {
-        if self.auth_failed.is_stopped() {
-            let reason = lock(&self.auth_reason).clone().unwrap_or_default();
-            return Some(Halt::AuthFailed(reason));
-        }
-        self.interrupt.is_stopped().then_some(Halt::Interrupted)
+        self.client.pacer().halted()
     }
 
-    fn check(&self) -> Result<(), Halt> {
-        self.halted().map_or(Ok(()), Err)
+    /// Why a call was not made: the run stopped (an interrupt or a 401).
+    fn halt_of(&self, e: &ApiError) -> Option<Halt> {
+        matches!(e, ApiError::Stopped { .. }).then(|| self.halted().unwrap_or(Halt::Interrupted))
     }
 
-    /// Sleeps `d`, or stops early, saying why, when the run is stopped.
-    async fn sleep(&self, d: Duration) -> Result<(), Halt> {
-        tokio::select! {
-            _ = tokio::time::sleep(d) => {}
-            _ = self.interrupt.stopped() => {}
-            _ = self.auth_failed.stopped() => {}
-        }
-        self.check()
-    }
-
-    /// Waits for the rate limiter, or says why the run stopped meanwhile.
-    async fn admit(&self) -> Result<(), Halt> {
-        loop {
-            self.check()?;
-            let wait = lock(&self.limiter).try_acquire(Instant::now());
-            match wait {
-                None => return Ok(()),
-                Some(d) => self.sleep(d).await?,
-            }
-        }
-    }
-
-    /// Feeds an answer (or its absence) to the rate limiter: a 429 slows it down.
-    fn observe_result<T>(&self, sent_at: Instant, result: &Result<T, ApiError>) {
-        let mut limiter = lock(&self.limiter);
-        match result.as_ref().err().and_then(ApiError::http_failure) {
-            Some(f) if f.status == 429 => {
-                let named = named_limit(f.body.error_msg.as_deref().unwrap_or_default());
-                limiter.on_throttled(Instant::now(), sent_at, named);
-            }
-            _ => limiter.on_success(Instant::now()),
-        }
-    }
-
-    fn note_auth_failure(&self, e: &ApiError) {
-        if e.status() == Some(401) {
-            *lock(&self.auth_reason) = Some(format!("authentication failed: {e}"));
-            self.auth_failed.stop();
+    /// One read of a pool: `Ok((pool or None, request id))`, or why it could not be read.
+    async fn show(
+        &self,
+        id: &PoolId,
+    ) -> Result<Result<(Option<Pool>, Option<String>), ApiError>, Halt> {
+        match self.client.show_pool(id).await {
+            Ok(shown) => Ok(Ok((shown.pool, shown.request_id))),
+            Err(e) => match self.halt_of(&e) {
+                Some(halt) => Err(halt),
+                None => Ok(Err(e)),
+            },
         }
     }
 }
@@ -195,6 +140,7 @@ impl Shared {
 /// The state of one step as it goes.
 struct StepRun {
     step: DeleteStep,
+    /// DELETE requests sent for this pool, in all.
     attempts: u32,
     /// An earlier attempt got no answer: it may have been applied.
     unanswered_before: bool,
@@ -216,6 +162,7 @@ impl StepRun {
             request_id,
             detail,
             desktops: Vec::new(),
+            verified: false,
         }
     }
 
@@ -244,43 +191,63 @@ impl StepRun {
             )
         }
     }
+
+    fn plural(&self, n: u32) -> String {
+        format!("{n} attempt{}", if n == 1 { "" } else { "s" })
+    }
 }
 
-/// Sends DELETEs for one pool until it is gone, blocked, or not worth another try.
+/// Sends DELETEs for one pool until it is gone, blocked, or not worth another try. Each call
+/// starts a fresh retry budget (attempts and time), whatever came before.
 async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
+    let pacer = sh.client.pacer();
     let started = Instant::now();
+    let mut tries = 0;
     let mut last_error: Option<StepError> = None;
     loop {
-        if let Err(halt) = sh.admit().await {
+        if let Some(halt) = sh.halted() {
             return run.halted(halt, last_error);
         }
-        run.attempts += 1;
-        let sent_at = Instant::now();
         let result = sh.client.delete_pool(&run.step.pool().id).await;
-        sh.observe_result(sent_at, &result);
         let error = match result {
-            Ok(DeleteOutcome::Deleted { request_id }) => {
-                return run.settled(Outcome::Deleted, request_id, None)
-            }
-            Ok(DeleteOutcome::AlreadyAbsent { failure }) => {
-                let detail = if run.unanswered_before {
-                    "an earlier attempt got no answer but was applied: the pool is gone".to_owned()
-                } else {
-                    format!("the pool was already gone (HTTP {})", failure.status)
-                };
-                return run.settled(Outcome::AlreadyAbsent, failure.request_id, Some(detail));
-            }
-            Ok(DeleteOutcome::Conflict(failure)) => {
-                let message = format!("DELETE refused: {failure}");
-                return run.finish(
-                    Outcome::Blocked,
-                    Some(step_error_of_failure(&failure, message)),
-                    None,
-                );
+            Ok(deleted) => {
+                run.attempts += 1;
+                return run.settled(Outcome::Deleted, deleted.request_id, None);
             }
             Err(e) => e,
         };
-        sh.note_auth_failure(&error);
+        if let Some(halt) = sh.halt_of(&error) {
+            return run.halted(halt, last_error);
+        }
+        run.attempts += 1;
+        tries += 1;
+        if let Some(failure) = error.http_failure() {
+            match failure.absence() {
+                Absence::Proven => {
+                    let detail = if run.unanswered_before {
+                        "an earlier attempt got no answer but was applied: the pool is gone"
+                            .to_owned()
+                    } else {
+                        format!("the pool was already gone ({failure})")
+                    };
+                    return run.settled(
+                        Outcome::AlreadyAbsent,
+                        failure.request_id.clone(),
+                        Some(detail),
+                    );
+                }
+                Absence::Hinted => return confirm_absent(sh, run, &error).await,
+                Absence::Unknown => {}
+            }
+            if failure.status == 409 {
+                let message = format!("DELETE refused: {failure}");
+                return run.finish(
+                    Outcome::Blocked,
+                    Some(step_error_of_failure(failure, message)),
+                    None,
+                );
+            }
+        }
         let observed = match error.status() {
             Some(status) => Observed::Status(status),
             None if matches!(error, ApiError::Transport { .. }) => Observed::Transport,
@@ -290,36 +257,64 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
         run.unanswered_before |= observed == Observed::Transport;
         let retry_after = error.retry_after();
         last_error = Some(step_error(&error));
-        let decision = {
-            let mut rng = lock(&sh.rng);
-            sh.options.retry.decide(
-                run.attempts,
-                observed,
-                retry_after,
-                started.elapsed(),
-                &mut *rng,
-            )
-        };
-        match decision {
+        match pacer.decide(tries, observed, retry_after, started.elapsed()) {
             Decision::RetryAfter(delay) => {
                 tracing::debug!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
-                if let Err(halt) = sh.sleep(delay).await {
+                if let Err(halt) = pacer.sleep(delay).await {
                     return run.halted(halt, last_error);
                 }
             }
             Decision::GiveUp(why) => {
-                let detail = format!(
-                    "gave up after {} attempt{}: {}",
-                    run.attempts,
-                    if run.attempts == 1 { "" } else { "s" },
-                    why.describe()
-                );
+                let mut detail = format!("gave up after {}: {}", run.plural(tries), why.describe());
+                if error.status() == Some(404) {
+                    detail.push_str(
+                        "; a 404 without a Workspace error code means a wrong route, not a missing pool",
+                    );
+                }
                 if run.unanswered_before {
                     return settle_unanswered(sh, run, last_error, detail).await;
                 }
                 return run.finish(Outcome::Failed, last_error, Some(detail));
             }
         }
+    }
+}
+
+/// A DELETE answered `400 WKS.0001`: the pool may be gone, but the code is generic. A read
+/// decides, and its request id settles the step.
+async fn confirm_absent(sh: &Shared, run: &StepRun, error: &ApiError) -> StepResult {
+    let answer = error
+        .http_failure()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    match sh.show(&run.step.pool().id).await {
+        Err(halt) => run.finish(
+            Outcome::Failed,
+            Some(step_error(error)),
+            Some(format!(
+                "DELETE answered {answer}; whether the pool is gone is unknown: {}",
+                halt.why()
+            )),
+        ),
+        Ok(Ok((None, request_id))) => run.settled(
+            Outcome::AlreadyAbsent,
+            request_id,
+            Some(format!(
+                "DELETE answered {answer}, and a read confirms the pool is gone"
+            )),
+        ),
+        Ok(Ok((Some(_), _))) => run.finish(
+            Outcome::Failed,
+            Some(step_error(error)),
+            Some("DELETE answered 400 WKS.0001, but a read shows the pool still exists".into()),
+        ),
+        Ok(Err(e)) => run.finish(
+            Outcome::Failed,
+            Some(step_error(error)),
+            Some(format!(
+                "DELETE answered {answer}; whether the pool is gone is unknown ({e})"
+            )),
+        ),
     }
 }
 
@@ -331,64 +326,49 @@ async fn settle_unanswered(
     last_error: Option<StepError>,
     detail: String,
 ) -> StepResult {
-    if sh.admit().await.is_err() {
-        return run.finish(
+    match sh.show(&run.step.pool().id).await {
+        Err(_) => run.finish(
             Outcome::Failed,
             last_error,
             Some(format!(
                 "{detail}; whether an unanswered attempt was applied is unknown"
             )),
-        );
-    }
-    let sent_at = Instant::now();
-    let shown = sh.client.show_pool(&run.step.pool().id).await;
-    sh.observe_result(sent_at, &shown);
-    match shown {
-        Ok(None) => run.finish(
+        ),
+        Ok(Ok((None, request_id))) => run.settled(
             Outcome::AlreadyAbsent,
-            None,
+            request_id,
             Some(format!(
                 "{detail}, but an unanswered attempt was applied: the pool is gone"
             )),
         ),
-        Ok(Some(_)) => run.finish(
+        Ok(Ok((Some(_), _))) => run.finish(
             Outcome::Failed,
             last_error,
             Some(format!("{detail}; the pool still exists")),
         ),
-        Err(e) => {
-            sh.note_auth_failure(&e);
-            run.finish(
-                Outcome::Failed,
-                last_error,
-                Some(format!(
-                    "{detail}; whether an unanswered attempt was applied is unknown ({e})"
-                )),
-            )
-        }
+        Ok(Err(e)) => run.finish(
+            Outcome::Failed,
+            last_error,
+            Some(format!(
+                "{detail}; whether an unanswered attempt was applied is unknown ({e})"
+            )),
+        ),
     }
 }
 
 /// Names up to five desktops that keep a pool from being deleted.
 async fn explain_blocked(sh: &Shared, result: &mut StepResult) {
-    if sh.admit().await.is_err() {
-        return;
-    }
-    let sent_at = Instant::now();
-    let listed = sh
+    match sh
         .client
         .list_pool_desktops(&result.pool.id, DESKTOPS_SHOWN)
-        .await;
-    sh.observe_result(sent_at, &listed);
-    match listed {
+        .await
+    {
         Ok((total, desktops)) => {
             result.detail = Some(describe_desktops(total, &desktops));
             result.desktops = desktops;
         }
-        Err(e) => {
-            sh.note_auth_failure(&e);
-            result.detail = Some(format!("could not list its desktops: {e}"));
-        }
+        Err(e) if sh.halt_of(&e).is_some() => {}
+        Err(e) => result.detail = Some(format!("could not list its desktops: {e}")),
     }
 }
 
@@ -439,7 +419,30 @@ async fn run_step(sh: Arc<Shared>, step: DeleteStep) -> (StepRun, StepResult) {
     (run, result)
 }
 
-/// Re-checks a blocked pool until it is empty (then deletes it) or gone, or time runs out.
+/// Why a pool re-read while waiting may no longer be deleted: it is not the pool the plan
+/// named (id, name, creation time), or the config no longer calls for its deletion.
+fn changed_while_waiting(sh: &Shared, planned: &PoolRef, now: &Pool) -> Option<String> {
+    let mut changed = Vec::new();
+    if now.id != planned.id {
+        changed.push(format!("id {} is now {}", planned.id, now.id));
+    }
+    if now.name != planned.name {
+        changed.push(format!("name {:?} is now {:?}", planned.name, now.name));
+    }
+    if now.created_time != planned.created_time {
+        changed.push(format!(
+            "created_time {:?} is now {:?}",
+            planned.created_time, now.created_time
+        ));
+    }
+    if let Err(why) = (sh.still_called_for)(now) {
+        changed.push(why);
+    }
+    (!changed.is_empty()).then(|| format!("changed while waiting: {}", changed.join("; ")))
+}
+
+/// Re-checks a blocked pool until it is empty (then deletes it, if it is still the pool the
+/// plan named and still called for) or gone, or time runs out.
 async fn wait_until_clear(
     sh: Arc<Shared>,
     calls: Arc<Semaphore>,
@@ -450,15 +453,11 @@ async fn wait_until_clear(
     let mut poll = sh.options.wait_poll;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || sh.sleep(poll.min(left)).await.is_err() {
-            let waited = if left.is_zero() {
+        if left.is_zero() || sh.client.pacer().sleep(poll.min(left)).await.is_err() {
+            result.note(if left.is_zero() {
                 "still blocked when --wait-blocked ran out"
             } else {
                 "stopped while waiting"
-            };
-            result.detail = Some(match result.detail.take() {
-                Some(d) => format!("{d}; {waited}"),
-                None => waited.to_owned(),
             });
             return result;
         }
@@ -466,54 +465,151 @@ async fn wait_until_clear(
         let Ok(_permit) = calls.acquire().await else {
             return result;
         };
-        if sh.admit().await.is_err() {
-            continue;
-        }
-        let sent_at = Instant::now();
-        let shown = sh.client.show_pool(&run.step.pool().id).await;
-        sh.observe_result(sent_at, &shown);
+        let shown = match sh.show(&run.step.pool().id).await {
+            Err(_) => continue,
+            Ok(shown) => shown,
+        };
         match shown {
-            Ok(None) => {
-                return run.finish(
+            Ok((None, request_id)) => {
+                return run.settled(
                     Outcome::AlreadyAbsent,
-                    None,
+                    request_id,
                     Some("deleted by someone else while blocked".into()),
                 );
             }
-            Ok(Some(pool)) if pool.desktop_count == 0 => {
-                let attempts_before = run.attempts;
-                let next = delete_until_settled(&sh, &mut run).await;
-                tracing::debug!(pool = %pool.id, attempts = run.attempts - attempts_before, outcome = next.outcome.label(), "re-tried a blocked pool");
-                if next.outcome != Outcome::Blocked {
-                    return next;
+            Ok((Some(pool), request_id)) => {
+                if let Some(why) = changed_while_waiting(&sh, run.step.pool(), &pool) {
+                    let mut failed = run.finish(
+                        Outcome::Failed,
+                        Some(own_error(why.clone(), request_id.clone())),
+                        Some(format!("{why}; it was not deleted")),
+                    );
+                    failed.request_id = request_id;
+                    return failed;
                 }
-                result = next;
+                if pool.desktop_count == 0 {
+                    let attempts_before = run.attempts;
+                    let next = delete_until_settled(&sh, &mut run).await;
+                    tracing::debug!(pool = %pool.id, attempts = run.attempts - attempts_before, outcome = next.outcome.label(), "re-tried a blocked pool");
+                    if next.outcome != Outcome::Blocked {
+                        return next;
+                    }
+                    result = next;
+                } else {
+                    result.detail = Some(format!(
+                        "waiting: {} desktop{} remain",
+                        pool.desktop_count,
+                        if pool.desktop_count == 1 { "" } else { "s" }
+                    ));
+                }
             }
-            Ok(Some(pool)) => {
-                result.detail = Some(format!("waiting: {} desktops remain", pool.desktop_count));
-            }
-            Err(e) => sh.note_auth_failure(&e),
+            Err(_) => {}
         }
     }
 }
 
-/// Applies `steps` and reports every one of them. `on_done` sees each result as it is final.
+/// Lists the pools again (polling with backoff up to the verify timeout) until every result
+/// that claims its pool gone is confirmed; one still listed at the end is a failure.
+async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verification {
+    let claimed: Vec<usize> = (0..results.len())
+        .filter(|i| results[*i].claims_gone())
+        .collect();
+    let mut verification = Verification {
+        claimed: claimed.len(),
+        ..Verification::default()
+    };
+    if claimed.is_empty() {
+        return verification;
+    }
+    let started = Instant::now();
+    let mut pending = claimed;
+    let mut poll = sh.options.verify_poll;
+    let mut last_listing = None;
+    let mut last_error: Option<String>;
+    loop {
+        if let Some(halt) = sh.halted() {
+            last_error = Some(halt.why().to_owned());
+            break;
+        }
+        match sh.client.list_pools(&ListFilter::default()).await {
+            Ok(live) => {
+                pending.retain(|i| {
+                    let gone = live.get(&results[*i].pool.id).is_none();
+                    results[*i].verified = gone;
+                    !gone
+                });
+                last_listing = Some(live);
+                last_error = None;
+            }
+            Err(e) => last_error = Some(e.to_string()),
+        }
+        let spent = started.elapsed();
+        if pending.is_empty() || spent + poll > sh.options.verify_timeout {
+            break;
+        }
+        if let Err(halt) = sh.client.pacer().sleep(poll).await {
+            last_error = Some(halt.why().to_owned());
+            break;
+        }
+        poll = (poll * 2).min(MAX_VERIFY_POLL);
+    }
+    verification.verified = verification.claimed - pending.len();
+    for i in pending {
+        let r = &mut results[i];
+        match &last_listing {
+            Some(live) if live.get(&r.pool.id).is_some() => {
+                let listed_by = live.request_id_of(&r.pool.id).map(str::to_owned);
+                let claim = match r.outcome {
+                    Outcome::Deleted => format!(
+                        "DELETE answered 2xx [request id: {}] but the pool is still listed",
+                        r.request_id.as_deref().unwrap_or("none")
+                    ),
+                    _ => "reported already gone but the pool is still listed".to_owned(),
+                };
+                let message = format!(
+                    "{claim} after {} s [request id: {}]",
+                    started.elapsed().as_secs(),
+                    listed_by.as_deref().unwrap_or("none")
+                );
+                r.outcome = Outcome::Failed;
+                r.error = Some(own_error(message.clone(), listed_by.clone()));
+                r.request_id = listed_by;
+                r.note(&message);
+            }
+            _ => r.note(&format!(
+                "not verified: {}",
+                last_error
+                    .as_deref()
+                    .unwrap_or("the verification listing did not finish")
+            )),
+        }
+    }
+    if verification.verified < verification.claimed {
+        verification.incomplete = last_error;
+    }
+    verification
+}
+
+/// Applies `work` and reports every step. `on_done` sees each result as it is final (before
+/// the verification listing, which may still turn a claimed "gone" into a failure).
 pub async fn apply(
     client: &Client,
-    steps: Vec<DeleteStep>,
+    work: Work,
     options: &ApplyOptions,
-    interrupt: Arc<StopSignal>,
     on_done: impl Fn(&StepResult),
 ) -> Report {
     let sh = Arc::new(Shared {
         client: client.clone(),
         options: options.clone(),
-        limiter: Mutex::new(AdaptiveRate::new(options.rate_ceiling, Instant::now())),
-        rng: Mutex::new(StdRng::seed_from_u64(options.seed)),
-        interrupt,
-        auth_failed: StopSignal::default(),
-        auth_reason: Mutex::new(None),
+        still_called_for: work.still_called_for,
     });
+    // At most one DELETE per pool is ever in flight: a pool is taken once.
+    let mut taken = HashSet::new();
+    let steps: Vec<DeleteStep> = work
+        .steps
+        .into_iter()
+        .filter(|s| taken.insert(s.pool().id.clone()))
+        .collect();
     let waiting = options.wait_blocked.is_some();
     let pools: Vec<PoolRef> = steps.iter().map(|s| s.pool().clone()).collect();
     let unfinished = |i: usize, outcome: Outcome, detail: String| {
@@ -557,7 +653,9 @@ pub async fn apply(
         results[i] = Some(result);
     }
     if let Some(wait) = options.wait_blocked {
-        let deadline = Instant::now() + wait;
+        let deadline = Instant::now()
+            .checked_add(wait)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
         let calls = Arc::new(Semaphore::new(options.parallelism.max(1)));
         let mut waiters = JoinSet::new();
         let mut index_of = HashMap::new();
@@ -594,17 +692,19 @@ pub async fn apply(
         "not started: {}",
         sh.halted().unwrap_or(Halt::Interrupted).why()
     );
-    let all: Vec<StepResult> = results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            r.unwrap_or_else(|| {
-                let skipped = unfinished(i, Outcome::Skipped, not_started.clone());
-                on_done(&skipped);
-                skipped
-            })
+    let mut all: Vec<StepResult> = work.settled;
+    all.extend(results.into_iter().enumerate().map(|(i, r)| {
+        r.unwrap_or_else(|| {
+            let skipped = unfinished(i, Outcome::Skipped, not_started.clone());
+            on_done(&skipped);
+            skipped
         })
-        .collect();
-    let stopped = lock(&sh.auth_reason).clone();
-    Report::new(all, sh.interrupt.is_stopped(), stopped)
+    }));
+    let verification = verify(&sh, &mut all).await;
+    let pacer = client.pacer();
+    let stopped = match pacer.halted() {
+        Some(Halt::AuthFailed(reason)) => Some(reason),
+        _ => None,
+    };
+    Report::new(all, pacer.interrupt().is_stopped(), stopped, verification)
 }

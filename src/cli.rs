@@ -113,13 +113,9 @@ pub struct ApplyArgs {
     /// A plan saved with `poolform plan -o`: applied as reviewed, without a prompt.
     #[arg(value_name = "PLAN_FILE")]
     pub plan_file: Option<PathBuf>,
-    /// The config file, when planning now (default pools.yaml); `-` reads standard input.
-    #[arg(
-        short = 'f',
-        long = "file",
-        value_name = "FILE",
-        conflicts_with = "plan_file"
-    )]
+    /// The config file (default pools.yaml; `-` reads standard input). A saved plan is applied
+    /// only with the very config it was made from.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Do not ask for confirmation.
     #[arg(long)]
@@ -133,6 +129,9 @@ pub struct ApplyArgs {
     /// Re-check blocked pools until DURATION has passed (e.g. 10m), deleting each once empty.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub wait_blocked: Option<std::time::Duration>,
+    /// How long to keep listing, after the deletes, until every pool reported gone is gone.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub verify_timeout: std::time::Duration,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// Refuse a plan that deletes more pools than this (when planning now).

@@ -264,16 +264,28 @@ impl Scope {
     }
 
     pub fn contains(&self, pool: &Pool) -> bool {
-        self.name_prefix
-            .as_deref()
-            .is_none_or(|p| pool.name.starts_with(p))
-            && self
-                .enterprise_project_id
-                .as_deref()
-                .is_none_or(|e| pool.enterprise_project_id.as_deref() == Some(e))
-            && self
-                .pool_type
-                .is_none_or(|t| pool.pool_type.as_deref() == Some(t.as_str()))
+        self.excludes(pool).is_none()
+    }
+
+    /// The first filter that leaves `pool` out, in words (`name_prefix "ci-"`); `None` when
+    /// the pool is in scope. A pool without the attribute a filter reads is out of scope.
+    pub fn excludes(&self, pool: &Pool) -> Option<String> {
+        if let Some(p) = self.name_prefix.as_deref() {
+            if !pool.name.starts_with(p) {
+                return Some(format!("name_prefix {p:?}"));
+            }
+        }
+        if let Some(e) = self.enterprise_project_id.as_deref() {
+            if pool.enterprise_project_id.as_deref() != Some(e) {
+                return Some(format!("enterprise_project_id {e:?}"));
+            }
+        }
+        if let Some(t) = self.pool_type {
+            if pool.pool_type.as_deref() != Some(t.as_str()) {
+                return Some(format!("type {}", t.as_str()));
+            }
+        }
+        None
     }
 }
 
@@ -465,7 +477,12 @@ pub struct Config {
 impl Config {
     /// True when a live pool is managed by this file.
     pub fn in_scope(&self, pool: &Pool) -> bool {
-        self.scope.as_ref().is_none_or(|s| s.contains(pool))
+        self.scope_excludes(pool).is_none()
+    }
+
+    /// The scope filter that leaves `pool` out, in words, if one does.
+    pub fn scope_excludes(&self, pool: &Pool) -> Option<String> {
+        self.scope.as_ref().and_then(|s| s.excludes(pool))
     }
 }
 

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         let own_events = tracing_subscriber::filter::Targets::new()
             .with_target("poolform", tracing::Level::DEBUG);
         let log = tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
+            .with_writer(poolform::output::log_writer)
             .with_ansi(std::io::stderr().is_terminal())
             .with_target(false);
         tracing_subscriber::registry()
@@ -28,15 +28,22 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            poolform::output::stderr_line(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(app::run(cli.command, &cli.global)) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            poolform::output::stderr_line(&format!("error: {e:#}"));
+            // A call the interrupt stopped (a listing, say): nothing was deleted after it.
+            let interrupted = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<poolform::api::ApiError>(),
+                    Some(poolform::api::ApiError::Stopped { why, .. }) if why == "interrupted"
+                )
+            });
+            ExitCode::from(if interrupted { 130 } else { 1 })
         }
     }
 }

@@ -178,8 +178,10 @@ impl Pool {
     }
 }
 
-/// A live pool as the plan records it: enough to show it and to notice that it changed.
+/// A live pool as the plan records it: enough to show it and to notice that it changed in
+/// any field that a decision reads (scope, keep, protect, likely blocked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PoolRef {
     pub id: PoolId,
     pub name: String,
@@ -190,10 +192,16 @@ pub struct PoolRef {
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_project_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 
 impl PoolRef {
     pub fn of(pool: &Pool) -> PoolRef {
+        let mut tags = pool.tags.clone();
+        tags.sort();
         PoolRef {
             id: pool.id.clone(),
             name: pool.name.clone(),
@@ -201,35 +209,58 @@ impl PoolRef {
             desktop_count: pool.desktop_count,
             status: pool.status.clone(),
             created_time: pool.created_time.clone(),
+            enterprise_project_id: pool.enterprise_project_id.clone(),
+            tags,
         }
     }
 
-    /// Hex SHA-256 (first 128 bits) of name, status, desktop count and creation time, bound
-    /// to the id so that a fingerprint cannot be moved to another pool.
+    /// `(field, value)` for every fingerprinted field, in a fixed order; absent values are
+    /// told apart from empty ones.
+    fn fingerprinted(&self) -> Vec<(&'static str, String)> {
+        let opt = |v: &Option<String>| {
+            v.as_deref()
+                .map_or_else(|| "(absent)".to_owned(), |s| format!("{s:?}"))
+        };
+        let mut tags: Vec<String> = self
+            .tags
+            .iter()
+            .map(|t| format!("{:?}={:?}", t.key, t.value))
+            .collect();
+        tags.sort();
+        vec![
+            ("id", self.id.to_string()),
+            ("name", format!("{:?}", self.name)),
+            ("type", opt(&self.pool_type)),
+            ("status", opt(&self.status)),
+            ("desktop_count", self.desktop_count.to_string()),
+            ("created_time", opt(&self.created_time)),
+            ("enterprise_project_id", opt(&self.enterprise_project_id)),
+            ("tags", format!("[{}]", tags.join(", "))),
+        ]
+    }
+
+    /// Hex SHA-256 (first 128 bits) of every field a decision reads: id, name, type, status,
+    /// desktop count, creation time, enterprise project and tags. The id is part of it, so a
+    /// fingerprint cannot be moved to another pool.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
-        for part in [
-            self.id.as_str(),
-            self.name.as_str(),
-            self.status.as_deref().unwrap_or(""),
-            &self.desktop_count.to_string(),
-            self.created_time.as_deref().unwrap_or(""),
-        ] {
-            h.update(part.as_bytes());
+        for (field, value) in self.fingerprinted() {
+            h.update(field.as_bytes());
+            h.update([0u8]);
+            h.update(value.as_bytes());
             h.update([0u8]);
         }
         hex::encode(&h.finalize()[..16])
     }
 
-    /// `name: value` lines of the fingerprinted fields, for showing what changed.
+    /// `field: value` lines of the fingerprinted fields (the id aside), for showing what
+    /// changed.
     pub fn fingerprint_text(&self) -> String {
-        format!(
-            "name: {}\nstatus: {}\ndesktop_count: {}\ncreated_time: {}\n",
-            self.name,
-            self.status.as_deref().unwrap_or("(absent)"),
-            self.desktop_count,
-            self.created_time.as_deref().unwrap_or("(absent)")
-        )
+        self.fingerprinted()
+            .into_iter()
+            .skip(1)
+            .map(|(field, value)| format!("{field}: {value}\n"))
+            .collect()
     }
 }
 
@@ -243,22 +274,112 @@ pub struct PoolDesktop {
     pub user_name: String,
     #[serde(default)]
     pub status: String,
+    /// `ATTACHED`, `UNATTACH`, `DEATTACHED`, ... as the API says it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub attach_state: String,
 }
 
-/// The live pools of one project, sorted by id, no duplicates.
+/// One id listed twice with different content: the listing cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pool {id} is listed twice with different {}", fields.join(", "))]
+pub struct ConflictingDuplicate {
+    pub id: PoolId,
+    /// The fields that differ.
+    pub fields: Vec<&'static str>,
+}
+
+/// The fields in which two descriptions of one pool differ.
+fn differing_fields(a: &Pool, b: &Pool) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut check = |field: &'static str, same: bool| {
+        if !same {
+            out.push(field);
+        }
+    };
+    check("name", a.name == b.name);
+    check("type", a.pool_type == b.pool_type);
+    check("status", a.status == b.status);
+    check("created_time", a.created_time == b.created_time);
+    check("desktop_count", a.desktop_count == b.desktop_count);
+    check("desktop_used", a.desktop_used == b.desktop_used);
+    check(
+        "enterprise_project_id",
+        a.enterprise_project_id == b.enterprise_project_id,
+    );
+    check(
+        "availability_zone",
+        a.availability_zone == b.availability_zone,
+    );
+    check("image_id", a.image_id == b.image_id);
+    check("flavor_id", a.flavor_id == b.flavor_id);
+    check("charging_mode", a.charging_mode == b.charging_mode);
+    check("description", a.description == b.description);
+    check("tags", a.tags == b.tags);
+    check(
+        "in_maintenance_mode",
+        a.in_maintenance_mode == b.in_maintenance_mode,
+    );
+    out
+}
+
+/// The live pools of one project, sorted by id, each id once; and, for pools read from the
+/// API, the request id of the page each came from (for the audit trail).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Live {
     pools: Vec<Pool>,
+    /// Index into `pages` for each pool, aligned with `pools`; empty when not known.
+    page_of: Vec<u32>,
+    /// The request id of each page read.
+    pages: Vec<Option<String>>,
 }
 
 impl Live {
-    /// Sorts by id and keeps the last of any duplicate id.
-    pub fn new(mut pools: Vec<Pool>) -> Self {
-        pools.reverse();
-        pools.sort_by(|a, b| a.id.cmp(&b.id));
-        pools.dedup_by(|later, earlier| later.id == earlier.id);
-        Live { pools }
+    /// Sorts by id; identical duplicates are merged, an id listed twice with different
+    /// content is an error.
+    pub fn new(pools: Vec<Pool>) -> Result<Self, ConflictingDuplicate> {
+        let mut live = Self::from_pages(vec![(None, pools)])?;
+        live.page_of.clear();
+        live.pages.clear();
+        Ok(live)
     }
+
+    /// The pools of each page (with the page's request id), merged as [`Live::new`] does.
+    pub fn from_pages(
+        pages: Vec<(Option<String>, Vec<Pool>)>,
+    ) -> Result<Self, ConflictingDuplicate> {
+        let mut tagged: Vec<(Pool, u32)> = Vec::new();
+        let mut request_ids = Vec::with_capacity(pages.len());
+        for (i, (request_id, pools)) in pages.into_iter().enumerate() {
+            request_ids.push(request_id);
+            let page = u32::try_from(i).unwrap_or(u32::MAX);
+            tagged.extend(pools.into_iter().map(|p| (p, page)));
+        }
+        tagged.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        let mut pools: Vec<Pool> = Vec::with_capacity(tagged.len());
+        let mut page_of = Vec::with_capacity(tagged.len());
+        for (pool, page) in tagged {
+            if let Some(last) = pools.last() {
+                if last.id == pool.id {
+                    let fields = differing_fields(last, &pool);
+                    if fields.is_empty() {
+                        continue;
+                    }
+                    return Err(ConflictingDuplicate {
+                        id: pool.id.clone(),
+                        fields,
+                    });
+                }
+            }
+            pools.push(pool);
+            page_of.push(page);
+        }
+        Ok(Live {
+            pools,
+            page_of,
+            pages: request_ids,
+        })
+    }
+
     pub fn pools(&self) -> &[Pool] {
         &self.pools
     }
@@ -268,6 +389,11 @@ impl Live {
     /// The position of pool `id` in [`Live::pools`].
     pub fn index_of(&self, id: &PoolId) -> Option<usize> {
         self.pools.binary_search_by(|p| p.id.cmp(id)).ok()
+    }
+    /// The request id of the answer that listed pool `id`, when known.
+    pub fn request_id_of(&self, id: &PoolId) -> Option<&str> {
+        let page = *self.page_of.get(self.index_of(id)?)?;
+        self.pages.get(page as usize)?.as_deref()
     }
     pub fn len(&self) -> usize {
         self.pools.len()
@@ -301,16 +427,43 @@ mod tests {
     }
 
     #[test]
-    fn live_sorts_and_dedupes_by_id_keeping_the_last() {
+    fn live_sorts_merges_identical_duplicates_and_refuses_conflicting_ones() {
         let id = |s: &str| PoolId::parse(s).unwrap();
         let live = Live::new(vec![
-            Pool::new(id("b"), "first-b"),
+            Pool::new(id("b"), "b"),
             Pool::new(id("a"), "a"),
-            Pool::new(id("b"), "second-b"),
-        ]);
+            Pool::new(id("b"), "b"),
+        ])
+        .unwrap();
         let names: Vec<_> = live.pools().iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["a", "second-b"]);
-        assert_eq!(live.get(&id("b")).unwrap().name, "second-b");
+        assert_eq!(names, ["a", "b"]);
         assert!(live.get(&id("c")).is_none());
+        let mut renamed = Pool::new(id("b"), "other");
+        renamed.desktop_count = 2;
+        let err = Live::new(vec![Pool::new(id("b"), "b"), renamed]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pool b is listed twice with different name, desktop_count"
+        );
+    }
+
+    #[test]
+    fn pages_remember_their_request_ids() {
+        let id = |s: &str| PoolId::parse(s).unwrap();
+        let live = Live::from_pages(vec![
+            (
+                Some("r1".into()),
+                vec![Pool::new(id("b"), "b"), Pool::new(id("c"), "c")],
+            ),
+            (
+                Some("r2".into()),
+                vec![Pool::new(id("c"), "c"), Pool::new(id("a"), "a")],
+            ),
+        ])
+        .unwrap();
+        assert_eq!(live.len(), 3);
+        assert_eq!(live.request_id_of(&id("a")), Some("r2"));
+        assert_eq!(live.request_id_of(&id("b")), Some("r1"));
+        assert_eq!(live.request_id_of(&id("z")), None);
     }
 }

@@ -1,9 +1,10 @@
-//! The plan: a plain value (what would be deleted, what is missing, drifted or protected), its
-//! JSON form (the `-o` plan file), and the staleness check against a fresh listing.
+//! The plan: a plain value (what would be deleted, what is missing, drifted or protected) and
+//! its JSON form (the `-o` plan file), read back only when it is whole and self-consistent.
 
 pub use crate::model::PoolRef;
-use crate::model::{Live, PoolId, ProjectId};
+use crate::model::{PoolId, ProjectId};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// Version of the JSON plan format.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -16,6 +17,7 @@ pub enum Action {
 
 /// One planned change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Change {
     pub action: Action,
     pub pool: PoolRef,
@@ -36,6 +38,7 @@ pub enum FindingKind {
 
 /// An attribute whose live value differs from the file's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Difference {
     pub attribute: String,
     pub expected: String,
@@ -78,6 +81,7 @@ impl FindingPool {
 
 /// Something the plan reports but does not change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Finding {
     pub kind: FindingKind,
     pub pool: FindingPool,
@@ -88,6 +92,7 @@ pub struct Finding {
 
 /// Counts of each category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
     pub delete: usize,
     pub likely_blocked: usize,
@@ -99,18 +104,33 @@ pub struct Summary {
 
 /// The plan. Computing it does no I/O; it is the same value whether printed, saved or applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     pub format_version: u32,
     pub poolform_version: String,
     pub created_at: String,
     pub project_id: ProjectId,
     pub endpoint: String,
-    /// The config file the plan was made from.
-    #[serde(default)]
+    /// The config file the plan was made from, as named on the command line.
     pub source: String,
     pub summary: Summary,
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
+    /// Hex SHA-256 of the config file's bytes: applying the plan needs that very file.
+    pub config_sha256: String,
+}
+
+/// Hex SHA-256 of a config file's bytes, as plans record it.
+pub fn config_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Only `format_version` of a plan file, read first so that another version gets a clear
+/// message rather than a schema error.
+#[derive(Deserialize)]
+struct Header {
+    format_version: Option<u64>,
 }
 
 impl Plan {
@@ -124,7 +144,9 @@ impl Plan {
         serde_json::to_string_pretty(self).expect("a plan always serializes") + "\n"
     }
 
-    /// Reads a saved plan, refusing anything truncated, corrupt, edited or of another version.
+    /// Reads a saved plan, refusing anything truncated, corrupt, of another version, or edited
+    /// so that it no longer agrees with itself (a fingerprint, a count or a duplicate). Decoded
+    /// straight into typed values.
     pub fn from_json(text: &str, file: &str) -> Result<Plan, PlanFileError> {
         let err = |message: String| PlanFileError {
             file: file.to_owned(),
@@ -133,19 +155,23 @@ impl Plan {
         if text.trim().is_empty() {
             return Err(err("the file is empty".into()));
         }
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        let json_error = |e: serde_json::Error| {
             let hint = if e.is_eof() {
                 " (the file looks truncated)"
             } else {
                 ""
             };
-            err(format!(
-                "not valid JSON at line {} column {}: {e}{hint}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        match value.get("format_version").and_then(serde_json::Value::as_u64) {
+            match e.classify() {
+                serde_json::error::Category::Data => err(format!("not a poolform plan: {e}")),
+                _ => err(format!(
+                    "not valid JSON at line {} column {}: {e}{hint}",
+                    e.line(),
+                    e.column()
+                )),
+            }
+        };
+        let header: Header = serde_json::from_str(text).map_err(json_error)?;
+        match header.format_version {
             Some(v) if v == u64::from(PLAN_FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(err(format!(
@@ -154,68 +180,76 @@ impl Plan {
             }
             None => return Err(err("it has no format_version; it is not a poolform plan".into())),
         }
-        let plan: Plan =
-            serde_json::from_value(value).map_err(|e| err(format!("not a poolform plan: {e}")))?;
-        for c in &plan.changes {
-            if c.fingerprint != c.pool.fingerprint() {
-                return Err(err(format!(
-                    "the entry for pool {} ({}) does not match its fingerprint; the plan was edited by hand",
-                    c.pool.id, c.pool.name
-                )));
-            }
-        }
-        let deletes = plan.changes.len();
-        if plan.summary.delete != deletes {
-            return Err(err(format!(
-                "its summary says {} to delete but it lists {deletes}; the plan was edited by hand",
-                plan.summary.delete
-            )));
-        }
+        let plan: Plan = serde_json::from_str(text).map_err(json_error)?;
+        plan.check_consistent()
+            .map_err(|m| err(format!("{m}; the plan was edited by hand")))?;
         Ok(plan)
     }
 
-    /// Compares the planned deletes with a fresh listing.
-    pub fn check_against(&self, live: &Live) -> Staleness {
-        let mut out = Staleness::default();
-        for change in &self.changes {
-            match live.get(&change.pool.id) {
-                None => out.gone.push(change.clone()),
-                Some(pool) => {
-                    let now = PoolRef::of(pool);
-                    if now.fingerprint() == change.fingerprint {
-                        out.ready.push(change.clone());
-                    } else {
-                        out.changed.push((change.clone(), now));
-                    }
-                }
+    /// Everything a plan says twice must agree: each change with its fingerprint, the summary
+    /// with the changes and findings; no pool is planned twice.
+    fn check_consistent(&self) -> Result<(), String> {
+        if self.config_sha256.len() != 64
+            || !self
+                .config_sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(format!(
+                "config_sha256 {:?} is not a SHA-256 in hex",
+                self.config_sha256
+            ));
+        }
+        let mut seen = HashSet::new();
+        for c in &self.changes {
+            if c.fingerprint != c.pool.fingerprint() {
+                return Err(format!(
+                    "the entry for pool {} ({:?}) does not match its fingerprint",
+                    c.pool.id, c.pool.name
+                ));
+            }
+            if !seen.insert(&c.pool.id) {
+                return Err(format!("pool {} is planned for deletion twice", c.pool.id));
             }
         }
-        out
+        let count = |k: FindingKind| self.findings.iter().filter(|f| f.kind == k).count();
+        let s = &self.summary;
+        let checks = [
+            ("to delete", s.delete, self.changes.len()),
+            (
+                "likely blocked",
+                s.likely_blocked,
+                self.changes.iter().filter(|c| c.likely_blocked).count(),
+            ),
+            ("missing", s.missing, count(FindingKind::Missing)),
+            ("drifted", s.drift, count(FindingKind::Drift)),
+            ("protected", s.protected, count(FindingKind::Protected)),
+        ];
+        for (what, said, listed) in checks {
+            if said != listed {
+                return Err(format!(
+                    "its summary says {said} {what} but it lists {listed}"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
-/// One DELETE the applier may send. Only a plan's changes make these, so no DELETE can be sent
-/// for a pool that is not in the plan being applied.
+/// One DELETE the applier may send. Only [`crate::authorize`] makes these, from a plan's
+/// change that the current config still calls for against the current listing: no DELETE can
+/// be sent for a pool that is not both in the plan being applied and justified now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteStep {
     pool: PoolRef,
 }
 
 impl DeleteStep {
-    fn of(change: &Change) -> DeleteStep {
-        DeleteStep {
-            pool: change.pool.clone(),
-        }
+    pub(crate) fn new(pool: PoolRef) -> DeleteStep {
+        DeleteStep { pool }
     }
     pub fn pool(&self) -> &PoolRef {
         &self.pool
-    }
-}
-
-impl Plan {
-    /// The plan's deletes, as steps for the applier.
-    pub fn delete_steps(&self) -> Vec<DeleteStep> {
-        self.changes.iter().map(DeleteStep::of).collect()
     }
 }
 
@@ -227,33 +261,11 @@ pub struct PlanFileError {
     pub message: String,
 }
 
-/// How a saved plan's deletes compare with the live pools now.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Staleness {
-    /// Unchanged since planning: still to delete.
-    pub ready: Vec<Change>,
-    /// No longer live: already done.
-    pub gone: Vec<Change>,
-    /// Changed since planning (planned, now): the plan is stale.
-    pub changed: Vec<(Change, PoolRef)>,
-}
-
-impl Staleness {
-    pub fn is_stale(&self) -> bool {
-        !self.changed.is_empty()
-    }
-
-    /// The deletes still to send: the planned pools that are unchanged.
-    pub fn ready_steps(&self) -> Vec<DeleteStep> {
-        self.ready.iter().map(DeleteStep::of).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::model::Pool;
+    use crate::model::{Pool, Tag};
 
     fn pool(id: &str, name: &str, desktops: u64) -> Pool {
         let mut p = Pool::new(PoolId::parse(id).unwrap(), name);
@@ -263,7 +275,7 @@ mod tests {
         p
     }
 
-    fn plan_of(pools: &[Pool]) -> Plan {
+    pub(crate) fn plan_of(pools: &[Pool]) -> Plan {
         let changes: Vec<Change> = pools
             .iter()
             .map(|p| {
@@ -271,8 +283,8 @@ mod tests {
                 Change {
                     action: Action::Delete,
                     fingerprint: r.fingerprint(),
+                    likely_blocked: r.desktop_count > 0,
                     pool: r,
-                    likely_blocked: false,
                     reason: "r".into(),
                 }
             })
@@ -286,6 +298,8 @@ mod tests {
             source: "pools.yaml".into(),
             summary: Summary {
                 delete: changes.len(),
+                likely_blocked: changes.iter().filter(|c| c.likely_blocked).count(),
+                missing: 1,
                 ..Summary::default()
             },
             changes,
@@ -298,24 +312,51 @@ mod tests {
                 detail: "d".into(),
                 differences: vec![],
             }],
+            config_sha256: config_sha256(b"version: 1\n"),
         }
     }
 
     #[test]
-    fn fingerprints_change_with_each_fingerprinted_field_only() {
+    fn fingerprints_change_with_each_decision_field() {
         let base = PoolRef::of(&pool("a", "n", 0));
-        let mut variants = vec![base.clone(); 5];
-        variants[4].id = PoolId::parse("b").unwrap();
-        variants[0].name = "m".into();
-        variants[1].status = Some("TEMPORARY".into());
-        variants[2].desktop_count = 1;
-        variants[3].created_time = None;
-        for v in &variants {
-            assert_ne!(v.fingerprint(), base.fingerprint(), "{v:?}");
+        let edits: Vec<(&str, fn(&mut PoolRef))> = vec![
+            ("id", |p| p.id = PoolId::parse("b").unwrap()),
+            ("name", |p| p.name = "m".into()),
+            ("status", |p| p.status = Some("TEMPORARY".into())),
+            ("desktop_count", |p| p.desktop_count = 1),
+            ("created_time", |p| p.created_time = None),
+            ("type", |p| p.pool_type = Some("STATIC".into())),
+            ("enterprise_project_id", |p| {
+                p.enterprise_project_id = Some("9".into())
+            }),
+            ("tags", |p| {
+                p.tags = vec![Tag {
+                    key: "env".into(),
+                    value: "prod".into(),
+                }]
+            }),
+            ("absent vs empty", |p| p.status = Some(String::new())),
+        ];
+        for (what, edit) in edits {
+            let mut v = base.clone();
+            edit(&mut v);
+            assert_ne!(v.fingerprint(), base.fingerprint(), "{what}");
         }
-        let mut typed = base.clone();
-        typed.pool_type = Some("STATIC".into());
-        assert_eq!(typed.fingerprint(), base.fingerprint());
+        // tag order does not matter
+        let mut a = pool("a", "n", 0);
+        a.tags = vec![
+            Tag {
+                key: "x".into(),
+                value: "1".into(),
+            },
+            Tag {
+                key: "y".into(),
+                value: "2".into(),
+            },
+        ];
+        let mut b = a.clone();
+        b.tags.reverse();
+        assert_eq!(PoolRef::of(&a).fingerprint(), PoolRef::of(&b).fingerprint());
     }
 
     #[test]
@@ -326,23 +367,51 @@ mod tests {
 
     #[test]
     fn bad_plan_files_are_clear_errors() {
-        let good = plan_of(&[pool("a", "n", 0)]).to_json();
+        let plan = plan_of(&[pool("a", "n", 0), pool("b", "m", 2)]);
+        let good = plan.to_json();
+        let mut twice = plan.clone();
+        twice.changes.push(twice.changes[0].clone());
+        twice.summary.delete = 3;
+        let mut extra_field: serde_json::Value = serde_json::from_str(&good).unwrap();
+        extra_field["changes"][0]["pool"]["colour"] = "red".into();
         let cases = [
             (String::new(), "the file is empty"),
             (good[..good.len() / 2].to_owned(), "looks truncated"),
             ("{\"changes\": []}".to_owned(), "no format_version"),
+            (
+                "{\"format_version\": \"1\"}".to_owned(),
+                "not a poolform plan: invalid type: string",
+            ),
             (
                 good.replace("\"format_version\": 1", "\"format_version\": 2"),
                 "format_version 2 is not supported",
             ),
             (
                 good.replace("\"name\": \"n\"", "\"name\": \"other\""),
-                "does not match its fingerprint",
+                "does not match its fingerprint; the plan was edited by hand",
             ),
             (
-                good.replace("\"delete\": 1", "\"delete\": 0"),
-                "summary says 0 to delete but it lists 1",
+                good.replace("\"delete\": 2", "\"delete\": 1"),
+                "summary says 1 to delete but it lists 2; the plan was edited by hand",
             ),
+            (
+                good.replace("\"likely_blocked\": 1", "\"likely_blocked\": 0"),
+                "summary says 0 likely blocked but it lists 1",
+            ),
+            (
+                good.replace("\"missing\": 1", "\"missing\": 0"),
+                "summary says 0 missing but it lists 1",
+            ),
+            (twice.to_json(), "pool a is planned for deletion twice"),
+            (
+                good.replace(&plan.config_sha256, "abc"),
+                "config_sha256 \"abc\" is not a SHA-256 in hex",
+            ),
+            (
+                good.replace("\"config_sha256\"", "\"config_sha\""),
+                "unknown field `config_sha`",
+            ),
+            (extra_field.to_string(), "unknown field `colour`"),
             (
                 good.replace("\"id\": \"a\"", "\"id\": \"../a\""),
                 "not a poolform plan",
@@ -356,29 +425,5 @@ mod tests {
                 "{want}: {e}"
             );
         }
-    }
-
-    #[test]
-    fn staleness_sorts_changes_into_ready_gone_and_changed() {
-        let plan = plan_of(&[pool("a", "n", 0), pool("b", "m", 0), pool("c", "o", 0)]);
-        let live = Live::new(vec![pool("a", "n", 0), pool("c", "o", 3)]);
-        let s = plan.check_against(&live);
-        assert_eq!(
-            s.ready
-                .iter()
-                .map(|c| c.pool.id.as_str())
-                .collect::<Vec<_>>(),
-            ["a"]
-        );
-        assert_eq!(
-            s.gone
-                .iter()
-                .map(|c| c.pool.id.as_str())
-                .collect::<Vec<_>>(),
-            ["b"]
-        );
-        assert_eq!(s.changed.len(), 1);
-        assert_eq!(s.changed[0].1.desktop_count, 3);
-        assert!(s.is_stale());
     }
 }

@@ -1,5 +1,6 @@
 //! `plan(&Config, &Live) -> Plan`: decides, without any I/O, which live pools would be deleted
-//! and what is missing, drifted or protected.
+//! and what is missing, drifted or protected. The same verdicts decide, at apply time, whether
+//! a reviewed delete is still called for.
 
 use crate::config::{Config, PoolEntry};
 use crate::model::{Live, Pool, PoolId, ProjectId};
@@ -18,8 +19,8 @@ pub struct PlanContext {
     pub created_at: String,
     /// The config file's name, for reasons such as "not in pools.yaml".
     pub source: String,
-    /// `--max-deletes`, which wins over the file's `max_deletes`.
-    pub max_deletes_override: Option<u32>,
+    /// Hex SHA-256 of the config file's bytes.
+    pub config_sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,12 +31,136 @@ pub enum PlanError {
         name: String,
         ids: Vec<PoolId>,
     },
-    #[error("the plan deletes {count} pools, more than {} allows ({max}); nothing was planned. If this is intended, pass --max-deletes {count}", if *from_flag { "--max-deletes" } else { "max_deletes in the config" })]
-    TooManyDeletes {
-        count: usize,
-        max: u32,
-        from_flag: bool,
-    },
+}
+
+/// A plan that deletes more than `max_deletes` allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the plan deletes {count} pools, more than {} allows ({max}); nothing was planned. If this is intended, pass --max-deletes {count}", if *from_flag { "--max-deletes" } else { "max_deletes in the config" })]
+pub struct TooManyDeletes {
+    pub count: usize,
+    pub max: u32,
+    pub from_flag: bool,
+}
+
+/// What the config says of one live pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Listed in the config (`pools[entry]`): kept.
+    Kept { entry: usize },
+    /// Outside the scope: not managed. `filter` names the filter that excludes it.
+    OutOfScope { filter: String },
+    /// Protected by a rule, described.
+    Protected { rule: String },
+    /// Planned for deletion.
+    Delete,
+}
+
+impl Verdict {
+    /// Why the pool is not deleted, in words; `None` for [`Verdict::Delete`].
+    pub fn why_kept(&self, source: &str) -> Option<String> {
+        match self {
+            Verdict::Kept { entry } => Some(format!("{source} now keeps it (pools[{entry}])")),
+            Verdict::OutOfScope { filter } => Some(format!(
+                "it is now outside the scope of {source} ({filter})"
+            )),
+            Verdict::Protected { rule } => Some(format!("it is now protected by {rule}")),
+            Verdict::Delete => None,
+        }
+    }
+}
+
+/// The verdict on a pool once it is known whether the config lists it.
+fn judge(config: &Config, pool: &Pool, listed: Option<usize>) -> Verdict {
+    if let Some(entry) = listed {
+        return Verdict::Kept { entry };
+    }
+    if let Some(filter) = config.scope_excludes(pool) {
+        return Verdict::OutOfScope { filter };
+    }
+    if let Some(rule) = config.protect.iter().find(|r| r.matches(pool)) {
+        return Verdict::Protected {
+            rule: rule.describe(),
+        };
+    }
+    Verdict::Delete
+}
+
+/// The verdict on one pool seen on its own (re-read while waiting on it): an entry naming it
+/// by id, or by its exact name, keeps it, without the rest of the listing to tell whether that
+/// name is unique (which can only keep more).
+pub fn verdict_alone(config: &Config, pool: &Pool) -> Verdict {
+    let listed = config.pools.iter().position(|e| match (&e.id, &e.name) {
+        (Some(id), _) => *id == pool.id,
+        (None, Some(name)) => *name == pool.name,
+        (None, None) => false,
+    });
+    judge(config, pool, listed)
+}
+
+/// Which config entry keeps each live pool (indexed like `live.pools()`), and which live pool
+/// each entry matches (indexed like `config.pools`).
+struct Matching {
+    kept_by: Vec<Option<usize>>,
+    found: Vec<Option<usize>>,
+}
+
+fn match_entries(config: &Config, live: &Live) -> Result<Matching, PlanError> {
+    // Index only the names the file matches by (entries without an id).
+    let mut by_name: HashMap<&str, Vec<&Pool>> = config
+        .pools
+        .iter()
+        .filter(|e| e.id.is_none())
+        .filter_map(|e| e.name.as_deref())
+        .map(|n| (n, Vec::new()))
+        .collect();
+    if !by_name.is_empty() {
+        for pool in live.pools() {
+            if let Some(found) = by_name.get_mut(pool.name.as_str()) {
+                found.push(pool);
+            }
+        }
+    }
+    let mut kept_by = vec![None; live.len()];
+    let mut found_by_entry = Vec::with_capacity(config.pools.len());
+    for (i, entry) in config.pools.iter().enumerate() {
+        let found: Option<usize> = match (&entry.id, &entry.name) {
+            (Some(id), _) => live.index_of(id),
+            (None, Some(name)) => match by_name.get(name.as_str()).map(Vec::as_slice) {
+                None | Some([]) => None,
+                Some([one]) => live.index_of(&one.id),
+                Some(many) => {
+                    let mut ids: Vec<PoolId> = many.iter().map(|p| p.id.clone()).collect();
+                    ids.sort();
+                    return Err(PlanError::AmbiguousName {
+                        entry: i,
+                        name: name.clone(),
+                        ids,
+                    });
+                }
+            },
+            (None, None) => None,
+        };
+        if let Some(index) = found {
+            // The first entry that keeps a pool is the one named.
+            kept_by[index].get_or_insert(i);
+        }
+        found_by_entry.push(found);
+    }
+    Ok(Matching {
+        kept_by,
+        found: found_by_entry,
+    })
+}
+
+/// The verdict on every live pool, indexed like `live.pools()`.
+pub fn verdicts(config: &Config, live: &Live) -> Result<Vec<Verdict>, PlanError> {
+    let matching = match_entries(config, live)?;
+    Ok(live
+        .pools()
+        .iter()
+        .zip(matching.kept_by)
+        .map(|(pool, listed)| judge(config, pool, listed))
+        .collect())
 }
 
 fn differences(entry: &PoolEntry, pool: &Pool) -> Vec<Difference> {
@@ -66,65 +191,38 @@ fn differences(entry: &PoolEntry, pool: &Pool) -> Vec<Difference> {
 
 /// Computes the plan.
 pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, PlanError> {
-    // Index only the names the file matches by (entries without an id).
-    let mut by_name: HashMap<&str, Vec<&Pool>> = config
-        .pools
-        .iter()
-        .filter(|e| e.id.is_none())
-        .filter_map(|e| e.name.as_deref())
-        .map(|n| (n, Vec::new()))
-        .collect();
-    if !by_name.is_empty() {
-        for pool in live.pools() {
-            if let Some(found) = by_name.get_mut(pool.name.as_str()) {
-                found.push(pool);
-            }
-        }
-    }
-    // Indexed like `live.pools()`, which is sorted by id.
-    let mut kept = vec![false; live.len()];
-    let mut drifted = vec![false; live.len()];
+    let matching = match_entries(config, live)?;
     let mut findings = Vec::new();
-    for (i, entry) in config.pools.iter().enumerate() {
-        let found: Option<usize> = match (&entry.id, &entry.name) {
-            (Some(id), _) => live.index_of(id),
-            (None, Some(name)) => match by_name.get(name.as_str()).map(Vec::as_slice) {
-                None | Some([]) => None,
-                Some([one]) => live.index_of(&one.id),
-                Some(many) => {
-                    let mut ids: Vec<PoolId> = many.iter().map(|p| p.id.clone()).collect();
-                    ids.sort();
-                    return Err(PlanError::AmbiguousName {
-                        entry: i,
-                        name: name.clone(),
-                        ids,
-                    });
-                }
+    let unmatched = matching
+        .found
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is_none());
+    for (i, _) in unmatched {
+        let entry = &config.pools[i];
+        let how = if entry.id.is_some() {
+            "no live pool has this id"
+        } else {
+            "no live pool has this name"
+        };
+        findings.push(Finding {
+            kind: FindingKind::Missing,
+            pool: FindingPool::Listed {
+                id: entry.id.clone(),
+                name: entry.name.clone(),
             },
-            (None, None) => None,
-        };
-        let Some(index) = found else {
-            let how = if entry.id.is_some() {
-                "no live pool has this id"
-            } else {
-                "no live pool has this name"
-            };
-            findings.push(Finding {
-                kind: FindingKind::Missing,
-                pool: FindingPool::Listed {
-                    id: entry.id.clone(),
-                    name: entry.name.clone(),
-                },
-                detail: format!(
-                    "listed in {} but {how}; poolform does not create pools",
-                    ctx.source
-                ),
-                differences: Vec::new(),
-            });
-            continue;
-        };
+            detail: format!(
+                "listed in {} but {how}; poolform does not create pools",
+                ctx.source
+            ),
+            differences: Vec::new(),
+        });
+    }
+    // Drift of every pool the file keeps, whichever entries keep it.
+    let mut drifted = vec![false; live.len()];
+    for (entry, found) in config.pools.iter().zip(&matching.found) {
+        let Some(index) = *found else { continue };
         let pool = &live.pools()[index];
-        kept[index] = true;
         let diffs = differences(entry, pool);
         if !diffs.is_empty() && !std::mem::replace(&mut drifted[index], true) {
             let detail = diffs
@@ -148,54 +246,40 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
 
     let mut changes = Vec::new();
     let mut unchanged = 0;
-    for (index, pool) in live.pools().iter().enumerate() {
-        if !config.in_scope(pool) {
-            continue;
-        }
-        if kept[index] {
-            unchanged += usize::from(!drifted[index]);
-            continue;
-        }
-        if let Some(rule) = config.protect.iter().find(|r| r.matches(pool)) {
-            findings.push(Finding {
+    for (index, (pool, listed)) in live.pools().iter().zip(&matching.kept_by).enumerate() {
+        match judge(config, pool, *listed) {
+            Verdict::Kept { .. } => {
+                if config.in_scope(pool) {
+                    unchanged += usize::from(!drifted[index]);
+                }
+            }
+            Verdict::OutOfScope { .. } => {}
+            Verdict::Protected { rule } => findings.push(Finding {
                 kind: FindingKind::Protected,
                 pool: FindingPool::Live(PoolRef::of(pool)),
-                detail: format!("not in {} but protected by {}", ctx.source, rule.describe()),
+                detail: format!("not in {} but protected by {rule}", ctx.source),
                 differences: Vec::new(),
-            });
-            continue;
-        }
-        let likely_blocked = pool.desktop_count > 0;
-        let mut reason = format!("not in {}", ctx.source);
-        if likely_blocked {
-            reason.push_str(&format!(
-                "; likely blocked: {} desktop{} remain ({} in use)",
-                pool.desktop_count,
-                if pool.desktop_count == 1 { "" } else { "s" },
-                pool.desktop_used
-            ));
-        }
-        let pool = PoolRef::of(pool);
-        changes.push(Change {
-            action: Action::Delete,
-            fingerprint: pool.fingerprint(),
-            pool,
-            likely_blocked,
-            reason,
-        });
-    }
-
-    let max = ctx
-        .max_deletes_override
-        .map(|m| (m, true))
-        .or(config.max_deletes.map(|m| (m.0, false)));
-    if let Some((max, from_flag)) = max {
-        if changes.len() > max as usize {
-            return Err(PlanError::TooManyDeletes {
-                count: changes.len(),
-                max,
-                from_flag,
-            });
+            }),
+            Verdict::Delete => {
+                let likely_blocked = pool.desktop_count > 0;
+                let mut reason = format!("not in {}", ctx.source);
+                if likely_blocked {
+                    reason.push_str(&format!(
+                        "; likely blocked: {} desktop{} remain ({} in use)",
+                        pool.desktop_count,
+                        if pool.desktop_count == 1 { "" } else { "s" },
+                        pool.desktop_used
+                    ));
+                }
+                let pool = PoolRef::of(pool);
+                changes.push(Change {
+                    action: Action::Delete,
+                    fingerprint: pool.fingerprint(),
+                    pool,
+                    likely_blocked,
+                    reason,
+                });
+            }
         }
     }
 
@@ -222,7 +306,28 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
         summary,
         changes,
         findings,
+        config_sha256: ctx.config_sha256.clone(),
     })
+}
+
+/// Refuses a plan that deletes more than `--max-deletes` (`flag`) or, without the flag, the
+/// config's `max_deletes` allows.
+pub fn check_max_deletes(
+    plan: &Plan,
+    config: &Config,
+    flag: Option<u32>,
+) -> Result<(), TooManyDeletes> {
+    let max = flag
+        .map(|m| (m, true))
+        .or(config.max_deletes.map(|m| (m.0, false)));
+    match max {
+        Some((max, from_flag)) if plan.changes.len() > max as usize => Err(TooManyDeletes {
+            count: plan.changes.len(),
+            max,
+            from_flag,
+        }),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -239,7 +344,7 @@ mod tests {
             endpoint: "http://127.0.0.1:1".into(),
             created_at: "2026-11-27T12:00:00Z".into(),
             source: "pools.yaml".into(),
-            max_deletes_override: None,
+            config_sha256: "0".repeat(64),
         }
     }
 
@@ -318,6 +423,7 @@ mod tests {
                     p.image_id = Some("img-2".into())
                 }),
             ])
+            .unwrap()
         };
         let cases: Vec<(&str, &str, Vec<(&str, &str)>, Summary)> = vec![
             (
@@ -391,7 +497,7 @@ mod tests {
 
     #[test]
     fn drift_names_expected_and_live_values() {
-        let plan = plan(&cfg("scope: {name_prefix: ci-r}\npools:\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1, type: STATIC}\n"), &Live::new(vec![with(pool("dr", "ci-renamed"), |p| p.image_id = Some("img-2".into()))]), &ctx()).unwrap();
+        let plan = plan(&cfg("scope: {name_prefix: ci-r}\npools:\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1, type: STATIC}\n"), &Live::new(vec![with(pool("dr", "ci-renamed"), |p| p.image_id = Some("img-2".into()))]).unwrap(), &ctx()).unwrap();
         let f = &plan.findings[0];
         assert_eq!(
             f.differences
@@ -409,7 +515,7 @@ mod tests {
 
     #[test]
     fn a_name_matching_several_pools_is_an_error_naming_them_all() {
-        let live = Live::new(vec![pool("b", "dup"), pool("a", "dup"), pool("c", "other")]);
+        let live = Live::new(vec![pool("b", "dup"), pool("a", "dup"), pool("c", "other")]).unwrap();
         let err = plan(&cfg("pools: [{name: dup}]\n"), &live, &ctx()).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -423,34 +529,79 @@ mod tests {
             (0..5)
                 .map(|i| pool(&format!("p{i}"), &format!("n{i}")))
                 .collect(),
-        );
+        )
+        .unwrap();
         let c = cfg("pools: []\nallow_delete_all: true\nmax_deletes: 3\n");
-        let err = plan(&c, &live, &ctx()).unwrap_err();
+        let p = plan(&c, &live, &ctx()).unwrap();
+        let err = check_max_deletes(&p, &c, None).unwrap_err();
         assert_eq!(err.to_string(), "the plan deletes 5 pools, more than max_deletes in the config allows (3); nothing was planned. If this is intended, pass --max-deletes 5");
-        let over = PlanContext {
-            max_deletes_override: Some(5),
-            ..ctx()
-        };
-        assert_eq!(plan(&c, &live, &over).unwrap().summary.delete, 5);
-        let under = PlanContext {
-            max_deletes_override: Some(4),
-            ..ctx()
-        };
-        assert!(plan(&c, &live, &under)
+        assert!(check_max_deletes(&p, &c, Some(5)).is_ok());
+        assert!(check_max_deletes(&p, &c, Some(4))
             .unwrap_err()
             .to_string()
             .contains("more than --max-deletes allows (4)"));
-        assert_eq!(
-            plan(
-                &cfg("pools: []\nallow_delete_all: true\nmax_deletes: 5\n"),
-                &live,
-                &ctx()
-            )
-            .unwrap()
-            .summary
-            .delete,
-            5
-        );
+        let five = cfg("pools: []\nallow_delete_all: true\nmax_deletes: 5\n");
+        assert!(check_max_deletes(&p, &five, None).is_ok());
+    }
+
+    #[test]
+    fn verdicts_name_why_a_pool_is_not_deleted() {
+        let live = Live::new(vec![
+            pool("k1", "ci-keep"),
+            pool("k2", "ci-byname"),
+            pool("pr", "ci-prod-1"),
+            with(pool("tg", "ci-tagged"), |p| {
+                p.tags = vec![Tag {
+                    key: "env".into(),
+                    value: "prod".into(),
+                }]
+            }),
+            with(pool("st", "ci-static"), |p| {
+                p.pool_type = Some("STATIC".into())
+            }),
+            with(pool("nt", "ci-notype"), |p| p.pool_type = None),
+            pool("xx", "other"),
+            pool("d1", "ci-old"),
+        ])
+        .unwrap();
+        let config = cfg("scope: {name_prefix: ci-, type: DYNAMIC}\npools:\n  - id: k1\n  - name: ci-byname\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n");
+        let got: Vec<(String, Option<String>)> = live
+            .pools()
+            .iter()
+            .zip(verdicts(&config, &live).unwrap())
+            .map(|(p, v)| (p.id.to_string(), v.why_kept("pools.yaml")))
+            .collect();
+        let want = [
+            ("d1", None),
+            ("k1", Some("pools.yaml now keeps it (pools[0])")),
+            ("k2", Some("pools.yaml now keeps it (pools[1])")),
+            (
+                "nt",
+                Some("it is now outside the scope of pools.yaml (type DYNAMIC)"),
+            ),
+            ("pr", Some("it is now protected by name \"ci-prod-*\"")),
+            (
+                "st",
+                Some("it is now outside the scope of pools.yaml (type DYNAMIC)"),
+            ),
+            ("tg", Some("it is now protected by tag env=prod")),
+            (
+                "xx",
+                Some("it is now outside the scope of pools.yaml (name_prefix \"ci-\")"),
+            ),
+        ];
+        let want: Vec<(String, Option<String>)> = want
+            .iter()
+            .map(|(id, w)| (id.to_string(), w.map(str::to_owned)))
+            .collect();
+        assert_eq!(got, want);
+        // seen alone, a pool keeps the verdict the whole listing gives it
+        for (pool, v) in live.pools().iter().zip(verdicts(&config, &live).unwrap()) {
+            assert_eq!(verdict_alone(&config, pool), v, "{}", pool.id);
+        }
+        // and a rename onto a kept name keeps it, even without the listing
+        let renamed = with(pool("d1", "ci-byname"), |_| {});
+        assert_eq!(verdict_alone(&config, &renamed), Verdict::Kept { entry: 1 });
     }
 
     #[test]
@@ -460,7 +611,8 @@ mod tests {
             pool("y", "c"),
             pool("x", "b"),
             pool("w", "a"),
-        ]);
+        ])
+        .unwrap();
         let plan = plan(&cfg("pools: []\nallow_delete_all: true\n"), &live, &ctx()).unwrap();
         let order: Vec<_> = plan.changes.iter().map(|c| c.pool.id.as_str()).collect();
         assert_eq!(order, ["w", "z", "x", "y"]);
@@ -537,7 +689,10 @@ mod tests {
         #[test]
         fn never_deletes_a_listed_protected_or_out_of_scope_pool(pools in prop::collection::vec(arb_pool(), 0..30), yaml in arb_config()) {
             let config = cfg(&yaml);
-            let live = Live::new(pools);
+            let mut pools = pools;
+            pools.sort_by(|a, b| a.id.cmp(&b.id));
+            pools.dedup_by(|a, b| a.id == b.id);
+            let live = Live::new(pools).unwrap();
             if let Ok(plan) = plan(&config, &live, &ctx()) {
                 let listed_ids: HashSet<&PoolId> = config.pools.iter().filter_map(|e| e.id.as_ref()).collect();
                 let listed_names: HashSet<&str> = config.pools.iter().filter(|e| e.id.is_none()).filter_map(|e| e.name.as_deref()).collect();

@@ -35,7 +35,8 @@ impl Progress {
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
-                bar.set_message(format!("{} {}", r.outcome.label(), r.pool.name));
+                let message = format!("{} {}", r.outcome.label(), r.pool.name);
+                bar.set_message(crate::redact::redact(&message).into_owned());
             }
             None => {
                 let width = self.total.to_string().len();
@@ -50,13 +51,13 @@ impl Progress {
                 } else {
                     format!(": {why}")
                 };
-                eprintln!(
+                crate::output::stderr_line(&format!(
                     "[{n:>width$}/{}] {} {} ({}){why}",
                     self.total,
                     r.outcome.label(),
                     r.pool.name,
                     r.pool.id
-                );
+                ));
             }
         }
     }

@@ -411,6 +411,7 @@ pub fn report_human(report: &Report, style: Style) -> String {
     }
     let _ = writeln!(out, "{}", style.bold(&report.summary_line()));
     let s = &report.summary;
+
     if let Some(reason) = &report.stopped {
         let _ = writeln!(
             out,
@@ -431,6 +432,19 @@ pub fn report_human(report: &Report, style: Style) -> String {
             "{} pool{} blocked: the API refuses to delete a pool that still holds desktops. Remove them, then apply again, or wait for them with --wait-blocked 30m.",
             s.blocked,
             if s.blocked == 1 { " is" } else { "s are" }
+        );
+    }
+    let v = &report.verification;
+    if v.claimed > 0 {
+        let _ = writeln!(
+            out,
+            "Verified: {} of {} pool{} gone.{}",
+            v.verified,
+            v.claimed,
+            if v.claimed == 1 { "" } else { "s" },
+            v.incomplete
+                .as_deref()
+                .map_or_else(String::new, |why| format!(" Not verified: {why}"))
         );
     }
     out
@@ -488,7 +502,10 @@ pub fn report(report: &Report, format: Format, style: Style) -> String {
 }
 
 /// A stale plan's changed pools, planned against live, as line diffs.
-pub fn stale_diff(changed: &[(Change, PoolRef)], style: Style) -> String {
+pub fn stale_diff<'a>(
+    changed: impl IntoIterator<Item = (&'a Change, &'a PoolRef)>,
+    style: Style,
+) -> String {
     let mut out = String::new();
     for (planned, now) in changed {
         let _ = writeln!(out, "  ~ {} ({})", planned.pool.name, planned.pool.id);

@@ -57,6 +57,9 @@ pub struct StepResult {
     /// For a blocked pool: some of the desktops that remain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub desktops: Vec<PoolDesktop>,
+    /// For a pool reported gone: a listing after the deletes no longer showed it.
+    #[serde(default)]
+    pub verified: bool,
 }
 
 impl StepResult {
@@ -70,8 +73,34 @@ impl StepResult {
             request_id: None,
             detail: Some(detail),
             desktops: Vec::new(),
+            verified: false,
         }
     }
+
+    /// Deleted or already absent: what the verification listing must confirm.
+    pub fn claims_gone(&self) -> bool {
+        matches!(self.outcome, Outcome::Deleted | Outcome::AlreadyAbsent)
+    }
+
+    /// Adds a sentence to the detail.
+    pub fn note(&mut self, more: &str) {
+        self.detail = Some(match self.detail.take() {
+            Some(d) => format!("{d}; {more}"),
+            None => more.to_owned(),
+        });
+    }
+}
+
+/// What the verification listing after the deletes found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Pools reported gone (deleted or already absent) before the verification.
+    pub claimed: usize,
+    /// Of those, the ones a listing no longer showed.
+    pub verified: usize,
+    /// Why the verification could not be finished, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +119,7 @@ pub enum ApplyEnd {
     Done,
     /// Finished; blocked steps remain and none failed.
     Blocked,
-    /// A step failed or was not started.
+    /// A step failed or was not started, or a pool reported gone could not be verified.
     Failed,
     /// Interrupted: in-flight calls finished, the rest not started.
     Interrupted,
@@ -106,11 +135,17 @@ pub struct Report {
     /// Why the run stopped early (an authentication failure), if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    pub verification: Verification,
 }
 
 impl Report {
     /// Sorts the results by pool name then id, and counts them.
-    pub fn new(mut results: Vec<StepResult>, interrupted: bool, stopped: Option<String>) -> Report {
+    pub fn new(
+        mut results: Vec<StepResult>,
+        interrupted: bool,
+        stopped: Option<String>,
+        verification: Verification,
+    ) -> Report {
         results.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
         let mut summary = ReportSummary::default();
         for r in &results {
@@ -128,14 +163,23 @@ impl Report {
             summary,
             interrupted,
             stopped,
+            verification,
         }
+    }
+
+    /// Pools reported gone that no listing has yet confirmed gone.
+    pub fn unverified(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.claims_gone() && !r.verified)
+            .count()
     }
 
     pub fn end(&self) -> ApplyEnd {
         let s = &self.summary;
         if self.interrupted {
             ApplyEnd::Interrupted
-        } else if s.failed > 0 || s.skipped > 0 {
+        } else if s.failed > 0 || s.skipped > 0 || self.unverified() > 0 {
             ApplyEnd::Failed
         } else if s.blocked > 0 {
             ApplyEnd::Blocked
@@ -173,24 +217,21 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::PoolId;
+    use crate::model::{Pool, PoolId};
 
     fn result(name: &str, outcome: Outcome) -> StepResult {
         StepResult {
-            pool: PoolRef {
-                id: PoolId::parse(&format!("id-{name}")).unwrap(),
-                name: name.into(),
-                pool_type: None,
-                desktop_count: 0,
-                status: None,
-                created_time: None,
-            },
+            pool: PoolRef::of(&Pool::new(
+                PoolId::parse(&format!("id-{name}")).unwrap(),
+                name,
+            )),
             outcome,
             attempts: 1,
             error: None,
             request_id: None,
             detail: None,
             desktops: vec![],
+            verified: matches!(outcome, Outcome::Deleted | Outcome::AlreadyAbsent),
         }
     }
 
@@ -247,7 +288,12 @@ mod tests {
                 .enumerate()
                 .map(|(i, o)| result(&format!("p{i}"), *o))
                 .collect();
-            let r = Report::new(results, interrupted, stopped.map(str::to_owned));
+            let r = Report::new(
+                results,
+                interrupted,
+                stopped.map(str::to_owned),
+                Verification::default(),
+            );
             assert_eq!(r.end(), end, "{outcomes:?}");
             assert_eq!(r.summary_line(), line);
         }
@@ -259,12 +305,23 @@ mod tests {
             vec![result("b", Outcome::Deleted), result("a", Outcome::Blocked)],
             false,
             None,
+            Verification {
+                claimed: 1,
+                verified: 1,
+                incomplete: None,
+            },
         );
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(v["format_version"], 1);
         assert_eq!(v["results"][0]["pool"]["name"], "a");
         assert_eq!(v["results"][0]["outcome"], "blocked");
         assert_eq!(v["results"][1]["error"], serde_json::Value::Null);
+        assert_eq!(v["results"][1]["verified"], true);
+        assert_eq!(v["results"][0]["verified"], false);
+        assert_eq!(
+            v["verification"],
+            serde_json::json!({"claimed": 1, "verified": 1})
+        );
         assert_eq!(
             v["summary"],
             serde_json::json!({"deleted": 1, "already_absent": 0, "blocked": 1, "failed": 0, "skipped": 0})

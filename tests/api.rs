@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use poolform::api::connection::{Credentials, Secret};
-use poolform::api::{ApiError, ClientOptions, DeleteOutcome, ListFilter, TransportKind};
+use poolform::api::{Absence, ApiError, ClientOptions, ListFilter, TransportKind};
 use poolform::model::PoolId;
 use poolform::sim::{Faults, MissingPool, SimAuth};
 use serde_json::json;
@@ -43,7 +43,7 @@ async fn token_auth_lists_shows_and_deletes() {
     let live = c.list_pools(&ListFilter::default()).await.unwrap();
     let ids: Vec<_> = live.pools().iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["p-busy", "p-empty", "p-other"]);
-    let busy = c.show_pool(&id("p-busy")).await.unwrap().unwrap();
+    let busy = c.show_pool(&id("p-busy")).await.unwrap().pool.unwrap();
     assert_eq!(
         (busy.desktop_count, busy.pool_type.as_deref()),
         (3, Some("STATIC"))
@@ -53,13 +53,14 @@ async fn token_auth_lists_shows_and_deletes() {
     assert_eq!(desktops.len(), 3);
     assert_eq!(desktops[0].user_name, "user000");
     assert_eq!(desktops[2].user_name, "");
-    assert!(matches!(
-        c.delete_pool(&id("p-empty")).await.unwrap(),
-        DeleteOutcome::Deleted {
-            request_id: Some(_)
-        }
-    ));
-    assert_eq!(c.show_pool(&id("p-empty")).await.unwrap(), None);
+    assert!(c
+        .delete_pool(&id("p-empty"))
+        .await
+        .unwrap()
+        .request_id
+        .is_some());
+    let gone = c.show_pool(&id("p-empty")).await.unwrap();
+    assert!(gone.pool.is_none() && gone.request_id.is_some());
     assert_eq!(sim.pool_ids(), ["p-busy", "p-other"]);
 }
 
@@ -132,8 +133,14 @@ async fn wrong_token_is_401_with_code_message_and_request_id() {
         "{text}"
     );
     assert!(!text.contains("wrong"), "the token leaked: {text}");
+    // After a 401, no further call of any kind is made.
     let err = c.delete_pool(&id("p-empty")).await.unwrap_err();
-    assert_eq!(err.status(), Some(401));
+    assert!(
+        matches!(err, ApiError::Stopped { .. })
+            && err.to_string().contains("not sent: authentication failed"),
+        "{err}"
+    );
+    assert_eq!(sim.delete_requests(), 0);
     assert_eq!(
         sim.pool_ids().len(),
         3,
@@ -169,14 +176,11 @@ async fn aksk_signing_is_accepted_with_filters_and_a_security_token() {
             ..Default::default()
         };
         assert_eq!(c.list_pools(&filter).await.unwrap().len(), 1);
-        assert!(c.show_pool(&id("p-busy")).await.unwrap().is_some());
+        assert!(c.show_pool(&id("p-busy")).await.unwrap().pool.is_some());
         assert_eq!(c.list_pool_desktops(&id("p-busy"), 100).await.unwrap().0, 3);
     }
     let c = client_with(&sim, aksk(AK, SK, None), ClientOptions::default());
-    assert!(matches!(
-        c.delete_pool(&id("p-empty")).await.unwrap(),
-        DeleteOutcome::Deleted { .. }
-    ));
+    assert!(c.delete_pool(&id("p-empty")).await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,36 +318,157 @@ async fn a_listing_that_never_settles_is_a_clear_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delete_outcomes_conflict_and_absent_in_both_styles() {
-    for (style, status, code) in [
-        (MissingPool::NotFound, 404, "WKS.0404"),
-        (MissingPool::Wks0001, 400, "WKS.0001"),
+async fn delete_answers_say_what_they_prove() {
+    for (style, status, code, absence) in [
+        (MissingPool::NotFound, 404, "WKS.0404", Absence::Proven),
+        (MissingPool::Wks0001, 400, "WKS.0001", Absence::Hinted),
     ] {
         let mut cfg = config(fixture(three_pools()));
         cfg.missing_pool = style;
         let sim = start(cfg).await;
         let c = client(&sim);
-        match c.delete_pool(&id("p-busy")).await.unwrap() {
-            DeleteOutcome::Conflict(f) => {
-                assert_eq!(f.status, 409);
-                assert!(f.body.error_code.is_some() && f.request_id.is_some());
-                assert!(f.body.error_msg.unwrap().contains("3 desktops"));
-            }
-            other => panic!("want a conflict, got {other:?}"),
-        }
-        match c.delete_pool(&id("p-gone")).await.unwrap() {
-            DeleteOutcome::AlreadyAbsent { failure } => {
-                assert_eq!(
-                    (failure.status, failure.body.error_code.as_deref()),
-                    (status, Some(code))
-                );
-            }
-            other => panic!("want already absent, got {other:?}"),
-        }
-        assert_eq!(c.show_pool(&id("p-gone")).await.unwrap(), None);
+        let busy = c.delete_pool(&id("p-busy")).await.unwrap_err();
+        let f = busy.http_failure().unwrap();
+        assert_eq!(f.status, 409);
+        assert!(f.body.error_code.is_some() && f.request_id.is_some());
+        assert!(f.body.error_msg.as_deref().unwrap().contains("3 desktops"));
+        assert_eq!(f.absence(), Absence::Unknown);
+        let gone = c.delete_pool(&id("p-gone")).await.unwrap_err();
+        let f = gone.http_failure().unwrap();
+        assert_eq!(
+            (f.status, f.body.error_code.as_deref()),
+            (status, Some(code))
+        );
+        assert_eq!(f.absence(), absence);
+        assert_eq!(c.show_pool(&id("p-gone")).await.unwrap().pool, None);
         assert_eq!(sim.deletes_for("p-busy"), 1);
         assert_eq!(sim.pool_ids().len(), 3);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_404_is_never_read_as_gone() {
+    let mut cfg = config(fixture(three_pools()));
+    cfg.hostile.gateway_404 = vec!["p-empty".into()];
+    let sim = start(cfg).await;
+    let c = client(&sim);
+    let err = c.delete_pool(&id("p-empty")).await.unwrap_err();
+    let f = err.http_failure().unwrap();
+    assert_eq!(
+        (f.status, f.body.error_code.as_deref()),
+        (404, Some("APIGW.0101"))
+    );
+    assert_eq!(f.absence(), Absence::Unknown);
+    assert!(sim.pool_ids().contains(&"p-empty".to_owned()));
+    // A read answered by the gateway's own 404 is an error, not "gone".
+    let body = r#"{"error_code": "APIGW.0101", "error_msg": "The API does not exist"}"#;
+    let url = raw_server(http_response("404 Not Found", "", body)).await;
+    let err = raw_client(&url, ClientOptions::default())
+        .show_pool(&id("p-empty"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_shifted_between_pages_with_the_same_count_is_read_again() {
+    let sim = start(config(generated(2500))).await;
+    let before: std::collections::BTreeSet<String> = sim.pool_ids().into_iter().collect();
+    sim.shift_next_listings(1);
+    let live = client(&sim)
+        .list_pools(&ListFilter::default())
+        .await
+        .unwrap();
+    let now: std::collections::BTreeSet<String> = sim.pool_ids().into_iter().collect();
+    let read: std::collections::BTreeSet<String> =
+        live.pools().iter().map(|p| p.id.to_string()).collect();
+    assert_eq!(read, now, "the second read is the world as it is");
+    assert_eq!(read.len(), before.len(), "the count never changed");
+    assert!(
+        sim.snapshot()["requests"]["list"].as_u64().unwrap() > 3,
+        "read again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_decision_field_fails_the_listing_naming_pool_and_field() {
+    let cases = [
+        (
+            "name=object",
+            "pool \"p-busy\" (#1 of the page): \"name\" is an object, not a string",
+        ),
+        ("name=missing", "\"name\" is missing"),
+        ("tags=object", "\"tags\" is an object, not a list"),
+        ("type=number", "\"type\" is a number, not a string"),
+        (
+            "enterprise_project_id=list",
+            "\"enterprise_project_id\" is a list",
+        ),
+        (
+            "desktop_count=text",
+            "\"desktop_count\" is a string, not a non-negative integer",
+        ),
+        ("desktop_count=missing", "\"desktop_count\" is missing"),
+        (
+            "id=number",
+            "pool #1 of the page: \"id\" is a number, not a string",
+        ),
+    ];
+    for (switch, want) in cases {
+        let mut cfg = config(fixture(three_pools()));
+        cfg.hostile.malformed =
+            vec![poolform::sim::Malformed::parse(&format!("p-busy:{switch}")).unwrap()];
+        let sim = start(cfg).await;
+        let err = client(&sim)
+            .list_pools(&ListFilter::default())
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, ApiError::Decode { .. }), "{switch}: {err:?}");
+        assert!(text.contains(want), "{switch}: {text}");
+        assert!(text.contains("[request id: sim-"), "{text}");
+    }
+    // absent tags are no tags
+    let mut cfg = config(fixture(three_pools()));
+    cfg.hostile.malformed = vec![poolform::sim::Malformed::parse("p-busy:tags=missing").unwrap()];
+    let sim = start(cfg).await;
+    assert_eq!(
+        client(&sim)
+            .list_pools(&ListFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_id_twice_in_a_page_with_different_content_is_refused_identical_ones_merged() {
+    let pool = |name: &str| json!({"id": "p-1", "name": name, "desktop_count": 0});
+    let body = |pools: serde_json::Value| {
+        let text = json!({"total_count": 2, "desktop_pools": pools}).to_string();
+        http_response("200 OK", "Content-Type: application/json\r\n", &text)
+    };
+    let url = raw_server(body(json!([pool("a"), pool("b")]))).await;
+    let err = raw_client(&url, ClientOptions::default())
+        .list_pools(&ListFilter::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("pool p-1 is listed twice with different name"),
+        "{err}"
+    );
+    let url = raw_server(body(json!([pool("a"), pool("a")]))).await;
+    let err = raw_client(&url, ClientOptions::default())
+        .list_pools(&ListFilter::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("total_count was 2 but 1 distinct pools were read"),
+        "identical copies are merged, and then the count no longer adds up: {err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -375,7 +500,7 @@ async fn server_errors_come_back_typed_including_an_html_502() {
         ..Faults::default()
     }))
     .await;
-    let c = client(&sim);
+    let c = token_client(&sim, TOKEN, single_try());
     let mut seen = std::collections::BTreeSet::new();
     for n in 0..40 {
         let err = c.show_pool(&id(&format!("p-{n}"))).await.unwrap_err();
@@ -401,7 +526,7 @@ async fn a_dropped_connection_is_a_transport_error() {
         ..Faults::default()
     }))
     .await;
-    let err = client(&sim)
+    let err = token_client(&sim, TOKEN, single_try())
         .list_pools(&ListFilter::default())
         .await
         .unwrap_err();
@@ -435,10 +560,8 @@ async fn a_lost_delete_answer_is_applied_and_the_retry_sees_absent() {
         !sim.pool_ids().contains(&"p-empty".to_owned()),
         "the delete was applied"
     );
-    assert!(matches!(
-        c.delete_pool(&id("p-empty")).await.unwrap(),
-        DeleteOutcome::AlreadyAbsent { .. }
-    ));
+    let again = c.delete_pool(&id("p-empty")).await.unwrap_err();
+    assert_eq!(again.http_failure().unwrap().absence(), Absence::Proven);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -448,7 +571,7 @@ async fn throttling_answers_429_apigw_0308() {
         ..Faults::default()
     }))
     .await;
-    let c = client(&sim);
+    let c = token_client(&sim, TOKEN, single_try());
     let mut results = Vec::new();
     for _ in 0..6 {
         results.push(c.show_pool(&id("p-busy")).await);
@@ -471,7 +594,7 @@ async fn a_slow_answer_times_out() {
     .await;
     let options = ClientOptions {
         request_timeout: Duration::from_millis(100),
-        ..ClientOptions::default()
+        ..single_try()
     };
     let err = token_client(&sim, TOKEN, options)
         .show_pool(&id("p-busy"))
@@ -492,7 +615,7 @@ async fn a_slow_answer_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_listening_is_a_connect_error() {
     let sim = start(config(fixture(three_pools()))).await;
-    let c = client(&sim);
+    let c = token_client(&sim, TOKEN, single_try());
     sim.stop();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let err = c.list_pools(&ListFilter::default()).await.unwrap_err();
@@ -555,7 +678,10 @@ async fn unreadable_list_bodies_are_decode_errors_with_the_request_id() {
             "contains '/'",
         ),
         ("<html>maintenance</html>", "invalid JSON"),
-        (r#"{"total_count": "many"}"#, "total_count is missing"),
+        (
+            r#"{"total_count": "many"}"#,
+            "the page at offset 0: \"total_count\" is a string, not a non-negative integer",
+        ),
     ];
     for (body, want) in cases {
         let url = raw_server(http_response(
@@ -586,7 +712,7 @@ async fn a_truncated_body_is_an_error() {
         b"HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n{\"total_count\": 1, \"desk".to_vec(),
     )
     .await;
-    let err = raw_client(&url, ClientOptions::default())
+    let err = raw_client(&url, single_try())
         .list_pools(&ListFilter::default())
         .await
         .unwrap_err();

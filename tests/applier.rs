@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use poolform::applier::{self, ApplyOptions, StopSignal};
+use poolform::api::ClientOptions;
+use poolform::applier::{self, ApplyOptions, Work};
 use poolform::model::ProjectId;
 use poolform::planner::{self, PlanContext};
 use poolform::report::Outcome;
@@ -13,18 +14,19 @@ use poolform::sim::faults::Fate;
 use poolform::sim::{Faults, SimServer};
 use serde_json::json;
 
-fn one_attempt() -> ApplyOptions {
-    ApplyOptions {
+/// Every call, reads included, is tried once.
+fn one_attempt() -> ClientOptions {
+    ClientOptions {
         retry: RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
         },
-        ..ApplyOptions::default()
+        ..ClientOptions::default()
     }
 }
 
-async fn apply_all(sim: &SimServer, options: &ApplyOptions) -> poolform::report::Report {
-    let c = client(sim);
+async fn apply_all(sim: &SimServer, options: ClientOptions) -> poolform::report::Report {
+    let c = token_client(sim, TOKEN, options);
     let config =
         poolform::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
     let live = c.list_pools(&Default::default()).await.unwrap();
@@ -33,10 +35,17 @@ async fn apply_all(sim: &SimServer, options: &ApplyOptions) -> poolform::report:
         endpoint: sim.url(),
         created_at: "2026-11-27T12:00:00Z".into(),
         source: "t.yaml".into(),
-        max_deletes_override: None,
+        config_sha256: "0".repeat(64),
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();
-    applier::apply(&c, plan.delete_steps(), options, StopSignal::new(), |_| {}).await
+    let authorized =
+        poolform::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
+    let work = Work {
+        steps: authorized.steps,
+        settled: Vec::new(),
+        still_called_for: std::sync::Arc::new(|_| Ok(())),
+    };
+    applier::apply(&c, work, &ApplyOptions::default(), |_| {}).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +56,7 @@ async fn giving_up_after_an_applied_but_unanswered_delete_reports_already_absent
         ..Faults::default()
     };
     let sim = start(cfg).await;
-    let report = apply_all(&sim, &one_attempt()).await;
+    let report = apply_all(&sim, one_attempt()).await;
     let r = &report.results[0];
     assert_eq!(
         (r.outcome, r.attempts),
@@ -87,7 +96,7 @@ async fn giving_up_after_an_unapplied_unanswered_delete_reports_failed_and_still
         ..Faults::default()
     };
     let sim = start(cfg).await;
-    let report = apply_all(&sim, &one_attempt()).await;
+    let report = apply_all(&sim, one_attempt()).await;
     let r = &report.results[0];
     assert_eq!((r.outcome, r.attempts), (Outcome::Failed, 1), "{r:?}");
     assert!(

@@ -117,7 +117,7 @@ impl ChildSim {
             endpoint: self.url.clone(),
             created_at: "2026-11-27T12:00:00Z".into(),
             source: source.into(),
-            max_deletes_override: None,
+            config_sha256: "0".repeat(64),
         }
     }
 

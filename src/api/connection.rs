@@ -47,6 +47,26 @@ pub enum Credentials {
     },
 }
 
+impl Credentials {
+    /// Masks these credentials in everything poolform prints from now on.
+    pub fn register_for_redaction(&self) {
+        match self {
+            Credentials::Token(t) => crate::redact::register(t.expose()),
+            Credentials::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            } => {
+                crate::redact::register(access_key);
+                crate::redact::register(secret_key.expose());
+                if let Some(t) = security_token {
+                    crate::redact::register(t.expose());
+                }
+            }
+        }
+    }
+}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -114,6 +114,35 @@ impl fmt::Display for HttpFailure {
     }
 }
 
+/// What an error answer tells about whether the pool it was about exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Absence {
+    /// 404 with a Workspace (`WKS.*`) error code: the service says the pool does not exist.
+    Proven,
+    /// 400 `WKS.0001`: how the show route answers for a missing pool; but Huawei's error table
+    /// gives the code a generic meaning, so on any other route it needs a read to confirm.
+    Hinted,
+    /// Nothing about the pool: any other answer, including a gateway's own 404 (`APIGW.0101`,
+    /// "the API does not exist"), which means a wrong route, not a missing pool.
+    Unknown,
+}
+
+impl HttpFailure {
+    /// What this answer tells about whether the pool exists.
+    pub fn absence(&self) -> Absence {
+        let workspace_code = self
+            .body
+            .error_code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("WKS."));
+        match self.status {
+            404 if workspace_code => Absence::Proven,
+            400 if self.body.has_code("WKS.0001") => Absence::Hinted,
+            _ => Absence::Unknown,
+        }
+    }
+}
+
 /// What went wrong below HTTP: no answer was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +186,12 @@ pub enum ApiError {
         message: String,
         request_id: Option<String>,
     },
+    #[error("{method} {path}: not sent: {why}")]
+    Stopped {
+        method: &'static str,
+        path: String,
+        why: String,
+    },
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
     #[error("internal error (a bug in poolform) while {doing}: {message}")]
@@ -166,6 +201,8 @@ pub enum ApiError {
     },
     #[error("the pool listing kept changing while it was read: {detail} (tried {attempts} times); nothing was planned from it")]
     InconsistentListing { attempts: u32, detail: String },
+    #[error("the pool listing cannot be trusted: {detail}; nothing was planned from it")]
+    InvalidListing { detail: String },
 }
 
 fn transport_text(kind: TransportKind) -> &'static str {
@@ -285,6 +322,29 @@ mod tests {
         assert_eq!(parsed.raw.unwrap().chars().count(), RAW_EXCERPT_CHARS + 1);
         let binary = ErrorBody::parse(&[0xff, 0xfe, 0x00, 0x41]);
         assert!(binary.raw.is_some());
+    }
+
+    #[test]
+    fn only_a_workspace_404_proves_a_pool_gone() {
+        let answer = |status: u16, code: Option<&str>| HttpFailure {
+            status,
+            body: body(code, Some("m"), None, None),
+            request_id: None,
+            retry_after_secs: None,
+        };
+        let cases = [
+            (404, Some("WKS.0404"), Absence::Proven),
+            (404, Some("WKS.00010001"), Absence::Proven),
+            (404, Some("APIGW.0101"), Absence::Unknown),
+            (404, None, Absence::Unknown),
+            (400, Some("WKS.0001"), Absence::Hinted),
+            (400, Some("WKS.0003"), Absence::Unknown),
+            (409, Some("WKS.0001"), Absence::Unknown),
+            (500, Some("WKS.0404"), Absence::Unknown),
+        ];
+        for (status, code, want) in cases {
+            assert_eq!(answer(status, code).absence(), want, "{status} {code:?}");
+        }
     }
 
     #[test]

@@ -1,14 +1,17 @@
-//! The Huawei Cloud Workspace desktop-pool API: client, authentication, signing, errors.
+//! The Huawei Cloud Workspace desktop-pool API: client, authentication, signing, errors, and
+//! the pacing every call goes through (one rate limiter, retried reads, stop signals).
 //!
-//! This layer reports exactly what happened and never retries: retry policy belongs to the
-//! applier.
+//! Reads are retried here, each on its own; a DELETE is sent once and reported exactly as it
+//! was answered: what to make of it, and whether to retry, is the applier's decision.
 
 pub mod client;
 pub mod connection;
 pub mod error;
+pub mod pacer;
 pub mod signer;
 pub mod wire;
 
-pub use client::{Client, ClientOptions, DeleteOutcome, ListFilter};
+pub use client::{Client, ClientOptions, Deleted, ListFilter, ListedPage, Shown};
 pub use connection::{Connection, Credentials, Secret};
-pub use error::{ApiError, ErrorBody, HttpFailure, TransportKind};
+pub use error::{Absence, ApiError, ErrorBody, HttpFailure, TransportKind};
+pub use pacer::{Halt, Pacer, StopSignal};

@@ -1,7 +1,9 @@
 //! `workspace-sim`: runs the bundled Workspace API simulator on loopback until interrupted.
 
 use clap::{Parser, ValueEnum};
-use poolform::sim::{Faults, Fixture, MissingPool, SimAuth, SimConfig, SimServer};
+use poolform::sim::{
+    Faults, Fixture, Hostile, Malformed, MissingPool, SimAuth, SimConfig, SimServer,
+};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +47,9 @@ struct Args {
     /// Added to every API request.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Added to every DELETE, on top of --latency-ms.
+    #[arg(long, default_value_t = 0)]
+    delete_latency_ms: u64,
     /// Share (0..1) of API requests answered 500, 502 (HTML) or 503.
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     error_rate: f64,
@@ -69,6 +74,26 @@ struct Args {
     /// Leave the limit figures out of 429 messages, as some gateways do.
     #[arg(long)]
     anonymous_throttle: bool,
+    /// The first N listings see, right after their first page, one pool deleted and another
+    /// created: the count stays, the offsets shift.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    shift_on_list: u32,
+    /// Answer DELETE of this pool 204 but keep the pool (repeatable).
+    #[arg(long, value_name = "POOL_ID")]
+    ghost_delete: Vec<String>,
+    /// Answer DELETE of this pool with the gateway's 404 APIGW.0101 (repeatable).
+    #[arg(long, value_name = "POOL_ID")]
+    gateway_404: Vec<String>,
+    /// Leave this pool out of every listing, though it exists (repeatable).
+    #[arg(long, value_name = "POOL_ID")]
+    hide_from_list: Vec<String>,
+    /// Serve a pool's field malformed: POOL_ID:FIELD=SHAPE, SHAPE one of missing, null,
+    /// object, list, number, text, bool (repeatable).
+    #[arg(long, value_name = "POOL_ID:FIELD=SHAPE", value_parser = Malformed::parse)]
+    malformed: Vec<Malformed>,
+    /// Put the request's headers into every error body, as a careless gateway might.
+    #[arg(long)]
+    echo_headers: bool,
 }
 
 fn share(s: &str) -> Result<f64, String> {
@@ -116,12 +141,21 @@ async fn main() -> ExitCode {
         faults: Faults {
             seed: args.seed,
             latency: Duration::from_millis(args.latency_ms),
+            delete_latency: Duration::from_millis(args.delete_latency_ms),
             error_rate: args.error_rate,
             drop_rate: args.drop_rate,
             lost_delete_rate: args.lost_delete_rate,
             rate_limit: args.rate_limit,
         },
         churn_on_list: args.churn_on_list,
+        shift_on_list: args.shift_on_list,
+        hostile: Hostile {
+            ghost_delete: args.ghost_delete,
+            gateway_404: args.gateway_404,
+            hide_from_list: args.hide_from_list,
+            malformed: args.malformed,
+            echo_headers: args.echo_headers,
+        },
         revoke_auth_after: args.revoke_auth_after,
         forbid_delete: args.forbid_delete,
         anonymous_throttle: args.anonymous_throttle,

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub struct Faults {
     pub seed: u64,
     pub latency: Duration,
+    /// Added to DELETE requests only, on top of `latency`.
+    pub delete_latency: Duration,
     /// Share of API requests answered 500, 502 (HTML body) or 503.
     pub error_rate: f64,
     /// Share of API requests whose connection is closed with no answer.

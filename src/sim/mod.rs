@@ -8,6 +8,7 @@ pub mod conn;
 pub mod faults;
 pub mod fixture;
 pub mod gate;
+pub mod hostile;
 pub mod state;
 
 use axum::body::{to_bytes, Body};
@@ -23,6 +24,7 @@ use faults::{Fate, TokenBucket};
 pub use fixture::Fixture;
 use gate::GateRequest;
 pub use gate::SimAuth;
+pub use hostile::{Hostile, Malformed};
 use serde_json::{json, Map, Value};
 use state::State;
 use std::collections::HashMap;
@@ -68,6 +70,11 @@ pub struct SimConfig {
     pub faults: Faults,
     /// The first N listings that read a first page create a new pool right after it.
     pub churn_on_list: u32,
+    /// The first N listings that read a first page see, right after it, the first pool deleted
+    /// and another created: the count stays, the offsets shift.
+    pub shift_on_list: u32,
+    /// Hostile answers.
+    pub hostile: Hostile,
     /// After this many API requests, the credentials stop working (401), as an expired token.
     pub revoke_auth_after: Option<u64>,
     /// Pools whose DELETE is denied with 403, as an IAM policy would.
@@ -84,6 +91,8 @@ impl SimConfig {
             missing_pool: MissingPool::NotFound,
             faults: Faults::default(),
             churn_on_list: 0,
+            shift_on_list: 0,
+            hostile: Hostile::default(),
             revoke_auth_after: None,
             forbid_delete: Vec::new(),
             anonymous_throttle: false,
@@ -103,12 +112,17 @@ struct Shared {
     anonymous_throttle: bool,
     /// API requests received in all.
     api_requests: AtomicU64,
+    hostile: Mutex<Hostile>,
 }
 
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-written: keep serving.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn hostile(&self) -> MutexGuard<'_, Hostile> {
+        self.hostile.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -151,6 +165,13 @@ async fn gateway(
 ) -> Response {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    let echo = shared.hostile().echo_headers.then(|| {
+        req.headers()
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
     let (api, pool) = classify(&method, &path);
     let n = shared.state().arrive(api, &method, &path, pool.as_deref());
     let seen = shared.api_requests.fetch_add(1, Ordering::SeqCst);
@@ -160,10 +181,17 @@ async fn gateway(
         shared.faults.seed as u32,
         shared.next_request_id.fetch_add(1, Ordering::Relaxed)
     );
-    if !shared.faults.latency.is_zero() {
-        tokio::time::sleep(shared.faults.latency).await;
+    let mut latency = shared.faults.latency;
+    if method == "DELETE" {
+        latency += shared.faults.delete_latency;
+    }
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     let mut response = screen(&shared, &cut, api, n, revoked, req, next).await;
+    if let Some(headers) = echo.filter(|_| response.status().as_u16() >= 400) {
+        response = echo_into(response, headers).await;
+    }
     shared.state().answered(response.status().as_u16());
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", v);
@@ -253,6 +281,23 @@ async fn screen(
     }
 }
 
+/// An error answer with the request's headers added to its body as `error_detail`.
+async fn echo_into(response: Response, headers: String) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = to_bytes(body, 1024 * 1024).await.unwrap_or_default();
+    let mut value: Map<String, Value> = serde_json::from_slice(&bytes).unwrap_or_default();
+    value.insert(
+        "error_detail".into(),
+        Value::String(format!("request headers: {headers}")),
+    );
+    let mut parts = parts;
+    parts.headers.remove("content-length");
+    parts
+        .headers
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(Value::Object(value).to_string()))
+}
+
 fn wrong_project(state: &State, project: &str) -> Option<Response> {
     (state.project_id.as_str() != project).then(|| {
         huawei_error(
@@ -315,6 +360,7 @@ async fn list_pools(
     if let Some(r) = wrong_project(&state, &project) {
         return r;
     }
+    let hostile = shared.hostile().clone();
     let name = q.get("name").map(|n| n.to_lowercase());
     let eq = |p: &Map<String, Value>, key: &str| {
         q.get(key)
@@ -322,6 +368,7 @@ async fn list_pools(
     };
     let matching: Vec<&Map<String, Value>> = state
         .pools()
+        .filter(|p| !hostile.hidden(p))
         .filter(|p| {
             name.as_ref().is_none_or(|n| {
                 p["name"]
@@ -335,16 +382,17 @@ async fn list_pools(
         .filter(|p| maintenance.is_none_or(|m| p["in_maintenance_mode"].as_bool() == Some(m)))
         .collect();
     let total = matching.len();
-    let page: Vec<&Map<String, Value>> = matching
+    let page: Vec<std::borrow::Cow<'_, Map<String, Value>>> = matching
         .into_iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(limit as usize)
+        .map(|p| hostile.served(p))
         .collect();
-    // Serialized straight from the stored pools: no copy of them is made.
+    // Serialized straight from the stored pools: no copy is made of a well-formed one.
     #[derive(serde::Serialize)]
     struct PageOut<'a> {
         total_count: usize,
-        desktop_pools: Vec<&'a Map<String, Value>>,
+        desktop_pools: Vec<std::borrow::Cow<'a, Map<String, Value>>>,
     }
     let body = serde_json::to_vec(&PageOut {
         total_count: total,
@@ -352,6 +400,7 @@ async fn list_pools(
     });
     if offset == 0 {
         state.churn_after_first_page();
+        state.shift_after_first_page();
     }
     drop(state);
     match body {
@@ -369,7 +418,10 @@ async fn show_pool(
         return r;
     }
     match state.pool(&id) {
-        Some(p) => Json(Value::Object(p.clone())).into_response(),
+        Some(p) => {
+            let served = shared.hostile().served(p).into_owned();
+            Json(Value::Object(served)).into_response()
+        }
         None => missing(&shared),
     }
 }
@@ -378,6 +430,10 @@ async fn delete_pool(
     Ext(shared): Ext<Arc<Shared>>,
     Path((project, id)): Path<(String, String)>,
 ) -> Response {
+    let hostile = shared.hostile().clone();
+    if hostile.gateway_404.contains(&id) {
+        return gateway_not_found();
+    }
     let mut state = shared.state();
     if let Some(r) = wrong_project(&state, &project) {
         return r;
@@ -399,7 +455,9 @@ async fn delete_pool(
             ),
         ),
         Some(_) => {
-            state.remove(&id, true);
+            if !hostile.ghost_delete.contains(&id) {
+                state.remove(&id, true);
+            }
             StatusCode::NO_CONTENT.into_response()
         }
     }
@@ -432,12 +490,17 @@ async fn pool_desktops(
     }
 }
 
-async fn unknown_route() -> Response {
+/// The gateway's own 404: no such route. Says nothing about any pool.
+fn gateway_not_found() -> Response {
     huawei_error(
         404,
         "APIGW.0101",
         "The API does not exist or has not been published in the environment",
     )
+}
+
+async fn unknown_route() -> Response {
+    gateway_not_found()
 }
 
 async fn admin_state(Ext(shared): Ext<Arc<Shared>>) -> Json<Value> {
@@ -526,7 +589,11 @@ impl SimServer {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(config.fixture, config.churn_on_list)),
+            state: Mutex::new(State::new(
+                config.fixture,
+                config.churn_on_list,
+                config.shift_on_list,
+            )),
             auth: config.auth,
             missing_pool: config.missing_pool,
             faults: config.faults,
@@ -536,6 +603,7 @@ impl SimServer {
             forbid_delete: config.forbid_delete,
             anonymous_throttle: config.anonymous_throttle,
             api_requests: AtomicU64::new(0),
+            hostile: Mutex::new(config.hostile),
         });
         let app = router(shared.clone()).into_make_service_with_connect_info::<Cut>();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -652,6 +720,17 @@ impl SimServer {
     /// Adds a pool (absent fields get defaults); returns its id.
     pub fn add_pool(&self, fields: Map<String, Value>) -> Option<String> {
         self.shared.state().upsert(None, fields)
+    }
+
+    /// Changes the hostile answers while the simulator runs.
+    pub fn set_hostile(&self, change: impl FnOnce(&mut Hostile)) {
+        change(&mut self.shared.hostile());
+    }
+
+    /// The next `n` listings that read a first page see the first pool deleted and another
+    /// created right after it (same count, shifted offsets).
+    pub fn shift_next_listings(&self, n: u32) {
+        self.shared.state().shift_listings(n);
     }
 
     /// Stops the server (also done on drop).

@@ -23,10 +23,12 @@ pub struct State {
     /// Pools still to be created right after serving a first list page.
     churn_remaining: u32,
     churn_created: u64,
+    /// Listings still to be shifted right after their first page.
+    shift_remaining: u32,
 }
 
 impl State {
-    pub fn new(fixture: Fixture, churn_on_list: u32) -> State {
+    pub fn new(fixture: Fixture, churn_on_list: u32, shift_on_list: u32) -> State {
         let pools = fixture
             .pools
             .into_iter()
@@ -42,6 +44,7 @@ impl State {
             sequence: HashMap::new(),
             churn_remaining: churn_on_list,
             churn_created: 0,
+            shift_remaining: shift_on_list,
         }
     }
 
@@ -144,6 +147,34 @@ impl State {
         fields.insert(
             "name".into(),
             json!(format!("churn-{}", self.churn_created)),
+        );
+        let pool = with_defaults(fields, self.churn_created);
+        self.pools.insert(id, pool);
+    }
+
+    /// Shifts the next `n` listings (see [`State::shift_after_first_page`]).
+    pub fn shift_listings(&mut self, n: u32) {
+        self.shift_remaining = n;
+    }
+
+    /// After a first page is served: someone deletes the first pool and creates one that sorts
+    /// last. The count stays; every later offset shifts by one.
+    pub fn shift_after_first_page(&mut self) {
+        if self.shift_remaining == 0 {
+            return;
+        }
+        self.shift_remaining -= 1;
+        let Some(first) = self.pools.keys().next().cloned() else {
+            return;
+        };
+        self.pools.remove(&first);
+        self.churn_created += 1;
+        let id = format!("ffffffff-shift-{:06}", self.churn_created);
+        let mut fields = Map::new();
+        fields.insert("id".into(), json!(id));
+        fields.insert(
+            "name".into(),
+            json!(format!("shift-{}", self.churn_created)),
         );
         let pool = with_defaults(fields, self.churn_created);
         self.pools.insert(id, pool);

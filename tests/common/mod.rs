@@ -58,6 +58,18 @@ pub fn client(sim: &SimServer) -> Client {
     token_client(sim, TOKEN, ClientOptions::default())
 }
 
+/// Client options under which every call, reads included, is tried once: for tests that
+/// look at one answer.
+pub fn single_try() -> ClientOptions {
+    ClientOptions {
+        retry: poolform::retry::RetryPolicy {
+            max_attempts: 1,
+            ..poolform::retry::RetryPolicy::default()
+        },
+        ..ClientOptions::default()
+    }
+}
+
 /// Path of a file in the repository.
 pub fn repo_file(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)

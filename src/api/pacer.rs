@@ -1,0 +1,218 @@
+//! Pacing of API calls: one adaptive rate limiter shared by every call of a run, the retry
+//! policy (reads are retried by the client; DELETEs by the applier, with the same policy and
+//! jitter), and the two ways a run stops: an interrupt, and an authentication failure, after
+//! which no further call of any kind is made.
+
+use crate::ratelimit::{named_limit, AdaptiveRate};
+use crate::retry::{Decision, Observed, RetryPolicy};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// A one-way switch that tasks can wait on: set by a signal, or by an authentication failure.
+#[derive(Debug, Default)]
+pub struct StopSignal {
+    set: AtomicBool,
+    notify: Notify,
+}
+
+impl StopSignal {
+    pub fn new() -> Arc<StopSignal> {
+        Arc::new(StopSignal::default())
+    }
+    pub fn stop(&self) {
+        self.set.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+    pub fn is_stopped(&self) -> bool {
+        self.set.load(Ordering::SeqCst)
+    }
+    /// Resolves once stopped.
+    pub async fn stopped(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_stopped() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Why no further call is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Halt {
+    Interrupted,
+    AuthFailed(String),
+}
+
+impl Halt {
+    pub fn why(&self) -> &str {
+        match self {
+            Halt::Interrupted => "interrupted",
+            Halt::AuthFailed(reason) => reason,
+        }
+    }
+}
+
+/// What an attempt came back with, as pacing sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer<'a> {
+    /// An HTTP answer, with the error message for a 429 (it may name the gateway's limit).
+    Status(u16, &'a str),
+    /// No answer: connection refused or broken, or a timeout.
+    Transport,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The pacing shared by every call of one run.
+#[derive(Debug)]
+pub struct Pacer {
+    limiter: Mutex<AdaptiveRate>,
+    retry: RetryPolicy,
+    rng: Mutex<StdRng>,
+    interrupt: Arc<StopSignal>,
+    auth_failed: StopSignal,
+    auth_reason: Mutex<Option<String>>,
+}
+
+impl Pacer {
+    pub fn new(
+        rate_ceiling: f64,
+        retry: RetryPolicy,
+        seed: u64,
+        interrupt: Arc<StopSignal>,
+    ) -> Pacer {
+        Pacer {
+            limiter: Mutex::new(AdaptiveRate::new(rate_ceiling, Instant::now())),
+            retry,
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            interrupt,
+            auth_failed: StopSignal::default(),
+            auth_reason: Mutex::new(None),
+        }
+    }
+
+    /// The interrupt this run stops on (set by Ctrl-C and the like).
+    pub fn interrupt(&self) -> &Arc<StopSignal> {
+        &self.interrupt
+    }
+
+    /// Why calls may no longer be made, if they may not.
+    pub fn halted(&self) -> Option<Halt> {
+        if self.auth_failed.is_stopped() {
+            let reason = lock(&self.auth_reason).clone().unwrap_or_default();
+            return Some(Halt::AuthFailed(reason));
+        }
+        self.interrupt.is_stopped().then_some(Halt::Interrupted)
+    }
+
+    fn check(&self) -> Result<(), Halt> {
+        self.halted().map_or(Ok(()), Err)
+    }
+
+    /// Resolves once the run is stopped, either way.
+    pub async fn stopped(&self) {
+        tokio::select! {
+            _ = self.interrupt.stopped() => {}
+            _ = self.auth_failed.stopped() => {}
+        }
+    }
+
+    /// Sleeps `d`, or stops early, saying why, when the run is stopped.
+    pub async fn sleep(&self, d: Duration) -> Result<(), Halt> {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = self.stopped() => {}
+        }
+        self.check()
+    }
+
+    /// Waits for the rate limiter, or says why the run stopped meanwhile.
+    pub async fn admit(&self) -> Result<(), Halt> {
+        loop {
+            self.check()?;
+            let wait = lock(&self.limiter).try_acquire(Instant::now());
+            match wait {
+                None => return Ok(()),
+                Some(d) => self.sleep(d).await?,
+            }
+        }
+    }
+
+    /// Feeds an attempt's answer to the rate limiter: a 429 slows it down; a 5xx or no answer
+    /// at all is neither a success that grows the rate nor a throttle.
+    pub fn observe(&self, sent_at: Instant, answer: Answer<'_>) {
+        let mut limiter = lock(&self.limiter);
+        match answer {
+            Answer::Status(429, message) => {
+                limiter.on_throttled(Instant::now(), sent_at, named_limit(message));
+            }
+            Answer::Status(s, _) if s >= 500 => {}
+            Answer::Transport => {}
+            Answer::Status(..) => limiter.on_success(Instant::now()),
+        }
+    }
+
+    /// A 401: no further call of any kind, for the reason given.
+    pub fn stop_on_auth_failure(&self, reason: String) {
+        lock(&self.auth_reason).get_or_insert(reason);
+        self.auth_failed.stop();
+    }
+
+    /// What to do after failed attempt `tries` (1-based) of one call, `elapsed` since its first.
+    pub fn decide(
+        &self,
+        tries: u32,
+        observed: Observed,
+        retry_after: Option<Duration>,
+        elapsed: Duration,
+    ) -> Decision {
+        let mut rng = lock(&self.rng);
+        self.retry
+            .decide(tries, observed, retry_after, elapsed, &mut *rng)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_auth_failure_or_an_interrupt_stops_every_later_call() {
+        let interrupt = StopSignal::new();
+        let pacer = Pacer::new(1000.0, RetryPolicy::default(), 1, interrupt.clone());
+        assert!(pacer.admit().await.is_ok());
+        pacer.stop_on_auth_failure("authentication failed: 401".into());
+        pacer.stop_on_auth_failure("a later one".into());
+        assert_eq!(
+            pacer.admit().await,
+            Err(Halt::AuthFailed("authentication failed: 401".into()))
+        );
+        let pacer = Pacer::new(1000.0, RetryPolicy::default(), 1, interrupt.clone());
+        let sleeping = pacer.sleep(Duration::from_secs(3600));
+        interrupt.stop();
+        assert_eq!(sleeping.await, Err(Halt::Interrupted));
+    }
+
+    #[test]
+    fn server_errors_and_silence_never_grow_the_rate() {
+        let pacer = Pacer::new(100.0, RetryPolicy::default(), 1, StopSignal::new());
+        let t = Instant::now();
+        pacer.observe(t, Answer::Status(429, ""));
+        let cut = lock(&pacer.limiter).rate();
+        for _ in 0..100 {
+            pacer.observe(t, Answer::Status(503, ""));
+            pacer.observe(t, Answer::Transport);
+        }
+        assert_eq!(lock(&pacer.limiter).rate(), cut);
+        pacer.observe(t, Answer::Status(200, ""));
+        assert!(lock(&pacer.limiter).rate() > cut);
+    }
+}

@@ -1,0 +1,328 @@
+//! `poolform apply`: apply a saved plan as reviewed, or plan, show, confirm and apply.
+//!
+//! Either way, before any DELETE the config is planned again against a fresh listing and each
+//! delete must still be called for (`authorize`); planned pools the listing no longer shows are
+//! confirmed gone by a read of each; then the applier runs and verifies.
+
+use crate::api::Client;
+use crate::api::ClientOptions;
+use crate::app::{client_with, endpoint_text, load_config, load_plan, style, Exit, LoadedConfig};
+use crate::applier::{self, ApplyOptions, StillCalledFor, StopSignal, Work};
+use crate::authorize::{self, Objection, Refusal, Target};
+use crate::cli::{ApplyArgs, FileArg, GlobalArgs};
+use crate::commands::plan::{list_live, make_plan};
+use crate::model::PoolRef;
+use crate::output;
+use crate::plan::Plan;
+use crate::planner;
+use crate::progress::Progress;
+use crate::render::{self, Style};
+use crate::report::{ApplyEnd, Outcome, StepResult};
+use anyhow::{bail, Result};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// First Ctrl-C: stop starting calls. Second: exit at once.
+fn watch_interrupts(interrupt: Arc<StopSignal>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        interrupt.stop();
+        output::stderr_line("\nInterrupted: no new calls will start; waiting for the calls in flight. Press Ctrl-C again to exit at once.");
+        if tokio::signal::ctrl_c().await.is_ok() {
+            output::stderr_line("Exiting at once.");
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Asks on the terminal; true only for `yes`.
+async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<bool> {
+    output::stderr(&format!(
+        "\nDo you want to delete {}?\n  poolform will delete exactly the pools shown above, and nothing else.\n  Only 'yes' will be accepted: ",
+        if deletes == 1 { "this pool".to_owned() } else { format!("these {deletes} pools") }
+    ));
+    let _ = std::io::stderr().flush();
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    });
+    tokio::select! {
+        line = answer => Ok(line??.trim() == "yes"),
+        _ = interrupt.stopped() => Ok(false),
+    }
+}
+
+/// Where the apply's own plan output goes: stdout for human output, else stderr.
+fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
+    if render::Format::from(args.format) == render::Format::Human {
+        output::stdout(&render::plan(plan, render::Format::Human, style));
+    } else {
+        output::stderr(&render::plan(plan, render::Format::Human, Style::PLAIN));
+    }
+}
+
+/// What is left to do once the deletes are known, or how the command already ended.
+enum Prepared {
+    Run { client: Client, work: Work },
+    Ended(Exit),
+}
+
+/// The config's judgement of a pool re-read while waiting on it.
+fn still_called_for(loaded: &LoadedConfig) -> StillCalledFor {
+    let config = loaded.config.clone();
+    let source = loaded.source.clone();
+    Arc::new(
+        move |pool| match planner::verdict_alone(&config, pool).why_kept(&source) {
+            None => Ok(()),
+            Some(why) => Err(why),
+        },
+    )
+}
+
+/// Lists the live pools and checks `plan` against `loaded` planned again on them; planned
+/// pools no longer listed are confirmed gone, each by a read. Refuses the whole plan when
+/// anything does not hold. `what` names the plan in messages.
+async fn recheck(
+    plan: &Plan,
+    what: &str,
+    loaded: &LoadedConfig,
+    client: Client,
+    style: Style,
+    parallelism: usize,
+) -> Result<Prepared> {
+    let live = list_live(&client, "nothing was deleted").await?;
+    let authorized = match authorize::authorize(plan, what, &loaded.config, &loaded.source, &live) {
+        Ok(a) => a,
+        Err(refusal) => {
+            if let Refusal::Objections { objections, .. } = &refusal {
+                let changed = objections.iter().filter_map(|o| match o {
+                    Objection::Changed { planned, live } => Some((planned.as_ref(), live)),
+                    Objection::NotCalledFor { .. } => None,
+                });
+                output::stderr(&render::stale_diff(changed, style));
+            }
+            return Err(refusal.into());
+        }
+    };
+    let settled = confirm_gone(&client, authorized.unlisted, parallelism).await?;
+    Ok(Prepared::Run {
+        client,
+        work: Work {
+            steps: authorized.steps,
+            settled,
+            still_called_for: still_called_for(loaded),
+        },
+    })
+}
+
+fn parallelism(args: &ApplyArgs) -> usize {
+    usize::from(args.parallelism)
+}
+
+/// How apply's calls are paced: its interrupt, `--rate-limit`, a fresh jitter seed.
+fn pacing(args: &ApplyArgs, interrupt: &Arc<StopSignal>) -> ClientOptions {
+    let defaults = ClientOptions::default();
+    ClientOptions {
+        rate_ceiling: args.rate_limit.unwrap_or(defaults.rate_ceiling),
+        seed: SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        interrupt: interrupt.clone(),
+        ..defaults
+    }
+}
+
+/// Reads each planned pool the listing no longer shows (`parallelism` at a time): each read
+/// that finds no such pool settles its step as already absent, with the read's request id. A
+/// pool still found, or a read that fails, refuses the whole plan: the listing it was planned
+/// against cannot be trusted.
+async fn confirm_gone(
+    client: &Client,
+    unlisted: Vec<PoolRef>,
+    parallelism: usize,
+) -> Result<Vec<StepResult>> {
+    let mut pending = unlisted.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    let mut settled = Vec::new();
+    loop {
+        while running.len() < parallelism.max(1) {
+            let Some(pool) = pending.next() else { break };
+            let client = client.clone();
+            running.spawn(async move {
+                let shown = client.show_pool(&pool.id).await;
+                (pool, shown)
+            });
+        }
+        let Some(done) = running.join_next().await else {
+            return Ok(settled);
+        };
+        let (pool, shown) =
+            done.map_err(|e| anyhow::anyhow!("internal error while confirming a pool gone: {e}"))?;
+        let shown = shown.map_err(|e| {
+            anyhow::anyhow!(
+                "pool {} ({:?}) is planned but missing from the listing, and a read to confirm it is gone failed: {e}; nothing was deleted",
+                pool.id,
+                pool.name
+            )
+        })?;
+        if shown.pool.is_some() {
+            bail!(
+                "pool {} ({:?}) is planned but missing from the listing, yet a read still finds it [request id: {}]: the listing cannot be trusted; nothing was deleted",
+                pool.id,
+                pool.name,
+                shown.request_id.as_deref().unwrap_or("none")
+            );
+        }
+        settled.push(StepResult {
+            request_id: shown.request_id,
+            ..StepResult::without_call(
+                pool,
+                Outcome::AlreadyAbsent,
+                "gone before this apply started: not listed, and a read confirms it".into(),
+            )
+        });
+    }
+}
+
+/// The config file apply reads: `-f`, else `pools.yaml`.
+fn config_arg(args: &ApplyArgs) -> FileArg {
+    FileArg {
+        file: args
+            .file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("pools.yaml")),
+    }
+}
+
+/// A saved plan: bound to the config it was made from, and to the endpoint and project this
+/// run resolves (checked before any request carries credentials); then re-checked.
+async fn prepare_saved(
+    path: &std::path::Path,
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    style: Style,
+    interrupt: &Arc<StopSignal>,
+) -> Result<Prepared> {
+    let plan = load_plan(path)?;
+    let plan_file = path.display().to_string();
+    let loaded = load_config(&config_arg(args))?;
+    let client = client_with(global, Some(&loaded), pacing(args, interrupt))?;
+    let endpoint = endpoint_text(&client);
+    authorize::check_binding(
+        &plan,
+        &plan_file,
+        &Target {
+            config_file: &loaded.source,
+            config_sha256: &loaded.sha256,
+            endpoint: &endpoint,
+            project_id: &client.connection().project_id,
+        },
+    )?;
+    watch_interrupts(interrupt.clone());
+    let what = format!("the plan in {plan_file}");
+    let prepared = recheck(&plan, &what, &loaded, client, style, parallelism(args)).await?;
+    if let Prepared::Run { work, .. } = &prepared {
+        output::stderr_line(&format!(
+            "Applying the saved plan {plan_file} (made {}): {} to delete, {} already gone.",
+            plan.created_at,
+            work.steps.len(),
+            work.settled.len()
+        ));
+    }
+    Ok(prepared)
+}
+
+/// No saved plan: plan now, show it, and ask (unless --auto-approve); after `yes`, the plan
+/// shown is checked against a fresh listing exactly as a saved plan is.
+async fn prepare_fresh(
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    style: Style,
+    interrupt: &Arc<StopSignal>,
+) -> Result<Prepared> {
+    if !args.auto_approve && !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to apply: there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
+             Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`"
+        );
+    }
+    let loaded = load_config(&config_arg(args))?;
+    let client = client_with(global, Some(&loaded), pacing(args, interrupt))?;
+    watch_interrupts(interrupt.clone());
+    let live = list_live(&client, "nothing was planned").await?;
+    let plan = make_plan(&loaded, &client, &live)?;
+    planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
+    show_plan(&plan, args, style);
+    if plan.changes.is_empty() {
+        output::stderr_line("No changes. Nothing to delete.");
+        return Ok(Prepared::Ended(Exit::Success));
+    }
+    if !args.auto_approve && !interrupt.is_stopped() {
+        if !confirm(plan.changes.len(), interrupt).await? {
+            output::stderr_line("Apply cancelled; nothing was deleted.");
+            return Ok(Prepared::Ended(if interrupt.is_stopped() {
+                Exit::Interrupted
+            } else {
+                Exit::Failed
+            }));
+        }
+        // Time has passed while the plan was read: apply it only if it still holds.
+        return recheck(
+            &plan,
+            "the plan shown above",
+            &loaded,
+            client,
+            style,
+            parallelism(args),
+        )
+        .await;
+    }
+    // Approved in advance: the plan was made from this very listing.
+    let authorized =
+        authorize::authorize(&plan, "the plan", &loaded.config, &loaded.source, &live)?;
+    Ok(Prepared::Run {
+        client,
+        work: Work {
+            steps: authorized.steps,
+            settled: Vec::new(),
+            still_called_for: still_called_for(&loaded),
+        },
+    })
+}
+
+pub async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<Exit> {
+    let style = style(global.color);
+    let interrupt = StopSignal::new();
+    let prepared = match &args.plan_file {
+        Some(path) => prepare_saved(path, args, global, style, &interrupt).await?,
+        None => prepare_fresh(args, global, style, &interrupt).await?,
+    };
+    let (client, work) = match prepared {
+        Prepared::Run { client, work } => (client, work),
+        Prepared::Ended(exit) => return Ok(exit),
+    };
+    if interrupt.is_stopped() {
+        output::stderr_line("Interrupted before any DELETE was sent.");
+        return Ok(Exit::Interrupted);
+    }
+    let options = ApplyOptions {
+        parallelism: parallelism(args),
+        wait_blocked: args.wait_blocked,
+        verify_timeout: args.verify_timeout,
+        ..ApplyOptions::default()
+    };
+    let progress = Progress::new(work.steps.len());
+    let report = applier::apply(&client, work, &options, |r| progress.step(r)).await;
+    progress.finish();
+    output::stdout(&render::report(&report, args.format.into(), style));
+    Ok(match report.end() {
+        ApplyEnd::Done => Exit::Success,
+        ApplyEnd::Blocked => Exit::Changes,
+        ApplyEnd::Failed => Exit::Failed,
+        ApplyEnd::Interrupted => Exit::Interrupted,
+    })
+}

@@ -1,0 +1,58 @@
+//! `poolform plan`: list the live pools, plan against the config, print (and save) the plan.
+
+use crate::api::{Client, ListFilter};
+use crate::app::{client, endpoint_text, load_config, now_rfc3339, style, Exit, LoadedConfig};
+use crate::cli::{GlobalArgs, PlanArgs};
+use crate::files::write_atomic;
+use crate::model::Live;
+use crate::plan::Plan;
+use crate::planner::{self, PlanContext};
+use crate::{output, redact, render};
+use anyhow::{Context, Result};
+
+/// Lists the live pools: the listing a plan (or an apply) decides from.
+pub async fn list_live(client: &Client, nothing_done: &str) -> Result<Live> {
+    client
+        .list_pools(&ListFilter::default())
+        .await
+        .with_context(|| format!("cannot list the live pools; {nothing_done}"))
+}
+
+/// Plans `loaded` against `live`.
+pub fn make_plan(loaded: &LoadedConfig, client: &Client, live: &Live) -> Result<Plan> {
+    let ctx = PlanContext {
+        project_id: client.connection().project_id.clone(),
+        endpoint: endpoint_text(client),
+        created_at: now_rfc3339(),
+        source: loaded.source.clone(),
+        config_sha256: loaded.sha256.clone(),
+    };
+    Ok(planner::plan(&loaded.config, live, &ctx)?)
+}
+
+pub async fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Exit> {
+    let loaded = load_config(&args.file)?;
+    let client = client(global, Some(&loaded))?;
+    let live = list_live(&client, "nothing was planned").await?;
+    let plan = make_plan(&loaded, &client, &live)?;
+    planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
+    output::stdout(&render::plan(
+        &plan,
+        args.format.into(),
+        style(global.color),
+    ));
+    if let Some(out) = &args.out {
+        // Whatever a hostile server put into a pool name, no secret reaches the file.
+        write_atomic(out, &redact::redact(&plan.to_json()))?;
+        output::stderr_line(&format!(
+            "Saved the plan to {}. Apply exactly this plan with: poolform apply {}",
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(if args.detailed_exitcode && plan.has_drift() {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
+}

@@ -1,0 +1,16 @@
+//! `poolform show`: print a saved plan, offline.
+
+use crate::app::{load_plan, style, Exit};
+use crate::cli::{GlobalArgs, ShowArgs};
+use crate::{output, render};
+use anyhow::Result;
+
+pub fn run(args: &ShowArgs, global: &GlobalArgs) -> Result<Exit> {
+    let plan = load_plan(&args.plan_file)?;
+    output::stdout(&render::plan(
+        &plan,
+        args.format.into(),
+        style(global.color),
+    ));
+    Ok(Exit::Success)
+}

@@ -1,0 +1,35 @@
+//! `poolform validate`: check a config file offline.
+
+use crate::app::{load_config, Exit};
+use crate::cli::FileArg;
+use crate::output;
+use anyhow::Result;
+
+pub fn run(args: &FileArg) -> Result<Exit> {
+    let loaded = load_config(args)?;
+    let config = &loaded.config;
+    let scope = match &config.scope {
+        Some(s) if s.is_restrictive() => {
+            let mut parts = Vec::new();
+            if let Some(p) = &s.name_prefix {
+                parts.push(format!("name_prefix {p:?}"));
+            }
+            if let Some(e) = &s.enterprise_project_id {
+                parts.push(format!("enterprise_project_id {e:?}"));
+            }
+            if let Some(t) = s.pool_type {
+                parts.push(format!("type {}", t.as_str()));
+            }
+            format!("pools with {}", parts.join(", "))
+        }
+        _ => "every pool in the project".to_owned(),
+    };
+    output::stdout(&format!(
+        "{} is valid: {} listed to keep, {} protect rule{}, managing {scope}.\n",
+        loaded.source,
+        config.pools.len(),
+        config.protect.len(),
+        if config.protect.len() == 1 { "" } else { "s" },
+    ));
+    Ok(Exit::Success)
+}
