@@ -524,6 +524,7 @@ async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verification {
     let started = Instant::now();
     let mut pending = claimed;
     let mut poll = sh.options.verify_poll;
+    let mut listings = 0;
     let mut last_listing = None;
     let mut last_error: Option<String>;
     loop {
@@ -533,6 +534,7 @@ async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verification {
         }
         match sh.client.list_pools(&ListFilter::default()).await {
             Ok(live) => {
+                listings += 1;
                 pending.retain(|i| {
                     let gone = live.get(&results[*i].pool.id).is_none();
                     results[*i].verified = gone;
@@ -567,14 +569,17 @@ async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verification {
                     _ => "reported already gone but the pool is still listed".to_owned(),
                 };
                 let message = format!(
-                    "{claim} after {} s [request id: {}]",
+                    "{claim} by {listings} listing{} over {} s [request id: {}]",
+                    if listings == 1 { "" } else { "s" },
                     started.elapsed().as_secs(),
                     listed_by.as_deref().unwrap_or("none")
                 );
                 r.outcome = Outcome::Failed;
-                r.error = Some(own_error(message.clone(), listed_by.clone()));
+                r.error = Some(own_error(message, listed_by.clone()));
                 r.request_id = listed_by;
-                r.note(&message);
+                r.detail = Some(
+                    "not gone: the verification listing after the deletes still shows it".into(),
+                );
             }
             _ => r.note(&format!(
                 "not verified: {}",

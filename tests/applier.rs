@@ -114,3 +114,85 @@ async fn giving_up_after_an_unapplied_unanswered_delete_reports_failed_and_still
         .contains("connection lost before an answer"));
     assert_eq!(sim.pool_ids(), ["p-1"]);
 }
+
+/// A re-try of a blocked pool starts a fresh retry budget: one 503 after the earlier 409 is
+/// retried, not taken for the last of the attempts already spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
+    let path = format!("/v2/{PROJECT}/desktop-pools/p-1");
+    let error_rate = 0.5;
+    // A seed under which the first DELETE is served (and refused: desktops), the second
+    // answered 5xx, the third served.
+    let seed = (0..100_000)
+        .find(|seed| {
+            let f = Faults {
+                seed: *seed,
+                error_rate,
+                ..Faults::default()
+            };
+            f.fate("DELETE", &path, 0) == Fate::Serve
+                && matches!(f.fate("DELETE", &path, 1), Fate::Fail(_))
+                && f.fate("DELETE", &path, 2) == Fate::Serve
+        })
+        .unwrap();
+    let mut cfg = config(fixture(
+        json!([{"id": "p-1", "name": "ci-a", "desktop_count": 1}]),
+    ));
+    cfg.faults = Faults {
+        seed,
+        error_rate,
+        ..Faults::default()
+    };
+    let sim = start(cfg).await;
+    // Two attempts per call: reads get many more chances through the same faults.
+    let c = token_client(
+        &sim,
+        TOKEN,
+        ClientOptions {
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base_delay: std::time::Duration::from_millis(10),
+                ..RetryPolicy::default()
+            },
+            ..ClientOptions::default()
+        },
+    );
+    let config =
+        poolform::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
+    let live = loop {
+        if let Ok(live) = c.list_pools(&Default::default()).await {
+            break live;
+        }
+    };
+    let ctx = PlanContext {
+        project_id: ProjectId::parse(PROJECT).unwrap(),
+        endpoint: sim.url(),
+        created_at: "2026-11-27T12:00:00Z".into(),
+        source: "t.yaml".into(),
+        config_sha256: "0".repeat(64),
+    };
+    let plan = planner::plan(&config, &live, &ctx).unwrap();
+    let authorized =
+        poolform::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
+    let work = Work {
+        steps: authorized.steps,
+        settled: Vec::new(),
+        still_called_for: std::sync::Arc::new(|_| Ok(())),
+    };
+    let options = ApplyOptions {
+        wait_blocked: Some(std::time::Duration::from_secs(30)),
+        wait_poll: std::time::Duration::from_millis(50),
+        verify_poll: std::time::Duration::from_millis(50),
+        ..ApplyOptions::default()
+    };
+    let running = tokio::spawn(async move { applier::apply(&c, work, &options, |_| {}).await });
+    while sim.deletes_for("p-1") < 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(sim.set_desktops("p-1", 0));
+    let report = running.await.unwrap();
+    let r = &report.results[0];
+    assert_eq!((r.outcome, r.attempts), (Outcome::Deleted, 3), "{r:?}");
+    assert!(r.verified, "{r:?}");
+    assert!(sim.pool_ids().is_empty());
+}

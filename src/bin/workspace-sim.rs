@@ -84,6 +84,9 @@ struct Args {
     /// Answer DELETE of this pool with the gateway's 404 APIGW.0101 (repeatable).
     #[arg(long, value_name = "POOL_ID")]
     gateway_404: Vec<String>,
+    /// Answer DELETE of this pool 400 WKS.0001 ("does not exist") though it exists (repeatable).
+    #[arg(long, value_name = "POOL_ID")]
+    false_absent: Vec<String>,
     /// Leave this pool out of every listing, though it exists (repeatable).
     #[arg(long, value_name = "POOL_ID")]
     hide_from_list: Vec<String>,
@@ -152,6 +155,7 @@ async fn main() -> ExitCode {
         hostile: Hostile {
             ghost_delete: args.ghost_delete,
             gateway_404: args.gateway_404,
+            false_absent: args.false_absent,
             hide_from_list: args.hide_from_list,
             malformed: args.malformed,
             echo_headers: args.echo_headers,

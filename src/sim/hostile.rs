@@ -1,6 +1,7 @@
 //! Hostile answers the simulator can be told to give, one switch each, so that the tests can
 //! prove poolform never believes them: a DELETE answered 204 that leaves the pool in place, a
-//! gateway's own 404, a pool hidden from listings while it still exists, a pool with a
+//! gateway's own 404, a `400 WKS.0001` for a pool that exists, a pool hidden from listings
+//! while it still exists, a pool with a
 //! malformed field, and error bodies that echo the request's headers (credentials included).
 
 use serde_json::{json, Map, Value};
@@ -77,6 +78,8 @@ pub struct Hostile {
     pub ghost_delete: Vec<String>,
     /// DELETE of these pools answers the gateway's `404 APIGW.0101` ("the API does not exist").
     pub gateway_404: Vec<String>,
+    /// DELETE of these pools answers `400 WKS.0001` ("does not exist") while the pool exists.
+    pub false_absent: Vec<String>,
     /// These pools are left out of every listing (and its count), though they exist.
     pub hide_from_list: Vec<String>,
     /// Fields served malformed, in listings and reads.

@@ -434,6 +434,9 @@ async fn delete_pool(
     if hostile.gateway_404.contains(&id) {
         return gateway_not_found();
     }
+    if hostile.false_absent.contains(&id) {
+        return huawei_error(400, "WKS.0001", "The desktop pool does not exist");
+    }
     let mut state = shared.state();
     if let Some(r) = wrong_project(&state, &project) {
         return r;
