@@ -79,9 +79,8 @@ impl AdaptiveRate {
         }
     }
 
-    /// A request got through (anything but a 429).
-    pub fn on_success(&mut self, now: Instant) {
-        self.recent.push_back(now);
+    /// Forgets successes older than a second before `now`.
+    fn prune(&mut self, now: Instant) {
         while self
             .recent
             .front()
@@ -89,6 +88,12 @@ impl AdaptiveRate {
         {
             self.recent.pop_front();
         }
+    }
+
+    /// A request got through (an answer that is neither a 429 nor a 5xx).
+    pub fn on_success(&mut self, now: Instant) {
+        self.recent.push_back(now);
+        self.prune(now);
         self.rate = (self.rate + self.increase_per_sec / self.rate.max(1.0)).min(self.ceiling);
     }
 
@@ -102,8 +107,10 @@ impl AdaptiveRate {
         if self.last_cut.is_some_and(|cut| sent_at < cut) {
             return;
         }
-        // What got through in the last second is the best estimate of the limit; the cut is
-        // at least by HEADROOM, and at most by DECREASE when nothing got through.
+        // What got through in the last second (as of now, not as of the last success) is the
+        // best estimate of the limit; the cut is at least by HEADROOM, and halves the rate
+        // when nothing got through at all.
+        self.prune(now);
         let goodput = self.recent.len() as f64 * HEADROOM;
         let target = if goodput >= 1.0 {
             goodput.min(self.rate * HEADROOM)
@@ -252,6 +259,32 @@ mod tests {
         // a limit named by the gateway becomes the ceiling
         l.on_throttled(at(20), at(6), Some(20.0));
         assert_eq!(l.rate(), 18.0);
+    }
+
+    /// A whole second of nothing but 429s: the successes before it fall out of the window, and
+    /// the rate halves at each cut instead of creeping down by a tenth.
+    #[test]
+    fn an_all_429_second_halves_the_rate() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut l = AdaptiveRate::new(100.0, t0);
+        for i in 0..100 {
+            l.on_success(at(i * 10));
+        }
+        let before = l.rate();
+        // a 429 every half second for a second, each for a request sent after the last cut
+        for now in [1000, 1500, 2000] {
+            l.on_throttled(at(now), at(now - 10), None);
+        }
+        let after_one_second = l.rate();
+        assert!(
+            after_one_second <= before / 2.0,
+            "{before} -> {after_one_second}: an all-429 second must at least halve the rate"
+        );
+        // and each further cut with an empty window halves it exactly
+        let r = l.rate();
+        l.on_throttled(at(2100), at(2090), None);
+        assert_eq!(l.rate(), (r * 0.5).max(FLOOR));
     }
 
     #[test]

@@ -162,6 +162,8 @@ struct Inner {
     connection: Connection,
     /// `Host` as sent and signed: host, with `:port` when the endpoint has one.
     host_header: String,
+    /// `host:port`, the port always given, for messages and logs.
+    host_port: String,
     /// The endpoint without a trailing slash.
     base: String,
     options: ClientOptions,
@@ -225,6 +227,10 @@ impl Client {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
+        let host_port = format!(
+            "{host}:{}",
+            url.port_or_known_default().unwrap_or_default()
+        );
         let base = url.as_str().trim_end_matches('/').to_owned();
         let pacer = Pacer::new(
             options.rate_ceiling,
@@ -237,6 +243,7 @@ impl Client {
                 http,
                 connection,
                 host_header,
+                host_port,
                 base,
                 options,
                 pacer,
@@ -403,6 +410,7 @@ impl Client {
         let transport = |kind: TransportKind, message: String| ApiError::Transport {
             method: method_name,
             path: path.clone(),
+            host: inner.host_port.clone(),
             kind,
             message,
         };
@@ -430,7 +438,7 @@ impl Client {
             Ok(r) => r,
             Err(e) => {
                 let err = classify(e);
-                tracing::debug!(method = method_name, %path, elapsed_ms = started.elapsed().as_millis() as u64, error = %err, "request failed");
+                tracing::debug!(method = method_name, host = %inner.host_port, %path, elapsed_ms = started.elapsed().as_millis() as u64, error = %err, "request failed");
                 return Err(err);
             }
         };
@@ -464,6 +472,7 @@ impl Client {
         }
         tracing::debug!(
             method = method_name,
+            host = %inner.host_port,
             %path,
             status,
             elapsed_ms = started.elapsed().as_millis() as u64,

@@ -157,6 +157,11 @@ pub enum ConnectionError {
         set: &'static str,
         missing: &'static str,
     },
+    #[error("{source_name} cannot be sent in an HTTP header: {problem}; nothing was sent. Check the value for a stray newline, quote or non-ASCII character")]
+    NotAHeaderValue {
+        source_name: String,
+        problem: String,
+    },
 }
 
 /// The endpoint of `region`.
@@ -211,6 +216,29 @@ fn first_env(
         .find_map(|n| env(n).filter(|v| !v.is_empty()).map(|v| (*n, v)))
 }
 
+/// Checks that a credential can travel as an HTTP header value (visible ASCII, spaces and
+/// tabs inside): one that cannot would be dropped, and end in a confusing 401. The value itself
+/// is never shown.
+pub fn check_header_value(source_name: &str, value: &str) -> Result<(), ConnectionError> {
+    let bad = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(matches!(c, ' ' | '\t') || c.is_ascii_graphic()));
+    let edge = value.starts_with([' ', '\t']) || value.ends_with([' ', '\t']);
+    let problem = match bad {
+        Some((at, c)) if c.is_control() => {
+            format!("it holds a control character (U+{:04X}) at position {}", c as u32, at + 1)
+        }
+        Some((at, _)) => format!("it holds a non-ASCII character at position {}", at + 1),
+        None if edge => "it starts or ends with white space".to_owned(),
+        None => return Ok(()),
+    };
+    Err(ConnectionError::NotAHeaderValue {
+        source_name: source_name.to_owned(),
+        problem,
+    })
+}
+
 /// Reads credentials from the environment: AK/SK (HW_* first, then HUAWEICLOUD_SDK_*), else a token.
 pub fn credentials_from_env(
     env: &dyn Fn(&str) -> Option<String>,
@@ -222,11 +250,17 @@ pub fn credentials_from_env(
         &["HW_SECURITY_TOKEN", "HUAWEICLOUD_SDK_SECURITY_TOKEN"],
     );
     match (ak, sk) {
-        (Some((_, access_key)), Some((_, secret_key))) => Ok(Credentials::AkSk {
-            access_key,
-            secret_key: Secret::new(secret_key),
-            security_token: security_token.map(|(_, t)| Secret::new(t)),
-        }),
+        (Some((ak_name, access_key)), Some((_, secret_key))) => {
+            check_header_value(ak_name, &access_key)?;
+            if let Some((name, token)) = &security_token {
+                check_header_value(name, token)?;
+            }
+            Ok(Credentials::AkSk {
+                access_key,
+                secret_key: Secret::new(secret_key),
+                security_token: security_token.map(|(_, t)| Secret::new(t)),
+            })
+        }
         (Some((set, _)), None) => Err(ConnectionError::HalfCredentials {
             set,
             missing: if set == "HW_ACCESS_KEY" {
@@ -243,9 +277,13 @@ pub fn credentials_from_env(
                 "HUAWEICLOUD_SDK_AK"
             },
         }),
-        (None, None) => first_env(env, &["HW_AUTH_TOKEN"])
-            .map(|(_, t)| Credentials::Token(Secret::new(t)))
-            .ok_or(ConnectionError::MissingCredentials),
+        (None, None) => match first_env(env, &["HW_AUTH_TOKEN"]) {
+            Some((name, token)) => {
+                check_header_value(name, &token)?;
+                Ok(Credentials::Token(Secret::new(token)))
+            }
+            None => Err(ConnectionError::MissingCredentials),
+        },
     }
 }
 
@@ -531,6 +569,25 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, ConnectionError::MissingProjectId);
+    }
+
+    #[test]
+    fn credentials_that_cannot_be_header_values_are_refused_without_showing_them() {
+        let cases = [
+            (vec![("HW_AUTH_TOKEN", "tok\nen-secret")], "HW_AUTH_TOKEN cannot be sent in an HTTP header: it holds a control character (U+000A) at position 4"),
+            (vec![("HW_AUTH_TOKEN", "tökensecret")], "it holds a non-ASCII character at position 2"),
+            (vec![("HW_AUTH_TOKEN", "tokensecret\r")], "control character (U+000D) at position 12"),
+            (vec![("HW_AUTH_TOKEN", " tokensecret")], "starts or ends with white space"),
+            (vec![("HW_ACCESS_KEY", "AK\u{7f}X"), ("HW_SECRET_KEY", "s")], "HW_ACCESS_KEY cannot be sent"),
+            (vec![("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "s"), ("HW_SECURITY_TOKEN", "st\n")], "HW_SECURITY_TOKEN cannot be sent"),
+        ];
+        for (env, want) in cases {
+            let err = credentials_from_env(&env_of(&env)).unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+            assert!(!err.contains("secret") || !err.contains("tok"), "the value leaked: {err}");
+        }
+        // a secret key is a signing key, never a header: any value is fine
+        assert!(credentials_from_env(&env_of(&[("HW_ACCESS_KEY", "AK"), ("HW_SECRET_KEY", "s\nk")])).is_ok());
     }
 
     #[test]

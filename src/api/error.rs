@@ -17,8 +17,8 @@ pub struct ErrorBody {
     pub raw: Option<String>,
 }
 
-/// How much of a non-JSON body is kept for the message.
-const RAW_EXCERPT_CHARS: usize = 200;
+/// How much of a non-JSON body's text is kept for the message.
+const RAW_EXCERPT_CHARS: usize = 120;
 
 impl ErrorBody {
     /// Reads `error_code`/`error_msg`, `errorCode`/`errorMsg`, `code`/`message`, the same one level
@@ -58,8 +58,11 @@ impl ErrorBody {
         }
     }
 
+    /// A body that is not a JSON error (a gateway's HTML page, say), summarised: its
+    /// `<title>`, or else its first 120 characters of text with the tags stripped.
     fn raw(text: &str) -> ErrorBody {
-        let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let summary = html_title(text).unwrap_or_else(|| strip_tags(text));
+        let collapsed: String = summary.split_whitespace().collect::<Vec<_>>().join(" ");
         let raw = if collapsed.is_empty() {
             None
         } else if collapsed.chars().count() > RAW_EXCERPT_CHARS {
@@ -78,6 +81,34 @@ impl ErrorBody {
     pub fn has_code(&self, code: &str) -> bool {
         self.error_code.as_deref() == Some(code)
     }
+}
+
+/// The text of an HTML `<title>`, when there is a non-empty one.
+fn html_title(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let close = open_end + lower[open_end..].find("</title")?;
+    let title = text.get(open_end..close)?.trim();
+    (!title.is_empty()).then(|| title.to_owned())
+}
+
+/// `text` without anything between `<` and `>`.
+fn strip_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// An HTTP answer that was not a success, with everything support will ask for.
@@ -164,10 +195,12 @@ pub enum ApiError {
         path: String,
         failure: Box<HttpFailure>,
     },
-    #[error("{method} {path}: {kind_text}: {message}", kind_text = transport_text(*kind))]
+    #[error("{method} {path}: {kind_text} {host}: {message}", kind_text = transport_text(*kind))]
     Transport {
         method: &'static str,
         path: String,
+        /// `host:port` that was being reached.
+        host: String,
         kind: TransportKind,
         message: String,
     },
@@ -207,9 +240,9 @@ pub enum ApiError {
 
 fn transport_text(kind: TransportKind) -> &'static str {
     match kind {
-        TransportKind::Connect => "could not connect",
-        TransportKind::Timeout => "timed out",
-        TransportKind::Connection => "connection lost before an answer",
+        TransportKind::Connect => "could not connect to",
+        TransportKind::Timeout => "timed out waiting for",
+        TransportKind::Connection => "connection lost before an answer from",
     }
 }
 
@@ -291,13 +324,16 @@ mod tests {
                 body(Some("401"), Some("numeric code"), None, None),
             ),
             (
-                "<html><body><h1>502 Bad Gateway</h1>\n</body></html>",
-                body(
-                    None,
-                    None,
-                    None,
-                    Some("<html><body><h1>502 Bad Gateway</h1> </body></html>"),
-                ),
+                "<html>\r\n<head><title> 502 Bad Gateway </title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center></body></html>",
+                body(None, None, None, Some("502 Bad Gateway")),
+            ),
+            (
+                "<html><body><h1>Service   Unavailable</h1>\n<p>Try <b>later</b>.</p></body></html>",
+                body(None, None, None, Some("Service Unavailable Try later .")),
+            ),
+            (
+                "<HTML><TITLE></TITLE><BODY>empty title</BODY></HTML>",
+                body(None, None, None, Some("empty title")),
             ),
             (
                 r#"{"error_code": "WKS.00"#,
@@ -370,9 +406,6 @@ mod tests {
             request_id: None,
             retry_after_secs: None,
         };
-        assert_eq!(
-            html.to_string(),
-            "HTTP 502: <html>Bad Gateway</html> [request id: none]"
-        );
+        assert_eq!(html.to_string(), "HTTP 502: Bad Gateway [request id: none]");
     }
 }
