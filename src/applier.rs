@@ -24,6 +24,25 @@ const DESKTOPS_SHOWN: u32 = 5;
 const MAX_WAIT_POLL: Duration = Duration::from_secs(30);
 /// The longest pause between two verification listings.
 const MAX_VERIFY_POLL: Duration = Duration::from_secs(10);
+/// How many times a 409 refusal of a pool with no desktops left (a transient conflict, such
+/// as `WKS.00010032` while the pool is being updated) is retried before the step fails.
+const CONFLICT_RETRIES: u32 = 3;
+
+/// A refusal that may mean "desktops remain", whatever its code: any 4xx but 401, 403, 404
+/// and 429 (which mean other things).
+fn may_mean_busy(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 401 | 403 | 404 | 429)
+}
+
+/// What the autoscale of a pool means for deleting it, in words, when it is on.
+fn autoscale_note(pool: &PoolRef) -> Option<String> {
+    pool.autoscale.as_ref().map(|a| {
+        format!(
+            "autoscale is on (min_idle {}): desktops come back as they are removed until it is turned off (enable_autoscale: false); poolform never changes a pool",
+            a.min_idle
+        )
+    })
+}
 
 /// Says whether a pool, as it reads now, may still be deleted: `Err(why not)`. Given by the
 /// caller, from the config, so that a pool re-read while waiting is judged as the plan was.
@@ -203,6 +222,7 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
     let pacer = sh.client.pacer();
     let started = Instant::now();
     let mut tries = 0;
+    let mut conflicts = 0;
     let mut last_error: Option<StepError> = None;
     loop {
         if let Some(halt) = sh.halted() {
@@ -220,7 +240,6 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
             return run.halted(halt, last_error);
         }
         run.attempts += 1;
-        tries += 1;
         if let Some(failure) = error.http_failure() {
             match failure.absence() {
                 Absence::Proven => {
@@ -236,16 +255,27 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
                         Some(detail),
                     );
                 }
-                Absence::Hinted => return confirm_absent(sh, run, &error).await,
+                Absence::Hinted => {
+                    if let Some(settled) = confirm_absent(sh, run, &error).await {
+                        return settled;
+                    }
+                }
                 Absence::Unknown => {}
             }
-            if failure.status == 409 {
-                let message = format!("DELETE refused: {failure}");
-                return run.finish(
-                    Outcome::Blocked,
-                    Some(step_error_of_failure(failure, message)),
-                    None,
-                );
+            if may_mean_busy(failure.status) {
+                match refused(sh, run, failure, conflicts).await {
+                    Refused::Settled(result) => return *result,
+                    Refused::Transient => {
+                        conflicts += 1;
+                        let delay = pacer.backoff(conflicts);
+                        tracing::debug!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, "a conflict with no desktops left; retrying");
+                        last_error = Some(step_error(&error));
+                        if let Err(halt) = pacer.sleep(delay).await {
+                            return run.halted(halt, last_error);
+                        }
+                        continue;
+                    }
+                }
             }
         }
         let observed = match error.status() {
@@ -257,6 +287,8 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
         run.unanswered_before |= observed == Observed::Transport;
         let retry_after = error.retry_after();
         last_error = Some(step_error(&error));
+        // Transient conflicts have a budget of their own; this counts the other failures.
+        tries += 1;
         match pacer.decide(tries, observed, retry_after, started.elapsed()) {
             Decision::RetryAfter(delay) => {
                 tracing::debug!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
@@ -281,40 +313,100 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
 }
 
 /// A DELETE answered `400 WKS.0001`: the pool may be gone, but the code is generic. A read
-/// decides, and its request id settles the step.
-async fn confirm_absent(sh: &Shared, run: &StepRun, error: &ApiError) -> StepResult {
+/// decides, and its request id settles the step. `None`: the pool still exists, and the answer
+/// is a refusal like any other.
+async fn confirm_absent(sh: &Shared, run: &StepRun, error: &ApiError) -> Option<StepResult> {
     let answer = error
         .http_failure()
         .map(ToString::to_string)
         .unwrap_or_default();
     match sh.show(&run.step.pool().id).await {
-        Err(halt) => run.finish(
+        Err(halt) => Some(run.finish(
             Outcome::Failed,
             Some(step_error(error)),
             Some(format!(
                 "DELETE answered {answer}; whether the pool is gone is unknown: {}",
                 halt.why()
             )),
-        ),
-        Ok(Ok((None, request_id))) => run.settled(
+        )),
+        Ok(Ok((None, request_id))) => Some(run.settled(
             Outcome::AlreadyAbsent,
             request_id,
             Some(format!(
                 "DELETE answered {answer}, and a read confirms the pool is gone"
             )),
-        ),
-        Ok(Ok((Some(_), _))) => run.finish(
-            Outcome::Failed,
-            Some(step_error(error)),
-            Some("DELETE answered 400 WKS.0001, but a read shows the pool still exists".into()),
-        ),
-        Ok(Err(e)) => run.finish(
+        )),
+        Ok(Ok((Some(_), _))) => None,
+        Ok(Err(e)) => Some(run.finish(
             Outcome::Failed,
             Some(step_error(error)),
             Some(format!(
                 "DELETE answered {answer}; whether the pool is gone is unknown ({e})"
             )),
-        ),
+        )),
+    }
+}
+
+/// What a refusal turned out to be.
+enum Refused {
+    /// Blocked (desktops remain) or failed: the step is settled.
+    Settled(Box<StepResult>),
+    /// A 409 with no desktops left: a transient conflict, worth another try.
+    Transient,
+}
+
+/// A DELETE refused with a 4xx that may mean "desktops remain" (the code for it is not
+/// published): the pool's desktops decide. Any left: blocked, with the real status and code
+/// and the desktops named. None left: a 409 is a transient conflict, retried a few times;
+/// anything else fails.
+async fn refused(sh: &Shared, run: &StepRun, failure: &HttpFailure, conflicts: u32) -> Refused {
+    let message = format!("DELETE refused: {failure}");
+    let error = step_error_of_failure(failure, message);
+    let pool = run.step.pool();
+    let blocked = |detail: String, desktops: Vec<PoolDesktop>| {
+        let mut result = run.finish(Outcome::Blocked, Some(error.clone()), Some(detail));
+        result.desktops = desktops;
+        if let Some(note) = autoscale_note(pool) {
+            result.note(&note);
+        }
+        Refused::Settled(Box::new(result))
+    };
+    match sh.client.list_pool_desktops(&pool.id, DESKTOPS_SHOWN).await {
+        Ok((total, desktops)) if total > 0 => {
+            blocked(describe_desktops(total, &desktops), desktops)
+        }
+        Ok(_) if failure.status == 409 && conflicts < CONFLICT_RETRIES => Refused::Transient,
+        Ok(_) => {
+            let why = if failure.status == 409 {
+                format!(
+                    "a conflict that did not clear after {} tries, with no desktops left in the pool",
+                    conflicts + 1
+                )
+            } else if failure.absence() == Absence::Hinted {
+                "DELETE answered 400 WKS.0001, but a read shows the pool still exists, with no desktops in it".to_owned()
+            } else {
+                "refused with no desktops left in the pool".to_owned()
+            };
+            Refused::Settled(Box::new(run.finish(
+                Outcome::Failed,
+                Some(error),
+                Some(why),
+            )))
+        }
+        Err(e) => match sh.halt_of(&e) {
+            Some(halt) => Refused::Settled(Box::new(run.halted(halt, Some(error)))),
+            // 409 is how the API is documented to refuse a pool that holds desktops.
+            None if failure.status == 409 => {
+                blocked(format!("could not list its desktops: {e}"), Vec::new())
+            }
+            None => Refused::Settled(Box::new(run.finish(
+                Outcome::Failed,
+                Some(error),
+                Some(format!(
+                    "refused, and its desktops could not be listed to tell why: {e}"
+                )),
+            ))),
+        },
     }
 }
 
@@ -353,22 +445,6 @@ async fn settle_unanswered(
                 "{detail}; whether an unanswered attempt was applied is unknown ({e})"
             )),
         ),
-    }
-}
-
-/// Names up to five desktops that keep a pool from being deleted.
-async fn explain_blocked(sh: &Shared, result: &mut StepResult) {
-    match sh
-        .client
-        .list_pool_desktops(&result.pool.id, DESKTOPS_SHOWN)
-        .await
-    {
-        Ok((total, desktops)) => {
-            result.detail = Some(describe_desktops(total, &desktops));
-            result.desktops = desktops;
-        }
-        Err(e) if sh.halt_of(&e).is_some() => {}
-        Err(e) => result.detail = Some(format!("could not list its desktops: {e}")),
     }
 }
 
@@ -412,10 +488,7 @@ async fn run_step(sh: Arc<Shared>, step: DeleteStep) -> (StepRun, StepResult) {
         attempts: 0,
         unanswered_before: false,
     };
-    let mut result = delete_until_settled(&sh, &mut run).await;
-    if result.outcome == Outcome::Blocked {
-        explain_blocked(&sh, &mut result).await;
-    }
+    let result = delete_until_settled(&sh, &mut run).await;
     (run, result)
 }
 
@@ -451,6 +524,7 @@ async fn wait_until_clear(
     deadline: Instant,
 ) -> StepResult {
     let mut poll = sh.options.wait_poll;
+    let mut last_count = run.step.pool().desktop_count;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || sh.client.pacer().sleep(poll.min(left)).await.is_err() {
@@ -487,6 +561,19 @@ async fn wait_until_clear(
                     failed.request_id = request_id;
                     return failed;
                 }
+                if let Some(min_idle) = pool.autoscale_min_idle() {
+                    let refilled = pool.desktop_count > last_count;
+                    if min_idle > 0 || refilled {
+                        result.note(&format!(
+                            "stopped waiting: autoscale is on (min_idle {min_idle}) and {} the pool ({} desktop{} now); it cannot empty until autoscale is turned off",
+                            if refilled { "refilled" } else { "keeps refilling" },
+                            pool.desktop_count,
+                            if pool.desktop_count == 1 { "" } else { "s" },
+                        ));
+                        return result;
+                    }
+                }
+                last_count = pool.desktop_count;
                 if pool.desktop_count == 0 {
                     let attempts_before = run.attempts;
                     let next = delete_until_settled(&sh, &mut run).await;

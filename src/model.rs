@@ -107,6 +107,21 @@ pub struct Tag {
     pub value: String,
 }
 
+/// A pool's autoscale policy (`autoscale_policy`), as far as poolform reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalePolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_auto_created: Option<u64>,
+    /// Idle desktops the service keeps in the pool while autoscale is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_idle: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub once_auto_created: Option<u64>,
+}
+
 /// A live desktop pool, as far as poolform needs to know it.
 ///
 /// Built from the API's `SimpleDesktopPoolInfo`; absent fields become `None`, empty or 0.
@@ -141,6 +156,11 @@ pub struct Pool {
     pub tags: Vec<Tag>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_maintenance_mode: bool,
+    /// `enable_autoscale`: the service creates desktops to keep `min_idle` of them idle.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enable_autoscale: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale_policy: Option<AutoscalePolicy>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -166,7 +186,19 @@ impl Pool {
             description: None,
             tags: Vec::new(),
             in_maintenance_mode: false,
+            enable_autoscale: false,
+            autoscale_policy: None,
         }
+    }
+
+    /// `min_idle` of the autoscale policy, when autoscale is on.
+    pub fn autoscale_min_idle(&self) -> Option<u64> {
+        self.enable_autoscale.then(|| {
+            self.autoscale_policy
+                .as_ref()
+                .and_then(|p| p.min_idle)
+                .unwrap_or(0)
+        })
     }
 
     /// The value of tag `key`, if the pool carries it.
@@ -196,6 +228,16 @@ pub struct PoolRef {
     pub enterprise_project_id: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// Autoscale, when it is on: `min_idle` desktops come back as they are removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<AutoscaleRef>,
+}
+
+/// Autoscale as a plan records it: on, keeping `min_idle` idle desktops.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscaleRef {
+    pub min_idle: u64,
 }
 
 impl PoolRef {
@@ -211,6 +253,9 @@ impl PoolRef {
             created_time: pool.created_time.clone(),
             enterprise_project_id: pool.enterprise_project_id.clone(),
             tags,
+            autoscale: pool
+                .autoscale_min_idle()
+                .map(|min_idle| AutoscaleRef { min_idle }),
         }
     }
 
@@ -236,11 +281,18 @@ impl PoolRef {
             ("created_time", opt(&self.created_time)),
             ("enterprise_project_id", opt(&self.enterprise_project_id)),
             ("tags", format!("[{}]", tags.join(", "))),
+            (
+                "autoscale",
+                self.autoscale.as_ref().map_or_else(
+                    || "off".to_owned(),
+                    |a| format!("on (min_idle {})", a.min_idle),
+                ),
+            ),
         ]
     }
 
     /// Hex SHA-256 (first 128 bits) of every field a decision reads: id, name, type, status,
-    /// desktop count, creation time, enterprise project and tags. The id is part of it, so a
+    /// desktop count, creation time, enterprise project, tags and autoscale. The id is part of it, so a
     /// fingerprint cannot be moved to another pool.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
@@ -319,6 +371,8 @@ fn differing_fields(a: &Pool, b: &Pool) -> Vec<&'static str> {
         "in_maintenance_mode",
         a.in_maintenance_mode == b.in_maintenance_mode,
     );
+    check("enable_autoscale", a.enable_autoscale == b.enable_autoscale);
+    check("autoscale_policy", a.autoscale_policy == b.autoscale_policy);
     out
 }
 

@@ -261,14 +261,22 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
                 differences: Vec::new(),
             }),
             Verdict::Delete => {
-                let likely_blocked = pool.desktop_count > 0;
+                let autoscale = pool.autoscale_min_idle();
+                let likely_blocked =
+                    pool.desktop_count > 0 || autoscale.is_some_and(|min_idle| min_idle > 0);
                 let mut reason = format!("not in {}", ctx.source);
-                if likely_blocked {
+                if pool.desktop_count > 0 {
                     reason.push_str(&format!(
-                        "; likely blocked: {} desktop{} remain ({} in use)",
+                        "; likely blocked: {} desktop{} remain{} ({} in use)",
                         pool.desktop_count,
                         if pool.desktop_count == 1 { "" } else { "s" },
+                        if pool.desktop_count == 1 { "s" } else { "" },
                         pool.desktop_used
+                    ));
+                }
+                if let Some(min_idle) = autoscale {
+                    reason.push_str(&format!(
+                        "; autoscale on (min_idle {min_idle}): desktops may come back until it is turned off"
                     ));
                 }
                 let pool = PoolRef::of(pool);
@@ -493,6 +501,45 @@ mod tests {
                 "{what}"
             );
         }
+    }
+
+    #[test]
+    fn autoscale_marks_a_delete_likely_blocked() {
+        let policy = |min_idle| crate::model::AutoscalePolicy {
+            min_idle: Some(min_idle),
+            ..Default::default()
+        };
+        let live = Live::new(vec![
+            with(pool("a1", "ci-auto-idle"), |p| {
+                p.enable_autoscale = true;
+                p.autoscale_policy = Some(policy(2));
+            }),
+            with(pool("a2", "ci-auto-zero"), |p| {
+                p.enable_autoscale = true;
+                p.autoscale_policy = Some(policy(0));
+            }),
+            with(pool("a3", "ci-auto-off"), |p| {
+                p.autoscale_policy = Some(policy(2))
+            }),
+            with(pool("a4", "ci-one"), |p| p.desktop_count = 1),
+        ])
+        .unwrap();
+        let plan = plan(&cfg("scope: {name_prefix: ci-}\n"), &live, &ctx()).unwrap();
+        let got: Vec<(&str, bool, &str)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.pool.id.as_str(), c.likely_blocked, c.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a1", true, "not in pools.yaml; autoscale on (min_idle 2): desktops may come back until it is turned off"),
+                ("a3", false, "not in pools.yaml"),
+                ("a2", false, "not in pools.yaml; autoscale on (min_idle 0): desktops may come back until it is turned off"),
+                ("a4", true, "not in pools.yaml; likely blocked: 1 desktop remains (0 in use)"),
+            ]
+        );
+        assert_eq!(plan.summary.likely_blocked, 2);
     }
 
     #[test]

@@ -512,7 +512,11 @@ async fn server_errors_come_back_typed_including_an_html_502() {
                 f.body.raw.as_deref().unwrap().contains("502 Bad Gateway"),
                 "{f:?}"
             );
-            assert!(err.to_string().contains("HTTP 502: <html>"), "{err}");
+            assert!(
+                err.to_string()
+                    .contains("HTTP 502: 502 Bad Gateway [request id: sim-"),
+                "the HTML page summarised by its title: {err}"
+            );
         }
         seen.insert(f.status);
     }
@@ -541,7 +545,10 @@ async fn a_dropped_connection_is_a_transport_error() {
         "{err:?}"
     );
     assert!(
-        err.to_string().contains("connection lost before an answer"),
+        err.to_string().contains(&format!(
+            "connection lost before an answer from {}",
+            sim.addr()
+        )),
         "{err}"
     );
 }
@@ -616,6 +623,7 @@ async fn a_slow_answer_times_out() {
 async fn nothing_listening_is_a_connect_error() {
     let sim = start(config(fixture(three_pools()))).await;
     let c = token_client(&sim, TOKEN, single_try());
+    let sim_addr = sim.addr();
     sim.stop();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let err = c.list_pools(&ListFilter::default()).await.unwrap_err();
@@ -628,6 +636,15 @@ async fn nothing_listening_is_a_connect_error() {
             }
         ),
         "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("could not connect to {}: ", sim_addr))
+            || text.contains(&format!(
+                "connection lost before an answer from {}: ",
+                sim_addr
+            )),
+        "the host and port are named, then the cause: {text}"
     );
 }
 

@@ -186,9 +186,11 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
         ..ApplyOptions::default()
     };
     let running = tokio::spawn(async move { applier::apply(&c, work, &options, |_| {}).await });
-    while sim.deletes_for("p-1") < 1 {
+    // Once the refusal has been explained (its desktops listed), the desktops go.
+    while sim.snapshot()["requests"]["desktops"].as_u64().unwrap_or(0) < 1 {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     assert!(sim.set_desktops("p-1", 0));
     let report = running.await.unwrap();
     let r = &report.results[0];

@@ -227,10 +227,7 @@ impl Client {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
-        let host_port = format!(
-            "{host}:{}",
-            url.port_or_known_default().unwrap_or_default()
-        );
+        let host_port = format!("{host}:{}", url.port_or_known_default().unwrap_or_default());
         let base = url.as_str().trim_end_matches('/').to_owned();
         let pacer = Pacer::new(
             options.rate_ceiling,

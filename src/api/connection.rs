@@ -227,7 +227,11 @@ pub fn check_header_value(source_name: &str, value: &str) -> Result<(), Connecti
     let edge = value.starts_with([' ', '\t']) || value.ends_with([' ', '\t']);
     let problem = match bad {
         Some((at, c)) if c.is_control() => {
-            format!("it holds a control character (U+{:04X}) at position {}", c as u32, at + 1)
+            format!(
+                "it holds a control character (U+{:04X}) at position {}",
+                c as u32,
+                at + 1
+            )
         }
         Some((at, _)) => format!("it holds a non-ASCII character at position {}", at + 1),
         None if edge => "it starts or ends with white space".to_owned(),
@@ -584,10 +588,17 @@ mod tests {
         for (env, want) in cases {
             let err = credentials_from_env(&env_of(&env)).unwrap_err().to_string();
             assert!(err.contains(want), "{err}");
-            assert!(!err.contains("secret") || !err.contains("tok"), "the value leaked: {err}");
+            assert!(
+                !err.contains("secret") || !err.contains("tok"),
+                "the value leaked: {err}"
+            );
         }
         // a secret key is a signing key, never a header: any value is fine
-        assert!(credentials_from_env(&env_of(&[("HW_ACCESS_KEY", "AK"), ("HW_SECRET_KEY", "s\nk")])).is_ok());
+        assert!(credentials_from_env(&env_of(&[
+            ("HW_ACCESS_KEY", "AK"),
+            ("HW_SECRET_KEY", "s\nk")
+        ]))
+        .is_ok());
     }
 
     #[test]

@@ -166,6 +166,12 @@ impl Pacer {
         self.auth_failed.stop();
     }
 
+    /// A jittered backoff delay after failed attempt `tries` (1-based), whatever the answer.
+    pub fn backoff(&self, tries: u32) -> Duration {
+        let mut rng = lock(&self.rng);
+        self.retry.delay(tries, None, &mut *rng)
+    }
+
     /// What to do after failed attempt `tries` (1-based) of one call, `elapsed` since its first.
     pub fn decide(
         &self,

@@ -6,7 +6,7 @@
 //! answer unusable, and the error names the pool and the field. poolform never plans from a
 //! listing it could not read completely.
 
-use crate::model::{Pool, PoolDesktop, PoolId, Tag};
+use crate::model::{AutoscalePolicy, Pool, PoolDesktop, PoolId, Tag};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -123,6 +123,26 @@ impl Expected for WireTag {
     }
 }
 
+/// `autoscale_policy`.
+#[derive(Debug, Deserialize)]
+struct WireAutoscale {
+    #[serde(default)]
+    autoscale_type: Field<String>,
+    #[serde(default)]
+    max_auto_created: Field<u64>,
+    #[serde(default)]
+    min_idle: Field<u64>,
+    #[serde(default)]
+    once_auto_created: Field<u64>,
+}
+
+impl Expected for WireAutoscale {
+    const WANT: &'static str = "an object";
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
+        WireAutoscale::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+}
+
 /// `product`: only its `flavor_id` is read.
 #[derive(Debug, Deserialize)]
 struct WireProduct {
@@ -224,6 +244,10 @@ struct WirePool {
     tags: Field<Tags>,
     #[serde(default)]
     in_maintenance_mode: Field<bool>,
+    #[serde(default)]
+    enable_autoscale: Field<bool>,
+    #[serde(default)]
+    autoscale_policy: Field<WireAutoscale>,
 }
 
 /// A field that is wrong, in words: `"name" is an object, not a string`.
@@ -265,6 +289,23 @@ impl WirePool {
             Some(p) => optional("product.flavor_id", p.flavor_id).map_err(at)?,
             None => None,
         };
+        let autoscale_policy = match optional("autoscale_policy", self.autoscale_policy)
+            .map_err(at)?
+        {
+            Some(a) => Some(AutoscalePolicy {
+                autoscale_type: optional("autoscale_policy.autoscale_type", a.autoscale_type)
+                    .map_err(at)?,
+                max_auto_created: optional("autoscale_policy.max_auto_created", a.max_auto_created)
+                    .map_err(at)?,
+                min_idle: optional("autoscale_policy.min_idle", a.min_idle).map_err(at)?,
+                once_auto_created: optional(
+                    "autoscale_policy.once_auto_created",
+                    a.once_auto_created,
+                )
+                .map_err(at)?,
+            }),
+            None => None,
+        };
         Ok(Pool {
             name: required("name", self.name).map_err(at)?,
             pool_type: optional("type", self.pool_type).map_err(at)?,
@@ -285,6 +326,10 @@ impl WirePool {
             in_maintenance_mode: optional("in_maintenance_mode", self.in_maintenance_mode)
                 .map_err(at)?
                 .unwrap_or(false),
+            enable_autoscale: optional("enable_autoscale", self.enable_autoscale)
+                .map_err(at)?
+                .unwrap_or(false),
+            autoscale_policy,
             id,
         })
     }
@@ -593,6 +638,12 @@ mod tests {
         assert_eq!(p.tag("env"), Some("prod"));
         assert_eq!(p.tag("team"), Some(""));
         assert!(p.in_maintenance_mode);
+        assert_eq!(p.autoscale_min_idle(), None, "autoscale off");
+        let auto = one(r#"{"id": "p-2", "name": "n", "desktop_count": 0, "enable_autoscale": true,
+            "autoscale_policy": {"autoscale_type": "AUTO_CREATED", "max_auto_created": 10, "min_idle": 2, "once_auto_created": 1, "min_retention": 5}}"#)
+        .unwrap();
+        assert_eq!(auto.autoscale_min_idle(), Some(2));
+        assert_eq!(auto.autoscale_policy.unwrap().max_auto_created, Some(10));
     }
 
     #[test]

@@ -12,10 +12,12 @@ use std::time::Duration;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum MissingPoolArg {
-    /// 404, as Huawei's reference page documents.
+    /// 400 WKS.0001 on reads, 404 WKS.0404 on DELETE, as the evidence has it.
+    Observed,
+    /// 404 WKS.0404 on every route, as Huawei's reference page documents.
     #[value(name = "404")]
     NotFound,
-    /// 400 with WKS.0001, as the real service has been seen to answer.
+    /// 400 WKS.0001 on every route.
     Wks0001,
 }
 
@@ -39,8 +41,21 @@ struct Args {
     #[arg(long, env = "SIM_SK", hide_env_values = true, requires = "ak")]
     sk: Option<String>,
     /// How a missing pool is answered.
-    #[arg(long, value_enum, default_value = "404")]
+    #[arg(long, value_enum, default_value = "observed")]
     missing_pool: MissingPoolArg,
+    /// How a pool that still holds desktops refuses DELETE: 409 (likely) or 400 (the real
+    /// code is unpublished).
+    #[arg(long, default_value_t = 409, value_parser = busy_status)]
+    busy_status: u16,
+    /// Leave total_count out of listings (it is optional in the SDK models).
+    #[arg(long)]
+    omit_total_count: bool,
+    /// Serve at most N pools per page, whatever limit asks, as a gateway with a lower cap.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    page_cap: Option<u32>,
+    /// Answer the first N DELETEs of each empty pool 409 WKS.00010032 (a transient conflict).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    transient_conflict: u32,
     /// Seed for every fault decision.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -99,6 +114,14 @@ struct Args {
     echo_headers: bool,
 }
 
+fn busy_status(s: &str) -> Result<u16, String> {
+    match s {
+        "409" => Ok(409),
+        "400" => Ok(400),
+        _ => Err(format!("{s:?} is not 409 or 400")),
+    }
+}
+
 fn share(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
@@ -138,9 +161,14 @@ async fn main() -> ExitCode {
         fixture,
         auth,
         missing_pool: match args.missing_pool {
+            MissingPoolArg::Observed => MissingPool::Observed,
             MissingPoolArg::NotFound => MissingPool::NotFound,
             MissingPoolArg::Wks0001 => MissingPool::Wks0001,
         },
+        busy_status: args.busy_status,
+        omit_total_count: args.omit_total_count,
+        page_cap: args.page_cap,
+        transient_conflict: args.transient_conflict,
         faults: Faults {
             seed: args.seed,
             latency: Duration::from_millis(args.latency_ms),

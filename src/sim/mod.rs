@@ -54,10 +54,13 @@ pub fn read_listening_line(stdout: impl std::io::Read) -> std::io::Result<String
 /// How the simulator answers for a pool that does not exist.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum MissingPool {
-    /// `404`, as the reference page documents.
+    /// As the evidence has it: `400 WKS.0001` on reads (what the Terraform provider's read
+    /// turns into "gone"), `404 WKS.0404` on DELETE (the reference page's 404).
     #[default]
+    Observed,
+    /// `404 WKS.0404` on every route.
     NotFound,
-    /// `400` with `WKS.0001`, as the real service has been seen to answer.
+    /// `400 WKS.0001` on every route.
     Wks0001,
 }
 
@@ -81,6 +84,15 @@ pub struct SimConfig {
     pub forbid_delete: Vec<String>,
     /// Leave the figures out of the 429 message, as some gateways do.
     pub anonymous_throttle: bool,
+    /// The status a pool with desktops refuses DELETE with: 409 (likely) or 400 (the code is
+    /// unpublished, so poolform must not rely on it).
+    pub busy_status: u16,
+    /// Listings carry no `total_count` (optional in the SDK models).
+    pub omit_total_count: bool,
+    /// The most pools one page holds, whatever `limit` asks (a gateway's lower cap).
+    pub page_cap: Option<u32>,
+    /// The first N DELETEs of each empty pool answer `409 WKS.00010032` (a transient conflict).
+    pub transient_conflict: u32,
 }
 
 impl SimConfig {
@@ -96,6 +108,10 @@ impl SimConfig {
             revoke_auth_after: None,
             forbid_delete: Vec::new(),
             anonymous_throttle: false,
+            busy_status: 409,
+            omit_total_count: false,
+            page_cap: None,
+            transient_conflict: 0,
         }
     }
 }
@@ -110,6 +126,10 @@ struct Shared {
     revoke_auth_after: Option<u64>,
     forbid_delete: Vec<String>,
     anonymous_throttle: bool,
+    busy_status: u16,
+    omit_total_count: bool,
+    page_cap: Option<u32>,
+    transient_conflict: u32,
     /// API requests received in all.
     api_requests: AtomicU64,
     hostile: Mutex<Hostile>,
@@ -308,10 +328,13 @@ fn wrong_project(state: &State, project: &str) -> Option<Response> {
     })
 }
 
-fn missing(shared: &Shared) -> Response {
-    match shared.missing_pool {
-        MissingPool::NotFound => huawei_error(404, "WKS.0404", "The desktop pool does not exist"),
-        MissingPool::Wks0001 => huawei_error(400, "WKS.0001", "The desktop pool does not exist"),
+/// The answer for a pool that does not exist, on a read or on DELETE.
+fn missing(shared: &Shared, on_delete: bool) -> Response {
+    let not_found = || huawei_error(404, "WKS.0404", "The desktop pool does not exist");
+    let wks0001 = || huawei_error(400, "WKS.0001", "The desktop pool does not exist");
+    match (shared.missing_pool, on_delete) {
+        (MissingPool::NotFound, _) | (MissingPool::Observed, true) => not_found(),
+        (MissingPool::Wks0001, _) | (MissingPool::Observed, false) => wks0001(),
     }
 }
 
@@ -340,7 +363,7 @@ async fn list_pools(
         Err(m) => return bad_parameter(m),
     };
     let limit = match number(&q, "limit", 1000, 1000) {
-        Ok(n) => n,
+        Ok(n) => n.min(shared.page_cap.map_or(u64::MAX, u64::from)),
         Err(m) => return bad_parameter(m),
     };
     if let Some(t) = q.get("type") {
@@ -391,11 +414,12 @@ async fn list_pools(
     // Serialized straight from the stored pools: no copy is made of a well-formed one.
     #[derive(serde::Serialize)]
     struct PageOut<'a> {
-        total_count: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        total_count: Option<usize>,
         desktop_pools: Vec<std::borrow::Cow<'a, Map<String, Value>>>,
     }
     let body = serde_json::to_vec(&PageOut {
-        total_count: total,
+        total_count: (!shared.omit_total_count).then_some(total),
         desktop_pools: page,
     });
     if offset == 0 {
@@ -422,7 +446,7 @@ async fn show_pool(
             let served = shared.hostile().served(p).into_owned();
             Json(Value::Object(served)).into_response()
         }
-        None => missing(&shared),
+        None => missing(&shared, false),
     }
 }
 
@@ -449,13 +473,23 @@ async fn delete_pool(
         );
     }
     match state.desktop_count(&id) {
-        None => missing(&shared),
+        None => missing(&shared, true),
+        Some(n) if n > 0 && shared.busy_status == 400 => huawei_error(
+            400,
+            "WKS.00010005",
+            &format!("The desktop pool {id} has {n} desktops and cannot be deleted"),
+        ),
         Some(n) if n > 0 => huawei_error(
             409,
             "WKS.00010032",
             &format!(
                 "Operation conflict: desktop pool {id} still contains {n} desktops, deny operation"
             ),
+        ),
+        Some(_) if state.take_conflict(&id, shared.transient_conflict) => huawei_error(
+            409,
+            "WKS.00010032",
+            "Operation conflict: the desktop pool is being updated, deny operation",
         ),
         Some(_) => {
             if !hostile.ghost_delete.contains(&id) {
@@ -484,7 +518,7 @@ async fn pool_desktops(
         return r;
     }
     match state.pool(&id) {
-        None => missing(&shared),
+        None => missing(&shared, false),
         Some(p) => {
             let total = p["desktop_count"].as_u64().unwrap_or(0);
             let desktops = state::synthetic_desktops(p, offset, limit);
@@ -523,7 +557,7 @@ async fn admin_set_desktops(
     if shared.state().set_desktops(&id, body.count) {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        missing(&shared)
+        missing(&shared, false)
     }
 }
 
@@ -544,7 +578,7 @@ async fn admin_patch_pool(
 ) -> Response {
     match shared.state().upsert(Some(&id), fields) {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => missing(&shared),
+        None => missing(&shared, false),
     }
 }
 
@@ -552,7 +586,7 @@ async fn admin_remove_pool(Ext(shared): Ext<Arc<Shared>>, Path(id): Path<String>
     if shared.state().remove(&id, false) {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        missing(&shared)
+        missing(&shared, false)
     }
 }
 
@@ -605,6 +639,10 @@ impl SimServer {
             revoke_auth_after: config.revoke_auth_after,
             forbid_delete: config.forbid_delete,
             anonymous_throttle: config.anonymous_throttle,
+            busy_status: config.busy_status,
+            omit_total_count: config.omit_total_count,
+            page_cap: config.page_cap,
+            transient_conflict: config.transient_conflict,
             api_requests: AtomicU64::new(0),
             hostile: Mutex::new(config.hostile),
         });

@@ -25,6 +25,8 @@ pub struct State {
     churn_created: u64,
     /// Listings still to be shifted right after their first page.
     shift_remaining: u32,
+    /// Transient conflicts served per pool.
+    conflicts: HashMap<String, u32>,
 }
 
 impl State {
@@ -45,6 +47,7 @@ impl State {
             churn_remaining: churn_on_list,
             churn_created: 0,
             shift_remaining: shift_on_list,
+            conflicts: HashMap::new(),
         }
     }
 
@@ -101,11 +104,30 @@ impl State {
         removed
     }
 
-    /// Sets a pool's desktop count (and `desktop_used` no higher than it).
+    /// True (and counted) while pool `id` has been answered fewer than `limit` transient
+    /// conflicts.
+    pub fn take_conflict(&mut self, id: &str, limit: u32) -> bool {
+        let served = self.conflicts.entry(id.to_owned()).or_default();
+        if *served < limit {
+            *served += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Sets a pool's desktop count (and `desktop_used` no higher than it). A pool with
+    /// autoscale on refills at once to its `min_idle`, as the service does.
     pub fn set_desktops(&mut self, id: &str, count: u64) -> bool {
         let Some(p) = self.pools.get_mut(id) else {
             return false;
         };
+        let min_idle = if p["enable_autoscale"].as_bool() == Some(true) {
+            p["autoscale_policy"]["min_idle"].as_u64().unwrap_or(0)
+        } else {
+            0
+        };
+        let count = count.max(min_idle);
         p.insert("desktop_count".into(), json!(count));
         let used = p["desktop_used"].as_u64().unwrap_or(0).min(count);
         p.insert("desktop_used".into(), json!(used));
@@ -207,7 +229,11 @@ pub fn synthetic_desktops(pool: &Map<String, Value>, offset: u64, limit: u64) ->
                 "computer_name": format!("{name}-{i:03}"),
                 "status": "ACTIVE",
                 "user_name": if i < used { format!("user{i:03}") } else { String::new() },
-                "attach_state": if i < used { "ATTACHED" } else { "DETACHED" },
+                "attach_state": match (i < used, i % 2) {
+                    (true, _) => "ATTACHED",
+                    (false, 0) => "UNATTACH",
+                    (false, _) => "DEATTACHED",
+                },
             })
         })
         .collect()
