@@ -1,7 +1,7 @@
 //! Runs a command: the wiring every command shares (config, connection, colours, output) and
 //! the dispatch to `commands`, one file per command.
 
-use crate::api::connection::{self, ConnectionFlags, FileDefaults};
+use crate::api::connection::{self, ConnectionFlags, FileDefaults, Resolved};
 use crate::api::{Client, ClientOptions};
 use crate::cli::{ColorChoice, Command, FileArg, GlobalArgs};
 use crate::commands;
@@ -9,7 +9,7 @@ use crate::config::{self, Config};
 use crate::files::read_input;
 use crate::plan::Plan;
 use crate::render::Style;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::SystemTime;
@@ -90,18 +90,25 @@ pub fn load_plan(path: &Path) -> Result<Plan> {
     Ok(Plan::from_json(&input.text, &input.name)?)
 }
 
-/// Resolves the connection (flags, environment, then the config) and builds the client with
-/// the default pacing.
-pub fn client(global: &GlobalArgs, config: Option<&LoadedConfig>) -> Result<Client> {
-    client_with(global, config, ClientOptions::default())
+/// Resolves the connection (flags, environment, profile, then the config) and builds the
+/// client with the default pacing.
+pub async fn client(global: &GlobalArgs, config: Option<&LoadedConfig>) -> Result<Client> {
+    client_with(global, config, ClientOptions::default()).await
 }
 
-/// [`client`] with the pacing given (interrupt, rate ceiling, jitter seed).
-pub fn client_with(
+/// [`client`] with the pacing given (interrupt, rate ceiling, jitter seed). Assumes a role and
+/// looks the project id up at IAM when that is what resolution calls for.
+pub async fn client_with(
     global: &GlobalArgs,
     config: Option<&LoadedConfig>,
     options: ClientOptions,
 ) -> Result<Client> {
+    connect(resolve(global, config)?, options).await
+}
+
+/// Where to connect and as whom, before any call: flags, environment, profile, then the
+/// config. Warnings (a shared config file others can read) are said here.
+pub fn resolve(global: &GlobalArgs, config: Option<&LoadedConfig>) -> Result<Resolved> {
     let file = FileDefaults {
         source: config.map(|c| c.source.clone()).unwrap_or_default(),
         region: config
@@ -110,14 +117,29 @@ pub fn client_with(
         project_id: config
             .and_then(|c| c.config.project_id.as_ref())
             .map(|p| p.to_string()),
+        cloud: config
+            .and_then(|c| c.config.cloud.as_ref())
+            .map(|c| c.as_str().to_owned()),
     };
     let flags = ConnectionFlags {
         endpoint: global.endpoint.clone(),
         region: global.region.clone(),
         project_id: global.project_id.clone(),
+        cloud: global.cloud.clone(),
+        profile: global.profile.clone(),
     };
-    let conn = connection::resolve(&flags, &file, &env_var)?;
-    Ok(Client::new(conn, options)?)
+    let resolved = connection::resolve(&flags, &file, &env_var)?;
+    for warning in &resolved.warnings {
+        crate::output::stderr_line(warning);
+    }
+    Ok(resolved)
+}
+
+/// Builds the client: the IAM calls resolution calls for (assume role, project lookup) first.
+pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
+    Ok(Client::connect(resolved, options)
+        .await
+        .context("cannot connect; nothing was planned or deleted")?)
 }
 
 /// The endpoint as plans record it: no trailing slash.

@@ -147,7 +147,8 @@ pub struct Target<'a> {
     pub config_sha256: &'a str,
     /// The endpoint as plans record it (no trailing slash).
     pub endpoint: &'a str,
-    pub project_id: &'a ProjectId,
+    /// `None` while the project is still to be looked up at IAM.
+    pub project_id: Option<&'a ProjectId>,
 }
 
 /// Checks, before any request, that `plan` was made from the config, for the endpoint and
@@ -170,15 +171,15 @@ pub fn check_binding(plan: &Plan, plan_file: &str, target: &Target<'_>) -> Resul
             now: target.endpoint.to_owned(),
         });
     }
-    if plan.project_id != *target.project_id {
-        return Err(Mismatch::Project {
+    match target.project_id {
+        Some(now) if *now != plan.project_id => Err(Mismatch::Project {
             plan_file: plan_file.to_owned(),
             config_file: target.config_file.to_owned(),
             planned: plan.project_id.clone(),
-            now: target.project_id.clone(),
-        });
+            now: now.clone(),
+        }),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -334,7 +335,7 @@ mod tests {
                 config_file: "pools.yaml",
                 config_sha256: sha,
                 endpoint,
-                project_id: project,
+                project_id: Some(project),
             };
         let sha: &'static str = Box::leak(sha.into_boxed_str());
         let other_sha: &'static str = Box::leak(other_sha.into_boxed_str());
@@ -480,7 +481,7 @@ mod tests {
             let Ok(read) = Plan::from_json(&plan.to_json(), "plan.json") else { return Ok(()) };
             let project = ProjectId::parse(PROJECT).unwrap();
             let sha = config_sha256(YAML.as_bytes());
-            let target = Target { config_file: "pools.yaml", config_sha256: &sha, endpoint: ENDPOINT, project_id: &project };
+            let target = Target { config_file: "pools.yaml", config_sha256: &sha, endpoint: ENDPOINT, project_id: Some(&project) };
             if check_binding(&read, "plan.json", &target).is_err() {
                 return Ok(());
             }

@@ -41,15 +41,23 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// API endpoint (default: https://workspace.{region}.myhuaweicloud.com).
+    /// API endpoint (default: https://workspace.{region}.{cloud}).
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
-    /// Region (else HW_REGION_NAME, else region in the config file).
+    /// Region (else HW_REGION_NAME, the profile, region in the config file).
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// Project id (else HW_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID, else the config file).
+    /// Project id (else HW_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID, the profile, the config
+    /// file, else looked up at IAM by region).
     #[arg(long, global = true)]
     pub project_id: Option<String>,
+    /// Cloud domain of the endpoints (else HW_CLOUD, cloud in the config file; default
+    /// myhuaweicloud.com, myhuaweicloud.eu for eu-west-1* regions).
+    #[arg(long, global = true, value_name = "DOMAIN")]
+    pub cloud: Option<String>,
+    /// Profile of the shared config file (else HW_PROFILE, else the file's current one).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Log each API call (method, path, status, duration, request id) to stderr.
     #[arg(short, long, global = true)]
     pub verbose: bool,

@@ -240,6 +240,48 @@ impl JsonSchema for Region {
     }
 }
 
+/// A cloud domain such as `myhuaweicloud.com` (`myhuaweicloud.eu` in Europe).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct Cloud(String);
+
+impl Cloud {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if crate::model::is_cloud_domain(s) {
+            Ok(Cloud(s.to_owned()))
+        } else {
+            Err(format!(
+                "cloud {s:?} is not a domain name such as myhuaweicloud.com"
+            ))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Cloud {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::string(d, "a domain name", Cloud::parse)
+    }
+}
+
+impl From<Cloud> for String {
+    fn from(c: Cloud) -> String {
+        c.0
+    }
+}
+
+impl JsonSchema for Cloud {
+    fn schema_name() -> Cow<'static, str> {
+        "Cloud".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "pattern": "^[a-z0-9-]+(\\.[a-z0-9-]+)+$", "description": "Cloud domain, e.g. myhuaweicloud.com (the default; myhuaweicloud.eu for eu-west-1* regions)."})
+    }
+}
+
 /// Which live pools this file manages; pools outside the scope are never touched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -459,6 +501,10 @@ pub struct Config {
     pub project_id: Option<ProjectId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<Region>,
+    /// The cloud domain of the endpoints (default myhuaweicloud.com; myhuaweicloud.eu for
+    /// eu-west-1* regions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<Cloud>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
     /// Pools to keep; every other pool in scope is planned for deletion.
@@ -570,6 +616,7 @@ const KNOWN_KEYS: &[&str] = &[
     "version",
     "project_id",
     "region",
+    "cloud",
     "scope",
     "pools",
     "protect",
@@ -758,7 +805,8 @@ max_deletes: 20
     const BAD: &[(&str, &str)] = &[
         ("", "1:1: the file is empty"),
         ("   \n\n", "1:1: the file is empty"),
-        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `scope`, `pools`, `protect`, `max_deletes`, `allow_delete_all`; did you mean `pools`?"),
+        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `cloud`, `scope`, `pools`, `protect`, `max_deletes`, `allow_delete_all`; did you mean `pools`?"),
+        ("version: 1\ncloud: evil.com/x\npools: [{id: a}]\n", "2:8: cloud: cloud \"evil.com/x\" is not a domain name"),
         ("version: 1\npools:\n  - id: a\n    nmae: x\n", "4:5: pools[0]: unknown field `nmae`, expected one of `id`, `name`, `expect`; did you mean `name`?"),
         ("version: 2\npools: [{id: a}]\n", "1:10: version: unsupported version 2; this poolform reads version 1"),
         ("version: one\n", "1:10: version: invalid type: string \"one\""),

@@ -478,6 +478,7 @@ async fn another_project_is_refused() {
         endpoint: sim.url().parse().unwrap(),
         project_id: poolform::model::ProjectId::parse("someoneelse").unwrap(),
         credentials: Credentials::Token(Secret::new(TOKEN)),
+        iam_endpoint: None,
     };
     let c = poolform::api::Client::new(connection, ClientOptions::default()).unwrap();
     let err = c.delete_pool(&id("p-empty")).await.unwrap_err();
@@ -671,6 +672,7 @@ fn raw_client(url: &str, options: ClientOptions) -> poolform::api::Client {
         endpoint: url.parse().unwrap(),
         project_id: project(),
         credentials: Credentials::Token(Secret::new(TOKEN)),
+        iam_endpoint: None,
     };
     poolform::api::Client::new(connection, options).unwrap()
 }

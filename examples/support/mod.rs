@@ -106,6 +106,7 @@ impl ChildSim {
             endpoint: self.url.parse().unwrap(),
             project_id: ProjectId::parse(PROJECT).unwrap(),
             credentials: Credentials::Token(Secret::new(TOKEN)),
+            iam_endpoint: None,
         };
         Client::new(connection, ClientOptions::default()).unwrap()
     }

@@ -1,17 +1,18 @@
-//! The HTTP client: list, show, desktops of a pool, delete. One `reqwest::Client`, reused.
+//! The Workspace API client: list, show, desktops of a pool, delete; and `connect`, which
+//! makes the IAM calls that come first (assume role, project lookup).
 
-use super::connection::{Connection, Credentials};
-use super::error::{Absence, ApiError, ErrorBody, HttpFailure, TransportKind};
-use super::pacer::{Answer, Halt, Pacer, StopSignal};
-use super::signer::{self, SigningInput};
+use super::connection::{Connection, ProjectSource, Resolved};
+use super::error::{Absence, ApiError};
+use super::iam;
+use super::pacer::{Pacer, StopSignal};
+use super::transport::{Endpoint, RawResponse, Request, Transport};
 use super::wire::{self, Page};
 use crate::model::{Live, Pool, PoolDesktop, PoolId};
-use crate::retry::{Decision, Observed, RetryPolicy};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, Url};
+use crate::retry::RetryPolicy;
+use reqwest::Method;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 use tokio::task::JoinSet;
 
 /// Largest page the API serves.
@@ -112,65 +113,13 @@ pub struct ListedPage {
     pub request_id: Option<String>,
 }
 
-/// A response read in full (within the size cap).
-struct RawResponse {
-    /// The request it answers, for error messages.
-    method: &'static str,
-    path: String,
-    status: u16,
-    body: Vec<u8>,
-    request_id: Option<String>,
-    retry_after_secs: Option<u64>,
-}
-
-impl RawResponse {
-    /// This answer as an error.
-    fn http_error(&self) -> ApiError {
-        ApiError::Http {
-            method: self.method,
-            path: self.path.clone(),
-            failure: Box::new(self.failure()),
-        }
-    }
-
-    /// This answer, which could not be read, as an error.
-    fn decode_error(&self, message: String) -> ApiError {
-        ApiError::Decode {
-            method: self.method,
-            path: self.path.clone(),
-            status: self.status,
-            message,
-            request_id: self.request_id.clone(),
-        }
-    }
-
-    fn failure(&self) -> HttpFailure {
-        HttpFailure {
-            status: self.status,
-            body: ErrorBody::parse(&self.body),
-            request_id: self.request_id.clone(),
-            retry_after_secs: self.retry_after_secs,
-        }
-    }
-    fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-}
-
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     connection: Connection,
-    /// `Host` as sent and signed: host, with `:port` when the endpoint has one.
-    host_header: String,
-    /// `host:port`, the port always given, for messages and logs.
-    host_port: String,
-    /// The endpoint without a trailing slash.
-    base: String,
-    options: ClientOptions,
-    pacer: Pacer,
+    workspace: Endpoint,
 }
 
-/// The Workspace API client. Cheap to clone; clones share one connection pool.
+/// The Workspace API client. Cheap to clone; clones share one connection pool and one pacer.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -179,73 +128,67 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("endpoint", &self.inner.base)
+            .field("endpoint", &self.inner.workspace.base)
             .field("project_id", &self.inner.connection.project_id)
             .field("credentials", &self.inner.connection.credentials)
             .finish()
     }
 }
 
-fn header(name: &str, value: &str, sensitive: bool) -> Option<(HeaderName, HeaderValue)> {
-    let mut v = HeaderValue::from_str(value).ok()?;
-    v.set_sensitive(sensitive);
-    Some((HeaderName::from_bytes(name.as_bytes()).ok()?, v))
-}
-
-/// The error chain of a reqwest error, without the URL.
-fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 impl Client {
-    /// Builds the client. TLS certificates are always verified; redirects are never followed.
+    /// Builds the client for a connection that is already whole. TLS certificates are always
+    /// verified; redirects are never followed.
     pub fn new(connection: Connection, options: ClientOptions) -> Result<Client, ApiError> {
-        let url = &connection.endpoint;
-        let host = url.host_str().unwrap_or_default();
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("poolform/", env!("CARGO_PKG_VERSION")));
-        // Loopback traffic never goes through a proxy: with HTTP_PROXY set, a plain-HTTP
-        // request (and its credentials) would otherwise travel in clear text to another host.
-        // HTTPS endpoints keep HTTPS_PROXY/NO_PROXY, whose tunnel keeps TLS end to end.
-        if super::connection::is_loopback_host(host) {
-            builder = builder.no_proxy();
-        }
-        let http = builder.build().map_err(|e| ApiError::Setup(describe(e)))?;
+        Ok(Client::with(Transport::new(options)?, connection))
+    }
+
+    fn with(transport: Transport, connection: Connection) -> Client {
         connection.credentials.register_for_redaction();
-        let host_header = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        let host_port = format!("{host}:{}", url.port_or_known_default().unwrap_or_default());
-        let base = url.as_str().trim_end_matches('/').to_owned();
-        let pacer = Pacer::new(
-            options.rate_ceiling,
-            options.retry,
-            options.seed,
-            options.interrupt.clone(),
-        );
-        Ok(Client {
+        let workspace = Endpoint::of(&connection.endpoint);
+        Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 connection,
-                host_header,
-                host_port,
-                base,
-                options,
-                pacer,
+                workspace,
             }),
-        })
+        }
+    }
+
+    /// Builds the client from what resolution found: first exchanges the credentials for an
+    /// agency's temporary ones when asked to (assume role), then looks the project id up at
+    /// IAM when nothing named it. Both calls are paced and retried like any read.
+    pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client, ApiError> {
+        let transport = Transport::new(options)?;
+        let mut credentials = resolved.credentials;
+        credentials.register_for_redaction();
+        let iam = resolved.iam_endpoint.as_ref().map(Endpoint::of);
+        if let Some(role) = &resolved.assume_role {
+            let Some(iam) = &iam else {
+                return Err(ApiError::Iam(
+                    "assuming a role needs an IAM endpoint: give a region, or set HW_AUTH_URL".into(),
+                ));
+            };
+            credentials = iam::assume_role(&transport, iam, &credentials, role).await?;
+            credentials.register_for_redaction();
+        }
+        let project_id = match resolved.project {
+            ProjectSource::Known(p) => p,
+            ProjectSource::LookUp { region } => {
+                let Some(iam) = &iam else {
+                    return Err(ApiError::Iam(format!(
+                        "no project id, and no IAM endpoint to look it up for region {region}"
+                    )));
+                };
+                iam::project_id(&transport, iam, &credentials, &region).await?
+            }
+        };
+        let connection = Connection {
+            endpoint: resolved.endpoint,
+            project_id,
+            credentials,
+            iam_endpoint: resolved.iam_endpoint,
+        };
+        Ok(Client::with(transport, connection))
     }
 
     pub fn connection(&self) -> &Connection {
@@ -254,63 +197,10 @@ impl Client {
 
     /// The pacing every call of this client goes through.
     pub fn pacer(&self) -> &Pacer {
-        &self.inner.pacer
+        &self.inner.transport.pacer
     }
 
-    /// Headers for one request, signed when the credentials are AK/SK.
-    fn auth_headers(&self, method: &str, path: &str, query: &[(String, String)]) -> HeaderMap {
-        let inner = &*self.inner;
-        let mut signed: Vec<(String, String)> = vec![
-            ("content-type".into(), "application/json".into()),
-            ("host".into(), inner.host_header.clone()),
-        ];
-        let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::new();
-        match &inner.connection.credentials {
-            Credentials::Token(token) => extra.extend(header("x-auth-token", token.expose(), true)),
-            Credentials::AkSk {
-                access_key,
-                secret_key,
-                security_token,
-            } => {
-                let date = signer::sdk_date(SystemTime::now());
-                signed.push((
-                    "x-project-id".into(),
-                    inner.connection.project_id.to_string(),
-                ));
-                signed.push(("x-sdk-date".into(), date.clone()));
-                if let Some(t) = security_token {
-                    signed.push(("x-security-token".into(), t.expose().to_owned()));
-                }
-                signed.sort();
-                let input = SigningInput {
-                    method,
-                    path,
-                    query,
-                    headers: &signed,
-                    body: b"",
-                    sdk_date: &date,
-                };
-                let auth = signer::authorization(access_key, secret_key.expose(), &input);
-                extra.extend(header("authorization", &auth, true));
-            }
-        }
-        let mut map = HeaderMap::new();
-        for (name, value) in &signed {
-            let sensitive = name == "x-security-token";
-            if let Some((n, v)) = header(name, value, sensitive) {
-                map.insert(n, v);
-            }
-        }
-        for (n, v) in extra {
-            map.insert(n, v);
-        }
-        map
-    }
-
-    /// Sends a request through the pacer and reads the whole answer. A read (GET) is retried
-    /// on its own under the retry policy (connection errors, timeouts, 429, 5xx, with
-    /// `Retry-After` honoured) and abandoned at once on an interrupt; a DELETE is sent once,
-    /// and always finishes: the applier decides what its answer means.
+    /// Sends one Workspace request (`/v2/{project}/{suffix}`).
     async fn send(
         &self,
         method: Method,
@@ -318,172 +208,20 @@ impl Client {
         query: &[(String, String)],
     ) -> Result<RawResponse, ApiError> {
         let inner = &*self.inner;
-        let pacer = &inner.pacer;
-        let method_name: &'static str = match method {
-            Method::GET => "GET",
-            Method::DELETE => "DELETE",
-            _ => "REQUEST",
-        };
-        let read = method == Method::GET;
-        let path = format!("/v2/{}/{suffix}", inner.connection.project_id);
-        let stopped = |halt: Halt| ApiError::Stopped {
-            method: method_name,
-            path: path.clone(),
-            why: halt.why().to_owned(),
-        };
-        let started = Instant::now();
-        let mut tries = 0;
-        loop {
-            pacer.admit().await.map_err(stopped)?;
-            tries += 1;
-            let sent_at = Instant::now();
-            let attempt = self.send_once(method.clone(), method_name, &path, query);
-            let result = if read {
-                tokio::select! {
-                    r = attempt => r,
-                    _ = pacer.stopped() => return Err(stopped(pacer.halted().unwrap_or(Halt::Interrupted))),
-                }
-            } else {
-                attempt.await
-            };
-            let observed = match &result {
-                Ok(raw) => {
-                    let message = if raw.status == 429 {
-                        raw.failure().body.error_msg.unwrap_or_default()
-                    } else {
-                        String::new()
-                    };
-                    pacer.observe(sent_at, Answer::Status(raw.status, &message));
-                    if raw.status == 401 {
-                        pacer.stop_on_auth_failure(format!(
-                            "authentication failed: {}",
-                            raw.http_error()
-                        ));
-                    }
-                    Observed::Status(raw.status)
-                }
-                Err(ApiError::Transport { .. }) => {
-                    pacer.observe(sent_at, Answer::Transport);
-                    Observed::Transport
-                }
-                Err(e) => {
-                    pacer.observe(sent_at, Answer::Status(e.status().unwrap_or(200), ""));
-                    return result;
-                }
-            };
-            let retry_after = match &result {
-                Ok(raw) => raw.retry_after_secs.map(Duration::from_secs),
-                Err(_) => None,
-            };
-            if !read || !observed.is_retryable() {
-                return result;
-            }
-            match pacer.decide(tries, observed, retry_after, started.elapsed()) {
-                Decision::RetryAfter(delay) => {
-                    tracing::debug!(method = method_name, %path, attempt = tries, delay_ms = delay.as_millis() as u64, "retrying a read");
-                    pacer.sleep(delay).await.map_err(stopped)?;
-                }
-                Decision::GiveUp(_) => return result,
-            }
-        }
-    }
-
-    /// One attempt of a request: sends it and reads the whole answer, within the size cap.
-    async fn send_once(
-        &self,
-        method: Method,
-        method_name: &'static str,
-        path: &str,
-        query: &[(String, String)],
-    ) -> Result<RawResponse, ApiError> {
-        let inner = &*self.inner;
-        let path = path.to_owned();
-        let canonical = signer::canonical_query(query);
-        let url_text = if canonical.is_empty() {
-            format!("{}{path}", inner.base)
-        } else {
-            format!("{}{path}?{canonical}", inner.base)
-        };
-        let transport = |kind: TransportKind, message: String| ApiError::Transport {
-            method: method_name,
-            path: path.clone(),
-            host: inner.host_port.clone(),
-            kind,
-            message,
-        };
-        let url = Url::parse(&url_text)
-            .map_err(|e| transport(TransportKind::Connect, format!("bad URL: {e}")))?;
-        let headers = self.auth_headers(method_name, &path, query);
-        let started = Instant::now();
-        let classify = |e: reqwest::Error| {
-            let kind = if e.is_timeout() {
-                TransportKind::Timeout
-            } else if e.is_connect() {
-                TransportKind::Connect
-            } else {
-                TransportKind::Connection
-            };
-            transport(kind, describe(e))
-        };
-        let result = inner
-            .http
-            .request(method, url)
-            .headers(headers)
-            .send()
-            .await;
-        let mut response = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let err = classify(e);
-                tracing::debug!(method = method_name, host = %inner.host_port, %path, elapsed_ms = started.elapsed().as_millis() as u64, error = %err, "request failed");
-                return Err(err);
-            }
-        };
-        let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let retry_after_secs = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let limit = inner.options.max_body_bytes;
-        let too_large = || ApiError::BodyTooLarge {
-            method: method_name,
-            path: path.clone(),
-            limit,
-            request_id: request_id.clone(),
-        };
-        if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        tracing::debug!(
-            method = method_name,
-            host = %inner.host_port,
-            %path,
-            status,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            request_id = request_id.as_deref().unwrap_or("-"),
-            "request"
-        );
-        Ok(RawResponse {
-            method: method_name,
-            path,
-            status,
-            body,
-            request_id,
-            retry_after_secs,
-        })
+        let retried = method == Method::GET;
+        inner
+            .transport
+            .send(Request {
+                endpoint: &inner.workspace,
+                credentials: &inner.connection.credentials,
+                project: Some(&inner.connection.project_id),
+                path: format!("/v2/{}/{suffix}", inner.connection.project_id),
+                method,
+                query,
+                body: None,
+                retried,
+            })
+            .await
     }
 
     /// One page of the listing, asked for at most `limit` pools.
@@ -517,7 +255,7 @@ impl Client {
     /// serves. A listing that changed while it was read is read again a bounded number of
     /// times.
     pub async fn list_pools(&self, filter: &ListFilter) -> Result<Live, ApiError> {
-        let options = &self.inner.options;
+        let options = &self.inner.transport.options;
         let limit = options.page_limit.clamp(2, MAX_PAGE_LIMIT);
         let attempts = options.max_relists + 1;
         let mut detail = String::new();
@@ -609,7 +347,7 @@ impl Client {
         let mut pending = offsets.iter().copied().enumerate();
         let mut running = JoinSet::new();
         loop {
-            while running.len() < self.inner.options.list_concurrency.max(1) {
+            while running.len() < self.inner.transport.options.list_concurrency.max(1) {
                 let Some((i, offset)) = pending.next() else {
                     break;
                 };

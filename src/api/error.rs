@@ -227,6 +227,8 @@ pub enum ApiError {
     },
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
+    #[error("IAM: {0}")]
+    Iam(String),
     #[error("internal error (a bug in poolform) while {doing}: {message}")]
     Internal {
         doing: &'static str,

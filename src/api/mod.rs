@@ -6,9 +6,12 @@
 
 pub mod client;
 pub mod connection;
+pub mod credentials;
 pub mod error;
+pub mod iam;
 pub mod pacer;
 pub mod signer;
+mod transport;
 pub mod wire;
 
 pub use client::{Client, ClientOptions, Deleted, ListFilter, ListedPage, Shown};

@@ -6,7 +6,8 @@
 
 use crate::api::Client;
 use crate::api::ClientOptions;
-use crate::app::{client_with, endpoint_text, load_config, load_plan, style, Exit, LoadedConfig};
+use crate::api::connection::ProjectSource;
+use crate::app::{client_with, connect, load_config, load_plan, resolve, style, Exit, LoadedConfig};
 use crate::applier::{self, ApplyOptions, StillCalledFor, StopSignal, Work};
 use crate::authorize::{self, Objection, Refusal, Target};
 use crate::cli::{ApplyArgs, FileArg, GlobalArgs};
@@ -210,17 +211,26 @@ async fn prepare_saved(
     let plan = load_plan(path)?;
     let plan_file = path.display().to_string();
     let loaded = load_config(&config_arg(args))?;
-    let client = client_with(global, Some(&loaded), pacing(args, interrupt))?;
-    let endpoint = endpoint_text(&client);
+    let resolved = resolve(global, Some(&loaded))?;
+    // Bound to config, endpoint and project before any request carries credentials; a
+    // project looked up at IAM (at the endpoint the run resolved) is checked once known.
+    let endpoint = resolved.endpoint.as_str().trim_end_matches('/').to_owned();
+    let known_project = match &resolved.project {
+        ProjectSource::Known(p) => Some(p.clone()),
+        ProjectSource::LookUp { .. } => None,
+    };
+    let target = |project| Target {
+        config_file: &loaded.source,
+        config_sha256: &loaded.sha256,
+        endpoint: &endpoint,
+        project_id: project,
+    };
+    authorize::check_binding(&plan, &plan_file, &target(known_project.as_ref()))?;
+    let client = connect(resolved, pacing(args, interrupt)).await?;
     authorize::check_binding(
         &plan,
         &plan_file,
-        &Target {
-            config_file: &loaded.source,
-            config_sha256: &loaded.sha256,
-            endpoint: &endpoint,
-            project_id: &client.connection().project_id,
-        },
+        &target(Some(&client.connection().project_id)),
     )?;
     watch_interrupts(interrupt.clone());
     let what = format!("the plan in {plan_file}");
@@ -251,7 +261,7 @@ async fn prepare_fresh(
         );
     }
     let loaded = load_config(&config_arg(args))?;
-    let client = client_with(global, Some(&loaded), pacing(args, interrupt))?;
+    let client = client_with(global, Some(&loaded), pacing(args, interrupt)).await?;
     watch_interrupts(interrupt.clone());
     let live = list_live(&client, "nothing was planned").await?;
     let plan = make_plan(&loaded, &client, &live)?;

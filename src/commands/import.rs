@@ -37,6 +37,7 @@ pub fn import_text(
             .map(Region::parse)
             .transpose()
             .map_err(anyhow::Error::msg)?,
+        cloud: None,
         scope,
         pools: pools
             .iter()
@@ -70,7 +71,7 @@ pub async fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
             );
         }
     }
-    let client = client(global, None)?;
+    let client = client(global, None).await?;
     let filter = ListFilter {
         name: args.name_prefix.clone(),
         ..ListFilter::default()

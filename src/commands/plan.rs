@@ -32,7 +32,7 @@ pub fn make_plan(loaded: &LoadedConfig, client: &Client, live: &Live) -> Result<
 
 pub async fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Exit> {
     let loaded = load_config(&args.file)?;
-    let client = client(global, Some(&loaded))?;
+    let client = client(global, Some(&loaded)).await?;
     let live = list_live(&client, "nothing was planned").await?;
     let plan = make_plan(&loaded, &client, &live)?;
     planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;

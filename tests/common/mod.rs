@@ -50,6 +50,7 @@ pub fn client_with(sim: &SimServer, credentials: Credentials, options: ClientOpt
         endpoint: sim.url().parse().unwrap(),
         project_id: project(),
         credentials,
+        iam_endpoint: None,
     };
     Client::new(connection, options).unwrap()
 }

@@ -1,0 +1,384 @@
+//! One request, start to end, for the Workspace and IAM APIs alike: the headers (signed for
+//! AK/SK), the pacing (rate limit; retries for reads), a size-capped answer, and errors that
+//! name the host being reached. One `reqwest::Client`, reused; TLS always verified, redirects
+//! never followed, proxies only for HTTPS and never for loopback.
+
+use super::connection::{is_loopback_host, Credentials};
+use super::error::{ApiError, ErrorBody, HttpFailure, TransportKind};
+use super::pacer::{Answer, Halt, Pacer};
+use super::signer::{self, SigningInput};
+use super::ClientOptions;
+use crate::model::ProjectId;
+use crate::retry::{Decision, Observed};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A response read in full (within the size cap).
+pub(super) struct RawResponse {
+    /// The request it answers, for error messages.
+    pub method: &'static str,
+    pub path: String,
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub request_id: Option<String>,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl RawResponse {
+    /// This answer as an error.
+    pub fn http_error(&self) -> ApiError {
+        ApiError::Http {
+            method: self.method,
+            path: self.path.clone(),
+            failure: Box::new(self.failure()),
+        }
+    }
+
+    /// This answer, which could not be read, as an error.
+    pub fn decode_error(&self, message: String) -> ApiError {
+        ApiError::Decode {
+            method: self.method,
+            path: self.path.clone(),
+            status: self.status,
+            message,
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    pub fn failure(&self) -> HttpFailure {
+        HttpFailure {
+            status: self.status,
+            body: ErrorBody::parse(&self.body),
+            request_id: self.request_id.clone(),
+            retry_after_secs: self.retry_after_secs,
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Where requests go: a base URL and how its host is named.
+#[derive(Debug, Clone)]
+pub(super) struct Endpoint {
+    /// The URL without a trailing slash.
+    pub base: String,
+    /// `Host` as sent and signed: host, with `:port` when the URL has one.
+    pub host_header: String,
+    /// `host:port`, the port always given, for messages and logs.
+    pub host_port: String,
+}
+
+impl Endpoint {
+    pub fn of(url: &Url) -> Endpoint {
+        let host = url.host_str().unwrap_or_default();
+        Endpoint {
+            base: url.as_str().trim_end_matches('/').to_owned(),
+            host_header: match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            },
+            host_port: format!("{host}:{}", url.port_or_known_default().unwrap_or_default()),
+        }
+    }
+}
+
+/// One request to make.
+pub(super) struct Request<'a> {
+    pub endpoint: &'a Endpoint,
+    pub credentials: &'a Credentials,
+    /// Signed as `X-Project-Id` (Workspace calls); IAM calls carry none.
+    pub project: Option<&'a ProjectId>,
+    pub method: Method,
+    pub path: String,
+    pub query: &'a [(String, String)],
+    /// A JSON body (IAM's POST).
+    pub body: Option<Vec<u8>>,
+    /// Retried under the retry policy, and abandoned at once on an interrupt. DELETEs are not:
+    /// they are sent once and always finish.
+    pub retried: bool,
+}
+
+fn header(name: &str, value: &str, sensitive: bool) -> Option<(HeaderName, HeaderValue)> {
+    let mut v = HeaderValue::from_str(value).ok()?;
+    v.set_sensitive(sensitive);
+    Some((HeaderName::from_bytes(name.as_bytes()).ok()?, v))
+}
+
+/// The error chain of a reqwest error, without the URL.
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The proxy for a URL: none for plain HTTP or a loopback host (a token must never travel in
+/// clear text to another host); `HTTPS_PROXY` (or `ALL_PROXY`) for HTTPS, whose tunnel keeps
+/// TLS end to end, unless `NO_PROXY` names the host.
+fn proxy_for(url: &Url) -> Option<Url> {
+    if url.scheme() != "https" || url.host_str().is_none_or(is_loopback_host) {
+        return None;
+    }
+    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .and_then(|p| Url::parse(&p).ok())
+}
+
+/// What every request of a run shares: the HTTP client, the pacing, the limits.
+pub(super) struct Transport {
+    http: reqwest::Client,
+    pub pacer: Pacer,
+    pub options: ClientOptions,
+}
+
+impl Transport {
+    pub fn new(options: ClientOptions) -> Result<Transport, ApiError> {
+        let proxy = reqwest::Proxy::custom(proxy_for).no_proxy(reqwest::NoProxy::from_env());
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("poolform/", env!("CARGO_PKG_VERSION")))
+            .proxy(proxy)
+            .build()
+            .map_err(|e| ApiError::Setup(describe(e)))?;
+        let pacer = Pacer::new(
+            options.rate_ceiling,
+            options.retry,
+            options.seed,
+            options.interrupt.clone(),
+        );
+        Ok(Transport {
+            http,
+            pacer,
+            options,
+        })
+    }
+
+    /// Headers for one request, signed when the credentials are AK/SK.
+    fn headers(&self, req: &Request<'_>, method: &str) -> HeaderMap {
+        let mut signed: Vec<(String, String)> = vec![
+            ("content-type".into(), "application/json".into()),
+            ("host".into(), req.endpoint.host_header.clone()),
+        ];
+        let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::new();
+        match req.credentials {
+            Credentials::Token(token) => extra.extend(header("x-auth-token", token.expose(), true)),
+            Credentials::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            } => {
+                let date = signer::sdk_date(SystemTime::now());
+                if let Some(project) = req.project {
+                    signed.push(("x-project-id".into(), project.to_string()));
+                }
+                signed.push(("x-sdk-date".into(), date.clone()));
+                if let Some(t) = security_token {
+                    signed.push(("x-security-token".into(), t.expose().to_owned()));
+                }
+                signed.sort();
+                let input = SigningInput {
+                    method,
+                    path: &req.path,
+                    query: req.query,
+                    headers: &signed,
+                    body: req.body.as_deref().unwrap_or_default(),
+                    sdk_date: &date,
+                };
+                let auth = signer::authorization(access_key, secret_key.expose(), &input);
+                extra.extend(header("authorization", &auth, true));
+            }
+        }
+        let mut map = HeaderMap::new();
+        for (name, value) in &signed {
+            let sensitive = name == "x-security-token";
+            if let Some((n, v)) = header(name, value, sensitive) {
+                map.insert(n, v);
+            }
+        }
+        for (n, v) in extra {
+            map.insert(n, v);
+        }
+        map
+    }
+
+    /// Sends a request through the pacer and reads the whole answer. A retried request is
+    /// retried on its own under the retry policy (connection errors, timeouts, 429, 5xx, with
+    /// `Retry-After` honoured) and abandoned at once on an interrupt; any other is sent once.
+    pub async fn send(&self, req: Request<'_>) -> Result<RawResponse, ApiError> {
+        let pacer = &self.pacer;
+        let method_name: &'static str = match req.method {
+            Method::GET => "GET",
+            Method::DELETE => "DELETE",
+            Method::POST => "POST",
+            _ => "REQUEST",
+        };
+        let stopped = |halt: Halt| ApiError::Stopped {
+            method: method_name,
+            path: req.path.clone(),
+            why: halt.why().to_owned(),
+        };
+        let started = Instant::now();
+        let mut tries = 0;
+        loop {
+            pacer.admit().await.map_err(stopped)?;
+            tries += 1;
+            let sent_at = Instant::now();
+            let attempt = self.send_once(&req, method_name);
+            let result = if req.retried {
+                tokio::select! {
+                    r = attempt => r,
+                    _ = pacer.stopped() => return Err(stopped(pacer.halted().unwrap_or(Halt::Interrupted))),
+                }
+            } else {
+                attempt.await
+            };
+            let observed = match &result {
+                Ok(raw) => {
+                    let message = if raw.status == 429 {
+                        raw.failure().body.error_msg.unwrap_or_default()
+                    } else {
+                        String::new()
+                    };
+                    pacer.observe(sent_at, Answer::Status(raw.status, &message));
+                    if raw.status == 401 {
+                        pacer.stop_on_auth_failure(format!(
+                            "authentication failed: {}",
+                            raw.http_error()
+                        ));
+                    }
+                    Observed::Status(raw.status)
+                }
+                Err(ApiError::Transport { .. }) => {
+                    pacer.observe(sent_at, Answer::Transport);
+                    Observed::Transport
+                }
+                Err(e) => {
+                    pacer.observe(sent_at, Answer::Status(e.status().unwrap_or(200), ""));
+                    return result;
+                }
+            };
+            let retry_after = match &result {
+                Ok(raw) => raw.retry_after_secs.map(Duration::from_secs),
+                Err(_) => None,
+            };
+            if !req.retried || !observed.is_retryable() {
+                return result;
+            }
+            match pacer.decide(tries, observed, retry_after, started.elapsed()) {
+                Decision::RetryAfter(delay) => {
+                    tracing::debug!(method = method_name, host = %req.endpoint.host_port, path = %req.path, attempt = tries, delay_ms = delay.as_millis() as u64, "retrying");
+                    pacer.sleep(delay).await.map_err(stopped)?;
+                }
+                Decision::GiveUp(_) => return result,
+            }
+        }
+    }
+
+    /// One attempt of a request: sends it and reads the whole answer, within the size cap.
+    async fn send_once(
+        &self,
+        req: &Request<'_>,
+        method_name: &'static str,
+    ) -> Result<RawResponse, ApiError> {
+        let path = req.path.clone();
+        let host = &req.endpoint.host_port;
+        let canonical = signer::canonical_query(req.query);
+        let url_text = if canonical.is_empty() {
+            format!("{}{path}", req.endpoint.base)
+        } else {
+            format!("{}{path}?{canonical}", req.endpoint.base)
+        };
+        let transport = |kind: TransportKind, message: String| ApiError::Transport {
+            method: method_name,
+            path: path.clone(),
+            host: host.clone(),
+            kind,
+            message,
+        };
+        let url = Url::parse(&url_text)
+            .map_err(|e| transport(TransportKind::Connect, format!("bad URL: {e}")))?;
+        let headers = self.headers(req, method_name);
+        let started = Instant::now();
+        let classify = |e: reqwest::Error| {
+            let kind = if e.is_timeout() {
+                TransportKind::Timeout
+            } else if e.is_connect() {
+                TransportKind::Connect
+            } else {
+                TransportKind::Connection
+            };
+            transport(kind, describe(e))
+        };
+        let mut builder = self
+            .http
+            .request(req.method.clone(), url)
+            .headers(headers);
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        let mut response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let err = classify(e);
+                tracing::debug!(method = method_name, %host, %path, elapsed_ms = started.elapsed().as_millis() as u64, error = %err, "request failed");
+                return Err(err);
+            }
+        };
+        let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after_secs = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let limit = self.options.max_body_bytes;
+        let too_large = || ApiError::BodyTooLarge {
+            method: method_name,
+            path: path.clone(),
+            limit,
+            request_id: request_id.clone(),
+        };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        tracing::debug!(
+            method = method_name,
+            %host,
+            %path,
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            request_id = request_id.as_deref().unwrap_or("-"),
+            "request"
+        );
+        Ok(RawResponse {
+            method: method_name,
+            path,
+            status,
+            body,
+            request_id,
+            retry_after_secs,
+        })
+    }
+}
