@@ -137,9 +137,9 @@ pub fn resolve(global: &GlobalArgs, config: Option<&LoadedConfig>) -> Result<Res
 
 /// Builds the client: the IAM calls resolution calls for (assume role, project lookup) first.
 pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
-    Ok(Client::connect(resolved, options)
+    Client::connect(resolved, options)
         .await
-        .context("cannot connect; nothing was planned or deleted")?)
+        .context("cannot connect; nothing was planned or deleted")
 }
 
 /// The endpoint as plans record it: no trailing slash.

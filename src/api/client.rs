@@ -165,7 +165,8 @@ impl Client {
         if let Some(role) = &resolved.assume_role {
             let Some(iam) = &iam else {
                 return Err(ApiError::Iam(
-                    "assuming a role needs an IAM endpoint: give a region, or set HW_AUTH_URL".into(),
+                    "assuming a role needs an IAM endpoint: give a region, or set HW_AUTH_URL"
+                        .into(),
                 ));
             };
             credentials = iam::assume_role(&transport, iam, &credentials, role).await?;

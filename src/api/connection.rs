@@ -6,10 +6,10 @@
 //! says otherwise is refused, not preferred: a file written for one project and planned against
 //! another would plan to delete everything in scope there.
 
-pub use super::credentials::{Credentials, Secret};
 use super::credentials::{
     self, first_env, AssumeRole, CredentialError, Env, LoadedProfile, Profile,
 };
+pub use super::credentials::{Credentials, Secret};
 use crate::model::{IdError, ProjectId};
 use reqwest::Url;
 use std::net::IpAddr;
@@ -55,7 +55,9 @@ pub struct Connection {
 pub enum ProjectSource {
     Known(ProjectId),
     /// Not given anywhere: looked up at IAM by the region's name.
-    LookUp { region: String },
+    LookUp {
+        region: String,
+    },
 }
 
 /// What resolution found, before any call: the project may still have to be looked up, and
@@ -203,7 +205,10 @@ fn pick(
 fn iam_from_env(env: Env<'_>) -> Option<(&'static str, String)> {
     first_env(env, &["HW_AUTH_URL", "HUAWEICLOUD_SDK_IAM_ENDPOINT"]).map(|(name, v)| {
         let trimmed = v.trim_end_matches('/');
-        (name, trimmed.strip_suffix("/v3").unwrap_or(trimmed).to_owned())
+        (
+            name,
+            trimmed.strip_suffix("/v3").unwrap_or(trimmed).to_owned(),
+        )
     })
 }
 
@@ -267,7 +272,11 @@ pub fn resolve(
         Some((_, value)) => Some(value),
         None => None,
     };
-    let cloud_of = |region: &str| cloud.clone().unwrap_or_else(|| default_cloud(region).to_owned());
+    let cloud_of = |region: &str| {
+        cloud
+            .clone()
+            .unwrap_or_else(|| default_cloud(region).to_owned())
+    };
 
     let endpoint_text = match (&flags.endpoint, &region) {
         (Some(e), _) => e.clone(),
@@ -284,13 +293,15 @@ pub fn resolve(
         (None, None) => None,
     };
     let project = match project {
-        Some((source_name, value)) => ProjectSource::Known(
-            ProjectId::parse(&value).map_err(|problem| ConnectionError::BadProjectId {
-                value: value.clone(),
-                source_name,
-                problem,
-            })?,
-        ),
+        Some((source_name, value)) => {
+            ProjectSource::Known(ProjectId::parse(&value).map_err(|problem| {
+                ConnectionError::BadProjectId {
+                    value: value.clone(),
+                    source_name,
+                    problem,
+                }
+            })?)
+        }
         None => match (&region, &iam_endpoint) {
             (Some(region), Some(_)) => ProjectSource::LookUp {
                 region: region.clone(),
@@ -358,8 +369,14 @@ mod tests {
         ]);
         let c = resolve(&ConnectionFlags::default(), &file(None, None), &env).unwrap();
         assert_eq!(known(&c), "envproject");
-        assert_eq!(c.endpoint.as_str(), "https://workspace.cn-east-3.myhuaweicloud.com/");
-        assert_eq!(c.iam_endpoint.unwrap().as_str(), "https://iam.cn-east-3.myhuaweicloud.com/");
+        assert_eq!(
+            c.endpoint.as_str(),
+            "https://workspace.cn-east-3.myhuaweicloud.com/"
+        );
+        assert_eq!(
+            c.iam_endpoint.unwrap().as_str(),
+            "https://iam.cn-east-3.myhuaweicloud.com/"
+        );
         let flags = ConnectionFlags {
             region: Some("ap-southeast-1".into()),
             project_id: Some("flagproject".into()),
@@ -367,7 +384,10 @@ mod tests {
         };
         let c = resolve(&flags, &file(None, None), &env).unwrap();
         assert_eq!(known(&c), "flagproject");
-        assert_eq!(c.endpoint.host_str(), Some("workspace.ap-southeast-1.myhuaweicloud.com"));
+        assert_eq!(
+            c.endpoint.host_str(),
+            Some("workspace.ap-southeast-1.myhuaweicloud.com")
+        );
         let c = resolve(
             &ConnectionFlags::default(),
             &file(Some("cn-north-4"), Some(P)),
@@ -375,16 +395,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(known(&c), P);
-        assert_eq!(c.endpoint.host_str(), Some("workspace.cn-north-4.myhuaweicloud.com"));
+        assert_eq!(
+            c.endpoint.host_str(),
+            Some("workspace.cn-north-4.myhuaweicloud.com")
+        );
         // agreeing sources are fine
-        let same = env_of(&[("HW_PROJECT_ID", P), ("HW_REGION_NAME", "cn-north-4"), ("HW_AUTH_TOKEN", "t")]);
-        assert!(resolve(&ConnectionFlags::default(), &file(Some("cn-north-4"), Some(P)), &same).is_ok());
+        let same = env_of(&[
+            ("HW_PROJECT_ID", P),
+            ("HW_REGION_NAME", "cn-north-4"),
+            ("HW_AUTH_TOKEN", "t"),
+        ]);
+        assert!(resolve(
+            &ConnectionFlags::default(),
+            &file(Some("cn-north-4"), Some(P)),
+            &same
+        )
+        .is_ok());
         // an explicit endpoint sets where requests go, not which region the file is for
         let to_sim = ConnectionFlags {
             endpoint: Some("http://127.0.0.1:9".into()),
             ..Default::default()
         };
-        let c = resolve(&to_sim, &file(Some("cn-north-4"), Some(P)), &env_of(&[("HW_AUTH_TOKEN", "t")])).unwrap();
+        let c = resolve(
+            &to_sim,
+            &file(Some("cn-north-4"), Some(P)),
+            &env_of(&[("HW_AUTH_TOKEN", "t")]),
+        )
+        .unwrap();
         assert_eq!(c.endpoint.as_str(), "http://127.0.0.1:9/");
     }
 
@@ -392,13 +429,77 @@ mod tests {
     fn the_cloud_domain_and_the_iam_endpoint() {
         let token = [("HW_AUTH_TOKEN", "t"), ("HW_PROJECT_ID", P)];
         let cases: Vec<(ConnectionFlags, Vec<(&str, &str)>, Option<&str>, &str, &str)> = vec![
-            (ConnectionFlags { region: Some("eu-west-101".into()), ..Default::default() }, vec![], None, "https://workspace.eu-west-101.myhuaweicloud.eu/", "https://iam.eu-west-101.myhuaweicloud.eu/"),
-            (ConnectionFlags { region: Some("eu-west-0".into()), ..Default::default() }, vec![], None, "https://workspace.eu-west-0.myhuaweicloud.com/", "https://iam.eu-west-0.myhuaweicloud.com/"),
-            (ConnectionFlags { region: Some("cn-north-4".into()), cloud: Some("example.cloud".into()), ..Default::default() }, vec![], None, "https://workspace.cn-north-4.example.cloud/", "https://iam.cn-north-4.example.cloud/"),
-            (ConnectionFlags { region: Some("cn-north-4".into()), ..Default::default() }, vec![("HW_CLOUD", "env.example")], None, "https://workspace.cn-north-4.env.example/", "https://iam.cn-north-4.env.example/"),
-            (ConnectionFlags { region: Some("cn-north-4".into()), ..Default::default() }, vec![], Some("file.example"), "https://workspace.cn-north-4.file.example/", "https://iam.cn-north-4.file.example/"),
-            (ConnectionFlags { region: Some("cn-north-4".into()), ..Default::default() }, vec![("HW_AUTH_URL", "https://iam.example.com/v3/")], None, "https://workspace.cn-north-4.myhuaweicloud.com/", "https://iam.example.com/"),
-            (ConnectionFlags { region: Some("cn-north-4".into()), ..Default::default() }, vec![("HUAWEICLOUD_SDK_IAM_ENDPOINT", "http://127.0.0.1:7")], None, "https://workspace.cn-north-4.myhuaweicloud.com/", "http://127.0.0.1:7/"),
+            (
+                ConnectionFlags {
+                    region: Some("eu-west-101".into()),
+                    ..Default::default()
+                },
+                vec![],
+                None,
+                "https://workspace.eu-west-101.myhuaweicloud.eu/",
+                "https://iam.eu-west-101.myhuaweicloud.eu/",
+            ),
+            (
+                ConnectionFlags {
+                    region: Some("eu-west-0".into()),
+                    ..Default::default()
+                },
+                vec![],
+                None,
+                "https://workspace.eu-west-0.myhuaweicloud.com/",
+                "https://iam.eu-west-0.myhuaweicloud.com/",
+            ),
+            (
+                ConnectionFlags {
+                    region: Some("cn-north-4".into()),
+                    cloud: Some("example.cloud".into()),
+                    ..Default::default()
+                },
+                vec![],
+                None,
+                "https://workspace.cn-north-4.example.cloud/",
+                "https://iam.cn-north-4.example.cloud/",
+            ),
+            (
+                ConnectionFlags {
+                    region: Some("cn-north-4".into()),
+                    ..Default::default()
+                },
+                vec![("HW_CLOUD", "env.example")],
+                None,
+                "https://workspace.cn-north-4.env.example/",
+                "https://iam.cn-north-4.env.example/",
+            ),
+            (
+                ConnectionFlags {
+                    region: Some("cn-north-4".into()),
+                    ..Default::default()
+                },
+                vec![],
+                Some("file.example"),
+                "https://workspace.cn-north-4.file.example/",
+                "https://iam.cn-north-4.file.example/",
+            ),
+            (
+                ConnectionFlags {
+                    region: Some("cn-north-4".into()),
+                    ..Default::default()
+                },
+                vec![("HW_AUTH_URL", "https://iam.example.com/v3/")],
+                None,
+                "https://workspace.cn-north-4.myhuaweicloud.com/",
+                "https://iam.example.com/",
+            ),
+            (
+                ConnectionFlags {
+                    region: Some("cn-north-4".into()),
+                    ..Default::default()
+                },
+                vec![("HUAWEICLOUD_SDK_IAM_ENDPOINT", "http://127.0.0.1:7")],
+                None,
+                "https://workspace.cn-north-4.myhuaweicloud.com/",
+                "http://127.0.0.1:7/",
+            ),
         ];
         for (flags, extra, file_cloud, workspace, iam) in cases {
             let mut env = token.to_vec();
@@ -415,10 +516,23 @@ mod tests {
     fn the_project_is_looked_up_only_when_nothing_names_it() {
         let env = env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_REGION_NAME", "cn-north-4")]);
         let c = resolve(&ConnectionFlags::default(), &file(None, None), &env).unwrap();
-        assert_eq!(c.project, ProjectSource::LookUp { region: "cn-north-4".into() });
+        assert_eq!(
+            c.project,
+            ProjectSource::LookUp {
+                region: "cn-north-4".into()
+            }
+        );
         // with --endpoint and no region, IAM cannot be found unless HW_AUTH_URL names it
-        let flags = ConnectionFlags { endpoint: Some("http://127.0.0.1:9".into()), ..Default::default() };
-        let err = resolve(&flags, &file(None, None), &env_of(&[("HW_AUTH_TOKEN", "t")])).unwrap_err();
+        let flags = ConnectionFlags {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        let err = resolve(
+            &flags,
+            &file(None, None),
+            &env_of(&[("HW_AUTH_TOKEN", "t")]),
+        )
+        .unwrap_err();
         assert_eq!(err, ConnectionError::MissingProjectId);
     }
 
@@ -445,12 +559,28 @@ mod tests {
             let err = resolve(&flags, &file(Some("cn-north-4"), Some(P)), &env_of(&env))
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains(want) && err.contains("refusing to mix them"), "{want}: {err}");
+            assert!(
+                err.contains(want) && err.contains("refusing to mix them"),
+                "{want}: {err}"
+            );
         }
         let mut f = file(None, None);
         f.cloud = Some("myhuaweicloud.com".into());
-        let err = resolve(&ConnectionFlags { region: Some("cn-north-4".into()), cloud: Some("other.example".into()), ..Default::default() }, &f, &env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_PROJECT_ID", P)])).unwrap_err().to_string();
-        assert!(err.contains("is for cloud myhuaweicloud.com, but --cloud selects cloud other.example"), "{err}");
+        let err = resolve(
+            &ConnectionFlags {
+                region: Some("cn-north-4".into()),
+                cloud: Some("other.example".into()),
+                ..Default::default()
+            },
+            &f,
+            &env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_PROJECT_ID", P)]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("is for cloud myhuaweicloud.com, but --cloud selects cloud other.example"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -459,47 +589,148 @@ mod tests {
         let shared = dir.path().join("config.json");
         std::fs::write(&shared, r#"{"current": "p", "profiles": [{"name": "p", "accessKeyId": "AKPROFILE000", "secretAccessKey": "SKprofile", "region": "eu-west-101", "projectId": "profileproject"}]}"#).unwrap();
         let shared = shared.display().to_string();
-        let c = resolve(&ConnectionFlags::default(), &file(None, None), &env_of(&[("HW_SHARED_CONFIG_FILE", &shared)])).unwrap();
+        let c = resolve(
+            &ConnectionFlags::default(),
+            &file(None, None),
+            &env_of(&[("HW_SHARED_CONFIG_FILE", &shared)]),
+        )
+        .unwrap();
         assert_eq!(known(&c), "profileproject");
-        assert_eq!(c.endpoint.as_str(), "https://workspace.eu-west-101.myhuaweicloud.eu/");
-        assert!(matches!(&c.credentials, Credentials::AkSk { access_key, .. } if access_key == "AKPROFILE000"));
-        let c = resolve(&ConnectionFlags::default(), &file(None, None), &env_of(&[("HW_SHARED_CONFIG_FILE", &shared), ("HW_ACCESS_KEY", "AKENV"), ("HW_SECRET_KEY", "SKenv")])).unwrap();
-        assert!(matches!(&c.credentials, Credentials::AkSk { access_key, .. } if access_key == "AKENV"));
+        assert_eq!(
+            c.endpoint.as_str(),
+            "https://workspace.eu-west-101.myhuaweicloud.eu/"
+        );
+        assert!(
+            matches!(&c.credentials, Credentials::AkSk { access_key, .. } if access_key == "AKPROFILE000")
+        );
+        let c = resolve(
+            &ConnectionFlags::default(),
+            &file(None, None),
+            &env_of(&[
+                ("HW_SHARED_CONFIG_FILE", &shared),
+                ("HW_ACCESS_KEY", "AKENV"),
+                ("HW_SECRET_KEY", "SKenv"),
+            ]),
+        )
+        .unwrap();
+        assert!(
+            matches!(&c.credentials, Credentials::AkSk { access_key, .. } if access_key == "AKENV")
+        );
     }
 
     #[test]
     fn unusable_values_are_named() {
         let named = file(Some("cn-north-4"), Some(P));
         let cases: Vec<(Vec<(&str, &str)>, ConnectionFlags, &str)> = vec![
-            (vec![], ConnectionFlags::default(), "no credentials: set HW_ACCESS_KEY and HW_SECRET_KEY"),
-            (vec![("HW_ACCESS_KEY", "a")], ConnectionFlags::default(), "HW_ACCESS_KEY is set but HW_SECRET_KEY is not"),
-            (vec![("HUAWEICLOUD_SDK_SK", "s")], ConnectionFlags::default(), "HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is not"),
-            (vec![("HW_AUTH_TOKEN", "t")], ConnectionFlags { endpoint: Some("http://example.com".into()), ..Default::default() }, "HTTPS is required"),
-            (vec![("HW_AUTH_TOKEN", "t")], ConnectionFlags { endpoint: Some("ftp://127.0.0.1".into()), ..Default::default() }, "scheme \"ftp\""),
-            (vec![("HW_AUTH_TOKEN", "t")], ConnectionFlags { endpoint: Some("https://u:p@h.example".into()), ..Default::default() }, "credentials do not belong"),
-            (vec![("HW_AUTH_TOKEN", "t")], ConnectionFlags { endpoint: Some("https://h.example/v2".into()), ..Default::default() }, "must not have a path"),
-            (vec![("HW_AUTH_TOKEN", "t"), ("HW_AUTH_URL", "http://iam.example.com")], ConnectionFlags::default(), "IAM endpoint \"http://iam.example.com\" uses plain HTTP"),
-            (vec![("HW_AUTH_TOKEN", "t"), ("HW_CLOUD", "evil.com/x")], ConnectionFlags::default(), "cloud \"evil.com/x\" (from HW_CLOUD) is not a domain name"),
+            (
+                vec![],
+                ConnectionFlags::default(),
+                "no credentials: set HW_ACCESS_KEY and HW_SECRET_KEY",
+            ),
+            (
+                vec![("HW_ACCESS_KEY", "a")],
+                ConnectionFlags::default(),
+                "HW_ACCESS_KEY is set but HW_SECRET_KEY is not",
+            ),
+            (
+                vec![("HUAWEICLOUD_SDK_SK", "s")],
+                ConnectionFlags::default(),
+                "HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is not",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("http://example.com".into()),
+                    ..Default::default()
+                },
+                "HTTPS is required",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("ftp://127.0.0.1".into()),
+                    ..Default::default()
+                },
+                "scheme \"ftp\"",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("https://u:p@h.example".into()),
+                    ..Default::default()
+                },
+                "credentials do not belong",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("https://h.example/v2".into()),
+                    ..Default::default()
+                },
+                "must not have a path",
+            ),
+            (
+                vec![
+                    ("HW_AUTH_TOKEN", "t"),
+                    ("HW_AUTH_URL", "http://iam.example.com"),
+                ],
+                ConnectionFlags::default(),
+                "IAM endpoint \"http://iam.example.com\" uses plain HTTP",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t"), ("HW_CLOUD", "evil.com/x")],
+                ConnectionFlags::default(),
+                "cloud \"evil.com/x\" (from HW_CLOUD) is not a domain name",
+            ),
         ];
         for (env, flags, want) in cases {
-            let err = resolve(&flags, &named, &env_of(&env)).unwrap_err().to_string();
+            let err = resolve(&flags, &named, &env_of(&env))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "{env:?} {flags:?}: {err}");
         }
         let token = env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_PROJECT_ID", P)]);
-        let region = ConnectionFlags { region: Some("cn-north-4.evil.com/x".into()), ..Default::default() };
-        let err = resolve(&region, &file(None, None), &token).unwrap_err().to_string();
-        assert!(err.contains("(from --region) is not a region name"), "{err}");
-        let project = ConnectionFlags { project_id: Some("../x".into()), region: Some("cn-north-4".into()), ..Default::default() };
-        let err = resolve(&project, &file(None, None), &token).unwrap_err().to_string();
-        assert!(err.contains("project id \"../x\" (from --project-id) contains '.'"), "{err}");
+        let region = ConnectionFlags {
+            region: Some("cn-north-4.evil.com/x".into()),
+            ..Default::default()
+        };
+        let err = resolve(&region, &file(None, None), &token)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("(from --region) is not a region name"),
+            "{err}"
+        );
+        let project = ConnectionFlags {
+            project_id: Some("../x".into()),
+            region: Some("cn-north-4".into()),
+            ..Default::default()
+        };
+        let err = resolve(&project, &file(None, None), &token)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("project id \"../x\" (from --project-id) contains '.'"),
+            "{err}"
+        );
     }
 
     #[test]
     fn loopback_may_use_http() {
-        for ok in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "http://127.5.5.5", "https://x.example"] {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+            "http://127.5.5.5",
+            "https://x.example",
+        ] {
             assert!(parse_endpoint(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://10.0.0.1", "http://127.0.0.1.evil.com", "http://localhost.evil.com"] {
+        for bad in [
+            "http://10.0.0.1",
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com",
+        ] {
             assert!(parse_endpoint(bad).is_err(), "{bad}");
         }
     }
@@ -509,7 +740,18 @@ mod tests {
         for ok in ["myhuaweicloud.com", "myhuaweicloud.eu", "a-b.c9.example"] {
             assert!(is_cloud_domain(ok), "{ok}");
         }
-        for bad in ["", "com", "a..b", ".a.b", "a.b.", "A.com", "a_b.com", "-a.com", "a.com/x", "a.com:443"] {
+        for bad in [
+            "",
+            "com",
+            "a..b",
+            ".a.b",
+            "a.b.",
+            "A.com",
+            "a_b.com",
+            "-a.com",
+            "a.com/x",
+            "a.com:443",
+        ] {
             assert!(!is_cloud_domain(bad), "{bad}");
         }
     }

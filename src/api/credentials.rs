@@ -307,7 +307,10 @@ fn looks_encrypted(text: &str, profile: &Profile) -> bool {
 /// Loads the profile named by `--profile` (`flag`), `HW_PROFILE`, or the file's `current`.
 /// `Ok(None)` when no file is configured and the default one does not exist (and no profile
 /// was asked for).
-pub fn load_profile(env: Env<'_>, flag: Option<&str>) -> Result<Option<LoadedProfile>, CredentialError> {
+pub fn load_profile(
+    env: Env<'_>,
+    flag: Option<&str>,
+) -> Result<Option<LoadedProfile>, CredentialError> {
     let asked = flag
         .map(str::to_owned)
         .or_else(|| first_env(env, &["HW_PROFILE"]).map(|(_, v)| v));
@@ -335,8 +338,8 @@ pub fn load_profile(env: Env<'_>, flag: Option<&str>) -> Result<Option<LoadedPro
     if text.len() > 1024 * 1024 {
         return Err(err("it is larger than 1 MiB".into()));
     }
-    let shared: SharedConfig =
-        serde_json::from_str(&text).map_err(|e| err(format!("not a KooCLI/hcloud config.json: {e}")))?;
+    let shared: SharedConfig = serde_json::from_str(&text)
+        .map_err(|e| err(format!("not a KooCLI/hcloud config.json: {e}")))?;
     let name = asked.unwrap_or_else(|| shared.current.clone());
     if name.is_empty() {
         return Err(err(
@@ -470,10 +473,17 @@ mod tests {
         for (env, want) in cases {
             let err = from_env(&env_of(&env)).unwrap_err().to_string();
             assert!(err.contains(want), "{err}");
-            assert!(!err.contains("tokensecret") && !err.contains("en-secret"), "the value leaked: {err}");
+            assert!(
+                !err.contains("tokensecret") && !err.contains("en-secret"),
+                "the value leaked: {err}"
+            );
         }
         // a secret key is a signing key, never a header: any value is fine
-        assert!(from_env(&env_of(&[("HW_ACCESS_KEY", "AK"), ("HW_SECRET_KEY", "s\nk")])).is_ok());
+        assert!(from_env(&env_of(&[
+            ("HW_ACCESS_KEY", "AK"),
+            ("HW_SECRET_KEY", "s\nk")
+        ]))
+        .is_ok());
         assert_eq!(from_env(&env_of(&[])), Ok(None));
     }
 
@@ -508,7 +518,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let by_var = env_of(&[("HW_SHARED_CONFIG_FILE", &file), ("HW_PROFILE", "ops")]);
-        assert_eq!(load_profile(&by_var, None).unwrap().unwrap().profile.name, "ops");
+        assert_eq!(
+            load_profile(&by_var, None).unwrap().unwrap().profile.name,
+            "ops"
+        );
         let role = assume_role(&by_var, Some(&by_flag)).unwrap().unwrap();
         assert_eq!(role.agency_name, "poolform");
         assert_eq!(role.domain, AgencyDomain::Name("tenant-b".into()));
@@ -518,8 +531,14 @@ mod tests {
         assert!(load_profile(&none, None).unwrap().is_none());
         std::fs::create_dir_all(home.path().join(".hcloud")).unwrap();
         shared_file(&home.path().join(".hcloud"), SHARED);
-        assert_eq!(load_profile(&none, None).unwrap().unwrap().profile.name, "dev");
-        let tilde = env_of(&[("HOME", home.path().to_str().unwrap()), ("HW_SHARED_CONFIG_FILE", "~/.hcloud/config.json")]);
+        assert_eq!(
+            load_profile(&none, None).unwrap().unwrap().profile.name,
+            "dev"
+        );
+        let tilde = env_of(&[
+            ("HOME", home.path().to_str().unwrap()),
+            ("HW_SHARED_CONFIG_FILE", "~/.hcloud/config.json"),
+        ]);
         assert!(load_profile(&tilde, Some("ops")).is_ok());
     }
 
@@ -530,20 +549,44 @@ mod tests {
             (SHARED, Some("nope"), "has no profile \"nope\""),
             ("not json", None, "not a KooCLI/hcloud config.json"),
             (r#"{"profiles": []}"#, None, "names no current profile"),
-            (r#"{"current": "a", "cliAuthEncrypt": true, "profiles": [{"name": "a", "accessKeyId": "AK0000", "secretAccessKey": "SK0000"}]}"#, None, "holds encrypted credentials (KooCLI's cli-auth-encrypt)"),
-            (r#"{"current": "a", "profiles": [{"name": "a", "accessKeyId": "cGxlYXNlIGRv+bm90/Q==", "secretAccessKey": "x+/="}]}"#, None, "--cli-auth-encrypt=false"),
+            (
+                r#"{"current": "a", "cliAuthEncrypt": true, "profiles": [{"name": "a", "accessKeyId": "AK0000", "secretAccessKey": "SK0000"}]}"#,
+                None,
+                "holds encrypted credentials (KooCLI's cli-auth-encrypt)",
+            ),
+            (
+                r#"{"current": "a", "profiles": [{"name": "a", "accessKeyId": "cGxlYXNlIGRv+bm90/Q==", "secretAccessKey": "x+/="}]}"#,
+                None,
+                "--cli-auth-encrypt=false",
+            ),
         ];
         for (text, profile, want) in cases {
             let file = shared_file(dir.path(), text);
             let env = env_of(&[("HW_SHARED_CONFIG_FILE", &file)]);
             let err = load_profile(&env, profile).unwrap_err().to_string();
-            assert!(err.starts_with(&format!("shared config file {file}")) && err.contains(want), "{err}");
+            assert!(
+                err.starts_with(&format!("shared config file {file}")) && err.contains(want),
+                "{err}"
+            );
         }
         let missing = env_of(&[("HW_SHARED_CONFIG_FILE", "/nonexistent/config.json")]);
-        assert!(load_profile(&missing, None).unwrap_err().to_string().contains("cannot read it"));
-        let half = env_of(&[("HW_SHARED_CONFIG_FILE", &shared_file(dir.path(), r#"{"current": "a", "profiles": [{"name": "a", "accessKeyId": "AK"}]}"#))]);
+        assert!(load_profile(&missing, None)
+            .unwrap_err()
+            .to_string()
+            .contains("cannot read it"));
+        let half = env_of(&[(
+            "HW_SHARED_CONFIG_FILE",
+            &shared_file(
+                dir.path(),
+                r#"{"current": "a", "profiles": [{"name": "a", "accessKeyId": "AK"}]}"#,
+            ),
+        )]);
         let loaded = load_profile(&half, None).unwrap().unwrap();
-        assert!(loaded.credentials().unwrap_err().to_string().contains("only one of accessKeyId and secretAccessKey"));
+        assert!(loaded
+            .credentials()
+            .unwrap_err()
+            .to_string()
+            .contains("only one of accessKeyId and secretAccessKey"));
     }
 
     #[cfg(unix)]
@@ -553,19 +596,50 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = shared_file(dir.path(), SHARED);
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let loaded = load_profile(&env_of(&[("HW_SHARED_CONFIG_FILE", &file)]), None).unwrap().unwrap();
+        let loaded = load_profile(&env_of(&[("HW_SHARED_CONFIG_FILE", &file)]), None)
+            .unwrap()
+            .unwrap();
         assert_eq!(loaded.warnings.len(), 1);
-        assert!(loaded.warnings[0].contains("readable by group or others (mode 644)"), "{:?}", loaded.warnings);
+        assert!(
+            loaded.warnings[0].contains("readable by group or others (mode 644)"),
+            "{:?}",
+            loaded.warnings
+        );
     }
 
     #[test]
     fn assume_role_settings() {
-        let ok = assume_role(&env_of(&[("HW_ASSUME_ROLE_AGENCY_NAME", "a"), ("HW_ASSUME_ROLE_DOMAIN_ID", "d-1"), ("HW_ASSUME_ROLE_DURATION", "3600")]), None).unwrap().unwrap();
-        assert_eq!((ok.domain, ok.duration_seconds), (AgencyDomain::Id("d-1".into()), 3600));
+        let ok = assume_role(
+            &env_of(&[
+                ("HW_ASSUME_ROLE_AGENCY_NAME", "a"),
+                ("HW_ASSUME_ROLE_DOMAIN_ID", "d-1"),
+                ("HW_ASSUME_ROLE_DURATION", "3600"),
+            ]),
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (ok.domain, ok.duration_seconds),
+            (AgencyDomain::Id("d-1".into()), 3600)
+        );
         let cases = [
-            (vec![("HW_ASSUME_ROLE_AGENCY_NAME", "a")], "neither HW_ASSUME_ROLE_DOMAIN_NAME nor HW_ASSUME_ROLE_DOMAIN_ID"),
-            (vec![("HW_ASSUME_ROLE_DOMAIN_NAME", "d")], "HW_ASSUME_ROLE_AGENCY_NAME is not"),
-            (vec![("HW_ASSUME_ROLE_AGENCY_NAME", "a"), ("HW_ASSUME_ROLE_DOMAIN_NAME", "d"), ("HW_ASSUME_ROLE_DURATION", "60")], "from 900 to 86400"),
+            (
+                vec![("HW_ASSUME_ROLE_AGENCY_NAME", "a")],
+                "neither HW_ASSUME_ROLE_DOMAIN_NAME nor HW_ASSUME_ROLE_DOMAIN_ID",
+            ),
+            (
+                vec![("HW_ASSUME_ROLE_DOMAIN_NAME", "d")],
+                "HW_ASSUME_ROLE_AGENCY_NAME is not",
+            ),
+            (
+                vec![
+                    ("HW_ASSUME_ROLE_AGENCY_NAME", "a"),
+                    ("HW_ASSUME_ROLE_DOMAIN_NAME", "d"),
+                    ("HW_ASSUME_ROLE_DURATION", "60"),
+                ],
+                "from 900 to 86400",
+            ),
         ];
         for (env, want) in cases {
             let err = assume_role(&env_of(&env), None).unwrap_err().to_string();

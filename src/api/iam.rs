@@ -55,7 +55,11 @@ pub(super) async fn project_id(
     }
     let listed: Projects = serde_json::from_slice(&raw.body)
         .map_err(|e| raw.decode_error(format!("not a list of projects: {e}")))?;
-    let matching: Vec<&IamProject> = listed.projects.iter().filter(|p| p.name == region).collect();
+    let matching: Vec<&IamProject> = listed
+        .projects
+        .iter()
+        .filter(|p| p.name == region)
+        .collect();
     let rid = raw.request_id.as_deref().unwrap_or("none");
     match matching.as_slice() {
         [one] => ProjectId::parse(&one.id).map_err(|e| {

@@ -320,10 +320,7 @@ impl Transport {
             };
             transport(kind, describe(e))
         };
-        let mut builder = self
-            .http
-            .request(req.method.clone(), url)
-            .headers(headers);
+        let mut builder = self.http.request(req.method.clone(), url).headers(headers);
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
         }

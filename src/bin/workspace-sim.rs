@@ -74,6 +74,9 @@ struct Args {
     /// Share (0..1) of API requests whose connection is closed with no answer.
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     drop_rate: f64,
+    /// Share (0..1) of API requests answered 429 APIGW.0308, whatever the rate.
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    throttle_rate: f64,
     /// Share (0..1) of successful DELETEs applied but whose answer is lost.
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     lost_delete_rate: f64,
@@ -112,6 +115,26 @@ struct Args {
     /// Put the request's headers into every error body, as a careless gateway might.
     #[arg(long)]
     echo_headers: bool,
+    /// A project IAM lists, NAME=ID (repeatable; default: the fixture's, named cn-north-4).
+    #[arg(long, value_name = "NAME=ID", value_parser = pair)]
+    iam_project: Vec<(String, String)>,
+    /// An agency IAM lets callers assume, NAME@ACCOUNT (account name or id; repeatable).
+    #[arg(long, value_name = "NAME@ACCOUNT", value_parser = agency)]
+    agency: Vec<(String, String)>,
+}
+
+fn pair(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .ok_or_else(|| format!("{s:?} is not NAME=ID"))
+}
+
+fn agency(s: &str) -> Result<(String, String), String> {
+    s.split_once('@')
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .ok_or_else(|| format!("{s:?} is not NAME@ACCOUNT"))
 }
 
 fn busy_status(s: &str) -> Result<u16, String> {
@@ -157,6 +180,7 @@ async fn main() -> ExitCode {
         },
         _ => SimAuth::Open,
     };
+    let fixture_project = fixture.project_id.to_string();
     let config = SimConfig {
         fixture,
         auth,
@@ -169,6 +193,12 @@ async fn main() -> ExitCode {
         omit_total_count: args.omit_total_count,
         page_cap: args.page_cap,
         transient_conflict: args.transient_conflict,
+        iam_projects: if args.iam_project.is_empty() {
+            vec![("cn-north-4".into(), fixture_project)]
+        } else {
+            args.iam_project
+        },
+        agencies: args.agency,
         faults: Faults {
             seed: args.seed,
             latency: Duration::from_millis(args.latency_ms),
@@ -176,6 +206,7 @@ async fn main() -> ExitCode {
             error_rate: args.error_rate,
             drop_rate: args.drop_rate,
             lost_delete_rate: args.lost_delete_rate,
+            throttle_rate: args.throttle_rate,
             rate_limit: args.rate_limit,
         },
         churn_on_list: args.churn_on_list,

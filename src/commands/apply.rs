@@ -4,10 +4,12 @@
 //! delete must still be called for (`authorize`); planned pools the listing no longer shows are
 //! confirmed gone by a read of each; then the applier runs and verifies.
 
+use crate::api::connection::ProjectSource;
 use crate::api::Client;
 use crate::api::ClientOptions;
-use crate::api::connection::ProjectSource;
-use crate::app::{client_with, connect, load_config, load_plan, resolve, style, Exit, LoadedConfig};
+use crate::app::{
+    client_with, connect, load_config, load_plan, resolve, style, Exit, LoadedConfig,
+};
 use crate::applier::{self, ApplyOptions, StillCalledFor, StopSignal, Work};
 use crate::authorize::{self, Objection, Refusal, Target};
 use crate::cli::{ApplyArgs, FileArg, GlobalArgs};

@@ -20,6 +20,9 @@ pub struct Faults {
     pub drop_rate: f64,
     /// Share of successful DELETEs that are applied but whose answer is dropped.
     pub lost_delete_rate: f64,
+    /// Share of API requests answered `429 APIGW.0308`, whatever the rate (a gateway shared
+    /// with other tenants).
+    pub throttle_rate: f64,
     /// Requests per second per API before 429 `APIGW.0308`.
     pub rate_limit: Option<u32>,
 }
@@ -30,6 +33,8 @@ pub enum Fate {
     Serve,
     /// Answer with this 5xx status instead.
     Fail(u16),
+    /// Answer `429 APIGW.0308` instead.
+    Throttle,
     /// Close the connection without answering.
     Drop,
     /// Serve, and if it is a successful DELETE, drop the answer.
@@ -53,10 +58,13 @@ impl Faults {
     pub fn fate(&self, method: &str, path: &str, n: u64) -> Fate {
         let mut rng = StdRng::seed_from_u64(mix(self.seed, &format!("{method} {path}"), n));
         let (drop, error, lost): (f64, f64, f64) = (rng.random(), rng.random(), rng.random());
+        let throttle: f64 = rng.random();
         if drop < self.drop_rate {
             Fate::Drop
         } else if error < self.error_rate {
             Fate::Fail([500, 502, 503][rng.random_range(0..3)])
+        } else if throttle < self.throttle_rate {
+            Fate::Throttle
         } else if method == "DELETE" && lost < self.lost_delete_rate {
             Fate::LoseAnswer
         } else {

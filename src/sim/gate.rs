@@ -50,12 +50,25 @@ pub struct GateRequest<'a> {
 }
 
 impl SimAuth {
-    pub fn check(&self, req: &GateRequest<'_>) -> Result<(), Refusal> {
+    /// Authenticates a request: `Ok(Some(access key))` for a signed one. Temporary
+    /// credentials the simulator issued (assume role) are accepted whatever the mode, with
+    /// their security token, as the gateway accepts IAM's.
+    pub fn check(
+        &self,
+        req: &GateRequest<'_>,
+        issued: &[IssuedKey],
+    ) -> Result<Option<String>, Refusal> {
         let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(parsed) = header("authorization").and_then(signer::parse_authorization) {
+            if let Some(key) = issued.iter().find(|k| k.access_key == parsed.access_key) {
+                return verify_signature(req, &parsed, &key.secret_key, Some(&key.security_token))
+                    .map(|()| Some(parsed.access_key));
+            }
+        }
         match self {
-            SimAuth::Open => Ok(()),
+            SimAuth::Open => Ok(None),
             SimAuth::Token(expected) => match header("x-auth-token") {
-                Some(t) if t == expected => Ok(()),
+                Some(t) if t == expected => Ok(None),
                 Some(_) => Err(unauthorized(
                     "APIGW.0301",
                     "Incorrect IAM authentication information: verify token fail",
@@ -84,61 +97,101 @@ impl SimAuth {
                         "Incorrect IAM authentication information: ak not found",
                     ));
                 }
-                let date = header("x-sdk-date").ok_or_else(|| {
-                    unauthorized(
-                        "APIGW.0303",
-                        "Incorrect app authentication information: X-Sdk-Date not found",
-                    )
-                })?;
-                let when = signer::parse_sdk_date(date).ok_or_else(|| {
-                    unauthorized(
-                        "APIGW.0303",
-                        "Incorrect app authentication information: X-Sdk-Date format error",
-                    )
-                })?;
-                let skew = req
-                    .now
-                    .duration_since(when)
-                    .or_else(|e| Ok::<_, ()>(e.duration()))
-                    .unwrap_or_default();
-                if skew > MAX_CLOCK_SKEW {
-                    return Err(unauthorized("APIGW.0303", "Incorrect app authentication information: request expired, X-Sdk-Date differs from the server time by more than 15 minutes"));
-                }
-                if !parsed.signed_headers.iter().any(|h| h == "x-sdk-date") {
-                    return Err(unauthorized(
-                        "APIGW.0301",
-                        "Incorrect IAM authentication information: x-sdk-date is not signed",
-                    ));
-                }
-                let mut headers = Vec::with_capacity(parsed.signed_headers.len());
-                for name in &parsed.signed_headers {
-                    let value = header(name).ok_or_else(|| {
-                        unauthorized(
-                            "APIGW.0301",
-                            "Incorrect IAM authentication information: a signed header is missing",
-                        )
-                    })?;
-                    headers.push((name.clone(), value.to_owned()));
-                }
-                let query = signer::parse_raw_query(req.raw_query);
-                let input = SigningInput {
-                    method: req.method,
-                    path: req.path,
-                    query: &query,
-                    headers: &headers,
-                    body: req.body,
-                    sdk_date: date,
-                };
-                if signer::verify(secret_key, &input, &parsed.signature) {
-                    Ok(())
-                } else {
-                    Err(unauthorized(
-                        "APIGW.0301",
-                        "Incorrect IAM authentication information: verify aksk signature fail",
-                    ))
-                }
+                verify_signature(req, &parsed, secret_key, None).map(|()| Some(parsed.access_key))
             }
         }
+    }
+}
+
+/// Temporary credentials the simulator issued (assume role).
+#[derive(Clone)]
+pub struct IssuedKey {
+    pub access_key: String,
+    pub secret_key: String,
+    pub security_token: String,
+}
+
+impl std::fmt::Debug for IssuedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IssuedKey({}, <redacted>)", self.access_key)
+    }
+}
+
+/// Verifies an `SDK-HMAC-SHA256` signature as the gateway does: the date (within 15 minutes,
+/// and signed), every signed header present, and, for temporary credentials, their security
+/// token sent and signed.
+fn verify_signature(
+    req: &GateRequest<'_>,
+    parsed: &signer::ParsedAuthorization,
+    secret_key: &str,
+    security_token: Option<&str>,
+) -> Result<(), Refusal> {
+    let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+    let date = header("x-sdk-date").ok_or_else(|| {
+        unauthorized(
+            "APIGW.0303",
+            "Incorrect app authentication information: X-Sdk-Date not found",
+        )
+    })?;
+    let when = signer::parse_sdk_date(date).ok_or_else(|| {
+        unauthorized(
+            "APIGW.0303",
+            "Incorrect app authentication information: X-Sdk-Date format error",
+        )
+    })?;
+    let skew = req
+        .now
+        .duration_since(when)
+        .or_else(|e| Ok::<_, ()>(e.duration()))
+        .unwrap_or_default();
+    if skew > MAX_CLOCK_SKEW {
+        return Err(unauthorized("APIGW.0303", "Incorrect app authentication information: request expired, X-Sdk-Date differs from the server time by more than 15 minutes"));
+    }
+    if !parsed.signed_headers.iter().any(|h| h == "x-sdk-date") {
+        return Err(unauthorized(
+            "APIGW.0301",
+            "Incorrect IAM authentication information: x-sdk-date is not signed",
+        ));
+    }
+    if let Some(expected) = security_token {
+        let sent = header("x-security-token");
+        let signed = parsed
+            .signed_headers
+            .iter()
+            .any(|h| h == "x-security-token");
+        if sent != Some(expected) || !signed {
+            return Err(unauthorized(
+                "APIGW.0301",
+                "Incorrect IAM authentication information: the security token is missing, unsigned or wrong",
+            ));
+        }
+    }
+    let mut headers = Vec::with_capacity(parsed.signed_headers.len());
+    for name in &parsed.signed_headers {
+        let value = header(name).ok_or_else(|| {
+            unauthorized(
+                "APIGW.0301",
+                "Incorrect IAM authentication information: a signed header is missing",
+            )
+        })?;
+        headers.push((name.clone(), value.to_owned()));
+    }
+    let query = signer::parse_raw_query(req.raw_query);
+    let input = SigningInput {
+        method: req.method,
+        path: req.path,
+        query: &query,
+        headers: &headers,
+        body: req.body,
+        sdk_date: date,
+    };
+    if signer::verify(secret_key, &input, &parsed.signature) {
+        Ok(())
+    } else {
+        Err(unauthorized(
+            "APIGW.0301",
+            "Incorrect IAM authentication information: verify aksk signature fail",
+        ))
     }
 }
 
@@ -294,10 +347,13 @@ mod tests {
                 body: b"",
                 now: at(offset),
             };
-            let got = aksk().check(&req).map_err(|(status, _, msg)| {
-                assert_eq!(status, 401);
-                msg
-            });
+            let got = aksk()
+                .check(&req, &[])
+                .map(|_| ())
+                .map_err(|(status, _, msg)| {
+                    assert_eq!(status, 401);
+                    msg
+                });
             match (got, want) {
                 (Ok(()), Ok(())) => {}
                 (Err(msg), Err(w)) => {
@@ -315,14 +371,17 @@ mod tests {
         let one = format!("/v2/{PROJECT}/desktop-pools/{POOL}");
         let sig = "a4a751b5958929a32a31aedfaf1a3e54df53a98c10df136a94086aa61a5746e4";
         let check = |auth: &SimAuth, headers: &HeaderMap| {
-            auth.check(&GateRequest {
-                method: "GET",
-                path: &one,
-                raw_query: "",
-                headers,
-                body: b"",
-                now: at(0),
-            })
+            auth.check(
+                &GateRequest {
+                    method: "GET",
+                    path: &one,
+                    raw_query: "",
+                    headers,
+                    body: b"",
+                    now: at(0),
+                },
+                &[],
+            )
         };
         let wrong_sk = SimAuth::AkSk {
             access_key: "AKEXAMPLE1234567890".into(),

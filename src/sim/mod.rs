@@ -23,7 +23,7 @@ pub use faults::Faults;
 use faults::{Fate, TokenBucket};
 pub use fixture::Fixture;
 use gate::GateRequest;
-pub use gate::SimAuth;
+pub use gate::{IssuedKey, SimAuth};
 pub use hostile::{Hostile, Malformed};
 use serde_json::{json, Map, Value};
 use state::State;
@@ -93,10 +93,15 @@ pub struct SimConfig {
     pub page_cap: Option<u32>,
     /// The first N DELETEs of each empty pool answer `409 WKS.00010032` (a transient conflict).
     pub transient_conflict: u32,
+    /// Projects IAM lists, `(name, id)`: by default the fixture's, named `cn-north-4`.
+    pub iam_projects: Vec<(String, String)>,
+    /// Agencies IAM lets a caller assume, `(agency name, account name or id)`.
+    pub agencies: Vec<(String, String)>,
 }
 
 impl SimConfig {
     pub fn new(fixture: Fixture) -> SimConfig {
+        let fixture_project = fixture.project_id.to_string();
         SimConfig {
             fixture,
             auth: SimAuth::Open,
@@ -112,6 +117,8 @@ impl SimConfig {
             omit_total_count: false,
             page_cap: None,
             transient_conflict: 0,
+            iam_projects: vec![("cn-north-4".into(), fixture_project)],
+            agencies: Vec::new(),
         }
     }
 }
@@ -130,6 +137,10 @@ struct Shared {
     omit_total_count: bool,
     page_cap: Option<u32>,
     transient_conflict: u32,
+    iam_projects: Vec<(String, String)>,
+    agencies: Vec<(String, String)>,
+    /// Temporary credentials issued by assume role, accepted from then on.
+    issued: Mutex<Vec<IssuedKey>>,
     /// API requests received in all.
     api_requests: AtomicU64,
     hostile: Mutex<Hostile>,
@@ -171,6 +182,8 @@ fn classify(method: &str, path: &str) -> (&'static str, Option<String>) {
         ("GET", ["v2", _, "desktop-pools", id]) => ("show", Some((*id).to_owned())),
         ("DELETE", ["v2", _, "desktop-pools", id]) => ("delete", Some((*id).to_owned())),
         ("GET", ["v2", _, "desktop-pools", id, "desktops"]) => ("desktops", Some((*id).to_owned())),
+        ("GET", ["v3", "projects"]) => ("iam-projects", None),
+        ("POST", ["v3.0", "OS-CREDENTIAL", "securitytokens"]) => ("iam-tokens", None),
         _ => ("other", None),
     }
 }
@@ -252,8 +265,15 @@ async fn screen(
         body: &body,
         now: SystemTime::now(),
     };
-    if let Err((status, code, msg)) = shared.auth.check(&request) {
-        return huawei_error(status, code, &msg);
+    let issued = shared
+        .issued
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    match shared.auth.check(&request, &issued) {
+        Err((status, code, msg)) => return huawei_error(status, code, &msg),
+        Ok(Some(access_key)) => shared.state().authenticated(&access_key),
+        Ok(None) => {}
     }
     if let Some(rate) = shared.faults.rate_limit {
         let admitted = {
@@ -290,6 +310,7 @@ async fn screen(
         )
             .into_response(),
         Fate::Fail(503) => huawei_error(503, "APIGW.0202", "The service is unavailable"),
+        Fate::Throttle => huawei_error(429, "APIGW.0308", "The throttling threshold has been reached"),
         Fate::Fail(status) => huawei_error(status, "WKS.0500", "Internal service error"),
         Fate::Serve | Fate::LoseAnswer => {
             let response = next.run(Request::from_parts(parts, Body::from(body))).await;
@@ -527,6 +548,74 @@ async fn pool_desktops(
     }
 }
 
+/// IAM `GET /v3/projects?name=`: the projects of that name.
+async fn iam_projects(
+    Ext(shared): Ext<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let projects: Vec<Value> = shared
+        .iam_projects
+        .iter()
+        .filter(|(name, _)| q.get("name").is_none_or(|n| n == name))
+        .map(|(name, id)| json!({"id": id, "name": name, "domain_id": "d0000000000000000000000000000001", "enabled": true}))
+        .collect();
+    Json(json!({"projects": projects, "links": {"self": "/v3/projects"}})).into_response()
+}
+
+/// IAM `POST /v3.0/OS-CREDENTIAL/securitytokens` with the `assume_role` method: issues
+/// temporary credentials for a known agency, which the gateway accepts from then on.
+async fn iam_security_tokens(Ext(shared): Ext<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let bad = |msg: &str| huawei_error(400, "IAM.0001", msg);
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return bad("The request body is not JSON");
+    };
+    let identity = &body["auth"]["identity"];
+    let methods_ok = identity["methods"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|v| v == "assume_role"));
+    let role = &identity["assume_role"];
+    let (Some(agency), true) = (role["agency_name"].as_str(), methods_ok) else {
+        return bad("auth.identity.methods must hold assume_role, with assume_role.agency_name");
+    };
+    let domain = role["domain_name"].as_str().or(role["domain_id"].as_str());
+    let duration = role["duration_seconds"].as_u64().unwrap_or(900);
+    if !(900..=86_400).contains(&duration) {
+        return bad("duration_seconds must be from 900 to 86400");
+    }
+    let known = shared
+        .agencies
+        .iter()
+        .any(|(name, account)| name == agency && Some(account.as_str()) == domain);
+    if !known {
+        return huawei_error(
+            403,
+            "IAM.0002",
+            "You do not have permission to assume this agency",
+        );
+    }
+    let mut issued = shared.issued.lock().unwrap_or_else(|e| e.into_inner());
+    let n = issued.len() + 1;
+    let key = IssuedKey {
+        access_key: format!("TEMPAK{n:014}"),
+        secret_key: format!("TEMPSK{n:06}-{:016x}", shared.faults.seed ^ 0x5eed_5eed),
+        security_token: format!("TEMPST{n:06}-for-{agency}-{}", "x".repeat(64)),
+    };
+    issued.push(key.clone());
+    let expires = humantime::format_rfc3339_seconds(
+        SystemTime::now() + std::time::Duration::from_secs(duration),
+    );
+    (
+        StatusCode::CREATED,
+        Json(json!({"credential": {
+            "access": key.access_key,
+            "secret": key.secret_key,
+            "securitytoken": key.security_token,
+            "expires_at": expires.to_string(),
+        }})),
+    )
+        .into_response()
+}
+
 /// The gateway's own 404: no such route. Says nothing about any pool.
 fn gateway_not_found() -> Response {
     huawei_error(
@@ -601,6 +690,11 @@ fn router(shared: Arc<Shared>) -> Router {
             "/v2/{project}/desktop-pools/{id}/desktops",
             get(pool_desktops),
         )
+        .route("/v3/projects", get(iam_projects))
+        .route(
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            post(iam_security_tokens),
+        )
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(shared.clone(), gateway));
     let admin = Router::new()
@@ -643,6 +737,9 @@ impl SimServer {
             omit_total_count: config.omit_total_count,
             page_cap: config.page_cap,
             transient_conflict: config.transient_conflict,
+            iam_projects: config.iam_projects,
+            agencies: config.agencies,
+            issued: Mutex::new(Vec::new()),
             api_requests: AtomicU64::new(0),
             hostile: Mutex::new(config.hostile),
         });

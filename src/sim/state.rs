@@ -27,6 +27,8 @@ pub struct State {
     shift_remaining: u32,
     /// Transient conflicts served per pool.
     conflicts: HashMap<String, u32>,
+    /// Signed requests per access key.
+    authenticated_by: BTreeMap<String, u64>,
 }
 
 impl State {
@@ -48,6 +50,7 @@ impl State {
             churn_created: 0,
             shift_remaining: shift_on_list,
             conflicts: HashMap::new(),
+            authenticated_by: BTreeMap::new(),
         }
     }
 
@@ -66,6 +69,14 @@ impl State {
         let n = self.sequence.entry(format!("{method} {path}")).or_default();
         *n += 1;
         *n - 1
+    }
+
+    /// Counts a request signed with `access_key`.
+    pub fn authenticated(&mut self, access_key: &str) {
+        *self
+            .authenticated_by
+            .entry(access_key.to_owned())
+            .or_default() += 1;
     }
 
     /// DELETE requests received for pool `id`.
@@ -211,6 +222,7 @@ impl State {
             "deletes": self.deletes,
             "responses": self.responses.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
             "deleted": self.deleted,
+            "authenticated_by": self.authenticated_by,
         })
     }
 }
