@@ -696,12 +696,17 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
             format!("the file is larger than {MAX_CONFIG_BYTES} bytes"),
         ));
     }
+    // A UTF-8 byte order mark is not YAML content (libyaml would take it for a second
+    // document); positions are unaffected, since it stands before line 1, column 1.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(at(
             (1, 1),
             "the file is empty; expected at least `version: 1` and `pools:`".into(),
         ));
     }
+    // Bounded before serde_yaml builds anything: depth, size, alias expansion, no tags.
+    crate::yaml_guard::check(text).map_err(|r| at((r.line, r.column), r.message))?;
     let config: Config = serde_yaml::from_str(text).map_err(|e| {
         let pos = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         // serde_yaml appends " at line L column C"; the position is given in front instead.
@@ -868,7 +873,38 @@ max_deletes: 20
         }
         bomb.push_str("version: 1\npools: [{id: a}]\n");
         let err = parse(&bomb, "bomb.yaml").unwrap_err().to_string();
-        assert!(err.starts_with("bomb.yaml:1:1: "), "{err}");
+        assert!(
+            err.starts_with("bomb.yaml:") && err.contains("more than 500000 values"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_and_tags_are_refused_at_their_position() {
+        let with_bom = "\u{feff}version: 1\npools: [{id: a}]\n";
+        assert_eq!(parse(with_bom, "f").unwrap().pools.len(), 1);
+        let err = parse("\u{feff}version: 1\npools: [{id: !!binary YQ==}]\n", "f")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("f:2:14: explicit YAML tags are not allowed"),
+            "{err}"
+        );
+        // anchors and aliases stay usable within the budget
+        let anchored = "version: 1\ncommon: &c {type: STATIC}\n";
+        assert!(parse(anchored, "f")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field `common`"));
+        let ok = "version: 1\npools:\n  - id: a\n    expect: &c {type: STATIC}\n  - id: b\n    expect: *c\n";
+        assert_eq!(
+            parse(ok, "f").unwrap().pools[1]
+                .expect
+                .as_ref()
+                .unwrap()
+                .pool_type,
+            Some(PoolType::Static)
+        );
     }
 
     #[test]

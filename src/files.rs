@@ -36,6 +36,12 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Input> {
         bail!("{name}:1:1: the file is larger than {limit} bytes");
     }
     let sha256 = crate::plan::config_sha256(&bytes);
+    if let Some(encoding) = utf16_or_32(&bytes) {
+        bail!(
+            "{name}:1:1: the file is {encoding} text; poolform reads UTF-8 only (convert it, e.g. `iconv -f {} -t UTF-8`)",
+            encoding.split(' ').next().unwrap_or(encoding)
+        );
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         anyhow::anyhow!(
@@ -43,6 +49,22 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Input> {
         )
     })?;
     Ok(Input { name, text, sha256 })
+}
+
+/// The encoding of a file that is UTF-16 or UTF-32, by its byte order mark or, without one,
+/// by the zero bytes ASCII text has in those encodings.
+fn utf16_or_32(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => Some("UTF-32LE (little-endian)"),
+        [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32BE (big-endian)"),
+        [0xFF, 0xFE, ..] => Some("UTF-16LE (little-endian)"),
+        [0xFE, 0xFF, ..] => Some("UTF-16BE (big-endian)"),
+        [a, 0, 0, 0, ..] if *a != 0 => Some("UTF-32LE (little-endian)"),
+        [0, 0, 0, a, ..] if *a != 0 => Some("UTF-32BE (big-endian)"),
+        [a, 0, b, 0, ..] if *a != 0 && *b != 0 => Some("UTF-16LE (little-endian)"),
+        [0, a, 0, b, ..] if *a != 0 && *b != 0 => Some("UTF-16BE (big-endian)"),
+        _ => None,
+    }
 }
 
 /// Writes `text` to `path` atomically: a temporary file beside it, then a rename.

@@ -26,3 +26,4 @@ pub mod report;
 pub mod retry;
 pub mod sim;
 pub mod validated;
+pub mod yaml_guard;
