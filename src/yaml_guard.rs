@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::mem::MaybeUninit;
-use unsafe_libyaml as sys;
+use unsafe_libyaml as libyaml;
 
 /// Collections nested deeper than this are refused.
 pub const MAX_DEPTH: usize = 64;
@@ -44,60 +44,64 @@ struct Open {
 
 /// The libyaml parser, on the heap (it keeps pointers into itself and the input).
 struct Parser<'a> {
-    sys: Box<MaybeUninit<sys::yaml_parser_t>>,
+    sys: Box<MaybeUninit<libyaml::yaml_parser_t>>,
     _input: &'a [u8],
 }
 
 impl<'a> Parser<'a> {
     fn new(input: &'a [u8]) -> Option<Parser<'a>> {
-        let mut sys = Box::new(MaybeUninit::<sys::yaml_parser_t>::uninit());
+        let mut sys = Box::new(MaybeUninit::<libyaml::yaml_parser_t>::uninit());
         // SAFETY: the parser is initialised before use; its input outlives it (`_input`); it is
         // freed exactly once, in `drop`.
         unsafe {
-            if sys::yaml_parser_initialize(sys.as_mut_ptr()).fail {
+            if libyaml::yaml_parser_initialize(sys.as_mut_ptr()).fail {
                 return None;
             }
-            sys::yaml_parser_set_encoding(sys.as_mut_ptr(), sys::YAML_UTF8_ENCODING);
-            sys::yaml_parser_set_input_string(sys.as_mut_ptr(), input.as_ptr(), input.len() as u64);
+            libyaml::yaml_parser_set_encoding(sys.as_mut_ptr(), libyaml::YAML_UTF8_ENCODING);
+            libyaml::yaml_parser_set_input_string(
+                sys.as_mut_ptr(),
+                input.as_ptr(),
+                input.len() as u64,
+            );
         }
         Some(Parser { sys, _input: input })
     }
 
     /// The next event, or `None` at a parse error (serde_yaml then reports it, positioned).
     fn next(&mut self) -> Option<Event> {
-        let mut event = MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut event = MaybeUninit::<libyaml::yaml_event_t>::uninit();
         // SAFETY: the parser is initialised; the event is read only after a successful parse,
         // copied out, and deleted before returning.
         unsafe {
-            if sys::yaml_parser_parse(self.sys.as_mut_ptr(), event.as_mut_ptr()).fail {
+            if libyaml::yaml_parser_parse(self.sys.as_mut_ptr(), event.as_mut_ptr()).fail {
                 return None;
             }
             let e = &*event.as_ptr();
-            if e.type_ == sys::YAML_NO_EVENT {
+            if e.type_ == libyaml::YAML_NO_EVENT {
                 return None;
             }
             let owned = |p: *const u8| {
                 (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p.cast()).to_bytes().to_vec())
             };
             let (kind, anchor, tag) = match e.type_ {
-                sys::YAML_STREAM_END_EVENT => (Kind::End, None, None),
-                sys::YAML_ALIAS_EVENT => (Kind::Alias, owned(e.data.alias.anchor), None),
-                sys::YAML_SCALAR_EVENT => (
+                libyaml::YAML_STREAM_END_EVENT => (Kind::End, None, None),
+                libyaml::YAML_ALIAS_EVENT => (Kind::Alias, owned(e.data.alias.anchor), None),
+                libyaml::YAML_SCALAR_EVENT => (
                     Kind::Scalar,
                     owned(e.data.scalar.anchor),
                     owned(e.data.scalar.tag),
                 ),
-                sys::YAML_SEQUENCE_START_EVENT => (
+                libyaml::YAML_SEQUENCE_START_EVENT => (
                     Kind::Open,
                     owned(e.data.sequence_start.anchor),
                     owned(e.data.sequence_start.tag),
                 ),
-                sys::YAML_MAPPING_START_EVENT => (
+                libyaml::YAML_MAPPING_START_EVENT => (
                     Kind::Open,
                     owned(e.data.mapping_start.anchor),
                     owned(e.data.mapping_start.tag),
                 ),
-                sys::YAML_SEQUENCE_END_EVENT | sys::YAML_MAPPING_END_EVENT => {
+                libyaml::YAML_SEQUENCE_END_EVENT | libyaml::YAML_MAPPING_END_EVENT => {
                     (Kind::Close, None, None)
                 }
                 _ => (Kind::Other, None, None),
@@ -109,7 +113,7 @@ impl<'a> Parser<'a> {
                 start: e.start_mark,
                 end_index: e.end_mark.index,
             };
-            sys::yaml_event_delete(event.as_mut_ptr());
+            libyaml::yaml_event_delete(event.as_mut_ptr());
             Some(out)
         }
     }
@@ -118,7 +122,7 @@ impl<'a> Parser<'a> {
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`, freed only here.
-        unsafe { sys::yaml_parser_delete(self.sys.as_mut_ptr()) }
+        unsafe { libyaml::yaml_parser_delete(self.sys.as_mut_ptr()) }
     }
 }
 
@@ -136,11 +140,11 @@ struct Event {
     kind: Kind,
     anchor: Option<Vec<u8>>,
     tag: Option<Vec<u8>>,
-    start: sys::yaml_mark_t,
+    start: libyaml::yaml_mark_t,
     end_index: u64,
 }
 
-fn refuse(mark: &sys::yaml_mark_t, message: String) -> Refusal {
+fn refuse(mark: &libyaml::yaml_mark_t, message: String) -> Refusal {
     Refusal {
         line: mark.line as usize + 1,
         column: mark.column as usize + 1,
@@ -158,7 +162,7 @@ struct Budget {
 impl Budget {
     /// Counts a node (or what an alias stands for) against the file and every collection it
     /// sits in.
-    fn charge(&mut self, w: Weight, at: &sys::yaml_mark_t) -> Result<(), Refusal> {
+    fn charge(&mut self, w: Weight, at: &libyaml::yaml_mark_t) -> Result<(), Refusal> {
         self.nodes = self.nodes.saturating_add(w.nodes);
         if self.nodes > MAX_NODES {
             return Err(refuse(
