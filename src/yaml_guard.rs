@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::mem::MaybeUninit;
-use unsafe_libyaml as libyaml;
 
 /// Collections nested deeper than this are refused.
 pub const MAX_DEPTH: usize = 64;
@@ -44,21 +43,24 @@ struct Open {
 
 /// The libyaml parser, on the heap (it keeps pointers into itself and the input).
 struct Parser<'a> {
-    sys: Box<MaybeUninit<libyaml::yaml_parser_t>>,
+    sys: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
     _input: &'a [u8],
 }
 
 impl<'a> Parser<'a> {
     fn new(input: &'a [u8]) -> Option<Parser<'a>> {
-        let mut sys = Box::new(MaybeUninit::<libyaml::yaml_parser_t>::uninit());
+        let mut sys = Box::new(MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit());
         // SAFETY: the parser is initialised before use; its input outlives it (`_input`); it is
         // freed exactly once, in `drop`.
         unsafe {
-            if libyaml::yaml_parser_initialize(sys.as_mut_ptr()).fail {
+            if unsafe_libyaml::yaml_parser_initialize(sys.as_mut_ptr()).fail {
                 return None;
             }
-            libyaml::yaml_parser_set_encoding(sys.as_mut_ptr(), libyaml::YAML_UTF8_ENCODING);
-            libyaml::yaml_parser_set_input_string(
+            unsafe_libyaml::yaml_parser_set_encoding(
+                sys.as_mut_ptr(),
+                unsafe_libyaml::YAML_UTF8_ENCODING,
+            );
+            unsafe_libyaml::yaml_parser_set_input_string(
                 sys.as_mut_ptr(),
                 input.as_ptr(),
                 input.len() as u64,
@@ -69,41 +71,40 @@ impl<'a> Parser<'a> {
 
     /// The next event, or `None` at a parse error (serde_yaml then reports it, positioned).
     fn next(&mut self) -> Option<Event> {
-        let mut event = MaybeUninit::<libyaml::yaml_event_t>::uninit();
+        let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
         // SAFETY: the parser is initialised; the event is read only after a successful parse,
         // copied out, and deleted before returning.
         unsafe {
-            if libyaml::yaml_parser_parse(self.sys.as_mut_ptr(), event.as_mut_ptr()).fail {
+            if unsafe_libyaml::yaml_parser_parse(self.sys.as_mut_ptr(), event.as_mut_ptr()).fail {
                 return None;
             }
             let e = &*event.as_ptr();
-            if e.type_ == libyaml::YAML_NO_EVENT {
+            if e.type_ == unsafe_libyaml::YAML_NO_EVENT {
                 return None;
             }
             let owned = |p: *const u8| {
                 (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p.cast()).to_bytes().to_vec())
             };
             let (kind, anchor, tag) = match e.type_ {
-                libyaml::YAML_STREAM_END_EVENT => (Kind::End, None, None),
-                libyaml::YAML_ALIAS_EVENT => (Kind::Alias, owned(e.data.alias.anchor), None),
-                libyaml::YAML_SCALAR_EVENT => (
+                unsafe_libyaml::YAML_STREAM_END_EVENT => (Kind::End, None, None),
+                unsafe_libyaml::YAML_ALIAS_EVENT => (Kind::Alias, owned(e.data.alias.anchor), None),
+                unsafe_libyaml::YAML_SCALAR_EVENT => (
                     Kind::Scalar,
                     owned(e.data.scalar.anchor),
                     owned(e.data.scalar.tag),
                 ),
-                libyaml::YAML_SEQUENCE_START_EVENT => (
+                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => (
                     Kind::Open,
                     owned(e.data.sequence_start.anchor),
                     owned(e.data.sequence_start.tag),
                 ),
-                libyaml::YAML_MAPPING_START_EVENT => (
+                unsafe_libyaml::YAML_MAPPING_START_EVENT => (
                     Kind::Open,
                     owned(e.data.mapping_start.anchor),
                     owned(e.data.mapping_start.tag),
                 ),
-                libyaml::YAML_SEQUENCE_END_EVENT | libyaml::YAML_MAPPING_END_EVENT => {
-                    (Kind::Close, None, None)
-                }
+                unsafe_libyaml::YAML_SEQUENCE_END_EVENT
+                | unsafe_libyaml::YAML_MAPPING_END_EVENT => (Kind::Close, None, None),
                 _ => (Kind::Other, None, None),
             };
             let out = Event {
@@ -113,7 +114,7 @@ impl<'a> Parser<'a> {
                 start: e.start_mark,
                 end_index: e.end_mark.index,
             };
-            libyaml::yaml_event_delete(event.as_mut_ptr());
+            unsafe_libyaml::yaml_event_delete(event.as_mut_ptr());
             Some(out)
         }
     }
@@ -122,7 +123,7 @@ impl<'a> Parser<'a> {
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`, freed only here.
-        unsafe { libyaml::yaml_parser_delete(self.sys.as_mut_ptr()) }
+        unsafe { unsafe_libyaml::yaml_parser_delete(self.sys.as_mut_ptr()) }
     }
 }
 
@@ -140,11 +141,11 @@ struct Event {
     kind: Kind,
     anchor: Option<Vec<u8>>,
     tag: Option<Vec<u8>>,
-    start: libyaml::yaml_mark_t,
+    start: unsafe_libyaml::yaml_mark_t,
     end_index: u64,
 }
 
-fn refuse(mark: &libyaml::yaml_mark_t, message: String) -> Refusal {
+fn refuse(mark: &unsafe_libyaml::yaml_mark_t, message: String) -> Refusal {
     Refusal {
         line: mark.line as usize + 1,
         column: mark.column as usize + 1,
@@ -162,7 +163,7 @@ struct Budget {
 impl Budget {
     /// Counts a node (or what an alias stands for) against the file and every collection it
     /// sits in.
-    fn charge(&mut self, w: Weight, at: &libyaml::yaml_mark_t) -> Result<(), Refusal> {
+    fn charge(&mut self, w: Weight, at: &unsafe_libyaml::yaml_mark_t) -> Result<(), Refusal> {
         self.nodes = self.nodes.saturating_add(w.nodes);
         if self.nodes > MAX_NODES {
             return Err(refuse(
