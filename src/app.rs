@@ -2,7 +2,7 @@
 //! the dispatch to `commands`, one file per command.
 
 use crate::api::connection::{self, ConnectionFlags, FileDefaults, Resolved};
-use crate::api::{Client, ClientOptions};
+use crate::api::{Client, ClientOptions, Signal, StopSignal};
 use crate::cli::{ColorChoice, Command, FileArg, GlobalArgs};
 use crate::commands;
 use crate::config::{self, Config};
@@ -12,6 +12,7 @@ use crate::render::Style;
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// How a command ended, as the exit code says it.
@@ -23,8 +24,8 @@ pub enum Exit {
     Changes,
     /// 1 without a further message: the report already says what failed.
     Failed,
-    /// 130: interrupted.
-    Interrupted,
+    /// 130, 143, 129: stopped by SIGINT, SIGTERM, SIGHUP.
+    Interrupted(Signal),
 }
 
 impl Exit {
@@ -33,7 +34,7 @@ impl Exit {
             Exit::Success => 0,
             Exit::Changes => 2,
             Exit::Failed => 1,
-            Exit::Interrupted => 130,
+            Exit::Interrupted(signal) => signal.exit_code(),
         }
     }
 }
@@ -88,12 +89,6 @@ pub fn load_config(arg: &FileArg) -> Result<LoadedConfig> {
 pub fn load_plan(path: &Path) -> Result<Plan> {
     let input = read_input(path, MAX_PLAN_BYTES)?;
     Ok(Plan::from_json(&input.text, &input.name)?)
-}
-
-/// Resolves the connection (flags, environment, profile, then the config) and builds the
-/// client with the default pacing.
-pub async fn client(global: &GlobalArgs, config: Option<&LoadedConfig>) -> Result<Client> {
-    client_with(global, config, ClientOptions::default()).await
 }
 
 /// [`client`] with the pacing given (interrupt, rate ceiling, jitter seed). Assumes a role and
@@ -152,13 +147,47 @@ pub fn endpoint_text(client: &Client) -> String {
         .to_owned()
 }
 
+/// Client options that stop on the run's signals.
+pub fn pacing(stop: &Arc<StopSignal>) -> ClientOptions {
+    ClientOptions {
+        interrupt: stop.clone(),
+        ..ClientOptions::default()
+    }
+}
+
+/// Runs a command. Those that call the API stop on SIGINT, SIGTERM and SIGHUP, and a run a
+/// signal stopped exits with that signal's code, whatever else went wrong after it.
 pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit> {
+    let stop = StopSignal::new();
+    if matches!(
+        command,
+        Command::Plan(_) | Command::Apply(_) | Command::Import(_)
+    ) {
+        crate::signals::watch(stop.clone());
+    }
+    let result = run_command(command, global, &stop).await;
+    match (result, stop.signal()) {
+        (Err(e), Some(signal)) => {
+            let message = format!("{e:#}");
+            crate::output::stderr_line(&format!("error: {}", crate::escape::visible(&message)));
+            Ok(Exit::Interrupted(signal))
+        }
+        (Ok(Exit::Interrupted(_)), Some(signal)) => Ok(Exit::Interrupted(signal)),
+        (result, _) => result,
+    }
+}
+
+async fn run_command(
+    command: Command,
+    global: &GlobalArgs,
+    stop: &Arc<StopSignal>,
+) -> Result<Exit> {
     match command {
         Command::Validate(args) => commands::validate::run(&args),
-        Command::Plan(args) => commands::plan::run(&args, global).await,
-        Command::Apply(args) => commands::apply::run(&args, global).await,
+        Command::Plan(args) => commands::plan::run(&args, global, stop).await,
+        Command::Apply(args) => commands::apply::run(&args, global, stop).await,
         Command::Show(args) => commands::show::run(&args, global),
-        Command::Import(args) => commands::import::run(&args, global).await,
+        Command::Import(args) => commands::import::run(&args, global, stop).await,
         Command::Schema => {
             let schema = schemars::schema_for!(Config);
             crate::output::stdout(&(serde_json::to_string_pretty(&schema)? + "\n"));

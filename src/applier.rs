@@ -633,7 +633,7 @@ async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verification {
             Err(e) => last_error = Some(e.to_string()),
         }
         let spent = started.elapsed();
-        if pending.is_empty() || spent + poll > sh.options.verify_timeout {
+        if pending.is_empty() || spent.saturating_add(poll) > sh.options.verify_timeout {
             break;
         }
         if let Err(halt) = sh.client.pacer().sleep(poll).await {
@@ -745,9 +745,13 @@ pub async fn apply(
         results[i] = Some(result);
     }
     if let Some(wait) = options.wait_blocked {
-        let deadline = Instant::now()
+        // Flags bound the wait (a day at most); a deadline past what the clock can hold is
+        // simply never reached.
+        let now = Instant::now();
+        let deadline = now
             .checked_add(wait)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
+            .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
+            .unwrap_or(now);
         let calls = Arc::new(Semaphore::new(options.parallelism.max(1)));
         let mut waiters = JoinSet::new();
         let mut index_of = HashMap::new();

@@ -134,11 +134,13 @@ pub struct ApplyArgs {
     /// Never send more than N requests per second (the limiter also slows down by itself on 429).
     #[arg(long, value_name = "N", value_parser = positive_rate)]
     pub rate_limit: Option<f64>,
-    /// Re-check blocked pools until DURATION has passed (e.g. 10m), deleting each once empty.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// Re-check blocked pools until DURATION has passed (e.g. 10m, at most 24h), deleting each
+    /// once empty.
+    #[arg(long, value_name = "DURATION", value_parser = wait_duration)]
     pub wait_blocked: Option<std::time::Duration>,
-    /// How long to keep listing, after the deletes, until every pool reported gone is gone.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    /// How long to keep listing, after the deletes, until every pool reported gone is gone (at
+    /// most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = verify_duration)]
     pub verify_timeout: std::time::Duration,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -147,13 +149,39 @@ pub struct ApplyArgs {
     pub max_deletes: Option<u32>,
 }
 
+/// The most requests per second `--rate-limit` takes.
+const MAX_RATE: f64 = 100_000.0;
+
 fn positive_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_RATE => Ok(v),
         _ => Err(format!(
-            "{s:?} is not a positive number of requests per second"
+            "{s:?} is not a number of requests per second from just above 0 to {MAX_RATE}"
         )),
     }
+}
+
+/// A duration from a flag, no longer than `max` (so that no arithmetic on it can overflow).
+fn bounded_duration(
+    s: &str,
+    max: std::time::Duration,
+    max_text: &str,
+) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if d <= max => Ok(d),
+        Ok(_) => Err(format!("{s:?} is longer than {max_text}")),
+        Err(e) => Err(format!(
+            "{s:?} is not a duration such as 90s, 10m or 1h: {e}"
+        )),
+    }
+}
+
+fn wait_duration(s: &str) -> Result<std::time::Duration, String> {
+    bounded_duration(s, std::time::Duration::from_secs(24 * 3600), "24h")
+}
+
+fn verify_duration(s: &str) -> Result<std::time::Duration, String> {
+    bounded_duration(s, std::time::Duration::from_secs(3600), "1h")
 }
 
 #[derive(Debug, Args)]

@@ -427,7 +427,7 @@ pub struct PoolEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect: Option<Expect>,
+    pub expect: Option<Box<Expect>>,
 }
 
 /// A tag condition: `key`, and `value` when given.
@@ -924,8 +924,8 @@ max_deletes: 20
             p.tags = tags
                 .iter()
                 .map(|(k, v)| crate::model::Tag {
-                    key: k.to_string(),
-                    value: v.to_string(),
+                    key: (*k).into(),
+                    value: (*v).into(),
                 })
                 .collect();
             p

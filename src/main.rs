@@ -3,7 +3,6 @@
 use clap::Parser;
 use poolform::app;
 use poolform::cli::Cli;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -15,7 +14,7 @@ fn main() -> ExitCode {
             .with_target("poolform", tracing::Level::DEBUG);
         let log = tracing_subscriber::fmt::layer()
             .with_writer(poolform::output::log_writer)
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_ansi(false)
             .with_target(false);
         tracing_subscriber::registry()
             .with(log)
@@ -35,15 +34,13 @@ fn main() -> ExitCode {
     match runtime.block_on(app::run(cli.command, &cli.global)) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
-            poolform::output::stderr_line(&format!("error: {e:#}"));
-            // A call the interrupt stopped (a listing, say): nothing was deleted after it.
-            let interrupted = e.chain().any(|c| {
-                matches!(
-                    c.downcast_ref::<poolform::api::ApiError>(),
-                    Some(poolform::api::ApiError::Stopped { why, .. }) if why == "interrupted"
-                )
-            });
-            ExitCode::from(if interrupted { 130 } else { 1 })
+            // Errors quote the API and the config: shown with control characters escaped.
+            let message = format!("{e:#}");
+            poolform::output::stderr_line(&format!(
+                "error: {}",
+                poolform::escape::visible(&message)
+            ));
+            ExitCode::from(1)
         }
     }
 }

@@ -113,12 +113,20 @@ pub fn is_cloud_domain(s: &str) -> bool {
         })
 }
 
+/// A string many pools share (a type, a status, an image id): stored once per listing page
+/// and shared, so that a listing of 100,000 pools stays small.
+pub type Text = std::sync::Arc<str>;
+
 /// A key/value tag on a pool.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Tag {
-    pub key: String,
-    #[serde(default)]
-    pub value: String,
+    pub key: Text,
+    #[serde(default = "empty_text")]
+    pub value: Text,
+}
+
+fn empty_text() -> Text {
+    Text::from("")
 }
 
 /// A pool's autoscale policy (`autoscale_policy`), as far as poolform reads it.
@@ -145,27 +153,27 @@ pub struct Pool {
     #[serde(default)]
     pub name: String,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub pool_type: Option<String>,
+    pub pool_type: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
+    pub created_time: Option<Text>,
     #[serde(default)]
     pub desktop_count: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub desktop_used: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enterprise_project_id: Option<String>,
+    pub enterprise_project_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_zone: Option<String>,
+    pub availability_zone: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
+    pub image_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flavor_id: Option<String>,
+    pub flavor_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub charging_mode: Option<String>,
+    pub charging_mode: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -174,7 +182,7 @@ pub struct Pool {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub enable_autoscale: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autoscale_policy: Option<AutoscalePolicy>,
+    pub autoscale_policy: Option<Box<AutoscalePolicy>>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -217,10 +225,7 @@ impl Pool {
 
     /// The value of tag `key`, if the pool carries it.
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|t| t.key == key)
-            .map(|t| t.value.as_str())
+        self.tags.iter().find(|t| &*t.key == key).map(|t| &*t.value)
     }
 }
 
@@ -232,14 +237,14 @@ pub struct PoolRef {
     pub id: PoolId,
     pub name: String,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub pool_type: Option<String>,
+    pub pool_type: Option<Text>,
     pub desktop_count: u64,
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
+    pub created_time: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enterprise_project_id: Option<String>,
+    pub enterprise_project_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
     /// Autoscale, when it is on: `min_idle` desktops come back as they are removed.
@@ -276,7 +281,7 @@ impl PoolRef {
     /// `(field, value)` for every fingerprinted field, in a fixed order; absent values are
     /// told apart from empty ones.
     fn fingerprinted(&self) -> Vec<(&'static str, String)> {
-        let opt = |v: &Option<String>| {
+        let opt = |v: &Option<Text>| {
             v.as_deref()
                 .map_or_else(|| "(absent)".to_owned(), |s| format!("{s:?}"))
         };
@@ -390,6 +395,25 @@ fn differing_fields(a: &Pool, b: &Pool) -> Vec<&'static str> {
     out
 }
 
+/// Reorders `v` in place so that `v[k]` becomes the old `v[order[k]]`; `order` is used up.
+fn permute<T>(v: &mut [T], order: &mut [u32]) {
+    for start in 0..v.len() {
+        if order[start] == u32::MAX {
+            continue;
+        }
+        let mut k = start;
+        loop {
+            let source = order[k] as usize;
+            order[k] = u32::MAX;
+            if source == start {
+                break;
+            }
+            v.swap(k, source);
+            k = source;
+        }
+    }
+}
+
 /// The live pools of one project, sorted by id, each id once; and, for pools read from the
 /// API, the request id of the page each came from (for the audit trail).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -415,32 +439,53 @@ impl Live {
     pub fn from_pages(
         pages: Vec<(Option<String>, Vec<Pool>)>,
     ) -> Result<Self, ConflictingDuplicate> {
-        let mut tagged: Vec<(Pool, u32)> = Vec::new();
+        let n: usize = pages.iter().map(|(_, p)| p.len()).sum();
+        let mut pools: Vec<Pool> = Vec::with_capacity(n);
+        let mut page_of: Vec<u32> = Vec::with_capacity(n);
         let mut request_ids = Vec::with_capacity(pages.len());
-        for (i, (request_id, pools)) in pages.into_iter().enumerate() {
+        for (i, (request_id, page)) in pages.into_iter().enumerate() {
             request_ids.push(request_id);
-            let page = u32::try_from(i).unwrap_or(u32::MAX);
-            tagged.extend(pools.into_iter().map(|p| (p, page)));
+            page_of.extend(std::iter::repeat_n(
+                u32::try_from(i).unwrap_or(u32::MAX),
+                page.len(),
+            ));
+            pools.extend(page);
         }
-        tagged.sort_by(|a, b| a.0.id.cmp(&b.0.id));
-        let mut pools: Vec<Pool> = Vec::with_capacity(tagged.len());
-        let mut page_of = Vec::with_capacity(tagged.len());
-        for (pool, page) in tagged {
-            if let Some(last) = pools.last() {
-                if last.id == pool.id {
-                    let fields = differing_fields(last, &pool);
-                    if fields.is_empty() {
-                        continue;
-                    }
-                    return Err(ConflictingDuplicate {
-                        id: pool.id.clone(),
-                        fields,
-                    });
+        Self::from_parts(pools, page_of, request_ids)
+    }
+
+    /// Pools read from pages (`page_of[i]` indexes `request_ids` for `pools[i]`), sorted and
+    /// merged in place: a listing is never held twice.
+    pub fn from_parts(
+        mut pools: Vec<Pool>,
+        mut page_of: Vec<u32>,
+        request_ids: Vec<Option<String>>,
+    ) -> Result<Self, ConflictingDuplicate> {
+        let n = pools.len();
+        page_of.resize(n, u32::MAX);
+        let mut order: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();
+        order.sort_by(|a, b| pools[*a as usize].id.cmp(&pools[*b as usize].id));
+        permute(&mut page_of, &mut order.clone());
+        permute(&mut pools, &mut order);
+        // Merge identical copies in place; refuse conflicting ones.
+        let mut kept = 0;
+        for read in 0..pools.len() {
+            if kept > 0 && pools[kept - 1].id == pools[read].id {
+                let fields = differing_fields(&pools[kept - 1], &pools[read]);
+                if fields.is_empty() {
+                    continue;
                 }
+                return Err(ConflictingDuplicate {
+                    id: pools[read].id.clone(),
+                    fields,
+                });
             }
-            pools.push(pool);
-            page_of.push(page);
+            pools.swap(kept, read);
+            page_of[kept] = page_of[read];
+            kept += 1;
         }
+        pools.truncate(kept);
+        page_of.truncate(kept);
         Ok(Live {
             pools,
             page_of,
@@ -513,6 +558,22 @@ mod tests {
             err.to_string(),
             "pool b is listed twice with different name, desktop_count"
         );
+    }
+
+    #[test]
+    fn permuting_in_place_reorders_as_asked() {
+        for order in [
+            vec![2u32, 0, 1],
+            vec![0, 1, 2],
+            vec![1, 0, 3, 2],
+            vec![3, 2, 1, 0],
+            vec![],
+        ] {
+            let mut v: Vec<u32> = (0..order.len() as u32).map(|i| i * 10).collect();
+            let want: Vec<u32> = order.iter().map(|i| i * 10).collect();
+            permute(&mut v, &mut order.clone());
+            assert_eq!(v, want);
+        }
     }
 
     #[test]

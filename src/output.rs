@@ -16,6 +16,14 @@ pub fn stdout(text: &str) {
     write_to(std::io::stdout().lock(), text);
 }
 
+/// Writes to standard output what `fill` writes, redacted as it goes (for output too large to
+/// build as one string).
+pub fn stdout_with(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let mut out = crate::redact::Redacting::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    // A closed pipe: nothing to tell it.
+    let _ = fill(&mut out).and_then(|()| out.finish().map(drop));
+}
+
 /// Writes `text` to standard error as it is.
 pub fn stderr(text: &str) {
     write_to(std::io::stderr().lock(), text);
@@ -44,7 +52,10 @@ impl Write for LogLine {
 impl Drop for LogLine {
     fn drop(&mut self) {
         if !self.0.is_empty() {
-            stderr(&String::from_utf8_lossy(&self.0));
+            // One event, one line: whatever a server put in a logged field stays escaped.
+            let text = String::from_utf8_lossy(&self.0);
+            let line = text.strip_suffix('\n').unwrap_or(&text);
+            stderr_line(&crate::escape::visible(line));
         }
     }
 }

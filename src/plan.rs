@@ -144,6 +144,12 @@ impl Plan {
         serde_json::to_string_pretty(self).expect("a plan always serializes") + "\n"
     }
 
+    /// The JSON form, written as it is made (a large plan is never one string).
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    }
+
     /// Reads a saved plan, refusing anything truncated, corrupt, of another version, or edited
     /// so that it no longer agrees with itself (a fingerprint, a count or a duplicate). Decoded
     /// straight into typed values.
@@ -335,7 +341,7 @@ mod tests {
                     value: "prod".into(),
                 }]
             }),
-            ("absent vs empty", |p| p.status = Some(String::new())),
+            ("absent vs empty", |p| p.status = Some("".into())),
         ];
         for (what, edit) in edits {
             let mut v = base.clone();

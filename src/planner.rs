@@ -512,14 +512,14 @@ mod tests {
         let live = Live::new(vec![
             with(pool("a1", "ci-auto-idle"), |p| {
                 p.enable_autoscale = true;
-                p.autoscale_policy = Some(policy(2));
+                p.autoscale_policy = Some(Box::new(policy(2)));
             }),
             with(pool("a2", "ci-auto-zero"), |p| {
                 p.enable_autoscale = true;
-                p.autoscale_policy = Some(policy(0));
+                p.autoscale_policy = Some(Box::new(policy(0)));
             }),
             with(pool("a3", "ci-auto-off"), |p| {
-                p.autoscale_policy = Some(policy(2))
+                p.autoscale_policy = Some(Box::new(policy(2)))
             }),
             with(pool("a4", "ci-one"), |p| p.desktop_count = 1),
         ])

@@ -1,5 +1,6 @@
 //! Apply progress on stderr: a bar on a terminal, one line per finished step otherwise (CI logs).
 
+use crate::escape::visible;
 use crate::report::StepResult;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,7 +36,7 @@ impl Progress {
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
-                let message = format!("{} {}", r.outcome.label(), r.pool.name);
+                let message = format!("{} {}", r.outcome.label(), visible(&r.pool.name));
                 bar.set_message(crate::redact::redact(&message).into_owned());
             }
             None => {
@@ -52,11 +53,12 @@ impl Progress {
                     format!(": {why}")
                 };
                 crate::output::stderr_line(&format!(
-                    "[{n:>width$}/{}] {} {} ({}){why}",
+                    "[{n:>width$}/{}] {} {} ({}){}",
                     self.total,
                     r.outcome.label(),
-                    r.pool.name,
-                    r.pool.id
+                    visible(&r.pool.name),
+                    r.pool.id,
+                    visible(&why)
                 ));
             }
         }

@@ -6,6 +6,7 @@
 //! piece of global state, so that no print path can forget it.
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::sync::RwLock;
 
 /// What replaces a secret.
@@ -62,6 +63,57 @@ pub fn redact_with<'a>(secrets: &[String], text: &'a str) -> Cow<'a, str> {
     out
 }
 
+/// A writer that masks secrets in everything written through it, for output too large to
+/// build as one string (a plan of 100,000 pools). It redacts whole lines: text is held back
+/// up to the last newline written, and a secret never holds a newline (a header value cannot,
+/// and JSON escapes one), so no secret is ever split between two redactions.
+pub struct Redacting<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+/// Text held back before it is redacted and passed on.
+const REDACT_CHUNK: usize = 64 * 1024;
+
+impl<W: Write> Redacting<W> {
+    pub fn new(inner: W) -> Self {
+        Redacting {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    fn pass(&mut self, upto: usize) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(&self.pending[..upto]);
+        self.inner.write_all(redact(&text).as_bytes())?;
+        self.pending.drain(..upto);
+        Ok(())
+    }
+
+    /// Passes on what is left and returns the inner writer.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let all = self.pending.len();
+        self.pass(all)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= REDACT_CHUNK {
+            if let Some(newline) = self.pending.iter().rposition(|b| *b == b'\n') {
+                self.pass(newline + 1)?;
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// `Signature=` followed by hex digits: the hex is masked.
 fn mask_signatures(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -102,6 +154,29 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(redact_with(&secrets, input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn a_streamed_secret_is_masked_wherever_the_chunks_fall() {
+        register("streamed-secret-value");
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!(
+                "line {i}: streamed-secret-value Signature=abcdef0123\n"
+            ));
+        }
+        for step in [1, 7, 4096, 70_000] {
+            let mut w = Redacting::new(Vec::new());
+            for chunk in text.as_bytes().chunks(step) {
+                w.write_all(chunk).unwrap();
+            }
+            let out = String::from_utf8(w.finish().unwrap()).unwrap();
+            assert!(
+                !out.contains("streamed-secret") && !out.contains("abcdef"),
+                "step {step}"
+            );
+            assert_eq!(out.lines().count(), 20_000);
         }
     }
 

@@ -1,6 +1,10 @@
 //! Plans (and apply reports) as text: human (optionally coloured), JSON and markdown.
-//! Pure: takes values, returns strings; the same input always gives the same output.
+//! Pure: takes values, returns strings; the same input always gives the same output. Every
+//! string that came from the API, the config or a plan file is escaped (`escape`): control
+//! characters and bidi overrides shown visibly in human text, markdown structure and HTML
+//! escaped in markdown; JSON stays exact (serde escapes what JSON must).
 
+use crate::escape::{self, visible};
 use crate::model::PoolRef;
 use crate::plan::{Change, Finding, FindingKind, Plan, Summary};
 use crate::report::{Outcome, Report};
@@ -88,11 +92,11 @@ struct Row {
 fn change_row(c: &Change) -> Row {
     Row {
         sign: if c.likely_blocked { '!' } else { '-' },
-        name: c.pool.name.clone(),
+        name: visible(&c.pool.name).into_owned(),
         id: c.pool.id.to_string(),
-        pool_type: c.pool.pool_type.clone().unwrap_or_default(),
+        pool_type: visible(c.pool.pool_type.as_deref().unwrap_or_default()).into_owned(),
         desktops: plural(c.pool.desktop_count as usize, "desktop", "desktops"),
-        reason: c.reason.clone(),
+        reason: visible(&c.reason).into_owned(),
         diff: Vec::new(),
     }
 }
@@ -110,7 +114,8 @@ fn labelled_diff(
     TextDiff::from_lines(old, new)
         .iter_all_changes()
         .filter_map(|change| {
-            let text = change.value().trim_end();
+            let text = visible(change.value().trim_end_matches('\n'));
+            let text = text.trim_end();
             match change.tag() {
                 ChangeTag::Delete => Some(style.red(&format!("- {old_label:<w$} {text}"))),
                 ChangeTag::Insert => Some(style.green(&format!("+ {new_label:<w$} {text}"))),
@@ -145,18 +150,22 @@ fn finding_row(f: &Finding, style: Style) -> Row {
             FindingKind::Drift => '~',
             FindingKind::Protected => '=',
         },
-        name: f.pool.name().unwrap_or("(no name)").to_owned(),
+        name: visible(f.pool.name().unwrap_or("(no name)")).into_owned(),
         id: f
             .pool
             .id()
             .map_or_else(|| "(no id)".to_owned(), ToString::to_string),
-        pool_type: live.and_then(|p| p.pool_type.clone()).unwrap_or_default(),
+        pool_type: visible(
+            live.and_then(|p| p.pool_type.as_deref())
+                .unwrap_or_default(),
+        )
+        .into_owned(),
         desktops: live.map_or_else(String::new, |p| {
             plural(p.desktop_count as usize, "desktop", "desktops")
         }),
         reason: match f.kind {
             FindingKind::Drift => "drifted from the file:".to_owned(),
-            _ => f.detail.clone(),
+            _ => visible(&f.detail).into_owned(),
         },
         diff: if f.kind == FindingKind::Drift {
             drift_diff(f, style)
@@ -184,12 +193,18 @@ pub fn plan_human(plan: &Plan, style: Style) -> String {
         "{}",
         style.dim(&format!(
             "poolform plan for project {} at {} ({})",
-            plan.project_id, plan.endpoint, plan.source
+            plan.project_id,
+            visible(&plan.endpoint),
+            visible(&plan.source)
         ))
     );
     out.push('\n');
     if !plan.has_drift() {
-        let _ = writeln!(out, "No changes. Live pools match {}.", plan.source);
+        let _ = writeln!(
+            out,
+            "No changes. Live pools match {}.",
+            visible(&plan.source)
+        );
         let s = &plan.summary;
         if s.protected > 0 {
             for f in plan
@@ -212,14 +227,29 @@ pub fn plan_human(plan: &Plan, style: Style) -> String {
     out
 }
 
+/// `text` padded with spaces to `width` terminal columns (wide characters count twice).
+fn pad(text: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// `text` right-aligned in `width` terminal columns.
+fn pad_left(text: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(text);
+    format!("{}{text}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// The widest of `texts` in terminal columns, at most 40.
+fn column_width<'a>(texts: impl Iterator<Item = &'a str>) -> usize {
+    texts
+        .map(unicode_width::UnicodeWidthStr::width)
+        .max()
+        .unwrap_or(0)
+        .min(40)
+}
+
 fn write_rows(out: &mut String, rows: &[Row], style: Style) {
-    let width = |f: fn(&Row) -> &str| {
-        rows.iter()
-            .map(|r| f(r).chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(40)
-    };
+    let width = |f: fn(&Row) -> &str| column_width(rows.iter().map(f));
     let (wn, wi, wt, wd) = (
         width(|r| &r.name),
         width(|r| &r.id),
@@ -228,8 +258,13 @@ fn write_rows(out: &mut String, rows: &[Row], style: Style) {
     );
     for r in rows {
         let line = format!(
-            "  {} {:wn$}  {:wi$}  {:wt$}  {:>wd$}  {}",
-            r.sign, r.name, r.id, r.pool_type, r.desktops, r.reason
+            "  {} {}  {}  {}  {}  {}",
+            r.sign,
+            pad(&r.name, wn),
+            pad(&r.id, wi),
+            pad(&r.pool_type, wt),
+            pad_left(&r.desktops, wd),
+            r.reason
         );
         let _ = writeln!(out, "{}", paint_sign(style, r.sign, line.trim_end()));
         for line in &r.diff {
@@ -240,20 +275,7 @@ fn write_rows(out: &mut String, rows: &[Row], style: Style) {
 
 /// Escapes text for a markdown table cell.
 pub fn md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    escape::markdown(text)
 }
 
 /// Rows beyond this are folded in `<details>`.
@@ -295,10 +317,10 @@ pub fn plan_markdown(plan: &Plan) -> String {
     let _ = writeln!(out, "### poolform: {}\n", md(&headline));
     let _ = writeln!(
         out,
-        "Project `{}` at `{}`, from `{}`.\n",
+        "Project `{}` at {}, from {}.\n",
         plan.project_id,
-        plan.endpoint.replace('`', ""),
-        plan.source.replace('`', "")
+        escape::code_span(&plan.endpoint),
+        escape::code_span(&plan.source)
     );
     let deletes: Vec<String> = plan
         .changes
@@ -364,18 +386,13 @@ pub fn plan(plan: &Plan, format: Format, style: Style) -> String {
 pub fn report_human(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let results = &report.results;
-    let wn = results
+    let names: Vec<String> = results
         .iter()
-        .map(|r| r.pool.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(40);
-    let wi = results
-        .iter()
-        .map(|r| r.pool.id.as_str().len())
-        .max()
-        .unwrap_or(0);
-    for r in results {
+        .map(|r| visible(&r.pool.name).into_owned())
+        .collect();
+    let wn = column_width(names.iter().map(String::as_str));
+    let wi = column_width(results.iter().map(|r| r.pool.id.as_str()));
+    for (r, name) in results.iter().zip(&names) {
         let label = format!("{:<14}", r.outcome.label());
         let painted = match r.outcome {
             Outcome::Deleted => style.green(&label),
@@ -391,19 +408,20 @@ pub fn report_human(report: &Report, style: Style) -> String {
         };
         let mut lines: Vec<String> = Vec::new();
         if let Some(e) = &r.error {
-            lines.push(e.message.clone());
+            lines.push(visible(&e.message).into_owned());
         }
         if let Some(d) = &r.detail {
-            lines.push(d.clone());
+            lines.push(visible(d).into_owned());
         }
         let first = lines.first().map(String::as_str).unwrap_or("");
         let line = format!(
-            "  {painted} {:wn$}  {:wi$}{attempts}  {first}",
-            r.pool.name, r.pool.id
+            "  {painted} {}  {}{attempts}  {first}",
+            pad(name, wn),
+            pad(r.pool.id.as_str(), wi)
         );
         let _ = writeln!(out, "{}", line.trim_end());
         for more in lines.iter().skip(1) {
-            let _ = writeln!(out, "  {:14} {:wn$}  {:wi$}  {more}", "", "", "");
+            let _ = writeln!(out, "  {:14} {}  {}  {more}", "", pad("", wn), pad("", wi));
         }
     }
     if !results.is_empty() {
@@ -415,7 +433,8 @@ pub fn report_human(report: &Report, style: Style) -> String {
     if let Some(reason) = &report.stopped {
         let _ = writeln!(
             out,
-            "Stopped after an authentication failure; no further call was made: {reason}"
+            "Stopped after an authentication failure; no further call was made: {}",
+            visible(reason)
         );
     }
     if report.interrupted && s.skipped > 0 {
@@ -444,7 +463,10 @@ pub fn report_human(report: &Report, style: Style) -> String {
             if v.claimed == 1 { "" } else { "s" },
             v.incomplete
                 .as_deref()
-                .map_or_else(String::new, |why| format!(" Not verified: {why}"))
+                .map_or_else(String::new, |why| format!(
+                    " Not verified: {}",
+                    visible(why)
+                ))
         );
     }
     out
@@ -508,7 +530,12 @@ pub fn stale_diff<'a>(
 ) -> String {
     let mut out = String::new();
     for (planned, now) in changed {
-        let _ = writeln!(out, "  ~ {} ({})", planned.pool.name, planned.pool.id);
+        let _ = writeln!(
+            out,
+            "  ~ {} ({})",
+            visible(&planned.pool.name),
+            planned.pool.id
+        );
         let (a, b) = (planned.pool.fingerprint_text(), now.fingerprint_text());
         for line in labelled_diff(&a, &b, "planned", "live", style) {
             let _ = writeln!(out, "      {line}");
@@ -556,7 +583,7 @@ mod tests {
     fn markdown_cells_are_escaped() {
         assert_eq!(
             md("a|b <script> `x` *y* [l](u)\nz"),
-            "a\\|b &lt;script&gt; \\`x\\` \\*y\\* \\[l\\](u) z"
+            "a\\|b &lt;script&gt; \\`x\\` \\*y\\* \\[l\\](u)\\\\nz"
         );
     }
 

@@ -113,7 +113,7 @@ impl RetryPolicy {
             return Decision::GiveUp(GiveUp::AttemptsExhausted);
         }
         let delay = self.delay(attempt, retry_after, rng);
-        if elapsed + delay > self.budget {
+        if elapsed.saturating_add(delay) > self.budget {
             return Decision::GiveUp(GiveUp::BudgetSpent);
         }
         Decision::RetryAfter(delay)

@@ -288,7 +288,7 @@ fn the_prompt_accepts_only_yes() {
     let (code, screen) = apply_on_a_terminal(&sim, "y", || {});
     assert!(screen.contains("Only 'yes' will be accepted:"), "{screen}");
     assert!(
-        screen.contains("Apply cancelled; nothing was deleted."),
+        screen.contains("Apply cancelled; nothing was sent."),
         "{screen}"
     );
     assert_eq!(code, Some(1));
@@ -704,7 +704,9 @@ fn sigint_finishes_in_flight_calls_reports_and_exits_130() {
     assert_exit(&out, 130);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
-        stderr.contains("Interrupted: no new calls will start"),
+        stderr.contains(
+            "Interrupted (SIGINT): no new calls will start; waiting for the 2 calls in flight"
+        ),
         "{stderr}"
     );
     let report = report_of(&out.stdout);
@@ -751,7 +753,7 @@ fn a_second_sigint_exits_at_once() {
     let first = stderr
         .by_ref()
         .map(Result::unwrap)
-        .find(|l| l.starts_with("Interrupted:"));
+        .find(|l| l.starts_with("Interrupted (SIGINT): no new calls will start"));
     assert!(first.is_some(), "the first Ctrl-C is acknowledged");
     Command::new("kill").args(["-INT", &pid]).status().unwrap();
     let started = Instant::now();

@@ -403,7 +403,7 @@ const MALFORMED: &[(&str, &str, &str)] = &[
     ("duplicate key", "version: 1\nversion: 1\npools: [{id: a}]\n", "duplicate field `version`"),
     ("scope typo", "version: 1\nscope: {prefix: ci-}\npools: []\n", "did you mean `name_prefix`?"),
     ("bool as string", "version: 1\nallow_delete_all: \"true\"\npools: []\n", ":2:19: allow_delete_all: invalid type: string"),
-    ("alias bomb", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\ni: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\nversion: 1\npools: [{id: a}]\n", ":1:1: "),
+    ("alias bomb", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\ni: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\nversion: 1\npools: [{id: a}]\n", ":6:32: the YAML holds more than 500000 values"),
 ];
 
 #[test]

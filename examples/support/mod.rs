@@ -14,6 +14,10 @@ use std::time::Duration;
 pub const PROJECT: &str = "0bec5db98280d2d02fd6c00c2de791ce";
 pub const TOKEN: &str = "bench-token";
 const CHILD_FLAG: &str = "--sim-child";
+const POOLFORM_FLAG: &str = "--poolform-child";
+
+#[path = "../../tests/common/measure.rs"]
+pub mod measure;
 
 /// What the child simulator serves.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,9 +31,13 @@ pub struct SimSpec {
     pub anonymous_throttle: bool,
 }
 
-/// Call first in `main`: when this process is the child, serve and never return.
+/// Call first in `main`: when this process is a child (the simulator, or poolform itself),
+/// do that job and never return.
 pub fn serve_if_child() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(POOLFORM_FLAG) {
+        run_poolform(&args[2..]);
+    }
     if args.get(1).map(String::as_str) != Some(CHILD_FLAG) {
         return;
     }
@@ -72,6 +80,49 @@ pub fn serve_if_child() {
         .unwrap();
     });
     std::process::exit(0);
+}
+
+/// Runs poolform's command line in this process (a child of the benchmark), as the binary
+/// does, and exits with its code.
+fn run_poolform(args: &[String]) -> ! {
+    use clap::Parser;
+    let argv = std::iter::once("poolform".to_owned()).chain(args.iter().cloned());
+    let cli = poolform::cli::Cli::parse_from(argv);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let code = match runtime.block_on(poolform::app::run(cli.command, &cli.global)) {
+        Ok(exit) => exit.code(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    };
+    // This process's own high-water mark (wait4's figure also counts the parent's memory at
+    // fork, which Linux carries across exec).
+    if let Ok(path) = std::env::var("BENCH_PEAK_FILE") {
+        let _ = std::fs::write(path, format!("{}", peak_rss_mib()));
+    }
+    std::process::exit(i32::from(code));
+}
+
+/// Runs poolform (this program as a child) with `args` and `env`, measuring its peak RSS
+/// (its own high-water mark).
+pub fn poolform_measured(args: &[&str], env: &[(&str, &str)]) -> measure::Measured {
+    let peak = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.arg(POOLFORM_FLAG)
+        .args(args)
+        .env_clear()
+        .env("BENCH_PEAK_FILE", peak.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut m = measure::run_measured(&mut cmd);
+    if let Ok(text) = std::fs::read_to_string(peak.path()) {
+        if let Ok(mib) = text.trim().parse::<f64>() {
+            m.peak_rss_mib = mib;
+        }
+    }
+    m
 }
 
 /// The simulator, running in a child process; ends with this value.

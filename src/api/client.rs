@@ -19,6 +19,14 @@ use tokio::task::JoinSet;
 pub const MAX_PAGE_LIMIT: u32 = 1000;
 /// A listing that claims more pools than this is refused rather than paged forever.
 const MAX_LISTED_POOLS: u64 = 1_000_000;
+/// A listing whose answers add up to more bytes than this is refused.
+pub const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
+/// A listing whose decoded pools would hold more memory than this is refused: with the cap on
+/// each page and the pages decoded at once, what a server can make poolform hold stays bounded
+/// (100,000 ordinary pools hold ~40 MiB).
+pub const MAX_LISTING_WEIGHT: usize = 128 * 1024 * 1024;
+/// Pages decoded at once (each holds its answer and what it decodes to meanwhile).
+const DECODES_AT_ONCE: usize = 2;
 
 /// Client knobs; the defaults suit the real service.
 #[derive(Debug, Clone)]
@@ -27,7 +35,8 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Larger response bodies are refused with [`ApiError::BodyTooLarge`].
     pub max_body_bytes: usize,
-    /// Pages fetched at once after the first.
+    /// Pages fetched (and decoded) at once after the first: with the body cap, this bounds the
+    /// memory a listing can take, whatever a server sends.
     pub list_concurrency: usize,
     /// Page size (1..=1000).
     pub page_limit: u32,
@@ -48,8 +57,8 @@ impl Default for ClientOptions {
         ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
-            max_body_bytes: 32 * 1024 * 1024,
-            list_concurrency: 16,
+            max_body_bytes: 8 * 1024 * 1024,
+            list_concurrency: 8,
             page_limit: MAX_PAGE_LIMIT,
             max_relists: 3,
             rate_ceiling: 1000.0,
@@ -111,12 +120,16 @@ pub struct Shown {
 pub struct ListedPage {
     pub page: Page,
     pub request_id: Option<String>,
+    /// The size of the answer's body.
+    pub bytes: usize,
 }
 
 struct Inner {
     transport: Transport,
     connection: Connection,
     workspace: Endpoint,
+    /// Bounds the pages decoded at once.
+    decodes: tokio::sync::Semaphore,
 }
 
 /// The Workspace API client. Cheap to clone; clones share one connection pool and one pacer.
@@ -150,6 +163,7 @@ impl Client {
                 transport,
                 connection,
                 workspace,
+                decodes: tokio::sync::Semaphore::new(DECODES_AT_ONCE),
             }),
         }
     }
@@ -239,10 +253,14 @@ impl Client {
         if !raw.is_success() {
             return Err(raw.http_error());
         }
-        let page = wire::page_from_body(&raw.body, limit as usize)
-            .map_err(|m| raw.decode_error(format!("the page at offset {offset}: {m}")))?;
+        let page = {
+            let _decoding = self.inner.decodes.acquire().await;
+            wire::page_from_body(&raw.body, limit as usize)
+                .map_err(|m| raw.decode_error(format!("the page at offset {offset}: {m}")))?
+        };
         Ok(ListedPage {
             page,
+            bytes: raw.body.len(),
             request_id: raw.request_id,
         })
     }
@@ -277,24 +295,16 @@ impl Client {
         limit: u32,
     ) -> Result<Result<Live, String>, ApiError> {
         let first = self.list_page(filter, 0, limit).await?;
-        let pages = match first.page.total_count {
+        let total = first.page.total_count;
+        let gathered = match total {
             Some(total) => self.pages_counted(filter, first, total).await?,
             None => self.pages_to_a_short_one(filter, first).await?,
         };
-        let pages = match pages {
-            Ok(pages) => pages,
+        let gathered = match gathered {
+            Ok(gathered) => gathered,
             Err(why) => return Ok(Err(why)),
         };
-        for (offset, page) in &pages {
-            refuse_conflicts_within(*offset, &page.page.pools)?;
-        }
-        let total = pages[0].1.page.total_count;
-        let live = Live::from_pages(
-            pages
-                .into_iter()
-                .map(|(_, p)| (p.request_id, p.page.pools))
-                .collect(),
-        );
+        let live = Live::from_parts(gathered.pools, gathered.page_of, gathered.request_ids);
         Ok(match (live, total) {
             // The same pool read twice (an overlap) with different content: it changed.
             (Err(conflict), _) => Err(conflict.to_string()),
@@ -307,13 +317,13 @@ impl Client {
     }
 
     /// The pages after `first` when `total_count` is known: fetched concurrently, each
-    /// starting with the last pool of the one before.
+    /// starting with the last pool of the one before, each consumed as it arrives.
     async fn pages_counted(
         &self,
         filter: &ListFilter,
         first: ListedPage,
         total: u64,
-    ) -> Result<Result<Vec<(u64, ListedPage)>, String>, ApiError> {
+    ) -> Result<Result<Gathered, String>, ApiError> {
         if total > MAX_LISTED_POOLS {
             return Err(ApiError::InconsistentListing {
                 attempts: 1,
@@ -324,13 +334,14 @@ impl Client {
         }
         let size = first.page.pools.len() as u64;
         if size >= total {
-            return Ok(if size == total {
-                Ok(vec![(0, first)])
-            } else {
-                Err(format!(
+            if size != total {
+                return Ok(Err(format!(
                     "total_count is {total} but the first page held {size} pools"
-                ))
-            });
+                )));
+            }
+            let mut gathered = Gathered::new(1, size);
+            gathered.take(0, 0, first)?;
+            return Ok(Ok(gathered));
         }
         if size < 2 {
             return Ok(Err(format!(
@@ -340,12 +351,13 @@ impl Client {
         // The gateway's page size (it may be lower than asked): pages overlap by one pool.
         let page_size = u32::try_from(size).unwrap_or(MAX_PAGE_LIMIT);
         let stride = size - 1;
-        let offsets: Vec<u64> = (1..)
+        let offsets: Vec<u64> = (0..)
             .map(|k| k * stride)
-            .take_while(|offset| offset + 1 < total)
+            .take_while(|offset| *offset == 0 || offset + 1 < total)
             .collect();
-        let mut fetched: Vec<Option<ListedPage>> = offsets.iter().map(|_| None).collect();
-        let mut pending = offsets.iter().copied().enumerate();
+        let mut gathered = Gathered::new(offsets.len(), total);
+        gathered.take(0, 0, first)?;
+        let mut pending = offsets.iter().copied().enumerate().skip(1);
         let mut running = JoinSet::new();
         loop {
             while running.len() < self.inner.transport.options.list_concurrency.max(1) {
@@ -353,15 +365,20 @@ impl Client {
                     break;
                 };
                 let (client, filter) = (self.clone(), filter.clone());
-                running
-                    .spawn(async move { (i, client.list_page(&filter, offset, page_size).await) });
+                running.spawn(async move {
+                    (
+                        i,
+                        offset,
+                        client.list_page(&filter, offset, page_size).await,
+                    )
+                });
             }
             let Some(done) = running.join_next().await else {
                 break;
             };
             match done {
-                Ok((i, Ok(page))) => fetched[i] = Some(page),
-                Ok((_, Err(e))) => return Err(e),
+                Ok((i, offset, Ok(page))) => gathered.take(i, offset, page)?,
+                Ok((_, _, Err(e))) => return Err(e),
                 Err(join) => {
                     return Err(ApiError::Internal {
                         doing: "reading a page of the pool listing",
@@ -370,32 +387,34 @@ impl Client {
                 }
             }
         }
-        let mut pages = vec![(0, first)];
-        for (offset, page) in offsets.into_iter().zip(fetched) {
-            let Some(page) = page else {
+        for (i, edge) in gathered.edges.iter().enumerate() {
+            let Some(edge) = edge else {
                 return Err(ApiError::Internal {
                     doing: "reading a page of the pool listing",
-                    message: format!("the page at offset {offset} was not read"),
+                    message: format!("the page at offset {} was not read", offsets[i]),
                 });
             };
-            if let Some(changed) = page.page.total_count.filter(|t| *t != total) {
+            if let Some(changed) = edge.total.filter(|t| *t != total) {
                 return Ok(Err(format!(
                     "total_count changed from {total} to {changed} between pages"
                 )));
             }
-            let want = (total - offset).min(size);
-            let got = page.page.pools.len() as u64;
-            if got != want {
+            let want = (total - edge.offset).min(size);
+            if edge.count as u64 != want {
                 return Ok(Err(format!(
-                    "the page at offset {offset} held {got} pools, not {want}"
+                    "the page at offset {} held {} pools, not {want}",
+                    edge.offset, edge.count
                 )));
             }
-            if let Some(why) = misaligned(&pages[pages.len() - 1], offset, &page) {
+            if let Some(why) = i
+                .checked_sub(1)
+                .and_then(|before| gathered.edges[before].as_ref())
+                .and_then(|before| misaligned(before, edge))
+            {
                 return Ok(Err(why));
             }
-            pages.push((offset, page));
         }
-        Ok(Ok(pages))
+        Ok(Ok(gathered))
     }
 
     /// The pages after `first` when the API sends no `total_count`: one after another, each
@@ -404,17 +423,18 @@ impl Client {
         &self,
         filter: &ListFilter,
         first: ListedPage,
-    ) -> Result<Result<Vec<(u64, ListedPage)>, String>, ApiError> {
+    ) -> Result<Result<Gathered, String>, ApiError> {
         let size = first.page.pools.len() as u64;
-        let mut pages = vec![(0, first)];
+        let mut gathered = Gathered::new(1, size);
+        gathered.take(0, 0, first)?;
         if size == 0 {
-            return Ok(Ok(pages));
+            return Ok(Ok(gathered));
         }
         if size == 1 {
             // A page of one pool cannot overlap: one more read tells the end from a cap of 1.
             let next = self.list_page(filter, 1, 1).await?;
             return Ok(if next.page.pools.is_empty() {
-                Ok(pages)
+                Ok(gathered)
             } else {
                 Err(
                     "the API serves 1 pool per page; pages cannot be checked against each other"
@@ -435,13 +455,19 @@ impl Client {
                 });
             }
             let page = self.list_page(filter, offset, page_size).await?;
-            if let Some(why) = misaligned(&pages[pages.len() - 1], offset, &page) {
-                return Ok(Err(why));
-            }
             let short = (page.page.pools.len() as u64) < size;
-            pages.push((offset, page));
+            let slot = gathered.edges.len();
+            gathered.edges.push(None);
+            gathered.request_ids.push(None);
+            gathered.take(slot, offset, page)?;
+            let (before, now) = (&gathered.edges[slot - 1], &gathered.edges[slot]);
+            if let (Some(before), Some(now)) = (before, now) {
+                if let Some(why) = misaligned(before, now) {
+                    return Ok(Err(why));
+                }
+            }
             if short {
-                return Ok(Ok(pages));
+                return Ok(Ok(gathered));
             }
         }
     }
@@ -506,19 +532,102 @@ impl Client {
     }
 }
 
-/// Why page `page` (read at `offset`) does not continue `before`, if it does not: its first
-/// pool must be the last pool of the page before (pages overlap by one).
-fn misaligned(before: &(u64, ListedPage), offset: u64, page: &ListedPage) -> Option<String> {
-    let last = before.1.page.pools.last()?;
-    match page.page.pools.first() {
-        Some(first) if first.id == last.id => None,
+/// What a listing has read so far: the bytes of its answers, and what their pools weigh.
+#[derive(Debug, Clone, Copy, Default)]
+struct Held {
+    bytes: usize,
+    weight: usize,
+}
+
+/// Adds a page to a listing's count, refusing a listing larger than poolform will hold.
+fn count_bytes(total: &mut Held, page: &ListedPage) -> Result<(), ApiError> {
+    total.bytes = total.bytes.saturating_add(page.bytes);
+    total.weight = total.weight.saturating_add(page.page.weight);
+    let over = |what: &str, limit: usize| {
+        Err(ApiError::InvalidListing {
+            detail: format!(
+                "its pages add up to more than the {} MiB of {what} poolform will hold",
+                limit / (1024 * 1024)
+            ),
+        })
+    };
+    if total.bytes > MAX_LISTING_BYTES {
+        return over("answers", MAX_LISTING_BYTES);
+    }
+    if total.weight > MAX_LISTING_WEIGHT {
+        return over("decoded pools", MAX_LISTING_WEIGHT);
+    }
+    Ok(())
+}
+
+/// What the checks between pages need of a page once its pools are gathered.
+#[derive(Debug)]
+struct Edge {
+    offset: u64,
+    first: Option<PoolId>,
+    last: Option<PoolId>,
+    count: usize,
+    total: Option<u64>,
+}
+
+/// A listing being read: each page's pools moved into one vector as the page arrives (a
+/// listing is never held twice), with what is needed to check the pages against each other.
+struct Gathered {
+    pools: Vec<Pool>,
+    page_of: Vec<u32>,
+    request_ids: Vec<Option<String>>,
+    /// Indexed like the pages, in offset order.
+    edges: Vec<Option<Edge>>,
+    held: Held,
+}
+
+impl Gathered {
+    fn new(pages: usize, pools: u64) -> Gathered {
+        let pools = usize::try_from(pools)
+            .unwrap_or(0)
+            .min(MAX_LISTED_POOLS as usize);
+        Gathered {
+            pools: Vec::with_capacity(pools + pages),
+            page_of: Vec::with_capacity(pools + pages),
+            request_ids: vec![None; pages],
+            edges: (0..pages).map(|_| None).collect(),
+            held: Held::default(),
+        }
+    }
+
+    /// Takes in the page at `slot` (read at `offset`).
+    fn take(&mut self, slot: usize, offset: u64, page: ListedPage) -> Result<(), ApiError> {
+        count_bytes(&mut self.held, &page)?;
+        refuse_conflicts_within(offset, &page.page.pools)?;
+        let pools = page.page.pools;
+        self.edges[slot] = Some(Edge {
+            offset,
+            first: pools.first().map(|p| p.id.clone()),
+            last: pools.last().map(|p| p.id.clone()),
+            count: pools.len(),
+            total: page.page.total_count,
+        });
+        self.request_ids[slot] = page.request_id;
+        let index = u32::try_from(slot).unwrap_or(u32::MAX);
+        self.page_of.extend(std::iter::repeat_n(index, pools.len()));
+        self.pools.extend(pools);
+        Ok(())
+    }
+}
+
+/// Why page `now` does not continue `before`, if it does not: its first pool must be the last
+/// pool of the page before (pages overlap by one).
+fn misaligned(before: &Edge, now: &Edge) -> Option<String> {
+    let last = before.last.as_ref()?;
+    match &now.first {
+        Some(first) if first == last => None,
         Some(first) => Some(format!(
-            "the page at offset {offset} starts with pool {} where the page before ended with {}: the listing shifted between pages",
-            first.id, last.id
+            "the page at offset {} starts with pool {first} where the page before ended with {last}: the listing shifted between pages",
+            now.offset
         )),
         None => Some(format!(
-            "the page at offset {offset} is empty where it should start with pool {}",
-            last.id
+            "the page at offset {} is empty where it should start with pool {last}",
+            now.offset
         )),
     }
 }

@@ -17,4 +17,4 @@ pub mod wire;
 pub use client::{Client, ClientOptions, Deleted, ListFilter, ListedPage, Shown};
 pub use connection::{Connection, Credentials, Secret};
 pub use error::{Absence, ApiError, ErrorBody, HttpFailure, TransportKind};
-pub use pacer::{Halt, Pacer, StopSignal};
+pub use pacer::{Halt, Pacer, Signal, StopSignal};

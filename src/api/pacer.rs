@@ -7,15 +7,61 @@ use crate::ratelimit::{named_limit, AdaptiveRate};
 use crate::retry::{Decision, Observed, RetryPolicy};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+
+/// The signals a run stops on, as CI runners and terminals send them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Ctrl-C.
+    Interrupt,
+    /// How GitLab and GitHub cancel a job.
+    Terminate,
+    /// The terminal went away.
+    Hangup,
+}
+
+impl Signal {
+    /// 128 + the signal's number, as a shell reports a process it ended.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+            Signal::Hangup => 129,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+        }
+    }
+    fn code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 1,
+            Signal::Terminate => 2,
+            Signal::Hangup => 3,
+        }
+    }
+    fn of(code: u8) -> Option<Signal> {
+        match code {
+            1 => Some(Signal::Interrupt),
+            2 => Some(Signal::Terminate),
+            3 => Some(Signal::Hangup),
+            _ => None,
+        }
+    }
+}
 
 /// A one-way switch that tasks can wait on: set by a signal, or by an authentication failure.
 #[derive(Debug, Default)]
 pub struct StopSignal {
     set: AtomicBool,
+    /// The signal that set it, if one did.
+    signal: AtomicU8,
     notify: Notify,
 }
 
@@ -26,6 +72,17 @@ impl StopSignal {
     pub fn stop(&self) {
         self.set.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
+    }
+    /// Stops for `signal`; the first signal is the one remembered.
+    pub fn stop_for(&self, signal: Signal) {
+        let _ = self
+            .signal
+            .compare_exchange(0, signal.code(), Ordering::SeqCst, Ordering::SeqCst);
+        self.stop();
+    }
+    /// The signal that stopped the run, if one did.
+    pub fn signal(&self) -> Option<Signal> {
+        Signal::of(self.signal.load(Ordering::SeqCst))
     }
     pub fn is_stopped(&self) -> bool {
         self.set.load(Ordering::SeqCst)
@@ -80,6 +137,17 @@ pub struct Pacer {
     interrupt: Arc<StopSignal>,
     auth_failed: StopSignal,
     auth_reason: Mutex<Option<String>>,
+    /// Requests sent and not yet answered.
+    in_flight: AtomicUsize,
+}
+
+/// Counts one request in flight for as long as it lives.
+pub struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Pacer {
@@ -96,7 +164,19 @@ impl Pacer {
             interrupt,
             auth_failed: StopSignal::default(),
             auth_reason: Mutex::new(None),
+            in_flight: AtomicUsize::new(0),
         }
+    }
+
+    /// Marks a request in flight until the returned guard is dropped.
+    pub fn sending(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(&self.in_flight)
+    }
+
+    /// Requests sent and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// The interrupt this run stops on (set by Ctrl-C and the like).

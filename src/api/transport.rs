@@ -234,6 +234,7 @@ impl Transport {
             pacer.admit().await.map_err(stopped)?;
             tries += 1;
             let sent_at = Instant::now();
+            let in_flight = pacer.sending();
             let attempt = self.send_once(&req, method_name);
             let result = if req.retried {
                 tokio::select! {
@@ -243,6 +244,7 @@ impl Transport {
             } else {
                 attempt.await
             };
+            drop(in_flight);
             let observed = match &result {
                 Ok(raw) => {
                     let message = if raw.status == 429 {

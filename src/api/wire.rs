@@ -6,9 +6,10 @@
 //! answer unusable, and the error names the pool and the field. poolform never plans from a
 //! listing it could not read completely.
 
-use crate::model::{AutoscalePolicy, Pool, PoolDesktop, PoolId, Tag};
+use crate::model::{AutoscalePolicy, Pool, PoolDesktop, PoolId, Tag, Text};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -18,6 +19,8 @@ pub struct Page {
     /// `total_count`, when the API sent it (the SDK models make it optional).
     pub total_count: Option<u64>,
     pub pools: Vec<Pool>,
+    /// An estimate of the memory the decoded pools hold, in bytes.
+    pub weight: usize,
 }
 
 /// A field as it came: absent, `null`, the expected type, or something else.
@@ -75,9 +78,13 @@ impl Expected for bool {
     }
 }
 
-/// `tags`: a list of `{key, value}` objects.
+/// More tags than this on one pool make the answer unusable (Huawei allows 20 per resource):
+/// tags decide protect rules, so they are never cut short, and memory stays bounded.
+pub const MAX_TAGS: usize = 64;
+
+/// `tags`: a list of `{key, value}` objects, as read (interned when the pool is judged).
 #[derive(Debug)]
-struct Tags(Result<Vec<Tag>, &'static str>);
+struct Tags(Result<Vec<(String, String)>, &'static str>);
 
 impl Expected for Tags {
     const WANT: &'static str = "a list of {key, value} objects";
@@ -85,13 +92,16 @@ impl Expected for Tags {
         let mut tags = Vec::new();
         let mut problem = None;
         while let Some(t) = seq.next_element::<Field<WireTag>>()? {
+            if tags.len() >= MAX_TAGS {
+                problem.get_or_insert("more than 64 tags");
+                continue;
+            }
             match t {
                 Field::Value(WireTag { key, value }) => match (key, value) {
-                    (Field::Value(key), Field::Value(value)) => tags.push(Tag { key, value }),
-                    (Field::Value(key), Field::Absent | Field::Null) => tags.push(Tag {
-                        key,
-                        value: String::new(),
-                    }),
+                    (Field::Value(key), Field::Value(value)) => tags.push((key, value)),
+                    (Field::Value(key), Field::Absent | Field::Null) => {
+                        tags.push((key, String::new()))
+                    }
                     (Field::Value(_), Field::Wrong(_)) => {
                         problem.get_or_insert("a tag whose value is not a string");
                     }
@@ -272,15 +282,58 @@ fn optional<T: Expected>(field: &str, v: Field<T>) -> Result<Option<T>, String> 
     }
 }
 
+/// One copy of each string many pools share (a page's types, statuses, image ids); and what
+/// the new ones cost.
+#[derive(Default)]
+struct Interner {
+    known: HashSet<Text>,
+    /// Bytes held by the strings first seen here (with their allocation's overhead).
+    weight: usize,
+}
+
+/// What an allocation costs beyond its bytes (the allocator's and `Arc`'s bookkeeping).
+const ALLOCATION_OVERHEAD: usize = 32;
+
+impl Interner {
+    fn intern(&mut self, s: Option<String>) -> Option<Text> {
+        s.map(|s| self.text(s))
+    }
+
+    fn text(&mut self, s: String) -> Text {
+        if let Some(known) = self.known.get(s.as_str()) {
+            return known.clone();
+        }
+        self.weight += s.len() + ALLOCATION_OVERHEAD;
+        let text: Text = Text::from(s);
+        self.known.insert(text.clone());
+        text
+    }
+}
+
+/// An estimate of what a decoded pool holds besides its shared strings.
+fn own_weight(pool: &Pool) -> usize {
+    std::mem::size_of::<Pool>()
+        + pool.id.as_str().len()
+        + pool.name.len()
+        + 2 * ALLOCATION_OVERHEAD
+        + pool.tags.len() * std::mem::size_of::<Tag>()
+}
+
 impl WirePool {
     /// Judges the fields: `Err((id if known, problem))`.
-    fn into_pool(self) -> Result<Pool, (Option<String>, String)> {
+    fn into_pool(self, shared: &mut Interner) -> Result<Pool, (Option<String>, String)> {
         let raw_id = required("id", self.id).map_err(|e| (None, e))?;
         let id = PoolId::parse(&raw_id).map_err(|e| (None, format!("its id {raw_id:?} {e}")))?;
         let at = |e: String| (Some(raw_id.clone()), e);
         let tags = match optional("tags", self.tags).map_err(at)? {
             None => Vec::new(),
-            Some(Tags(Ok(tags))) => tags,
+            Some(Tags(Ok(tags))) => tags
+                .into_iter()
+                .map(|(key, value)| Tag {
+                    key: shared.text(key),
+                    value: shared.text(value),
+                })
+                .collect(),
             Some(Tags(Err(problem))) => {
                 return Err(at(format!("\"tags\" has {problem}")));
             }
@@ -292,7 +345,7 @@ impl WirePool {
         let autoscale_policy = match optional("autoscale_policy", self.autoscale_policy)
             .map_err(at)?
         {
-            Some(a) => Some(AutoscalePolicy {
+            Some(a) => Some(Box::new(AutoscalePolicy {
                 autoscale_type: optional("autoscale_policy.autoscale_type", a.autoscale_type)
                     .map_err(at)?,
                 max_auto_created: optional("autoscale_policy.max_auto_created", a.max_auto_created)
@@ -303,25 +356,27 @@ impl WirePool {
                     a.once_auto_created,
                 )
                 .map_err(at)?,
-            }),
+            })),
             None => None,
         };
         Ok(Pool {
             name: required("name", self.name).map_err(at)?,
-            pool_type: optional("type", self.pool_type).map_err(at)?,
-            status: optional("status", self.status).map_err(at)?,
-            created_time: optional("created_time", self.created_time).map_err(at)?,
+            pool_type: shared.intern(optional("type", self.pool_type).map_err(at)?),
+            status: shared.intern(optional("status", self.status).map_err(at)?),
+            created_time: shared.intern(optional("created_time", self.created_time).map_err(at)?),
             desktop_count: required("desktop_count", self.desktop_count).map_err(at)?,
             desktop_used: optional("desktop_used", self.desktop_used)
                 .map_err(at)?
                 .unwrap_or(0),
-            enterprise_project_id: optional("enterprise_project_id", self.enterprise_project_id)
-                .map_err(at)?,
-            availability_zone: optional("availability_zone", self.availability_zone).map_err(at)?,
-            image_id: optional("image_id", self.image_id).map_err(at)?,
-            flavor_id,
-            charging_mode: optional("charging_mode", self.charging_mode).map_err(at)?,
-            description: optional("description", self.description).map_err(at)?,
+            enterprise_project_id: shared
+                .intern(optional("enterprise_project_id", self.enterprise_project_id).map_err(at)?),
+            availability_zone: shared
+                .intern(optional("availability_zone", self.availability_zone).map_err(at)?),
+            image_id: shared.intern(optional("image_id", self.image_id).map_err(at)?),
+            flavor_id: shared.intern(flavor_id),
+            charging_mode: shared
+                .intern(optional("charging_mode", self.charging_mode).map_err(at)?),
+            description: shared.intern(optional("description", self.description).map_err(at)?),
             tags,
             in_maintenance_mode: optional("in_maintenance_mode", self.in_maintenance_mode)
                 .map_err(at)?
@@ -343,33 +398,36 @@ fn pool_error(index: usize, id: Option<String>, problem: String) -> String {
     }
 }
 
-/// The `desktop_pools` array: each element judged as it is read, at most `max` of them.
+/// The `desktop_pools` array: each element judged as it is read, at most `max` of them; with
+/// what the decoded pools weigh.
 struct PoolsSeed {
     max: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for PoolsSeed {
-    type Value = Vec<Pool>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Pool>, D::Error> {
+    type Value = (Vec<Pool>, usize);
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for PoolsSeed {
-    type Value = Vec<Pool>;
+    type Value = (Vec<Pool>, usize);
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of desktop pools")
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Vec<Pool>, E> {
-        Ok(Vec::new())
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok((Vec::new(), 0))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Pool>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut pools = Vec::with_capacity(self.max.min(seq.size_hint().unwrap_or(0)));
+        let mut shared = Interner::default();
+        let mut weight = 0;
         let mut index = 0;
         loop {
             // A syntax error keeps its own position (and its "invalid JSON" category).
             let Some(item) = seq.next_element::<Field<PoolObject>>()? else {
-                return Ok(pools);
+                return Ok((pools, weight + shared.weight));
             };
             if index == self.max {
                 return Err(de::Error::custom(format!(
@@ -379,7 +437,7 @@ impl<'de> Visitor<'de> for PoolsSeed {
             }
             let pool = match item {
                 Field::Value(PoolObject(p)) => p
-                    .into_pool()
+                    .into_pool(&mut shared)
                     .map_err(|(id, e)| de::Error::custom(pool_error(index, id, e)))?,
                 Field::Absent | Field::Null => {
                     return Err(de::Error::custom(pool_error(
@@ -396,6 +454,7 @@ impl<'de> Visitor<'de> for PoolsSeed {
                     )))
                 }
             };
+            weight += own_weight(&pool);
             pools.push(pool);
             index += 1;
         }
@@ -432,7 +491,7 @@ impl<'de> Visitor<'de> for PageSeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page, A::Error> {
         let mut total: Field<u64> = Field::Absent;
-        let mut pools = None;
+        let mut pools: Option<(Vec<Pool>, usize)> = None;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 "total_count" => total = map.next_value()?,
@@ -448,9 +507,11 @@ impl<'de> Visitor<'de> for PageSeed {
             }
         }
         let total_count = optional("total_count", total).map_err(de::Error::custom)?;
+        let (pools, weight) = pools.unwrap_or_default();
         Ok(Page {
             total_count,
-            pools: pools.unwrap_or_default(),
+            pools,
+            weight,
         })
     }
 }
@@ -484,12 +545,14 @@ impl<'de> DeserializeSeed<'de> for OnePool {
     type Value = Pool;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Pool, D::Error> {
         match Field::<PoolObject>::deserialize(d)? {
-            Field::Value(PoolObject(p)) => p.into_pool().map_err(|(id, e)| {
-                de::Error::custom(match id {
-                    Some(id) => format!("pool {id:?}: {e}"),
-                    None => format!("the pool: {e}"),
+            Field::Value(PoolObject(p)) => {
+                p.into_pool(&mut Interner::default()).map_err(|(id, e)| {
+                    de::Error::custom(match id {
+                        Some(id) => format!("pool {id:?}: {e}"),
+                        None => format!("the pool: {e}"),
+                    })
                 })
-            }),
+            }
             Field::Wrong(got) => Err(de::Error::custom(format!(
                 "expected a pool object, got {got}"
             ))),

@@ -27,35 +27,49 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// First Ctrl-C: stop starting calls. Second: exit at once.
-fn watch_interrupts(interrupt: Arc<StopSignal>) {
+/// Says, once a signal stops the run, what happens now: the calls in flight finish, nothing
+/// new starts, and a second signal exits at once.
+fn acknowledge_signals(client: &Client) {
+    let client = client.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        let interrupt = client.pacer().interrupt().clone();
+        interrupt.stopped().await;
+        let Some(signal) = interrupt.signal() else {
             return;
-        }
-        interrupt.stop();
-        output::stderr_line("\nInterrupted: no new calls will start; waiting for the calls in flight. Press Ctrl-C again to exit at once.");
-        if tokio::signal::ctrl_c().await.is_ok() {
-            output::stderr_line("Exiting at once.");
-            std::process::exit(130);
-        }
+        };
+        let in_flight = client.pacer().in_flight();
+        let calls = match in_flight {
+            0 => "no call is in flight".to_owned(),
+            1 => "waiting for the call in flight".to_owned(),
+            n => format!("waiting for the {n} calls in flight"),
+        };
+        output::stderr_line(&format!(
+            "\nInterrupted ({}): no new calls will start; {calls}. Send it again to exit at once.",
+            signal.name()
+        ));
     });
 }
 
-/// Asks on the terminal; true only for `yes`.
+/// Asks on the terminal; true only for `yes`. A signal at the prompt exits at once: nothing
+/// was sent. Standard input is read on a thread of its own, which never holds up the exit.
 async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<bool> {
     output::stderr(&format!(
         "\nDo you want to delete {}?\n  poolform will delete exactly the pools shown above, and nothing else.\n  Only 'yes' will be accepted: ",
         if deletes == 1 { "this pool".to_owned() } else { format!("these {deletes} pools") }
     ));
     let _ = std::io::stderr().flush();
-    let answer = tokio::task::spawn_blocking(|| {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
+        let _ = tx.send(std::io::stdin().read_line(&mut line).map(|_| line));
     });
     tokio::select! {
-        line = answer => Ok(line??.trim() == "yes"),
-        _ = interrupt.stopped() => Ok(false),
+        line = rx => Ok(line??.trim() == "yes"),
+        _ = interrupt.stopped() => {
+            output::stderr_line("\nCancelled; nothing was sent.");
+            let code = interrupt.signal().map_or(130, |s| s.exit_code());
+            std::process::exit(i32::from(code));
+        }
     }
 }
 
@@ -229,18 +243,19 @@ async fn prepare_saved(
     };
     authorize::check_binding(&plan, &plan_file, &target(known_project.as_ref()))?;
     let client = connect(resolved, pacing(args, interrupt)).await?;
+    acknowledge_signals(&client);
     authorize::check_binding(
         &plan,
         &plan_file,
         &target(Some(&client.connection().project_id)),
     )?;
-    watch_interrupts(interrupt.clone());
     let what = format!("the plan in {plan_file}");
     let prepared = recheck(&plan, &what, &loaded, client, style, parallelism(args)).await?;
     if let Prepared::Run { work, .. } = &prepared {
         output::stderr_line(&format!(
-            "Applying the saved plan {plan_file} (made {}): {} to delete, {} already gone.",
-            plan.created_at,
+            "Applying the saved plan {} (made {}): {} to delete, {} already gone.",
+            crate::escape::visible(&plan_file),
+            crate::escape::visible(&plan.created_at),
             work.steps.len(),
             work.settled.len()
         ));
@@ -264,7 +279,7 @@ async fn prepare_fresh(
     }
     let loaded = load_config(&config_arg(args))?;
     let client = client_with(global, Some(&loaded), pacing(args, interrupt)).await?;
-    watch_interrupts(interrupt.clone());
+    acknowledge_signals(&client);
     let live = list_live(&client, "nothing was planned").await?;
     let plan = make_plan(&loaded, &client, &live)?;
     planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
@@ -275,12 +290,8 @@ async fn prepare_fresh(
     }
     if !args.auto_approve && !interrupt.is_stopped() {
         if !confirm(plan.changes.len(), interrupt).await? {
-            output::stderr_line("Apply cancelled; nothing was deleted.");
-            return Ok(Prepared::Ended(if interrupt.is_stopped() {
-                Exit::Interrupted
-            } else {
-                Exit::Failed
-            }));
+            output::stderr_line("Apply cancelled; nothing was sent.");
+            return Ok(Prepared::Ended(Exit::Failed));
         }
         // Time has passed while the plan was read: apply it only if it still holds.
         return recheck(
@@ -306,20 +317,23 @@ async fn prepare_fresh(
     })
 }
 
-pub async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<Exit> {
+pub async fn run(
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    interrupt: &Arc<StopSignal>,
+) -> Result<Exit> {
     let style = style(global.color);
-    let interrupt = StopSignal::new();
     let prepared = match &args.plan_file {
-        Some(path) => prepare_saved(path, args, global, style, &interrupt).await?,
-        None => prepare_fresh(args, global, style, &interrupt).await?,
+        Some(path) => prepare_saved(path, args, global, style, interrupt).await?,
+        None => prepare_fresh(args, global, style, interrupt).await?,
     };
     let (client, work) = match prepared {
         Prepared::Run { client, work } => (client, work),
         Prepared::Ended(exit) => return Ok(exit),
     };
-    if interrupt.is_stopped() {
+    if let Some(signal) = interrupt.signal() {
         output::stderr_line("Interrupted before any DELETE was sent.");
-        return Ok(Exit::Interrupted);
+        return Ok(Exit::Interrupted(signal));
     }
     let options = ApplyOptions {
         parallelism: parallelism(args),
@@ -335,6 +349,8 @@ pub async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<Exit> {
         ApplyEnd::Done => Exit::Success,
         ApplyEnd::Blocked => Exit::Changes,
         ApplyEnd::Failed => Exit::Failed,
-        ApplyEnd::Interrupted => Exit::Interrupted,
+        ApplyEnd::Interrupted => {
+            Exit::Interrupted(interrupt.signal().unwrap_or(crate::api::Signal::Interrupt))
+        }
     })
 }

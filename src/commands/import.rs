@@ -1,13 +1,15 @@
 //! `poolform import`: write a config file that keeps every live pool.
 
+use crate::api::StopSignal;
 use crate::api::{Client, ListFilter};
-use crate::app::{client, endpoint_text, env_var, now_rfc3339, Exit};
+use crate::app::{client_with, endpoint_text, env_var, now_rfc3339, pacing, Exit};
 use crate::cli::{GlobalArgs, ImportArgs};
 use crate::config::{self, Config, PoolEntry, Region, Scope, Version};
 use crate::files::write_atomic;
 use crate::model::Live;
 use crate::output;
 use anyhow::{bail, Context, Result};
+use std::sync::Arc;
 
 /// The text of an imported config, and how many pools it keeps: every live pool (optionally
 /// narrowed by a name prefix).
@@ -62,7 +64,7 @@ pub fn import_text(
     Ok((text, config.pools.len()))
 }
 
-pub async fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
+pub async fn run(args: &ImportArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -> Result<Exit> {
     if let Some(out) = &args.out {
         if out.exists() && !args.force {
             bail!(
@@ -71,7 +73,7 @@ pub async fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
             );
         }
     }
-    let client = client(global, None).await?;
+    let client = client_with(global, None, pacing(stop)).await?;
     let filter = ListFilter {
         name: args.name_prefix.clone(),
         ..ListFilter::default()
@@ -92,7 +94,8 @@ pub async fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<Exit> {
         .context("the imported file does not validate (a bug in poolform)")?;
     match &args.out {
         Some(out) => {
-            write_atomic(out, &text)?;
+            // A config is meant for version control: readable like any source file.
+            write_atomic(out, &text, 0o644)?;
             output::stderr_line(&format!("Wrote {} with {kept} pools.", out.display()));
         }
         None => output::stdout(&text),

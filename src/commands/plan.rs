@@ -1,14 +1,18 @@
 //! `poolform plan`: list the live pools, plan against the config, print (and save) the plan.
 
+use crate::api::StopSignal;
 use crate::api::{Client, ListFilter};
-use crate::app::{client, endpoint_text, load_config, now_rfc3339, style, Exit, LoadedConfig};
+use crate::app::{
+    client_with, endpoint_text, load_config, now_rfc3339, pacing, style, Exit, LoadedConfig,
+};
 use crate::cli::{GlobalArgs, PlanArgs};
-use crate::files::write_atomic;
+use crate::files::write_atomic_with;
 use crate::model::Live;
 use crate::plan::Plan;
 use crate::planner::{self, PlanContext};
-use crate::{output, redact, render};
+use crate::{output, render};
 use anyhow::{Context, Result};
+use std::sync::Arc;
 
 /// Lists the live pools: the listing a plan (or an apply) decides from.
 pub async fn list_live(client: &Client, nothing_done: &str) -> Result<Live> {
@@ -30,20 +34,20 @@ pub fn make_plan(loaded: &LoadedConfig, client: &Client, live: &Live) -> Result<
     Ok(planner::plan(&loaded.config, live, &ctx)?)
 }
 
-pub async fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Exit> {
+pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -> Result<Exit> {
     let loaded = load_config(&args.file)?;
-    let client = client(global, Some(&loaded)).await?;
+    let client = client_with(global, Some(&loaded), pacing(stop)).await?;
     let live = list_live(&client, "nothing was planned").await?;
     let plan = make_plan(&loaded, &client, &live)?;
     planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
-    output::stdout(&render::plan(
-        &plan,
-        args.format.into(),
-        style(global.color),
-    ));
+    match render::Format::from(args.format) {
+        render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
+        format => output::stdout(&render::plan(&plan, format, style(global.color))),
+    }
     if let Some(out) = &args.out {
-        // Whatever a hostile server put into a pool name, no secret reaches the file.
-        write_atomic(out, &redact::redact(&plan.to_json()))?;
+        // Whatever a hostile server put into a pool name, no secret reaches the file (the
+        // writer redacts); a plan file is private (0600): it names every pool the project holds.
+        write_atomic_with(out, 0o600, |w| plan.write_json(w))?;
         output::stderr_line(&format!(
             "Saved the plan to {}. Apply exactly this plan with: poolform apply {}",
             out.display(),

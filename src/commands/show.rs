@@ -7,10 +7,9 @@ use anyhow::Result;
 
 pub fn run(args: &ShowArgs, global: &GlobalArgs) -> Result<Exit> {
     let plan = load_plan(&args.plan_file)?;
-    output::stdout(&render::plan(
-        &plan,
-        args.format.into(),
-        style(global.color),
-    ));
+    match render::Format::from(args.format) {
+        render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
+        format => output::stdout(&render::plan(&plan, format, style(global.color))),
+    }
     Ok(Exit::Success)
 }

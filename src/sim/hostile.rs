@@ -90,13 +90,17 @@ pub struct Hostile {
 
 impl Hostile {
     pub fn hidden(&self, pool: &Map<String, Value>) -> bool {
-        pool["id"]
-            .as_str()
-            .is_some_and(|id| self.hide_from_list.iter().any(|h| h == id))
+        !self.hide_from_list.is_empty()
+            && pool["id"]
+                .as_str()
+                .is_some_and(|id| self.hide_from_list.iter().any(|h| h == id))
     }
 
     /// The pool as it is served: with any malformed field applied.
     pub fn served<'a>(&self, pool: &'a Map<String, Value>) -> Cow<'a, Map<String, Value>> {
+        if self.malformed.is_empty() {
+            return Cow::Borrowed(pool);
+        }
         let id = pool["id"].as_str().unwrap_or_default();
         let mut out = Cow::Borrowed(pool);
         for m in self.malformed.iter().filter(|m| m.pool == id) {

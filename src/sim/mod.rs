@@ -410,28 +410,47 @@ async fn list_pools(
         q.get(key)
             .is_none_or(|want| p[key].as_str() == Some(want.as_str()))
     };
-    let matching: Vec<&Map<String, Value>> = state
-        .pools()
-        .filter(|p| !hostile.hidden(p))
-        .filter(|p| {
-            name.as_ref().is_none_or(|n| {
+    let selects = |p: &Map<String, Value>| {
+        !hostile.hidden(p)
+            && name.as_ref().is_none_or(|n| {
                 p["name"]
                     .as_str()
                     .unwrap_or("")
                     .to_lowercase()
                     .contains(n.as_str())
             })
-        })
-        .filter(|p| eq(p, "type") && eq(p, "enterprise_project_id"))
-        .filter(|p| maintenance.is_none_or(|m| p["in_maintenance_mode"].as_bool() == Some(m)))
-        .collect();
-    let total = matching.len();
-    let page: Vec<std::borrow::Cow<'_, Map<String, Value>>> = matching
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(limit as usize)
-        .map(|p| hostile.served(p))
-        .collect();
+            && eq(p, "type")
+            && eq(p, "enterprise_project_id")
+            && maintenance.is_none_or(|m| p["in_maintenance_mode"].as_bool() == Some(m))
+    };
+    let filtered = name.is_some()
+        || ["type", "enterprise_project_id"]
+            .iter()
+            .any(|k| q.contains_key(*k))
+        || maintenance.is_some()
+        || !hostile.hide_from_list.is_empty();
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+    // Without filters (the usual listing), the page is cut straight from the stored pools.
+    let (total, page): (usize, Vec<std::borrow::Cow<'_, Map<String, Value>>>) = if filtered {
+        let matching: Vec<&Map<String, Value>> = state.pools().filter(|p| selects(p)).collect();
+        let total = matching.len();
+        let page = matching
+            .into_iter()
+            .skip(skip)
+            .take(limit as usize)
+            .map(|p| hostile.served(p))
+            .collect();
+        (total, page)
+    } else {
+        let total = state.pool_count();
+        let page = state
+            .pools()
+            .skip(skip)
+            .take(limit as usize)
+            .map(|p| hostile.served(p))
+            .collect();
+        (total, page)
+    };
     // Serialized straight from the stored pools: no copy is made of a well-formed one.
     #[derive(serde::Serialize)]
     struct PageOut<'a> {

@@ -101,6 +101,11 @@ impl State {
         self.pools.values()
     }
 
+    /// How many pools exist.
+    pub fn pool_count(&self) -> usize {
+        self.pools.len()
+    }
+
     pub fn desktop_count(&self, id: &str) -> Option<u64> {
         self.pools
             .get(id)

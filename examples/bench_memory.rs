@@ -1,0 +1,290 @@
+//! Benchmark: what hostile or merely large input costs poolform, measured on poolform's real
+//! code path in a child process (peak RSS from `wait4`, wall time), against the targets:
+//!
+//! 1. configs up to the 8 MiB cap (alias bombs, deep nesting, the most values allowed):
+//!    accepted or refused within 1 s, under 200 MB;
+//! 2. a hostile list page within the 8 MiB cap, served for every page: ≤ 300 MB;
+//! 3. a 64 MiB plan file, shown: ≤ 3× its size;
+//! 4. `plan -o` of 100,000 pools against a 50,000-entry config: ≤ 100 MB.
+//!
+//! Run: `cargo run --release --example bench_memory`
+
+mod support;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use support::*;
+
+fn main() {
+    serve_if_child();
+    let dir = tempfile::tempdir().unwrap();
+    configs(dir.path());
+    hostile_page();
+    plan_file(dir.path());
+    plan_100k(dir.path());
+}
+
+fn report(what: &str, m: &measure::Measured, max_s: Option<f64>, max_mib: f64) {
+    let secs = m.wall.as_secs_f64();
+    let ok = secs <= max_s.unwrap_or(f64::MAX) && m.peak_rss_mib <= max_mib;
+    println!(
+        "  {what:<46} exit {:>3}  {:>7.0} ms  {:>6.1} MiB  {}",
+        m.code.map_or("sig".to_owned(), |c| c.to_string()),
+        secs * 1000.0,
+        m.peak_rss_mib,
+        if ok { "ok" } else { "OVER TARGET" }
+    );
+}
+
+fn configs(dir: &Path) {
+    println!("configs (target: ≤ 1000 ms, ≤ 200 MiB each)");
+    let mut files: Vec<(&str, String)> = Vec::new();
+    let mut bomb = format!("a: &big \"{}\"\nlist:\n", "x".repeat(1024 * 1024));
+    while bomb.len() < 7_700_000 {
+        bomb.push_str("  - *big\n");
+    }
+    files.push(("1 MiB scalar aliased ~750,000 times (7.7 MB)", bomb));
+    let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        let _ = writeln!(
+            laughs,
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]"
+        );
+    }
+    files.push(("billion laughs", laughs));
+    files.push((
+        "40,000 levels of nesting",
+        format!("{}{}", "[".repeat(40_000), "]".repeat(40_000)),
+    ));
+    files.push((
+        "500,000 levels of nesting (1 MB)",
+        format!("{}{}", "[".repeat(500_000), "]".repeat(500_000)),
+    ));
+    let mut most = String::from("version: 1\npools:\n");
+    for i in 0..166_000 {
+        let _ = writeln!(most, "  - {{id: a{i}}}");
+    }
+    files.push(("166,000 entries (just under the value budget)", most));
+    let mut over = String::from("version: 1\npools:\n");
+    let mut i = 0;
+    while over.len() < 8 * 1024 * 1024 - 64 {
+        let _ = writeln!(over, "  - {{id: a{i}}}");
+        i += 1;
+    }
+    files.push(("8 MiB of entries (over the value budget)", over));
+    let mut scalars = String::from("version: 1\npools: [{id: a}]\nx: [");
+    scalars.push_str(&vec!["1"; 499_000].join(","));
+    scalars.push_str("]\n");
+    files.push(("499,000 tiny scalars", scalars));
+    for (what, text) in files {
+        let path = dir.join("pools.yaml");
+        std::fs::write(&path, text).unwrap();
+        let m = poolform_measured(&["validate", "-f", path.to_str().unwrap()], &[]);
+        report(what, &m, Some(1.0), 200.0);
+    }
+}
+
+/// A server that answers every list request with the same hostile page of `body`.
+fn serve_page(body: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Write};
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    // read one request's head
+                    let mut head = 0;
+                    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                        head += 1;
+                        if line == "\r\n" {
+                            break;
+                        }
+                        line.clear();
+                    }
+                    if head == 0 {
+                        return;
+                    }
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: hostile\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn hostile_page() {
+    println!("hostile list pages within the 8 MiB cap, served for every page (target: ≤ 300 MiB)");
+    let cap = 8 * 1024 * 1024 - 4096;
+    let pages: Vec<(&str, String)> = vec![
+        ("1,000 pools x 64 tags with unique keys", {
+            let mut pools = Vec::new();
+            let mut n = 0;
+            for p in 0..1000 {
+                let tags: Vec<String> = (0..64)
+                    .map(|_| {
+                        n += 1;
+                        format!("{{\"key\":\"k{n:09}\",\"value\":\"v{n:09}\"}}")
+                    })
+                    .collect();
+                pools.push(format!(
+                    "{{\"id\":\"p{p}\",\"name\":\"n{p}\",\"desktop_count\":0,\"tags\":[{}]}}",
+                    tags.join(",")
+                ));
+            }
+            format!(
+                "{{\"total_count\":1000000,\"desktop_pools\":[{}]}}",
+                pools.join(",")
+            )
+        }),
+        ("1,000 pools with 8 KiB unique names", {
+            let pools: Vec<String> = (0..1000)
+                .map(|p| {
+                    format!(
+                        "{{\"id\":\"p{p}\",\"name\":\"{}{p}\",\"desktop_count\":0}}",
+                        "n".repeat(8000)
+                    )
+                })
+                .collect();
+            format!(
+                "{{\"total_count\":1000000,\"desktop_pools\":[{}]}}",
+                pools.join(",")
+            )
+        }),
+        ("8 MiB of tiny values in an unknown field", {
+            let junk = vec!["0"; cap / 2].join(",");
+            format!("{{\"total_count\":1000000,\"junk\":[{junk}],\"desktop_pools\":[]}}")
+        }),
+    ];
+    for (what, body) in pages {
+        assert!(
+            body.len() <= 8 * 1024 * 1024,
+            "{what}: {} bytes",
+            body.len()
+        );
+        let url = serve_page(body);
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("pools.yaml");
+        std::fs::write(&cfg, "version: 1\nscope: {name_prefix: ci-}\n").unwrap();
+        let m = poolform_measured(
+            &["--endpoint", &url, "plan", "-f", cfg.to_str().unwrap()],
+            &[("HW_AUTH_TOKEN", TOKEN), ("HW_PROJECT_ID", PROJECT)],
+        );
+        report(what, &m, None, 300.0);
+    }
+}
+
+fn plan_file(dir: &Path) {
+    use poolform::model::{Pool, PoolId, PoolRef};
+    use poolform::plan::{Action, Change, Plan, Summary};
+    println!("a 64 MiB plan file (target: ≤ 3x its size)");
+    let mut changes = Vec::new();
+    let mut size = 0;
+    let mut i = 0u64;
+    while size < 60 * 1024 * 1024 {
+        let mut p = Pool::new(
+            PoolId::parse(&poolform::sim::fixture::synthetic_id(i)).unwrap(),
+            format!("bench-{i:08}"),
+        );
+        p.pool_type = Some("DYNAMIC".into());
+        p.status = Some("STEADY".into());
+        p.created_time = Some("2026-01-05T08:00:00.000Z".into());
+        p.enterprise_project_id = Some("0".into());
+        let pool = PoolRef::of(&p);
+        let change = Change {
+            action: Action::Delete,
+            fingerprint: pool.fingerprint(),
+            pool,
+            likely_blocked: false,
+            reason: "not in pools.yaml".into(),
+        };
+        // pretty-printed inside the plan, each line indented further
+        size += serde_json::to_string_pretty(&change).unwrap().len() * 155 / 100;
+        changes.push(change);
+        i += 1;
+    }
+    let plan = Plan {
+        format_version: 1,
+        poolform_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: "2026-11-28T00:00:00Z".into(),
+        project_id: poolform::model::ProjectId::parse(PROJECT).unwrap(),
+        endpoint: "http://127.0.0.1:9".into(),
+        source: "pools.yaml".into(),
+        summary: Summary {
+            delete: changes.len(),
+            ..Summary::default()
+        },
+        changes,
+        findings: Vec::new(),
+        config_sha256: "0".repeat(64),
+    };
+    let text = plan.to_json();
+    let path = dir.join("plan.json");
+    std::fs::write(&path, &text).unwrap();
+    let mib = text.len() as f64 / (1024.0 * 1024.0);
+    drop(text);
+    for format in ["json", "human"] {
+        let m = poolform_measured(&["show", "--format", format, path.to_str().unwrap()], &[]);
+        let what = format!("show --format {format} ({mib:.0} MiB, {i} pools)");
+        report(&what, &m, None, 3.0 * mib);
+    }
+}
+
+fn plan_100k(dir: &Path) {
+    println!("plan -o: 100,000 live pools, 50,000-entry config (target: ≤ 100 MiB)");
+    let sim = ChildSim::start(SimSpec {
+        pools: 100_000,
+        desktops_every: Some(50),
+        ..SimSpec::default()
+    });
+    let mut y = String::from("version: 1\nscope: {name_prefix: bench-}\npools:\n");
+    for i in 0..50_000u64 {
+        if i < 4_000 {
+            let _ = writeln!(
+                y,
+                "  - id: {}\n    name: bench-{i:05}",
+                poolform::sim::fixture::synthetic_id(i)
+            );
+        } else {
+            let _ = writeln!(y, "  - name: bench-{i:05}");
+        }
+    }
+    let cfg = dir.join("big.yaml");
+    std::fs::write(&cfg, y).unwrap();
+    let out = dir.join("plan.json");
+    for (what, args) in [
+        (
+            "plan (human to stdout)",
+            vec!["--endpoint", &sim.url, "plan", "-f", cfg.to_str().unwrap()],
+        ),
+        (
+            "plan -o plan.json",
+            vec![
+                "--endpoint",
+                &sim.url,
+                "plan",
+                "-f",
+                cfg.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        ),
+    ] {
+        let m = poolform_measured(
+            &args,
+            &[("HW_AUTH_TOKEN", TOKEN), ("HW_PROJECT_ID", PROJECT)],
+        );
+        report(what, &m, None, 100.0);
+    }
+}
