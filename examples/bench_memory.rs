@@ -11,6 +11,7 @@
 
 mod support;
 
+use poolform::sim::Flood;
 use std::fmt::Write as _;
 use std::path::Path;
 use support::*;
@@ -85,100 +86,22 @@ fn configs(dir: &Path) {
     }
 }
 
-/// A server that answers every list request with the same hostile page of `body`.
-fn serve_page(body: String) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let body = body.clone();
-            std::thread::spawn(move || {
-                use std::io::{BufRead, BufReader, Write};
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                loop {
-                    let mut line = String::new();
-                    // read one request's head
-                    let mut head = 0;
-                    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
-                        head += 1;
-                        if line == "\r\n" {
-                            break;
-                        }
-                        line.clear();
-                    }
-                    if head == 0 {
-                        return;
-                    }
-                    let answer = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: hostile\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if stream.write_all(answer.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
 fn hostile_page() {
     println!("hostile list pages within the 8 MiB cap, served for every page (target: ≤ 300 MiB)");
-    let cap = 8 * 1024 * 1024 - 4096;
-    let pages: Vec<(&str, String)> = vec![
-        ("1,000 pools x 64 tags with unique keys", {
-            let mut pools = Vec::new();
-            let mut n = 0;
-            for p in 0..1000 {
-                let tags: Vec<String> = (0..64)
-                    .map(|_| {
-                        n += 1;
-                        format!("{{\"key\":\"k{n:09}\",\"value\":\"v{n:09}\"}}")
-                    })
-                    .collect();
-                pools.push(format!(
-                    "{{\"id\":\"p{p}\",\"name\":\"n{p}\",\"desktop_count\":0,\"tags\":[{}]}}",
-                    tags.join(",")
-                ));
-            }
-            format!(
-                "{{\"total_count\":1000000,\"desktop_pools\":[{}]}}",
-                pools.join(",")
-            )
-        }),
-        ("1,000 pools with 8 KiB unique names", {
-            let pools: Vec<String> = (0..1000)
-                .map(|p| {
-                    format!(
-                        "{{\"id\":\"p{p}\",\"name\":\"{}{p}\",\"desktop_count\":0}}",
-                        "n".repeat(8000)
-                    )
-                })
-                .collect();
-            format!(
-                "{{\"total_count\":1000000,\"desktop_pools\":[{}]}}",
-                pools.join(",")
-            )
-        }),
-        ("8 MiB of tiny values in an unknown field", {
-            let junk = vec!["0"; cap / 2].join(",");
-            format!("{{\"total_count\":1000000,\"junk\":[{junk}],\"desktop_pools\":[]}}")
-        }),
-    ];
-    for (what, body) in pages {
-        assert!(
-            body.len() <= 8 * 1024 * 1024,
-            "{what}: {} bytes",
-            body.len()
-        );
-        let url = serve_page(body);
+    for (what, flood) in [
+        ("1,000 pools x 64 tags with unique keys", Flood::Tags),
+        ("1,000 pools with 8 KiB unique names", Flood::Names),
+        ("8 MiB of tiny values in an unknown field", Flood::Values),
+    ] {
+        let sim = ChildSim::start(SimSpec {
+            flood: Some(flood),
+            ..SimSpec::default()
+        });
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("pools.yaml");
         std::fs::write(&cfg, "version: 1\nscope: {name_prefix: ci-}\n").unwrap();
         let m = poolform_measured(
-            &["--endpoint", &url, "plan", "-f", cfg.to_str().unwrap()],
+            &["--endpoint", &sim.url, "plan", "-f", cfg.to_str().unwrap()],
             &[("HW_AUTH_TOKEN", TOKEN), ("HW_PROJECT_ID", PROJECT)],
         );
         report(what, &m, None, 300.0);
@@ -189,10 +112,7 @@ fn plan_file(dir: &Path) {
     use poolform::model::{Pool, PoolId, PoolRef};
     use poolform::plan::{Action, Change, Plan, Summary};
     println!("a 64 MiB plan file (target: ≤ 3x its size)");
-    let mut changes = Vec::new();
-    let mut size = 0;
-    let mut i = 0u64;
-    while size < 60 * 1024 * 1024 {
+    let change = |i: u64| {
         let mut p = Pool::new(
             PoolId::parse(&poolform::sim::fixture::synthetic_id(i)).unwrap(),
             format!("bench-{i:08}"),
@@ -202,19 +122,15 @@ fn plan_file(dir: &Path) {
         p.created_time = Some("2026-01-05T08:00:00.000Z".into());
         p.enterprise_project_id = Some("0".into());
         let pool = PoolRef::of(&p);
-        let change = Change {
+        Change {
             action: Action::Delete,
             fingerprint: pool.fingerprint(),
             pool,
             likely_blocked: false,
             reason: "not in pools.yaml".into(),
-        };
-        // pretty-printed inside the plan, each line indented further
-        size += serde_json::to_string_pretty(&change).unwrap().len() * 155 / 100;
-        changes.push(change);
-        i += 1;
-    }
-    let plan = Plan {
+        }
+    };
+    let plan_of = |changes: Vec<Change>| Plan {
         format_version: 1,
         poolform_version: env!("CARGO_PKG_VERSION").into(),
         created_at: "2026-11-28T00:00:00Z".into(),
@@ -229,6 +145,14 @@ fn plan_file(dir: &Path) {
         findings: Vec::new(),
         config_sha256: "0".repeat(64),
     };
+    // The size of one change as the plan file spells it, from a sample; then just enough
+    // changes for 64 MiB.
+    const TARGET: usize = 64 * 1024 * 1024;
+    let sample = plan_of((0..1000).map(change).collect()).to_json().len();
+    let empty = plan_of(Vec::new()).to_json().len();
+    let n = (TARGET - empty).div_ceil((sample - empty) / 1000) as u64;
+    let plan = plan_of((0..n).map(change).collect());
+    let i = n;
     let text = plan.to_json();
     let path = dir.join("plan.json");
     std::fs::write(&path, &text).unwrap();

@@ -431,7 +431,7 @@ mod tests {
             Edit::Remove(i) if n > 0 => {
                 plan.changes.remove(i % n);
             }
-            Edit::Rename(i, name) if n > 0 => plan.changes[i % n].pool.name = name.clone(),
+            Edit::Rename(i, name) if n > 0 => plan.changes[i % n].pool.name = name.as_str().into(),
             Edit::Desktops(i, d) if n > 0 => plan.changes[i % n].pool.desktop_count = *d,
             Edit::Untag(i) if n > 0 => plan.changes[i % n].pool.tags.clear(),
             Edit::Endpoint(e) => plan.endpoint = e.clone(),

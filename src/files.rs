@@ -79,8 +79,11 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
         if t.is_fifo() {
             return "FIFO";
         }
-        if t.is_char_device() || t.is_block_device() {
-            return "device";
+        if t.is_char_device() {
+            return "character device";
+        }
+        if t.is_block_device() {
+            return "block device";
         }
         if t.is_socket() {
             return "socket";
@@ -188,6 +191,9 @@ mod tests {
         let err = write_atomic(Path::new("/dev/null"), "x", 0o600)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("is a device, not a regular file"), "{err}");
+        assert!(
+            err.contains("is a character device, not a regular file"),
+            "{err}"
+        );
     }
 }

@@ -39,7 +39,7 @@ macro_rules! path_id {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(into = "String")]
-        pub struct $name(String);
+        pub struct $name(std::sync::Arc<str>);
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -52,7 +52,7 @@ macro_rules! path_id {
         impl $name {
             /// Validates `s`: only `[A-Za-z0-9-]`, 1 to 64 characters, so it is safe in a URL path.
             pub fn parse(s: &str) -> Result<Self, IdError> {
-                check_id(s).map(|()| Self(s.to_owned()))
+                check_id(s).map(|()| Self(s.into()))
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -61,12 +61,12 @@ macro_rules! path_id {
         impl TryFrom<String> for $name {
             type Error = IdError;
             fn try_from(s: String) -> Result<Self, IdError> {
-                check_id(&s).map(|()| Self(s))
+                check_id(&s).map(|()| Self(s.into()))
             }
         }
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.0.to_string()
             }
         }
         impl fmt::Display for $name {
@@ -150,8 +150,8 @@ pub struct AutoscalePolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pool {
     pub id: PoolId,
-    #[serde(default)]
-    pub name: String,
+    #[serde(default = "no_text")]
+    pub name: Text,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub pool_type: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +185,10 @@ pub struct Pool {
     pub autoscale_policy: Option<Box<AutoscalePolicy>>,
 }
 
+fn no_text() -> Text {
+    Text::from("")
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -194,7 +198,7 @@ impl Pool {
     pub fn new(id: PoolId, name: impl Into<String>) -> Self {
         Pool {
             id,
-            name: name.into(),
+            name: Text::from(name.into()),
             pool_type: None,
             status: None,
             created_time: None,
@@ -235,7 +239,7 @@ impl Pool {
 #[serde(deny_unknown_fields)]
 pub struct PoolRef {
     pub id: PoolId,
-    pub name: String,
+    pub name: Text,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub pool_type: Option<Text>,
     pub desktop_count: u64,
@@ -548,7 +552,7 @@ mod tests {
             Pool::new(id("b"), "b"),
         ])
         .unwrap();
-        let names: Vec<_> = live.pools().iter().map(|p| p.name.as_str()).collect();
+        let names: Vec<_> = live.pools().iter().map(|p| &*p.name).collect();
         assert_eq!(names, ["a", "b"]);
         assert!(live.get(&id("c")).is_none());
         let mut renamed = Pool::new(id("b"), "other");

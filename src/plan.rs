@@ -23,8 +23,8 @@ pub struct Change {
     pub pool: PoolRef,
     /// The pool holds desktops: the API will likely refuse with 409 (it is still attempted).
     pub likely_blocked: bool,
-    /// Why, in words.
-    pub reason: String,
+    /// Why, in words (shared between the changes that have the same reason).
+    pub reason: crate::model::Text,
     pub fingerprint: String,
 }
 

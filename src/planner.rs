@@ -3,7 +3,7 @@
 //! a reviewed delete is still called for.
 
 use crate::config::{Config, PoolEntry};
-use crate::model::{Live, Pool, PoolId, ProjectId};
+use crate::model::{Live, Pool, PoolId, ProjectId, Text};
 use crate::plan::{
     Action, Change, Difference, Finding, FindingKind, FindingPool, Plan, PoolRef, Summary,
     PLAN_FORMAT_VERSION,
@@ -91,7 +91,7 @@ fn judge(config: &Config, pool: &Pool, listed: Option<usize>) -> Verdict {
 pub fn verdict_alone(config: &Config, pool: &Pool) -> Verdict {
     let listed = config.pools.iter().position(|e| match (&e.id, &e.name) {
         (Some(id), _) => *id == pool.id,
-        (None, Some(name)) => *name == pool.name,
+        (None, Some(name)) => **name == *pool.name,
         (None, None) => false,
     });
     judge(config, pool, listed)
@@ -115,7 +115,7 @@ fn match_entries(config: &Config, live: &Live) -> Result<Matching, PlanError> {
         .collect();
     if !by_name.is_empty() {
         for pool in live.pools() {
-            if let Some(found) = by_name.get_mut(pool.name.as_str()) {
+            if let Some(found) = by_name.get_mut(&*pool.name) {
                 found.push(pool);
             }
         }
@@ -166,11 +166,11 @@ pub fn verdicts(config: &Config, live: &Live) -> Result<Vec<Verdict>, PlanError>
 fn differences(entry: &PoolEntry, pool: &Pool) -> Vec<Difference> {
     let mut out = Vec::new();
     if let (Some(_), Some(name)) = (&entry.id, &entry.name) {
-        if *name != pool.name {
+        if **name != *pool.name {
             out.push(Difference {
                 attribute: "name".into(),
                 expected: name.clone(),
-                live: pool.name.clone(),
+                live: pool.name.to_string(),
             });
         }
     }
@@ -246,6 +246,7 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
 
     let mut changes = Vec::new();
     let mut unchanged = 0;
+    let not_listed = Text::from(format!("not in {}", ctx.source));
     for (index, (pool, listed)) in live.pools().iter().zip(&matching.kept_by).enumerate() {
         match judge(config, pool, *listed) {
             Verdict::Kept { .. } => {
@@ -264,9 +265,10 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
                 let autoscale = pool.autoscale_min_idle();
                 let likely_blocked =
                     pool.desktop_count > 0 || autoscale.is_some_and(|min_idle| min_idle > 0);
-                let mut reason = format!("not in {}", ctx.source);
+                let mut reason = not_listed.clone();
+                let mut more = String::new();
                 if pool.desktop_count > 0 {
-                    reason.push_str(&format!(
+                    more.push_str(&format!(
                         "; likely blocked: {} desktop{} remain{} ({} in use)",
                         pool.desktop_count,
                         if pool.desktop_count == 1 { "" } else { "s" },
@@ -275,9 +277,12 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
                     ));
                 }
                 if let Some(min_idle) = autoscale {
-                    reason.push_str(&format!(
+                    more.push_str(&format!(
                         "; autoscale on (min_idle {min_idle}): desktops may come back until it is turned off"
                     ));
+                }
+                if !more.is_empty() {
+                    reason = Text::from(format!("{not_listed}{more}"));
                 }
                 let pool = PoolRef::of(pool);
                 changes.push(Change {
@@ -528,7 +533,7 @@ mod tests {
         let got: Vec<(&str, bool, &str)> = plan
             .changes
             .iter()
-            .map(|c| (c.pool.id.as_str(), c.likely_blocked, c.reason.as_str()))
+            .map(|c| (c.pool.id.as_str(), c.likely_blocked, &*c.reason))
             .collect();
         assert_eq!(
             got,
@@ -746,7 +751,7 @@ mod tests {
                 for change in &plan.changes {
                     let p = live.get(&change.pool.id).expect("deletes only live pools");
                     prop_assert!(!listed_ids.contains(&p.id), "listed by id: {:?}", p.id);
-                    prop_assert!(!listed_names.contains(p.name.as_str()), "listed by name: {}", p.name);
+                    prop_assert!(!listed_names.contains(&*p.name), "listed by name: {}", p.name);
                     prop_assert!(!config.protect.iter().any(|r| r.matches(p)), "protected: {}", p.name);
                     prop_assert!(config.in_scope(p), "out of scope: {}", p.name);
                 }

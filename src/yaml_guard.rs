@@ -181,11 +181,16 @@ impl Budget {
     }
 }
 
-/// Checks `text`: `Ok` when parsing it is bounded (or when it does not parse: serde_yaml then
-/// says why, at the same place), `Err` naming the first thing over a limit.
+/// Checks `text`: `Ok` when parsing it is bounded (or when it stops parsing: serde_yaml then
+/// says why, at the same place, having read only what was checked here), `Err` naming the
+/// first thing over a limit, or an alias whose cost cannot be known (fail closed).
 pub fn check(text: &str) -> Result<(), Refusal> {
     let Some(mut parser) = Parser::new(text.as_bytes()) else {
-        return Ok(());
+        return Err(Refusal {
+            line: 1,
+            column: 1,
+            message: "the YAML parser could not be started".into(),
+        });
     };
     let mut anchors: HashMap<Vec<u8>, Weight> = HashMap::new();
     let mut budget = Budget {
@@ -200,7 +205,7 @@ pub fn check(text: &str) -> Result<(), Refusal> {
                 &event.start,
                 format!(
                     "explicit YAML tags are not allowed (found {}); write the value plainly",
-                    String::from_utf8_lossy(tag)
+                    crate::escape::visible(&as_written(tag))
                 ),
             ));
         }
@@ -216,9 +221,25 @@ pub fn check(text: &str) -> Result<(), Refusal> {
             }
             Kind::Alias => {
                 let name = event.anchor.unwrap_or_default();
-                // An unknown anchor: serde_yaml reports it.
+                let shown = crate::escape::visible(&String::from_utf8_lossy(&name)).into_owned();
+                // Inside the very node it names: a cycle, which no budget can price.
+                if budget
+                    .open
+                    .iter()
+                    .any(|o| o.anchor.as_deref() == Some(&name[..]))
+                {
+                    return Err(refuse(
+                        &event.start,
+                        format!("alias *{shown} is inside the node &{shown} it refers to; recursive aliases are not allowed"),
+                    ));
+                }
                 let Some(w) = anchors.get(&name).copied() else {
-                    return Ok(());
+                    return Err(refuse(
+                        &event.start,
+                        format!(
+                            "alias *{shown} refers to no anchor before it; define &{shown} first"
+                        ),
+                    ));
                 };
                 budget.alias_bytes = budget.alias_bytes.saturating_add(w.bytes);
                 if budget.alias_bytes > MAX_ALIAS_BYTES {
@@ -267,6 +288,16 @@ pub fn check(text: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A tag as it was written: libyaml hands YAML's own tags over resolved
+/// (`tag:yaml.org,2002:binary`), which the user wrote `!!binary`.
+fn as_written(tag: &[u8]) -> String {
+    let tag = String::from_utf8_lossy(tag);
+    match tag.strip_prefix("tag:yaml.org,2002:") {
+        Some(short) => format!("!!{short}"),
+        None => tag.into_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,9 +326,28 @@ mod tests {
             (
                 "version: 1\ndata: !!binary aGVsbG8=\n".into(),
                 (2, 7),
-                "explicit YAML tags are not allowed (found tag:yaml.org,2002:binary)",
+                "explicit YAML tags are not allowed (found !!binary)",
             ),
             ("version: !custom 1\n".into(), (1, 10), "(found !custom)"),
+            (
+                "a: &a [*a]\n".into(),
+                (1, 8),
+                "alias *a is inside the node &a it refers to",
+            ),
+            (
+                format!(
+                    "a: &a {{k: [1, *a]}}\nb: {}{}\n",
+                    "[".repeat(500_000),
+                    "]".repeat(500_000)
+                ),
+                (1, 15),
+                "recursive aliases are not allowed",
+            ),
+            (
+                "a: *nowhere\nb: &nowhere 1\n".into(),
+                (1, 4),
+                "alias *nowhere refers to no anchor before it",
+            ),
             ("pools: !!seq []\n".into(), (1, 8), "explicit YAML tags"),
             ("x: !!str 1\n".into(), (1, 4), "explicit YAML tags"),
             (deep, (1, 65), "nested more than 64 levels deep"),

@@ -6,7 +6,7 @@ use poolform::api::connection::{Connection, Credentials, Secret};
 use poolform::api::{Client, ClientOptions};
 use poolform::model::ProjectId;
 use poolform::planner::PlanContext;
-use poolform::sim::{Faults, Fixture, SimAuth, SimConfig, SimServer};
+use poolform::sim::{Faults, Fixture, Flood, SimAuth, SimConfig, SimServer};
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -29,6 +29,8 @@ pub struct SimSpec {
     pub desktops_every: Option<u64>,
     /// 429 messages without the limit figures.
     pub anonymous_throttle: bool,
+    /// Every list request answered with this flood page.
+    pub flood: Option<Flood>,
 }
 
 /// Call first in `main`: when this process is a child (the simulator, or poolform itself),
@@ -48,6 +50,7 @@ pub fn serve_if_child() {
         rate_limit: Some(num(4) as u32).filter(|r| *r > 0),
         desktops_every: Some(num(5)).filter(|n| *n > 0),
         anonymous_throttle: num(6) == 1,
+        flood: args.get(7).and_then(|s| Flood::parse(s).ok()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -63,6 +66,7 @@ pub fn serve_if_child() {
         ));
         config.auth = SimAuth::Token(TOKEN.into());
         config.anonymous_throttle = spec.anonymous_throttle;
+        config.hostile.flood = spec.flood;
         config.faults = Faults {
             latency: Duration::from_millis(spec.latency_ms),
             rate_limit: spec.rate_limit,
@@ -141,6 +145,13 @@ impl ChildSim {
                 spec.rate_limit.unwrap_or(0).to_string(),
                 spec.desktops_every.unwrap_or(0).to_string(),
                 u8::from(spec.anonymous_throttle).to_string(),
+                match spec.flood {
+                    Some(Flood::Tags) => "tags",
+                    Some(Flood::Names) => "names",
+                    Some(Flood::Values) => "values",
+                    None => "-",
+                }
+                .to_owned(),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

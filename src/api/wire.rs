@@ -360,7 +360,7 @@ impl WirePool {
             None => None,
         };
         Ok(Pool {
-            name: required("name", self.name).map_err(at)?,
+            name: required("name", self.name).map_err(at)?.into(),
             pool_type: shared.intern(optional("type", self.pool_type).map_err(at)?),
             status: shared.intern(optional("status", self.status).map_err(at)?),
             created_time: shared.intern(optional("created_time", self.created_time).map_err(at)?),

@@ -1,8 +1,9 @@
 //! `workspace-sim`: runs the bundled Workspace API simulator on loopback until interrupted.
 
 use clap::{Parser, ValueEnum};
+use poolform::model::ProjectId;
 use poolform::sim::{
-    Faults, Fixture, Hostile, Malformed, MissingPool, SimAuth, SimConfig, SimServer,
+    Faults, Fixture, Flood, Hostile, Malformed, MissingPool, SimAuth, SimConfig, SimServer,
 };
 use std::io::Write;
 use std::net::SocketAddr;
@@ -26,8 +27,17 @@ enum MissingPoolArg {
 #[command(version, about)]
 struct Args {
     /// Pools to serve: JSON or YAML `{"project_id": ..., "pools": [...]}`.
-    #[arg(long)]
-    fixture: PathBuf,
+    #[arg(long, required_unless_present = "generate")]
+    fixture: Option<PathBuf>,
+    /// Serve N generated pools instead of a fixture, named gen-00000, gen-00001, ...
+    #[arg(long, value_name = "N", conflicts_with = "fixture")]
+    generate: Option<u64>,
+    /// With --generate: the project the pools are in.
+    #[arg(long, value_name = "ID", default_value = GENERATED_PROJECT, requires = "generate")]
+    project_id: String,
+    /// With --generate: every N-th pool holds 2 desktops.
+    #[arg(long, value_name = "N", requires = "generate")]
+    desktops_every: Option<u64>,
     /// Address to listen on (loopback only); port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
@@ -115,12 +125,58 @@ struct Args {
     /// Put the request's headers into every error body, as a careless gateway might.
     #[arg(long)]
     echo_headers: bool,
+    /// Put this text in every error body's error_msg; backslash escapes \e, \r, \n, \t,
+    /// \\ and \u{HEX} stand for the characters, to try control characters on poolform.
+    #[arg(long, value_name = "TEXT", value_parser = unescape)]
+    error_message: Option<String>,
+    /// Answer every list request with a page just under 8 MiB built to cost a decoder memory:
+    /// tags (1,000 pools x 64 unique tags), names (1,000 pools with 8 KiB names) or values
+    /// (8 MiB of tiny values in an unknown field).
+    #[arg(long, value_name = "KIND", value_parser = Flood::parse)]
+    flood_list: Option<Flood>,
     /// A project IAM lists, NAME=ID (repeatable; default: the fixture's, named cn-north-4).
     #[arg(long, value_name = "NAME=ID", value_parser = pair)]
     iam_project: Vec<(String, String)>,
     /// An agency IAM lets callers assume, NAME@ACCOUNT (account name or id; repeatable).
     #[arg(long, value_name = "NAME@ACCOUNT", value_parser = agency)]
     agency: Vec<(String, String)>,
+}
+
+/// `s` with `\e`, `\r`, `\n`, `\t`, `\\` and `\u{HEX}` read as the characters they name.
+fn unescape(s: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('e') => out.push('\u{1b}'),
+            Some('r') => out.push('\r'),
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            Some('u') => {
+                let rest: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                let hex = rest
+                    .strip_prefix('{')
+                    .ok_or_else(|| format!("{s:?}: \\u must be followed by {{HEX}}"))?;
+                let c = u32::from_str_radix(hex, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("{s:?}: \\u{{{hex}}} is not a character"))?;
+                out.push(c);
+            }
+            other => {
+                return Err(format!(
+                    "{s:?}: unknown escape \\{}",
+                    other.map(String::from).unwrap_or_default()
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn pair(s: &str) -> Result<(String, String), String> {
@@ -152,20 +208,34 @@ fn share(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The project generated pools are in, unless --project-id says otherwise.
+const GENERATED_PROJECT: &str = "0bec5db98280d2d02fd6c00c2de791ce";
+
+/// The pools to serve, from --fixture or --generate.
+fn fixture(args: &Args) -> Result<Fixture, String> {
+    if let Some(count) = args.generate {
+        let project = ProjectId::parse(&args.project_id)
+            .map_err(|e| format!("--project-id {:?}: {e}", args.project_id))?;
+        return Ok(Fixture::generated(
+            project,
+            count,
+            "gen-",
+            args.desktops_every,
+        ));
+    }
+    let path = args
+        .fixture
+        .as_deref()
+        .ok_or("give --fixture FILE or --generate N")?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read fixture {}: {e}", path.display()))?;
+    Fixture::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let text = match std::fs::read_to_string(&args.fixture) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "workspace-sim: cannot read fixture {}: {e}",
-                args.fixture.display()
-            );
-            return ExitCode::from(1);
-        }
-    };
-    let fixture = match Fixture::parse(&text, &args.fixture.display().to_string()) {
+    let fixture = match fixture(&args) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("workspace-sim: {e}");
@@ -218,6 +288,8 @@ async fn main() -> ExitCode {
             hide_from_list: args.hide_from_list,
             malformed: args.malformed,
             echo_headers: args.echo_headers,
+            error_message: args.error_message,
+            flood: args.flood_list,
         },
         revoke_auth_after: args.revoke_auth_after,
         forbid_delete: args.forbid_delete,

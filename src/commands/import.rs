@@ -45,7 +45,7 @@ pub fn import_text(
             .iter()
             .map(|p| PoolEntry {
                 id: Some(p.id.clone()),
-                name: Some(p.name.clone()),
+                name: Some(p.name.to_string()),
                 expect: None,
             })
             .collect(),

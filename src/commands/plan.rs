@@ -39,6 +39,8 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     let client = client_with(global, Some(&loaded), pacing(stop)).await?;
     let live = list_live(&client, "nothing was planned").await?;
     let plan = make_plan(&loaded, &client, &live)?;
+    // The plan holds what it shows: the listing's memory goes before the plan is rendered.
+    drop(live);
     planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
     match render::Format::from(args.format) {
         render::Format::Json => output::stdout_with(|w| plan.write_json(w)),

@@ -2,7 +2,8 @@
 //! prove poolform never believes them: a DELETE answered 204 that leaves the pool in place, a
 //! gateway's own 404, a `400 WKS.0001` for a pool that exists, a pool hidden from listings
 //! while it still exists, a pool with a
-//! malformed field, and error bodies that echo the request's headers (credentials included).
+//! malformed field, error bodies that echo the request's headers (credentials included) or
+//! carry a hostile message, and listings flooded with pages built to cost memory.
 
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
@@ -71,6 +72,78 @@ impl Malformed {
     }
 }
 
+/// A list page built to cost a decoder memory: each is just under the 8 MiB page cap and
+/// claims a million pools, so a client would page on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flood {
+    /// 1,000 pools with 64 tags each, every key and value unique.
+    Tags,
+    /// 1,000 pools with 8 KiB names, each unique.
+    Names,
+    /// 8 MiB of tiny values (`0,0,0,...`) in a field poolform does not know.
+    Values,
+}
+
+/// Makes each flood tag's key and value long enough that 64,000 of them fill a page.
+const PAD: &str = "-------------------------------------------";
+
+/// The most bytes a flood page holds (the client's page cap is 8 MiB).
+const FLOOD_BYTES: usize = 8 * 1024 * 1024 - 4096;
+
+impl Flood {
+    pub fn parse(s: &str) -> Result<Flood, String> {
+        match s {
+            "tags" => Ok(Flood::Tags),
+            "names" => Ok(Flood::Names),
+            "values" => Ok(Flood::Values),
+            _ => Err(format!("{s:?} is not tags, names or values")),
+        }
+    }
+
+    /// The page's body.
+    pub fn body(self) -> Vec<u8> {
+        let pools: Vec<String> = match self {
+            Flood::Tags => (0..1000u64)
+                .map(|p| {
+                    let tags: Vec<String> = (0..64u64)
+                        .map(|t| {
+                            let n = p * 64 + t;
+                            format!("{{\"key\":\"k{n:09}{PAD}\",\"value\":\"v{n:09}{PAD}\"}}")
+                        })
+                        .collect();
+                    format!(
+                        "{{\"id\":\"p{p}\",\"name\":\"n{p}\",\"desktop_count\":0,\"tags\":[{}]}}",
+                        tags.join(",")
+                    )
+                })
+                .collect(),
+            Flood::Names => (0..1000u64)
+                .map(|p| {
+                    format!(
+                        "{{\"id\":\"p{p}\",\"name\":\"{}{p:04}\",\"desktop_count\":0}}",
+                        "n".repeat(8000)
+                    )
+                })
+                .collect(),
+            Flood::Values => {
+                let head = "{\"total_count\":1000000,\"junk\":[";
+                let tail = "],\"desktop_pools\":[]}";
+                let zeros = (FLOOD_BYTES - head.len() - tail.len()).div_ceil(2);
+                let mut body = String::with_capacity(FLOOD_BYTES);
+                body.push_str(head);
+                body.push_str(&vec!["0"; zeros].join(","));
+                body.push_str(tail);
+                return body.into_bytes();
+            }
+        };
+        format!(
+            "{{\"total_count\":1000000,\"desktop_pools\":[{}]}}",
+            pools.join(",")
+        )
+        .into_bytes()
+    }
+}
+
 /// The switches; all off by default. Tests may change them while the simulator runs.
 #[derive(Debug, Clone, Default)]
 pub struct Hostile {
@@ -86,6 +159,10 @@ pub struct Hostile {
     pub malformed: Vec<Malformed>,
     /// Error bodies carry the request's headers in `error_detail`, as a careless gateway might.
     pub echo_headers: bool,
+    /// Every error body's `error_msg` is this text (control characters and all).
+    pub error_message: Option<String>,
+    /// Every list request is answered with this flood page.
+    pub flood: Option<Flood>,
 }
 
 impl Hostile {
@@ -129,6 +206,22 @@ mod tests {
             (m.pool.as_str(), m.field.as_str(), m.shape),
             ("p-1", "name", Shape::Object)
         );
+        for (kind, name) in [
+            (Flood::Tags, "tags"),
+            (Flood::Names, "names"),
+            (Flood::Values, "values"),
+        ] {
+            assert_eq!(Flood::parse(name), Ok(kind));
+            let body = kind.body();
+            assert!(
+                (7 * 1024 * 1024..=FLOOD_BYTES).contains(&body.len()),
+                "{name}: {} bytes",
+                body.len()
+            );
+            let page: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(page["total_count"], 1_000_000, "{name}");
+        }
+        assert!(Flood::parse("huge").is_err());
         for bad in [
             "p-1",
             "p-1:name",

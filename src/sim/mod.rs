@@ -24,7 +24,7 @@ use faults::{Fate, TokenBucket};
 pub use fixture::Fixture;
 use gate::GateRequest;
 pub use gate::{IssuedKey, SimAuth};
-pub use hostile::{Hostile, Malformed};
+pub use hostile::{Flood, Hostile, Malformed};
 use serde_json::{json, Map, Value};
 use state::State;
 use std::collections::HashMap;
@@ -144,9 +144,23 @@ struct Shared {
     /// API requests received in all.
     api_requests: AtomicU64,
     hostile: Mutex<Hostile>,
+    /// The flood page last built, kept: building one takes a while.
+    flood_page: Mutex<Option<(Flood, axum::body::Bytes)>>,
 }
 
 impl Shared {
+    fn flood_page(&self, kind: Flood) -> axum::body::Bytes {
+        let mut cached = self.flood_page.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cached {
+            Some((k, body)) if *k == kind => body.clone(),
+            _ => {
+                let body = axum::body::Bytes::from(kind.body());
+                *cached = Some((kind, body.clone()));
+                body
+            }
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-written: keep serving.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -198,6 +212,7 @@ async fn gateway(
 ) -> Response {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    let message = shared.hostile().error_message.clone();
     let echo = shared.hostile().echo_headers.then(|| {
         req.headers()
             .iter()
@@ -222,8 +237,8 @@ async fn gateway(
         tokio::time::sleep(latency).await;
     }
     let mut response = screen(&shared, &cut, api, n, revoked, req, next).await;
-    if let Some(headers) = echo.filter(|_| response.status().as_u16() >= 400) {
-        response = echo_into(response, headers).await;
+    if response.status().as_u16() >= 400 && (echo.is_some() || message.is_some()) {
+        response = rewrite_error(response, echo, message).await;
     }
     shared.state().answered(response.status().as_u16());
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -323,14 +338,25 @@ async fn screen(
 }
 
 /// An error answer with the request's headers added to its body as `error_detail`.
-async fn echo_into(response: Response, headers: String) -> Response {
+/// An error body with the request's headers echoed into `error_detail` and/or its
+/// `error_msg` replaced.
+async fn rewrite_error(
+    response: Response,
+    headers: Option<String>,
+    message: Option<String>,
+) -> Response {
     let (parts, body) = response.into_parts();
     let bytes = to_bytes(body, 1024 * 1024).await.unwrap_or_default();
     let mut value: Map<String, Value> = serde_json::from_slice(&bytes).unwrap_or_default();
-    value.insert(
-        "error_detail".into(),
-        Value::String(format!("request headers: {headers}")),
-    );
+    if let Some(headers) = headers {
+        value.insert(
+            "error_detail".into(),
+            Value::String(format!("request headers: {headers}")),
+        );
+    }
+    if let Some(message) = message {
+        value.insert("error_msg".into(), Value::String(message));
+    }
     let mut parts = parts;
     parts.headers.remove("content-length");
     parts
@@ -405,6 +431,14 @@ async fn list_pools(
         return r;
     }
     let hostile = shared.hostile().clone();
+    if let Some(flood) = hostile.flood {
+        drop(state);
+        return (
+            [("content-type", "application/json")],
+            shared.flood_page(flood),
+        )
+            .into_response();
+    }
     let name = q.get("name").map(|n| n.to_lowercase());
     let eq = |p: &Map<String, Value>, key: &str| {
         q.get(key)
@@ -761,6 +795,7 @@ impl SimServer {
             issued: Mutex::new(Vec::new()),
             api_requests: AtomicU64::new(0),
             hostile: Mutex::new(config.hostile),
+            flood_page: Mutex::new(None),
         });
         let app = router(shared.clone()).into_make_service_with_connect_info::<Cut>();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

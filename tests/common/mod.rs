@@ -1,6 +1,8 @@
 //! Helpers shared by the black-box tests: fixtures, simulators and clients.
 #![allow(dead_code)]
 
+pub mod measure;
+
 use poolform::api::connection::{Connection, Credentials, Secret};
 use poolform::api::{Client, ClientOptions};
 use poolform::model::ProjectId;
