@@ -53,7 +53,13 @@ async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
         settled: Vec::new(),
         still_called_for: std::sync::Arc::new(|_| Ok(())),
     };
-    let report = applier::apply(&client, work, &options, |_| {}).await;
+    let report = applier::apply(
+        &client,
+        work,
+        &options,
+        std::sync::Arc::new(applier::Unobserved),
+    )
+    .await;
     let wall = t.elapsed();
     let state = sim.state().await;
     Outcome {

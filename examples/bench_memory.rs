@@ -111,7 +111,7 @@ fn hostile_page() {
         let cfg = dir.path().join("pools.yaml");
         std::fs::write(&cfg, "version: 1\nscope: {name_prefix: ci-}\n").unwrap();
         let m = poolform_measured(
-            &["--endpoint", &sim.url, "plan", "-f", cfg.to_str().unwrap()],
+            &["plan", "--endpoint", &sim.url, "-f", cfg.to_str().unwrap()],
             &[("HW_AUTH_TOKEN", TOKEN), ("HW_PROJECT_ID", PROJECT)],
         );
         report(what, &m, 1, None, 300.0);
@@ -141,6 +141,7 @@ fn plan_file(dir: &Path) {
         }
     };
     let plan_of = |changes: Vec<Change>| Plan {
+        targets: Vec::new(),
         format_version: 1,
         poolform_version: env!("CARGO_PKG_VERSION").into(),
         created_at: "2026-11-28T00:00:00Z".into(),
@@ -201,14 +202,14 @@ fn plan_100k(dir: &Path) {
     for (what, args) in [
         (
             "plan (human to stdout)",
-            vec!["--endpoint", &sim.url, "plan", "-f", cfg.to_str().unwrap()],
+            vec!["plan", "--endpoint", &sim.url, "-f", cfg.to_str().unwrap()],
         ),
         (
             "plan -o plan.json",
             vec![
+                "plan",
                 "--endpoint",
                 &sim.url,
-                "plan",
                 "-f",
                 cfg.to_str().unwrap(),
                 "-o",

@@ -5,7 +5,7 @@
 //! Run: `cargo run --example demo`
 
 use clap::Parser;
-use poolform::app::{self, Exit};
+use poolform::app::{self, RunEnd};
 use poolform::cli::Cli;
 use poolform::sim::{Fixture, SimAuth, SimConfig, SimServer};
 
@@ -45,11 +45,12 @@ fn main() -> std::process::ExitCode {
         ],
         &["apply", &plan_path, "-f", "examples/pools.yaml"],
     ];
-    let mut last = Exit::Success;
+    let mut last = RunEnd::Completed;
     for args in steps {
-        let argv: Vec<&str> = ["poolform", "--endpoint", &endpoint]
+        // The subcommand, then where to connect, then the rest.
+        let argv: Vec<&str> = ["poolform", args[0], "--endpoint", &endpoint]
             .iter()
-            .chain(args)
+            .chain(&args[1..])
             .copied()
             .collect();
         println!("$ {}\n", argv.join(" "));
@@ -61,7 +62,7 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::from(1);
             }
         };
-        println!("\n(exit code {})\n", last.code());
+        println!("\n(exit code {})\n", last.exit_code());
     }
     let _ = std::fs::remove_file(&plan_file);
     println!(
@@ -69,9 +70,9 @@ fn main() -> std::process::ExitCode {
         sim.pool_ids().len()
     );
     // 2 is the contract's "finished, but blocked steps remain".
-    std::process::ExitCode::from(if last == Exit::Changes {
+    std::process::ExitCode::from(if last == RunEnd::Blocked {
         0
     } else {
-        last.code()
+        last.exit_code()
     })
 }

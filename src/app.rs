@@ -2,8 +2,8 @@
 //! the dispatch to `commands`, one file per command.
 
 use crate::api::connection::{self, ConnectionFlags, FileDefaults, Resolved};
-use crate::api::{Client, ClientOptions, Signal, StopSignal};
-use crate::cli::{ColorChoice, Command, FileArg, GlobalArgs};
+use crate::api::{Client, ClientOptions, StopSignal};
+use crate::cli::{ColorChoice, Command, ConnectionArgs, FileArg, GlobalArgs};
 use crate::commands;
 use crate::config::{self, Config};
 use crate::files::read_input;
@@ -15,29 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// How a command ended, as the exit code says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// 0: done; in sync; every planned pool gone.
-    Success,
-    /// 2: drift (plan), or blocked steps remain (apply).
-    Changes,
-    /// 1 without a further message: the report already says what failed.
-    Failed,
-    /// 130, 143, 129: stopped by SIGINT, SIGTERM, SIGHUP.
-    Interrupted(Signal),
-}
-
-impl Exit {
-    pub fn code(self) -> u8 {
-        match self {
-            Exit::Success => 0,
-            Exit::Changes => 2,
-            Exit::Failed => 1,
-            Exit::Interrupted(signal) => signal.exit_code(),
-        }
-    }
-}
+pub use crate::run_end::RunEnd;
 
 /// Largest saved plan read.
 pub const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
@@ -94,16 +72,16 @@ pub fn load_plan(path: &Path) -> Result<Plan> {
 /// [`client`] with the pacing given (interrupt, rate ceiling, jitter seed). Assumes a role and
 /// looks the project id up at IAM when that is what resolution calls for.
 pub async fn client_with(
-    global: &GlobalArgs,
+    flags: &ConnectionArgs,
     config: Option<&LoadedConfig>,
     options: ClientOptions,
 ) -> Result<Client> {
-    connect(resolve(global, config)?, options).await
+    connect(resolve(flags, config)?, options).await
 }
 
 /// Where to connect and as whom, before any call: flags, environment, profile, then the
 /// config. Warnings (a shared config file others can read) are said here.
-pub fn resolve(global: &GlobalArgs, config: Option<&LoadedConfig>) -> Result<Resolved> {
+pub fn resolve(flags: &ConnectionArgs, config: Option<&LoadedConfig>) -> Result<Resolved> {
     let file = FileDefaults {
         source: config.map(|c| c.source.clone()).unwrap_or_default(),
         region: config
@@ -117,11 +95,11 @@ pub fn resolve(global: &GlobalArgs, config: Option<&LoadedConfig>) -> Result<Res
             .map(|c| c.as_str().to_owned()),
     };
     let flags = ConnectionFlags {
-        endpoint: global.endpoint.clone(),
-        region: global.region.clone(),
-        project_id: global.project_id.clone(),
-        cloud: global.cloud.clone(),
-        profile: global.profile.clone(),
+        endpoint: flags.endpoint.clone(),
+        region: flags.region.clone(),
+        project_id: flags.project_id.clone(),
+        cloud: flags.cloud.clone(),
+        profile: flags.profile.clone(),
     };
     let resolved = connection::resolve(&flags, &file, &env_var)?;
     for warning in &resolved.warnings {
@@ -157,7 +135,7 @@ pub fn pacing(stop: &Arc<StopSignal>) -> ClientOptions {
 
 /// Runs a command. Those that call the API stop on SIGINT, SIGTERM and SIGHUP, and a run a
 /// signal stopped exits with that signal's code, whatever else went wrong after it.
-pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit> {
+pub async fn run(command: Command, global: &GlobalArgs) -> Result<RunEnd> {
     let stop = StopSignal::new();
     if matches!(
         command,
@@ -166,14 +144,16 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit> {
         crate::signals::watch(stop.clone());
     }
     let result = run_command(command, global, &stop).await;
+    // A signal decides the exit code, whatever else happened after it (an error it caused,
+    // or a command that found nothing to do once it stopped).
     match (result, stop.signal()) {
         (Err(e), Some(signal)) => {
             let message = format!("{e:#}");
             crate::output::stderr_line(&format!("error: {}", crate::escape::visible(&message)));
-            Ok(Exit::Interrupted(signal))
+            Ok(RunEnd::Interrupted(signal))
         }
-        (Ok(Exit::Interrupted(_)), Some(signal)) => Ok(Exit::Interrupted(signal)),
-        (result, _) => result,
+        (Ok(_), Some(signal)) => Ok(RunEnd::Interrupted(signal)),
+        (result, None) => result,
     }
 }
 
@@ -181,24 +161,24 @@ async fn run_command(
     command: Command,
     global: &GlobalArgs,
     stop: &Arc<StopSignal>,
-) -> Result<Exit> {
+) -> Result<RunEnd> {
     match command {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Plan(args) => commands::plan::run(&args, global, stop).await,
         Command::Apply(args) => commands::apply::run(&args, global, stop).await,
         Command::Show(args) => commands::show::run(&args, global),
-        Command::Import(args) => commands::import::run(&args, global, stop).await,
+        Command::Import(args) => commands::import::run(&args, stop).await,
         Command::Schema => {
             let schema = schemars::schema_for!(Config);
             crate::output::stdout(&(serde_json::to_string_pretty(&schema)? + "\n"));
-            Ok(Exit::Success)
+            Ok(RunEnd::Completed)
         }
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut cmd, "poolform", &mut buf);
             crate::output::stdout(&String::from_utf8_lossy(&buf));
-            Ok(Exit::Success)
+            Ok(RunEnd::Completed)
         }
     }
 }

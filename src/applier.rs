@@ -86,10 +86,37 @@ pub struct Work {
     pub still_called_for: StillCalledFor,
 }
 
+/// What the applier tells as it goes, for a progress display or `--format jsonl`. Each method
+/// is called from the applier's tasks; implementations must not block.
+pub trait Observer: Send + Sync {
+    /// A step's first DELETE is about to be sent (or its re-try, once a blocked pool emptied).
+    fn step_started(&self, _pool: &PoolRef) {}
+    /// A DELETE failed in a way worth another try, which starts after `delay`.
+    fn retry(&self, _pool: &PoolRef, _attempt: u32, _delay: Duration, _error: &StepError) {}
+    /// A step's result is final (before verification, which may still turn "gone" to failed).
+    fn step_finished(&self, _result: &StepResult) {}
+    /// `--wait-blocked`: the pools still waited on, with the desktops each holds, and the time
+    /// left; said when the wait starts, then about once a second while it lasts.
+    fn waiting(&self, _pools: &[(PoolRef, u64)], _left: Duration) {}
+    /// The verification listing starts, to confirm `claimed` pools gone.
+    fn verifying(&self, _claimed: usize) {}
+    /// The verification listing is over: `claimed` are the results that reported their pool
+    /// gone, as they end (`verified`, or turned to failed when the pool is still listed).
+    fn verified(&self, _claimed: &[StepResult], _verification: &Verification) {}
+}
+
+/// An observer that ignores everything.
+pub struct Unobserved;
+
+impl Observer for Unobserved {}
+
 struct Shared {
     client: Client,
     options: ApplyOptions,
     still_called_for: StillCalledFor,
+    observer: Arc<dyn Observer>,
+    /// `--wait-blocked`: desktops left in each pool waited on.
+    waiting: std::sync::Mutex<HashMap<PoolId, (PoolRef, u64)>>,
 }
 
 fn step_error_of_failure(f: &HttpFailure, message: String) -> StepError {
@@ -132,6 +159,27 @@ fn own_error(message: String, request_id: Option<String>) -> StepError {
 }
 
 impl Shared {
+    /// Records the desktops left in a pool waited on (`None`: no longer waited on).
+    fn set_waiting(&self, pool: &PoolRef, desktops: Option<u64>) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        match desktops {
+            Some(n) => {
+                waiting.insert(pool.id.clone(), (pool.clone(), n));
+            }
+            None => {
+                waiting.remove(&pool.id);
+            }
+        }
+    }
+
+    /// The pools waited on, by name.
+    fn still_waiting(&self) -> Vec<(PoolRef, u64)> {
+        let waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pools: Vec<(PoolRef, u64)> = waiting.values().cloned().collect();
+        pools.sort_by(|a, b| (&a.0.name, &a.0.id).cmp(&(&b.0.name, &b.0.id)));
+        pools
+    }
+
     fn halted(&self) -> Option<Halt> {
         self.client.pacer().halted()
     }
@@ -199,7 +247,7 @@ impl StepRun {
     }
 
     fn halted(&self, halt: Halt, last: Option<StepError>) -> StepResult {
-        let why = halt.why();
+        let why = halt.short();
         if self.attempts == 0 {
             self.finish(Outcome::Skipped, None, Some(format!("not started: {why}")))
         } else {
@@ -268,8 +316,11 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
                     Refused::Transient => {
                         conflicts += 1;
                         let delay = pacer.backoff(conflicts);
-                        tracing::debug!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, "a conflict with no desktops left; retrying");
-                        last_error = Some(step_error(&error));
+                        tracing::info!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, "a conflict with no desktops left; retrying");
+                        let failed = step_error(&error);
+                        sh.observer
+                            .retry(run.step.pool(), run.attempts, delay, &failed);
+                        last_error = Some(failed);
                         if let Err(halt) = pacer.sleep(delay).await {
                             return run.halted(halt, last_error);
                         }
@@ -291,7 +342,11 @@ async fn delete_until_settled(sh: &Shared, run: &mut StepRun) -> StepResult {
         tries += 1;
         match pacer.decide(tries, observed, retry_after, started.elapsed()) {
             Decision::RetryAfter(delay) => {
-                tracing::debug!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+                tracing::info!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+                if let Some(failed) = &last_error {
+                    sh.observer
+                        .retry(run.step.pool(), run.attempts, delay, failed);
+                }
                 if let Err(halt) = pacer.sleep(delay).await {
                     return run.halted(halt, last_error);
                 }
@@ -488,6 +543,7 @@ async fn run_step(sh: Arc<Shared>, step: DeleteStep) -> (StepRun, StepResult) {
         attempts: 0,
         unanswered_before: false,
     };
+    sh.observer.step_started(run.step.pool());
     let result = delete_until_settled(&sh, &mut run).await;
     (run, result)
 }
@@ -525,7 +581,8 @@ async fn wait_until_clear(
 ) -> StepResult {
     let mut poll = sh.options.wait_poll;
     let mut last_count = run.step.pool().desktop_count;
-    loop {
+    sh.set_waiting(run.step.pool(), Some(last_count));
+    let result = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || sh.client.pacer().sleep(poll.min(left)).await.is_err() {
             result.note(if left.is_zero() {
@@ -533,11 +590,11 @@ async fn wait_until_clear(
             } else {
                 "stopped while waiting"
             });
-            return result;
+            break result;
         }
         poll = (poll * 2).min(MAX_WAIT_POLL);
         let Ok(_permit) = calls.acquire().await else {
-            return result;
+            break result;
         };
         let shown = match sh.show(&run.step.pool().id).await {
             Err(_) => continue,
@@ -545,7 +602,7 @@ async fn wait_until_clear(
         };
         match shown {
             Ok((None, request_id)) => {
-                return run.settled(
+                break run.settled(
                     Outcome::AlreadyAbsent,
                     request_id,
                     Some("deleted by someone else while blocked".into()),
@@ -559,7 +616,7 @@ async fn wait_until_clear(
                         Some(format!("{why}; it was not deleted")),
                     );
                     failed.request_id = request_id;
-                    return failed;
+                    break failed;
                 }
                 if let Some(min_idle) = pool.autoscale_min_idle() {
                     let refilled = pool.desktop_count > last_count;
@@ -570,16 +627,17 @@ async fn wait_until_clear(
                             pool.desktop_count,
                             if pool.desktop_count == 1 { "" } else { "s" },
                         ));
-                        return result;
+                        break result;
                     }
                 }
                 last_count = pool.desktop_count;
+                sh.set_waiting(run.step.pool(), Some(last_count));
                 if pool.desktop_count == 0 {
                     let attempts_before = run.attempts;
                     let next = delete_until_settled(&sh, &mut run).await;
-                    tracing::debug!(pool = %pool.id, attempts = run.attempts - attempts_before, outcome = next.outcome.label(), "re-tried a blocked pool");
+                    tracing::info!(pool = %pool.id, attempts = run.attempts - attempts_before, outcome = next.outcome.label(), "re-tried a blocked pool");
                     if next.outcome != Outcome::Blocked {
-                        return next;
+                        break next;
                     }
                     result = next;
                 } else {
@@ -592,7 +650,9 @@ async fn wait_until_clear(
             }
             Err(_) => {}
         }
-    }
+    };
+    sh.set_waiting(run.step.pool(), None);
+    result
 }
 
 /// Lists the pools again (polling with backoff up to the verify timeout) until every result
@@ -682,19 +742,23 @@ async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verification {
     verification
 }
 
-/// Applies `work` and reports every step. `on_done` sees each result as it is final (before
-/// the verification listing, which may still turn a claimed "gone" into a failure).
+/// Applies `work` and reports every step, telling `observer` as it goes: each result as it is
+/// final (before the verification listing, which may still turn a claimed "gone" into a
+/// failure), retries, the wait on blocked pools, and the verification.
 pub async fn apply(
     client: &Client,
     work: Work,
     options: &ApplyOptions,
-    on_done: impl Fn(&StepResult),
+    observer: Arc<dyn Observer>,
 ) -> Report {
     let sh = Arc::new(Shared {
         client: client.clone(),
         options: options.clone(),
         still_called_for: work.still_called_for,
+        observer,
+        waiting: std::sync::Mutex::new(HashMap::new()),
     });
+    let on_done = |r: &StepResult| sh.observer.step_finished(r);
     // At most one DELETE per pool is ever in flight: a pool is taken once.
     let mut taken = HashSet::new();
     let steps: Vec<DeleteStep> = work
@@ -753,6 +817,24 @@ pub async fn apply(
             .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
             .unwrap_or(now);
         let calls = Arc::new(Semaphore::new(options.parallelism.max(1)));
+        for (_, run, _) in &blocked {
+            sh.set_waiting(run.step.pool(), Some(run.step.pool().desktop_count));
+        }
+        // Said when the wait starts, then every second while it lasts (the display decides
+        // how often to show it).
+        let ticker = {
+            let sh = sh.clone();
+            tokio::spawn(async move {
+                loop {
+                    let pools = sh.still_waiting();
+                    if !pools.is_empty() {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        sh.observer.waiting(&pools, left);
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            })
+        };
         let mut waiters = JoinSet::new();
         let mut index_of = HashMap::new();
         let mut fallback = HashMap::new();
@@ -783,10 +865,11 @@ pub async fn apply(
             on_done(&result);
             results[i] = Some(result);
         }
+        ticker.abort();
     }
     let not_started = format!(
         "not started: {}",
-        sh.halted().unwrap_or(Halt::Interrupted).why()
+        sh.halted().unwrap_or(Halt::Interrupted).short()
     );
     let mut all: Vec<StepResult> = work.settled;
     all.extend(results.into_iter().enumerate().map(|(i, r)| {
@@ -796,11 +879,26 @@ pub async fn apply(
             skipped
         })
     }));
+    let claimed: Vec<usize> = (0..all.len()).filter(|i| all[*i].claims_gone()).collect();
+    if !claimed.is_empty() {
+        sh.observer.verifying(claimed.len());
+    }
     let verification = verify(&sh, &mut all).await;
+    let claimed: Vec<StepResult> = claimed.into_iter().map(|i| all[i].clone()).collect();
+    sh.observer.verified(&claimed, &verification);
     let pacer = client.pacer();
     let stopped = match pacer.halted() {
         Some(Halt::AuthFailed(reason)) => Some(reason),
         _ => None,
     };
-    Report::new(all, pacer.interrupt().is_stopped(), stopped, verification)
+    let interrupt = pacer.interrupt();
+    let signal = interrupt.is_stopped().then(|| {
+        interrupt
+            .signal()
+            .unwrap_or(crate::run_end::Signal::Interrupt)
+    });
+    Report {
+        waited_for_blocked: options.wait_blocked.is_some(),
+        ..Report::new(all, signal, stopped, verification)
+    }
 }

@@ -14,11 +14,34 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// `--format`: how a plan or report is printed.
+/// Every long flag of every command, without its dashes (for refusing Terraform's
+/// single-dash spellings of them).
+pub fn long_flags() -> Vec<String> {
+    fn walk(cmd: &clap::Command, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                out.push(long.to_owned());
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, out);
+        }
+    }
+    let mut out = vec!["help".to_owned(), "version".to_owned()];
+    walk(&<Cli as clap::CommandFactory>::command(), &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `--format`: how a plan is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Aligned text for a terminal or a CI log.
     Human,
+    /// The plan file's JSON form.
     Json,
+    /// A summary and tables for a pull-request comment.
     Markdown,
 }
 
@@ -32,38 +55,62 @@ impl From<Format> for render::Format {
     }
 }
 
+/// `apply --format`: how the plan and the report are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    /// Aligned text for a terminal or a CI log.
+    Human,
+    /// One JSON report at the end.
+    Json,
+    /// A summary and tables for a pull-request comment.
+    Markdown,
+    /// One JSON object per line, streamed as it happens (planned, step_started, retry,
+    /// step_finished, verified, summary).
+    Jsonl,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    /// Colours on a terminal, unless NO_COLOR is set or TERM is dumb.
     Auto,
+    /// Always colour.
     Always,
+    /// Never colour.
     Never,
 }
 
+/// Flags every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// API endpoint (default: https://workspace.{region}.{cloud}).
-    #[arg(long, global = true, value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// Region (else HW_REGION_NAME, the profile, region in the config file).
-    #[arg(long, global = true)]
-    pub region: Option<String>,
-    /// Project id (else HW_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID, the profile, the config
-    /// file, else looked up at IAM by region).
-    #[arg(long, global = true)]
-    pub project_id: Option<String>,
-    /// Cloud domain of the endpoints (else HW_CLOUD, cloud in the config file; default
-    /// myhuaweicloud.com, myhuaweicloud.eu for eu-west-1* regions).
-    #[arg(long, global = true, value_name = "DOMAIN")]
-    pub cloud: Option<String>,
-    /// Profile of the shared config file (else HW_PROFILE, else the file's current one).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Log each API call (method, path, status, duration, request id) to stderr.
+    /// Log each API call (method, path, status, duration, request id) to stderr; the same as
+    /// POOLFORM_LOG=debug.
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Colours: auto follows the terminal and NO_COLOR.
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+}
+
+/// Where to connect: only the commands that call the API take these.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ConnectionArgs {
+    /// API endpoint (default: https://workspace.{region}.{cloud}).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Region (else HW_REGION_NAME, the profile, region in the config file).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Project id (else HW_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID, the profile, the config
+    /// file, else looked up at IAM by region).
+    #[arg(long, value_name = "ID")]
+    pub project_id: Option<String>,
+    /// Cloud domain of the endpoints (else HW_CLOUD, cloud in the config file; default
+    /// myhuaweicloud.com, myhuaweicloud.eu for eu-west-1* regions).
+    #[arg(long, value_name = "DOMAIN")]
+    pub cloud: Option<String>,
+    /// Profile of the shared config file (else HW_PROFILE, else the file's current one).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +129,7 @@ pub enum Command {
     Schema,
     /// Print shell completions.
     Completions {
+        /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -103,17 +151,23 @@ pub struct FileArg {
 pub struct PlanArgs {
     #[command(flatten)]
     pub file: FileArg,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Save the plan (JSON) for `poolform apply FILE`.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit 0 when in sync, 2 when there is drift, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// How to print the plan.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// Refuse a plan that deletes more pools than this (overrides max_deletes in the file).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_deletes: Option<u32>,
+    /// Plan only the deletion of this pool, by id or exact name (repeatable): a partial plan.
+    #[arg(long, value_name = "ID|NAME")]
+    pub target: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +179,8 @@ pub struct ApplyArgs {
     /// only with the very config it was made from.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
@@ -142,11 +198,16 @@ pub struct ApplyArgs {
     /// most 1h).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = verify_duration)]
     pub verify_timeout: std::time::Duration,
+    /// How to print the plan and the report.
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: ApplyFormat,
     /// Refuse a plan that deletes more pools than this (when planning now).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "plan_file")]
     pub max_deletes: Option<u32>,
+    /// Apply only the deletion of this pool, by id or exact name (repeatable): the rest of the
+    /// plan is left alone.
+    #[arg(long, value_name = "ID|NAME")]
+    pub target: Vec<String>,
 }
 
 /// The most requests per second `--rate-limit` takes.
@@ -187,18 +248,22 @@ fn verify_duration(s: &str) -> Result<std::time::Duration, String> {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// A plan saved with `poolform plan -o`.
+    #[arg(value_name = "PLAN_FILE")]
     pub plan_file: PathBuf,
+    /// How to print the plan.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Where to write (default: standard output).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Only pools whose name starts with this; also written as the file's scope.
-    #[arg(long)]
+    #[arg(long, value_name = "PREFIX")]
     pub name_prefix: Option<String>,
     /// Overwrite an existing file.
     #[arg(long)]

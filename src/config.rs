@@ -744,6 +744,11 @@ fn validate(config: &Config) -> Result<(), (Vec<Seg>, String)> {
             if name.is_empty() {
                 return Err((here("name"), format!("pools[{i}] has an empty name")));
             }
+            // The name is the key only where there is no id: two entries keyed by one name
+            // would keep the same pool twice, or quarrel over which one.
+            if entry.id.is_some() {
+                continue;
+            }
             if let Some(first) = names.insert(name, i) {
                 return Err((
                     here("name"),
@@ -817,7 +822,7 @@ max_deletes: 20
         ("version: one\n", "1:10: version: invalid type: string \"one\""),
         ("pools: [{id: a}]\n", "1:1: missing field `version`"),
         ("version: 1\npools:\n  - id: a\n  - id: a\n", "4:9: duplicate id a in pools[1] (also pools[0])"),
-        ("version: 1\npools:\n  - name: x\n  - id: b\n    name: x\n", "5:11: duplicate name \"x\" in pools[1] (also pools[0])"),
+        ("version: 1\npools:\n  - name: x\n  - id: b\n  - name: x\n", "5:11: duplicate name \"x\" in pools[2] (also pools[0])"),
         ("version: 1\npools: [{id: a}, {id: a}]\n", "2:23: duplicate id a"),
         ("version: 1\npools:\n  - id: ../etc\n", "3:9: pools[0].id: contains '.'"),
         ("version: 1\npools:\n  - id: a/b\n", "contains '/'"),

@@ -1,17 +1,67 @@
-//! `poolform`: parse arguments, run the command, map the outcome to an exit code.
+//! `poolform`: parse arguments, run the command, map how it ended to an exit code.
 
 use clap::Parser;
 use poolform::app;
 use poolform::cli::Cli;
 use std::process::ExitCode;
 
+/// A usage error: exit 1, never 2 (2 means drift or blocked).
+const USAGE: u8 = 1;
+
+/// `-v`, else `POOLFORM_LOG` (debug, info, warn, error): the level of the log on stderr.
+fn log_level(verbose: bool) -> Result<Option<tracing::Level>, String> {
+    if verbose {
+        return Ok(Some(tracing::Level::DEBUG));
+    }
+    match std::env::var("POOLFORM_LOG") {
+        Err(_) => Ok(None),
+        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "off" => Ok(None),
+            "debug" => Ok(Some(tracing::Level::DEBUG)),
+            "info" => Ok(Some(tracing::Level::INFO)),
+            "warn" => Ok(Some(tracing::Level::WARN)),
+            "error" => Ok(Some(tracing::Level::ERROR)),
+            _ => Err(format!(
+                "POOLFORM_LOG={:?} is not one of debug, info, warn, error (or off)",
+                poolform::escape::visible(&v)
+            )),
+        },
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if cli.global.verbose {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Err(message) = poolform::habits::refuse_single_dash(&args, &poolform::cli::long_flags())
+    {
+        poolform::output::stderr_line(&format!(
+            "error: {}\n\nFor more information, try '--help'.",
+            poolform::escape::visible(&message)
+        ));
+        return ExitCode::from(USAGE);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout and exit 0; anything else is a usage error.
+            let code = if e.use_stderr() { USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let level = match log_level(cli.global.verbose) {
+        Ok(level) => level,
+        Err(message) => {
+            poolform::output::stderr_line(&format!("error: {message}"));
+            return ExitCode::from(USAGE);
+        }
+    };
+    if let Some(level) = level {
         use tracing_subscriber::layer::SubscriberExt;
         use tracing_subscriber::util::SubscriberInitExt;
-        let own_events = tracing_subscriber::filter::Targets::new()
-            .with_target("poolform", tracing::Level::DEBUG);
+        let own_events = tracing_subscriber::filter::Targets::new().with_target("poolform", level);
         let log = tracing_subscriber::fmt::layer()
             .with_writer(poolform::output::log_writer)
             .with_ansi(false)
@@ -32,7 +82,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(app::run(cli.command, &cli.global)) {
-        Ok(exit) => ExitCode::from(exit.code()),
+        Ok(end) => ExitCode::from(end.exit_code()),
         Err(e) => {
             // Errors quote the API and the config: shown with control characters escaped.
             let message = format!("{e:#}");

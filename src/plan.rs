@@ -34,6 +34,8 @@ pub enum FindingKind {
     Missing,
     Drift,
     Protected,
+    /// Listed in the file, live, but outside its scope: reported, not managed.
+    OutOfScope,
 }
 
 /// An attribute whose live value differs from the file's.
@@ -99,6 +101,9 @@ pub struct Summary {
     pub missing: usize,
     pub drift: usize,
     pub protected: usize,
+    /// Listed pools that are live but outside the scope.
+    #[serde(default)]
+    pub out_of_scope: usize,
     pub unchanged: usize,
 }
 
@@ -118,6 +123,9 @@ pub struct Plan {
     pub findings: Vec<Finding>,
     /// Hex SHA-256 of the config file's bytes: applying the plan needs that very file.
     pub config_sha256: String,
+    /// `--target`s the plan was cut down to (ids or exact names); empty for a whole plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
 }
 
 /// Hex SHA-256 of a config file's bytes, as plans record it.
@@ -230,6 +238,11 @@ impl Plan {
             ("missing", s.missing, count(FindingKind::Missing)),
             ("drifted", s.drift, count(FindingKind::Drift)),
             ("protected", s.protected, count(FindingKind::Protected)),
+            (
+                "out of scope",
+                s.out_of_scope,
+                count(FindingKind::OutOfScope),
+            ),
         ];
         for (what, said, listed) in checks {
             if said != listed {
@@ -238,8 +251,81 @@ impl Plan {
                 ));
             }
         }
+        if !self.targets.is_empty() {
+            if let Some(c) = self
+                .changes
+                .iter()
+                .find(|c| !self.targets.iter().any(|t| targets(t, &c.pool)))
+            {
+                return Err(format!(
+                    "pool {} ({:?}) is planned but none of its targets names it",
+                    c.pool.id, c.pool.name
+                ));
+            }
+        }
         Ok(())
     }
+
+    /// Is this a plan cut down with `--target`?
+    pub fn is_partial(&self) -> bool {
+        !self.targets.is_empty()
+    }
+
+    /// Keeps only the deletes `wanted` names (each by id or exact name), and records them. A
+    /// target that names no planned delete, or a name that two planned deletes share, is an
+    /// error: nothing is guessed.
+    pub fn restrict(mut self, wanted: &[String]) -> Result<Plan, TargetError> {
+        if wanted.is_empty() {
+            return Ok(self);
+        }
+        for target in wanted {
+            let hits: Vec<&Change> = self
+                .changes
+                .iter()
+                .filter(|c| targets(target, &c.pool))
+                .collect();
+            match hits.as_slice() {
+                [] => {
+                    return Err(TargetError::NotPlanned {
+                        target: target.clone(),
+                        planned: self.changes.len(),
+                    })
+                }
+                [_] => {}
+                [first, ..] if first.pool.id.as_str() != target => {
+                    return Err(TargetError::Ambiguous {
+                        target: target.clone(),
+                        ids: hits.iter().map(|c| c.pool.id.to_string()).collect(),
+                    })
+                }
+                _ => {}
+            }
+        }
+        self.changes
+            .retain(|c| wanted.iter().any(|t| targets(t, &c.pool)));
+        self.summary.delete = self.changes.len();
+        self.summary.likely_blocked = self.changes.iter().filter(|c| c.likely_blocked).count();
+        for t in wanted {
+            if !self.targets.contains(t) {
+                self.targets.push(t.clone());
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Does `target` (an id or an exact name) name `pool`?
+fn targets(target: &str, pool: &PoolRef) -> bool {
+    pool.id.as_str() == target || *pool.name == *target
+}
+
+/// A `--target` that cannot be honoured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("--target {target:?} is not a planned delete (the plan deletes {planned} pool{}); nothing was done", if *planned == 1 { "" } else { "s" })]
+    NotPlanned { target: String, planned: usize },
+    #[error("--target {target:?} names {} planned deletes ({}); target them by id", ids.len(), ids.join(", "))]
+    Ambiguous { target: String, ids: Vec<String> },
 }
 
 /// One DELETE the applier may send. Only [`crate::authorize`] makes these, from a plan's
@@ -296,6 +382,7 @@ mod tests {
             })
             .collect();
         Plan {
+            targets: Vec::new(),
             format_version: 1,
             poolform_version: "0.1.0".into(),
             created_at: "2026-11-27T12:00:00Z".into(),

@@ -35,7 +35,7 @@ pub enum PlanError {
 
 /// A plan that deletes more than `max_deletes` allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the plan deletes {count} pools, more than {} allows ({max}); nothing was planned. If this is intended, pass --max-deletes {count}", if *from_flag { "--max-deletes" } else { "max_deletes in the config" })]
+#[error("refused: the plan above deletes {count} pools, more than {} allows ({max}); nothing was saved or deleted. If this is intended, pass --max-deletes {count}", if *from_flag { "--max-deletes" } else { "max_deletes in the config" })]
 pub struct TooManyDeletes {
     pub count: usize,
     pub max: u32,
@@ -218,11 +218,27 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
             differences: Vec::new(),
         });
     }
-    // Drift of every pool the file keeps, whichever entries keep it.
+    // Drift of every pool the file keeps, whichever entries keep it; a kept pool outside the
+    // scope is reported as such instead (it is not managed).
     let mut drifted = vec![false; live.len()];
-    for (entry, found) in config.pools.iter().zip(&matching.found) {
+    let mut outside = vec![false; live.len()];
+    for (i, (entry, found)) in config.pools.iter().zip(&matching.found).enumerate() {
         let Some(index) = *found else { continue };
         let pool = &live.pools()[index];
+        if let Some(filter) = config.scope_excludes(pool) {
+            if !std::mem::replace(&mut outside[index], true) {
+                findings.push(Finding {
+                    kind: FindingKind::OutOfScope,
+                    pool: FindingPool::Live(PoolRef::of(pool)),
+                    detail: format!(
+                        "listed in {} (pools[{i}]) but outside its scope ({filter}): not managed",
+                        ctx.source
+                    ),
+                    differences: Vec::new(),
+                });
+            }
+            continue;
+        }
         let diffs = differences(entry, pool);
         if !diffs.is_empty() && !std::mem::replace(&mut drifted[index], true) {
             let detail = diffs
@@ -307,6 +323,7 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
         missing: count(FindingKind::Missing),
         drift: count(FindingKind::Drift),
         protected: count(FindingKind::Protected),
+        out_of_scope: count(FindingKind::OutOfScope),
         unchanged,
     };
     Ok(Plan {
@@ -320,6 +337,7 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
         changes,
         findings,
         config_sha256: ctx.config_sha256.clone(),
+        targets: Vec::new(),
     })
 }
 
@@ -403,6 +421,7 @@ mod tests {
                 FindingKind::Missing => "missing",
                 FindingKind::Drift => "drift",
                 FindingKind::Protected => "protected",
+                FindingKind::OutOfScope => "out_of_scope",
             };
             out.push((key, kind));
         }
@@ -443,13 +462,19 @@ mod tests {
                 "scope, keep by id and name, protect by glob and tag, drift, missing",
                 "scope: {name_prefix: ci-, type: DYNAMIC, enterprise_project_id: \"0\"}\npools:\n  - id: k1\n  - name: ci-byname\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1}\n  - name: ci-gone\n  - id: zz\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n",
                 vec![("ci-gone", "missing"), ("d1", "delete"), ("d2", "blocked"), ("dr", "drift"), ("pr", "protected"), ("tg", "protected"), ("zz", "missing")],
-                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, unchanged: 2 },
+                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, unchanged: 2 },
+            ),
+            (
+                "listed pools outside the scope are reported, not checked for drift or kept twice",
+                "scope: {name_prefix: ci-, type: DYNAMIC}\npools:\n  - id: st\n    expect: {type: DYNAMIC}\n  - name: other-team\n  - id: k1\n",
+                vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "out_of_scope"), ("tg", "delete"), ("xx", "out_of_scope")],
+                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, unchanged: 1 },
             ),
             (
                 "no scope: everything unlisted goes, including other teams' pools",
                 "pools: [{id: k1}]\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
-                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, unchanged: 1 },
+                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, unchanged: 1 },
             ),
             (
                 "protect by id",
@@ -458,10 +483,10 @@ mod tests {
                 Summary { protected: 1, ..Summary::default() },
             ),
             (
-                "a listed pool out of scope is still checked for drift, never deleted",
+                "a listed pool out of scope is reported as such (not managed: no drift), never deleted",
                 "scope: {name_prefix: ci-k}\npools:\n  - id: xx\n    expect: {type: STATIC}\n  - id: k1\n",
-                vec![("xx", "drift")],
-                Summary { drift: 1, unchanged: 1, ..Summary::default() },
+                vec![("xx", "out_of_scope")],
+                Summary { out_of_scope: 1, unchanged: 1, ..Summary::default() },
             ),
             (
                 "the type filter",
@@ -586,7 +611,7 @@ mod tests {
         let c = cfg("pools: []\nallow_delete_all: true\nmax_deletes: 3\n");
         let p = plan(&c, &live, &ctx()).unwrap();
         let err = check_max_deletes(&p, &c, None).unwrap_err();
-        assert_eq!(err.to_string(), "the plan deletes 5 pools, more than max_deletes in the config allows (3); nothing was planned. If this is intended, pass --max-deletes 5");
+        assert_eq!(err.to_string(), "refused: the plan above deletes 5 pools, more than max_deletes in the config allows (3); nothing was saved or deleted. If this is intended, pass --max-deletes 5");
         assert!(check_max_deletes(&p, &c, Some(5)).is_ok());
         assert!(check_max_deletes(&p, &c, Some(4))
             .unwrap_err()

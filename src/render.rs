@@ -74,6 +74,9 @@ pub fn summary_line(s: &Summary) -> String {
     if s.protected > 0 {
         parts.push(format!("{} protected", s.protected));
     }
+    if s.out_of_scope > 0 {
+        parts.push(format!("{} out of scope", s.out_of_scope));
+    }
     parts.push(format!("{} unchanged", s.unchanged));
     format!("Plan: {}.", parts.join(", "))
 }
@@ -149,6 +152,7 @@ fn finding_row(f: &Finding, style: Style) -> Row {
             FindingKind::Missing => '?',
             FindingKind::Drift => '~',
             FindingKind::Protected => '=',
+            FindingKind::OutOfScope => '^',
         },
         name: visible(f.pool.name().unwrap_or("(no name)")).into_owned(),
         id: f
@@ -181,8 +185,20 @@ fn paint_sign(style: Style, sign: char, text: &str) -> String {
         '!' => style.yellow(text),
         '~' => style.yellow(text),
         '?' => style.cyan(text),
+        '^' => style.dim(text),
         _ => style.green(text),
     }
+}
+
+/// For a plan cut down with `--target`: says so, and which targets.
+pub fn partial_notice(plan: &Plan) -> Option<String> {
+    plan.is_partial().then(|| {
+        format!(
+            "Partial plan: only the deletes --target names ({}) are planned; the rest of the plan is left out, and the live pools may not match {} afterwards.",
+            plan.targets.join(", "),
+            plan.source
+        )
+    })
 }
 
 /// The plan for a terminal or a CI log.
@@ -199,6 +215,9 @@ pub fn plan_human(plan: &Plan, style: Style) -> String {
         ))
     );
     out.push('\n');
+    if let Some(partial) = partial_notice(plan) {
+        let _ = writeln!(out, "{}\n", style.yellow(&visible(&partial)));
+    }
     if !plan.has_drift() {
         let _ = writeln!(
             out,
@@ -206,14 +225,14 @@ pub fn plan_human(plan: &Plan, style: Style) -> String {
             visible(&plan.source)
         );
         let s = &plan.summary;
-        if s.protected > 0 {
-            for f in plan
-                .findings
-                .iter()
-                .filter(|f| f.kind == FindingKind::Protected)
-            {
-                write_rows(&mut out, &[finding_row(f, style)], style);
-            }
+        let noted: Vec<Row> = plan
+            .findings
+            .iter()
+            .filter(|f| matches!(f.kind, FindingKind::Protected | FindingKind::OutOfScope))
+            .map(|f| finding_row(f, style))
+            .collect();
+        if !noted.is_empty() {
+            write_rows(&mut out, &noted, style);
             out.push('\n');
         }
         let _ = writeln!(out, "{}", summary_line(s));
@@ -322,6 +341,9 @@ pub fn plan_markdown(plan: &Plan) -> String {
         escape::code_span(&plan.endpoint),
         escape::code_span(&plan.source)
     );
+    if let Some(partial) = partial_notice(plan) {
+        let _ = writeln!(out, "> ⚠️ {}\n", md(&partial));
+    }
     let deletes: Vec<String> = plan
         .changes
         .iter()
@@ -357,6 +379,7 @@ pub fn plan_markdown(plan: &Plan) -> String {
                     FindingKind::Missing => "❓ missing",
                     FindingKind::Drift => "⚠️ drift",
                     FindingKind::Protected => "🛡️ protected",
+                    FindingKind::OutOfScope => "↪️ out of scope",
                 },
                 md(f.pool.name().unwrap_or("")),
                 f.pool.id().map_or_else(String::new, |i| format!("`{i}`")),
@@ -446,11 +469,19 @@ pub fn report_human(report: &Report, style: Style) -> String {
         );
     }
     if s.blocked > 0 {
+        let advice = if report.waited_for_blocked {
+            "they still held desktops when --wait-blocked ran out. Remove the desktops (and turn autoscale off), then apply again."
+        } else {
+            "the API refuses to delete a pool that still holds desktops. Remove them, then apply again, or wait for them with --wait-blocked 30m."
+        };
         let _ = writeln!(
             out,
-            "{} pool{} blocked: the API refuses to delete a pool that still holds desktops. Remove them, then apply again, or wait for them with --wait-blocked 30m.",
-            s.blocked,
-            if s.blocked == 1 { " is" } else { "s are" }
+            "{} blocked: {advice}",
+            if s.blocked == 1 {
+                "1 pool is".to_owned()
+            } else {
+                format!("{} pools are", s.blocked)
+            },
         );
     }
     let v = &report.verification;
@@ -558,6 +589,7 @@ mod tests {
                     missing: 1,
                     drift: 1,
                     protected: 0,
+                    out_of_scope: 0,
                     unchanged: 12,
                 },
                 "Plan: 3 to delete (1 likely blocked), 1 missing, 1 drifted, 12 unchanged.",
@@ -569,9 +601,22 @@ mod tests {
                     missing: 0,
                     drift: 0,
                     protected: 2,
+                    out_of_scope: 0,
                     unchanged: 1,
                 },
                 "Plan: 0 to delete, 0 missing, 0 drifted, 2 protected, 1 unchanged.",
+            ),
+            (
+                Summary {
+                    delete: 1,
+                    likely_blocked: 0,
+                    missing: 0,
+                    drift: 0,
+                    protected: 0,
+                    out_of_scope: 1,
+                    unchanged: 3,
+                },
+                "Plan: 1 to delete, 0 missing, 0 drifted, 1 out of scope, 3 unchanged.",
             ),
         ];
         for (s, want) in cases {

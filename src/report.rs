@@ -2,6 +2,7 @@
 //! the summary, and the exit code it implies.
 
 use crate::model::{PoolDesktop, PoolRef};
+use crate::run_end::{RunEnd, Signal};
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON report format.
@@ -112,37 +113,48 @@ pub struct ReportSummary {
     pub skipped: usize,
 }
 
-/// How an apply ended, as the exit code tells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApplyEnd {
-    /// Every planned pool is gone.
-    Done,
-    /// Finished; blocked steps remain and none failed.
-    Blocked,
-    /// A step failed or was not started, or a pool reported gone could not be verified.
-    Failed,
-    /// Interrupted: in-flight calls finished, the rest not started.
-    Interrupted,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub format_version: u32,
     pub results: Vec<StepResult>,
     pub summary: ReportSummary,
-    /// Ctrl-C stopped the run.
+    /// A signal stopped the run.
     pub interrupted: bool,
+    /// Which signal (`SIGINT`, `SIGTERM`, `SIGHUP`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "signal_name"
+    )]
+    pub signal: Option<Signal>,
     /// Why the run stopped early (an authentication failure), if it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
     pub verification: Verification,
+    /// How the run ended (the exit code follows from it): `completed`, `blocked`, `failed`,
+    /// `stopped_by_auth` or `interrupted`.
+    #[serde(serialize_with = "end_name")]
+    pub end: RunEnd,
+    /// Blocked pools were waited on (`--wait-blocked`): the report's advice differs.
+    #[serde(skip)]
+    pub waited_for_blocked: bool,
+}
+
+fn signal_name<S: serde::Serializer>(s: &Option<Signal>, ser: S) -> Result<S::Ok, S::Error> {
+    match s {
+        Some(signal) => ser.serialize_str(signal.name()),
+        None => ser.serialize_none(),
+    }
+}
+
+fn end_name<S: serde::Serializer>(end: &RunEnd, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(end.name())
 }
 
 impl Report {
     /// Sorts the results by pool name then id, and counts them.
     pub fn new(
         mut results: Vec<StepResult>,
-        interrupted: bool,
+        signal: Option<Signal>,
         stopped: Option<String>,
         verification: Verification,
     ) -> Report {
@@ -157,14 +169,19 @@ impl Report {
                 Outcome::Skipped => &mut summary.skipped,
             } += 1;
         }
-        Report {
+        let mut report = Report {
             format_version: REPORT_FORMAT_VERSION,
             results,
             summary,
-            interrupted,
+            interrupted: signal.is_some(),
+            signal,
             stopped,
             verification,
-        }
+            end: RunEnd::Completed,
+            waited_for_blocked: false,
+        };
+        report.end = RunEnd::of_apply(&report, signal);
+        report
     }
 
     /// Pools reported gone that no listing has yet confirmed gone.
@@ -173,19 +190,6 @@ impl Report {
             .iter()
             .filter(|r| r.claims_gone() && !r.verified)
             .count()
-    }
-
-    pub fn end(&self) -> ApplyEnd {
-        let s = &self.summary;
-        if self.interrupted {
-            ApplyEnd::Interrupted
-        } else if s.failed > 0 || s.skipped > 0 || self.unverified() > 0 {
-            ApplyEnd::Failed
-        } else if s.blocked > 0 {
-            ApplyEnd::Blocked
-        } else {
-            ApplyEnd::Done
-        }
     }
 
     /// `Apply complete: 5 deleted, 1 already absent, 2 blocked, 0 failed.`
@@ -238,51 +242,51 @@ mod tests {
     #[test]
     fn ends_and_summary_lines() {
         use Outcome::*;
-        let cases: Vec<(Vec<Outcome>, bool, Option<&str>, ApplyEnd, &str)> = vec![
+        let cases: Vec<(Vec<Outcome>, Option<Signal>, Option<&str>, RunEnd, &str)> = vec![
             (
                 vec![Deleted, AlreadyAbsent],
-                false,
                 None,
-                ApplyEnd::Done,
+                None,
+                RunEnd::Completed,
                 "Apply complete: 1 deleted, 1 already absent, 0 blocked, 0 failed.",
             ),
             (
                 vec![Deleted, Blocked],
-                false,
                 None,
-                ApplyEnd::Blocked,
+                None,
+                RunEnd::Blocked,
                 "Apply complete: 1 deleted, 0 already absent, 1 blocked, 0 failed.",
             ),
             (
                 vec![Blocked, Failed],
-                false,
                 None,
-                ApplyEnd::Failed,
+                None,
+                RunEnd::Failed,
                 "Apply complete: 0 deleted, 0 already absent, 1 blocked, 1 failed.",
             ),
             (
                 vec![Failed, Skipped],
-                false,
+                None,
                 Some("401"),
-                ApplyEnd::Failed,
+                RunEnd::StoppedByAuth,
                 "Apply stopped: 0 deleted, 0 already absent, 0 blocked, 1 failed, 1 skipped.",
             ),
             (
                 vec![Deleted, Skipped, Failed],
-                true,
+                Some(Signal::Interrupt),
                 None,
-                ApplyEnd::Interrupted,
+                RunEnd::Interrupted(Signal::Interrupt),
                 "Apply interrupted: 1 deleted, 0 already absent, 0 blocked, 1 failed, 1 skipped.",
             ),
             (
                 vec![],
-                false,
                 None,
-                ApplyEnd::Done,
+                None,
+                RunEnd::Completed,
                 "Apply complete: 0 deleted, 0 already absent, 0 blocked, 0 failed.",
             ),
         ];
-        for (outcomes, interrupted, stopped, end, line) in cases {
+        for (outcomes, signal, stopped, end, line) in cases {
             let results = outcomes
                 .iter()
                 .enumerate()
@@ -290,11 +294,11 @@ mod tests {
                 .collect();
             let r = Report::new(
                 results,
-                interrupted,
+                signal,
                 stopped.map(str::to_owned),
                 Verification::default(),
             );
-            assert_eq!(r.end(), end, "{outcomes:?}");
+            assert_eq!(r.end, end, "{outcomes:?}");
             assert_eq!(r.summary_line(), line);
         }
     }
@@ -303,7 +307,7 @@ mod tests {
     fn results_are_sorted_and_json_has_the_designed_shape() {
         let r = Report::new(
             vec![result("b", Outcome::Deleted), result("a", Outcome::Blocked)],
-            false,
+            None,
             None,
             Verification {
                 claimed: 1,
@@ -313,6 +317,8 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(v["format_version"], 1);
+        assert_eq!(v["end"], "blocked");
+        assert!(v.get("signal").is_none());
         assert_eq!(v["results"][0]["pool"]["name"], "a");
         assert_eq!(v["results"][0]["outcome"], "blocked");
         assert_eq!(v["results"][1]["error"], serde_json::Value::Null);

@@ -45,7 +45,13 @@ async fn apply_all(sim: &SimServer, options: ClientOptions) -> poolform::report:
         settled: Vec::new(),
         still_called_for: std::sync::Arc::new(|_| Ok(())),
     };
-    applier::apply(&c, work, &ApplyOptions::default(), |_| {}).await
+    applier::apply(
+        &c,
+        work,
+        &ApplyOptions::default(),
+        std::sync::Arc::new(applier::Unobserved),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,7 +191,9 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
         verify_poll: std::time::Duration::from_millis(50),
         ..ApplyOptions::default()
     };
-    let running = tokio::spawn(async move { applier::apply(&c, work, &options, |_| {}).await });
+    let running = tokio::spawn(async move {
+        applier::apply(&c, work, &options, std::sync::Arc::new(applier::Unobserved)).await
+    });
     // Once the refusal has been explained (its desktops listed), the desktops go.
     while sim.snapshot()["requests"]["desktops"].as_u64().unwrap_or(0) < 1 {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

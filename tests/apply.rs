@@ -524,7 +524,7 @@ fn a_403_fails_that_step_only() {
 }
 
 /// `poolform apply PLAN_FILE -f examples/pools.yaml` against `sim`.
-fn apply_saved(sim: &SimServer, plan_file: &Path) -> assert_cmd::Command {
+fn apply_saved(sim: &SimServer, plan_file: &Path) -> Poolform {
     let mut cmd = poolform(sim);
     cmd.arg("apply")
         .arg(plan_file)
@@ -651,9 +651,10 @@ fn poolform_process(sim: &SimServer, args: &[&str]) -> std::process::Child {
         .env_clear()
         .env("HW_AUTH_TOKEN", TOKEN)
         .env("HW_PROJECT_ID", PROJECT)
+        .arg(args[0])
         .arg("--endpoint")
         .arg(sim.url())
-        .args(args)
+        .args(&args[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -66,7 +66,7 @@ fn plan_as_json_has_the_designed_shape() {
     assert_eq!(plan["format_version"], 1);
     assert_eq!(
         plan["summary"],
-        json!({"delete": 3, "likely_blocked": 1, "missing": 1, "drift": 1, "protected": 2, "unchanged": 2})
+        json!({"delete": 3, "likely_blocked": 1, "missing": 1, "drift": 1, "protected": 2, "out_of_scope": 0, "unchanged": 2})
     );
     plan["created_at"] = json!("CREATED_AT");
     let shown = serde_json::to_string_pretty(&plan)
@@ -483,7 +483,7 @@ fn planning_refusals_exit_1_and_send_nothing() {
     let file = dir.path().join("pools.yaml");
     let cases: [(&str, &[&str], &str); 3] = [
         ("version: 1\npools: [{name: dup}]\n", &[], "pools[0] names \"dup\", which matches 2 live pools: p-1, p-2; list the one to keep by id"),
-        ("version: 1\nscope: {name_prefix: ci-}\nmax_deletes: 2\n", &[], "the plan deletes 3 pools, more than max_deletes in the config allows (2)"),
+        ("version: 1\nscope: {name_prefix: ci-}\nmax_deletes: 2\n", &[], "the plan above deletes 3 pools, more than max_deletes in the config allows (2)"),
         ("version: 1\nscope: {name_prefix: ci-}\n", &["--max-deletes", "1"], "more than --max-deletes allows (1)"),
     ];
     for (yaml, extra, want) in cases {
@@ -541,7 +541,12 @@ fn connection_problems_are_named_before_any_call() {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.args(&args).args(["plan", "-f", &cfg]).assert().code(1);
+        let out = cmd
+            .arg("plan")
+            .args(&args)
+            .args(["-f", &cfg])
+            .assert()
+            .code(1);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(stderr.contains(want), "{want}: {stderr}");
     }
@@ -553,11 +558,11 @@ fn connection_problems_are_named_before_any_call() {
     ];
     for (args, (var, value), want) in conflicts {
         let mut cmd = poolform_bare();
-        cmd.env("HW_AUTH_TOKEN", TOKEN).env(var, value);
+        cmd.env("HW_AUTH_TOKEN", TOKEN).env(var, value).arg("plan");
         if var != "HW_REGION_NAME" {
             cmd.arg("--endpoint").arg(sim.url());
         }
-        let out = cmd.args(args).args(["plan", "-f", &cfg]).assert().code(1);
+        let out = cmd.args(args).args(["-f", &cfg]).assert().code(1);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(
             stderr.contains(want) && stderr.contains("refusing to mix them"),
@@ -570,7 +575,7 @@ fn connection_problems_are_named_before_any_call() {
     let file = dir.path().join("pools.yaml");
     fs::write(&file, "version: 1\nscope: {name_prefix: ci-}\n").unwrap();
     let out = poolform(&sim)
-        .args(["--project-id", "another-project", "plan", "-f"])
+        .args(["plan", "--project-id", "another-project", "-f"])
         .arg(&file)
         .assert()
         .code(1);

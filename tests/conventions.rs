@@ -242,10 +242,10 @@ fn autoscale_is_shown_in_the_plan_and_ends_the_wait_for_a_pool_it_refills() {
         .env_clear()
         .env("HW_AUTH_TOKEN", TOKEN)
         .env("HW_PROJECT_ID", PROJECT)
-        .arg("--endpoint")
-        .arg(sim.url())
         .args([
             "apply",
+            "--endpoint",
+            &sim.url(),
             "--auto-approve",
             "--wait-blocked",
             "10m",
@@ -300,14 +300,12 @@ fn autoscale_is_shown_in_the_plan_and_ends_the_wait_for_a_pool_it_refills() {
 // --- 7, 8. Endpoints and the IAM project lookup -------------------------------------------
 
 /// `poolform` with no project id anywhere: looked up at IAM (the simulator, by HW_AUTH_URL).
-fn poolform_without_project(sim: &SimServer) -> assert_cmd::Command {
+fn poolform_without_project(sim: &SimServer) -> Poolform {
     let mut cmd = poolform_bare();
     cmd.env("HW_AUTH_TOKEN", TOKEN)
         .env("HW_AUTH_URL", format!("{}/v3", sim.url()))
-        .env("HW_REGION_NAME", "cn-north-4")
-        .arg("--endpoint")
-        .arg(sim.url());
-    cmd
+        .env("HW_REGION_NAME", "cn-north-4");
+    Poolform::with_endpoint(cmd, sim.url())
 }
 
 #[test]
@@ -421,8 +419,8 @@ fn the_eu_cloud_domain_is_resolved_from_the_region() {
             cmd.env(k, v);
         }
         let out = cmd
-            .args(&args)
             .arg("apply")
+            .args(&args)
             .arg(&plan_file)
             .arg("-f")
             .arg(&file)
@@ -479,7 +477,7 @@ fn a_profile_supplies_signed_credentials_region_and_project() {
     );
     let out = poolform_bare()
         .env("HW_SHARED_CONFIG_FILE", &shared)
-        .args(["--profile", "ci", "--endpoint", &sim.url(), "plan", "-f"])
+        .args(["plan", "--profile", "ci", "--endpoint", &sim.url(), "-f"])
         .arg(repo_file("examples/pools.yaml"))
         .output()
         .unwrap();
@@ -493,14 +491,14 @@ fn a_profile_supplies_signed_credentials_region_and_project() {
     let out = poolform_bare()
         .env("HW_SHARED_CONFIG_FILE", &shared)
         .env("HW_PROFILE", "ci")
-        .args(["--endpoint", &sim.url(), "plan", "-f"])
+        .args(["plan", "--endpoint", &sim.url(), "-f"])
         .arg(repo_file("examples/pools.yaml"))
         .output()
         .unwrap();
     assert_exit(&out, 0);
     let out = poolform_bare()
         .env("HW_SHARED_CONFIG_FILE", &shared)
-        .args(["--endpoint", &sim.url(), "plan", "-f"])
+        .args(["plan", "--endpoint", &sim.url(), "-f"])
         .arg(repo_file("examples/pools.yaml"))
         .output()
         .unwrap();
@@ -515,7 +513,7 @@ fn a_profile_supplies_signed_credentials_region_and_project() {
         .env("HW_SHARED_CONFIG_FILE", &shared)
         .env("HW_ACCESS_KEY", AK)
         .env("HW_SECRET_KEY", SK)
-        .args(["--endpoint", &sim.url(), "plan", "-f"])
+        .args(["plan", "--endpoint", &sim.url(), "-f"])
         .arg(repo_file("examples/pools.yaml"))
         .output()
         .unwrap();
@@ -539,7 +537,7 @@ fn a_shared_config_file_others_can_read_gets_a_warning_and_an_encrypted_one_an_e
     fs::set_permissions(&shared, fs::Permissions::from_mode(0o644)).unwrap();
     let out = poolform_bare()
         .env("HW_SHARED_CONFIG_FILE", &shared)
-        .args(["--endpoint", &sim.url(), "plan", "-f"])
+        .args(["plan", "--endpoint", &sim.url(), "-f"])
         .arg(repo_file("examples/pools.yaml"))
         .output()
         .unwrap();
@@ -549,7 +547,7 @@ fn a_shared_config_file_others_can_read_gets_a_warning_and_an_encrypted_one_an_e
     let before = sim.api_requests();
     let out = poolform_bare()
         .env("HW_SHARED_CONFIG_FILE", &shared)
-        .args(["--endpoint", &sim.url(), "plan", "-f"])
+        .args(["plan", "--endpoint", &sim.url(), "-f"])
         .arg(repo_file("examples/pools.yaml"))
         .output()
         .unwrap();
@@ -574,7 +572,7 @@ fn assume_role_exchanges_the_credentials_before_the_first_workspace_call() {
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        cmd.args(["--endpoint", &sim.url(), "plan", "-f"])
+        cmd.args(["plan", "--endpoint", &sim.url(), "-f"])
             .arg(repo_file("examples/pools.yaml"))
             .output()
             .unwrap()
@@ -631,7 +629,7 @@ fn assume_role_exchanges_the_credentials_before_the_first_workspace_call() {
         .env("HW_SHARED_CONFIG_FILE", &shared)
         .env("HW_PROJECT_ID", PROJECT)
         .env("HW_AUTH_URL", sim.url())
-        .args(["--endpoint", &sim.url(), "plan", "-f"])
+        .args(["plan", "--endpoint", &sim.url(), "-f"])
         .arg(repo_file("examples/pools.yaml"))
         .output()
         .unwrap();

@@ -39,21 +39,26 @@ fn stderr_of(out: &std::process::Output) -> String {
 
 /// The poolform binary as a plain command: clean environment, the token and project set,
 /// `--endpoint` at `url` (when given).
-fn poolform_cmd(url: Option<&str>) -> Command {
+fn poolform_cmd(url: Option<&str>, args: &[&str]) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("poolform"));
     cmd.env_clear()
         .env("NO_COLOR", "1")
         .env("HW_AUTH_TOKEN", TOKEN)
         .env("HW_PROJECT_ID", PROJECT);
-    if let Some(url) = url {
-        cmd.arg("--endpoint").arg(url);
+    match (url, args.split_first()) {
+        (Some(url), Some((command, rest))) if ["plan", "apply", "import"].contains(command) => {
+            cmd.arg(command).arg("--endpoint").arg(url).args(rest);
+        }
+        _ => {
+            cmd.args(args);
+        }
     }
     cmd
 }
 
 /// Runs poolform to its end, measured, within the hang guard.
 fn measured(url: Option<&str>, args: &[&str]) -> Measured {
-    let m = run_measured_within(poolform_cmd(url).args(args), HANG);
+    let m = run_measured_within(&mut poolform_cmd(url, args), HANG);
     eprintln!(
         "poolform {args:?}: exit {:?}, peak {:.0} MiB (this process: {:.0} MiB at the fork), {:.0?}",
         m.code, m.peak_rss_mib, m.parent_rss_mib, m.wall
@@ -690,8 +695,7 @@ fn planning_100000_pools_against_50000_entries_stays_under_100_mb() {
 // Signals
 
 fn spawn_poolform(url: &str, args: &[&str]) -> std::process::Child {
-    poolform_cmd(Some(url))
-        .args(args)
+    poolform_cmd(Some(url), args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -921,7 +925,7 @@ fn a_closed_stderr_or_stdout_neither_panics_nor_abandons_a_delete() {
     let report = dir.path().join("report.txt");
     // stderr into a pipe whose reader leaves after two lines; stdout into a file.
     let script = format!(
-        "'{}' --endpoint '{}' apply --auto-approve --parallelism 4 -f '{}' 2>&1 >'{}' | head -n 2; exit ${{PIPESTATUS[0]}}",
+        "'{}' apply --endpoint '{}' --auto-approve --parallelism 4 -f '{}' 2>&1 >'{}' | head -n 2; exit ${{PIPESTATUS[0]}}",
         assert_cmd::cargo::cargo_bin("poolform").display(),
         sim.url(),
         file.display(),
@@ -946,7 +950,7 @@ fn a_closed_stderr_or_stdout_neither_panics_nor_abandons_a_delete() {
     // stdout closed after one line: the plan's exit code stands (2, drift), no panic.
     let sim = generated_sim(30, Faults::default());
     let script = format!(
-        "'{}' --endpoint '{}' plan --detailed-exitcode -f '{}' | head -n 1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        "'{}' plan --endpoint '{}' --detailed-exitcode -f '{}' | head -n 1 >/dev/null; exit ${{PIPESTATUS[0]}}",
         assert_cmd::cargo::cargo_bin("poolform").display(),
         sim.url(),
         file.display(),

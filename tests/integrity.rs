@@ -620,10 +620,10 @@ fn wait_blocked_child(sim: &SimServer) -> std::process::Child {
         .env_clear()
         .env("HW_AUTH_TOKEN", TOKEN)
         .env("HW_PROJECT_ID", PROJECT)
-        .arg("--endpoint")
-        .arg(sim.url())
         .args([
             "apply",
+            "--endpoint",
+            &sim.url(),
             "--auto-approve",
             "--wait-blocked",
             "60s",

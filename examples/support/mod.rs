@@ -94,7 +94,7 @@ fn run_poolform(args: &[String]) -> ! {
     let cli = poolform::cli::Cli::parse_from(argv);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let code = match runtime.block_on(poolform::app::run(cli.command, &cli.global)) {
-        Ok(exit) => exit.code(),
+        Ok(exit) => exit.exit_code(),
         Err(e) => {
             eprintln!("error: {e:#}");
             1

@@ -50,6 +50,47 @@ pub struct ClientOptions {
     pub seed: u64,
     /// The run's interrupt: once set, no call starts and reads in flight are abandoned.
     pub interrupt: Arc<StopSignal>,
+    /// How far the listing in progress has got, for a display to show.
+    pub listing: Arc<ListingCounts>,
+}
+
+/// Pages and pools read so far by the listing in progress (reset when a listing starts or is
+/// read again). Read by a display while the listing runs.
+#[derive(Debug, Default)]
+pub struct ListingCounts {
+    pages: std::sync::atomic::AtomicUsize,
+    pools: std::sync::atomic::AtomicUsize,
+    /// The listing is being read again (it changed while it was read).
+    rereads: std::sync::atomic::AtomicUsize,
+}
+
+impl ListingCounts {
+    /// `(pages, pools, re-reads)` so far.
+    pub fn read(&self) -> (usize, usize, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.pages.load(Relaxed),
+            self.pools.load(Relaxed),
+            self.rereads.load(Relaxed),
+        )
+    }
+
+    fn start(&self, reread: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.pages.store(0, Relaxed);
+        self.pools.store(0, Relaxed);
+        if reread {
+            self.rereads.fetch_add(1, Relaxed);
+        } else {
+            self.rereads.store(0, Relaxed);
+        }
+    }
+
+    fn page(&self, pools: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.pages.fetch_add(1, Relaxed);
+        self.pools.fetch_add(pools, Relaxed);
+    }
 }
 
 impl Default for ClientOptions {
@@ -65,6 +106,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             seed: 0,
             interrupt: StopSignal::new(),
+            listing: Arc::new(ListingCounts::default()),
         }
     }
 }
@@ -211,6 +253,11 @@ impl Client {
     }
 
     /// The pacing every call of this client goes through.
+    /// How far the listing in progress has got.
+    pub fn listing_counts(&self) -> &Arc<ListingCounts> {
+        &self.inner.transport.options.listing
+    }
+
     pub fn pacer(&self) -> &Pacer {
         &self.inner.transport.pacer
     }
@@ -258,6 +305,7 @@ impl Client {
             wire::page_from_body(&raw.body, limit as usize)
                 .map_err(|m| raw.decode_error(format!("the page at offset {offset}: {m}")))?
         };
+        self.inner.transport.options.listing.page(page.pools.len());
         Ok(ListedPage {
             page,
             bytes: raw.body.len(),
@@ -278,12 +326,13 @@ impl Client {
         let limit = options.page_limit.clamp(2, MAX_PAGE_LIMIT);
         let attempts = options.max_relists + 1;
         let mut detail = String::new();
-        for _ in 0..attempts {
+        for attempt in 0..attempts {
+            options.listing.start(attempt > 0);
             match self.read_listing(filter, limit).await? {
                 Ok(live) => return Ok(live),
                 Err(why) => detail = why,
             }
-            tracing::debug!(%detail, "listing changed while it was read; listing again");
+            tracing::warn!(%detail, "listing changed while it was read; listing again");
         }
         Err(ApiError::InconsistentListing { attempts, detail })
     }

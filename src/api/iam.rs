@@ -142,6 +142,6 @@ pub(super) async fn assume_role(
         security_token: Some(Secret::new(c.securitytoken)),
     };
     temporary.register_for_redaction();
-    tracing::debug!(agency = %role.agency_name, "assumed the agency's role");
+    tracing::info!(agency = %role.agency_name, "assumed the agency's role");
     Ok(temporary)
 }

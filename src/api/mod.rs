@@ -14,7 +14,7 @@ pub mod signer;
 mod transport;
 pub mod wire;
 
-pub use client::{Client, ClientOptions, Deleted, ListFilter, ListedPage, Shown};
+pub use client::{Client, ClientOptions, Deleted, ListFilter, ListedPage, ListingCounts, Shown};
 pub use connection::{Connection, Credentials, Secret};
 pub use error::{Absence, ApiError, ErrorBody, HttpFailure, TransportKind};
 pub use pacer::{Halt, Pacer, Signal, StopSignal};

@@ -12,47 +12,23 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// The signals a run stops on, as CI runners and terminals send them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// Ctrl-C.
-    Interrupt,
-    /// How GitLab and GitHub cancel a job.
-    Terminate,
-    /// The terminal went away.
-    Hangup,
+pub use crate::run_end::Signal;
+
+/// How a signal is kept in an atomic.
+fn signal_code(signal: Signal) -> u8 {
+    match signal {
+        Signal::Interrupt => 1,
+        Signal::Terminate => 2,
+        Signal::Hangup => 3,
+    }
 }
 
-impl Signal {
-    /// 128 + the signal's number, as a shell reports a process it ended.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Signal::Interrupt => 130,
-            Signal::Terminate => 143,
-            Signal::Hangup => 129,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-            Signal::Hangup => "SIGHUP",
-        }
-    }
-    fn code(self) -> u8 {
-        match self {
-            Signal::Interrupt => 1,
-            Signal::Terminate => 2,
-            Signal::Hangup => 3,
-        }
-    }
-    fn of(code: u8) -> Option<Signal> {
-        match code {
-            1 => Some(Signal::Interrupt),
-            2 => Some(Signal::Terminate),
-            3 => Some(Signal::Hangup),
-            _ => None,
-        }
+fn signal_of(code: u8) -> Option<Signal> {
+    match code {
+        1 => Some(Signal::Interrupt),
+        2 => Some(Signal::Terminate),
+        3 => Some(Signal::Hangup),
+        _ => None,
     }
 }
 
@@ -75,14 +51,17 @@ impl StopSignal {
     }
     /// Stops for `signal`; the first signal is the one remembered.
     pub fn stop_for(&self, signal: Signal) {
-        let _ = self
-            .signal
-            .compare_exchange(0, signal.code(), Ordering::SeqCst, Ordering::SeqCst);
+        let _ = self.signal.compare_exchange(
+            0,
+            signal_code(signal),
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
         self.stop();
     }
     /// The signal that stopped the run, if one did.
     pub fn signal(&self) -> Option<Signal> {
-        Signal::of(self.signal.load(Ordering::SeqCst))
+        signal_of(self.signal.load(Ordering::SeqCst))
     }
     pub fn is_stopped(&self) -> bool {
         self.set.load(Ordering::SeqCst)
@@ -107,10 +86,20 @@ pub enum Halt {
 }
 
 impl Halt {
+    /// The whole reason (the API's error, for an authentication failure).
     pub fn why(&self) -> &str {
         match self {
             Halt::Interrupted => "interrupted",
             Halt::AuthFailed(reason) => reason,
+        }
+    }
+
+    /// The reason as each step not finished says it: the authentication error itself is said
+    /// once, above the steps.
+    pub fn short(&self) -> &'static str {
+        match self {
+            Halt::Interrupted => "interrupted",
+            Halt::AuthFailed(_) => "authentication failed (above)",
         }
     }
 }

@@ -279,7 +279,7 @@ impl Transport {
             }
             match pacer.decide(tries, observed, retry_after, started.elapsed()) {
                 Decision::RetryAfter(delay) => {
-                    tracing::debug!(method = method_name, host = %req.endpoint.host_port, path = %req.path, attempt = tries, delay_ms = delay.as_millis() as u64, "retrying");
+                    tracing::info!(method = method_name, host = %req.endpoint.host_port, path = %req.path, attempt = tries, delay_ms = delay.as_millis() as u64, "retrying");
                     pacer.sleep(delay).await.map_err(stopped)?;
                 }
                 Decision::GiveUp(_) => return result,
@@ -330,7 +330,7 @@ impl Transport {
             Ok(r) => r,
             Err(e) => {
                 let err = classify(e);
-                tracing::debug!(method = method_name, %host, %path, elapsed_ms = started.elapsed().as_millis() as u64, error = %err, "request failed");
+                tracing::warn!(method = method_name, %host, %path, elapsed_ms = started.elapsed().as_millis() as u64, error = %err, "request failed");
                 return Err(err);
             }
         };

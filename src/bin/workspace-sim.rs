@@ -22,9 +22,17 @@ enum MissingPoolArg {
     Wks0001,
 }
 
-/// A simulator of the Huawei Cloud Workspace desktop-pool API, on loopback.
+/// workspace-sim: a stand-in for the Huawei Cloud Workspace desktop-pool API on loopback, for
+/// tests, examples, benchmarks and rehearsals. Serves list, show, delete and a pool's desktops
+/// (and IAM's project lookup and assume role) from a fixture, with switches for faults and
+/// hostile answers. Prints `listening on URL`, then serves until Ctrl-C or SIGTERM.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(
+    name = "workspace-sim",
+    version,
+    about = "A stand-in for the Huawei Cloud Workspace desktop-pool API on loopback (tests, examples, rehearsals).",
+    long_about = None
+)]
 struct Args {
     /// Pools to serve: JSON or YAML `{"project_id": ..., "pools": [...]}`.
     #[arg(long, required_unless_present = "generate")]

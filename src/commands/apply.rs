@@ -8,24 +8,25 @@ use crate::api::connection::ProjectSource;
 use crate::api::Client;
 use crate::api::ClientOptions;
 use crate::app::{
-    client_with, connect, load_config, load_plan, resolve, style, Exit, LoadedConfig,
+    client_with, connect, load_config, load_plan, resolve, style, LoadedConfig, RunEnd,
 };
-use crate::applier::{self, ApplyOptions, StillCalledFor, StopSignal, Work};
+use crate::applier::{self, ApplyOptions, Observer, StillCalledFor, StopSignal, Work};
 use crate::authorize::{self, Objection, Refusal, Target};
-use crate::cli::{ApplyArgs, FileArg, GlobalArgs};
+use crate::cli::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
 use crate::commands::plan::{list_live, make_plan};
+use crate::jsonl::JsonLines;
 use crate::model::PoolRef;
 use crate::output;
 use crate::plan::Plan;
 use crate::planner;
 use crate::progress::Progress;
 use crate::render::{self, Style};
-use crate::report::{ApplyEnd, Outcome, StepResult};
+use crate::report::{Outcome, StepError, StepResult, Verification};
 use anyhow::{bail, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// Says, once a signal stops the run, what happens now: the calls in flight finish, nothing
 /// new starts, and a second signal exits at once.
@@ -73,9 +74,10 @@ async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<bool> {
     }
 }
 
-/// Where the apply's own plan output goes: stdout for human output, else stderr.
+/// Where the apply's own plan output goes: stdout for human output; else stderr, so that
+/// stdout carries only the report (or the events).
 fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
-    if render::Format::from(args.format) == render::Format::Human {
+    if args.format == ApplyFormat::Human {
         output::stdout(&render::plan(plan, render::Format::Human, style));
     } else {
         output::stderr(&render::plan(plan, render::Format::Human, Style::PLAIN));
@@ -84,8 +86,26 @@ fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
 
 /// What is left to do once the deletes are known, or how the command already ended.
 enum Prepared {
-    Run { client: Client, work: Work },
-    Ended(Exit),
+    Run {
+        client: Client,
+        work: Work,
+        /// The plan the steps come from (for the events that describe them).
+        plan: Option<Box<Plan>>,
+    },
+    Ended(RunEnd),
+}
+
+impl Prepared {
+    fn with_plan(self, plan: Plan) -> Prepared {
+        match self {
+            Prepared::Run { client, work, .. } => Prepared::Run {
+                client,
+                work,
+                plan: Some(Box::new(plan)),
+            },
+            ended => ended,
+        }
+    }
 }
 
 /// The config's judgement of a pool re-read while waiting on it.
@@ -133,6 +153,7 @@ async fn recheck(
             settled,
             still_called_for: still_called_for(loaded),
         },
+        plan: None,
     })
 }
 
@@ -220,14 +241,13 @@ fn config_arg(args: &ApplyArgs) -> FileArg {
 async fn prepare_saved(
     path: &std::path::Path,
     args: &ApplyArgs,
-    global: &GlobalArgs,
     style: Style,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
-    let plan = load_plan(path)?;
+    let plan = load_plan(path)?.restrict(&args.target)?;
     let plan_file = path.display().to_string();
     let loaded = load_config(&config_arg(args))?;
-    let resolved = resolve(global, Some(&loaded))?;
+    let resolved = resolve(&args.connection, Some(&loaded))?;
     // Bound to config, endpoint and project before any request carries credentials; a
     // project looked up at IAM (at the endpoint the run resolved) is checked once known.
     let endpoint = resolved.endpoint.as_str().trim_end_matches('/').to_owned();
@@ -252,6 +272,9 @@ async fn prepare_saved(
     let what = format!("the plan in {plan_file}");
     let prepared = recheck(&plan, &what, &loaded, client, style, parallelism(args)).await?;
     if let Prepared::Run { work, .. } = &prepared {
+        if let Some(partial) = render::partial_notice(&plan) {
+            output::stderr_line(&crate::escape::visible(&partial));
+        }
         output::stderr_line(&format!(
             "Applying the saved plan {} (made {}): {} to delete, {} already gone.",
             crate::escape::visible(&plan_file),
@@ -260,14 +283,13 @@ async fn prepare_saved(
             work.settled.len()
         ));
     }
-    Ok(prepared)
+    Ok(prepared.with_plan(plan))
 }
 
 /// No saved plan: plan now, show it, and ask (unless --auto-approve); after `yes`, the plan
 /// shown is checked against a fresh listing exactly as a saved plan is.
 async fn prepare_fresh(
     args: &ApplyArgs,
-    global: &GlobalArgs,
     style: Style,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
@@ -278,23 +300,25 @@ async fn prepare_fresh(
         );
     }
     let loaded = load_config(&config_arg(args))?;
-    let client = client_with(global, Some(&loaded), pacing(args, interrupt)).await?;
-    acknowledge_signals(&client);
+    let client = client_with(&args.connection, Some(&loaded), pacing(args, interrupt)).await?;
     let live = list_live(&client, "nothing was planned").await?;
-    let plan = make_plan(&loaded, &client, &live)?;
-    planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
+    let plan = make_plan(&loaded, &client, &live)?.restrict(&args.target)?;
+    // Shown in full even when it is refused: the reviewer sees what was meant.
     show_plan(&plan, args, style);
+    planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
     if plan.changes.is_empty() {
         output::stderr_line("No changes. Nothing to delete.");
-        return Ok(Prepared::Ended(Exit::Success));
+        return Ok(Prepared::Ended(RunEnd::Completed));
     }
     if !args.auto_approve && !interrupt.is_stopped() {
         if !confirm(plan.changes.len(), interrupt).await? {
             output::stderr_line("Apply cancelled; nothing was sent.");
-            return Ok(Prepared::Ended(Exit::Failed));
+            return Ok(Prepared::Ended(RunEnd::Failed));
         }
+        // From here on a signal lets the calls in flight finish; say so when it comes.
+        acknowledge_signals(&client);
         // Time has passed while the plan was read: apply it only if it still holds.
-        return recheck(
+        let prepared = recheck(
             &plan,
             "the plan shown above",
             &loaded,
@@ -302,11 +326,14 @@ async fn prepare_fresh(
             style,
             parallelism(args),
         )
-        .await;
+        .await?;
+        return Ok(prepared.with_plan(plan));
     }
+    acknowledge_signals(&client);
     // Approved in advance: the plan was made from this very listing.
     let authorized =
         authorize::authorize(&plan, "the plan", &loaded.config, &loaded.source, &live)?;
+    drop(live);
     Ok(Prepared::Run {
         client,
         work: Work {
@@ -314,26 +341,75 @@ async fn prepare_fresh(
             settled: Vec::new(),
             still_called_for: still_called_for(&loaded),
         },
-    })
+        plan: None,
+    }
+    .with_plan(plan))
+}
+
+/// Both displays at once: progress on stderr, events on stdout.
+struct Both(Arc<Progress>, JsonLines);
+
+impl Observer for Both {
+    fn step_started(&self, pool: &PoolRef) {
+        self.0.step_started(pool);
+        self.1.step_started(pool);
+    }
+    fn retry(&self, pool: &PoolRef, attempt: u32, delay: Duration, error: &StepError) {
+        self.0.retry(pool, attempt, delay, error);
+        self.1.retry(pool, attempt, delay, error);
+    }
+    fn step_finished(&self, result: &StepResult) {
+        self.0.step_finished(result);
+        self.1.step_finished(result);
+    }
+    fn waiting(&self, pools: &[(PoolRef, u64)], left: Duration) {
+        self.0.waiting(pools, left);
+        self.1.waiting(pools, left);
+    }
+    fn verifying(&self, claimed: usize) {
+        self.0.verifying(claimed);
+        self.1.verifying(claimed);
+    }
+    fn verified(&self, claimed: &[StepResult], verification: &Verification) {
+        self.0.verified(claimed, verification);
+        self.1.verified(claimed, verification);
+    }
+}
+
+/// `planned` events for `--format jsonl`: every step and every pool already settled.
+fn announce(events: &JsonLines, work: &Work, plan: Option<&Plan>) {
+    let change_of = |pool: &PoolRef| {
+        plan.and_then(|p| p.changes.iter().find(|c| c.pool.id == pool.id))
+            .cloned()
+    };
+    for step in &work.steps {
+        match change_of(step.pool()) {
+            Some(change) => events.planned(&change),
+            None => events.planned_pool(step.pool()),
+        }
+    }
+    for settled in &work.settled {
+        events.planned_settled(settled);
+    }
 }
 
 pub async fn run(
     args: &ApplyArgs,
     global: &GlobalArgs,
     interrupt: &Arc<StopSignal>,
-) -> Result<Exit> {
+) -> Result<RunEnd> {
     let style = style(global.color);
     let prepared = match &args.plan_file {
-        Some(path) => prepare_saved(path, args, global, style, interrupt).await?,
-        None => prepare_fresh(args, global, style, interrupt).await?,
+        Some(path) => prepare_saved(path, args, style, interrupt).await?,
+        None => prepare_fresh(args, style, interrupt).await?,
     };
-    let (client, work) = match prepared {
-        Prepared::Run { client, work } => (client, work),
-        Prepared::Ended(exit) => return Ok(exit),
+    let (client, work, plan) = match prepared {
+        Prepared::Run { client, work, plan } => (client, work, plan),
+        Prepared::Ended(end) => return Ok(end),
     };
     if let Some(signal) = interrupt.signal() {
         output::stderr_line("Interrupted before any DELETE was sent.");
-        return Ok(Exit::Interrupted(signal));
+        return Ok(RunEnd::Interrupted(signal));
     }
     let options = ApplyOptions {
         parallelism: parallelism(args),
@@ -341,16 +417,27 @@ pub async fn run(
         verify_timeout: args.verify_timeout,
         ..ApplyOptions::default()
     };
-    let progress = Progress::new(work.steps.len());
-    let report = applier::apply(&client, work, &options, |r| progress.step(r)).await;
+    let progress = Arc::new(Progress::new(
+        work.steps.len() + work.settled.len(),
+        client.listing_counts().clone(),
+    ));
+    let jsonl = args.format == ApplyFormat::Jsonl;
+    let observer: Arc<dyn Observer> = if jsonl {
+        announce(&JsonLines, &work, plan.as_deref());
+        Arc::new(Both(progress.clone(), JsonLines))
+    } else {
+        progress.clone()
+    };
+    for settled in &work.settled {
+        observer.step_finished(settled);
+    }
+    let report = applier::apply(&client, work, &options, observer).await;
     progress.finish();
-    output::stdout(&render::report(&report, args.format.into(), style));
-    Ok(match report.end() {
-        ApplyEnd::Done => Exit::Success,
-        ApplyEnd::Blocked => Exit::Changes,
-        ApplyEnd::Failed => Exit::Failed,
-        ApplyEnd::Interrupted => {
-            Exit::Interrupted(interrupt.signal().unwrap_or(crate::api::Signal::Interrupt))
-        }
-    })
+    match args.format {
+        ApplyFormat::Jsonl => JsonLines.summary(&report),
+        ApplyFormat::Human => output::stdout(&render::report_human(&report, style)),
+        ApplyFormat::Json => output::stdout(&report.to_json()),
+        ApplyFormat::Markdown => output::stdout(&render::report_markdown(&report)),
+    }
+    Ok(report.end)
 }

@@ -1,70 +1,17 @@
 //! `poolform import`: write a config file that keeps every live pool.
 
-use crate::api::StopSignal;
-use crate::api::{Client, ListFilter};
-use crate::app::{client_with, endpoint_text, env_var, now_rfc3339, pacing, Exit};
-use crate::cli::{GlobalArgs, ImportArgs};
-use crate::config::{self, Config, PoolEntry, Region, Scope, Version};
+use crate::api::{ListFilter, StopSignal};
+use crate::app::{client_with, endpoint_text, env_var, now_rfc3339, pacing, RunEnd};
+use crate::cli::ImportArgs;
+use crate::config;
 use crate::files::write_atomic;
-use crate::model::Live;
+use crate::import::{import_config, ImportContext};
 use crate::output;
+use crate::progress::Activity;
 use anyhow::{bail, Context, Result};
 use std::sync::Arc;
 
-/// The text of an imported config, and how many pools it keeps: every live pool (optionally
-/// narrowed by a name prefix).
-pub fn import_text(
-    live: &Live,
-    client: &Client,
-    region: Option<&str>,
-    name_prefix: Option<&str>,
-) -> Result<(String, usize)> {
-    let mut pools: Vec<_> = live
-        .pools()
-        .iter()
-        .filter(|p| name_prefix.is_none_or(|prefix| p.name.starts_with(prefix)))
-        .collect();
-    pools.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    let scope = name_prefix.map(|p| Scope {
-        name_prefix: Some(p.to_owned()),
-        ..Scope::default()
-    });
-    if pools.is_empty() && scope.is_none() {
-        bail!("no live pools to import; an empty pools.yaml would plan to delete every pool created later");
-    }
-    let config = Config {
-        version: Version,
-        project_id: Some(client.connection().project_id.clone()),
-        region: region
-            .map(Region::parse)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-        cloud: None,
-        scope,
-        pools: pools
-            .iter()
-            .map(|p| PoolEntry {
-                id: Some(p.id.clone()),
-                name: Some(p.name.to_string()),
-                expect: None,
-            })
-            .collect(),
-        protect: Vec::new(),
-        max_deletes: None,
-        allow_delete_all: false,
-    };
-    let body = serde_yaml::to_string(&config)?;
-    let text = format!(
-        "# Written by `poolform import` at {} from {} (project {}).\n\
-         # Every pool listed here is kept; any other pool in scope is planned for deletion.\n{body}",
-        now_rfc3339(),
-        endpoint_text(client),
-        client.connection().project_id,
-    );
-    Ok((text, config.pools.len()))
-}
-
-pub async fn run(args: &ImportArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -> Result<Exit> {
+pub async fn run(args: &ImportArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
     if let Some(out) = &args.out {
         if out.exists() && !args.force {
             bail!(
@@ -73,25 +20,34 @@ pub async fn run(args: &ImportArgs, global: &GlobalArgs, stop: &Arc<StopSignal>)
             );
         }
     }
-    let client = client_with(global, None, pacing(stop)).await?;
+    let client = client_with(&args.connection, None, pacing(stop)).await?;
     let filter = ListFilter {
         name: args.name_prefix.clone(),
         ..ListFilter::default()
     };
-    let live = client
-        .list_pools(&filter)
-        .await
-        .context("cannot list the live pools")?;
-    let region = global.region.clone().or_else(|| env_var("HW_REGION_NAME"));
-    let (text, kept) = import_text(
-        &live,
-        &client,
-        region.as_deref(),
-        args.name_prefix.as_deref(),
-    )?;
-    // What is written must read back as a valid config.
+    let activity = Activity::listing("Listing pools", client.listing_counts().clone());
+    let live = client.list_pools(&filter).await;
+    activity.finish();
+    let live = live.context("cannot list the live pools")?;
+    let region = args
+        .connection
+        .region
+        .clone()
+        .or_else(|| env_var("HW_REGION_NAME"));
+    let endpoint = endpoint_text(&client);
+    let now = now_rfc3339();
+    let ctx = ImportContext {
+        project_id: &client.connection().project_id,
+        endpoint: &endpoint,
+        region: region.as_deref(),
+        name_prefix: args.name_prefix.as_deref(),
+        now: &now,
+    };
+    let (text, kept) = import_config(&live, &ctx)?;
+    // What is written must read back as a valid config (the property tests say it always
+    // does; this is the last guard before a file is written).
     config::parse(&text, "imported pools.yaml")
-        .context("the imported file does not validate (a bug in poolform)")?;
+        .context("the imported file does not validate (a bug in poolform); nothing was written")?;
     match &args.out {
         Some(out) => {
             // A config is meant for version control: readable like any source file.
@@ -100,5 +56,5 @@ pub async fn run(args: &ImportArgs, global: &GlobalArgs, stop: &Arc<StopSignal>)
         }
         None => output::stdout(&text),
     }
-    Ok(Exit::Success)
+    Ok(RunEnd::Completed)
 }

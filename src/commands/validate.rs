@@ -1,11 +1,11 @@
 //! `poolform validate`: check a config file offline.
 
-use crate::app::{load_config, Exit};
+use crate::app::{load_config, RunEnd};
 use crate::cli::FileArg;
 use crate::output;
 use anyhow::Result;
 
-pub fn run(args: &FileArg) -> Result<Exit> {
+pub fn run(args: &FileArg) -> Result<RunEnd> {
     let loaded = load_config(args)?;
     let config = &loaded.config;
     let scope = match &config.scope {
@@ -31,5 +31,5 @@ pub fn run(args: &FileArg) -> Result<Exit> {
         config.protect.len(),
         if config.protect.len() == 1 { "" } else { "s" },
     ));
-    Ok(Exit::Success)
+    Ok(RunEnd::Completed)
 }

@@ -89,14 +89,89 @@ pub fn spawn(config: SimConfig) -> SimServer {
     SimServer::spawn(config).unwrap()
 }
 
-/// `poolform` with a clean environment, the token set and `--endpoint` pointing at `sim`.
-pub fn poolform(sim: &SimServer) -> assert_cmd::Command {
+/// `poolform` with a clean environment, the token set and `--endpoint` pointing at `sim`
+/// (given right after the subcommand, for the commands that connect).
+pub fn poolform(sim: &SimServer) -> Poolform {
     let mut cmd = poolform_bare();
     cmd.env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .arg("--endpoint")
-        .arg(sim.url());
-    cmd
+        .env("HW_PROJECT_ID", PROJECT);
+    Poolform {
+        cmd,
+        endpoint: Some(sim.url()),
+    }
+}
+
+/// A poolform command that puts `--endpoint URL` after the subcommand once it is given
+/// (connection flags belong to `plan`, `apply` and `import` only).
+pub struct Poolform {
+    cmd: assert_cmd::Command,
+    endpoint: Option<String>,
+}
+
+impl Poolform {
+    /// `cmd`, with `--endpoint endpoint` to go after the subcommand.
+    pub fn with_endpoint(cmd: assert_cmd::Command, endpoint: String) -> Poolform {
+        Poolform {
+            cmd,
+            endpoint: Some(endpoint),
+        }
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<std::ffi::OsStr>) -> &mut Self {
+        let arg = arg.as_ref();
+        self.cmd.arg(arg);
+        if let Some(endpoint) = &self.endpoint {
+            match arg.to_str() {
+                Some("plan" | "apply" | "import") => {
+                    self.cmd.arg("--endpoint").arg(endpoint);
+                    self.endpoint = None;
+                }
+                Some("validate" | "show" | "schema" | "completions") => self.endpoint = None,
+                _ => {}
+            }
+        }
+        self
+    }
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        for arg in args {
+            self.arg(arg);
+        }
+        self
+    }
+    pub fn env(
+        &mut self,
+        key: impl AsRef<std::ffi::OsStr>,
+        value: impl AsRef<std::ffi::OsStr>,
+    ) -> &mut Self {
+        self.cmd.env(key, value);
+        self
+    }
+    pub fn env_remove(&mut self, key: impl AsRef<std::ffi::OsStr>) -> &mut Self {
+        self.cmd.env_remove(key);
+        self
+    }
+    pub fn current_dir(&mut self, dir: impl AsRef<std::path::Path>) -> &mut Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+    pub fn write_stdin(&mut self, input: impl Into<Vec<u8>>) -> &mut Self {
+        self.cmd.write_stdin(input);
+        self
+    }
+    pub fn timeout(&mut self, timeout: std::time::Duration) -> &mut Self {
+        self.cmd.timeout(timeout);
+        self
+    }
+    pub fn assert(&mut self) -> assert_cmd::assert::Assert {
+        self.cmd.assert()
+    }
+    pub fn output(&mut self) -> std::io::Result<std::process::Output> {
+        self.cmd.output()
+    }
 }
 
 /// `poolform` with a clean environment and nothing else.

@@ -1,0 +1,127 @@
+//! Terraform habits poolform refuses rather than misreads. Terraform spells long flags with
+//! one dash (`-out=tfplan`, `-auto-approve`); clap would read `-out=tfplan` as `-o` with the
+//! value `ut=tfplan` and save the plan under that name. Any single-dash word that names one of
+//! poolform's long flags, or a Terraform flag, is refused before parsing, with the spelling
+//! that works. Pure.
+
+/// Terraform flags poolform has no flag of the same name for, and what to use instead.
+const TERRAFORM_ONLY: &[(&str, &str)] = &[
+    (
+        "json",
+        "--format json (plan, show) or --format jsonl (apply)",
+    ),
+    ("no-color", "--color never"),
+    ("var", "nothing: pools.yaml has no variables"),
+    ("var-file", "nothing: pools.yaml has no variables"),
+    ("lock", "nothing: poolform keeps no state to lock"),
+    ("lock-timeout", "nothing: poolform keeps no state to lock"),
+    ("input", "--auto-approve, or no terminal"),
+    ("refresh", "nothing: every plan lists the live pools"),
+    ("refresh-only", "nothing: every plan lists the live pools"),
+    ("state", "nothing: poolform keeps no state"),
+    ("chdir", "-f DIR/pools.yaml"),
+    (
+        "destroy",
+        "nothing: poolform only deletes what pools.yaml does not keep",
+    ),
+    ("replace", "nothing: poolform never creates pools"),
+    ("compact-warnings", "nothing"),
+];
+
+/// Checks the command line (without the program name) before clap reads it: `Err` with the
+/// message for the first single-dash long flag. `long_flags` are poolform's long flag names,
+/// without dashes. Words after `--` are not flags.
+pub fn refuse_single_dash(args: &[String], long_flags: &[String]) -> Result<(), String> {
+    for arg in args {
+        if arg == "--" {
+            return Ok(());
+        }
+        let Some(word) = arg.strip_prefix('-') else {
+            continue;
+        };
+        if word.starts_with('-') || word.len() < 2 {
+            continue;
+        }
+        let (name, value) = match word.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (word, None),
+        };
+        let spelled = match value {
+            Some(v) => format!("--{name} {v}"),
+            None => format!("--{name}"),
+        };
+        if long_flags.iter().any(|f| f == name) {
+            return Err(format!(
+                "unexpected argument '{arg}': poolform spells long flags with two dashes; did you mean '{spelled}'?"
+            ));
+        }
+        if let Some((_, instead)) = TERRAFORM_ONLY.iter().find(|(flag, _)| *flag == name) {
+            return Err(format!(
+                "unexpected argument '{arg}': that is Terraform's flag; with poolform use {instead}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terraform_spellings_are_refused_with_the_one_that_works() {
+        let long: Vec<String> = [
+            "out",
+            "auto-approve",
+            "detailed-exitcode",
+            "parallelism",
+            "target",
+            "file",
+            "format",
+            "help",
+            "version",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let cases: [(&[&str], Option<&str>); 14] = [
+            (
+                &["plan", "-out=tfplan"],
+                Some("did you mean '--out tfplan'?"),
+            ),
+            (
+                &["apply", "-auto-approve"],
+                Some("did you mean '--auto-approve'?"),
+            ),
+            (
+                &["plan", "-detailed-exitcode"],
+                Some("did you mean '--detailed-exitcode'?"),
+            ),
+            (
+                &["apply", "-parallelism=4"],
+                Some("did you mean '--parallelism 4'?"),
+            ),
+            (
+                &["apply", "-target=ci-a"],
+                Some("did you mean '--target ci-a'?"),
+            ),
+            (&["plan", "-json"], Some("with poolform use --format json")),
+            (&["plan", "-no-color"], Some("use --color never")),
+            (&["plan", "-help"], Some("did you mean '--help'?")),
+            (&["plan", "-o", "plan.json"], None),
+            (&["plan", "-oplan.json"], None),
+            (&["plan", "-f", "-"], None),
+            (&["-v", "plan"], None),
+            (&["import", "--name-prefix", "-ci"], None),
+            (&["plan", "--", "-out=x"], None),
+        ];
+        for (args, want) in cases {
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            match (refuse_single_dash(&args, &long), want) {
+                (Ok(()), None) => {}
+                (Err(e), Some(want)) => assert!(e.contains(want), "{args:?}: {e}"),
+                (got, want) => panic!("{args:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! `apply --format jsonl`: one JSON object per line on stdout, written as it happens, for a
+//! machine to follow a run (as Terraform's `-json`). Every object has `type` and `time` (RFC
+//! 3339, milliseconds); those about one pool carry `pool`.
+//!
+//! | type | when | more fields |
+//! |---|---|---|
+//! | `planned` | once per pool the run will settle, before any DELETE | `likely_blocked`, `reason` |
+//! | `step_started` | a pool's DELETE is about to be sent (again, after a wait) | |
+//! | `retry` | a DELETE failed in a way worth another try | `attempt`, `delay_ms`, `error` |
+//! | `step_finished` | a pool's result is final, before verification | `outcome`, `attempts`, `error`, `request_id`, `detail`, `desktops` |
+//! | `verified` | once per pool reported gone, after the verification listing | `verified`, `outcome` |
+//! | `summary` | last | `summary`, `verification`, `end`, `exit_code`, `interrupted`, `signal`, `stopped` |
+
+use crate::applier::Observer;
+use crate::model::PoolRef;
+use crate::plan::Change;
+use crate::report::{Report, StepError, StepResult, Verification};
+use serde_json::{json, Value};
+use std::time::{Duration, SystemTime};
+
+/// Writes the events of one apply to stdout.
+pub struct JsonLines;
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// One event: `type`, `time`, then `fields`.
+fn emit(kind: &str, fields: Value) {
+    let mut event = serde_json::Map::new();
+    event.insert("type".into(), json!(kind));
+    event.insert("time".into(), json!(now()));
+    if let Value::Object(fields) = fields {
+        event.extend(fields);
+    }
+    let mut line = Value::Object(event).to_string();
+    line.push('\n');
+    crate::output::stdout(&line);
+}
+
+impl JsonLines {
+    /// A delete the run will send.
+    pub fn planned(&self, change: &Change) {
+        emit(
+            "planned",
+            json!({"pool": change.pool, "likely_blocked": change.likely_blocked, "reason": change.reason}),
+        );
+    }
+
+    /// A delete the run will send, known only by its pool.
+    pub fn planned_pool(&self, pool: &PoolRef) {
+        emit(
+            "planned",
+            json!({"pool": pool, "likely_blocked": pool.desktop_count > 0, "reason": Value::Null}),
+        );
+    }
+
+    /// A planned pool already settled before the run (gone before it started).
+    pub fn planned_settled(&self, result: &StepResult) {
+        emit(
+            "planned",
+            json!({"pool": result.pool, "likely_blocked": false, "reason": result.detail}),
+        );
+    }
+
+    /// The end of the run: the report's summary and how it ended.
+    pub fn summary(&self, report: &Report) {
+        emit(
+            "summary",
+            json!({
+                "summary": report.summary,
+                "verification": report.verification,
+                "end": report.end.name(),
+                "exit_code": report.end.exit_code(),
+                "interrupted": report.interrupted,
+                "signal": report.signal.map(|s| s.name()),
+                "stopped": report.stopped,
+            }),
+        );
+    }
+}
+
+impl Observer for JsonLines {
+    fn step_started(&self, pool: &PoolRef) {
+        emit("step_started", json!({ "pool": pool }));
+    }
+
+    fn retry(&self, pool: &PoolRef, attempt: u32, delay: Duration, error: &StepError) {
+        emit(
+            "retry",
+            json!({"pool": pool, "attempt": attempt, "delay_ms": delay.as_millis() as u64, "error": error}),
+        );
+    }
+
+    fn step_finished(&self, r: &StepResult) {
+        emit(
+            "step_finished",
+            json!({
+                "pool": r.pool,
+                "outcome": r.outcome,
+                "attempts": r.attempts,
+                "error": r.error,
+                "request_id": r.request_id,
+                "detail": r.detail,
+                "desktops": r.desktops,
+            }),
+        );
+    }
+
+    fn verified(&self, claimed: &[StepResult], _verification: &Verification) {
+        for r in claimed {
+            emit(
+                "verified",
+                json!({"pool": r.pool, "verified": r.verified, "outcome": r.outcome}),
+            );
+        }
+    }
+}
