@@ -641,11 +641,11 @@ async fn wait_until_clear(
                     }
                     result = next;
                 } else {
-                    result.detail = Some(format!(
-                        "waiting: {} desktop{} remain",
-                        pool.desktop_count,
-                        if pool.desktop_count == 1 { "" } else { "s" }
-                    ));
+                    result.detail = Some(if pool.desktop_count == 1 {
+                        "waiting: 1 desktop remains".to_owned()
+                    } else {
+                        format!("waiting: {} desktops remain", pool.desktop_count)
+                    });
                 }
             }
             Err(_) => {}
@@ -676,7 +676,7 @@ async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verification {
     let mut last_error: Option<String>;
     loop {
         if let Some(halt) = sh.halted() {
-            last_error = Some(halt.why().to_owned());
+            last_error = Some(halt.short().to_owned());
             break;
         }
         match sh.client.list_pools(&ListFilter::default()).await {
@@ -697,7 +697,7 @@ async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verification {
             break;
         }
         if let Err(halt) = sh.client.pacer().sleep(poll).await {
-            last_error = Some(halt.why().to_owned());
+            last_error = Some(halt.short().to_owned());
             break;
         }
         poll = (poll * 2).min(MAX_VERIFY_POLL);

@@ -25,16 +25,18 @@ fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-/// One event: `type`, `time`, then `fields`.
+/// One event on one line: `type` and `time` first, then `fields` (an object).
 fn emit(kind: &str, fields: Value) {
-    let mut event = serde_json::Map::new();
-    event.insert("type".into(), json!(kind));
-    event.insert("time".into(), json!(now()));
-    if let Value::Object(fields) = fields {
-        event.extend(fields);
-    }
-    let mut line = Value::Object(event).to_string();
-    line.push('\n');
+    let fields = fields.to_string();
+    let rest = fields
+        .strip_prefix('{')
+        .filter(|rest| *rest != "}")
+        .map_or_else(|| "}".to_owned(), |rest| format!(",{rest}"));
+    let line = format!(
+        "{{\"type\":{},\"time\":{}{rest}\n",
+        json!(kind),
+        json!(now())
+    );
     crate::output::stdout(&line);
 }
 

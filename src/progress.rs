@@ -213,7 +213,10 @@ impl Observer for Progress {
                     Some(Activity { bar: None, task });
             }
             None => {
-                self.line(&format!("{what}: {}", status()));
+                self.line(&format!(
+                    "{what}: listing the pools to confirm {} gone",
+                    plural(claimed, "pool is", "pools are")
+                ));
                 *self.verifying.lock().unwrap_or_else(|e| e.into_inner()) =
                     Some(Activity::start(what, status));
             }
@@ -237,16 +240,21 @@ impl Observer for Progress {
             }
             None => {
                 let width = self.total.to_string().len();
-                let why = r
-                    .error
-                    .as_ref()
-                    .map(|e| e.message.as_str())
-                    .or(r.detail.as_deref())
-                    .unwrap_or("");
+                // An authentication failure is said once, in the report.
+                let auth;
+                let why = match &r.error {
+                    Some(e) if e.stopped_the_run() => {
+                        auth = e.as_auth_failure().replace("(above)", "(see the report)");
+                        auth.as_str()
+                    }
+                    Some(e) => e.message.as_str(),
+                    None => r.detail.as_deref().unwrap_or(""),
+                };
+                // The report, printed after these lines, says once what "above" refers to.
                 let why = if why.is_empty() {
                     String::new()
                 } else {
-                    format!(": {why}")
+                    format!(": {}", why.replace("(above)", "(see the report)"))
                 };
                 self.line(&format!(
                     "[{n:>width$}/{}] {} {} ({}){}",

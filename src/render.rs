@@ -415,6 +415,17 @@ pub fn report_human(report: &Report, style: Style) -> String {
         .collect();
     let wn = column_width(names.iter().map(String::as_str));
     let wi = column_width(results.iter().map(|r| r.pool.id.as_str()));
+    // An authentication failure is said once, above the steps it stopped.
+    if let Some(reason) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            style.red(&format!(
+                "Stopped after an authentication failure; no further call was made: {}",
+                visible(reason)
+            ))
+        );
+    }
     for (r, name) in results.iter().zip(&names) {
         let label = format!("{:<14}", r.outcome.label());
         let painted = match r.outcome {
@@ -431,7 +442,11 @@ pub fn report_human(report: &Report, style: Style) -> String {
         };
         let mut lines: Vec<String> = Vec::new();
         if let Some(e) = &r.error {
-            lines.push(visible(&e.message).into_owned());
+            lines.push(if report.stopped.is_some() && e.stopped_the_run() {
+                visible(&e.as_auth_failure()).into_owned()
+            } else {
+                visible(&e.message).into_owned()
+            });
         }
         if let Some(d) = &r.detail {
             lines.push(visible(d).into_owned());
@@ -452,14 +467,6 @@ pub fn report_human(report: &Report, style: Style) -> String {
     }
     let _ = writeln!(out, "{}", style.bold(&report.summary_line()));
     let s = &report.summary;
-
-    if let Some(reason) = &report.stopped {
-        let _ = writeln!(
-            out,
-            "Stopped after an authentication failure; no further call was made: {}",
-            visible(reason)
-        );
-    }
     if report.interrupted && s.skipped > 0 {
         let _ = writeln!(
             out,
@@ -507,12 +514,25 @@ pub fn report_human(report: &Report, style: Style) -> String {
 pub fn report_markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### poolform: {}\n", md(&report.summary_line()));
+    if let Some(reason) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "Stopped after an authentication failure; no further call was made: {}\n",
+            md(reason)
+        );
+    }
     let rows: Vec<String> = report
         .results
         .iter()
         .map(|r| {
             let why = [
-                r.error.as_ref().map(|e| e.message.clone()),
+                r.error.as_ref().map(|e| {
+                    if report.stopped.is_some() && e.stopped_the_run() {
+                        e.as_auth_failure()
+                    } else {
+                        e.message.clone()
+                    }
+                }),
                 r.detail.clone(),
             ]
             .into_iter()
@@ -535,13 +555,6 @@ pub fn report_markdown(report: &Report) -> String {
         "| Outcome | Pool | ID | Attempts | Detail |\n|---|---|---|--:|---|",
         &rows,
     );
-    if let Some(reason) = &report.stopped {
-        let _ = writeln!(
-            out,
-            "Stopped after an authentication failure: {}\n",
-            md(reason)
-        );
-    }
     out
 }
 

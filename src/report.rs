@@ -41,6 +41,32 @@ pub struct StepError {
     pub message: String,
 }
 
+impl StepError {
+    /// The error that stopped the run (an authentication failure, said once above the steps):
+    /// each step it stopped refers to it by status, code and request id only.
+    pub fn stopped_the_run(&self) -> bool {
+        self.status == Some(401)
+    }
+
+    /// `HTTP 401 APIGW.0301 [request id: ...]: authentication failed (above)`.
+    pub fn as_auth_failure(&self) -> String {
+        let mut out = String::from("authentication failed (above)");
+        if let Some(status) = self.status {
+            out = format!(
+                "HTTP {status}{}: {out}",
+                self.error_code
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default()
+            );
+        }
+        if let Some(id) = &self.request_id {
+            out.push_str(&format!(" [request id: {id}]"));
+        }
+        out
+    }
+}
+
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepResult {

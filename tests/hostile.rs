@@ -901,6 +901,10 @@ fn ctrl_c_at_the_prompt_exits_at_once_with_130_and_sends_nothing() {
         .unwrap();
     assert_eq!(status.code(), Some(130), "{screen}");
     assert!(screen.contains("Cancelled; nothing was sent."), "{screen}");
+    assert!(
+        !screen.contains("waiting for"),
+        "nothing is in flight at the prompt: {screen}"
+    );
     assert_eq!(sim.delete_requests(), 0);
 }
 
