@@ -52,18 +52,9 @@ impl Activity {
     pub fn start(what: &'static str, status: impl Fn() -> String + Send + 'static) -> Activity {
         if on_terminal() {
             let bar = spinner();
-            bar.set_message(format!("{what}: {}", status()));
-            let shown = bar.clone();
-            let task = tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(TICK).await;
-                    shown.set_message(format!("{what}: {}", status()));
-                }
-            });
-            Activity {
-                bar: Some(bar),
-                task,
-            }
+            let mut activity = Activity::on_bar(&bar, what, status);
+            activity.bar = Some(bar);
+            activity
         } else {
             let started = Instant::now();
             let task = tokio::spawn(async move {
@@ -78,6 +69,24 @@ impl Activity {
             });
             Activity { bar: None, task }
         }
+    }
+
+    /// Says what `status` says as the message of `bar` (a bar this activity does not own:
+    /// it is left as it is when the activity ends).
+    fn on_bar(
+        bar: &indicatif::ProgressBar,
+        what: &'static str,
+        status: impl Fn() -> String + Send + 'static,
+    ) -> Activity {
+        bar.set_message(format!("{what}: {}", status()));
+        let shown = bar.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(TICK).await;
+                shown.set_message(format!("{what}: {}", status()));
+            }
+        });
+        Activity { bar: None, task }
     }
 
     /// A listing: the pages and pools read so far.
@@ -199,28 +208,17 @@ impl Observer for Progress {
                 plural(pools, "pool", "pools")
             )
         };
-        match &self.bar {
-            Some(bar) => {
-                bar.set_message(format!("{what}: {}", status()));
-                let shown = bar.clone();
-                let task = tokio::spawn(async move {
-                    loop {
-                        tokio::time::sleep(TICK).await;
-                        shown.set_message(format!("{what}: {}", status()));
-                    }
-                });
-                *self.verifying.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Activity { bar: None, task });
-            }
+        let activity = match &self.bar {
+            Some(bar) => Activity::on_bar(bar, what, status),
             None => {
                 self.line(&format!(
                     "{what}: listing the pools to confirm {} gone",
                     plural(claimed, "pool is", "pools are")
                 ));
-                *self.verifying.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Activity::start(what, status));
+                Activity::start(what, status)
             }
-        }
+        };
+        *self.verifying.lock().unwrap_or_else(|e| e.into_inner()) = Some(activity);
     }
 
     fn verified(&self, _claimed: &[StepResult], _verification: &crate::report::Verification) {

@@ -205,15 +205,7 @@ impl Drop for ChildSim {
 
 /// Peak resident set size of this process, in MiB (Linux; 0 elsewhere).
 pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    measure::status_mib("VmHWM:")
 }
 
 pub fn median(mut xs: Vec<Duration>) -> Duration {

@@ -5,7 +5,7 @@
 use super::connection::{Credentials, Secret};
 use super::credentials::{AgencyDomain, AssumeRole};
 use super::error::ApiError;
-use super::transport::{Endpoint, Request, Transport};
+use super::transport::{Endpoint, RawResponse, Request, Transport};
 use crate::model::ProjectId;
 use reqwest::Method;
 use serde::Deserialize;
@@ -13,6 +13,17 @@ use serde_json::json;
 
 /// The largest IAM answer read: these are small.
 const MAX_IAM_BODY: usize = 1024 * 1024;
+
+/// An IAM answer worth reading: a success, within the size cap.
+fn accepted(raw: RawResponse) -> Result<RawResponse, ApiError> {
+    if !raw.is_success() {
+        return Err(raw.http_error());
+    }
+    if raw.body.len() > MAX_IAM_BODY {
+        return Err(raw.decode_error("the answer is larger than 1 MiB".into()));
+    }
+    Ok(raw)
+}
 
 #[derive(Deserialize)]
 struct Projects {
@@ -46,13 +57,8 @@ pub(super) async fn project_id(
             body: None,
             retried: true,
         })
-        .await?;
-    if !raw.is_success() {
-        return Err(raw.http_error());
-    }
-    if raw.body.len() > MAX_IAM_BODY {
-        return Err(raw.decode_error("the answer is larger than 1 MiB".into()));
-    }
+        .await
+        .and_then(accepted)?;
     let listed: Projects = serde_json::from_slice(&raw.body)
         .map_err(|e| raw.decode_error(format!("not a list of projects: {e}")))?;
     let matching: Vec<&IamProject> = listed
@@ -116,13 +122,8 @@ pub(super) async fn assume_role(
             body: Some(body.to_string().into_bytes()),
             retried: true,
         })
-        .await?;
-    if !raw.is_success() {
-        return Err(raw.http_error());
-    }
-    if raw.body.len() > MAX_IAM_BODY {
-        return Err(raw.decode_error("the answer is larger than 1 MiB".into()));
-    }
+        .await
+        .and_then(accepted)?;
     let issued: Issued = serde_json::from_slice(&raw.body).map_err(|e| {
         // Never echo the body: it carries the temporary secret.
         raw.decode_error(format!(

@@ -41,7 +41,7 @@ pub fn run_measured_within(cmd: &mut Command, limit: Duration) -> Measured {
     unsafe {
         libc::malloc_trim(0);
     }
-    let parent_rss_mib = resident_mib();
+    let parent_rss_mib = status_mib("VmRSS:");
     let started = Instant::now();
     // SAFETY: the hook does nothing; its presence makes std fork rather than vfork, so the
     // child's RSS accounting starts from this process's current RSS, not its peak.
@@ -130,13 +130,14 @@ pub fn run_measured_within(cmd: &mut Command, limit: Duration) -> Measured {
     }
 }
 
-/// This process's resident set size, in MiB (Linux; 0 elsewhere).
-fn resident_mib() -> f64 {
+/// A memory figure of this process from `/proc/self/status` (`VmRSS:`, `VmHWM:`), in MiB
+/// (Linux; 0 elsewhere).
+pub fn status_mib(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
