@@ -5,30 +5,13 @@
 mod common;
 
 use common::*;
-use poolform::sim::{Faults, SimConfig, SimServer};
+use poolform::sim::{Faults, SimServer};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
-
-fn example_sim() -> SimServer {
-    spawn(config(example_fixture()))
-}
-
-fn example_config() -> String {
-    repo_file("examples/pools.yaml").display().to_string()
-}
-
-fn report_of(stdout: &[u8]) -> Value {
-    serde_json::from_slice(stdout).unwrap_or_else(|e| {
-        panic!(
-            "not a JSON report ({e}): {}",
-            String::from_utf8_lossy(stdout)
-        )
-    })
-}
 
 fn outcomes(report: &Value) -> Vec<(String, String)> {
     report["results"]
@@ -42,25 +25,6 @@ fn outcomes(report: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// The result for pool `id`.
-fn result_for<'a>(report: &'a Value, id: &str) -> &'a Value {
-    let results = report["results"].as_array().unwrap();
-    results
-        .iter()
-        .find(|r| r["pool"]["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id}"))
-}
-
-/// Asserts the exit code, showing stderr when it differs.
-fn assert_exit(out: &std::process::Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Ids that received a DELETE, as the simulator counted them.
@@ -102,7 +66,7 @@ fn apply_deletes_reports_blocked_with_desktops_and_exits_2() {
         ])
         .assert()
         .code(2);
-    let report = report_of(&out.get_output().stdout);
+    let report = report_of(out.get_output());
     assert_eq!(
         outcomes(&report),
         [
@@ -240,36 +204,13 @@ fn without_a_terminal_or_auto_approve_nothing_is_sent() {
     assert_eq!(sim.api_requests(), 0, "not even a listing");
 }
 
-/// Runs `poolform` under a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
+/// Runs `poolform apply` under a pseudo-terminal, typing `answer` at the prompt.
 fn apply_on_a_terminal(
     sim: &SimServer,
     answer: &str,
     before_typing: impl FnOnce(),
 ) -> (Option<i32>, String) {
-    let bin = assert_cmd::cargo::cargo_bin("poolform");
-    let cmd = format!(
-        "{} apply --endpoint {} -f {}",
-        bin.display(),
-        sim.url(),
-        example_config()
-    );
-    let mut child = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .env("NO_COLOR", "1")
-        .env("TERM", "dumb")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` is needed for the prompt tests (.ci/run installs it)");
-    // Type once the listing has been answered (the plan is then fixed) and the prompt is up.
-    wait_for("the listing's answer", || {
-        sim.snapshot()["responses"]["200"].as_u64().unwrap_or(0) >= 1
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    let mut child = apply_at_prompt(sim, &example_config());
     before_typing();
     use std::io::Write;
     let mut stdin = child.stdin.take().unwrap();
@@ -324,30 +265,9 @@ fn a_plan_that_changed_while_the_prompt_waited_is_not_applied() {
     assert_eq!(sim.delete_requests(), 0);
 }
 
-fn generated_sim(
-    count: u64,
-    every_with_desktops: Option<u64>,
-    tweak: impl FnOnce(&mut SimConfig),
-) -> SimServer {
-    let mut c = config(poolform::sim::Fixture::generated(
-        project(),
-        count,
-        "gen-",
-        every_with_desktops,
-    ));
-    tweak(&mut c);
-    spawn(c)
-}
-
-fn scope_file(dir: &Path, yaml: &str) -> std::path::PathBuf {
-    let file = dir.join("pools.yaml");
-    fs::write(&file, yaml).unwrap();
-    file
-}
-
 #[test]
 fn lost_delete_answers_end_already_absent_never_failed() {
-    let sim = generated_sim(12, None, |c| {
+    let sim = generated_sim(12, |c| {
         c.faults = Faults {
             seed: 5,
             lost_delete_rate: 1.0,
@@ -361,7 +281,7 @@ fn lost_delete_answers_end_already_absent_never_failed() {
         .arg(&file)
         .assert()
         .code(0);
-    let report = report_of(&out.get_output().stdout);
+    let report = report_of(out.get_output());
     for r in report["results"].as_array().unwrap() {
         assert_eq!(r["outcome"], "already_absent", "{r}");
         assert_eq!(r["attempts"], 2);
@@ -375,7 +295,7 @@ fn lost_delete_answers_end_already_absent_never_failed() {
 
 #[test]
 fn a_429_storm_converges_without_a_rate_hint() {
-    let sim = generated_sim(60, None, |c| {
+    let sim = generated_sim(60, |c| {
         c.faults = Faults {
             rate_limit: Some(15),
             ..Faults::default()
@@ -397,14 +317,14 @@ fn a_429_storm_converges_without_a_rate_hint() {
         .arg(&file)
         .assert()
         .code(0);
-    let report = report_of(&out.get_output().stdout);
+    let report = report_of(out.get_output());
     assert_eq!(report["summary"]["deleted"], 60);
     assert!(sim.pool_ids().is_empty());
 }
 
 #[test]
 fn a_5xx_and_dropped_connection_storm_converges() {
-    let sim = generated_sim(40, None, |c| {
+    let sim = generated_sim(40, |c| {
         c.faults = Faults {
             seed: 11,
             error_rate: 0.35,
@@ -452,7 +372,7 @@ fn a_5xx_and_dropped_connection_storm_converges() {
         out = apply();
     }
     assert_exit(&out, 0);
-    let report = report_of(&out.stdout);
+    let report = report_of(&out);
     let retried = report["results"]
         .as_array()
         .unwrap()
@@ -466,7 +386,7 @@ fn a_5xx_and_dropped_connection_storm_converges() {
 #[test]
 fn a_401_mid_run_stops_every_further_call() {
     // the listing is request 1; the 5th request (the 4th DELETE) gets 401
-    let sim = generated_sim(10, None, |c| c.revoke_auth_after = Some(4));
+    let sim = generated_sim(10, |c| c.revoke_auth_after = Some(4));
     let dir = tempfile::tempdir().unwrap();
     let file = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
     let out = poolform(&sim)
@@ -482,7 +402,7 @@ fn a_401_mid_run_stops_every_further_call() {
         .arg(&file)
         .assert()
         .code(1);
-    let report = report_of(&out.get_output().stdout);
+    let report = report_of(out.get_output());
     assert_eq!(
         report["summary"],
         json!({"deleted": 3, "already_absent": 0, "blocked": 0, "failed": 1, "skipped": 6})
@@ -506,7 +426,7 @@ fn a_401_mid_run_stops_every_further_call() {
 #[test]
 fn a_403_fails_that_step_only() {
     let forbidden = poolform::sim::fixture::synthetic_id(2);
-    let sim = generated_sim(6, None, |c| c.forbid_delete = vec![forbidden.clone()]);
+    let sim = generated_sim(6, |c| c.forbid_delete = vec![forbidden.clone()]);
     let dir = tempfile::tempdir().unwrap();
     let file = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
     let out = poolform(&sim)
@@ -514,7 +434,7 @@ fn a_403_fails_that_step_only() {
         .arg(&file)
         .assert()
         .code(1);
-    let report = report_of(&out.get_output().stdout);
+    let report = report_of(out.get_output());
     assert_eq!(
         report["summary"],
         json!({"deleted": 5, "already_absent": 0, "blocked": 0, "failed": 1, "skipped": 0})
@@ -607,7 +527,7 @@ fn a_vanished_pool_in_a_saved_plan_counts_as_done() {
         .args(["--format", "json"])
         .assert()
         .code(2);
-    let report = report_of(&out.get_output().stdout);
+    let report = report_of(out.get_output());
     let gone = result_for(&report, TMP_LOAD);
     assert_eq!(gone["outcome"], "already_absent");
     assert_eq!(gone["attempts"], 0);
@@ -646,34 +566,10 @@ fn a_corrupt_saved_plan_sends_nothing() {
     assert_eq!(sim.api_requests(), 1, "only the plan's own listing");
 }
 
-fn poolform_process(sim: &SimServer, args: &[&str]) -> std::process::Child {
-    Command::new(assert_cmd::cargo::cargo_bin("poolform"))
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .arg(args[0])
-        .arg("--endpoint")
-        .arg(sim.url())
-        .args(&args[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn sigint_finishes_in_flight_calls_reports_and_exits_130() {
     // Slow answers keep two DELETEs in flight long enough to interrupt them.
-    let sim = generated_sim(20, None, |c| {
+    let sim = generated_sim(20, |c| {
         c.faults = Faults {
             latency: Duration::from_millis(1500),
             ..Faults::default()
@@ -696,11 +592,7 @@ fn sigint_finishes_in_flight_calls_reports_and_exits_130() {
         ],
     );
     wait_for("two DELETEs in flight", || sim.delete_requests() >= 2);
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    send_signal(&child, "INT");
     let out = child.wait_with_output().unwrap();
     assert_exit(&out, 130);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -710,7 +602,7 @@ fn sigint_finishes_in_flight_calls_reports_and_exits_130() {
         ),
         "{stderr}"
     );
-    let report = report_of(&out.stdout);
+    let report = report_of(&out);
     assert_eq!(report["interrupted"], true);
     assert_eq!(
         report["summary"],
@@ -733,7 +625,7 @@ fn sigint_finishes_in_flight_calls_reports_and_exits_130() {
 fn a_second_sigint_exits_at_once() {
     use std::io::BufRead;
     // DELETEs take far longer than the test waits: only an immediate exit can end it early.
-    let sim = generated_sim(10, None, |c| {
+    let sim = generated_sim(10, |c| {
         c.faults = Faults {
             delete_latency: Duration::from_secs(30),
             ..Faults::default()
@@ -748,15 +640,14 @@ fn a_second_sigint_exits_at_once() {
         &["apply", "--auto-approve", "--format", "json", "-f", &file],
     );
     wait_for("DELETEs in flight", || sim.delete_requests() >= 1);
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    send_signal(&child, "INT");
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let first = stderr
         .by_ref()
         .map(Result::unwrap)
         .find(|l| l.starts_with("Interrupted (SIGINT): no new calls will start"));
     assert!(first.is_some(), "the first Ctrl-C is acknowledged");
-    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    send_signal(&child, "INT");
     let started = Instant::now();
     let status = child.wait().unwrap();
     assert!(
@@ -796,7 +687,7 @@ fn wait_blocked_deletes_a_pool_once_its_desktops_are_gone() {
     assert!(sim.set_desktops(TRAINING, 0));
     let out = child.wait_with_output().unwrap();
     assert_exit(&out, 0);
-    let report = report_of(&out.stdout);
+    let report = report_of(&out);
     let training = result_for(&report, TRAINING);
     assert_eq!(training["outcome"], "deleted");
     assert_eq!(training["attempts"], 2);
@@ -820,7 +711,7 @@ fn wait_blocked_gives_up_when_time_runs_out() {
         ])
         .assert()
         .code(2);
-    let report = report_of(&out.get_output().stdout);
+    let report = report_of(out.get_output());
     let training = result_for(&report, TRAINING);
     assert_eq!(training["outcome"], "blocked");
     assert!(
@@ -917,7 +808,7 @@ fn fault_soak_converges() {
     };
     let out = apply();
     assert_exit(&out, 2);
-    let report = report_of(&out.stdout);
+    let report = report_of(&out);
     let s = &report["summary"];
     assert_eq!(s["blocked"], 400, "{s}");
     assert_eq!(s["failed"], 0, "{s}");
@@ -949,7 +840,7 @@ fn fault_soak_converges() {
     let deleted_before = remaining.len();
     let out = apply();
     assert_eq!(out.status.code(), Some(2));
-    let again = report_of(&out.stdout);
+    let again = report_of(&out);
     assert_eq!(
         again["summary"]["deleted"], 0,
         "nothing new: {}",

@@ -8,14 +8,6 @@ use poolform::sim::SimAuth;
 use serde_json::json;
 use std::fs;
 
-fn example_sim() -> poolform::sim::SimServer {
-    spawn(config(example_fixture()))
-}
-
-fn example_config() -> String {
-    repo_file("examples/pools.yaml").display().to_string()
-}
-
 #[test]
 fn validate_accepts_the_example_offline() {
     let out = poolform_bare()

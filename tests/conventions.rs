@@ -12,60 +12,6 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn assert_exit(out: &std::process::Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        stdout_of(out),
-        stderr_of(out)
-    );
-}
-
-fn report_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not a JSON report ({e}): {}\n{}",
-            stdout_of(out),
-            stderr_of(out)
-        )
-    })
-}
-
-fn result_for<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["pool"]["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id}: {report}"))
-}
-
-fn scope_file(dir: &Path, yaml: &str) -> std::path::PathBuf {
-    let file = dir.join("pools.yaml");
-    fs::write(&file, yaml).unwrap();
-    file
-}
-
-fn generated_sim(count: u64, tweak: impl FnOnce(&mut poolform::sim::SimConfig)) -> SimServer {
-    let mut c = config(poolform::sim::Fixture::generated(
-        project(),
-        count,
-        "gen-",
-        None,
-    ));
-    tweak(&mut c);
-    spawn(c)
-}
-
 // --- 1. Retried reads ----------------------------------------------------------------------
 
 /// A gateway that answers 30 % of requests with 5xx or 429: every list page is retried on its
@@ -238,32 +184,20 @@ fn autoscale_is_shown_in_the_plan_and_ends_the_wait_for_a_pool_it_refills() {
     );
     // someone removes the desktops while apply waits: autoscale puts them back at once
     let started = Instant::now();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("poolform"))
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .args([
+    let mut child = poolform_process(
+        &sim,
+        &[
             "apply",
-            "--endpoint",
-            &sim.url(),
             "--auto-approve",
             "--wait-blocked",
             "10m",
             "--format",
             "json",
             "-f",
-        ])
-        .arg(&file)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while sim.deletes_for("p-auto") < 1 {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+            file.to_str().unwrap(),
+        ],
+    );
+    wait_for("the first DELETE", || sim.deletes_for("p-auto") >= 1);
     assert!(sim.set_desktops("p-auto", 0));
     let status = child.wait().unwrap();
     let mut stdout = String::new();

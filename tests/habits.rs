@@ -8,11 +8,11 @@
 mod common;
 
 use common::*;
-use poolform::sim::{Faults, SimServer};
+use poolform::sim::Faults;
 use serde_json::{json, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const OLD_BUILD: &str = "c0ffee00-1111-4222-8333-444455556666";
@@ -20,43 +20,12 @@ const TMP_LOAD: &str = "d15ea5e0-2222-4333-8444-555566667777";
 const TRAINING: &str = "e1e2e3e4-3333-4444-8555-666677778888";
 const MARKETING: &str = "9a8b7c6d-6666-4777-8888-9999aaaabbbb";
 
-fn stdout_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn example_sim() -> SimServer {
-    spawn(config(example_fixture()))
-}
-
-fn example_config() -> String {
-    repo_file("examples/pools.yaml").display().to_string()
-}
-
 /// The example config with `edit` applied, in `dir`.
 fn edited_config(dir: &Path, edit: impl FnOnce(String) -> String) -> PathBuf {
     let text = fs::read_to_string(repo_file("examples/pools.yaml")).unwrap();
     let path = dir.join("pools.yaml");
     fs::write(&path, edit(text)).unwrap();
     path
-}
-
-fn code(out: &Output) -> Option<i32> {
-    out.status.code()
-}
-
-#[track_caller]
-fn assert_exit(out: &Output, want: i32) {
-    assert_eq!(
-        code(out),
-        Some(want),
-        "stdout: {}\nstderr: {}",
-        stdout_of(out),
-        stderr_of(out)
-    );
 }
 
 // --- 1. Usage errors exit 1 ---------------------------------------------------------------
@@ -174,8 +143,7 @@ fn a_401_on_a_desktops_lookup_ends_stopped_by_auth_exit_1_not_blocked() {
     c.revoke_auth_after = Some(2);
     let sim = spawn(c);
     let dir = tempfile::tempdir().unwrap();
-    let scope = dir.path().join("pools.yaml");
-    fs::write(&scope, "version: 1\nscope: {name_prefix: ci-}\n").unwrap();
+    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: ci-}\n");
     let out = poolform(&sim)
         .args(["apply", "--auto-approve", "--format", "json", "-f"])
         .arg(&scope)
@@ -190,39 +158,23 @@ fn a_401_on_a_desktops_lookup_ends_stopped_by_auth_exit_1_not_blocked() {
 
 #[test]
 fn an_interrupt_before_anything_was_planned_exits_130_not_0() {
-    let mut c = config(generated(3));
-    c.faults = Faults {
-        latency: Duration::from_secs(30),
-        ..Faults::default()
-    };
-    let sim = spawn(c);
+    let sim = generated_sim(3, |c| {
+        c.faults = Faults {
+            latency: Duration::from_secs(30),
+            ..Faults::default()
+        };
+    });
     let dir = tempfile::tempdir().unwrap();
-    let scope = dir.path().join("pools.yaml");
-    fs::write(&scope, "version: 1\nscope: {name_prefix: gen-}\n").unwrap();
+    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
     for command in ["plan", "apply"] {
-        let child = Command::new(assert_cmd::cargo::cargo_bin("poolform"))
-            .env_clear()
-            .env("HW_AUTH_TOKEN", TOKEN)
-            .env("HW_PROJECT_ID", PROJECT)
-            .args([command, "--endpoint", &sim.url(), "-f"])
-            .arg(&scope)
-            .args(if command == "apply" {
-                &["--auto-approve"][..]
-            } else {
-                &[]
-            })
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let scope = scope.to_str().unwrap();
+        let child = match command {
+            "apply" => poolform_process(&sim, &["apply", "--auto-approve", "-f", scope]),
+            _ => poolform_process(&sim, &[command, "-f", scope]),
+        };
         let before = sim.api_requests();
         wait_for("the listing request", || sim.api_requests() > before);
-        let status = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        send_signal(&child, "INT");
         let out = child.wait_with_output().unwrap();
         assert_exit(&out, 130);
     }
@@ -233,12 +185,11 @@ fn an_interrupt_before_anything_was_planned_exits_130_not_0() {
 
 #[test]
 fn an_apply_stopping_401_is_said_once_and_skipped_steps_point_to_it() {
-    let mut c = config(generated(10));
-    c.revoke_auth_after = Some(3);
-    let sim = spawn(c);
+    let sim = generated_sim(10, |c| {
+        c.revoke_auth_after = Some(3);
+    });
     let dir = tempfile::tempdir().unwrap();
-    let scope = dir.path().join("pools.yaml");
-    fs::write(&scope, "version: 1\nscope: {name_prefix: gen-}\n").unwrap();
+    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
     let out = poolform(&sim)
         .args(["apply", "--auto-approve", "--parallelism", "2", "-f"])
         .arg(&scope)
@@ -503,15 +454,14 @@ fn a_region_contradicting_the_file_is_refused_with_endpoint_too() {
 
 #[test]
 fn a_slow_listing_is_reported_every_10_s_in_a_log() {
-    let mut c = config(generated(3));
-    c.faults = Faults {
-        latency: Duration::from_secs(11),
-        ..Faults::default()
-    };
-    let sim = spawn(c);
+    let sim = generated_sim(3, |c| {
+        c.faults = Faults {
+            latency: Duration::from_secs(11),
+            ..Faults::default()
+        };
+    });
     let dir = tempfile::tempdir().unwrap();
-    let scope = dir.path().join("pools.yaml");
-    fs::write(&scope, "version: 1\nscope: {name_prefix: gen-}\n").unwrap();
+    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
     let out = poolform(&sim)
         .args(["plan", "-f"])
         .arg(&scope)
@@ -531,8 +481,7 @@ fn wait_blocked_says_when_it_starts_and_then_every_10_s_in_a_log() {
         {"id": "b0000000-0000-4000-8000-000000000001", "name": "ci-busy", "desktop_count": 2}
     ]))));
     let dir = tempfile::tempdir().unwrap();
-    let scope = dir.path().join("pools.yaml");
-    fs::write(&scope, "version: 1\nscope: {name_prefix: ci-}\n").unwrap();
+    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: ci-}\n");
     let started = Instant::now();
     let out = poolform(&sim)
         .args(["apply", "--auto-approve", "--wait-blocked", "13s", "-f"])
@@ -615,15 +564,14 @@ fn in_terminal(args: &str) -> String {
 
 #[test]
 fn a_slow_listing_shows_a_spinner_on_a_terminal_within_2_s() {
-    let mut c = config(generated(3));
-    c.faults = Faults {
-        latency: Duration::from_secs(8),
-        ..Faults::default()
-    };
-    let sim = spawn(c);
+    let sim = generated_sim(3, |c| {
+        c.faults = Faults {
+            latency: Duration::from_secs(8),
+            ..Faults::default()
+        };
+    });
     let dir = tempfile::tempdir().unwrap();
-    let scope = dir.path().join("pools.yaml");
-    fs::write(&scope, "version: 1\nscope: {name_prefix: gen-}\n").unwrap();
+    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
     let tmux = Tmux::start(
         "spinner",
         &in_terminal(&format!(
@@ -660,8 +608,7 @@ fn cjk_pool_names_keep_the_columns_aligned_on_a_terminal() {
         {"id": "c0000000-0000-4000-8000-000000000004", "name": "ci-x"},
     ]))));
     let dir = tempfile::tempdir().unwrap();
-    let scope = dir.path().join("pools.yaml");
-    fs::write(&scope, "version: 1\nscope: {name_prefix: ci-}\n").unwrap();
+    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: ci-}\n");
     let tmux = Tmux::start(
         "cjk",
         &in_terminal(&format!(
@@ -957,12 +904,11 @@ fn apply_jsonl_streams_one_event_per_line_for_a_whole_run() {
 
 #[test]
 fn apply_jsonl_reports_retries() {
-    let mut c = config(generated(1));
-    c.transient_conflict = 2;
-    let sim = spawn(c);
+    let sim = generated_sim(1, |c| {
+        c.transient_conflict = 2;
+    });
     let dir = tempfile::tempdir().unwrap();
-    let scope = dir.path().join("pools.yaml");
-    fs::write(&scope, "version: 1\nscope: {name_prefix: gen-}\n").unwrap();
+    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
     let out = poolform(&sim)
         .args(["apply", "--auto-approve", "--format", "jsonl", "-f"])
         .arg(&scope)
@@ -1246,13 +1192,5 @@ fn readmes_command_reference_matches_help_for_every_command() {
                 "README's synopsis names {word}, which no command takes"
             );
         }
-    }
-}
-
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -29,14 +29,6 @@ fn memory_lock() -> std::sync::MutexGuard<'static, ()> {
     MEMORY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn stdout_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// The poolform binary as a plain command: clean environment, the token and project set,
 /// `--endpoint` at `url` (when given).
 fn poolform_cmd(url: Option<&str>, args: &[&str]) -> Command {
@@ -694,60 +686,23 @@ fn planning_100000_pools_against_50000_entries_stays_under_100_mb() {
 // ---------------------------------------------------------------------------------------
 // Signals
 
-fn spawn_poolform(url: &str, args: &[&str]) -> std::process::Child {
-    poolform_cmd(Some(url), args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn send(child: &std::process::Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + HANG;
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn generated_sim(count: u64, faults: Faults) -> SimServer {
-    let mut c = config(poolform::sim::Fixture::generated(
-        project(),
-        count,
-        "gen-",
-        None,
-    ));
-    c.faults = faults;
-    spawn(c)
-}
-
 #[test]
 fn sigterm_and_sighup_during_apply_finish_the_calls_in_flight_report_and_exit_143_or_129() {
     for (signal, name, code) in [("TERM", "SIGTERM", 143), ("HUP", "SIGHUP", 129)] {
-        let sim = generated_sim(
-            20,
-            Faults {
+        let sim = generated_sim(20, |c| {
+            c.faults = Faults {
                 delete_latency: Duration::from_millis(1500),
                 ..Faults::default()
-            },
-        );
+            }
+        });
         let dir = tempfile::tempdir().unwrap();
         let file = yaml_file(
             dir.path(),
             "pools.yaml",
             b"version: 1\nscope: {name_prefix: gen-}\npools: []\n",
         );
-        let child = spawn_poolform(
-            &sim.url(),
+        let child = poolform_process(
+            &sim,
             &[
                 "apply",
                 "--auto-approve",
@@ -760,7 +715,7 @@ fn sigterm_and_sighup_during_apply_finish_the_calls_in_flight_report_and_exit_14
             ],
         );
         wait_for("two DELETEs in flight", || sim.delete_requests() >= 2);
-        send(&child, signal);
+        send_signal(&child, signal);
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(code), "{name}: {}", stderr_of(&out));
         assert!(
@@ -804,11 +759,11 @@ fn a_signal_during_any_listing_ends_it_at_once_with_no_delete() {
         (vec!["plan", "-f", file], "INT", 130),
         (vec!["apply", "--auto-approve", "-f", file], "HUP", 129),
     ] {
-        let sim = generated_sim(3, slow.clone());
-        let child = spawn_poolform(&sim.url(), &command);
+        let sim = generated_sim(3, |c| c.faults = slow.clone());
+        let child = poolform_process(&sim, &command);
         wait_for("the listing request", || sim.api_requests() >= 1);
         let signalled = Instant::now();
-        send(&child, signal);
+        send_signal(&child, signal);
         let out = child.wait_with_output().unwrap();
         let took = signalled.elapsed();
         assert_eq!(
@@ -825,21 +780,20 @@ fn a_signal_during_any_listing_ends_it_at_once_with_no_delete() {
     }
     // The verification listing after the DELETEs: a signal there ends it too, and the report
     // of what was deleted is still printed.
-    let sim = generated_sim(
-        3,
-        Faults {
+    let sim = generated_sim(3, |c| {
+        c.faults = Faults {
             latency: Duration::from_secs(2),
             ..Faults::default()
-        },
-    );
-    let child = spawn_poolform(
-        &sim.url(),
+        }
+    });
+    let child = poolform_process(
+        &sim,
         &["apply", "--auto-approve", "--format", "json", "-f", file],
     );
     wait_for("the verification listing", || {
         sim.snapshot()["requests"]["list"].as_u64().unwrap_or(0) >= 2
     });
-    send(&child, "TERM");
+    send_signal(&child, "TERM");
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -849,30 +803,8 @@ fn a_signal_during_any_listing_ends_it_at_once_with_no_delete() {
 
 #[test]
 fn ctrl_c_at_the_prompt_exits_at_once_with_130_and_sends_nothing() {
-    let sim = spawn(config(example_fixture()));
-    let bin = assert_cmd::cargo::cargo_bin("poolform");
-    let cmd = format!(
-        "{} apply --endpoint {} -f {}",
-        bin.display(),
-        sim.url(),
-        repo_file("examples/pools.yaml").display()
-    );
-    let mut child = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .env("NO_COLOR", "1")
-        .env("TERM", "dumb")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` is needed for the prompt tests (.ci/run installs it)");
-    wait_for("the listing's answer", || {
-        sim.snapshot()["responses"]["200"].as_u64().unwrap_or(0) >= 1
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    let sim = example_sim();
+    let mut child = apply_at_prompt(&sim, &example_config());
     use std::io::Write;
     let mut stdin = child.stdin.take().unwrap();
     // Ctrl-C on the terminal; stdin stays open (no Enter is ever typed).
@@ -913,13 +845,12 @@ fn ctrl_c_at_the_prompt_exits_at_once_with_130_and_sends_nothing() {
 
 #[test]
 fn a_closed_stderr_or_stdout_neither_panics_nor_abandons_a_delete() {
-    let sim = generated_sim(
-        14,
-        Faults {
+    let sim = generated_sim(14, |c| {
+        c.faults = Faults {
             delete_latency: Duration::from_millis(200),
             ..Faults::default()
-        },
-    );
+        }
+    });
     let dir = tempfile::tempdir().unwrap();
     let file = yaml_file(
         dir.path(),
@@ -952,7 +883,7 @@ fn a_closed_stderr_or_stdout_neither_panics_nor_abandons_a_delete() {
     assert_eq!(sim.delete_requests(), 14);
     assert!(sim.pool_ids().is_empty(), "every DELETE finished");
     // stdout closed after one line: the plan's exit code stands (2, drift), no panic.
-    let sim = generated_sim(30, Faults::default());
+    let sim = generated_sim(30, |_| {});
     let script = format!(
         "'{}' plan --endpoint '{}' --detailed-exitcode -f '{}' | head -n 1 >/dev/null; exit ${{PIPESTATUS[0]}}",
         assert_cmd::cargo::cargo_bin("poolform").display(),

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 const FINANCE_2023: &str = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
 const ENG: &str = "b7c1d2e3-4f50-4a61-8b72-93a4b5c6d7e8";
@@ -27,28 +27,6 @@ const TRAINING: &str = "e1e2e3e4-3333-4444-8555-666677778888";
 const PROD_PAYMENTS: &str = "f00dfeed-4444-4555-8666-777788889999";
 const LEGAL: &str = "0a0b0c0d-5555-4666-8777-88889999aaaa";
 const MARKETING: &str = "9a8b7c6d-6666-4777-8888-9999aaaabbbb";
-
-fn example_config() -> String {
-    repo_file("examples/pools.yaml").display().to_string()
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn assert_exit(out: &std::process::Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        stdout_of(out),
-        stderr_of(out)
-    );
-}
 
 /// Ids that received a DELETE, as the simulator counted them.
 fn deletes_sent(sim: &SimServer) -> BTreeSet<String> {
@@ -122,25 +100,6 @@ fn apply_saved(sim: &SimServer, plan_file: &Path) -> std::process::Output {
         .unwrap()
 }
 
-fn report_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not a JSON report ({e}): {}\n{}",
-            stdout_of(out),
-            stderr_of(out)
-        )
-    })
-}
-
-fn result_for<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["pool"]["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id}: {report}"))
-}
-
 /// No pool that still exists is reported deleted or already absent.
 fn no_false_gone(sim: &SimServer, report: &Value) {
     let alive: BTreeSet<String> = sim.pool_ids().into_iter().collect();
@@ -154,10 +113,6 @@ fn no_false_gone(sim: &SimServer, report: &Value) {
             );
         }
     }
-}
-
-fn example_sim() -> SimServer {
-    spawn(config(example_fixture()))
 }
 
 // --- 1. Saved plans are bound to the reviewed config --------------------------------------
@@ -417,31 +372,7 @@ fn a_pool_protected_or_moved_out_of_scope_after_planning_refuses_the_plan() {
 #[test]
 fn a_pool_protected_while_the_prompt_waited_refuses_the_plan() {
     let sim = example_sim();
-    let bin = assert_cmd::cargo::cargo_bin("poolform");
-    let cmd = format!(
-        "{} apply --endpoint {} -f {}",
-        bin.display(),
-        sim.url(),
-        example_config()
-    );
-    let mut child = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .env("NO_COLOR", "1")
-        .env("TERM", "dumb")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` is needed for the prompt tests (.ci/run installs it)");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while sim.snapshot()["responses"]["200"].as_u64().unwrap_or(0) < 1 {
-        assert!(Instant::now() < deadline, "no listing");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    let mut child = apply_at_prompt(&sim, &example_config());
     let mut tag = serde_json::Map::new();
     tag.insert("tags".into(), json!([{"key": "env", "value": "prod"}]));
     sim.patch_pool(OLD_BUILD, tag);
@@ -615,15 +546,26 @@ fn a_listing_shifted_between_pages_never_reports_a_living_pool_gone() {
 
 // --- 4. --wait-blocked re-checks before it re-deletes ------------------------------------
 
-fn wait_blocked_child(sim: &SimServer) -> std::process::Child {
-    Command::new(assert_cmd::cargo::cargo_bin("poolform"))
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
+/// `apply --auto-approve --format json` of the example config against `sim`.
+fn apply_example_json(sim: &SimServer) -> std::process::Output {
+    poolform(sim)
         .args([
             "apply",
-            "--endpoint",
-            &sim.url(),
+            "--auto-approve",
+            "--format",
+            "json",
+            "-f",
+            &example_config(),
+        ])
+        .output()
+        .unwrap()
+}
+
+fn wait_blocked_child(sim: &SimServer) -> std::process::Child {
+    poolform_process(
+        sim,
+        &[
+            "apply",
             "--auto-approve",
             "--wait-blocked",
             "60s",
@@ -633,20 +575,8 @@ fn wait_blocked_child(sim: &SimServer) -> std::process::Child {
             "json",
             "-f",
             &example_config(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        ],
+    )
 }
 
 /// While apply waits on a blocked pool, the pool is renamed into a protect rule (or tagged
@@ -717,17 +647,7 @@ fn a_gateway_404_is_a_failure_not_gone() {
     let mut cfg = config(example_fixture());
     cfg.hostile.gateway_404 = vec![OLD_BUILD.into()];
     let sim = spawn(cfg);
-    let out = poolform(&sim)
-        .args([
-            "apply",
-            "--auto-approve",
-            "--format",
-            "json",
-            "-f",
-            &example_config(),
-        ])
-        .output()
-        .unwrap();
+    let out = apply_example_json(&sim);
     assert_exit(&out, 1);
     let report = report_of(&out);
     let r = result_for(&report, OLD_BUILD);
@@ -752,17 +672,7 @@ fn a_400_wks0001_counts_only_once_a_read_confirms_it() {
     let mut cfg = config(example_fixture());
     cfg.hostile.false_absent = vec![OLD_BUILD.into()];
     let sim = spawn(cfg);
-    let out = poolform(&sim)
-        .args([
-            "apply",
-            "--auto-approve",
-            "--format",
-            "json",
-            "-f",
-            &example_config(),
-        ])
-        .output()
-        .unwrap();
+    let out = apply_example_json(&sim);
     assert_exit(&out, 1);
     let report = report_of(&out);
     let r = result_for(&report, OLD_BUILD);
@@ -783,17 +693,7 @@ fn a_400_wks0001_counts_only_once_a_read_confirms_it() {
         ..Faults::default()
     };
     let sim = spawn(cfg);
-    let out = poolform(&sim)
-        .args([
-            "apply",
-            "--auto-approve",
-            "--format",
-            "json",
-            "-f",
-            &example_config(),
-        ])
-        .output()
-        .unwrap();
+    let out = apply_example_json(&sim);
     assert_exit(&out, 2);
     let report = report_of(&out);
     let r = result_for(&report, OLD_BUILD);

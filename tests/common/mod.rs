@@ -187,3 +187,143 @@ pub fn poolform_bare() -> assert_cmd::Command {
 pub fn text(bytes: &[u8], sim: &SimServer) -> String {
     String::from_utf8_lossy(bytes).replace(&sim.url(), "http://SIM")
 }
+
+/// The simulator serving the example fixture, token auth.
+pub fn example_sim() -> SimServer {
+    spawn(config(example_fixture()))
+}
+
+/// The example config (`examples/pools.yaml`), as a path argument.
+pub fn example_config() -> String {
+    repo_file("examples/pools.yaml").display().to_string()
+}
+
+/// The simulator serving `count` generated pools (`gen-00000`, ...), changed by `tweak`.
+pub fn generated_sim(count: u64, tweak: impl FnOnce(&mut SimConfig)) -> SimServer {
+    let mut c = config(generated(count));
+    tweak(&mut c);
+    spawn(c)
+}
+
+/// `yaml` written as `pools.yaml` in `dir`.
+pub fn scope_file(dir: &std::path::Path, yaml: &str) -> std::path::PathBuf {
+    let file = dir.join("pools.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    file
+}
+
+pub fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing both streams when it differs.
+#[track_caller]
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout_of(out),
+        stderr_of(out)
+    );
+}
+
+/// The JSON report on `out`'s stdout.
+#[track_caller]
+pub fn report_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON report ({e}): {}\n{}",
+            stdout_of(out),
+            stderr_of(out)
+        )
+    })
+}
+
+/// The report's result for pool `id`.
+#[track_caller]
+pub fn result_for<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pool"]["id"] == id)
+        .unwrap_or_else(|| panic!("no result for {id}: {report}"))
+}
+
+/// Waits (up to a minute) until `ready`.
+#[track_caller]
+pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `poolform apply -f config` against `sim` on a pseudo-terminal (util-linux `script`), with
+/// its stdin piped for typing; returned once the listing has been answered (the plan is then
+/// fixed) and the prompt is up.
+pub fn apply_at_prompt(sim: &SimServer, config: &str) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let cmd = format!(
+        "{} apply --endpoint {} -f {config}",
+        assert_cmd::cargo::cargo_bin("poolform").display(),
+        sim.url(),
+    );
+    let child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_clear()
+        .env("HW_AUTH_TOKEN", TOKEN)
+        .env("HW_PROJECT_ID", PROJECT)
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is needed for the prompt tests (.ci/run installs it)");
+    wait_for("the listing's answer", || {
+        sim.snapshot()["responses"]["200"].as_u64().unwrap_or(0) >= 1
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child
+}
+
+/// `poolform args[0] --endpoint SIM args[1..]` running in the background (no stdin, output
+/// piped), with the test's token and project.
+pub fn poolform_process(sim: &SimServer, args: &[&str]) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let (command, rest) = args.split_first().expect("a subcommand");
+    Command::new(assert_cmd::cargo::cargo_bin("poolform"))
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("HW_AUTH_TOKEN", TOKEN)
+        .env("HW_PROJECT_ID", PROJECT)
+        .arg(command)
+        .arg("--endpoint")
+        .arg(sim.url())
+        .args(rest)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends `signal` (`INT`, `TERM`, `HUP`) to `child`.
+#[track_caller]
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal}");
+}
