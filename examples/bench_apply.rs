@@ -48,11 +48,7 @@ async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     };
     let t = Instant::now();
     let authorized = authorize::authorize(&plan, "the plan", &config, "bench.yaml", &live).unwrap();
-    let work = Work {
-        steps: authorized.steps,
-        settled: Vec::new(),
-        still_called_for: std::sync::Arc::new(|_| Ok(())),
-    };
+    let work = Work::new(authorized.steps, applier::Judge::new(config.clone(), "bench.yaml"));
     let report = applier::apply(
         &client,
         work,

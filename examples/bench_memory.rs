@@ -142,7 +142,8 @@ fn plan_file(dir: &Path) {
     };
     let plan_of = |changes: Vec<Change>| Plan {
         targets: Vec::new(),
-        format_version: 1,
+        format_version: poolform::plan::PLAN_FORMAT_VERSION,
+        identity: poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         poolform_version: env!("CARGO_PKG_VERSION").into(),
         created_at: "2026-11-28T00:00:00Z".into(),
         project_id: poolform::model::ProjectId::parse(PROJECT).unwrap(),

@@ -52,9 +52,9 @@ pub struct LoadedConfig {
     pub sha256: String,
 }
 
-/// Reads and validates the config file.
-pub fn load_config(arg: &FileArg) -> Result<LoadedConfig> {
-    let input = read_input(&arg.file, config::MAX_CONFIG_BYTES as u64)?;
+/// Reads and validates the config file (a signal ends a read of standard input).
+pub async fn load_config(arg: &FileArg, stop: &StopSignal) -> Result<LoadedConfig> {
+    let input = read_input(&arg.file, config::MAX_CONFIG_BYTES as u64, stop).await?;
     let config = config::parse(&input.text, &input.name)?;
     Ok(LoadedConfig {
         config,
@@ -63,10 +63,17 @@ pub fn load_config(arg: &FileArg) -> Result<LoadedConfig> {
     })
 }
 
-/// Reads a saved plan file.
-pub fn load_plan(path: &Path) -> Result<Plan> {
-    let input = read_input(path, MAX_PLAN_BYTES)?;
+/// Reads a saved plan file and checks that it agrees with itself.
+pub async fn load_plan(path: &Path, stop: &StopSignal) -> Result<Plan> {
+    let input = read_input(path, MAX_PLAN_BYTES, stop).await?;
     Ok(Plan::from_json(&input.text, &input.name)?)
+}
+
+/// Reads a saved plan file, not yet checked against itself (see [`Plan::checked`]): for apply,
+/// which checks what binds it first.
+pub async fn read_plan(path: &Path, stop: &StopSignal) -> Result<Plan> {
+    let input = read_input(path, MAX_PLAN_BYTES, stop).await?;
+    Ok(Plan::parse_json(&input.text, &input.name)?)
 }
 
 /// [`client`] with the pacing given (interrupt, rate ceiling, jitter seed). Assumes a role and
@@ -109,7 +116,9 @@ pub fn resolve(flags: &ConnectionArgs, config: Option<&LoadedConfig>) -> Result<
 }
 
 /// Builds the client: the IAM calls resolution calls for (assume role, project lookup) first.
+/// Says, before the first call, whose identity the run acts as.
 pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
+    crate::output::stderr_line(&crate::escape::visible(&resolved.identity_line()));
     Client::connect(resolved, options)
         .await
         .context("cannot connect; nothing was planned or deleted")
@@ -117,12 +126,7 @@ pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Clien
 
 /// The endpoint as plans record it: no trailing slash.
 pub fn endpoint_text(client: &Client) -> String {
-    client
-        .connection()
-        .endpoint
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned()
+    client.connection().endpoint_text()
 }
 
 /// Client options that stop on the run's signals.
@@ -144,6 +148,16 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<RunEnd> {
         crate::signals::watch(stop.clone());
     }
     let result = run_command(command, global, &stop).await;
+    // A report that could not be written is an error, whatever the command did.
+    let result = match (result, crate::output::take_stdout_failure()) {
+        (Ok(end), Some(why)) if !matches!(end, RunEnd::Interrupted(_)) => {
+            crate::output::stderr_line(&format!(
+                "error: cannot write to standard output ({why}); what it should have said is lost"
+            ));
+            Ok(RunEnd::Failed)
+        }
+        (result, _) => result,
+    };
     // A signal decides the exit code, whatever else happened after it (an error it caused,
     // or a command that found nothing to do once it stopped).
     match (result, stop.signal()) {
@@ -163,10 +177,10 @@ async fn run_command(
     stop: &Arc<StopSignal>,
 ) -> Result<RunEnd> {
     match command {
-        Command::Validate(args) => commands::validate::run(&args),
+        Command::Validate(args) => commands::validate::run(&args, stop).await,
         Command::Plan(args) => commands::plan::run(&args, global, stop).await,
         Command::Apply(args) => commands::apply::run(&args, global, stop).await,
-        Command::Show(args) => commands::show::run(&args, global),
+        Command::Show(args) => commands::show::run(&args, global, stop).await,
         Command::Import(args) => commands::import::run(&args, stop).await,
         Command::Schema => {
             let schema = schemars::schema_for!(Config);

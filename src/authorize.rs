@@ -9,7 +9,7 @@
 
 use crate::config::Config;
 use crate::model::{Live, PoolRef, ProjectId};
-use crate::plan::{Change, DeleteStep, Plan};
+use crate::plan::{Change, DeleteStep, Identity, Plan};
 use crate::planner::{self, PlanError, Verdict};
 
 /// The deletes that may be sent, and the planned pools the listing no longer shows.
@@ -138,6 +138,11 @@ pub enum Mismatch {
         planned: ProjectId,
         now: ProjectId,
     },
+    #[error("{plan_file} was made as another identity: it was planned with {difference}; refusing to apply it as someone else. Nothing was sent; plan again as this identity and review the new plan")]
+    Identity {
+        plan_file: String,
+        difference: String,
+    },
 }
 
 /// What this run would act on: resolved exactly as `plan` resolves it.
@@ -149,6 +154,8 @@ pub struct Target<'a> {
     pub endpoint: &'a str,
     /// `None` while the project is still to be looked up at IAM.
     pub project_id: Option<&'a ProjectId>,
+    /// Whose identity this run acts as.
+    pub identity: &'a Identity,
 }
 
 /// Checks, before any request, that `plan` was made from the config, for the endpoint and
@@ -161,6 +168,12 @@ pub fn check_binding(plan: &Plan, plan_file: &str, target: &Target<'_>) -> Resul
             config_file: target.config_file.to_owned(),
             planned: plan.config_sha256.clone(),
             now: target.config_sha256.to_owned(),
+        });
+    }
+    if let Some(difference) = plan.identity.mismatch(target.identity) {
+        return Err(Mismatch::Identity {
+            plan_file: plan_file.to_owned(),
+            difference,
         });
     }
     if plan.endpoint.trim_end_matches('/') != target.endpoint {
@@ -236,6 +249,7 @@ mod tests {
             created_at: "2026-11-27T12:00:00Z".into(),
             source: "pools.yaml".into(),
             config_sha256: config_sha256(YAML.as_bytes()),
+            identity: crate::plan::testing::identity(),
         };
         planner::plan(&config(), live, &ctx).unwrap()
     }
@@ -324,34 +338,62 @@ mod tests {
     }
 
     #[test]
-    fn the_binding_to_config_endpoint_and_project() {
-        let plan = fresh_plan(&live_of(world()));
+    fn the_binding_to_config_endpoint_project_and_identity() {
+        use crate::plan::{Agency, CredentialKind};
+        let mut plan = fresh_plan(&live_of(world()));
+        let key = |last4: &str, temporary: bool| Identity {
+            credentials: CredentialKind::Variable,
+            source: "HW_ACCESS_KEY".into(),
+            access_key_last4: Some(last4.into()),
+            temporary,
+            agency: None,
+            project_from: "pools.yaml".into(),
+        };
+        plan.identity = key("ABCD", false);
         let project = ProjectId::parse(PROJECT).unwrap();
         let other_project = ProjectId::parse("other").unwrap();
         let sha = config_sha256(YAML.as_bytes());
         let other_sha = config_sha256(b"version: 1\n");
-        let target =
-            |sha: &'static str, endpoint: &'static str, project: &'static ProjectId| Target {
-                config_file: "pools.yaml",
-                config_sha256: sha,
-                endpoint,
-                project_id: Some(project),
-            };
-        let sha: &'static str = Box::leak(sha.into_boxed_str());
-        let other_sha: &'static str = Box::leak(other_sha.into_boxed_str());
-        let project: &'static ProjectId = Box::leak(Box::new(project));
-        let other_project: &'static ProjectId = Box::leak(Box::new(other_project));
-        assert!(check_binding(&plan, "plan.json", &target(sha, ENDPOINT, project)).is_ok());
+        let same = key("ABCD", false);
+        let target = |sha, endpoint, project, identity| Target {
+            identity,
+            config_file: "pools.yaml",
+            config_sha256: sha,
+            endpoint,
+            project_id: Some(project),
+        };
+        assert!(check_binding(&plan, "plan.json", &target(&sha, ENDPOINT, &project, &same)).is_ok());
+        // a temporary key's characters are not bound; its kind and agency are
+        let temporary = key("WXYZ", true);
+        assert!(check_binding(&plan, "plan.json", &target(&sha, ENDPOINT, &project, &temporary)).is_ok());
+        let other_key = key("WXYZ", false);
+        let token = crate::plan::testing::identity();
+        let agency = Identity {
+            agency: Some(Agency {
+                name: "poolform".into(),
+                domain_name: Some("tenant-b".into()),
+                domain_id: None,
+            }),
+            ..key("ABCD", false)
+        };
+        let profile = Identity {
+            credentials: CredentialKind::Profile,
+            ..key("ABCD", false)
+        };
         let cases = [
-            (target(other_sha, ENDPOINT, project), "was made from a config with SHA-256"),
-            (target(sha, "https://workspace.cn-north-4.myhuaweicloud.com", project), "is for endpoint http://127.0.0.1:9, but this run resolves https://workspace.cn-north-4.myhuaweicloud.com"),
-            (target(sha, ENDPOINT, other_project), "is for project 0bec5db98280d2d02fd6c00c2de791ce, but this run resolves project other"),
+            (target(&other_sha, ENDPOINT, &project, &same), "was made from a config with SHA-256"),
+            (target(&sha, "https://workspace.cn-north-4.myhuaweicloud.com", &project, &same), "is for endpoint http://127.0.0.1:9, but this run resolves https://workspace.cn-north-4.myhuaweicloud.com"),
+            (target(&sha, ENDPOINT, &other_project, &same), "is for project 0bec5db98280d2d02fd6c00c2de791ce, but this run resolves project other"),
+            (target(&sha, ENDPOINT, &project, &other_key), "planned with access key …ABCD, but this run uses access key …WXYZ"),
+            (target(&sha, ENDPOINT, &project, &token), "planned with credentials of kind variable (HW_ACCESS_KEY), but this run has token (HW_AUTH_TOKEN)"),
+            (target(&sha, ENDPOINT, &project, &agency), "planned with no agency, but this run assumes agency poolform@tenant-b"),
+            (target(&sha, ENDPOINT, &project, &profile), "but this run has profile"),
         ];
         for (t, want) in cases {
             let err = check_binding(&plan, "plan.json", &t)
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains(want), "{err}");
+            assert!(err.contains(want), "{want}: {err}");
         }
     }
 
@@ -481,7 +523,8 @@ mod tests {
             let Ok(read) = Plan::from_json(&plan.to_json(), "plan.json") else { return Ok(()) };
             let project = ProjectId::parse(PROJECT).unwrap();
             let sha = config_sha256(YAML.as_bytes());
-            let target = Target { config_file: "pools.yaml", config_sha256: &sha, endpoint: ENDPOINT, project_id: Some(&project) };
+            let identity = crate::plan::testing::identity();
+            let target = Target { config_file: "pools.yaml", config_sha256: &sha, endpoint: ENDPOINT, project_id: Some(&project), identity: &identity };
             if check_binding(&read, "plan.json", &target).is_err() {
                 return Ok(());
             }

@@ -119,18 +119,27 @@ impl JsonSchema for MaxDeletes {
 pub struct NameGlob {
     text: String,
     pattern: glob::Pattern,
+    /// The glob with its text folded ([`crate::names::fold`]), for near matches; `None` when
+    /// the folded text is no glob.
+    folded: Option<glob::Pattern>,
 }
 
+const GLOB_OPTIONS: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: false,
+    require_literal_leading_dot: false,
+};
+
 impl NameGlob {
+    /// Does `name` match, exactly as written?
     pub fn matches(&self, name: &str) -> bool {
-        self.pattern.matches_with(
-            name,
-            glob::MatchOptions {
-                case_sensitive: true,
-                require_literal_separator: false,
-                require_literal_leading_dot: false,
-            },
-        )
+        self.pattern.matches_with(name, GLOB_OPTIONS)
+    }
+    /// Does `folded` (a name already folded) match the folded glob?
+    pub fn matches_folded(&self, folded: &str) -> bool {
+        self.folded
+            .as_ref()
+            .is_some_and(|p| p.matches_with(folded, GLOB_OPTIONS))
     }
     pub fn as_str(&self) -> &str {
         &self.text
@@ -143,6 +152,7 @@ impl NameGlob {
             Ok(pattern) => Ok(NameGlob {
                 text: text.to_owned(),
                 pattern,
+                folded: glob::Pattern::new(&crate::names::fold(text)).ok(),
             }),
             Err(e) => Err(format!(
                 "invalid glob {text:?}: {} at character {}",
@@ -463,12 +473,22 @@ impl ProtectRule {
             return *id == pool.id;
         }
         if let Some(t) = &self.tag {
-            return match pool.tag(&t.key) {
-                Some(v) => t.value.as_deref().is_none_or(|want| want == v),
-                None => false,
-            };
+            // A key listed twice protects if any of its values matches.
+            return pool
+                .tag_values(&t.key)
+                .any(|v| t.value.as_deref().is_none_or(|want| want == v));
         }
         false
+    }
+
+    /// A name glob that `folded` (a pool name, folded) matches once both are folded: with
+    /// [`ProtectRule::matches`] false, a near match.
+    pub fn matches_folded_name(&self, folded: &str) -> bool {
+        self.name.as_ref().is_some_and(|g| g.matches_folded(folded))
+    }
+
+    pub fn is_tag_rule(&self) -> bool {
+        self.tag.is_some()
     }
 
     /// How the rule reads in a plan: `name "ci-prod-*"`, `id ...`, `tag env=prod`.
@@ -521,6 +541,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Does any protect rule read tags?
+    pub fn has_tag_rules(&self) -> bool {
+        self.protect.iter().any(ProtectRule::is_tag_rule)
+    }
+
     /// True when a live pool is managed by this file.
     pub fn in_scope(&self, pool: &Pool) -> bool {
         self.scope_excludes(pool).is_none()
@@ -955,6 +980,12 @@ max_deletes: 20
             ),
             ("tag: {key: env}", pool("x", &[("env", "dev")]), true),
             ("tag: {key: env}", pool("x", &[]), false),
+            (
+                "tag: {key: env, value: prod}",
+                pool("x", &[("env", "dev"), ("env", "prod")]),
+                true,
+            ),
+            ("id: P-1", pool("x", &[]), true),
         ];
         for (yaml, pool, want) in cases {
             assert_eq!(rule(yaml).matches(&pool), want, "{yaml} vs {}", pool.name);

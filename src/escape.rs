@@ -1,17 +1,24 @@
-//! Text from the API or the config, made safe to print: control characters (C0, DEL, C1) and
-//! the bidirectional overrides and isolates become visible escapes (`\x1b`, `\r`, `\u{202e}`),
-//! so that a pool name cannot move the cursor, erase a line, print a fake summary or reorder
-//! what a reviewer reads; and, for markdown, whatever would break a table cell or inject HTML.
-//! Pure.
+//! Text from the API or the config, made safe to print: control characters (C0, DEL, C1),
+//! format characters (General_Category=Cf: bidi overrides and isolates, zero-width joiners),
+//! Default_Ignorable_Code_Points and the line and paragraph separators become visible escapes
+//! (`\x1b`, `\r`, `\u{202e}`, `\u{200b}`), so that a pool name cannot move the cursor, erase a
+//! line, print a fake summary, reorder what a reviewer reads or hide a character that makes two
+//! names differ; and, for markdown, whatever would break a table cell, inject HTML or become a
+//! link. Pure.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Characters that must never reach a terminal, a log or a review as themselves.
 fn is_dangerous(c: char) -> bool {
-    c.is_control() // C0, DEL and C1
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    c.is_control() // C1
+        || matches!(c, '\u{2028}' | '\u{2029}')
+        || crate::names::is_default_ignorable(c)
+        || unicode_general_category::get_general_category(c)
+            == unicode_general_category::GeneralCategory::Format
 }
 
 /// `s` with every dangerous character escaped visibly; borrowed when there is none.
@@ -38,12 +45,18 @@ pub fn visible(s: &str) -> Cow<'_, str> {
 }
 
 /// `s` for a markdown table cell: visible escapes first, then what markdown or HTML would
-/// read as structure (`|`, `<`, `>`, `&`, emphasis, links, headings, mentions) escaped.
+/// read as structure (`|`, `<`, `>`, `&`, emphasis, links, headings, mentions) escaped, and
+/// what GitHub or GitLab would turn into a link by itself (`scheme://`, `www.`) broken up.
 pub fn markdown(s: &str) -> String {
     let s = visible(s);
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    for (at, c) in s.char_indices() {
+        let rest = &s[at..];
         match c {
+            ':' if rest.starts_with("://") => out.push_str("\\:"),
+            '.' if at >= 3 && s[..at].to_ascii_lowercase().ends_with("www") => {
+                out.push_str("\\.")
+            }
             '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -99,7 +112,14 @@ mod tests {
             ("iso\u{2066}x\u{2069}", "iso\\u{2066}x\\u{2069}"),
             ("nul\u{0}", "nul\\x00"),
             ("桌面池", "桌面池"),
-            ("zwj\u{200d}emoji", "zwj\u{200d}emoji"),
+            ("zwj\u{200d}emoji", "zwj\\u{200d}emoji"),
+            ("zero\u{200b}width", "zero\\u{200b}width"),
+            ("soft\u{ad}hyphen", "soft\\xadhyphen"),
+            ("line\u{2028}sep", "line\\u{2028}sep"),
+            ("bom\u{feff}", "bom\\u{feff}"),
+            ("tag\u{e0041}", "tag\\u{e0041}"),
+            ("arabic\u{600}mark", "arabic\\u{0600}mark"),
+            ("nbsp\u{a0}kept", "nbsp\u{a0}kept"),
         ];
         for (input, want) in cases {
             assert_eq!(visible(input), want, "{input:?}");
@@ -114,6 +134,10 @@ mod tests {
             "a\\|b &lt;script&gt; \\`x\\` \\*y\\* \\[l\\](u)\\\\nz &amp;lt; &#64;team \\~\\~s\\~\\~ \\!\\[i\\](u)"
         );
         assert!(!markdown("x\r\ny|z").contains('\n'));
+        assert_eq!(
+            markdown("https://evil.example/x www.evil.example WWW.x"),
+            "https\\://evil.example/x www\\.evil.example WWW\\.x"
+        );
         let spans = [
             ("http://127.0.0.1:8080", "`http://127.0.0.1:8080`"),
             ("a`b", "``a`b``"),

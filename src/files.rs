@@ -13,28 +13,123 @@ pub struct Input {
     pub sha256: String,
 }
 
-/// Reads a file, or standard input for `-`, refusing anything larger than `limit` bytes or
-/// not UTF-8.
-pub fn read_input(path: &Path, limit: u64) -> Result<Input> {
+/// Why a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{name} is a {kind}, not a regular file; poolform reads only regular files (or `-` for standard input)")]
+    NotRegular { name: String, kind: &'static str },
+    #[error("{name}:1:1: the file is larger than {limit} bytes")]
+    TooLarge { name: String, limit: u64 },
+    #[error("cannot read {name}: {source}")]
+    Io {
+        name: String,
+        source: std::io::Error,
+    },
+    #[error("interrupted ({signal}) while reading {name}; nothing was sent")]
+    Interrupted { name: String, signal: &'static str },
+}
+
+impl ReadError {
+    /// The file does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// Opens `path` for reading if, and only if, it is a regular file: a FIFO, a device, a socket
+/// or a folder is refused at once, without opening it (opening a FIFO would wait for a writer).
+/// The file is opened without blocking and checked again once open, so that nothing swapped in
+/// between is read.
+fn open_regular(path: &Path, name: &str) -> Result<std::fs::File, ReadError> {
+    let io = |source| ReadError::Io {
+        name: name.to_owned(),
+        source,
+    };
+    let not_regular = |meta: &std::fs::Metadata| ReadError::NotRegular {
+        name: name.to_owned(),
+        kind: kind_of(meta),
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
+/// Reads from `reader` at most `limit` bytes; more is an error.
+fn read_capped(reader: impl Read, limit: u64, name: &str) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| ReadError::Io {
+            name: name.to_owned(),
+            source,
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge {
+            name: name.to_owned(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+/// The bytes of a regular file of at most `limit` bytes.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let name = path.display().to_string();
+    read_capped(open_regular(path, &name)?, limit, &name)
+}
+
+/// Reads standard input (at most `limit` bytes) on a thread of its own, so that a signal ends
+/// the wait at once: a pipe that never closes cannot hold the run.
+async fn read_stdin(limit: u64, stop: &crate::api::StopSignal) -> Result<Vec<u8>, ReadError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_capped(std::io::stdin().lock(), limit, "<stdin>"));
+    });
+    tokio::select! {
+        read = rx => read.unwrap_or_else(|_| Err(ReadError::Io {
+            name: "<stdin>".into(),
+            source: std::io::Error::other("the reading thread ended"),
+        })),
+        _ = stop.stopped() => Err(ReadError::Interrupted {
+            name: "<stdin>".into(),
+            signal: stop.signal().map_or("a signal", |s| s.name()),
+        }),
+    }
+}
+
+/// Reads a regular file, or standard input for `-`, refusing anything larger than `limit`
+/// bytes, not UTF-8, or not a regular file. A signal ends a read of standard input.
+pub async fn read_input(
+    path: &Path,
+    limit: u64,
+    stop: &crate::api::StopSignal,
+) -> Result<Input> {
     let stdin = path == Path::new("-");
+    let bytes = if stdin {
+        read_stdin(limit, stop).await?
+    } else {
+        read_regular(path, limit)?
+    };
     let name = if stdin {
         "<stdin>".to_owned()
     } else {
         path.display().to_string()
     };
-    let mut bytes = Vec::new();
-    let read = if stdin {
-        std::io::stdin()
-            .lock()
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-    };
-    read.with_context(|| format!("cannot read {name}"))?;
-    if bytes.len() as u64 > limit {
-        bail!("{name}:1:1: the file is larger than {limit} bytes");
-    }
     let sha256 = crate::plan::config_sha256(&bytes);
     if let Some(encoding) = utf16_or_32(&bytes) {
         bail!(
@@ -64,6 +159,40 @@ fn utf16_or_32(bytes: &[u8]) -> Option<&'static str> {
         [a, 0, b, 0, ..] if *a != 0 && *b != 0 => Some("UTF-16LE (little-endian)"),
         [0, a, 0, b, ..] if *a != 0 && *b != 0 => Some("UTF-16BE (big-endian)"),
         _ => None,
+    }
+}
+
+/// A writer that passes everything on and keeps the SHA-256 of what passed.
+pub struct Hashing<W: Write> {
+    inner: W,
+    sha: sha2::Sha256,
+}
+
+impl<W: Write> Hashing<W> {
+    pub fn new(inner: W) -> Self {
+        use sha2::Digest;
+        Hashing {
+            inner,
+            sha: sha2::Sha256::new(),
+        }
+    }
+
+    /// The hex SHA-256 of what was written so far.
+    pub fn hex(&self) -> String {
+        use sha2::Digest;
+        hex::encode(self.sha.clone().finalize())
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -100,7 +229,9 @@ pub fn write_atomic(path: &Path, text: &str, mode: u32) -> Result<()> {
 /// Writes what `fill` writes to `path` atomically, with permissions `mode`: an exclusively
 /// created, randomly named temporary file in the same folder (nothing planted there can be
 /// followed), synced, then renamed over `path`. A `path` that exists and is not a regular file
-/// (a device, a FIFO, a folder) is refused. Secrets are redacted on the way.
+/// (a device, a FIFO, a folder) is refused. What is written is data, written as it is: a plan
+/// file keeps every pool name exactly (the redactor is for what is printed); a file that would
+/// hold a credential in use is not written at all.
 pub fn write_atomic_with(
     path: &Path,
     mode: u32,
@@ -128,7 +259,7 @@ pub fn write_atomic_with(
             .suffix(".tmp")
             .tempfile_in(dir)?;
         {
-            let mut out = crate::redact::Redacting::new(std::io::BufWriter::new(tmp.as_file_mut()));
+            let mut out = crate::redact::Guarded::new(std::io::BufWriter::new(tmp.as_file_mut()));
             fill(&mut out)?;
             out.finish()?;
         }
@@ -195,5 +326,28 @@ mod tests {
             err.contains("is a character device, not a regular file"),
             "{err}"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read_and_never_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let cases: [(&Path, &str); 3] = [
+            (&fifo, "is a FIFO, not a regular file"),
+            (Path::new("/dev/zero"), "is a character device, not a regular file"),
+            (dir.path(), "is a folder, not a regular file"),
+        ];
+        for (path, want) in cases {
+            let err = read_regular(path, 1024).unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+        }
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; 2048]).unwrap();
+        let err = read_regular(&big, 1024).unwrap_err().to_string();
+        assert!(err.contains("larger than 1024 bytes"), "{err}");
+        assert_eq!(read_regular(&big, 4096).unwrap().len(), 2048);
     }
 }

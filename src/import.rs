@@ -131,6 +131,7 @@ mod tests {
             created_at: "2026-11-28T00:00:00Z".into(),
             source: "pools.yaml".into(),
             config_sha256: "0".repeat(64),
+            identity: crate::plan::testing::identity(),
         };
         planner::plan(&config, live, &pc).unwrap()
     }

@@ -8,6 +8,7 @@
 //! | `step_started` | a pool's DELETE is about to be sent (again, after a wait) | |
 //! | `retry` | a DELETE failed in a way worth another try | `attempt`, `delay_ms`, `error` |
 //! | `step_finished` | a pool's result is final, before verification | `outcome`, `attempts`, `error`, `request_id`, `detail`, `desktops` |
+//! | `rejudging` | the pools left are judged again on a fresh listing (their judgement aged) | `max_age_s` |
 //! | `verified` | once per pool reported gone, after the verification listing | `verified`, `outcome` |
 //! | `summary` | last | `summary`, `verification`, `end`, `exit_code`, `interrupted`, `signal`, `stopped` |
 
@@ -107,6 +108,10 @@ impl Observer for JsonLines {
                 "desktops": r.desktops,
             }),
         );
+    }
+
+    fn rejudging(&self, max_age: Duration) {
+        emit("rejudging", json!({"max_age_s": max_age.as_secs()}));
     }
 
     fn verified(&self, claimed: &[StepResult], _verification: &Verification) {

@@ -37,9 +37,39 @@ fn check_id(s: &str) -> Result<(), IdError> {
 macro_rules! path_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        ///
+        /// Ids compare as people read them: ASCII case does not matter (`A130AB3A-…` is
+        /// `a130ab3a-…`), in equality, order and hashing alike; the spelling given is kept
+        /// for display and for the URL.
+        #[derive(Clone, Serialize)]
         #[serde(into = "String")]
         pub struct $name(std::sync::Arc<str>);
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.eq_ignore_ascii_case(&other.0)
+            }
+        }
+        impl Eq for $name {}
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                let lower = |b: u8| b.to_ascii_lowercase();
+                self.0.bytes().map(lower).cmp(other.0.bytes().map(lower))
+            }
+        }
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                for b in self.0.bytes() {
+                    state.write_u8(b.to_ascii_lowercase());
+                }
+                state.write_u8(0xff);
+            }
+        }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -176,6 +206,10 @@ pub struct Pool {
     pub description: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// The answer had no `tags` field: the pool's tags are unknown, not empty. A tag rule
+    /// cannot judge such a pool until a read of the pool itself gives them.
+    #[serde(skip)]
+    pub tags_unknown: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_maintenance_mode: bool,
     /// `enable_autoscale`: the service creates desktops to keep `min_idle` of them idle.
@@ -211,6 +245,7 @@ impl Pool {
             charging_mode: None,
             description: None,
             tags: Vec::new(),
+            tags_unknown: false,
             in_maintenance_mode: false,
             enable_autoscale: false,
             autoscale_policy: None,
@@ -227,9 +262,12 @@ impl Pool {
         })
     }
 
-    /// The value of tag `key`, if the pool carries it.
-    pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.iter().find(|t| &*t.key == key).map(|t| &*t.value)
+    /// The values of tag `key` (a key may be listed more than once).
+    pub fn tag_values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.tags
+            .iter()
+            .filter(move |t| &*t.key == key)
+            .map(|t| &*t.value)
     }
 }
 
@@ -499,6 +537,18 @@ impl Live {
 
     pub fn pools(&self) -> &[Pool] {
         &self.pools
+    }
+    /// Gives pool `id` the tags a read of the pool itself found (its listing entry had none).
+    /// False when no such pool is listed.
+    pub fn set_tags(&mut self, id: &PoolId, tags: Vec<Tag>) -> bool {
+        match self.index_of(id) {
+            Some(i) => {
+                self.pools[i].tags = tags;
+                self.pools[i].tags_unknown = false;
+                true
+            }
+            None => false,
+        }
     }
     pub fn get(&self, id: &PoolId) -> Option<&Pool> {
         self.index_of(id).map(|i| &self.pools[i])

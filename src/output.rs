@@ -1,32 +1,57 @@
 //! Everything poolform writes to standard output and standard error goes through here: secrets
 //! are redacted, and a closed pipe or terminal never panics or stops the run (the deletes in
-//! flight matter more than a log line nobody reads).
+//! flight matter more than a log line nobody reads). Any other failure to write standard
+//! output (a full disk under `> report.json`) is remembered, and the run says it and exits 1:
+//! a report is never lost silently.
 
 use crate::redact::redact;
 use std::io::Write;
+use std::sync::Mutex;
 
-fn write_to(mut w: impl Write, text: &str) {
+/// The first failure to write standard output, other than a closed pipe.
+static STDOUT_FAILURE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Remembers a failure to write standard output; a closed pipe (`poolform plan | head`) is no
+/// failure: nobody is reading.
+fn note_stdout(result: std::io::Result<()>) {
+    if let Err(e) = result {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let mut failure = STDOUT_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
+            failure.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// Why standard output could not be written, if it could not (a closed pipe aside); taken by
+/// the one who says it.
+pub fn take_stdout_failure() -> Option<String> {
+    STDOUT_FAILURE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+}
+
+fn write_to(mut w: impl Write, text: &str) -> std::io::Result<()> {
     let text = redact(text);
-    // A closed pipe (`poolform plan | head`) or a vanished terminal: nothing to tell it.
-    let _ = w.write_all(text.as_bytes()).and_then(|()| w.flush());
+    w.write_all(text.as_bytes()).and_then(|()| w.flush())
 }
 
 /// Writes `text` to standard output as it is.
 pub fn stdout(text: &str) {
-    write_to(std::io::stdout().lock(), text);
+    note_stdout(write_to(std::io::stdout().lock(), text));
 }
 
 /// Writes to standard output what `fill` writes, redacted as it goes (for output too large to
 /// build as one string).
 pub fn stdout_with(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
     let mut out = crate::redact::Redacting::new(std::io::BufWriter::new(std::io::stdout().lock()));
-    // A closed pipe: nothing to tell it.
-    let _ = fill(&mut out).and_then(|()| out.finish().map(drop));
+    note_stdout(fill(&mut out).and_then(|()| out.finish().map(drop)));
 }
 
-/// Writes `text` to standard error as it is.
+/// Writes `text` to standard error as it is. A closed or full standard error has nobody to
+/// tell.
 pub fn stderr(text: &str) {
-    write_to(std::io::stderr().lock(), text);
+    let _ = write_to(std::io::stderr().lock(), text);
 }
 
 /// Writes `line` and a newline to standard error.

@@ -4,10 +4,11 @@
 pub use crate::model::PoolRef;
 use crate::model::{PoolId, ProjectId};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-/// Version of the JSON plan format.
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+/// Version of the JSON plan format. 2 added the identity a plan is bound to, and near
+/// matches; a plan of version 1 is refused with "re-plan".
+pub const PLAN_FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,6 +37,151 @@ pub enum FindingKind {
     Protected,
     /// Listed in the file, live, but outside its scope: reported, not managed.
     OutOfScope,
+    /// A would-be delete whose name matches a keep entry or a protect glob only once both
+    /// are normalised: not deleted, reported (like drift, it needs a person).
+    NearMatch,
+}
+
+impl FindingKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::Missing => "missing",
+            FindingKind::Drift => "drift",
+            FindingKind::Protected => "protected",
+            FindingKind::OutOfScope => "out_of_scope",
+            FindingKind::NearMatch => "near_match",
+        }
+    }
+}
+
+/// How the credentials were given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// AK/SK from environment variables.
+    Variable,
+    /// An IAM token from `HW_AUTH_TOKEN`.
+    Token,
+    /// AK/SK from a profile of the shared config file.
+    Profile,
+}
+
+impl CredentialKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CredentialKind::Variable => "variable",
+            CredentialKind::Token => "token",
+            CredentialKind::Profile => "profile",
+        }
+    }
+}
+
+/// An agency assumed before the first Workspace call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    pub name: String,
+    /// The account the agency is in, by name or by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_id: Option<String>,
+}
+
+impl Agency {
+    /// `poolform@tenant-b` (or `poolform@id:…`).
+    pub fn label(&self) -> String {
+        match (&self.domain_name, &self.domain_id) {
+            (Some(n), _) => format!("{}@{n}", self.name),
+            (None, Some(i)) => format!("{}@id:{i}", self.name),
+            (None, None) => self.name.clone(),
+        }
+    }
+}
+
+/// Whose identity a run acts as: said on stderr before the first call, carried in the JSON
+/// plan and report, and bound into a saved plan (kind, agency, and for permanent keys the
+/// key's last four characters; the project and endpoint are bound beside it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub credentials: CredentialKind,
+    /// Where they come from: `HW_ACCESS_KEY`, `HW_AUTH_TOKEN`, `profile "ops" of FILE`.
+    pub source: String,
+    /// The access key's last four characters (AK/SK only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_last4: Option<String>,
+    /// The key carries a security token: temporary, so its characters are not bound (a CI
+    /// plan job and its apply job get different ones).
+    #[serde(default)]
+    pub temporary: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<Agency>,
+    /// How the project was found: `HW_PROJECT_ID`, `pools.yaml`, `IAM lookup of cn-north-4`.
+    pub project_from: String,
+}
+
+impl Identity {
+    /// An IAM token from the variable `source`, the project from `project_from`.
+    pub fn token(source: &str, project_from: &str) -> Identity {
+        Identity {
+            credentials: CredentialKind::Token,
+            source: source.to_owned(),
+            access_key_last4: None,
+            temporary: false,
+            agency: None,
+            project_from: project_from.to_owned(),
+        }
+    }
+
+    /// The key characters that bind a plan: those of a permanent key only.
+    pub fn bound_key(&self) -> Option<&str> {
+        (!self.temporary)
+            .then_some(self.access_key_last4.as_deref())
+            .flatten()
+    }
+
+    /// How `self` (a plan's) differs from `now` in what binds a plan, in words; `None` when
+    /// it does not.
+    pub fn mismatch(&self, now: &Identity) -> Option<String> {
+        if self.credentials != now.credentials {
+            return Some(format!(
+                "credentials of kind {} ({}), but this run has {} ({})",
+                self.credentials.name(),
+                self.source,
+                now.credentials.name(),
+                now.source
+            ));
+        }
+        if self.agency != now.agency {
+            let show = |a: &Option<Agency>| a.as_ref().map_or("no agency".to_owned(), |a| format!("agency {}", a.label()));
+            return Some(format!("{}, but this run assumes {}", show(&self.agency), show(&now.agency)));
+        }
+        match (self.bound_key(), now.bound_key()) {
+            (Some(planned), Some(current)) if planned != current => Some(format!(
+                "access key …{planned}, but this run uses access key …{current}"
+            )),
+            _ => None,
+        }
+    }
+
+    /// The identity line's words: `access key …ABCD from HW_ACCESS_KEY (permanent), assuming
+    /// agency poolform@tenant-b`.
+    pub fn describe(&self) -> String {
+        let mut out = match (&self.credentials, &self.access_key_last4) {
+            (CredentialKind::Token, _) => format!("token from {}", self.source),
+            (_, Some(last4)) => format!(
+                "access key …{last4} from {} ({})",
+                self.source,
+                if self.temporary { "temporary" } else { "permanent" }
+            ),
+            (_, None) => format!("credentials from {}", self.source),
+        };
+        if let Some(agency) = &self.agency {
+            out.push_str(&format!(", assuming agency {}", agency.label()));
+        }
+        out
+    }
 }
 
 /// An attribute whose live value differs from the file's.
@@ -104,7 +250,40 @@ pub struct Summary {
     /// Listed pools that are live but outside the scope.
     #[serde(default)]
     pub out_of_scope: usize,
+    /// Would-be deletes spared because their name reads as a keep entry or protect glob.
+    #[serde(default)]
+    pub near_match: usize,
     pub unchanged: usize,
+}
+
+impl Summary {
+    /// Every count, in words: `3 to delete, 1 likely blocked, 0 missing, …`.
+    pub fn counts_text(&self) -> String {
+        format!(
+            "{} to delete, {} likely blocked, {} missing, {} drifted, {} protected, {} out of scope, {} near matches",
+            self.delete, self.likely_blocked, self.missing, self.drift, self.protected, self.out_of_scope, self.near_match
+        )
+    }
+
+    /// The one place a plan's counts are made, from its changes and findings.
+    pub fn count(changes: &[Change], findings: &[Finding], unchanged: usize) -> Summary {
+        let mut s = Summary {
+            delete: changes.len(),
+            likely_blocked: changes.iter().filter(|c| c.likely_blocked).count(),
+            unchanged,
+            ..Summary::default()
+        };
+        for f in findings {
+            *match f.kind {
+                FindingKind::Missing => &mut s.missing,
+                FindingKind::Drift => &mut s.drift,
+                FindingKind::Protected => &mut s.protected,
+                FindingKind::OutOfScope => &mut s.out_of_scope,
+                FindingKind::NearMatch => &mut s.near_match,
+            } += 1;
+        }
+        s
+    }
 }
 
 /// The plan. Computing it does no I/O; it is the same value whether printed, saved or applied.
@@ -116,6 +295,8 @@ pub struct Plan {
     pub created_at: String,
     pub project_id: ProjectId,
     pub endpoint: String,
+    /// Whose identity the plan was made as; applying it needs the same.
+    pub identity: Identity,
     /// The config file the plan was made from, as named on the command line.
     pub source: String,
     pub summary: Summary,
@@ -142,10 +323,10 @@ struct Header {
 }
 
 impl Plan {
-    /// Deletes, missing or drift: what `--detailed-exitcode` reports as 2.
+    /// Deletes, missing, drift or near matches: what `--detailed-exitcode` reports as 2.
     pub fn has_drift(&self) -> bool {
         let s = &self.summary;
-        s.delete + s.missing + s.drift > 0
+        s.delete + s.missing + s.drift + s.near_match > 0
     }
 
     pub fn to_json(&self) -> String {
@@ -158,10 +339,10 @@ impl Plan {
         w.write_all(b"\n")
     }
 
-    /// Reads a saved plan, refusing anything truncated, corrupt, of another version, or edited
-    /// so that it no longer agrees with itself (a fingerprint, a count or a duplicate). Decoded
-    /// straight into typed values.
-    pub fn from_json(text: &str, file: &str) -> Result<Plan, PlanFileError> {
+    /// Reads a saved plan, refusing anything truncated, corrupt or of another version; decoded
+    /// straight into typed values, in time linear in its size. Whether it agrees with itself
+    /// is [`Plan::checked`]'s to say.
+    pub fn parse_json(text: &str, file: &str) -> Result<Plan, PlanFileError> {
         let err = |message: String| PlanFileError {
             file: file.to_owned(),
             message,
@@ -187,6 +368,11 @@ impl Plan {
         let header: Header = serde_json::from_str(text).map_err(json_error)?;
         match header.format_version {
             Some(v) if v == u64::from(PLAN_FORMAT_VERSION) => {}
+            Some(v) if v < u64::from(PLAN_FORMAT_VERSION) => {
+                return Err(err(format!(
+                    "it is a plan of format {v}, made by an earlier poolform, which did not record the identity a plan is bound to; re-plan with `poolform plan -o` and review the new plan"
+                )))
+            }
             Some(v) => {
                 return Err(err(format!(
                     "format_version {v} is not supported; this poolform reads plan format {PLAN_FORMAT_VERSION}"
@@ -194,14 +380,27 @@ impl Plan {
             }
             None => return Err(err("it has no format_version; it is not a poolform plan".into())),
         }
-        let plan: Plan = serde_json::from_str(text).map_err(json_error)?;
-        plan.check_consistent()
-            .map_err(|m| err(format!("{m}; the plan was edited by hand")))?;
-        Ok(plan)
+        serde_json::from_str(text).map_err(json_error)
+    }
+
+    /// Reads a saved plan and checks that it agrees with itself ([`Plan::parse_json`], then
+    /// [`Plan::checked`]).
+    pub fn from_json(text: &str, file: &str) -> Result<Plan, PlanFileError> {
+        Self::parse_json(text, file)?.checked(file)
+    }
+
+    /// The plan, once everything it says twice agrees; else it was edited by hand.
+    pub fn checked(self, file: &str) -> Result<Plan, PlanFileError> {
+        self.check_consistent().map_err(|m| PlanFileError {
+            file: file.to_owned(),
+            message: format!("{m}; the plan was edited by hand"),
+        })?;
+        Ok(self)
     }
 
     /// Everything a plan says twice must agree: each change with its fingerprint, the summary
-    /// with the changes and findings; no pool is planned twice.
+    /// with the changes and findings, the targets with the changes; no pool is planned twice.
+    /// Linear in the plan's size, whatever its shape.
     fn check_consistent(&self) -> Result<(), String> {
         if self.config_sha256.len() != 64
             || !self
@@ -214,49 +413,35 @@ impl Plan {
                 self.config_sha256
             ));
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::with_capacity(self.changes.len());
         for c in &self.changes {
+            if !seen.insert(&c.pool.id) {
+                return Err(format!("pool {} is planned for deletion twice", c.pool.id));
+            }
             if c.fingerprint != c.pool.fingerprint() {
                 return Err(format!(
                     "the entry for pool {} ({:?}) does not match its fingerprint",
                     c.pool.id, c.pool.name
                 ));
             }
-            if !seen.insert(&c.pool.id) {
-                return Err(format!("pool {} is planned for deletion twice", c.pool.id));
-            }
         }
-        let count = |k: FindingKind| self.findings.iter().filter(|f| f.kind == k).count();
-        let s = &self.summary;
-        let checks = [
-            ("to delete", s.delete, self.changes.len()),
-            (
-                "likely blocked",
-                s.likely_blocked,
-                self.changes.iter().filter(|c| c.likely_blocked).count(),
-            ),
-            ("missing", s.missing, count(FindingKind::Missing)),
-            ("drifted", s.drift, count(FindingKind::Drift)),
-            ("protected", s.protected, count(FindingKind::Protected)),
-            (
-                "out of scope",
-                s.out_of_scope,
-                count(FindingKind::OutOfScope),
-            ),
-        ];
-        for (what, said, listed) in checks {
-            if said != listed {
-                return Err(format!(
-                    "its summary says {said} {what} but it lists {listed}"
-                ));
-            }
+        let counted = Summary::count(&self.changes, &self.findings, self.summary.unchanged);
+        if counted != self.summary {
+            return Err(format!(
+                "its summary says {} but its changes and findings count {}",
+                self.summary.counts_text(),
+                counted.counts_text()
+            ));
         }
         if !self.targets.is_empty() {
-            if let Some(c) = self
-                .changes
-                .iter()
-                .find(|c| !self.targets.iter().any(|t| targets(t, &c.pool)))
-            {
+            let index = TargetIndex::of(&self.changes);
+            let mut selected = vec![false; self.changes.len()];
+            for t in &self.targets {
+                let i = index.select(t).map_err(|e| format!("its targets do not hold: {e}"))?;
+                selected[i] = true;
+            }
+            if let Some(i) = selected.iter().position(|s| !s) {
+                let c = &self.changes[i];
                 return Err(format!(
                     "pool {} ({:?}) is planned but none of its targets names it",
                     c.pool.id, c.pool.name
@@ -271,42 +456,26 @@ impl Plan {
         !self.targets.is_empty()
     }
 
-    /// Keeps only the deletes `wanted` names (each by id or exact name), and records them. A
-    /// target that names no planned delete, or a name that two planned deletes share, is an
+    /// Keeps only the deletes `wanted` selects (each target exactly one, by id or exact name),
+    /// and records them. A target that selects no planned delete, or could mean two, is an
     /// error: nothing is guessed.
     pub fn restrict(mut self, wanted: &[String]) -> Result<Plan, TargetError> {
         if wanted.is_empty() {
             return Ok(self);
         }
+        let index = TargetIndex::of(&self.changes);
+        let mut keep = vec![false; self.changes.len()];
         for target in wanted {
-            let hits: Vec<&Change> = self
-                .changes
-                .iter()
-                .filter(|c| targets(target, &c.pool))
-                .collect();
-            match hits.as_slice() {
-                [] => {
-                    return Err(TargetError::NotPlanned {
-                        target: target.clone(),
-                        planned: self.changes.len(),
-                    })
-                }
-                [_] => {}
-                [first, ..] if first.pool.id.as_str() != target => {
-                    return Err(TargetError::Ambiguous {
-                        target: target.clone(),
-                        ids: hits.iter().map(|c| c.pool.id.to_string()).collect(),
-                    })
-                }
-                _ => {}
-            }
+            keep[index.select(target)?] = true;
         }
-        self.changes
-            .retain(|c| wanted.iter().any(|t| targets(t, &c.pool)));
+        drop(index);
+        let mut keep = keep.into_iter();
+        self.changes.retain(|_| keep.next().unwrap_or(false));
         self.summary.delete = self.changes.len();
         self.summary.likely_blocked = self.changes.iter().filter(|c| c.likely_blocked).count();
+        let mut recorded: HashSet<String> = self.targets.iter().cloned().collect();
         for t in wanted {
-            if !self.targets.contains(t) {
+            if recorded.insert(t.clone()) {
                 self.targets.push(t.clone());
             }
         }
@@ -314,9 +483,84 @@ impl Plan {
     }
 }
 
-/// Does `target` (an id or an exact name) name `pool`?
-fn targets(target: &str, pool: &PoolRef) -> bool {
-    pool.id.as_str() == target || *pool.name == *target
+/// The planned deletes by id and by name, to find what a target selects in constant time.
+struct TargetIndex<'a> {
+    changes: &'a [Change],
+    by_id: HashMap<&'a PoolId, usize>,
+    by_name: HashMap<&'a str, Vec<usize>>,
+}
+
+/// How many pools an error about a target names.
+const TARGET_NAMES_SHOWN: usize = 10;
+
+impl<'a> TargetIndex<'a> {
+    fn of(changes: &'a [Change]) -> TargetIndex<'a> {
+        let mut by_id = HashMap::with_capacity(changes.len());
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, c) in changes.iter().enumerate() {
+            by_id.entry(&c.pool.id).or_insert(i);
+            by_name.entry(&*c.pool.name).or_default().push(i);
+        }
+        TargetIndex {
+            changes,
+            by_id,
+            by_name,
+        }
+    }
+
+    /// `id "name"` for each of `indexes` (at most ten, then how many more).
+    fn describe(&self, indexes: &[usize]) -> String {
+        let mut parts: Vec<String> = indexes
+            .iter()
+            .take(TARGET_NAMES_SHOWN)
+            .map(|i| {
+                let p = &self.changes[*i].pool;
+                format!("{} ({:?})", p.id, &*p.name)
+            })
+            .collect();
+        if indexes.len() > TARGET_NAMES_SHOWN {
+            parts.push(format!("and {} more", indexes.len() - TARGET_NAMES_SHOWN));
+        }
+        parts.join(", ")
+    }
+
+    /// The one planned delete `target` selects: the pool whose id (ASCII case aside) or name
+    /// it equals. One pool's id and another's name, or several pools' name, is ambiguous.
+    fn select(&self, target: &str) -> Result<usize, TargetError> {
+        let by_id = PoolId::parse(target)
+            .ok()
+            .and_then(|id| self.by_id.get(&id).copied());
+        let by_name = self.by_name.get(target).map_or(&[][..], Vec::as_slice);
+        let others: Vec<usize> = by_name
+            .iter()
+            .copied()
+            .filter(|i| Some(*i) != by_id)
+            .collect();
+        match (by_id, others.as_slice()) {
+            (Some(i), []) => Ok(i),
+            (None, [i]) => Ok(*i),
+            (None, []) => Err(TargetError::NotPlanned {
+                target: target.to_owned(),
+                planned: self.changes.len(),
+            }),
+            (Some(i), _) => Err(TargetError::Ambiguous {
+                target: target.to_owned(),
+                pools: format!(
+                    "the id of {} and the name of {}",
+                    self.describe(&[i]),
+                    self.describe(&others)
+                ),
+            }),
+            (None, _) => Err(TargetError::Ambiguous {
+                target: target.to_owned(),
+                pools: format!(
+                    "the name of {} planned deletes: {}",
+                    others.len(),
+                    self.describe(&others)
+                ),
+            }),
+        }
+    }
 }
 
 /// A `--target` that cannot be honoured.
@@ -324,8 +568,19 @@ fn targets(target: &str, pool: &PoolRef) -> bool {
 pub enum TargetError {
     #[error("--target {target:?} is not a planned delete (the plan deletes {planned} pool{}); nothing was done", if *planned == 1 { "" } else { "s" })]
     NotPlanned { target: String, planned: usize },
-    #[error("--target {target:?} names {} planned deletes ({}); target them by id", ids.len(), ids.join(", "))]
-    Ambiguous { target: String, ids: Vec<String> },
+    #[error("--target {target:?} is {pools}; a target selects exactly one pool: target it by id; nothing was done")]
+    Ambiguous { target: String, pools: String },
+}
+
+/// Values for tests of the core.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Identity;
+
+    /// A token from `HW_AUTH_TOKEN`, the project from the config file.
+    pub fn identity() -> Identity {
+        Identity::token("HW_AUTH_TOKEN", "pools.yaml")
+    }
 }
 
 /// One DELETE the applier may send. Only [`crate::authorize`] makes these, from a plan's
@@ -382,8 +637,9 @@ mod tests {
             })
             .collect();
         Plan {
+            identity: testing::identity(),
             targets: Vec::new(),
-            format_version: 1,
+            format_version: PLAN_FORMAT_VERSION,
             poolform_version: "0.1.0".into(),
             created_at: "2026-11-27T12:00:00Z".into(),
             project_id: ProjectId::parse("p").unwrap(),
@@ -452,6 +708,66 @@ mod tests {
         assert_eq!(PoolRef::of(&a).fingerprint(), PoolRef::of(&b).fingerprint());
     }
 
+    /// A target selects exactly one planned delete: by id (case aside) or exact name; never
+    /// two, never a guess.
+    #[test]
+    fn targets_select_exactly_one_planned_delete() {
+        let uuid = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
+        let plan = plan_of(&[
+            pool(uuid, "ci-a", 0),
+            pool("b1", uuid, 0),
+            pool("c1", "twin", 0),
+            pool("c2", "twin", 0),
+            pool("d1", "ci-d", 0),
+        ]);
+        let upper = uuid.to_ascii_uppercase();
+        let ok = [
+            (upper.as_str(), uuid),
+            ("d1", "d1"),
+            ("D1", "d1"),
+            ("ci-d", "d1"),
+            ("c1", "c1"),
+        ];
+        for (target, want) in ok {
+            let cut = plan.clone().restrict(&[target.to_owned()]).unwrap();
+            let ids: Vec<&str> = cut.changes.iter().map(|c| c.pool.id.as_str()).collect();
+            assert_eq!(ids, [want], "{target}");
+            assert_eq!(cut.summary.delete, 1);
+            assert_eq!(cut.targets, [target]);
+        }
+        let refused = [
+            (uuid.to_owned(), format!("--target \"{uuid}\" is the id of {uuid} (\"ci-a\") and the name of b1 (\"{uuid}\"); a target selects exactly one pool")),
+            ("twin".to_owned(), "is the name of 2 planned deletes: c1 (\"twin\"), c2 (\"twin\")".to_owned()),
+            ("nope".to_owned(), "--target \"nope\" is not a planned delete (the plan deletes 5 pools)".to_owned()),
+        ];
+        for (target, want) in refused {
+            let err = plan.clone().restrict(&[target.clone()]).unwrap_err().to_string();
+            assert!(err.contains(&want), "{target}: {err}");
+        }
+        // a saved partial plan must still select what it holds, exactly
+        let cut = plan.clone().restrict(&["d1".to_owned()]).unwrap();
+        assert_eq!(Plan::from_json(&cut.to_json(), "p.json").unwrap(), cut);
+        let mut forged = cut.clone();
+        forged.targets = vec!["twin".into()];
+        let err = Plan::from_json(&forged.to_json(), "p.json").unwrap_err().to_string();
+        assert!(err.contains("its targets do not hold"), "{err}");
+    }
+
+    /// Reading a plan file is linear, whatever its shape: 100,000 targets, or 100,000 changes
+    /// sharing one name, read in well under a second (a generous bound: it was minutes).
+    #[test]
+    fn large_plan_files_are_read_in_linear_time() {
+        let pools: Vec<Pool> = (0..20_000).map(|i| pool(&format!("p{i}"), "same", 0)).collect();
+        let mut plan = plan_of(&pools);
+        plan.targets = (0..20_000).map(|i| format!("p{i}")).collect();
+        let text = plan.to_json();
+        let started = std::time::Instant::now();
+        assert_eq!(Plan::from_json(&text, "p.json").unwrap().changes.len(), 20_000);
+        let wanted: Vec<String> = (0..20_000).map(|i| format!("P{i}")).collect();
+        assert_eq!(plan.clone().restrict(&wanted).unwrap().changes.len(), 20_000);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    }
+
     #[test]
     fn json_round_trips() {
         let plan = plan_of(&[pool("a", "n", 0), pool("b", "m", 2)]);
@@ -476,8 +792,12 @@ mod tests {
                 "not a poolform plan: invalid type: string",
             ),
             (
-                good.replace("\"format_version\": 1", "\"format_version\": 2"),
-                "format_version 2 is not supported",
+                good.replace("\"format_version\": 2", "\"format_version\": 3"),
+                "format_version 3 is not supported",
+            ),
+            (
+                good.replace("\"format_version\": 2", "\"format_version\": 1"),
+                "it is a plan of format 1, made by an earlier poolform, which did not record the identity a plan is bound to; re-plan",
             ),
             (
                 good.replace("\"name\": \"n\"", "\"name\": \"other\""),
@@ -485,15 +805,15 @@ mod tests {
             ),
             (
                 good.replace("\"delete\": 2", "\"delete\": 1"),
-                "summary says 1 to delete but it lists 2; the plan was edited by hand",
+                "its summary says 1 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches but its changes and findings count 2 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches; the plan was edited by hand",
             ),
             (
                 good.replace("\"likely_blocked\": 1", "\"likely_blocked\": 0"),
-                "summary says 0 likely blocked but it lists 1",
+                "summary says 2 to delete, 0 likely blocked",
             ),
             (
                 good.replace("\"missing\": 1", "\"missing\": 0"),
-                "summary says 0 missing but it lists 1",
+                "but its changes and findings count 2 to delete, 1 likely blocked, 1 missing",
             ),
             (twice.to_json(), "pool a is planned for deletion twice"),
             (

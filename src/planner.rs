@@ -1,9 +1,14 @@
 //! `plan(&Config, &Live) -> Plan`: decides, without any I/O, which live pools would be deleted
-//! and what is missing, drifted or protected. The same verdicts decide, at apply time, whether
-//! a reviewed delete is still called for.
+//! and what is missing, drifted, protected or only nearly named. The same verdicts decide, at
+//! apply time, whether a reviewed delete is still called for.
+//!
+//! In phases: the config's entries are matched to live pools ([`match_entries`]); the entries
+//! give the findings about listed pools (missing, drift, out of scope); then each live pool is
+//! classified ([`judge`]) into a delete, a protected or near-match finding, or a kept pool.
 
 use crate::config::{Config, PoolEntry};
 use crate::model::{Live, Pool, PoolId, ProjectId, Text};
+use crate::names;
 use crate::plan::{
     Action, Change, Difference, Finding, FindingKind, FindingPool, Plan, PoolRef, Summary,
     PLAN_FORMAT_VERSION,
@@ -21,6 +26,8 @@ pub struct PlanContext {
     pub source: String,
     /// Hex SHA-256 of the config file's bytes.
     pub config_sha256: String,
+    /// Who the plan's calls were made as; bound into a saved plan.
+    pub identity: crate::plan::Identity,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +38,8 @@ pub enum PlanError {
         name: String,
         ids: Vec<PoolId>,
     },
+    #[error("the tags of {} pool{} that would be deleted are unknown (the listing gave none: {}), and the config has tag rules; nothing was planned", ids.len(), if ids.len() == 1 { "" } else { "s" }, ids.iter().take(5).map(|i| i.as_str()).collect::<Vec<_>>().join(", "))]
+    TagsUnknown { ids: Vec<PoolId> },
 }
 
 /// A plan that deletes more than `max_deletes` allows.
@@ -51,6 +60,12 @@ pub enum Verdict {
     OutOfScope { filter: String },
     /// Protected by a rule, described.
     Protected { rule: String },
+    /// Its name matches a keep entry or a protect glob only once both are normalised
+    /// ([`names::fold`]): not deleted, reported. `rule` names the entry or rule.
+    NearMatch { rule: String },
+    /// Would be deleted, but its tags are unknown and the config has tag rules: not deleted
+    /// until a read of the pool gives its tags.
+    TagsUnknown,
     /// Planned for deletion.
     Delete,
 }
@@ -64,13 +79,53 @@ impl Verdict {
                 "it is now outside the scope of {source} ({filter})"
             )),
             Verdict::Protected { rule } => Some(format!("it is now protected by {rule}")),
+            Verdict::NearMatch { rule } => Some(format!(
+                "its name now reads as {rule} once normalised (a near match is never deleted)"
+            )),
+            Verdict::TagsUnknown => Some(format!(
+                "its tags are unknown and {source} has tag rules"
+            )),
             Verdict::Delete => None,
         }
     }
 }
 
+/// The folded names of the entries that keep pools by name, for near matches.
+struct NearNames(HashMap<String, usize>);
+
+impl NearNames {
+    fn of(config: &Config) -> NearNames {
+        let mut by_fold = HashMap::new();
+        for (i, e) in config.pools.iter().enumerate() {
+            if let (None, Some(name)) = (&e.id, &e.name) {
+                by_fold.entry(names::fold(name)).or_insert(i);
+            }
+        }
+        NearNames(by_fold)
+    }
+}
+
+/// The keep entry or protect glob `pool`'s name matches only once folded, described.
+fn near_match(config: &Config, near: &NearNames, pool: &Pool) -> Option<String> {
+    let has_globs = config.protect.iter().any(|r| r.name.is_some());
+    if near.0.is_empty() && !has_globs {
+        return None;
+    }
+    let folded = names::fold(&pool.name);
+    if let Some(&i) = near.0.get(&folded) {
+        let name = config.pools[i].name.as_deref().unwrap_or_default();
+        return Some(format!("pools[{i}] name {name:?}"));
+    }
+    config
+        .protect
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.matches_folded_name(&folded))
+        .map(|(i, r)| format!("protect[{i}] {}", r.describe()))
+}
+
 /// The verdict on a pool once it is known whether the config lists it.
-fn judge(config: &Config, pool: &Pool, listed: Option<usize>) -> Verdict {
+fn judge(config: &Config, near: &NearNames, pool: &Pool, listed: Option<usize>) -> Verdict {
     if let Some(entry) = listed {
         return Verdict::Kept { entry };
     }
@@ -81,6 +136,12 @@ fn judge(config: &Config, pool: &Pool, listed: Option<usize>) -> Verdict {
         return Verdict::Protected {
             rule: rule.describe(),
         };
+    }
+    if let Some(rule) = near_match(config, near, pool) {
+        return Verdict::NearMatch { rule };
+    }
+    if pool.tags_unknown && config.has_tag_rules() {
+        return Verdict::TagsUnknown;
     }
     Verdict::Delete
 }
@@ -94,7 +155,7 @@ pub fn verdict_alone(config: &Config, pool: &Pool) -> Verdict {
         (None, Some(name)) => **name == *pool.name,
         (None, None) => false,
     });
-    judge(config, pool, listed)
+    judge(config, &NearNames::of(config), pool, listed)
 }
 
 /// Which config entry keeps each live pool (indexed like `live.pools()`), and which live pool
@@ -104,7 +165,8 @@ struct Matching {
     found: Vec<Option<usize>>,
 }
 
-fn match_entries(config: &Config, live: &Live) -> Result<Matching, PlanError> {
+/// The live pools each name-keyed entry names, by name.
+fn pools_by_name<'a>(config: &'a Config, live: &'a Live) -> HashMap<&'a str, Vec<&'a Pool>> {
     // Index only the names the file matches by (entries without an id).
     let mut by_name: HashMap<&str, Vec<&Pool>> = config
         .pools
@@ -120,6 +182,11 @@ fn match_entries(config: &Config, live: &Live) -> Result<Matching, PlanError> {
             }
         }
     }
+    by_name
+}
+
+fn match_entries(config: &Config, live: &Live) -> Result<Matching, PlanError> {
+    let by_name = pools_by_name(config, live);
     let mut kept_by = vec![None; live.len()];
     let mut found_by_entry = Vec::with_capacity(config.pools.len());
     for (i, entry) in config.pools.iter().enumerate() {
@@ -155,11 +222,27 @@ fn match_entries(config: &Config, live: &Live) -> Result<Matching, PlanError> {
 /// The verdict on every live pool, indexed like `live.pools()`.
 pub fn verdicts(config: &Config, live: &Live) -> Result<Vec<Verdict>, PlanError> {
     let matching = match_entries(config, live)?;
+    let near = NearNames::of(config);
     Ok(live
         .pools()
         .iter()
         .zip(matching.kept_by)
-        .map(|(pool, listed)| judge(config, pool, listed))
+        .map(|(pool, listed)| judge(config, &near, pool, listed))
+        .collect())
+}
+
+/// Pools whose tags must be read from the pool itself before a plan can be made: would-be
+/// deletes whose listing gave no tags, when the config has tag rules.
+pub fn pools_needing_tags(config: &Config, live: &Live) -> Result<Vec<PoolId>, PlanError> {
+    if !config.has_tag_rules() || !live.pools().iter().any(|p| p.tags_unknown) {
+        return Ok(Vec::new());
+    }
+    Ok(live
+        .pools()
+        .iter()
+        .zip(verdicts(config, live)?)
+        .filter(|(_, v)| *v == Verdict::TagsUnknown)
+        .map(|(p, _)| p.id.clone())
         .collect())
 }
 
@@ -189,41 +272,60 @@ fn differences(entry: &PoolEntry, pool: &Pool) -> Vec<Difference> {
     out
 }
 
-/// Computes the plan.
-pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, PlanError> {
-    let matching = match_entries(config, live)?;
-    let mut findings = Vec::new();
-    let unmatched = matching
-        .found
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.is_none());
-    for (i, _) in unmatched {
-        let entry = &config.pools[i];
-        let how = if entry.id.is_some() {
-            "no live pool has this id"
-        } else {
-            "no live pool has this name"
-        };
-        findings.push(Finding {
-            kind: FindingKind::Missing,
-            pool: FindingPool::Listed {
-                id: entry.id.clone(),
-                name: entry.name.clone(),
-            },
-            detail: format!(
-                "listed in {} but {how}; poolform does not create pools",
-                ctx.source
-            ),
-            differences: Vec::new(),
-        });
+/// What the config's entries say of the live pools: missing, drift, out of scope.
+struct EntryFindings {
+    findings: Vec<Finding>,
+    /// Live pools reported as drifted (indexed like `live.pools()`).
+    drifted: Vec<bool>,
+}
+
+fn missing_finding(entry: &PoolEntry, source: &str) -> Finding {
+    let how = if entry.id.is_some() {
+        "no live pool has this id"
+    } else {
+        "no live pool has this name"
+    };
+    Finding {
+        kind: FindingKind::Missing,
+        pool: FindingPool::Listed {
+            id: entry.id.clone(),
+            name: entry.name.clone(),
+        },
+        detail: format!("listed in {source} but {how}; poolform does not create pools"),
+        differences: Vec::new(),
     }
-    // Drift of every pool the file keeps, whichever entries keep it; a kept pool outside the
-    // scope is reported as such instead (it is not managed).
+}
+
+fn drift_finding(pool: &Pool, diffs: Vec<Difference>) -> Finding {
+    let detail = diffs
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: expected {:?}, live {:?}",
+                d.attribute, d.expected, d.live
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Finding {
+        kind: FindingKind::Drift,
+        pool: FindingPool::Live(PoolRef::of(pool)),
+        detail,
+        differences: diffs,
+    }
+}
+
+/// Missing entries; drift of every pool the file keeps, whichever entries keep it; a kept
+/// pool outside the scope is reported as such instead (it is not managed).
+fn entry_findings(config: &Config, live: &Live, found: &[Option<usize>], source: &str) -> EntryFindings {
+    let mut findings = Vec::new();
     let mut drifted = vec![false; live.len()];
     let mut outside = vec![false; live.len()];
-    for (i, (entry, found)) in config.pools.iter().zip(&matching.found).enumerate() {
-        let Some(index) = *found else { continue };
+    for (i, (entry, found)) in config.pools.iter().zip(found).enumerate() {
+        let Some(index) = *found else {
+            findings.push(missing_finding(entry, source));
+            continue;
+        };
         let pool = &live.pools()[index];
         if let Some(filter) = config.scope_excludes(pool) {
             if !std::mem::replace(&mut outside[index], true) {
@@ -231,8 +333,7 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
                     kind: FindingKind::OutOfScope,
                     pool: FindingPool::Live(PoolRef::of(pool)),
                     detail: format!(
-                        "listed in {} (pools[{i}]) but outside its scope ({filter}): not managed",
-                        ctx.source
+                        "listed in {source} (pools[{i}]) but outside its scope ({filter}): not managed"
                     ),
                     differences: Vec::new(),
                 });
@@ -241,97 +342,154 @@ pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, Pla
         }
         let diffs = differences(entry, pool);
         if !diffs.is_empty() && !std::mem::replace(&mut drifted[index], true) {
-            let detail = diffs
-                .iter()
-                .map(|d| {
-                    format!(
-                        "{}: expected {:?}, live {:?}",
-                        d.attribute, d.expected, d.live
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            findings.push(Finding {
-                kind: FindingKind::Drift,
-                pool: FindingPool::Live(PoolRef::of(pool)),
-                detail,
-                differences: diffs,
-            });
+            findings.push(drift_finding(pool, diffs));
         }
     }
+    EntryFindings { findings, drifted }
+}
 
-    let mut changes = Vec::new();
-    let mut unchanged = 0;
-    let not_listed = Text::from(format!("not in {}", ctx.source));
-    for (index, (pool, listed)) in live.pools().iter().zip(&matching.kept_by).enumerate() {
-        match judge(config, pool, *listed) {
+/// The characters of `name` a reader cannot tell apart by eye (anything but printable ASCII),
+/// as code points: `U+200B, U+00A0`.
+fn unusual_characters(name: &str) -> String {
+    let mut seen: Vec<char> = Vec::new();
+    for c in name.chars() {
+        if !(c.is_ascii_graphic() || c == ' ') && !seen.contains(&c) {
+            seen.push(c);
+        }
+    }
+    seen.iter()
+        .take(8)
+        .map(|c| format!("U+{:04X}", *c as u32))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn near_match_finding(pool: &Pool, rule: &str) -> Finding {
+    let unusual = unusual_characters(&pool.name);
+    let holds = if unusual.is_empty() {
+        String::new()
+    } else {
+        format!(" (it holds {unusual})")
+    };
+    Finding {
+        kind: FindingKind::NearMatch,
+        pool: FindingPool::Live(PoolRef::of(pool)),
+        detail: format!(
+            "not deleted: its name {:?}{holds} reads as {rule} once both are normalised (NFKC_Casefold, trimmed), but does not match it as written. Rename the pool or fix the rule so that they agree",
+            &*pool.name
+        ),
+        differences: Vec::new(),
+    }
+}
+
+/// The delete of `pool`, with why and whether it is likely blocked.
+fn delete_change(pool: &Pool, not_listed: &Text) -> Change {
+    let autoscale = pool.autoscale_min_idle();
+    let likely_blocked = pool.desktop_count > 0 || autoscale.is_some_and(|min_idle| min_idle > 0);
+    let mut more = String::new();
+    if pool.desktop_count > 0 {
+        more.push_str(&format!(
+            "; likely blocked: {} desktop{} remain{} ({} in use)",
+            pool.desktop_count,
+            if pool.desktop_count == 1 { "" } else { "s" },
+            if pool.desktop_count == 1 { "s" } else { "" },
+            pool.desktop_used
+        ));
+    }
+    if let Some(min_idle) = autoscale {
+        more.push_str(&format!(
+            "; autoscale on (min_idle {min_idle}): desktops may come back until it is turned off"
+        ));
+    }
+    let reason = if more.is_empty() {
+        not_listed.clone()
+    } else {
+        Text::from(format!("{not_listed}{more}"))
+    };
+    let pool = PoolRef::of(pool);
+    Change {
+        action: Action::Delete,
+        fingerprint: pool.fingerprint(),
+        pool,
+        likely_blocked,
+        reason,
+    }
+}
+
+/// Each live pool classified: the deletes, the findings it adds (protected, near match), and
+/// how many in-scope pools are kept unchanged.
+struct Classified {
+    changes: Vec<Change>,
+    findings: Vec<Finding>,
+    unchanged: usize,
+}
+
+fn classify(
+    config: &Config,
+    live: &Live,
+    kept_by: &[Option<usize>],
+    drifted: &[bool],
+    source: &str,
+) -> Result<Classified, PlanError> {
+    let near = NearNames::of(config);
+    let not_listed = Text::from(format!("not in {source}"));
+    let mut out = Classified {
+        changes: Vec::new(),
+        findings: Vec::new(),
+        unchanged: 0,
+    };
+    let mut tags_unknown = Vec::new();
+    for (index, (pool, listed)) in live.pools().iter().zip(kept_by).enumerate() {
+        match judge(config, &near, pool, *listed) {
             Verdict::Kept { .. } => {
                 if config.in_scope(pool) {
-                    unchanged += usize::from(!drifted[index]);
+                    out.unchanged += usize::from(!drifted[index]);
                 }
             }
             Verdict::OutOfScope { .. } => {}
-            Verdict::Protected { rule } => findings.push(Finding {
+            Verdict::Protected { rule } => out.findings.push(Finding {
                 kind: FindingKind::Protected,
                 pool: FindingPool::Live(PoolRef::of(pool)),
-                detail: format!("not in {} but protected by {rule}", ctx.source),
+                detail: format!("not in {source} but protected by {rule}"),
                 differences: Vec::new(),
             }),
-            Verdict::Delete => {
-                let autoscale = pool.autoscale_min_idle();
-                let likely_blocked =
-                    pool.desktop_count > 0 || autoscale.is_some_and(|min_idle| min_idle > 0);
-                let mut reason = not_listed.clone();
-                let mut more = String::new();
-                if pool.desktop_count > 0 {
-                    more.push_str(&format!(
-                        "; likely blocked: {} desktop{} remain{} ({} in use)",
-                        pool.desktop_count,
-                        if pool.desktop_count == 1 { "" } else { "s" },
-                        if pool.desktop_count == 1 { "s" } else { "" },
-                        pool.desktop_used
-                    ));
-                }
-                if let Some(min_idle) = autoscale {
-                    more.push_str(&format!(
-                        "; autoscale on (min_idle {min_idle}): desktops may come back until it is turned off"
-                    ));
-                }
-                if !more.is_empty() {
-                    reason = Text::from(format!("{not_listed}{more}"));
-                }
-                let pool = PoolRef::of(pool);
-                changes.push(Change {
-                    action: Action::Delete,
-                    fingerprint: pool.fingerprint(),
-                    pool,
-                    likely_blocked,
-                    reason,
-                });
-            }
+            Verdict::NearMatch { rule } => out.findings.push(near_match_finding(pool, &rule)),
+            Verdict::TagsUnknown => tags_unknown.push(pool.id.clone()),
+            Verdict::Delete => out.changes.push(delete_change(pool, &not_listed)),
         }
     }
+    if !tags_unknown.is_empty() {
+        return Err(PlanError::TagsUnknown { ids: tags_unknown });
+    }
+    Ok(out)
+}
 
+/// Computes the plan.
+pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, PlanError> {
+    let matching = match_entries(config, live)?;
+    let entries = entry_findings(config, live, &matching.found, &ctx.source);
+    let classified = classify(
+        config,
+        live,
+        &matching.kept_by,
+        &entries.drifted,
+        &ctx.source,
+    )?;
+    let mut changes = classified.changes;
+    let mut findings = entries.findings;
+    findings.extend(classified.findings);
     changes.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
     findings.sort_by(|a, b| {
         (a.kind, a.pool.name(), a.pool.id()).cmp(&(b.kind, b.pool.name(), b.pool.id()))
     });
-    let count = |k: FindingKind| findings.iter().filter(|f| f.kind == k).count();
-    let summary = Summary {
-        delete: changes.len(),
-        likely_blocked: changes.iter().filter(|c| c.likely_blocked).count(),
-        missing: count(FindingKind::Missing),
-        drift: count(FindingKind::Drift),
-        protected: count(FindingKind::Protected),
-        out_of_scope: count(FindingKind::OutOfScope),
-        unchanged,
-    };
+    let summary = Summary::count(&changes, &findings, classified.unchanged);
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
         poolform_version: env!("CARGO_PKG_VERSION").to_owned(),
         created_at: ctx.created_at.clone(),
         project_id: ctx.project_id.clone(),
         endpoint: ctx.endpoint.clone(),
+        identity: ctx.identity.clone(),
         source: ctx.source.clone(),
         summary,
         changes,
@@ -376,6 +534,7 @@ mod tests {
             created_at: "2026-11-27T12:00:00Z".into(),
             source: "pools.yaml".into(),
             config_sha256: "0".repeat(64),
+            identity: crate::plan::testing::identity(),
         }
     }
 
@@ -417,12 +576,7 @@ mod tests {
                 .pool
                 .id()
                 .map_or_else(|| f.pool.name().unwrap_or("").to_owned(), |i| i.to_string());
-            let kind = match f.kind {
-                FindingKind::Missing => "missing",
-                FindingKind::Drift => "drift",
-                FindingKind::Protected => "protected",
-                FindingKind::OutOfScope => "out_of_scope",
-            };
+            let kind = f.kind.name();
             out.push((key, kind));
         }
         out.sort();
@@ -462,19 +616,19 @@ mod tests {
                 "scope, keep by id and name, protect by glob and tag, drift, missing",
                 "scope: {name_prefix: ci-, type: DYNAMIC, enterprise_project_id: \"0\"}\npools:\n  - id: k1\n  - name: ci-byname\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1}\n  - name: ci-gone\n  - id: zz\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n",
                 vec![("ci-gone", "missing"), ("d1", "delete"), ("d2", "blocked"), ("dr", "drift"), ("pr", "protected"), ("tg", "protected"), ("zz", "missing")],
-                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, unchanged: 2 },
+                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, near_match: 0, unchanged: 2 },
             ),
             (
                 "listed pools outside the scope are reported, not checked for drift or kept twice",
                 "scope: {name_prefix: ci-, type: DYNAMIC}\npools:\n  - id: st\n    expect: {type: DYNAMIC}\n  - name: other-team\n  - id: k1\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "out_of_scope"), ("tg", "delete"), ("xx", "out_of_scope")],
-                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, unchanged: 1 },
+                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, near_match: 0, unchanged: 1 },
             ),
             (
                 "no scope: everything unlisted goes, including other teams' pools",
                 "pools: [{id: k1}]\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
-                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, unchanged: 1 },
+                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, near_match: 0, unchanged: 1 },
             ),
             (
                 "protect by id",
@@ -679,6 +833,102 @@ mod tests {
         // and a rename onto a kept name keeps it, even without the listing
         let renamed = with(pool("d1", "ci-byname"), |_| {});
         assert_eq!(verdict_alone(&config, &renamed), Verdict::Kept { entry: 1 });
+    }
+
+    /// A would-be delete whose name reads as a keep entry or a protect glob, once both are
+    /// normalised, is not deleted: it is a near match, named with the rule, and counts as drift.
+    #[test]
+    fn near_matches_are_never_deleted() {
+        let live = Live::new(vec![
+            pool("k1", "ci-eng"),
+            pool("z1", "ci-eng\u{200b}"),
+            pool("z2", "CI-PROD-db"),
+            pool("z3", "ci-\u{200b}prod-x"),
+            pool("z4", "cafe\u{301}"),
+            pool("z5", "ci-old\u{a0}"),
+            pool("pr", "ci-prod-db\u{a0}"),
+            pool("d1", "ci-other"),
+        ])
+        .unwrap();
+        let config = cfg("pools:\n  - name: ci-eng\n  - name: café\n  - name: ci-old\nprotect:\n  - name: \"ci-prod-*\"\n");
+        let plan = plan(&config, &live, &ctx()).unwrap();
+        assert_eq!(
+            outcome(&plan),
+            [
+                ("café".to_owned(), "missing"),
+                ("ci-old".to_owned(), "missing"),
+                ("d1".to_owned(), "delete"),
+                ("pr".to_owned(), "protected"),
+                ("z1".to_owned(), "near_match"),
+                ("z2".to_owned(), "near_match"),
+                ("z3".to_owned(), "near_match"),
+                ("z4".to_owned(), "near_match"),
+                ("z5".to_owned(), "near_match"),
+            ]
+        );
+        assert_eq!(plan.summary.near_match, 5);
+        assert!(plan.has_drift());
+        let detail = |id: &str| {
+            plan.findings
+                .iter()
+                .find(|f| f.pool.id().is_some_and(|i| i.as_str() == id))
+                .unwrap()
+                .detail
+                .clone()
+        };
+        assert!(detail("z1").contains("reads as pools[0] name \"ci-eng\" once both are normalised"), "{}", detail("z1"));
+        assert!(detail("z1").contains("(it holds U+200B)"), "{}", detail("z1"));
+        assert!(detail("z2").contains("protect[0] name \"ci-prod-*\""), "{}", detail("z2"));
+        assert!(detail("z5").contains("U+00A0"), "{}", detail("z5"));
+        // the same verdicts refuse a saved plan's delete of a near match
+        let v = verdicts(&config, &live).unwrap();
+        assert!(matches!(v[live.index_of(&PoolId::parse("z1").unwrap()).unwrap()], Verdict::NearMatch { .. }));
+        assert!(matches!(verdict_alone(&config, &live.pools()[live.index_of(&PoolId::parse("z2").unwrap()).unwrap()]), Verdict::NearMatch { .. }));
+    }
+
+    /// Ids compare case-insensitively wherever a rule or an entry names one.
+    #[test]
+    fn ids_compare_without_case() {
+        let id = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
+        let live = Live::new(vec![pool(id, "ci-a"), pool("b1", "ci-b")]).unwrap();
+        let upper = id.to_ascii_uppercase();
+        for yaml in [
+            format!("scope: {{name_prefix: ci-}}\nprotect: [{{id: {upper}}}]\n"),
+            format!("scope: {{name_prefix: ci-}}\npools: [{{id: {upper}}}]\n"),
+        ] {
+            let plan = plan(&cfg(&yaml), &live, &ctx()).unwrap();
+            let deleted: Vec<&str> = plan.changes.iter().map(|c| c.pool.id.as_str()).collect();
+            assert_eq!(deleted, ["b1"], "{yaml}");
+        }
+    }
+
+    /// A would-be delete whose listing entry had no tags is never judged by a tag rule on tags
+    /// assumed empty: the shell must read them first, and the plan refuses until it has.
+    #[test]
+    fn unknown_tags_fail_closed_only_where_a_tag_rule_reads_them() {
+        let live = Live::new(vec![
+            with(pool("u1", "ci-untagged"), |p| p.tags_unknown = true),
+            with(pool("u2", "ci-kept"), |p| p.tags_unknown = true),
+            pool("t1", "ci-tagged"),
+        ])
+        .unwrap();
+        let tag_rules = cfg("scope: {name_prefix: ci-}\npools: [{name: ci-kept}]\nprotect: [{tag: {key: env, value: prod}}]\n");
+        assert_eq!(
+            pools_needing_tags(&tag_rules, &live).unwrap(),
+            [PoolId::parse("u1").unwrap()]
+        );
+        let err = plan(&tag_rules, &live, &ctx()).unwrap_err();
+        assert_eq!(err, PlanError::TagsUnknown { ids: vec![PoolId::parse("u1").unwrap()] });
+        assert!(err.to_string().contains("tags of 1 pool that would be deleted are unknown"), "{err}");
+        // once read, the tag rule decides
+        let mut read = live.clone();
+        assert!(read.set_tags(&PoolId::parse("u1").unwrap(), vec![Tag { key: "env".into(), value: "prod".into() }]));
+        let plan_after = plan(&tag_rules, &read, &ctx()).unwrap();
+        assert_eq!(outcome(&plan_after), [("t1".to_owned(), "delete"), ("u1".to_owned(), "protected")]);
+        // without tag rules, unknown tags decide nothing
+        let no_tags = cfg("scope: {name_prefix: ci-}\npools: [{name: ci-kept}]\n");
+        assert!(pools_needing_tags(&no_tags, &live).unwrap().is_empty());
+        assert_eq!(plan(&no_tags, &live, &ctx()).unwrap().changes.len(), 2);
     }
 
     #[test]

@@ -196,6 +196,13 @@ fn waited_on(pools: &[(PoolRef, u64)]) -> String {
 }
 
 impl Observer for Progress {
+    fn rejudging(&self, max_age: Duration) {
+        self.line(&format!(
+            "Listing the project again: the judgement of the pools left is older than {} s, and no DELETE is sent on an older one.",
+            max_age.as_secs()
+        ));
+    }
+
     fn verifying(&self, claimed: usize) {
         let listing = self.listing.clone();
         let what = "Verifying";
@@ -239,13 +246,16 @@ impl Observer for Progress {
             None => {
                 let width = self.total.to_string().len();
                 // An authentication failure is said once, in the report.
-                let auth;
+                let text;
                 let why = match &r.error {
                     Some(e) if e.stopped_the_run() => {
-                        auth = e.as_auth_failure().replace("(above)", "(see the report)");
-                        auth.as_str()
+                        text = e.as_auth_failure().replace("(above)", "(see the report)");
+                        text.as_str()
                     }
-                    Some(e) => e.message.as_str(),
+                    Some(e) => {
+                        text = e.text();
+                        text.as_str()
+                    }
                     None => r.detail.as_deref().unwrap_or(""),
                 };
                 // The report, printed after these lines, says once what "above" refers to.

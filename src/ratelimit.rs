@@ -5,7 +5,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// The slowest rate the limiter goes down to, in requests per second.
+/// The slowest rate the limiter goes down to by itself, in requests per second (a ceiling
+/// asked for below it is honoured, and is then the floor too).
 const FLOOR: f64 = 0.5;
 /// The shortest wait `try_acquire` asks for.
 const MIN_WAIT: Duration = Duration::from_millis(1);
@@ -23,6 +24,8 @@ const MIN_INCREASE: f64 = 0.05;
 pub struct AdaptiveRate {
     rate: f64,
     ceiling: f64,
+    /// The slowest rate: [`FLOOR`], or the ceiling when that is lower.
+    floor: f64,
     tokens: f64,
     last_refill: Instant,
     /// When the rate was last cut: a 429 for a request sent before then belongs to the
@@ -37,10 +40,18 @@ pub struct AdaptiveRate {
 impl AdaptiveRate {
     /// Starts at `ceiling` requests per second, which it never exceeds.
     pub fn new(ceiling: f64, now: Instant) -> Self {
-        let ceiling = ceiling.max(FLOOR);
+        // Never silently raised: a ceiling below the floor is honoured (a non-positive or
+        // non-finite one cannot come from a flag; it is taken as the floor).
+        let ceiling = if ceiling.is_finite() && ceiling > 0.0 {
+            ceiling
+        } else {
+            FLOOR
+        };
+        let floor = FLOOR.min(ceiling);
         AdaptiveRate {
             rate: ceiling,
             ceiling,
+            floor,
             tokens: 1.0,
             last_refill: now,
             last_cut: None,
@@ -101,7 +112,7 @@ impl AdaptiveRate {
     /// its message gives one (`limit:20,time:1 second`).
     pub fn on_throttled(&mut self, now: Instant, sent_at: Instant, named_limit: Option<f64>) {
         if let Some(limit) = named_limit.filter(|l| *l > 0.0) {
-            self.ceiling = self.ceiling.min(limit * HEADROOM).max(FLOOR);
+            self.ceiling = self.ceiling.min(limit * HEADROOM).max(self.floor);
             self.rate = self.rate.min(self.ceiling);
         }
         if self.last_cut.is_some_and(|cut| sent_at < cut) {
@@ -117,7 +128,7 @@ impl AdaptiveRate {
         } else {
             self.rate * DECREASE
         };
-        self.rate = target.clamp(FLOOR, self.ceiling);
+        self.rate = target.clamp(self.floor, self.ceiling);
         self.tokens = self.tokens.min(0.0);
         self.last_cut = Some(now);
         self.increase_per_sec = (self.rate * INCREASE_SHARE).max(MIN_INCREASE);
@@ -285,6 +296,19 @@ mod tests {
         let r = l.rate();
         l.on_throttled(at(2100), at(2090), None);
         assert_eq!(l.rate(), (r * 0.5).max(FLOOR));
+    }
+
+    /// A ceiling below the floor is honoured, never raised, and 429s keep it there.
+    #[test]
+    fn a_ceiling_below_the_floor_is_honoured() {
+        let t0 = Instant::now();
+        let mut l = AdaptiveRate::new(0.1, t0);
+        assert_eq!(l.rate(), 0.1);
+        assert!(l.try_acquire(t0).is_none());
+        let wait = l.try_acquire(t0).unwrap();
+        assert!(wait >= Duration::from_secs(9), "{wait:?}");
+        l.on_throttled(t0 + Duration::from_secs(1), t0, None);
+        assert_eq!(l.rate(), 0.1);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Secrets are never printed: every line poolform writes passes through [`redact`], which
 //! replaces the credentials in use (access key, secret key, security token, auth token) and any
-//! request signature with `***`, even inside an error body a server echoed back.
+//! request signature (`Signature=` and 64 hex digits) with `***`, even inside an error body a
+//! server echoed back. Files poolform writes are data and are never rewritten: one that would
+//! hold a secret in use is refused instead ([`Guarded`]).
 //!
 //! The credentials are registered once they are known ([`register`]); the registry is the one
 //! piece of global state, so that no print path can forget it.
@@ -114,7 +116,11 @@ impl<W: Write> Write for Redacting<W> {
     }
 }
 
-/// `Signature=` followed by hex digits: the hex is masked.
+/// The hex digits of an `SDK-HMAC-SHA256` signature.
+const SIGNATURE_HEX: usize = 64;
+
+/// `Signature=` followed by a signature's 64 hex digits: the hex is masked. Shorter or longer
+/// runs are no signature (a pool may be named `ci Signature=0123abcd`) and stay.
 fn mask_signatures(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -122,13 +128,72 @@ fn mask_signatures(text: &str) -> String {
         let (before, after) = rest.split_at(at + "Signature=".len());
         out.push_str(before);
         let hex_len = after.bytes().take_while(u8::is_ascii_hexdigit).count();
-        if hex_len > 0 {
+        if hex_len == SIGNATURE_HEX {
             out.push_str(MASK);
+            rest = &after[hex_len..];
+        } else {
+            rest = after;
         }
-        rest = &after[hex_len..];
     }
     out.push_str(rest);
     out
+}
+
+/// Does `text` hold a secret in use?
+pub fn holds_secret(text: &str) -> bool {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    secrets.iter().any(|s| text.contains(s.as_str()))
+}
+
+/// A writer that fails, rather than write a secret in use into a file: a file is data and is
+/// never rewritten, so one that would hold a credential (a hostile server can put one in a
+/// pool's name) is not written at all. Checks whole lines, as [`Redacting`] does.
+pub struct Guarded<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> Guarded<W> {
+    pub fn new(inner: W) -> Self {
+        Guarded {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    fn pass(&mut self, upto: usize) -> std::io::Result<()> {
+        if holds_secret(&String::from_utf8_lossy(&self.pending[..upto])) {
+            return Err(std::io::Error::other(
+                "it would hold a credential in use (the API put one into a pool's data); refusing to write it",
+            ));
+        }
+        self.inner.write_all(&self.pending[..upto])?;
+        self.pending.drain(..upto);
+        Ok(())
+    }
+
+    /// Passes on what is left and returns the inner writer.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let all = self.pending.len();
+        self.pass(all)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for Guarded<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= REDACT_CHUNK {
+            if let Some(newline) = self.pending.iter().rposition(|b| *b == b'\n') {
+                self.pass(newline + 1)?;
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 #[cfg(test)]
@@ -141,20 +206,27 @@ mod tests {
             .iter()
             .flat_map(|s| forms(s))
             .collect();
-        let cases = [
+        let signed = format!("Signature={}", "0a1bFF9a".repeat(8));
+        let too_long = format!("Signature={}0", "a".repeat(64));
+        let cases: Vec<(&str, &str)> = vec![
             ("plain text", "plain text"),
             ("X-Auth-Token: tok\"en-secret.", "X-Auth-Token: ***."),
             (r#"{"msg": "tok\"en-secret"}"#, r#"{"msg": "***"}"#),
-            (
-                "Access=AKEXAMPLE1234, SignedHeaders=host, Signature=0a1bFF9",
-                "Access=***, SignedHeaders=host, Signature=***",
-            ),
+            (&signed, "Signature=***"),
+            ("Access=AKEXAMPLE1234, SignedHeaders=host", "Access=***, SignedHeaders=host"),
             ("Signature=", "Signature="),
             ("Signature=xyz", "Signature=xyz"),
+            ("ci-build Signature=0123abcd", "ci-build Signature=0123abcd"),
+            (&too_long, &too_long),
         ];
         for (input, want) in cases {
             assert_eq!(redact_with(&secrets, input), want, "{input}");
         }
+        let mut streamed = String::new();
+        for i in 0..5_000 {
+            streamed.push_str(&format!("line {i} Signature={}\n", "0123456789abcdef".repeat(4)));
+        }
+        assert!(!redact_with(&secrets, &streamed).contains("0123456789"));
     }
 
     #[test]
@@ -163,7 +235,8 @@ mod tests {
         let mut text = String::new();
         for i in 0..20_000 {
             text.push_str(&format!(
-                "line {i}: streamed-secret-value Signature=abcdef0123\n"
+                "line {i}: streamed-secret-value Signature={}\n",
+                "abcdef0123456789".repeat(4)
             ));
         }
         for step in [1, 7, 4096, 70_000] {
@@ -178,6 +251,17 @@ mod tests {
             );
             assert_eq!(out.lines().count(), 20_000);
         }
+    }
+
+    #[test]
+    fn a_guarded_file_is_refused_when_it_would_hold_a_secret() {
+        register("guarded-secret-value");
+        let mut ok = Guarded::new(Vec::new());
+        ok.write_all(b"{\"name\": \"ci Signature=0123abcd\"}\n").unwrap();
+        assert_eq!(ok.finish().unwrap(), b"{\"name\": \"ci Signature=0123abcd\"}\n");
+        let mut bad = Guarded::new(Vec::new());
+        bad.write_all(b"{\"name\": \"x guarded-secret-value\"}\n").unwrap();
+        assert!(bad.finish().is_err());
     }
 
     #[test]

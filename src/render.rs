@@ -77,6 +77,9 @@ pub fn summary_line(s: &Summary) -> String {
     if s.out_of_scope > 0 {
         parts.push(format!("{} out of scope", s.out_of_scope));
     }
+    if s.near_match > 0 {
+        parts.push(plural(s.near_match, "near match", "near matches"));
+    }
     parts.push(format!("{} unchanged", s.unchanged));
     format!("Plan: {}.", parts.join(", "))
 }
@@ -153,6 +156,7 @@ fn finding_row(f: &Finding, style: Style) -> Row {
             FindingKind::Drift => '~',
             FindingKind::Protected => '=',
             FindingKind::OutOfScope => '^',
+            FindingKind::NearMatch => '≈',
         },
         name: visible(f.pool.name().unwrap_or("(no name)")).into_owned(),
         id: f
@@ -183,7 +187,7 @@ fn paint_sign(style: Style, sign: char, text: &str) -> String {
     match sign {
         '-' => style.red(text),
         '!' => style.yellow(text),
-        '~' => style.yellow(text),
+        '~' | '≈' => style.yellow(text),
         '?' => style.cyan(text),
         '^' => style.dim(text),
         _ => style.green(text),
@@ -380,6 +384,7 @@ pub fn plan_markdown(plan: &Plan) -> String {
                     FindingKind::Drift => "⚠️ drift",
                     FindingKind::Protected => "🛡️ protected",
                     FindingKind::OutOfScope => "↪️ out of scope",
+                    FindingKind::NearMatch => "≈ near match",
                 },
                 md(f.pool.name().unwrap_or("")),
                 f.pool.id().map_or_else(String::new, |i| format!("`{i}`")),
@@ -403,6 +408,28 @@ pub fn plan(plan: &Plan, format: Format, style: Style) -> String {
         Format::Json => plan.to_json(),
         Format::Markdown => plan_markdown(plan),
     }
+}
+
+/// What an apply did, for standard error when its report could not be written to standard
+/// output: the summary and every pool it settled, so that the audit trail is not lost.
+pub fn lost_report(report: &Report, why: &str) -> String {
+    let mut out = format!(
+        "error: the report could not be written to standard output ({why}). {}",
+        report.summary_line()
+    );
+    for r in &report.results {
+        if r.outcome != Outcome::Skipped {
+            let _ = write!(
+                out,
+                "\n  {}: {} ({}) [request id: {}]",
+                r.outcome.label(),
+                r.pool.id,
+                visible(&r.pool.name),
+                r.request_id.as_deref().unwrap_or("none")
+            );
+        }
+    }
+    out
 }
 
 /// The apply report for a terminal or a CI log.
@@ -445,7 +472,7 @@ pub fn report_human(report: &Report, style: Style) -> String {
             lines.push(if report.stopped.is_some() && e.stopped_the_run() {
                 visible(&e.as_auth_failure()).into_owned()
             } else {
-                visible(&e.message).into_owned()
+                visible(&e.text()).into_owned()
             });
         }
         if let Some(d) = &r.detail {
@@ -530,7 +557,7 @@ pub fn report_markdown(report: &Report) -> String {
                     if report.stopped.is_some() && e.stopped_the_run() {
                         e.as_auth_failure()
                     } else {
-                        e.message.clone()
+                        e.text()
                     }
                 }),
                 r.detail.clone(),
@@ -603,6 +630,7 @@ mod tests {
                     drift: 1,
                     protected: 0,
                     out_of_scope: 0,
+                    near_match: 0,
                     unchanged: 12,
                 },
                 "Plan: 3 to delete (1 likely blocked), 1 missing, 1 drifted, 12 unchanged.",
@@ -615,6 +643,7 @@ mod tests {
                     drift: 0,
                     protected: 2,
                     out_of_scope: 0,
+                    near_match: 0,
                     unchanged: 1,
                 },
                 "Plan: 0 to delete, 0 missing, 0 drifted, 2 protected, 1 unchanged.",
@@ -627,9 +656,17 @@ mod tests {
                     drift: 0,
                     protected: 0,
                     out_of_scope: 1,
+                    near_match: 0,
                     unchanged: 3,
                 },
                 "Plan: 1 to delete, 0 missing, 0 drifted, 1 out of scope, 3 unchanged.",
+            ),
+            (
+                Summary {
+                    near_match: 2,
+                    ..Summary::default()
+                },
+                "Plan: 0 to delete, 0 missing, 0 drifted, 2 near matches, 0 unchanged.",
             ),
         ];
         for (s, want) in cases {

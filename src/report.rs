@@ -30,18 +30,47 @@ impl Outcome {
     }
 }
 
-/// The API's answer that decided a step, as support will want it.
+/// The API's answer that decided a step, as support will want it. The API's message is kept
+/// once, in `error_msg` (bounded by the decoder); `message` holds poolform's words around it,
+/// and [`StepError::text`] puts the two together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepError {
     pub status: Option<u16>,
     pub error_code: Option<String>,
     pub error_msg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<String>,
     pub request_id: Option<String>,
-    /// The whole error, in words.
+    /// poolform's words: the whole error when the API gave no message, else what it was
+    /// doing (`DELETE refused`).
     pub message: String,
 }
 
 impl StepError {
+    /// The whole error, in words: `DELETE refused: HTTP 409 WKS.0001: msg (detail) [request
+    /// id: r]`.
+    pub fn text(&self) -> String {
+        let Some(msg) = &self.error_msg else {
+            return self.message.clone();
+        };
+        let mut out = format!("{}: ", self.message);
+        if let Some(status) = self.status {
+            out.push_str(&format!("HTTP {status}"));
+        }
+        if let Some(code) = &self.error_code {
+            out.push_str(&format!(" {code}"));
+        }
+        out.push_str(&format!(": {msg}"));
+        if let Some(detail) = &self.error_detail {
+            out.push_str(&format!(" ({detail})"));
+        }
+        out.push_str(&format!(
+            " [request id: {}]",
+            self.request_id.as_deref().unwrap_or("none")
+        ));
+        out
+    }
+
     /// The error that stopped the run (an authentication failure, said once above the steps):
     /// each step it stopped refers to it by status, code and request id only.
     pub fn stopped_the_run(&self) -> bool {
@@ -87,6 +116,10 @@ pub struct StepResult {
     /// For a pool reported gone: a listing after the deletes no longer showed it.
     #[serde(default)]
     pub verified: bool,
+    /// Gone before this apply started (not listed, and a read confirmed it): settled without
+    /// a DELETE, and never "verified" by the final listing, which did not see it go.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub absent_before_apply: bool,
 }
 
 impl StepResult {
@@ -101,12 +134,14 @@ impl StepResult {
             detail: Some(detail),
             desktops: Vec::new(),
             verified: false,
+            absent_before_apply: false,
         }
     }
 
-    /// Deleted or already absent: what the verification listing must confirm.
+    /// Deleted or already absent during this run: what the verification listing must confirm.
+    /// A pool absent before the run is not claimed gone by it.
     pub fn claims_gone(&self) -> bool {
-        matches!(self.outcome, Outcome::Deleted | Outcome::AlreadyAbsent)
+        matches!(self.outcome, Outcome::Deleted | Outcome::AlreadyAbsent) && !self.absent_before_apply
     }
 
     /// Adds a sentence to the detail.
@@ -163,6 +198,18 @@ pub struct Report {
     /// Blocked pools were waited on (`--wait-blocked`): the report's advice differs.
     #[serde(skip)]
     pub waited_for_blocked: bool,
+    /// Whose identity the run acted as, on which project at which endpoint (top-level
+    /// `project_id`, `endpoint` and `identity`, as in a plan).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub acted_as: Option<ActedAs>,
+}
+
+/// Whose identity an apply acted as, where: the facts of the identity line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActedAs {
+    pub project_id: crate::model::ProjectId,
+    pub endpoint: String,
+    pub identity: crate::plan::Identity,
 }
 
 fn signal_name<S: serde::Serializer>(s: &Option<Signal>, ser: S) -> Result<S::Ok, S::Error> {
@@ -205,6 +252,7 @@ impl Report {
             verification,
             end: RunEnd::Completed,
             waited_for_blocked: false,
+            acted_as: None,
         };
         report.end = RunEnd::of_apply(&report, signal);
         report
@@ -262,6 +310,7 @@ mod tests {
             detail: None,
             desktops: vec![],
             verified: matches!(outcome, Outcome::Deleted | Outcome::AlreadyAbsent),
+            absent_before_apply: false,
         }
     }
 

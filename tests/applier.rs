@@ -36,15 +36,12 @@ async fn apply_all(sim: &SimServer, options: ClientOptions) -> poolform::report:
         created_at: "2026-11-27T12:00:00Z".into(),
         source: "t.yaml".into(),
         config_sha256: "0".repeat(64),
+        identity: token_identity(),
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     let authorized =
         poolform::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
-    let work = Work {
-        steps: authorized.steps,
-        settled: Vec::new(),
-        still_called_for: std::sync::Arc::new(|_| Ok(())),
-    };
+    let work = Work::new(authorized.steps, applier::Judge::new(config.clone(), "t.yaml"));
     applier::apply(
         &c,
         work,
@@ -176,15 +173,12 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
         created_at: "2026-11-27T12:00:00Z".into(),
         source: "t.yaml".into(),
         config_sha256: "0".repeat(64),
+        identity: token_identity(),
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     let authorized =
         poolform::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
-    let work = Work {
-        steps: authorized.steps,
-        settled: Vec::new(),
-        still_called_for: std::sync::Arc::new(|_| Ok(())),
-    };
+    let work = Work::new(authorized.steps, applier::Judge::new(config.clone(), "t.yaml"));
     let options = ApplyOptions {
         wait_blocked: Some(std::time::Duration::from_secs(30)),
         wait_poll: std::time::Duration::from_millis(50),

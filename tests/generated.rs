@@ -329,6 +329,7 @@ fn example_plan() -> (config::Config, Live, Value) {
         created_at: "2026-11-28T00:00:00Z".into(),
         source: "pools.yaml".into(),
         config_sha256: poolform::plan::config_sha256(text.as_bytes()),
+        identity: token_identity(),
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     let value = serde_json::from_str(&plan.to_json()).unwrap();

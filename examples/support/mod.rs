@@ -169,6 +169,7 @@ impl ChildSim {
             project_id: ProjectId::parse(PROJECT).unwrap(),
             credentials: Credentials::Token(Secret::new(TOKEN)),
             iam_endpoint: None,
+            identity: poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         };
         Client::new(connection, ClientOptions::default()).unwrap()
     }
@@ -181,6 +182,7 @@ impl ChildSim {
             created_at: "2026-11-27T12:00:00Z".into(),
             source: source.into(),
             config_sha256: "0".repeat(64),
+            identity: poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         }
     }
 

@@ -169,6 +169,8 @@ pub struct ListedPage {
 struct Inner {
     transport: Transport,
     connection: Connection,
+    /// Whose credentials the calls carry, in words (for a 401).
+    who: Arc<str>,
     workspace: Endpoint,
     /// Bounds the pages decoded at once.
     decodes: tokio::sync::Semaphore,
@@ -203,6 +205,7 @@ impl Client {
         Client {
             inner: Arc::new(Inner {
                 transport,
+                who: Arc::from(connection.identity.describe()),
                 connection,
                 workspace,
                 decodes: tokio::sync::Semaphore::new(DECODES_AT_ONCE),
@@ -215,6 +218,8 @@ impl Client {
     /// IAM when nothing named it. Both calls are paced and retried like any read.
     pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client, ApiError> {
         let transport = Transport::new(options)?;
+        let mut identity = resolved.identity();
+        let who: Arc<str> = Arc::from(identity.describe());
         let mut credentials = resolved.credentials;
         credentials.register_for_redaction();
         let iam = resolved.iam_endpoint.as_ref().map(Endpoint::of);
@@ -225,7 +230,7 @@ impl Client {
                         .into(),
                 ));
             };
-            credentials = iam::assume_role(&transport, iam, &credentials, role).await?;
+            credentials = iam::assume_role(&transport, iam, &credentials, &who, role).await?;
             credentials.register_for_redaction();
         }
         let project_id = match resolved.project {
@@ -236,7 +241,10 @@ impl Client {
                         "no project id, and no IAM endpoint to look it up for region {region}"
                     )));
                 };
-                iam::project_id(&transport, iam, &credentials, &region).await?
+                let id = iam::project_id(&transport, iam, &credentials, &who, &region).await?;
+                identity.project_from =
+                    format!("looked up at IAM {} by the name {region}", iam.base);
+                id
             }
         };
         let connection = Connection {
@@ -244,6 +252,7 @@ impl Client {
             project_id,
             credentials,
             iam_endpoint: resolved.iam_endpoint,
+            identity,
         };
         Ok(Client::with(transport, connection))
     }
@@ -269,6 +278,17 @@ impl Client {
         suffix: &str,
         query: &[(String, String)],
     ) -> Result<RawResponse, ApiError> {
+        self.send_before(method, suffix, query, None).await
+    }
+
+    /// [`Client::send`], not sent once `not_after` has passed.
+    async fn send_before(
+        &self,
+        method: Method,
+        suffix: &str,
+        query: &[(String, String)],
+        not_after: Option<std::time::Instant>,
+    ) -> Result<RawResponse, ApiError> {
         let inner = &*self.inner;
         let retried = method == Method::GET;
         inner
@@ -282,6 +302,8 @@ impl Client {
                 query,
                 body: None,
                 retried,
+                who: &inner.who,
+                not_after,
             })
             .await
     }
@@ -548,6 +570,41 @@ impl Client {
         })
     }
 
+    /// Reads each of `ids` (`parallelism` at a time): each answer in the order given, or an
+    /// internal error when a reading task died.
+    pub async fn show_pools(
+        &self,
+        ids: Vec<PoolId>,
+        parallelism: usize,
+    ) -> Result<Vec<(PoolId, Result<Shown, ApiError>)>, ApiError> {
+        let total = ids.len();
+        let mut pending = ids.into_iter().enumerate();
+        let mut running = JoinSet::new();
+        let mut done: Vec<Option<(PoolId, Result<Shown, ApiError>)>> =
+            (0..total).map(|_| None).collect();
+        loop {
+            while running.len() < parallelism.max(1) {
+                let Some((i, id)) = pending.next() else { break };
+                let client = self.clone();
+                running.spawn(async move {
+                    let shown = client.show_pool(&id).await;
+                    (i, id, shown)
+                });
+            }
+            match running.join_next().await {
+                Some(Ok((i, id, shown))) => done[i] = Some((id, shown)),
+                Some(Err(e)) => {
+                    running.abort_all();
+                    return Err(ApiError::Internal {
+                        doing: "reading pools",
+                        message: e.to_string(),
+                    });
+                }
+                None => return Ok(done.into_iter().flatten().collect()),
+            }
+        }
+    }
+
     /// The first `limit` desktops of a pool (at most 100) and the pool's total desktop count.
     pub async fn list_pool_desktops(
         &self,
@@ -568,10 +625,17 @@ impl Client {
 
     /// Sends one DELETE. A 2xx is reported as [`Deleted`]; every other answer is an error for
     /// the caller to judge ([`HttpFailure::absence`] says what it tells about the pool).
-    /// Nothing is retried here.
-    pub async fn delete_pool(&self, id: &PoolId) -> Result<Deleted, ApiError> {
+    /// Nothing is retried here. Sends one DELETE, unless `not_after` has passed by the time the rate limiter admits it
+    /// ([`ApiError::Expired`]: the judgement it rests on is too old).
+    pub async fn delete_pool(
+        &self,
+        id: &PoolId,
+        not_after: std::time::Instant,
+    ) -> Result<Deleted, ApiError> {
         let suffix = format!("desktop-pools/{id}");
-        let raw = self.send(Method::DELETE, &suffix, &[]).await?;
+        let raw = self
+            .send_before(Method::DELETE, &suffix, &[], Some(not_after))
+            .await?;
         if raw.is_success() {
             return Ok(Deleted {
                 request_id: raw.request_id,

@@ -7,8 +7,9 @@
 //! another would plan to delete everything in scope there.
 
 use super::credentials::{
-    self, first_env, AssumeRole, CredentialError, Env, LoadedProfile, Profile,
+    self, first_env, AgencyDomain, AssumeRole, CredentialError, Env, LoadedProfile, Profile,
 };
+use crate::plan::{Agency, CredentialKind, Identity};
 pub use super::credentials::{Credentials, Secret};
 use crate::model::{IdError, ProjectId};
 use reqwest::Url;
@@ -48,6 +49,15 @@ pub struct Connection {
     pub credentials: Credentials,
     /// IAM, for the calls made before the first Workspace call (may be unknown).
     pub iam_endpoint: Option<Url>,
+    /// Whose identity the calls are made as.
+    pub identity: Identity,
+}
+
+impl Connection {
+    /// The endpoint as plans record it: the one normal form (no trailing slash).
+    pub fn endpoint_text(&self) -> String {
+        endpoint_text(&self.endpoint)
+    }
 }
 
 /// Where the project id comes from.
@@ -71,12 +81,77 @@ pub struct Resolved {
     pub assume_role: Option<AssumeRole>,
     /// Said once, on standard error (a shared config file others can read, say).
     pub warnings: Vec<String>,
+    /// How the credentials were given, and where from (`HW_ACCESS_KEY`, `profile "p" of F`).
+    pub credential_kind: CredentialKind,
+    pub credential_source: String,
+    /// Where the project id comes from (`HW_PROJECT_ID`, `pools.yaml`), or how it is looked up.
+    pub project_from: String,
 }
+
+impl Resolved {
+    /// The agency assumed, as plans record it.
+    pub fn agency(&self) -> Option<Agency> {
+        self.assume_role.as_ref().map(|r| Agency {
+            name: r.agency_name.clone(),
+            domain_name: match &r.domain {
+                AgencyDomain::Name(n) => Some(n.clone()),
+                AgencyDomain::Id(_) => None,
+            },
+            domain_id: match &r.domain {
+                AgencyDomain::Id(i) => Some(i.clone()),
+                AgencyDomain::Name(_) => None,
+            },
+        })
+    }
+
+    /// The identity this run acts as (the source credentials', before any exchange).
+    pub fn identity(&self) -> Identity {
+        Identity {
+            credentials: self.credential_kind,
+            source: self.credential_source.clone(),
+            access_key_last4: self.credentials.access_key_last4(),
+            temporary: self.credentials.is_temporary(),
+            agency: self.agency(),
+            project_from: self.project_from.clone(),
+        }
+    }
+
+    /// The endpoint as plans record it: the one normal form (no trailing slash).
+    pub fn endpoint_text(&self) -> String {
+        endpoint_text(&self.endpoint)
+    }
+
+    /// The identity line, said on standard error before the first call.
+    pub fn identity_line(&self) -> String {
+        let project = match &self.project {
+            ProjectSource::Known(p) => format!("project {p} (from {})", self.project_from),
+            ProjectSource::LookUp { .. } => format!("project {}", self.project_from),
+        };
+        format!(
+            "Acting as {}; {project}; endpoint {}",
+            self.identity().describe(),
+            self.endpoint_text()
+        )
+    }
+}
+
+/// An endpoint as plans record and compare it: the URL without a trailing slash.
+pub fn endpoint_text(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_owned()
+}
+
+/// Huawei's public API domains, from the official SDKs' region tables: the only cloud domains
+/// a config file may name. Any other comes from `--cloud` or `HW_CLOUD`, from the person
+/// running poolform, since a file (a pull request's, say) must never choose where the
+/// credentials are sent.
+pub const HUAWEI_CLOUDS: &[&str] = &["myhuaweicloud.com", "myhuaweicloud.eu", "myhwclouds.com"];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConnectionError {
     #[error("no project id, and no region to look it up at IAM with: pass --project-id, set HW_PROJECT_ID (or HUAWEICLOUD_SDK_PROJECT_ID), put projectId in the profile or project_id in the config file, or give a region (--region, HW_REGION_NAME, the profile, region in the config file)")]
     MissingProjectId,
+    #[error("with --endpoint, poolform never guesses the IAM endpoint from the region (the credentials would go to the public IAM), and it needs IAM {why}: name the project (--project-id, HW_PROJECT_ID or project_id in the config file) or the IAM endpoint (HW_AUTH_URL or HUAWEICLOUD_SDK_IAM_ENDPOINT; the simulator serves IAM at its own URL)")]
+    NoIamWithEndpoint { why: &'static str },
     #[error("project id {value:?} (from {source_name}) {problem}")]
     BadProjectId {
         value: String,
@@ -89,6 +164,14 @@ pub enum ConnectionError {
     BadRegion { value: String, source_name: String },
     #[error("cloud {value:?} (from {source_name}) is not a domain name such as myhuaweicloud.com")]
     BadCloud { value: String, source_name: String },
+    #[error("{file} names cloud {value}, which is not one of Huawei's public API domains ({}); a config file cannot choose where the credentials are sent. If you mean it, pass --cloud {value} (or set HW_CLOUD={value}); nothing was sent", HUAWEI_CLOUDS.join(", "))]
+    UntrustedCloud { file: String, value: String },
+    #[error("credentials are set in the environment ({variable}) and a profile is named ({named_by} {profile:?}); refusing to guess which identity to act as. Unset the credential variables to use the profile, or drop {named_by} to use the variables")]
+    AmbiguousCredentials {
+        variable: &'static str,
+        named_by: &'static str,
+        profile: String,
+    },
     #[error("{what} {value:?} is not a valid URL: {reason}")]
     BadEndpoint {
         what: &'static str,
@@ -212,120 +295,204 @@ fn iam_from_env(env: Env<'_>) -> Option<(&'static str, String)> {
     })
 }
 
+/// Whose credentials: the environment's, else the profile's. A profile is one identity: beside
+/// credentials from the environment it contributes nothing, and naming one there is refused.
+struct Who {
+    credentials: Credentials,
+    kind: CredentialKind,
+    source: String,
+    profile: Option<LoadedProfile>,
+}
+
+fn who(flags: &ConnectionFlags, env: Env<'_>) -> Result<Who, ConnectionError> {
+    let named = match (&flags.profile, first_env(env, &["HW_PROFILE"])) {
+        (Some(p), _) => Some(("--profile", p.clone())),
+        (None, Some((_, p))) => Some(("HW_PROFILE", p)),
+        (None, None) => None,
+    };
+    if let Some(found) = credentials::from_env(env)? {
+        if let Some((named_by, profile)) = named {
+            return Err(ConnectionError::AmbiguousCredentials {
+                variable: found.variable,
+                named_by,
+                profile,
+            });
+        }
+        let kind = match found.credentials {
+            Credentials::Token(_) => CredentialKind::Token,
+            Credentials::AkSk { .. } => CredentialKind::Variable,
+        };
+        return Ok(Who {
+            credentials: found.credentials,
+            kind,
+            source: found.variable.to_owned(),
+            profile: None,
+        });
+    }
+    let profile = credentials::load_profile(env, flags.profile.as_deref())?;
+    let credentials = profile
+        .as_ref()
+        .map(LoadedProfile::credentials)
+        .transpose()?
+        .flatten()
+        .ok_or(CredentialError::Missing)?;
+    Ok(Who {
+        credentials,
+        kind: CredentialKind::Profile,
+        source: profile.as_ref().map(|p| p.described.clone()).unwrap_or_default(),
+        profile,
+    })
+}
+
+/// A profile's value: `(profile NAME of FILE, value)`, when it has one.
+fn from_profile(
+    profile: Option<&LoadedProfile>,
+    field: fn(&Profile) -> &str,
+) -> Option<(String, String)> {
+    profile.and_then(|p| {
+        let v = field(&p.profile);
+        (!v.is_empty()).then(|| (p.described.clone(), v.to_owned()))
+    })
+}
+
+/// The region: `--region`, `HW_REGION_NAME`, the profile, the config file.
+fn region(
+    flags: &ConnectionFlags,
+    file: &FileDefaults,
+    env: Env<'_>,
+    profile: Option<&LoadedProfile>,
+) -> Result<Option<String>, ConnectionError> {
+    let chosen = pick(("--region", &flags.region), env, &["HW_REGION_NAME"])
+        .or_else(|| from_profile(profile, |p| &p.region));
+    match agree("region", chosen, file, file.region.as_ref())? {
+        Some((source_name, value)) if !crate::model::is_region_name(&value) => {
+            Err(ConnectionError::BadRegion { value, source_name })
+        }
+        other => Ok(other.map(|(_, r)| r)),
+    }
+}
+
+/// The cloud domain: `--cloud`, `HW_CLOUD`, the config file (Huawei's domains only).
+fn cloud(
+    flags: &ConnectionFlags,
+    file: &FileDefaults,
+    env: Env<'_>,
+) -> Result<Option<String>, ConnectionError> {
+    let chosen = pick(("--cloud", &flags.cloud), env, &["HW_CLOUD"]);
+    let from_file_alone = chosen.is_none();
+    match agree("cloud", chosen, file, file.cloud.as_ref())? {
+        Some((source_name, value)) if !is_cloud_domain(&value) => {
+            Err(ConnectionError::BadCloud { value, source_name })
+        }
+        Some((_, value)) if from_file_alone && !HUAWEI_CLOUDS.contains(&value.as_str()) => {
+            Err(ConnectionError::UntrustedCloud {
+                file: file.source.clone(),
+                value,
+            })
+        }
+        other => Ok(other.map(|(_, c)| c)),
+    }
+}
+
+/// The project: `--project-id`, `HW_PROJECT_ID`/`HUAWEICLOUD_SDK_PROJECT_ID`, the profile, the
+/// config file; else looked up at IAM by the region's name. With where it comes from.
+fn project(
+    flags: &ConnectionFlags,
+    file: &FileDefaults,
+    env: Env<'_>,
+    profile: Option<&LoadedProfile>,
+    lookup: Option<(&String, &Url)>,
+) -> Result<(ProjectSource, String), ConnectionError> {
+    let chosen = pick(
+        ("--project-id", &flags.project_id),
+        env,
+        &["HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"],
+    )
+    .or_else(|| from_profile(profile, |p| &p.project_id));
+    match agree("project", chosen, file, file.project_id.as_ref())? {
+        Some((source_name, value)) => {
+            let id = ProjectId::parse(&value).map_err(|problem| ConnectionError::BadProjectId {
+                value: value.clone(),
+                source_name: source_name.clone(),
+                problem,
+            })?;
+            Ok((ProjectSource::Known(id), source_name))
+        }
+        None => match lookup {
+            Some((region, iam)) => Ok((
+                ProjectSource::LookUp {
+                    region: region.clone(),
+                },
+                format!(
+                    "to be looked up at IAM {} by the name {region}",
+                    endpoint_text(iam)
+                ),
+            )),
+            None if flags.endpoint.is_some() => Err(ConnectionError::NoIamWithEndpoint {
+                why: "to look the project id up",
+            }),
+            None => Err(ConnectionError::MissingProjectId),
+        },
+    }
+}
+
 /// Resolves the connection, before any call. Precedence, first wins:
 ///
-/// - credentials: environment AK/SK, environment token, the profile;
+/// - credentials: environment AK/SK, environment token, the profile (never both);
 /// - region: `--region`, `HW_REGION_NAME`, the profile, the config file;
 /// - project: `--project-id`, `HW_PROJECT_ID`/`HUAWEICLOUD_SDK_PROJECT_ID`, the profile, the
 ///   config file, else looked up at IAM;
-/// - cloud: `--cloud`, `HW_CLOUD`, the config file, else by region;
+/// - cloud: `--cloud`, `HW_CLOUD`, the config file (Huawei's domains only), else by region;
 /// - endpoint: `--endpoint`, else `https://workspace.{region}.{cloud}`;
-/// - IAM: `HW_AUTH_URL`/`HUAWEICLOUD_SDK_IAM_ENDPOINT`, else `https://iam.{region}.{cloud}`.
+/// - IAM: `HW_AUTH_URL`/`HUAWEICLOUD_SDK_IAM_ENDPOINT`, else (without `--endpoint`)
+///   `https://iam.{region}.{cloud}`.
 pub fn resolve(
     flags: &ConnectionFlags,
     file: &FileDefaults,
     env: Env<'_>,
 ) -> Result<Resolved, ConnectionError> {
-    let env_credentials = credentials::from_env(env)?;
-    let flag_project = pick(
-        ("--project-id", &flags.project_id),
-        env,
-        &["HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"],
-    );
-    let flag_region = pick(("--region", &flags.region), env, &["HW_REGION_NAME"]);
-    let profile_asked = flags.profile.is_some()
-        || first_env(env, &["HW_PROFILE", "HW_SHARED_CONFIG_FILE"]).is_some();
-    let profile = if profile_asked
-        || env_credentials.is_none()
-        || flag_project.is_none()
-        || flag_region.is_none()
-    {
-        credentials::load_profile(env, flags.profile.as_deref())?
-    } else {
-        None
-    };
-    // A profile's value: `(profile NAME of FILE, value)`, when it has one.
-    let from_profile = |field: fn(&Profile) -> &str| {
-        profile.as_ref().and_then(|p| {
-            let v = field(&p.profile);
-            (!v.is_empty()).then(|| (p.described.clone(), v.to_owned()))
-        })
-    };
-    let project = flag_project.or_else(|| from_profile(|p| &p.project_id));
-    let project = agree("project", project, file, file.project_id.as_ref())?;
-    let region = flag_region.or_else(|| from_profile(|p| &p.region));
-    let region = agree("region", region, file, file.region.as_ref())?;
-    if let Some((source_name, value)) = &region {
-        if !crate::model::is_region_name(value) {
-            return Err(ConnectionError::BadRegion {
-                value: value.clone(),
-                source_name: source_name.clone(),
-            });
-        }
-    }
-    let region = region.map(|(_, r)| r);
-    let cloud = pick(("--cloud", &flags.cloud), env, &["HW_CLOUD"]);
-    let cloud = match agree("cloud", cloud, file, file.cloud.as_ref())? {
-        Some((source_name, value)) if !is_cloud_domain(&value) => {
-            return Err(ConnectionError::BadCloud { value, source_name })
-        }
-        Some((_, value)) => Some(value),
-        None => None,
-    };
+    let who = who(flags, env)?;
+    let profile = who.profile.as_ref();
+    let region = region(flags, file, env, profile)?;
+    let cloud = cloud(flags, file, env)?;
     let cloud_of = |region: &str| {
         cloud
             .clone()
             .unwrap_or_else(|| default_cloud(region).to_owned())
     };
-
-    let endpoint_text = match (&flags.endpoint, &region) {
+    let endpoint = parse_endpoint(&match (&flags.endpoint, &region) {
         (Some(e), _) => e.clone(),
         (None, Some(region)) => format!("https://workspace.{region}.{}", cloud_of(region)),
         (None, None) => return Err(ConnectionError::MissingEndpoint),
-    };
-    let endpoint = parse_endpoint(&endpoint_text)?;
-    let iam_endpoint = match (iam_from_env(env), &region) {
-        (Some((_, text)), _) => Some(parse_endpoint_as("IAM endpoint", &text)?),
-        (None, Some(region)) => Some(parse_endpoint_as(
+    })?;
+    // Never guessed beside --endpoint: a rehearsal against the simulator must not send the
+    // real credentials to the public IAM.
+    let iam_endpoint = match (iam_from_env(env), &region, &flags.endpoint) {
+        (Some((_, text)), _, _) => Some(parse_endpoint_as("IAM endpoint", &text)?),
+        (None, Some(region), None) => Some(parse_endpoint_as(
             "IAM endpoint",
             &format!("https://iam.{region}.{}", cloud_of(region)),
         )?),
-        (None, None) => None,
+        _ => None,
     };
-    let project = match project {
-        Some((source_name, value)) => {
-            ProjectSource::Known(ProjectId::parse(&value).map_err(|problem| {
-                ConnectionError::BadProjectId {
-                    value: value.clone(),
-                    source_name,
-                    problem,
-                }
-            })?)
-        }
-        None => match (&region, &iam_endpoint) {
-            (Some(region), Some(_)) => ProjectSource::LookUp {
-                region: region.clone(),
-            },
-            _ => return Err(ConnectionError::MissingProjectId),
-        },
-    };
-    let credentials = match env_credentials {
-        Some(c) => c,
-        None => profile
-            .as_ref()
-            .map(LoadedProfile::credentials)
-            .transpose()?
-            .flatten()
-            .ok_or(CredentialError::Missing)?,
-    };
-    let assume_role = credentials::assume_role(env, profile.as_ref())?;
+    let lookup = region.as_ref().zip(iam_endpoint.as_ref());
+    let (project, project_from) = project(flags, file, env, profile, lookup)?;
+    let assume_role = credentials::assume_role(env, profile)?;
+    if assume_role.is_some() && iam_endpoint.is_none() && flags.endpoint.is_some() {
+        return Err(ConnectionError::NoIamWithEndpoint {
+            why: "to assume the agency",
+        });
+    }
     Ok(Resolved {
         endpoint,
         iam_endpoint,
         project,
-        credentials,
+        credentials: who.credentials,
         assume_role,
-        warnings: profile.map(|p| p.warnings).unwrap_or_default(),
+        warnings: who.profile.map(|p| p.warnings).unwrap_or_default(),
+        credential_kind: who.kind,
+        credential_source: who.source,
+        project_from,
     })
 }
 
@@ -476,9 +643,20 @@ mod tests {
                     ..Default::default()
                 },
                 vec![],
-                Some("file.example"),
-                "https://workspace.cn-north-4.file.example/",
-                "https://iam.cn-north-4.file.example/",
+                Some("myhwclouds.com"),
+                "https://workspace.cn-north-4.myhwclouds.com/",
+                "https://iam.cn-north-4.myhwclouds.com/",
+            ),
+            (
+                ConnectionFlags {
+                    region: Some("cn-north-4".into()),
+                    cloud: Some("private.example".into()),
+                    ..Default::default()
+                },
+                vec![],
+                Some("private.example"),
+                "https://workspace.cn-north-4.private.example/",
+                "https://iam.cn-north-4.private.example/",
             ),
             (
                 ConnectionFlags {
@@ -512,6 +690,41 @@ mod tests {
         }
     }
 
+    /// A config file names only Huawei's public domains; any other must come from the person
+    /// running poolform, and then the file must agree with it.
+    #[test]
+    fn a_file_never_chooses_where_the_credentials_go() {
+        let env = env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_PROJECT_ID", P)]);
+        for (file_cloud, flag, env_cloud, want) in [
+            ("attacker.example", None, None, Some("pools.yaml names cloud attacker.example, which is not one of Huawei's public API domains (myhuaweicloud.com, myhuaweicloud.eu, myhwclouds.com); a config file cannot choose where the credentials are sent. If you mean it, pass --cloud attacker.example")),
+            ("attacker.example", Some("attacker.example"), None, None),
+            ("attacker.example", None, Some("attacker.example"), None),
+            ("attacker.example", Some("other.example"), None, Some("is for cloud attacker.example, but --cloud selects cloud other.example")),
+            ("myhuaweicloud.eu", None, None, None),
+        ] {
+            let mut f = file(Some("cn-north-4"), Some(P));
+            f.cloud = Some(file_cloud.into());
+            let flags = ConnectionFlags {
+                cloud: flag.map(str::to_owned),
+                ..Default::default()
+            };
+            let mut vars = vec![("HW_AUTH_TOKEN", "t"), ("HW_PROJECT_ID", P)];
+            vars.extend(env_cloud.map(|c| ("HW_CLOUD", c)));
+            match (resolve(&flags, &f, &env_of(&vars)), want) {
+                (Ok(c), None) => assert_eq!(c.endpoint.host_str(), Some(format!("workspace.cn-north-4.{file_cloud}").as_str())),
+                (Err(e), Some(want)) => assert!(e.to_string().contains(want), "{e}"),
+                (other, want) => panic!("{file_cloud} {flag:?}: {other:?}, wanted {want:?}"),
+            }
+        }
+        // with --endpoint, IAM is never guessed from the region
+        let to_sim = ConnectionFlags {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        let c = resolve(&to_sim, &file(Some("cn-north-4"), Some(P)), &env).unwrap();
+        assert_eq!(c.iam_endpoint, None);
+    }
+
     #[test]
     fn the_project_is_looked_up_only_when_nothing_names_it() {
         let env = env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_REGION_NAME", "cn-north-4")]);
@@ -522,18 +735,44 @@ mod tests {
                 region: "cn-north-4".into()
             }
         );
-        // with --endpoint and no region, IAM cannot be found unless HW_AUTH_URL names it
+        // with --endpoint, IAM is never guessed from the region: HW_AUTH_URL names it, or the
+        // project must be named
         let flags = ConnectionFlags {
             endpoint: Some("http://127.0.0.1:9".into()),
             ..Default::default()
         };
-        let err = resolve(
-            &flags,
-            &file(None, None),
-            &env_of(&[("HW_AUTH_TOKEN", "t")]),
-        )
-        .unwrap_err();
-        assert_eq!(err, ConnectionError::MissingProjectId);
+        let err = resolve(&flags, &file(Some("cn-north-4"), None), &env_of(&[("HW_AUTH_TOKEN", "t")]))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ConnectionError::NoIamWithEndpoint {
+                why: "to look the project id up"
+            }
+        );
+        assert!(err.to_string().contains("name the project (--project-id, HW_PROJECT_ID or project_id in the config file) or the IAM endpoint (HW_AUTH_URL"));
+        let with_iam = env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_AUTH_URL", "http://127.0.0.1:9/v3")]);
+        let c = resolve(&flags, &file(Some("cn-north-4"), None), &with_iam).unwrap();
+        assert_eq!(c.iam_endpoint.unwrap().as_str(), "http://127.0.0.1:9/");
+        let role = env_of(&[
+            ("HW_AUTH_TOKEN", "t"),
+            ("HW_PROJECT_ID", P),
+            ("HW_ASSUME_ROLE_AGENCY_NAME", "a"),
+            ("HW_ASSUME_ROLE_DOMAIN_NAME", "d"),
+        ]);
+        assert_eq!(
+            resolve(&flags, &file(Some("cn-north-4"), None), &role).unwrap_err(),
+            ConnectionError::NoIamWithEndpoint {
+                why: "to assume the agency"
+            }
+        );
+        let err = resolve(&flags, &file(None, None), &env_of(&[("HW_AUTH_TOKEN", "t")]))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ConnectionError::NoIamWithEndpoint {
+                why: "to look the project id up"
+            }
+        );
     }
 
     #[test]
@@ -551,11 +790,14 @@ mod tests {
             (ConnectionFlags::default(), vec![("HW_REGION_NAME", "cn-east-3")], "pools.yaml is for region cn-north-4, but HW_REGION_NAME selects region cn-east-3"),
             (ConnectionFlags { region: Some("cn-east-3".into()), ..Default::default() }, vec![], "but --region selects region cn-east-3"),
             (ConnectionFlags { region: Some("cn-east-3".into()), endpoint: Some("http://127.0.0.1:9".into()), ..Default::default() }, vec![], "but --region selects region cn-east-3"),
-            (ConnectionFlags::default(), vec![("HW_SHARED_CONFIG_FILE", &shared)], &want_project),
-            (ConnectionFlags::default(), vec![("HW_SHARED_CONFIG_FILE", &shared), ("HW_PROJECT_ID", P)], &want_region),
+            (ConnectionFlags::default(), vec![("HW_SHARED_CONFIG_FILE", &shared)], &want_region),
+            (ConnectionFlags::default(), vec![("HW_SHARED_CONFIG_FILE", &shared), ("HW_REGION_NAME", "cn-north-4")], &want_project),
         ];
         for (flags, mut env, want) in cases {
-            env.push(("HW_AUTH_TOKEN", "t"));
+            // a profile serves only its own keys: the profile cases use them
+            if !env.iter().any(|(k, _)| *k == "HW_SHARED_CONFIG_FILE") {
+                env.push(("HW_AUTH_TOKEN", "t"));
+            }
             let err = resolve(&flags, &file(Some("cn-north-4"), Some(P)), &env_of(&env))
                 .unwrap_err()
                 .to_string();
@@ -583,11 +825,12 @@ mod tests {
         );
     }
 
+    /// A profile is one identity: its region, project and agency serve only its own keys.
     #[test]
-    fn a_profile_supplies_credentials_region_and_project_but_the_environment_wins() {
+    fn a_profile_serves_only_its_own_credentials() {
         let dir = tempfile::tempdir().unwrap();
         let shared = dir.path().join("config.json");
-        std::fs::write(&shared, r#"{"current": "p", "profiles": [{"name": "p", "accessKeyId": "AKPROFILE000", "secretAccessKey": "SKprofile", "region": "eu-west-101", "projectId": "profileproject"}]}"#).unwrap();
+        std::fs::write(&shared, r#"{"current": "p", "profiles": [{"name": "p", "accessKeyId": "AKPROFILE000", "secretAccessKey": "SKprofile", "region": "eu-west-101", "projectId": "profileproject", "agencyName": "poolform", "agencyDomainName": "tenant-b"}]}"#).unwrap();
         let shared = shared.display().to_string();
         let c = resolve(
             &ConnectionFlags::default(),
@@ -603,19 +846,64 @@ mod tests {
         assert!(
             matches!(&c.credentials, Credentials::AkSk { access_key, .. } if access_key == "AKPROFILE000")
         );
-        let c = resolve(
+        assert_eq!(c.assume_role.as_ref().unwrap().agency_name, "poolform");
+        assert_eq!(
+            c.identity_line(),
+            format!("Acting as access key …E000 from profile \"p\" of {shared} (permanent), assuming agency poolform@tenant-b; project profileproject (from profile \"p\" of {shared}); endpoint https://workspace.eu-west-101.myhuaweicloud.eu")
+        );
+        // keys from the environment: the profile contributes nothing, agency included
+        let env_keys = [
+            ("HW_SHARED_CONFIG_FILE", shared.as_str()),
+            ("HW_ACCESS_KEY", "AKENV0001"),
+            ("HW_SECRET_KEY", "SKenv"),
+            ("HW_PROJECT_ID", P),
+            ("HW_REGION_NAME", "cn-north-4"),
+        ];
+        let c = resolve(&ConnectionFlags::default(), &file(None, None), &env_of(&env_keys)).unwrap();
+        assert!(
+            matches!(&c.credentials, Credentials::AkSk { access_key, .. } if access_key == "AKENV0001")
+        );
+        assert_eq!(c.assume_role, None);
+        assert_eq!(known(&c), P);
+        assert_eq!(c.identity().credentials, CredentialKind::Variable);
+        // nor its region: with the environment's keys and no region, there is no endpoint
+        let err = resolve(
+            &ConnectionFlags::default(),
+            &file(None, None),
+            &env_of(&env_keys[..3]),
+        )
+        .unwrap_err();
+        assert_eq!(err, ConnectionError::MissingEndpoint);
+        // and naming a profile beside the environment's keys is ambiguous
+        for (flags, extra, named_by) in [
+            (ConnectionFlags { profile: Some("p".into()), ..Default::default() }, None, "--profile"),
+            (ConnectionFlags::default(), Some(("HW_PROFILE", "p")), "HW_PROFILE"),
+        ] {
+            let mut env = env_keys.to_vec();
+            env.extend(extra);
+            let err = resolve(&flags, &file(None, None), &env_of(&env)).unwrap_err();
+            assert_eq!(
+                err,
+                ConnectionError::AmbiguousCredentials {
+                    variable: "HW_ACCESS_KEY",
+                    named_by,
+                    profile: "p".into()
+                }
+            );
+        }
+        // an agency from the environment beside another in the profile is refused
+        let err = resolve(
             &ConnectionFlags::default(),
             &file(None, None),
             &env_of(&[
                 ("HW_SHARED_CONFIG_FILE", &shared),
-                ("HW_ACCESS_KEY", "AKENV"),
-                ("HW_SECRET_KEY", "SKenv"),
+                ("HW_ASSUME_ROLE_AGENCY_NAME", "other"),
+                ("HW_ASSUME_ROLE_DOMAIN_NAME", "tenant-c"),
             ]),
         )
-        .unwrap();
-        assert!(
-            matches!(&c.credentials, Credentials::AkSk { access_key, .. } if access_key == "AKENV")
-        );
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("HW_ASSUME_ROLE_AGENCY_NAME names agency \"other\", but profile \"p\""), "{err}");
     }
 
     #[test]

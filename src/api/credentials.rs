@@ -88,17 +88,42 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Shows the last 4 characters of an access key, enough to tell keys apart.
-fn mask(access_key: &str) -> String {
-    let tail: String = access_key
+/// The last 4 characters of an access key, enough to tell keys apart.
+fn last4(access_key: &str) -> String {
+    access_key
         .chars()
         .rev()
         .take(4)
         .collect::<Vec<_>>()
         .into_iter()
         .rev()
-        .collect();
-    format!("…{tail}")
+        .collect()
+}
+
+/// Shows the last 4 characters of an access key, enough to tell keys apart.
+fn mask(access_key: &str) -> String {
+    format!("…{}", last4(access_key))
+}
+
+impl Credentials {
+    /// The access key's last four characters (AK/SK only).
+    pub fn access_key_last4(&self) -> Option<String> {
+        match self {
+            Credentials::Token(_) => None,
+            Credentials::AkSk { access_key, .. } => Some(last4(access_key)),
+        }
+    }
+
+    /// Temporary credentials: AK/SK with a security token.
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            Credentials::AkSk {
+                security_token: Some(_),
+                ..
+            }
+        )
+    }
 }
 
 /// Why credentials could not be found or used.
@@ -154,9 +179,17 @@ pub fn first_env(env: Env<'_>, names: &[&'static str]) -> Option<(&'static str, 
         .find_map(|n| env(n).filter(|v| !v.is_empty()).map(|v| (*n, v)))
 }
 
+/// Credentials from the environment, and the variable that gave them (the access key's, or
+/// `HW_AUTH_TOKEN`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvCredentials {
+    pub credentials: Credentials,
+    pub variable: &'static str,
+}
+
 /// Credentials from the environment: AK/SK (HW_* first, then HUAWEICLOUD_SDK_*), else a
 /// token. `Ok(None)` when none is set.
-pub fn from_env(env: Env<'_>) -> Result<Option<Credentials>, CredentialError> {
+pub fn from_env(env: Env<'_>) -> Result<Option<EnvCredentials>, CredentialError> {
     let ak = first_env(env, &["HW_ACCESS_KEY", "HUAWEICLOUD_SDK_AK"]);
     let sk = first_env(env, &["HW_SECRET_KEY", "HUAWEICLOUD_SDK_SK"]);
     let security_token = first_env(
@@ -169,10 +202,13 @@ pub fn from_env(env: Env<'_>) -> Result<Option<Credentials>, CredentialError> {
             if let Some((name, token)) = &security_token {
                 check_header_value(name, token)?;
             }
-            Ok(Some(Credentials::AkSk {
-                access_key,
-                secret_key: Secret::new(secret_key),
-                security_token: security_token.map(|(_, t)| Secret::new(t)),
+            Ok(Some(EnvCredentials {
+                credentials: Credentials::AkSk {
+                    access_key,
+                    secret_key: Secret::new(secret_key),
+                    security_token: security_token.map(|(_, t)| Secret::new(t)),
+                },
+                variable: ak_name,
             }))
         }
         (Some((set, _)), None) => Err(CredentialError::Half {
@@ -194,7 +230,10 @@ pub fn from_env(env: Env<'_>) -> Result<Option<Credentials>, CredentialError> {
         (None, None) => match first_env(env, &["HW_AUTH_TOKEN"]) {
             Some((name, token)) => {
                 check_header_value(name, &token)?;
-                Ok(Some(Credentials::Token(Secret::new(token))))
+                Ok(Some(EnvCredentials {
+                    credentials: Credentials::Token(Secret::new(token)),
+                    variable: name,
+                }))
             }
             None => Ok(None),
         },
@@ -304,6 +343,9 @@ fn looks_encrypted(text: &str, profile: &Profile) -> bool {
     flagged || !plain(&profile.access_key_id) || !plain(&profile.secret_access_key)
 }
 
+/// The largest shared config file read.
+const MAX_SHARED_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// Loads the profile named by `--profile` (`flag`), `HW_PROFILE`, or the file's `current`.
 /// `Ok(None)` when no file is configured and the default one does not exist (and no profile
 /// was asked for).
@@ -328,16 +370,20 @@ pub fn load_profile(
         file: file.clone(),
         message,
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit && asked.is_none() => {
-            return Ok(None)
+    // A regular file, read through its cap: a FIFO or a device (`/dev/zero`) is refused at
+    // once, before anything is read.
+    let bytes = match crate::files::read_regular(&path, MAX_SHARED_CONFIG_BYTES) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() && !explicit && asked.is_none() => return Ok(None),
+        Err(crate::files::ReadError::TooLarge { .. }) => {
+            return Err(err("it is larger than 1 MiB".into()))
+        }
+        Err(crate::files::ReadError::NotRegular { kind, .. }) => {
+            return Err(err(format!("it is a {kind}, not a regular file")))
         }
         Err(e) => return Err(err(format!("cannot read it: {e}"))),
     };
-    if text.len() > 1024 * 1024 {
-        return Err(err("it is larger than 1 MiB".into()));
-    }
+    let text = String::from_utf8(bytes).map_err(|_| err("it is not UTF-8 text".into()))?;
     let shared: SharedConfig = serde_json::from_str(&text)
         .map_err(|e| err(format!("not a KooCLI/hcloud config.json: {e}")))?;
     let name = asked.unwrap_or_else(|| shared.current.clone());
@@ -414,6 +460,14 @@ pub fn assume_role(
             }
         },
     };
+    if let (Some(env_agency), Some(p)) = (&agency, profile) {
+        if !p.profile.agency_name.is_empty() && p.profile.agency_name != *env_agency {
+            return Err(CredentialError::AssumeRole(format!(
+                "HW_ASSUME_ROLE_AGENCY_NAME names agency {env_agency:?}, but {} names agency {:?}; refusing to guess which identity to act as. Unset one of them",
+                p.described, p.profile.agency_name
+            )));
+        }
+    }
     let (agency, domain_name, domain_id) = match (agency, domain_name, domain_id, profile) {
         (None, None, None, Some(p)) if !p.profile.agency_name.is_empty() => {
             let p = &p.profile;
@@ -485,6 +539,12 @@ mod tests {
         ]))
         .is_ok());
         assert_eq!(from_env(&env_of(&[])), Ok(None));
+        let token = from_env(&env_of(&[("HW_AUTH_TOKEN", "tokenvalue")])).unwrap().unwrap();
+        assert_eq!(token.variable, "HW_AUTH_TOKEN");
+        let sdk = from_env(&env_of(&[("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(sdk.variable, "HUAWEICLOUD_SDK_AK");
     }
 
     fn shared_file(dir: &Path, text: &str) -> String {

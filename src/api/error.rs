@@ -1,9 +1,11 @@
 //! API errors: the Huawei error body in all its documented shapes, and the typed client errors.
 
 use std::fmt;
+
 use std::time::Duration;
 
-/// The parts of a Huawei error body, whichever of the known shapes it came in.
+/// The parts of a Huawei error body, whichever of the known shapes it came in. Every string
+/// is bounded ([`MAX_CODE_CHARS`], [`MAX_MESSAGE_BYTES`]): what is cut is counted, never kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -15,53 +17,229 @@ pub struct ErrorBody {
     /// The body text when it was not JSON (an HTML page from a gateway, say), shortened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+    /// Bytes of the message and detail that were cut to keep them bounded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How much of a non-JSON body's text is kept for the message.
 const RAW_EXCERPT_CHARS: usize = 120;
+/// How much of a non-JSON body is looked at to summarise it.
+const RAW_SCAN_BYTES: usize = 64 * 1024;
+/// An error code longer than this is cut (Huawei's are like `WKS.00010032`).
+pub const MAX_CODE_CHARS: usize = 64;
+/// A message or detail longer than this is cut, and the rest counted.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024;
+
+/// `s` redacted (before any cut, so that no fragment of a secret survives it), then cut to
+/// `max_chars` characters and `max_bytes` bytes: what is kept, and how many bytes were cut.
+fn bounded(s: &str, max_chars: usize, max_bytes: usize) -> (String, u64) {
+    let s = crate::redact::redact(s);
+    let mut end = 0;
+    for (n, (at, c)) in s.char_indices().enumerate() {
+        if n == max_chars || at + c.len_utf8() > max_bytes {
+            break;
+        }
+        end = at + c.len_utf8();
+    }
+    (s[..end].to_owned(), (s.len() - end) as u64)
+}
+
+/// Which part of an error body a key names.
+#[derive(Clone, Copy)]
+enum Part {
+    Code,
+    Message,
+    Detail,
+}
+
+fn part_of(key: &str) -> Option<Part> {
+    match key {
+        "error_code" | "errorCode" | "code" => Some(Part::Code),
+        "error_msg" | "errorMsg" | "message" | "msg" => Some(Part::Message),
+        "error_detail" | "errorDetail" | "detail" => Some(Part::Detail),
+        _ => None,
+    }
+}
+
+/// A string or number, bounded as it is read; anything else is skipped unread.
+struct BoundedText {
+    text: Option<String>,
+    omitted: u64,
+    max_chars: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for BoundedText {
+    type Value = (Option<String>, u64);
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for BoundedText {
+    type Value = (Option<String>, u64);
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let (text, omitted) = bounded(v, self.max_chars, MAX_MESSAGE_BYTES);
+        Ok((Some(text), self.omitted + omitted))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok((Some(v.to_string()), self.omitted))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok((Some(v.to_string()), self.omitted))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok((self.text, self.omitted))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok((self.text, self.omitted))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok((self.text, self.omitted))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok((self.text, self.omitted))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok((self.text, self.omitted))
+    }
+}
+
+/// An error object: its known keys read bounded; at the top level, objects one level down
+/// (`{"error": {...}}`) read the same way, without going deeper.
+struct ObjectSeed {
+    nested: bool,
+}
+
+/// One value of an error object: a nested object's parts, or nothing worth keeping.
+struct ValueSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for ValueSeed {
+    type Value = Option<ErrorBody>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ValueSeed {
+    type Value = Option<ErrorBody>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        serde::de::Visitor::visit_map(ObjectSeed { nested: true }, map).map(Some)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ObjectSeed {
+    type Value = ErrorBody;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ObjectSeed {
+    type Value = ErrorBody;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an error object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut body = ErrorBody::default();
+        let mut nested: Option<ErrorBody> = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let slot = match part_of(&key) {
+                Some(Part::Code) => &mut body.error_code,
+                Some(Part::Message) => &mut body.error_msg,
+                Some(Part::Detail) => &mut body.error_detail,
+                None if self.nested => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
+                None => {
+                    let inner = map.next_value_seed(ValueSeed)?;
+                    if nested.is_none() {
+                        nested = inner.filter(ErrorBody::names_anything);
+                    }
+                    continue;
+                }
+            };
+            let max_chars = if matches!(part_of(&key), Some(Part::Code)) {
+                MAX_CODE_CHARS
+            } else {
+                usize::MAX
+            };
+            let (text, omitted) = map.next_value_seed(BoundedText {
+                text: slot.take(),
+                omitted: 0,
+                max_chars,
+            })?;
+            *slot = text;
+            body.omitted_bytes += omitted;
+        }
+        Ok(match nested {
+            Some(inner) if !body.names_anything() => inner,
+            _ => body,
+        })
+    }
+}
 
 impl ErrorBody {
-    /// Reads `error_code`/`error_msg`, `errorCode`/`errorMsg`, `code`/`message`, the same one level
-    /// down (`{"error": {...}}`), and falls back to the text for anything else. Never fails.
+    /// Reads `error_code`/`error_msg`, `errorCode`/`errorMsg`, `code`/`message`, the same one
+    /// level down (`{"error": {...}}`), and falls back to a summary of the text for anything
+    /// else. Decoded straight into bounded strings (no JSON tree); never fails.
     pub fn parse(body: &[u8]) -> ErrorBody {
-        let text = String::from_utf8_lossy(body);
-        match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Object(map)) => {
-                let top = Self::from_object(&map);
-                if top.error_code.is_some() || top.error_msg.is_some() {
-                    return top;
-                }
-                let nested = map
-                    .values()
-                    .filter_map(|v| v.as_object())
-                    .map(Self::from_object)
-                    .find(|b| b.error_code.is_some() || b.error_msg.is_some());
-                nested.unwrap_or_else(|| Self::raw(&text))
-            }
-            _ => Self::raw(&text),
+        let mut de = serde_json::Deserializer::from_slice(body);
+        match serde::de::DeserializeSeed::deserialize(ObjectSeed { nested: false }, &mut de) {
+            Ok(parsed) if parsed.names_anything() && de.end().is_ok() => parsed,
+            _ => Self::raw(body),
         }
     }
 
-    fn from_object(map: &serde_json::Map<String, serde_json::Value>) -> ErrorBody {
-        let pick = |keys: &[&str]| {
-            keys.iter().find_map(|k| match map.get(*k) {
-                Some(serde_json::Value::String(s)) => Some(s.clone()),
-                Some(v @ serde_json::Value::Number(_)) => Some(v.to_string()),
-                _ => None,
-            })
-        };
-        ErrorBody {
-            error_code: pick(&["error_code", "errorCode", "code"]),
-            error_msg: pick(&["error_msg", "errorMsg", "message", "msg"]),
-            error_detail: pick(&["error_detail", "errorDetail", "detail"]),
-            raw: None,
-        }
+    /// Does it carry a code or a message?
+    fn names_anything(&self) -> bool {
+        self.error_code.is_some() || self.error_msg.is_some()
     }
 
-    /// A body that is not a JSON error (a gateway's HTML page, say), summarised: its
-    /// `<title>`, or else its first 120 characters of text with the tags stripped.
-    fn raw(text: &str) -> ErrorBody {
-        let summary = html_title(text).unwrap_or_else(|| strip_tags(text));
+    /// A body that is not a JSON error (a gateway's HTML page, say), summarised from its first
+    /// 64 KiB: its `<title>`, or else its first 120 characters of text with the tags stripped.
+    fn raw(body: &[u8]) -> ErrorBody {
+        let scanned = &body[..body.len().min(RAW_SCAN_BYTES)];
+        let text = crate::redact::redact(&String::from_utf8_lossy(scanned)).into_owned();
+        let summary = html_title(&text).unwrap_or_else(|| strip_tags(&text));
         let collapsed: String = summary.split_whitespace().collect::<Vec<_>>().join(" ");
         let raw = if collapsed.is_empty() {
             None
@@ -137,6 +315,9 @@ impl fmt::Display for HttpFailure {
         if let Some(detail) = &self.body.error_detail {
             write!(f, " ({detail})")?;
         }
+        if self.body.omitted_bytes > 0 {
+            write!(f, " […{} more bytes not kept]", self.body.omitted_bytes)?;
+        }
         write!(
             f,
             " [request id: {}]",
@@ -189,11 +370,13 @@ pub enum TransportKind {
 /// Everything the client can report. Callers branch on the variant; messages are for people.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{method} {path}: {failure}")]
+    #[error("{method} {path}: {failure}{}", who.as_deref().map(|w| format!(" (the credentials: {w})")).unwrap_or_default())]
     Http {
         method: &'static str,
         path: String,
         failure: Box<HttpFailure>,
+        /// For a 401: whose credentials were refused (`token from HW_AUTH_TOKEN`).
+        who: Option<std::sync::Arc<str>>,
     },
     #[error("{method} {path}: {kind_text} {host}: {message}", kind_text = transport_text(*kind))]
     Transport {
@@ -219,6 +402,8 @@ pub enum ApiError {
         message: String,
         request_id: Option<String>,
     },
+    #[error("{method} {path}: not sent: the judgement it was to be sent on had grown too old while it waited for its turn")]
+    Expired { method: &'static str, path: String },
     #[error("{method} {path}: not sent: {why}")]
     Stopped {
         method: &'static str,
@@ -289,6 +474,7 @@ mod tests {
             error_msg: msg.map(str::to_owned),
             error_detail: detail.map(str::to_owned),
             raw: raw.map(str::to_owned),
+            omitted_bytes: 0,
         }
     }
 
@@ -360,6 +546,29 @@ mod tests {
         assert_eq!(parsed.raw.unwrap().chars().count(), RAW_EXCERPT_CHARS + 1);
         let binary = ErrorBody::parse(&[0xff, 0xfe, 0x00, 0x41]);
         assert!(binary.raw.is_some());
+        // a JSON message of 8 MiB keeps 4 KiB and counts the rest; the code is cut at 64
+        let huge = format!(
+            r#"{{"error_msg": "{}", "error_code": "{}", "pad": [{}]}}"#,
+            "é".repeat(4 * 1024 * 1024),
+            "C".repeat(200),
+            "1,".repeat(1000) + "1"
+        );
+        let parsed = ErrorBody::parse(huge.as_bytes());
+        assert_eq!(parsed.error_msg.as_ref().unwrap().len(), MAX_MESSAGE_BYTES);
+        assert_eq!(parsed.error_code.as_ref().unwrap().len(), MAX_CODE_CHARS);
+        assert_eq!(
+            parsed.omitted_bytes,
+            (8 * 1024 * 1024 - MAX_MESSAGE_BYTES + 200 - MAX_CODE_CHARS) as u64
+        );
+        // nested, escaped, and a secret cut at the boundary never leaves a fragment
+        crate::redact::register("boundary-secret-value");
+        let at_cut = format!(
+            r#"{{"error": {{"code": "E", "message": "{}boundary-secret-value"}}}}"#,
+            "y".repeat(MAX_MESSAGE_BYTES - 8)
+        );
+        let parsed = ErrorBody::parse(at_cut.as_bytes());
+        assert_eq!(parsed.error_code.as_deref(), Some("E"));
+        assert!(!parsed.error_msg.unwrap().contains("boundary"));
     }
 
     #[test]

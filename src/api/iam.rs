@@ -43,6 +43,7 @@ pub(super) async fn project_id(
     transport: &Transport,
     iam: &Endpoint,
     credentials: &Credentials,
+    who: &std::sync::Arc<str>,
     region: &str,
 ) -> Result<ProjectId, ApiError> {
     let query = [("name".to_owned(), region.to_owned())];
@@ -56,6 +57,8 @@ pub(super) async fn project_id(
             query: &query,
             body: None,
             retried: true,
+            who,
+            not_after: None,
         })
         .await
         .and_then(accepted)?;
@@ -100,6 +103,7 @@ pub(super) async fn assume_role(
     transport: &Transport,
     iam: &Endpoint,
     credentials: &Credentials,
+    who: &std::sync::Arc<str>,
     role: &AssumeRole,
 ) -> Result<Credentials, ApiError> {
     let mut assume = json!({
@@ -121,6 +125,8 @@ pub(super) async fn assume_role(
             query: &[],
             body: Some(body.to_string().into_bytes()),
             retried: true,
+            who,
+            not_after: None,
         })
         .await
         .and_then(accepted)?;

@@ -23,15 +23,18 @@ pub(super) struct RawResponse {
     pub body: Vec<u8>,
     pub request_id: Option<String>,
     pub retry_after_secs: Option<u64>,
+    /// Whose credentials the request carried, named in a 401.
+    pub who: std::sync::Arc<str>,
 }
 
 impl RawResponse {
-    /// This answer as an error.
+    /// This answer as an error; a 401 names whose credentials were refused.
     pub fn http_error(&self) -> ApiError {
         ApiError::Http {
             method: self.method,
             path: self.path.clone(),
             failure: Box::new(self.failure()),
+            who: (self.status == 401).then(|| self.who.clone()),
         }
     }
 
@@ -99,6 +102,11 @@ pub(super) struct Request<'a> {
     /// Retried under the retry policy, and abandoned at once on an interrupt. DELETEs are not:
     /// they are sent once and always finish.
     pub retried: bool,
+    /// Whose credentials these are, in words, for a 401.
+    pub who: &'a std::sync::Arc<str>,
+    /// Not sent once this instant has passed (checked once the rate limiter admits it): the
+    /// judgement a DELETE rests on has an age limit.
+    pub not_after: Option<Instant>,
 }
 
 fn header(name: &str, value: &str, sensitive: bool) -> Option<(HeaderName, HeaderValue)> {
@@ -232,6 +240,12 @@ impl Transport {
         let mut tries = 0;
         loop {
             pacer.admit().await.map_err(stopped)?;
+            if req.not_after.is_some_and(|t| Instant::now() >= t) {
+                return Err(ApiError::Expired {
+                    method: method_name,
+                    path: req.path.clone(),
+                });
+            }
             tries += 1;
             let sent_at = Instant::now();
             let in_flight = pacer.sending();
@@ -378,6 +392,7 @@ impl Transport {
             body,
             request_id,
             retry_after_secs,
+            who: req.who.clone(),
         })
     }
 }

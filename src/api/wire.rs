@@ -325,7 +325,10 @@ impl WirePool {
         let raw_id = required("id", self.id).map_err(|e| (None, e))?;
         let id = PoolId::parse(&raw_id).map_err(|e| (None, format!("its id {raw_id:?} {e}")))?;
         let at = |e: String| (Some(raw_id.clone()), e);
-        let tags = match optional("tags", self.tags).map_err(at)? {
+        let listed_tags = optional("tags", self.tags).map_err(at)?;
+        // No `tags` (or null): the tags are unknown, never taken for none.
+        let tags_unknown = listed_tags.is_none();
+        let tags = match listed_tags {
             None => Vec::new(),
             Some(Tags(Ok(tags))) => tags
                 .into_iter()
@@ -378,6 +381,7 @@ impl WirePool {
                 .intern(optional("charging_mode", self.charging_mode).map_err(at)?),
             description: shared.intern(optional("description", self.description).map_err(at)?),
             tags,
+            tags_unknown,
             in_maintenance_mode: optional("in_maintenance_mode", self.in_maintenance_mode)
                 .map_err(at)?
                 .unwrap_or(false),
@@ -680,7 +684,12 @@ mod tests {
     fn a_sparse_pool_gets_defaults_and_unknown_fields_are_ignored() {
         let p = one(r#"{"id": "p-1", "name": "n", "desktop_count": 0, "future_field": {"x": [1, {"y": null}]}, "tags": null}"#)
             .unwrap();
-        assert_eq!(p, Pool::new(PoolId::parse("p-1").unwrap(), "n"));
+        // tags null or absent: unknown, never taken for none
+        let mut want = Pool::new(PoolId::parse("p-1").unwrap(), "n");
+        want.tags_unknown = true;
+        assert_eq!(p, want);
+        let listed = one(r#"{"id": "p-1", "name": "n", "desktop_count": 0, "tags": []}"#).unwrap();
+        assert!(!listed.tags_unknown);
     }
 
     #[test]
@@ -698,8 +707,9 @@ mod tests {
             p.flavor_id.as_deref(),
             Some("workspace.x86.ultimate.large2")
         );
-        assert_eq!(p.tag("env"), Some("prod"));
-        assert_eq!(p.tag("team"), Some(""));
+        assert_eq!(p.tag_values("env").next(), Some("prod"));
+        assert_eq!(p.tag_values("team").next(), Some(""));
+        assert!(!p.tags_unknown);
         assert!(p.in_maintenance_mode);
         assert_eq!(p.autoscale_min_idle(), None, "autoscale off");
         let auto = one(r#"{"id": "p-2", "name": "n", "desktop_count": 0, "enable_autoscale": true,

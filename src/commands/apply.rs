@@ -8,9 +8,9 @@ use crate::api::connection::ProjectSource;
 use crate::api::Client;
 use crate::api::ClientOptions;
 use crate::app::{
-    client_with, connect, load_config, load_plan, resolve, style, LoadedConfig, RunEnd,
+    client_with, connect, load_config, read_plan, resolve, style, LoadedConfig, RunEnd,
 };
-use crate::applier::{self, ApplyOptions, Observer, StillCalledFor, StopSignal, Work};
+use crate::applier::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
 use crate::authorize::{self, Objection, Refusal, Target};
 use crate::cli::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
 use crate::commands::plan::{list_live, make_plan};
@@ -26,7 +26,7 @@ use anyhow::{bail, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Says, once a signal stops the run, what happens now: the calls in flight finish, nothing
 /// new starts, and a second signal exits at once.
@@ -51,9 +51,18 @@ fn acknowledge_signals(client: &Client) {
     });
 }
 
-/// Asks on the terminal; true only for `yes`. A signal at the prompt exits at once: nothing
-/// was sent. Standard input is read on a thread of its own, which never holds up the exit.
-async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<bool> {
+/// What the person at the prompt said.
+enum Answer {
+    Yes,
+    No,
+    /// A signal came first: nothing was sent.
+    Interrupted(crate::run_end::Signal),
+}
+
+/// Asks on the terminal; yes only for `yes`. A signal at the prompt ends the wait at once:
+/// nothing was sent. Standard input is read on a thread of its own, which never holds up the
+/// exit.
+async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<Answer> {
     output::stderr(&format!(
         "\nDo you want to delete {}?\n  poolform will delete exactly the pools shown above, and nothing else.\n  Only 'yes' will be accepted: ",
         if deletes == 1 { "this pool".to_owned() } else { format!("these {deletes} pools") }
@@ -65,11 +74,10 @@ async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<bool> {
         let _ = tx.send(std::io::stdin().read_line(&mut line).map(|_| line));
     });
     tokio::select! {
-        line = rx => Ok(line??.trim() == "yes"),
+        line = rx => Ok(if line??.trim() == "yes" { Answer::Yes } else { Answer::No }),
         _ = interrupt.stopped() => {
             output::stderr_line("\nCancelled; nothing was sent.");
-            let code = interrupt.signal().map_or(130, |s| s.exit_code());
-            std::process::exit(i32::from(code));
+            Ok(Answer::Interrupted(interrupt.signal().unwrap_or(crate::run_end::Signal::Interrupt)))
         }
     }
 }
@@ -108,21 +116,29 @@ impl Prepared {
     }
 }
 
-/// The config's judgement of a pool re-read while waiting on it.
-fn still_called_for(loaded: &LoadedConfig) -> StillCalledFor {
-    let config = loaded.config.clone();
-    let source = loaded.source.clone();
-    Arc::new(
-        move |pool| match planner::verdict_alone(&config, pool).why_kept(&source) {
-            None => Ok(()),
-            Some(why) => Err(why),
-        },
-    )
+/// The config's judge, for judging pools again as the run goes.
+fn judge(loaded: &LoadedConfig) -> Judge {
+    Judge::new(loaded.config.clone(), loaded.source.clone())
+}
+
+/// The most planned pools a saved plan may find missing from the apply-time listing before
+/// each is read: more than this, and more than a tenth of its deletes, and the plan is refused
+/// unread (a forged plan cannot spend the tenant's rate limit on invented pools).
+const MAX_ABSENT: usize = 10;
+
+/// Refuses a plan whose planned pools are mostly not listed, before any per-pool read.
+fn check_absent(what: &str, absent: usize, deletes: usize) -> Result<()> {
+    if absent > MAX_ABSENT && absent > deletes / 10 {
+        bail!(
+            "{what} plans to delete {deletes} pools, {absent} of which the listing does not show; more than {MAX_ABSENT} and more than a tenth of its deletes: the plan does not describe this project (or was padded by hand). Nothing was read or deleted; plan again and review the new plan"
+        );
+    }
+    Ok(())
 }
 
 /// Lists the live pools and checks `plan` against `loaded` planned again on them; planned
-/// pools no longer listed are confirmed gone, each by a read. Refuses the whole plan when
-/// anything does not hold. `what` names the plan in messages.
+/// pools no longer listed are confirmed gone, each by a read (unless too many are missing).
+/// Refuses the whole plan when anything does not hold. `what` names the plan in messages.
 async fn recheck(
     plan: &Plan,
     what: &str,
@@ -131,7 +147,8 @@ async fn recheck(
     style: Style,
     parallelism: usize,
 ) -> Result<Prepared> {
-    let live = list_live(&client, "nothing was deleted").await?;
+    let judged_at = Instant::now();
+    let live = list_live(&client, loaded, "nothing was deleted").await?;
     let authorized = match authorize::authorize(plan, what, &loaded.config, &loaded.source, &live) {
         Ok(a) => a,
         Err(refusal) => {
@@ -145,13 +162,15 @@ async fn recheck(
             return Err(refusal.into());
         }
     };
+    check_absent(what, authorized.unlisted.len(), plan.changes.len())?;
     let settled = confirm_gone(&client, authorized.unlisted, parallelism).await?;
     Ok(Prepared::Run {
         client,
         work: Work {
             steps: authorized.steps,
             settled,
-            still_called_for: still_called_for(loaded),
+            judge: judge(loaded),
+            judged_at,
         },
         plan: None,
     })
@@ -175,31 +194,18 @@ fn pacing(args: &ApplyArgs, interrupt: &Arc<StopSignal>) -> ClientOptions {
 }
 
 /// Reads each planned pool the listing no longer shows (`parallelism` at a time): each read
-/// that finds no such pool settles its step as already absent, with the read's request id. A
-/// pool still found, or a read that fails, refuses the whole plan: the listing it was planned
-/// against cannot be trusted.
+/// that finds no such pool settles its step as already absent (before this apply), with the
+/// read's request id. A pool still found, or a read that fails, refuses the whole plan: the
+/// listing it was planned against cannot be trusted.
 async fn confirm_gone(
     client: &Client,
     unlisted: Vec<PoolRef>,
     parallelism: usize,
 ) -> Result<Vec<StepResult>> {
-    let mut pending = unlisted.into_iter();
-    let mut running = tokio::task::JoinSet::new();
-    let mut settled = Vec::new();
-    loop {
-        while running.len() < parallelism.max(1) {
-            let Some(pool) = pending.next() else { break };
-            let client = client.clone();
-            running.spawn(async move {
-                let shown = client.show_pool(&pool.id).await;
-                (pool, shown)
-            });
-        }
-        let Some(done) = running.join_next().await else {
-            return Ok(settled);
-        };
-        let (pool, shown) =
-            done.map_err(|e| anyhow::anyhow!("internal error while confirming a pool gone: {e}"))?;
+    let ids = unlisted.iter().map(|p| p.id.clone()).collect();
+    let shown = client.show_pools(ids, parallelism).await?;
+    let mut settled = Vec::with_capacity(unlisted.len());
+    for (pool, (_, shown)) in unlisted.into_iter().zip(shown) {
         let shown = shown.map_err(|e| {
             anyhow::anyhow!(
                 "pool {} ({:?}) is planned but missing from the listing, and a read to confirm it is gone failed: {e}; nothing was deleted",
@@ -217,13 +223,15 @@ async fn confirm_gone(
         }
         settled.push(StepResult {
             request_id: shown.request_id,
+            absent_before_apply: true,
             ..StepResult::without_call(
                 pool,
                 Outcome::AlreadyAbsent,
-                "gone before this apply started: not listed, and a read confirms it".into(),
+                "absent before apply: not listed when this apply started, and a read confirms it is gone".into(),
             )
         });
     }
+    Ok(settled)
 }
 
 /// The config file apply reads: `-f`, else `pools.yaml`.
@@ -236,21 +244,21 @@ fn config_arg(args: &ApplyArgs) -> FileArg {
     }
 }
 
-/// A saved plan: bound to the config it was made from, and to the endpoint and project this
-/// run resolves (checked before any request carries credentials); then re-checked.
+/// A saved plan: bound to the config it was made from, and to the endpoint, project and
+/// identity this run resolves (checked before any request carries credentials, and before
+/// anything whose cost depends on the plan's contents); then re-checked.
 async fn prepare_saved(
     path: &std::path::Path,
     args: &ApplyArgs,
     style: Style,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
-    let plan = load_plan(path)?.restrict(&args.target)?;
     let plan_file = path.display().to_string();
-    let loaded = load_config(&config_arg(args))?;
+    let plan = read_plan(path, interrupt).await?;
+    let loaded = load_config(&config_arg(args), interrupt).await?;
     let resolved = resolve(&args.connection, Some(&loaded))?;
-    // Bound to config, endpoint and project before any request carries credentials; a
-    // project looked up at IAM (at the endpoint the run resolved) is checked once known.
-    let endpoint = resolved.endpoint.as_str().trim_end_matches('/').to_owned();
+    let endpoint = resolved.endpoint_text();
+    let identity = resolved.identity();
     let known_project = match &resolved.project {
         ProjectSource::Known(p) => Some(p.clone()),
         ProjectSource::LookUp { .. } => None,
@@ -260,10 +268,13 @@ async fn prepare_saved(
         config_sha256: &loaded.sha256,
         endpoint: &endpoint,
         project_id: project,
+        identity: &identity,
     };
     authorize::check_binding(&plan, &plan_file, &target(known_project.as_ref()))?;
+    let plan = plan.checked(&plan_file)?.restrict(&args.target)?;
     let client = connect(resolved, pacing(args, interrupt)).await?;
     acknowledge_signals(&client);
+    // A project looked up at IAM (at the endpoint the run resolved) is checked once known.
     authorize::check_binding(
         &plan,
         &plan_file,
@@ -299,9 +310,10 @@ async fn prepare_fresh(
              Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`"
         );
     }
-    let loaded = load_config(&config_arg(args))?;
+    let loaded = load_config(&config_arg(args), interrupt).await?;
     let client = client_with(&args.connection, Some(&loaded), pacing(args, interrupt)).await?;
-    let live = list_live(&client, "nothing was planned").await?;
+    let judged_at = Instant::now();
+    let live = list_live(&client, &loaded, "nothing was planned").await?;
     let plan = make_plan(&loaded, &client, &live)?.restrict(&args.target)?;
     // Shown in full even when it is refused: the reviewer sees what was meant.
     show_plan(&plan, args, style);
@@ -310,10 +322,18 @@ async fn prepare_fresh(
         output::stderr_line("No changes. Nothing to delete.");
         return Ok(Prepared::Ended(RunEnd::Completed));
     }
-    if !args.auto_approve && !interrupt.is_stopped() {
-        if !confirm(plan.changes.len(), interrupt).await? {
-            output::stderr_line("Apply cancelled; nothing was sent.");
-            return Ok(Prepared::Ended(RunEnd::Failed));
+    if let Some(signal) = interrupt.signal() {
+        output::stderr_line("Interrupted before any DELETE was sent.");
+        return Ok(Prepared::Ended(RunEnd::Interrupted(signal)));
+    }
+    if !args.auto_approve {
+        match confirm(plan.changes.len(), interrupt).await? {
+            Answer::Yes => {}
+            Answer::No => {
+                output::stderr_line("Apply cancelled; nothing was sent.");
+                return Ok(Prepared::Ended(RunEnd::Failed));
+            }
+            Answer::Interrupted(signal) => return Ok(Prepared::Ended(RunEnd::Interrupted(signal))),
         }
         // From here on a signal lets the calls in flight finish; say so when it comes.
         acknowledge_signals(&client);
@@ -339,11 +359,30 @@ async fn prepare_fresh(
         work: Work {
             steps: authorized.steps,
             settled: Vec::new(),
-            still_called_for: still_called_for(&loaded),
+            judge: judge(&loaded),
+            judged_at,
         },
         plan: None,
     }
     .with_plan(plan))
+}
+
+/// The oldest judgement a DELETE is sent on: five minutes, or less when
+/// `POOLFORM_MAX_JUDGEMENT_AGE` (a duration) asks for less, for tests; never more.
+fn max_judgement_age() -> Result<Duration> {
+    let Some(text) = std::env::var("POOLFORM_MAX_JUDGEMENT_AGE")
+        .ok()
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(applier::MAX_JUDGEMENT_AGE);
+    };
+    match humantime::parse_duration(&text) {
+        Ok(d) if d > Duration::ZERO => Ok(d.min(applier::MAX_JUDGEMENT_AGE)),
+        _ => bail!(
+            "POOLFORM_MAX_JUDGEMENT_AGE={:?} is not a duration such as 30s (it can shorten the 5m limit, never lengthen it)",
+            crate::escape::visible(&text)
+        ),
+    }
 }
 
 /// Both displays at once: progress on stderr, events on stdout.
@@ -366,6 +405,10 @@ impl Observer for Both {
         self.0.waiting(pools, left);
         self.1.waiting(pools, left);
     }
+    fn rejudging(&self, max_age: Duration) {
+        self.0.rejudging(max_age);
+        self.1.rejudging(max_age);
+    }
     fn verifying(&self, claimed: usize) {
         self.0.verifying(claimed);
         self.1.verifying(claimed);
@@ -378,13 +421,12 @@ impl Observer for Both {
 
 /// `planned` events for `--format jsonl`: every step and every pool already settled.
 fn announce(events: &JsonLines, work: &Work, plan: Option<&Plan>) {
-    let change_of = |pool: &PoolRef| {
-        plan.and_then(|p| p.changes.iter().find(|c| c.pool.id == pool.id))
-            .cloned()
-    };
+    let changes: std::collections::HashMap<&crate::model::PoolId, &crate::plan::Change> = plan
+        .map(|p| p.changes.iter().map(|c| (&c.pool.id, c)).collect())
+        .unwrap_or_default();
     for step in &work.steps {
-        match change_of(step.pool()) {
-            Some(change) => events.planned(&change),
+        match changes.get(&step.pool().id) {
+            Some(change) => events.planned(change),
             None => events.planned_pool(step.pool()),
         }
     }
@@ -415,6 +457,7 @@ pub async fn run(
         parallelism: parallelism(args),
         wait_blocked: args.wait_blocked,
         verify_timeout: args.verify_timeout,
+        max_judgement_age: max_judgement_age()?,
         ..ApplyOptions::default()
     };
     let progress = Arc::new(Progress::new(
@@ -431,13 +474,24 @@ pub async fn run(
     for settled in &work.settled {
         observer.step_finished(settled);
     }
-    let report = applier::apply(&client, work, &options, observer).await;
+    let mut report = applier::apply(&client, work, &options, observer).await;
     progress.finish();
+    let connection = client.connection();
+    report.acted_as = Some(crate::report::ActedAs {
+        project_id: connection.project_id.clone(),
+        endpoint: connection.endpoint_text(),
+        identity: connection.identity.clone(),
+    });
     match args.format {
         ApplyFormat::Jsonl => JsonLines.summary(&report),
         ApplyFormat::Human => output::stdout(&render::report_human(&report, style)),
         ApplyFormat::Json => output::stdout(&report.to_json()),
         ApplyFormat::Markdown => output::stdout(&render::report_markdown(&report)),
+    }
+    if let Some(why) = output::take_stdout_failure() {
+        // The only audit trail of the DELETEs: said where it can still be read.
+        output::stderr_line(&crate::escape::visible(&render::lost_report(&report, &why)));
+        return Ok(RunEnd::Failed);
     }
     Ok(report.end)
 }

@@ -1,12 +1,13 @@
 //! `poolform validate`: check a config file offline.
 
+use crate::api::StopSignal;
 use crate::app::{load_config, RunEnd};
 use crate::cli::FileArg;
 use crate::output;
 use anyhow::Result;
 
-pub fn run(args: &FileArg) -> Result<RunEnd> {
-    let loaded = load_config(args)?;
+pub async fn run(args: &FileArg, stop: &StopSignal) -> Result<RunEnd> {
+    let loaded = load_config(args, stop).await?;
     let config = &loaded.config;
     let scope = match &config.scope {
         Some(s) if s.is_restrictive() => {

@@ -47,12 +47,23 @@ pub fn token_client(sim: &SimServer, token: &str, options: ClientOptions) -> Cli
     client_with(sim, Credentials::Token(Secret::new(token)), options)
 }
 
+/// A judgement's age limit from now: DELETEs sent by hand in tests are always in time.
+pub fn soon() -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(300)
+}
+
+/// The identity of the test token, as a plan records it.
+pub fn token_identity() -> poolform::plan::Identity {
+    poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID")
+}
+
 pub fn client_with(sim: &SimServer, credentials: Credentials, options: ClientOptions) -> Client {
     let connection = Connection {
         endpoint: sim.url().parse().unwrap(),
         project_id: project(),
         credentials,
         iam_endpoint: None,
+        identity: token_identity(),
     };
     Client::new(connection, options).unwrap()
 }
