@@ -48,7 +48,10 @@ async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     };
     let t = Instant::now();
     let authorized = authorize::authorize(&plan, "the plan", &config, "bench.yaml", &live).unwrap();
-    let work = Work::new(authorized.steps, applier::Judge::new(config.clone(), "bench.yaml"));
+    let work = Work::new(
+        authorized.steps,
+        applier::Judge::new(config.clone(), "bench.yaml"),
+    );
     let report = applier::apply(
         &client,
         work,

@@ -25,26 +25,6 @@ fn main() {
     plan_100k(dir.path());
 }
 
-/// One line of figures; `exit` is the exit code the case must end with.
-fn report(what: &str, m: &measure::Measured, exit: i32, max_s: Option<f64>, max_mib: f64) {
-    let secs = m.wall.as_secs_f64();
-    let within = secs <= max_s.unwrap_or(f64::MAX) && m.peak_rss_mib <= max_mib;
-    println!(
-        "  {what:<46} exit {:>3}  {:>7.0} ms  {:>6.1} MiB  {}",
-        m.code.map_or("sig".to_owned(), |c| c.to_string()),
-        secs * 1000.0,
-        m.peak_rss_mib,
-        match (m.code == Some(exit), within) {
-            (false, _) => format!(
-                "WRONG EXIT (want {exit}): {}",
-                String::from_utf8_lossy(&m.stderr).trim()
-            ),
-            (true, true) => "ok".to_owned(),
-            (true, false) => "OVER TARGET".to_owned(),
-        }
-    );
-}
-
 fn configs(dir: &Path) {
     println!("configs (target: ≤ 1000 ms, ≤ 200 MiB each)");
     let mut files: Vec<(&str, String, i32)> = Vec::new();
@@ -119,44 +99,9 @@ fn hostile_page() {
 }
 
 fn plan_file(dir: &Path) {
-    use poolform::model::{Pool, PoolId, PoolRef};
-    use poolform::plan::{Action, Change, Plan, Summary};
     println!("a 64 MiB plan file (target: ≤ 3x its size)");
-    let change = |i: u64| {
-        let mut p = Pool::new(
-            PoolId::parse(&poolform::sim::fixture::synthetic_id(i)).unwrap(),
-            format!("bench-{i:08}"),
-        );
-        p.pool_type = Some("DYNAMIC".into());
-        p.status = Some("STEADY".into());
-        p.created_time = Some("2026-01-05T08:00:00.000Z".into());
-        p.enterprise_project_id = Some("0".into());
-        let pool = PoolRef::of(&p);
-        Change {
-            action: Action::Delete,
-            fingerprint: pool.fingerprint(),
-            pool,
-            likely_blocked: false,
-            reason: "not in pools.yaml".into(),
-        }
-    };
-    let plan_of = |changes: Vec<Change>| Plan {
-        targets: Vec::new(),
-        format_version: poolform::plan::PLAN_FORMAT_VERSION,
-        identity: poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
-        poolform_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: "2026-11-28T00:00:00Z".into(),
-        project_id: poolform::model::ProjectId::parse(PROJECT).unwrap(),
-        endpoint: "http://127.0.0.1:9".into(),
-        source: "pools.yaml".into(),
-        summary: Summary {
-            delete: changes.len(),
-            ..Summary::default()
-        },
-        changes,
-        findings: Vec::new(),
-        config_sha256: "0".repeat(64),
-    };
+    let change = |i: u64| bench_change(i, &format!("bench-{i:08}"));
+    let plan_of = bench_plan;
     // The size of one change as the plan file spells it, from a sample; then just enough
     // changes for 64 MiB.
     // Just under the 64 MiB a plan file may hold.

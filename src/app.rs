@@ -69,6 +69,16 @@ pub async fn load_plan(path: &Path, stop: &StopSignal) -> Result<Plan> {
     Ok(Plan::from_json(&input.text, &input.name)?)
 }
 
+/// Loads a plan file poolform just wrote, decoded as it is read (a large plan is never held
+/// as text and as values at once), and checks it as apply will.
+pub fn reload_plan(path: &Path) -> Result<Plan> {
+    let name = path.display().to_string();
+    let reader = std::io::BufReader::new(crate::files::open_capped(path, MAX_PLAN_BYTES)?);
+    let plan: Plan = serde_json::from_reader(reader)
+        .map_err(|e| anyhow::anyhow!("plan file {name}: not a poolform plan: {e}"))?;
+    Ok(plan.checked(&name)?)
+}
+
 /// Reads a saved plan file, not yet checked against itself (see [`Plan::checked`]): for apply,
 /// which checks what binds it first.
 pub async fn read_plan(path: &Path, stop: &StopSignal) -> Result<Plan> {

@@ -362,10 +362,17 @@ mod tests {
             endpoint,
             project_id: Some(project),
         };
-        assert!(check_binding(&plan, "plan.json", &target(&sha, ENDPOINT, &project, &same)).is_ok());
+        assert!(
+            check_binding(&plan, "plan.json", &target(&sha, ENDPOINT, &project, &same)).is_ok()
+        );
         // a temporary key's characters are not bound; its kind and agency are
         let temporary = key("WXYZ", true);
-        assert!(check_binding(&plan, "plan.json", &target(&sha, ENDPOINT, &project, &temporary)).is_ok());
+        assert!(check_binding(
+            &plan,
+            "plan.json",
+            &target(&sha, ENDPOINT, &project, &temporary)
+        )
+        .is_ok());
         let other_key = key("WXYZ", false);
         let token = crate::plan::testing::identity();
         let agency = Identity {

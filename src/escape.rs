@@ -54,9 +54,7 @@ pub fn markdown(s: &str) -> String {
         let rest = &s[at..];
         match c {
             ':' if rest.starts_with("://") => out.push_str("\\:"),
-            '.' if at >= 3 && s[..at].to_ascii_lowercase().ends_with("www") => {
-                out.push_str("\\.")
-            }
+            '.' if at >= 3 && s[..at].to_ascii_lowercase().ends_with("www") => out.push_str("\\."),
             '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' => {
                 out.push('\\');
                 out.push(c);

@@ -87,6 +87,13 @@ fn read_capped(reader: impl Read, limit: u64, name: &str) -> Result<Vec<u8>, Rea
     Ok(bytes)
 }
 
+/// A regular file opened for reading, through a cap of `limit` bytes (a read past it errs).
+pub fn open_capped(path: &Path, limit: u64) -> Result<impl Read, ReadError> {
+    let name = path.display().to_string();
+    let file = open_regular(path, &name)?;
+    Ok(file.take(limit))
+}
+
 /// The bytes of a regular file of at most `limit` bytes.
 pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     let name = path.display().to_string();
@@ -114,11 +121,7 @@ async fn read_stdin(limit: u64, stop: &crate::api::StopSignal) -> Result<Vec<u8>
 
 /// Reads a regular file, or standard input for `-`, refusing anything larger than `limit`
 /// bytes, not UTF-8, or not a regular file. A signal ends a read of standard input.
-pub async fn read_input(
-    path: &Path,
-    limit: u64,
-    stop: &crate::api::StopSignal,
-) -> Result<Input> {
+pub async fn read_input(path: &Path, limit: u64, stop: &crate::api::StopSignal) -> Result<Input> {
     let stdin = path == Path::new("-");
     let bytes = if stdin {
         read_stdin(limit, stop).await?
@@ -337,7 +340,10 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let cases: [(&Path, &str); 3] = [
             (&fifo, "is a FIFO, not a regular file"),
-            (Path::new("/dev/zero"), "is a character device, not a regular file"),
+            (
+                Path::new("/dev/zero"),
+                "is a character device, not a regular file",
+            ),
             (dir.path(), "is a folder, not a regular file"),
         ];
         for (path, want) in cases {

@@ -96,7 +96,14 @@ mod tests {
 
     #[test]
     fn default_ignorables_are_known() {
-        for c in ['\u{ad}', '\u{200b}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{e0041}'] {
+        for c in [
+            '\u{ad}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{e0041}',
+        ] {
             assert!(is_default_ignorable(c), "{c:?}");
         }
         for c in ['a', ' ', '\u{a0}', '\u{2028}', '桌'] {

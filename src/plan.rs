@@ -154,8 +154,15 @@ impl Identity {
             ));
         }
         if self.agency != now.agency {
-            let show = |a: &Option<Agency>| a.as_ref().map_or("no agency".to_owned(), |a| format!("agency {}", a.label()));
-            return Some(format!("{}, but this run assumes {}", show(&self.agency), show(&now.agency)));
+            let show = |a: &Option<Agency>| {
+                a.as_ref()
+                    .map_or("no agency".to_owned(), |a| format!("agency {}", a.label()))
+            };
+            return Some(format!(
+                "{}, but this run assumes {}",
+                show(&self.agency),
+                show(&now.agency)
+            ));
         }
         match (self.bound_key(), now.bound_key()) {
             (Some(planned), Some(current)) if planned != current => Some(format!(
@@ -173,7 +180,11 @@ impl Identity {
             (_, Some(last4)) => format!(
                 "access key …{last4} from {} ({})",
                 self.source,
-                if self.temporary { "temporary" } else { "permanent" }
+                if self.temporary {
+                    "temporary"
+                } else {
+                    "permanent"
+                }
             ),
             (_, None) => format!("credentials from {}", self.source),
         };
@@ -437,7 +448,9 @@ impl Plan {
             let index = TargetIndex::of(&self.changes);
             let mut selected = vec![false; self.changes.len()];
             for t in &self.targets {
-                let i = index.select(t).map_err(|e| format!("its targets do not hold: {e}"))?;
+                let i = index
+                    .select(t)
+                    .map_err(|e| format!("its targets do not hold: {e}"))?;
                 selected[i] = true;
             }
             if let Some(i) = selected.iter().position(|s| !s) {
@@ -741,7 +754,11 @@ mod tests {
             ("nope".to_owned(), "--target \"nope\" is not a planned delete (the plan deletes 5 pools)".to_owned()),
         ];
         for (target, want) in refused {
-            let err = plan.clone().restrict(&[target.clone()]).unwrap_err().to_string();
+            let err = plan
+                .clone()
+                .restrict(std::slice::from_ref(&target))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(&want), "{target}: {err}");
         }
         // a saved partial plan must still select what it holds, exactly
@@ -749,7 +766,9 @@ mod tests {
         assert_eq!(Plan::from_json(&cut.to_json(), "p.json").unwrap(), cut);
         let mut forged = cut.clone();
         forged.targets = vec!["twin".into()];
-        let err = Plan::from_json(&forged.to_json(), "p.json").unwrap_err().to_string();
+        let err = Plan::from_json(&forged.to_json(), "p.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("its targets do not hold"), "{err}");
     }
 
@@ -757,15 +776,27 @@ mod tests {
     /// sharing one name, read in well under a second (a generous bound: it was minutes).
     #[test]
     fn large_plan_files_are_read_in_linear_time() {
-        let pools: Vec<Pool> = (0..20_000).map(|i| pool(&format!("p{i}"), "same", 0)).collect();
+        let pools: Vec<Pool> = (0..20_000)
+            .map(|i| pool(&format!("p{i}"), "same", 0))
+            .collect();
         let mut plan = plan_of(&pools);
         plan.targets = (0..20_000).map(|i| format!("p{i}")).collect();
         let text = plan.to_json();
         let started = std::time::Instant::now();
-        assert_eq!(Plan::from_json(&text, "p.json").unwrap().changes.len(), 20_000);
+        assert_eq!(
+            Plan::from_json(&text, "p.json").unwrap().changes.len(),
+            20_000
+        );
         let wanted: Vec<String> = (0..20_000).map(|i| format!("P{i}")).collect();
-        assert_eq!(plan.clone().restrict(&wanted).unwrap().changes.len(), 20_000);
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+        assert_eq!(
+            plan.clone().restrict(&wanted).unwrap().changes.len(),
+            20_000
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

@@ -82,9 +82,9 @@ impl Verdict {
             Verdict::NearMatch { rule } => Some(format!(
                 "its name now reads as {rule} once normalised (a near match is never deleted)"
             )),
-            Verdict::TagsUnknown => Some(format!(
-                "its tags are unknown and {source} has tag rules"
-            )),
+            Verdict::TagsUnknown => {
+                Some(format!("its tags are unknown and {source} has tag rules"))
+            }
             Verdict::Delete => None,
         }
     }
@@ -317,7 +317,12 @@ fn drift_finding(pool: &Pool, diffs: Vec<Difference>) -> Finding {
 
 /// Missing entries; drift of every pool the file keeps, whichever entries keep it; a kept
 /// pool outside the scope is reported as such instead (it is not managed).
-fn entry_findings(config: &Config, live: &Live, found: &[Option<usize>], source: &str) -> EntryFindings {
+fn entry_findings(
+    config: &Config,
+    live: &Live,
+    found: &[Option<usize>],
+    source: &str,
+) -> EntryFindings {
     let mut findings = Vec::new();
     let mut drifted = vec![false; live.len()];
     let mut outside = vec![false; live.len()];
@@ -353,7 +358,7 @@ fn entry_findings(config: &Config, live: &Live, found: &[Option<usize>], source:
 fn unusual_characters(name: &str) -> String {
     let mut seen: Vec<char> = Vec::new();
     for c in name.chars() {
-        if !(c.is_ascii_graphic() || c == ' ') && !seen.contains(&c) {
+        if !(c.is_ascii_graphic() || c == ' ' || seen.contains(&c)) {
             seen.push(c);
         }
     }
@@ -876,14 +881,35 @@ mod tests {
                 .detail
                 .clone()
         };
-        assert!(detail("z1").contains("reads as pools[0] name \"ci-eng\" once both are normalised"), "{}", detail("z1"));
-        assert!(detail("z1").contains("(it holds U+200B)"), "{}", detail("z1"));
-        assert!(detail("z2").contains("protect[0] name \"ci-prod-*\""), "{}", detail("z2"));
+        assert!(
+            detail("z1").contains("reads as pools[0] name \"ci-eng\" once both are normalised"),
+            "{}",
+            detail("z1")
+        );
+        assert!(
+            detail("z1").contains("(it holds U+200B)"),
+            "{}",
+            detail("z1")
+        );
+        assert!(
+            detail("z2").contains("protect[0] name \"ci-prod-*\""),
+            "{}",
+            detail("z2")
+        );
         assert!(detail("z5").contains("U+00A0"), "{}", detail("z5"));
         // the same verdicts refuse a saved plan's delete of a near match
         let v = verdicts(&config, &live).unwrap();
-        assert!(matches!(v[live.index_of(&PoolId::parse("z1").unwrap()).unwrap()], Verdict::NearMatch { .. }));
-        assert!(matches!(verdict_alone(&config, &live.pools()[live.index_of(&PoolId::parse("z2").unwrap()).unwrap()]), Verdict::NearMatch { .. }));
+        assert!(matches!(
+            v[live.index_of(&PoolId::parse("z1").unwrap()).unwrap()],
+            Verdict::NearMatch { .. }
+        ));
+        assert!(matches!(
+            verdict_alone(
+                &config,
+                &live.pools()[live.index_of(&PoolId::parse("z2").unwrap()).unwrap()]
+            ),
+            Verdict::NearMatch { .. }
+        ));
     }
 
     /// Ids compare case-insensitively wherever a rule or an entry names one.
@@ -918,13 +944,31 @@ mod tests {
             [PoolId::parse("u1").unwrap()]
         );
         let err = plan(&tag_rules, &live, &ctx()).unwrap_err();
-        assert_eq!(err, PlanError::TagsUnknown { ids: vec![PoolId::parse("u1").unwrap()] });
-        assert!(err.to_string().contains("tags of 1 pool that would be deleted are unknown"), "{err}");
+        assert_eq!(
+            err,
+            PlanError::TagsUnknown {
+                ids: vec![PoolId::parse("u1").unwrap()]
+            }
+        );
+        assert!(
+            err.to_string()
+                .contains("tags of 1 pool that would be deleted are unknown"),
+            "{err}"
+        );
         // once read, the tag rule decides
         let mut read = live.clone();
-        assert!(read.set_tags(&PoolId::parse("u1").unwrap(), vec![Tag { key: "env".into(), value: "prod".into() }]));
+        assert!(read.set_tags(
+            &PoolId::parse("u1").unwrap(),
+            vec![Tag {
+                key: "env".into(),
+                value: "prod".into()
+            }]
+        ));
         let plan_after = plan(&tag_rules, &read, &ctx()).unwrap();
-        assert_eq!(outcome(&plan_after), [("t1".to_owned(), "delete"), ("u1".to_owned(), "protected")]);
+        assert_eq!(
+            outcome(&plan_after),
+            [("t1".to_owned(), "delete"), ("u1".to_owned(), "protected")]
+        );
         // without tag rules, unknown tags decide nothing
         let no_tags = cfg("scope: {name_prefix: ci-}\npools: [{name: ci-kept}]\n");
         assert!(pools_needing_tags(&no_tags, &live).unwrap().is_empty());

@@ -213,7 +213,10 @@ mod tests {
             ("X-Auth-Token: tok\"en-secret.", "X-Auth-Token: ***."),
             (r#"{"msg": "tok\"en-secret"}"#, r#"{"msg": "***"}"#),
             (&signed, "Signature=***"),
-            ("Access=AKEXAMPLE1234, SignedHeaders=host", "Access=***, SignedHeaders=host"),
+            (
+                "Access=AKEXAMPLE1234, SignedHeaders=host",
+                "Access=***, SignedHeaders=host",
+            ),
             ("Signature=", "Signature="),
             ("Signature=xyz", "Signature=xyz"),
             ("ci-build Signature=0123abcd", "ci-build Signature=0123abcd"),
@@ -224,7 +227,10 @@ mod tests {
         }
         let mut streamed = String::new();
         for i in 0..5_000 {
-            streamed.push_str(&format!("line {i} Signature={}\n", "0123456789abcdef".repeat(4)));
+            streamed.push_str(&format!(
+                "line {i} Signature={}\n",
+                "0123456789abcdef".repeat(4)
+            ));
         }
         assert!(!redact_with(&secrets, &streamed).contains("0123456789"));
     }
@@ -257,10 +263,15 @@ mod tests {
     fn a_guarded_file_is_refused_when_it_would_hold_a_secret() {
         register("guarded-secret-value");
         let mut ok = Guarded::new(Vec::new());
-        ok.write_all(b"{\"name\": \"ci Signature=0123abcd\"}\n").unwrap();
-        assert_eq!(ok.finish().unwrap(), b"{\"name\": \"ci Signature=0123abcd\"}\n");
+        ok.write_all(b"{\"name\": \"ci Signature=0123abcd\"}\n")
+            .unwrap();
+        assert_eq!(
+            ok.finish().unwrap(),
+            b"{\"name\": \"ci Signature=0123abcd\"}\n"
+        );
         let mut bad = Guarded::new(Vec::new());
-        bad.write_all(b"{\"name\": \"x guarded-secret-value\"}\n").unwrap();
+        bad.write_all(b"{\"name\": \"x guarded-secret-value\"}\n")
+            .unwrap();
         assert!(bad.finish().is_err());
     }
 

@@ -141,7 +141,8 @@ impl StepResult {
     /// Deleted or already absent during this run: what the verification listing must confirm.
     /// A pool absent before the run is not claimed gone by it.
     pub fn claims_gone(&self) -> bool {
-        matches!(self.outcome, Outcome::Deleted | Outcome::AlreadyAbsent) && !self.absent_before_apply
+        matches!(self.outcome, Outcome::Deleted | Outcome::AlreadyAbsent)
+            && !self.absent_before_apply
     }
 
     /// Adds a sentence to the detail.

@@ -41,7 +41,10 @@ async fn apply_all(sim: &SimServer, options: ClientOptions) -> poolform::report:
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     let authorized =
         poolform::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
-    let work = Work::new(authorized.steps, applier::Judge::new(config.clone(), "t.yaml"));
+    let work = Work::new(
+        authorized.steps,
+        applier::Judge::new(config.clone(), "t.yaml"),
+    );
     applier::apply(
         &c,
         work,
@@ -178,7 +181,10 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     let authorized =
         poolform::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
-    let work = Work::new(authorized.steps, applier::Judge::new(config.clone(), "t.yaml"));
+    let work = Work::new(
+        authorized.steps,
+        applier::Judge::new(config.clone(), "t.yaml"),
+    );
     let options = ApplyOptions {
         wait_blocked: Some(std::time::Duration::from_secs(30)),
         wait_poll: std::time::Duration::from_millis(50),

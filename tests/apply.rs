@@ -531,15 +531,16 @@ fn a_vanished_pool_in_a_saved_plan_counts_as_done() {
     let gone = result_for(&report, TMP_LOAD);
     assert_eq!(gone["outcome"], "already_absent");
     assert_eq!(gone["attempts"], 0);
-    assert_eq!(gone["verified"], true);
+    // gone before this apply: not seen to go, so never "verified", and no failure either
+    assert_eq!(gone["verified"], false);
+    assert_eq!(gone["absent_before_apply"], true);
     assert!(
         gone["request_id"].as_str().unwrap().starts_with("sim-"),
         "the read that confirmed it is on record: {gone}"
     );
-    assert!(gone["detail"]
-        .as_str()
-        .unwrap()
-        .contains("a read confirms it"));
+    assert!(gone["detail"].as_str().unwrap().contains(
+        "absent before apply: not listed when this apply started, and a read confirms it is gone"
+    ));
     assert_eq!(sim.deletes_for(TMP_LOAD), 0);
     only_deletes_for(&sim, &[OLD_BUILD, TRAINING]);
 }
@@ -837,16 +838,18 @@ fn fault_soak_converges() {
         "the limiter kept 429s rare"
     );
 
+    // The same plan again: most of its pools are gone, so it no longer describes the
+    // project; it is refused before a single pool is read one by one.
     let deleted_before = remaining.len();
+    let (deletes, shows) = (sim.delete_requests(), requests_to(&sim, "show"));
     let out = apply();
-    assert_eq!(out.status.code(), Some(2));
-    let again = report_of(&out);
-    assert_eq!(
-        again["summary"]["deleted"], 0,
-        "nothing new: {}",
-        again["summary"]
+    assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1600 of which the listing does not show; more than 10 and more than a tenth of its deletes"),
+        "{stderr}"
     );
-    assert_eq!(again["summary"]["blocked"], 400);
-    assert_eq!(again["summary"]["already_absent"], 1600);
+    assert_eq!(sim.delete_requests(), deletes);
+    assert_eq!(requests_to(&sim, "show"), shows);
     assert_eq!(sim.pool_ids().len(), deleted_before);
 }

@@ -31,6 +31,8 @@ pub struct SimSpec {
     pub anonymous_throttle: bool,
     /// Every list request answered with this flood page.
     pub flood: Option<Flood>,
+    /// Every error body's message padded to this many bytes.
+    pub error_body_bytes: Option<u64>,
 }
 
 /// Call first in `main`: when this process is a child (the simulator, or poolform itself),
@@ -51,6 +53,7 @@ pub fn serve_if_child() {
         desktops_every: Some(num(5)).filter(|n| *n > 0),
         anonymous_throttle: num(6) == 1,
         flood: args.get(7).and_then(|s| Flood::parse(s).ok()),
+        error_body_bytes: Some(num(8)).filter(|n| *n > 0),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,6 +70,7 @@ pub fn serve_if_child() {
         config.auth = SimAuth::Token(TOKEN.into());
         config.anonymous_throttle = spec.anonymous_throttle;
         config.hostile.flood = spec.flood;
+        config.hostile.error_body_bytes = spec.error_body_bytes.map(|n| n as usize);
         config.faults = Faults {
             latency: Duration::from_millis(spec.latency_ms),
             rate_limit: spec.rate_limit,
@@ -106,6 +110,13 @@ fn run_poolform(args: &[String]) -> ! {
         let _ = std::fs::write(path, format!("{}", peak_rss_mib()));
     }
     std::process::exit(i32::from(code));
+}
+
+/// Poolform (this program as a child) with `args`, not yet started.
+pub fn poolform_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.arg(POOLFORM_FLAG).args(args).env_clear();
+    cmd
 }
 
 /// Runs poolform (this program as a child) with `args` and `env`, measuring its peak RSS
@@ -152,6 +163,7 @@ impl ChildSim {
                     None => "-",
                 }
                 .to_owned(),
+                spec.error_body_bytes.unwrap_or(0).to_string(),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -217,4 +229,63 @@ pub fn median(mut xs: Vec<Duration>) -> Duration {
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// One line of figures; `exit` is the exit code the case must end with.
+pub fn report(what: &str, m: &measure::Measured, exit: i32, max_s: Option<f64>, max_mib: f64) {
+    let secs = m.wall.as_secs_f64();
+    let within = secs <= max_s.unwrap_or(f64::MAX) && m.peak_rss_mib <= max_mib;
+    println!(
+        "  {what:<46} exit {:>3}  {:>7.0} ms  {:>6.1} MiB  {}",
+        m.code.map_or("sig".to_owned(), |c| c.to_string()),
+        secs * 1000.0,
+        m.peak_rss_mib,
+        match (m.code == Some(exit), within) {
+            (false, _) => format!(
+                "WRONG EXIT (want {exit}): {}",
+                String::from_utf8_lossy(&m.stderr).trim()
+            ),
+            (true, true) => "ok".to_owned(),
+            (true, false) => "OVER TARGET".to_owned(),
+        }
+    );
+}
+
+/// A planned delete of synthetic pool `i`, named `name`, as a plan file holds it.
+pub fn bench_change(i: u64, name: &str) -> poolform::plan::Change {
+    use poolform::model::{Pool, PoolId, PoolRef};
+    let mut p = Pool::new(
+        PoolId::parse(&poolform::sim::fixture::synthetic_id(i)).unwrap(),
+        name,
+    );
+    p.pool_type = Some("DYNAMIC".into());
+    p.status = Some("STEADY".into());
+    p.created_time = Some("2026-01-05T08:00:00.000Z".into());
+    p.enterprise_project_id = Some("0".into());
+    let pool = PoolRef::of(&p);
+    poolform::plan::Change {
+        action: poolform::plan::Action::Delete,
+        fingerprint: pool.fingerprint(),
+        pool,
+        likely_blocked: false,
+        reason: "not in pools.yaml".into(),
+    }
+}
+
+/// A whole plan of `changes`, self-consistent, as `plan -o` writes one.
+pub fn bench_plan(changes: Vec<poolform::plan::Change>) -> poolform::plan::Plan {
+    poolform::plan::Plan {
+        targets: Vec::new(),
+        format_version: poolform::plan::PLAN_FORMAT_VERSION,
+        identity: poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
+        poolform_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: "2026-11-28T00:00:00Z".into(),
+        project_id: ProjectId::parse(PROJECT).unwrap(),
+        endpoint: "http://127.0.0.1:9".into(),
+        source: "pools.yaml".into(),
+        summary: poolform::plan::Summary::count(&changes, &[], 0),
+        changes,
+        findings: Vec::new(),
+        config_sha256: "0".repeat(64),
+    }
 }

@@ -9,9 +9,9 @@
 use super::credentials::{
     self, first_env, AgencyDomain, AssumeRole, CredentialError, Env, LoadedProfile, Profile,
 };
-use crate::plan::{Agency, CredentialKind, Identity};
 pub use super::credentials::{Credentials, Secret};
 use crate::model::{IdError, ProjectId};
+use crate::plan::{Agency, CredentialKind, Identity};
 use reqwest::Url;
 use std::net::IpAddr;
 
@@ -339,7 +339,10 @@ fn who(flags: &ConnectionFlags, env: Env<'_>) -> Result<Who, ConnectionError> {
     Ok(Who {
         credentials,
         kind: CredentialKind::Profile,
-        source: profile.as_ref().map(|p| p.described.clone()).unwrap_or_default(),
+        source: profile
+            .as_ref()
+            .map(|p| p.described.clone())
+            .unwrap_or_default(),
         profile,
     })
 }
@@ -741,8 +744,12 @@ mod tests {
             endpoint: Some("http://127.0.0.1:9".into()),
             ..Default::default()
         };
-        let err = resolve(&flags, &file(Some("cn-north-4"), None), &env_of(&[("HW_AUTH_TOKEN", "t")]))
-            .unwrap_err();
+        let err = resolve(
+            &flags,
+            &file(Some("cn-north-4"), None),
+            &env_of(&[("HW_AUTH_TOKEN", "t")]),
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             ConnectionError::NoIamWithEndpoint {
@@ -750,7 +757,10 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("name the project (--project-id, HW_PROJECT_ID or project_id in the config file) or the IAM endpoint (HW_AUTH_URL"));
-        let with_iam = env_of(&[("HW_AUTH_TOKEN", "t"), ("HW_AUTH_URL", "http://127.0.0.1:9/v3")]);
+        let with_iam = env_of(&[
+            ("HW_AUTH_TOKEN", "t"),
+            ("HW_AUTH_URL", "http://127.0.0.1:9/v3"),
+        ]);
         let c = resolve(&flags, &file(Some("cn-north-4"), None), &with_iam).unwrap();
         assert_eq!(c.iam_endpoint.unwrap().as_str(), "http://127.0.0.1:9/");
         let role = env_of(&[
@@ -765,8 +775,12 @@ mod tests {
                 why: "to assume the agency"
             }
         );
-        let err = resolve(&flags, &file(None, None), &env_of(&[("HW_AUTH_TOKEN", "t")]))
-            .unwrap_err();
+        let err = resolve(
+            &flags,
+            &file(None, None),
+            &env_of(&[("HW_AUTH_TOKEN", "t")]),
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             ConnectionError::NoIamWithEndpoint {
@@ -859,7 +873,12 @@ mod tests {
             ("HW_PROJECT_ID", P),
             ("HW_REGION_NAME", "cn-north-4"),
         ];
-        let c = resolve(&ConnectionFlags::default(), &file(None, None), &env_of(&env_keys)).unwrap();
+        let c = resolve(
+            &ConnectionFlags::default(),
+            &file(None, None),
+            &env_of(&env_keys),
+        )
+        .unwrap();
         assert!(
             matches!(&c.credentials, Credentials::AkSk { access_key, .. } if access_key == "AKENV0001")
         );
@@ -876,8 +895,19 @@ mod tests {
         assert_eq!(err, ConnectionError::MissingEndpoint);
         // and naming a profile beside the environment's keys is ambiguous
         for (flags, extra, named_by) in [
-            (ConnectionFlags { profile: Some("p".into()), ..Default::default() }, None, "--profile"),
-            (ConnectionFlags::default(), Some(("HW_PROFILE", "p")), "HW_PROFILE"),
+            (
+                ConnectionFlags {
+                    profile: Some("p".into()),
+                    ..Default::default()
+                },
+                None,
+                "--profile",
+            ),
+            (
+                ConnectionFlags::default(),
+                Some(("HW_PROFILE", "p")),
+                "HW_PROFILE",
+            ),
         ] {
             let mut env = env_keys.to_vec();
             env.extend(extra);
@@ -903,7 +933,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("HW_ASSUME_ROLE_AGENCY_NAME names agency \"other\", but profile \"p\""), "{err}");
+        assert!(
+            err.contains("HW_ASSUME_ROLE_AGENCY_NAME names agency \"other\", but profile \"p\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -539,11 +539,16 @@ mod tests {
         ]))
         .is_ok());
         assert_eq!(from_env(&env_of(&[])), Ok(None));
-        let token = from_env(&env_of(&[("HW_AUTH_TOKEN", "tokenvalue")])).unwrap().unwrap();
-        assert_eq!(token.variable, "HW_AUTH_TOKEN");
-        let sdk = from_env(&env_of(&[("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")]))
+        let token = from_env(&env_of(&[("HW_AUTH_TOKEN", "tokenvalue")]))
             .unwrap()
             .unwrap();
+        assert_eq!(token.variable, "HW_AUTH_TOKEN");
+        let sdk = from_env(&env_of(&[
+            ("HUAWEICLOUD_SDK_AK", "AK"),
+            ("HUAWEICLOUD_SDK_SK", "SK"),
+        ]))
+        .unwrap()
+        .unwrap();
         assert_eq!(sdk.variable, "HUAWEICLOUD_SDK_AK");
     }
 

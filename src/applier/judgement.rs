@@ -154,7 +154,7 @@ impl Judgements {
                     None,
                 )),
                 Some(format!(
-                    "not deleted: judged again on a fresh listing (the plan's was older than {} s), it {why}",
+                    "not deleted: judged again on a fresh listing (the plan's was older than {} s): {why}",
                     self.max_age.as_secs()
                 )),
             )),
@@ -195,7 +195,9 @@ impl Judgements {
                     Box::new(run.finish(
                         Outcome::Failed,
                         None,
-                        Some(format!("not deleted: the fresh listing cannot be judged: {e}")),
+                        Some(format!(
+                            "not deleted: the fresh listing cannot be judged: {e}"
+                        )),
                     ))
                 })?;
                 latest.listed_at = Some(started);

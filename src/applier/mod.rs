@@ -17,11 +17,11 @@ mod wait;
 
 pub use crate::api::StopSignal;
 use crate::api::{ApiError, Client, Halt};
-pub use judgement::{Judge, MAX_JUDGEMENT_AGE};
-use judgement::Judgements;
 use crate::model::{Pool, PoolId, PoolRef};
 use crate::plan::DeleteStep;
 use crate::report::{Outcome, Report, StepError, StepResult, Verification};
+use judgement::Judgements;
+pub use judgement::{Judge, MAX_JUDGEMENT_AGE};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -215,7 +215,10 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
             Err(e) => {
                 let i = index_of[&e.id()];
                 let failed = format!("internal error: {e}");
-                (i, StepResult::without_call(pools[i].clone(), Outcome::Failed, failed))
+                (
+                    i,
+                    StepResult::without_call(pools[i].clone(), Outcome::Failed, failed),
+                )
             }
         };
         sh.observer.step_finished(&result);

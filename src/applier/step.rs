@@ -256,7 +256,8 @@ async fn after_failure(
                     let delay = sh.client.pacer().backoff(budget.conflicts);
                     tracing::info!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, "a conflict with no desktops left; retrying");
                     let failed = step_error(error);
-                    sh.observer.retry(run.step.pool(), run.attempts, delay, &failed);
+                    sh.observer
+                        .retry(run.step.pool(), run.attempts, delay, &failed);
                     budget.last_error = Some(failed);
                     return Next::RetryAfter(delay);
                 }
@@ -292,7 +293,8 @@ async fn retry_or_give_up(
         Decision::RetryAfter(delay) => {
             tracing::info!(pool = %run.step.pool().id, attempt = run.attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             if let Some(failed) = &budget.last_error {
-                sh.observer.retry(run.step.pool(), run.attempts, delay, failed);
+                sh.observer
+                    .retry(run.step.pool(), run.attempts, delay, failed);
             }
             Next::RetryAfter(delay)
         }
@@ -320,7 +322,11 @@ async fn retry_or_give_up(
 /// A DELETE answered `400 WKS.0001`: the pool may be gone, but the code is generic. A read
 /// decides, and its request id settles the step. `None`: the pool still exists, and the answer
 /// is a refusal like any other.
-pub(super) async fn confirm_absent(sh: &Shared, run: &StepRun, error: &ApiError) -> Option<StepResult> {
+pub(super) async fn confirm_absent(
+    sh: &Shared,
+    run: &StepRun,
+    error: &ApiError,
+) -> Option<StepResult> {
     let answer = error
         .http_failure()
         .map(ToString::to_string)
@@ -496,4 +502,3 @@ pub(super) async fn run_step(
     let result = delete_until_settled(&sh, &mut run).await;
     (run, result)
 }
-

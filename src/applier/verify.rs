@@ -94,4 +94,3 @@ pub(super) async fn verify(sh: &Shared, results: &mut [StepResult]) -> Verificat
     }
     verification
 }
-

@@ -119,4 +119,3 @@ pub(super) async fn wait_until_clear(
     sh.set_waiting(run.step.pool(), None);
     result
 }
-

@@ -148,6 +148,23 @@ struct Args {
     /// An agency IAM lets callers assume, NAME@ACCOUNT (account name or id; repeatable).
     #[arg(long, value_name = "NAME@ACCOUNT", value_parser = agency)]
     agency: Vec<(String, String)>,
+    /// Leave every pool's tags out of listings (a read of the pool still has them).
+    #[arg(long)]
+    omit_list_tags: bool,
+    /// Pad every error body's error_msg to N bytes (to try poolform's bounds).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64 * 1024 * 1024))]
+    error_body_bytes: Option<u64>,
+    /// How the list route's name filter matches: fuzzy (a substring, as documented) or exact.
+    #[arg(long, value_enum, default_value = "fuzzy")]
+    name_filter: NameFilterArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum NameFilterArg {
+    /// A case-insensitive substring, as the API reference documents ("fuzzy").
+    Fuzzy,
+    /// The exact name (the real semantics are unpublished).
+    Exact,
 }
 
 /// `s` with `\e`, `\r`, `\n`, `\t`, `\\` and `\u{HEX}` read as the characters they name.
@@ -277,6 +294,7 @@ async fn main() -> ExitCode {
             args.iam_project
         },
         agencies: args.agency,
+        exact_name_filter: args.name_filter == NameFilterArg::Exact,
         faults: Faults {
             seed: args.seed,
             latency: Duration::from_millis(args.latency_ms),
@@ -298,6 +316,8 @@ async fn main() -> ExitCode {
             echo_headers: args.echo_headers,
             error_message: args.error_message,
             flood: args.flood_list,
+            omit_list_tags: args.omit_list_tags,
+            error_body_bytes: args.error_body_bytes.map(|n| n as usize),
         },
         revoke_auth_after: args.revoke_auth_after,
         forbid_delete: args.forbid_delete,

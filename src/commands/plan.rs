@@ -1,14 +1,14 @@
 //! `poolform plan`: list the live pools, plan against the config, print (and save) the plan.
 
-use crate::api::StopSignal;
 use crate::api::Client;
-use crate::listing::list_for_judging;
+use crate::api::StopSignal;
 use crate::app::{
-    client_with, endpoint_text, load_config, load_plan, now_rfc3339, pacing, style, LoadedConfig,
+    client_with, endpoint_text, load_config, now_rfc3339, pacing, reload_plan, style, LoadedConfig,
     RunEnd,
 };
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::files::write_atomic_with;
+use crate::listing::list_for_judging;
 use crate::model::Live;
 use crate::plan::Plan;
 use crate::planner::{self, PlanContext};
@@ -59,8 +59,9 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     // saved.
     planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
     let drift = plan.has_drift();
+    drop(loaded);
     if let Some(out) = &args.out {
-        save_plan(plan, out, stop).await?;
+        save_plan(plan, out)?;
     }
     Ok(if args.detailed_exitcode && drift {
         RunEnd::Drift
@@ -72,7 +73,7 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
 /// Writes `plan` to `out` (private: it names every pool the project holds), reads it back and
 /// loads it as apply will, and only then says how to apply it. The plan is data: written as
 /// it is, never redacted; one that would hold a credential in use is not written.
-async fn save_plan(plan: Plan, out: &std::path::Path, stop: &StopSignal) -> Result<()> {
+fn save_plan(plan: Plan, out: &std::path::Path) -> Result<()> {
     let mut written = String::new();
     write_atomic_with(out, 0o600, |w| {
         let mut hashing = crate::files::Hashing::new(w);
@@ -82,7 +83,7 @@ async fn save_plan(plan: Plan, out: &std::path::Path, stop: &StopSignal) -> Resu
     })?;
     // Only one copy of a large plan is held at a time.
     drop(plan);
-    let saved = load_plan(out, stop).await.with_context(|| {
+    let saved = reload_plan(out).with_context(|| {
         format!(
             "the plan written to {} does not read back (a bug in poolform); do not apply it",
             out.display()

@@ -163,6 +163,10 @@ pub struct Hostile {
     pub error_message: Option<String>,
     /// Every list request is answered with this flood page.
     pub flood: Option<Flood>,
+    /// Listings leave every pool's `tags` out (a read of the pool still has them).
+    pub omit_list_tags: bool,
+    /// Every error body's `error_msg` is padded to this many bytes.
+    pub error_body_bytes: Option<usize>,
 }
 
 impl Hostile {

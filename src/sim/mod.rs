@@ -97,6 +97,9 @@ pub struct SimConfig {
     pub iam_projects: Vec<(String, String)>,
     /// Agencies IAM lets a caller assume, `(agency name, account name or id)`.
     pub agencies: Vec<(String, String)>,
+    /// The list route's `name` filter: a substring (as documented, "fuzzy") or an exact
+    /// match (its semantics are unpublished).
+    pub exact_name_filter: bool,
 }
 
 impl SimConfig {
@@ -119,6 +122,7 @@ impl SimConfig {
             transient_conflict: 0,
             iam_projects: vec![("cn-north-4".into(), fixture_project)],
             agencies: Vec::new(),
+            exact_name_filter: false,
         }
     }
 }
@@ -139,6 +143,7 @@ struct Shared {
     transient_conflict: u32,
     iam_projects: Vec<(String, String)>,
     agencies: Vec<(String, String)>,
+    exact_name_filter: bool,
     /// Temporary credentials issued by assume role, accepted from then on.
     issued: Mutex<Vec<IssuedKey>>,
     /// API requests received in all.
@@ -212,7 +217,26 @@ async fn gateway(
 ) -> Response {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    let host = req
+        .headers()
+        .get("host")
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+        .unwrap_or_default();
+    shared.state().host(&host);
+    let padded = shared.hostile().error_body_bytes;
     let message = shared.hostile().error_message.clone();
+    let message = match (message, padded) {
+        (m, Some(n)) => {
+            let mut text = m.unwrap_or_else(|| "refused".to_owned());
+            text.push(' ');
+            while text.len() < n {
+                text.push_str("padding ");
+            }
+            text.truncate(n);
+            Some(text)
+        }
+        (m, None) => m,
+    };
     let echo = shared.hostile().echo_headers.then(|| {
         req.headers()
             .iter()
@@ -400,6 +424,18 @@ fn number(
     }
 }
 
+/// A pool as a listing serves it: with the hostile switches applied (`tags` left out, say).
+fn listed<'a>(
+    hostile: &Hostile,
+    pool: &'a Map<String, Value>,
+) -> std::borrow::Cow<'a, Map<String, Value>> {
+    let mut served = hostile.served(pool);
+    if hostile.omit_list_tags {
+        served.to_mut().remove("tags");
+    }
+    served
+}
+
 async fn list_pools(
     Ext(shared): Ext<Arc<Shared>>,
     Path(project): Path<String>,
@@ -439,7 +475,10 @@ async fn list_pools(
         )
             .into_response();
     }
-    let name = q.get("name").map(|n| n.to_lowercase());
+    let exact = shared.exact_name_filter;
+    let name = q
+        .get("name")
+        .map(|n| if exact { n.clone() } else { n.to_lowercase() });
     let eq = |p: &Map<String, Value>, key: &str| {
         q.get(key)
             .is_none_or(|want| p[key].as_str() == Some(want.as_str()))
@@ -447,11 +486,12 @@ async fn list_pools(
     let selects = |p: &Map<String, Value>| {
         !hostile.hidden(p)
             && name.as_ref().is_none_or(|n| {
-                p["name"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_lowercase()
-                    .contains(n.as_str())
+                let pool_name = p["name"].as_str().unwrap_or("");
+                if exact {
+                    pool_name == n
+                } else {
+                    pool_name.to_lowercase().contains(n.as_str())
+                }
             })
             && eq(p, "type")
             && eq(p, "enterprise_project_id")
@@ -472,7 +512,7 @@ async fn list_pools(
             .into_iter()
             .skip(skip)
             .take(limit as usize)
-            .map(|p| hostile.served(p))
+            .map(|p| listed(&hostile, p))
             .collect();
         (total, page)
     } else {
@@ -481,7 +521,7 @@ async fn list_pools(
             .pools()
             .skip(skip)
             .take(limit as usize)
-            .map(|p| hostile.served(p))
+            .map(|p| listed(&hostile, p))
             .collect();
         (total, page)
     };
@@ -792,6 +832,7 @@ impl SimServer {
             transient_conflict: config.transient_conflict,
             iam_projects: config.iam_projects,
             agencies: config.agencies,
+            exact_name_filter: config.exact_name_filter,
             issued: Mutex::new(Vec::new()),
             api_requests: AtomicU64::new(0),
             hostile: Mutex::new(config.hostile),

@@ -29,6 +29,8 @@ pub struct State {
     conflicts: HashMap<String, u32>,
     /// Signed requests per access key.
     authenticated_by: BTreeMap<String, u64>,
+    /// Requests per `Host` header: where the credentials went.
+    hosts: BTreeMap<String, u64>,
 }
 
 impl State {
@@ -51,7 +53,13 @@ impl State {
             shift_remaining: shift_on_list,
             conflicts: HashMap::new(),
             authenticated_by: BTreeMap::new(),
+            hosts: BTreeMap::new(),
         }
+    }
+
+    /// Counts a request by the `Host` it named.
+    pub fn host(&mut self, host: &str) {
+        *self.hosts.entry(host.to_owned()).or_default() += 1;
     }
 
     /// Counts a request and returns how many came before it to the same `method path`.
@@ -228,6 +236,7 @@ impl State {
             "responses": self.responses.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
             "deleted": self.deleted,
             "authenticated_by": self.authenticated_by,
+            "hosts": self.hosts,
         })
     }
 }

@@ -338,3 +338,9 @@ pub fn send_signal(child: &std::process::Child, signal: &str) {
         .unwrap();
     assert!(status.success(), "kill -{signal}");
 }
+
+/// Requests the simulator received for one API (`list`, `show`, `delete`, `desktops`,
+/// `iam-projects`, `iam-tokens`).
+pub fn requests_to(sim: &SimServer, api: &str) -> u64 {
+    sim.snapshot()["requests"][api].as_u64().unwrap_or(0)
+}
