@@ -632,7 +632,7 @@ fn fifos_and_devices_are_refused_at_once_and_a_signal_ends_a_read_of_stdin() {
     }
     assert_eq!(sim.api_requests(), 0);
     // `-f -` from a pipe that never closes: the first SIGTERM ends the run
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("poolform"))
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("poolform"))
         .env_clear()
         .env("HW_AUTH_TOKEN", TOKEN)
         .env("HW_PROJECT_ID", PROJECT)
@@ -642,10 +642,13 @@ fn fifos_and_devices_are_refused_at_once_and_a_signal_ends_a_read_of_stdin() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // The pipe stays open (held here) until poolform has exited.
+    let open_pipe = child.stdin.take();
     std::thread::sleep(Duration::from_millis(500));
     send_signal(&child, "TERM");
     let started = Instant::now();
     let out = child.wait_with_output().unwrap();
+    drop(open_pipe);
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_exit(&out, 143);
     assert!(
