@@ -262,7 +262,7 @@ pub fn write_atomic_with(
             .suffix(".tmp")
             .tempfile_in(dir)?;
         {
-            let mut out = crate::redact::Guarded::new(std::io::BufWriter::new(tmp.as_file_mut()));
+            let mut out = crate::redact::guarded(std::io::BufWriter::new(tmp.as_file_mut()));
             fill(&mut out)?;
             out.finish()?;
         }

@@ -44,7 +44,7 @@ pub fn stdout(text: &str) {
 /// Writes to standard output what `fill` writes, redacted as it goes (for output too large to
 /// build as one string).
 pub fn stdout_with(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
-    let mut out = crate::redact::Redacting::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let mut out = crate::redact::redacting(std::io::BufWriter::new(std::io::stdout().lock()));
     note_stdout(fill(&mut out).and_then(|()| out.finish().map(drop)));
 }
 

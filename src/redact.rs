@@ -2,7 +2,7 @@
 //! replaces the credentials in use (access key, secret key, security token, auth token) and any
 //! request signature (`Signature=` and 64 hex digits) with `***`, even inside an error body a
 //! server echoed back. Files poolform writes are data and are never rewritten: one that would
-//! hold a secret in use is refused instead ([`Guarded`]).
+//! hold a secret in use is refused instead ([`guarded`]).
 //!
 //! The credentials are registered once they are known ([`register`]); the registry is the one
 //! piece of global state, so that no print path can forget it.
@@ -65,29 +65,27 @@ pub fn redact_with<'a>(secrets: &[String], text: &'a str) -> Cow<'a, str> {
     out
 }
 
-/// A writer that masks secrets in everything written through it, for output too large to
-/// build as one string (a plan of 100,000 pools). It redacts whole lines: text is held back
-/// up to the last newline written, and a secret never holds a newline (a header value cannot,
-/// and JSON escapes one), so no secret is ever split between two redactions.
-pub struct Redacting<W: Write> {
-    inner: W,
-    pending: Vec<u8>,
-}
-
-/// Text held back before it is redacted and passed on.
+/// Text held back before it is passed on whole lines at a time.
 const REDACT_CHUNK: usize = 64 * 1024;
 
-impl<W: Write> Redacting<W> {
-    pub fn new(inner: W) -> Self {
-        Redacting {
-            inner,
-            pending: Vec::new(),
-        }
-    }
+/// What a [`Lines`] writer does with each run of whole lines: passes it on as it is or
+/// changed, or refuses it.
+type LineFilter = fn(&str) -> std::io::Result<Cow<'_, str>>;
 
+/// A writer that passes whole lines through a filter: text is held back up to the last newline
+/// written, and a secret never holds a newline (a header value cannot, and JSON escapes one),
+/// so no secret is ever split between two runs.
+pub struct Lines<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+    filter: LineFilter,
+}
+
+impl<W: Write> Lines<W> {
     fn pass(&mut self, upto: usize) -> std::io::Result<()> {
         let text = String::from_utf8_lossy(&self.pending[..upto]);
-        self.inner.write_all(redact(&text).as_bytes())?;
+        let passed = (self.filter)(&text)?;
+        self.inner.write_all(passed.as_bytes())?;
         self.pending.drain(..upto);
         Ok(())
     }
@@ -101,7 +99,7 @@ impl<W: Write> Redacting<W> {
     }
 }
 
-impl<W: Write> Write for Redacting<W> {
+impl<W: Write> Write for Lines<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.pending.extend_from_slice(buf);
         if self.pending.len() >= REDACT_CHUNK {
@@ -113,6 +111,35 @@ impl<W: Write> Write for Redacting<W> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// A writer that masks secrets in everything written through it, for output too large to
+/// build as one string (a plan of 100,000 pools).
+pub fn redacting<W: Write>(inner: W) -> Lines<W> {
+    Lines {
+        inner,
+        pending: Vec::new(),
+        filter: |text| Ok(redact(text)),
+    }
+}
+
+/// A writer that fails, rather than write a secret in use into a file: a file is data and is
+/// never rewritten, so one that would hold a credential (a hostile server can put one in a
+/// pool's name) is not written at all.
+pub fn guarded<W: Write>(inner: W) -> Lines<W> {
+    Lines {
+        inner,
+        pending: Vec::new(),
+        filter: |text| {
+            if holds_secret(text) {
+                Err(std::io::Error::other(
+                    "it would hold a credential in use (the API put one into a pool's data); refusing to write it",
+                ))
+            } else {
+                Ok(Cow::Borrowed(text))
+            }
+        },
     }
 }
 
@@ -143,57 +170,6 @@ fn mask_signatures(text: &str) -> String {
 pub fn holds_secret(text: &str) -> bool {
     let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
     secrets.iter().any(|s| text.contains(s.as_str()))
-}
-
-/// A writer that fails, rather than write a secret in use into a file: a file is data and is
-/// never rewritten, so one that would hold a credential (a hostile server can put one in a
-/// pool's name) is not written at all. Checks whole lines, as [`Redacting`] does.
-pub struct Guarded<W: Write> {
-    inner: W,
-    pending: Vec<u8>,
-}
-
-impl<W: Write> Guarded<W> {
-    pub fn new(inner: W) -> Self {
-        Guarded {
-            inner,
-            pending: Vec::new(),
-        }
-    }
-
-    fn pass(&mut self, upto: usize) -> std::io::Result<()> {
-        if holds_secret(&String::from_utf8_lossy(&self.pending[..upto])) {
-            return Err(std::io::Error::other(
-                "it would hold a credential in use (the API put one into a pool's data); refusing to write it",
-            ));
-        }
-        self.inner.write_all(&self.pending[..upto])?;
-        self.pending.drain(..upto);
-        Ok(())
-    }
-
-    /// Passes on what is left and returns the inner writer.
-    pub fn finish(mut self) -> std::io::Result<W> {
-        let all = self.pending.len();
-        self.pass(all)?;
-        self.inner.flush()?;
-        Ok(self.inner)
-    }
-}
-
-impl<W: Write> Write for Guarded<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.pending.extend_from_slice(buf);
-        if self.pending.len() >= REDACT_CHUNK {
-            if let Some(newline) = self.pending.iter().rposition(|b| *b == b'\n') {
-                self.pass(newline + 1)?;
-            }
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]
@@ -246,7 +222,7 @@ mod tests {
             ));
         }
         for step in [1, 7, 4096, 70_000] {
-            let mut w = Redacting::new(Vec::new());
+            let mut w = redacting(Vec::new());
             for chunk in text.as_bytes().chunks(step) {
                 w.write_all(chunk).unwrap();
             }
@@ -262,14 +238,14 @@ mod tests {
     #[test]
     fn a_guarded_file_is_refused_when_it_would_hold_a_secret() {
         register("guarded-secret-value");
-        let mut ok = Guarded::new(Vec::new());
+        let mut ok = guarded(Vec::new());
         ok.write_all(b"{\"name\": \"ci Signature=0123abcd\"}\n")
             .unwrap();
         assert_eq!(
             ok.finish().unwrap(),
             b"{\"name\": \"ci Signature=0123abcd\"}\n"
         );
-        let mut bad = Guarded::new(Vec::new());
+        let mut bad = guarded(Vec::new());
         bad.write_all(b"{\"name\": \"x guarded-secret-value\"}\n")
             .unwrap();
         assert!(bad.finish().is_err());

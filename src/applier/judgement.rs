@@ -62,10 +62,12 @@ impl Judge {
     }
 }
 
-/// Why `now` may no longer be deleted as `planned`: another pool (name, creation time) or one
-/// the config no longer calls for.
-fn changed(planned: &PoolRef, now: &Pool, verdict: &Verdict, source: &str) -> Option<String> {
+/// How `now` is not the pool the plan named: its id, name or creation time changed.
+pub(super) fn another_pool(planned: &PoolRef, now: &Pool) -> Vec<String> {
     let mut why = Vec::new();
+    if now.id != planned.id {
+        why.push(format!("id {} is now {}", planned.id, now.id));
+    }
     if now.name != planned.name {
         why.push(format!("name {:?} is now {:?}", planned.name, now.name));
     }
@@ -75,6 +77,13 @@ fn changed(planned: &PoolRef, now: &Pool, verdict: &Verdict, source: &str) -> Op
             planned.created_time, now.created_time
         ));
     }
+    why
+}
+
+/// Why `now` may no longer be deleted as `planned`: another pool, or one the config no longer
+/// calls for.
+fn changed(planned: &PoolRef, now: &Pool, verdict: &Verdict, source: &str) -> Option<String> {
+    let mut why = another_pool(planned, now);
     why.extend(verdict.why_kept(source));
     (!why.is_empty()).then(|| why.join("; "))
 }

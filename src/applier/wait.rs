@@ -2,6 +2,7 @@
 //! the pool the plan named and still called for: each re-read renews its judgement), gone, or
 //! time runs out.
 
+use super::judgement::another_pool;
 use super::step::{delete_until_settled, own_error, StepRun};
 use super::{Shared, MAX_WAIT_POLL};
 use crate::model::{Pool, PoolRef};
@@ -13,19 +14,7 @@ use tokio::sync::Semaphore;
 /// Why a pool re-read while waiting may no longer be deleted: it is not the pool the plan
 /// named (id, name, creation time), or the config no longer calls for its deletion.
 fn changed_while_waiting(sh: &Shared, planned: &PoolRef, now: &Pool) -> Option<String> {
-    let mut changed = Vec::new();
-    if now.id != planned.id {
-        changed.push(format!("id {} is now {}", planned.id, now.id));
-    }
-    if now.name != planned.name {
-        changed.push(format!("name {:?} is now {:?}", planned.name, now.name));
-    }
-    if now.created_time != planned.created_time {
-        changed.push(format!(
-            "created_time {:?} is now {:?}",
-            planned.created_time, now.created_time
-        ));
-    }
+    let mut changed = another_pool(planned, now);
     if let Err(why) = sh.judgements.judge().still_called_for(now) {
         changed.push(why);
     }
