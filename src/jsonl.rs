@@ -27,45 +27,73 @@ fn now() -> String {
 }
 
 /// One event on one line: `type` and `time` first, then `fields` (an object).
-fn emit(kind: &str, fields: Value) {
+fn line(kind: &str, fields: Value) -> String {
     let fields = fields.to_string();
     let rest = fields
         .strip_prefix('{')
         .filter(|rest| *rest != "}")
         .map_or_else(|| "}".to_owned(), |rest| format!(",{rest}"));
-    let line = format!(
+    format!(
         "{{\"type\":{},\"time\":{}{rest}\n",
         json!(kind),
         json!(now())
-    );
-    crate::output::stdout(&line);
+    )
 }
 
-impl JsonLines {
+/// Writes one event.
+fn emit(kind: &str, fields: Value) {
+    crate::output::stdout(&line(kind, fields));
+}
+
+/// Events written together, a block at a time (tens of thousands of `planned` events must not
+/// cost a write each).
+#[derive(Default)]
+pub struct Batch(String);
+
+/// A batch is written once it holds this much.
+const BATCH_BYTES: usize = 256 * 1024;
+
+impl Batch {
+    fn push(&mut self, kind: &str, fields: Value) {
+        self.0.push_str(&line(kind, fields));
+        if self.0.len() >= BATCH_BYTES {
+            self.flush();
+        }
+    }
+
+    /// Writes what is held.
+    pub fn flush(&mut self) {
+        if !self.0.is_empty() {
+            crate::output::stdout(&std::mem::take(&mut self.0));
+        }
+    }
+
     /// A delete the run will send.
-    pub fn planned(&self, change: &Change) {
-        emit(
+    pub fn planned(&mut self, change: &Change) {
+        self.push(
             "planned",
             json!({"pool": change.pool, "likely_blocked": change.likely_blocked, "reason": change.reason}),
         );
     }
 
     /// A delete the run will send, known only by its pool.
-    pub fn planned_pool(&self, pool: &PoolRef) {
-        emit(
+    pub fn planned_pool(&mut self, pool: &PoolRef) {
+        self.push(
             "planned",
             json!({"pool": pool, "likely_blocked": pool.desktop_count > 0, "reason": Value::Null}),
         );
     }
 
     /// A planned pool already settled before the run (gone before it started).
-    pub fn planned_settled(&self, result: &StepResult) {
-        emit(
+    pub fn planned_settled(&mut self, result: &StepResult) {
+        self.push(
             "planned",
             json!({"pool": result.pool, "likely_blocked": false, "reason": result.detail}),
         );
     }
+}
 
+impl JsonLines {
     /// The end of the run: the report's summary and how it ended.
     pub fn summary(&self, report: &Report) {
         emit(

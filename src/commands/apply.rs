@@ -419,11 +419,13 @@ impl Observer for Both {
     }
 }
 
-/// `planned` events for `--format jsonl`: every step and every pool already settled.
-fn announce(events: &JsonLines, work: &Work, plan: Option<&Plan>) {
+/// `planned` events for `--format jsonl`: every step and every pool already settled, written
+/// a block at a time.
+fn announce(work: &Work, plan: Option<&Plan>) {
     let changes: std::collections::HashMap<&crate::model::PoolId, &crate::plan::Change> = plan
         .map(|p| p.changes.iter().map(|c| (&c.pool.id, c)).collect())
         .unwrap_or_default();
+    let mut events = crate::jsonl::Batch::default();
     for step in &work.steps {
         match changes.get(&step.pool().id) {
             Some(change) => events.planned(change),
@@ -433,6 +435,7 @@ fn announce(events: &JsonLines, work: &Work, plan: Option<&Plan>) {
     for settled in &work.settled {
         events.planned_settled(settled);
     }
+    events.flush();
 }
 
 pub async fn run(
@@ -466,7 +469,7 @@ pub async fn run(
     ));
     let jsonl = args.format == ApplyFormat::Jsonl;
     let observer: Arc<dyn Observer> = if jsonl {
-        announce(&JsonLines, &work, plan.as_deref());
+        announce(&work, plan.as_deref());
         Arc::new(Both(progress.clone(), JsonLines))
     } else {
         progress.clone()
