@@ -790,3 +790,130 @@ fn no_delete_is_sent_on_a_judgement_older_than_the_limit() {
     );
     assert_eq!(report["summary"]["deleted"], 5);
 }
+
+#[test]
+fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding_first() {
+    use poolform::plan::{Action, Change, Plan, Summary};
+    let n = 60_000u64;
+    let changes: Vec<Change> = (0..n)
+        .map(|i| {
+            let mut p = poolform::model::Pool::new(
+                poolform::model::PoolId::parse(&poolform::sim::fixture::synthetic_id(i)).unwrap(),
+                "ci-same",
+            );
+            p.status = Some("STEADY".into());
+            let pool = poolform::model::PoolRef::of(&p);
+            Change {
+                action: Action::Delete,
+                fingerprint: pool.fingerprint(),
+                pool,
+                likely_blocked: false,
+                reason: "not in pools.yaml".into(),
+            }
+        })
+        .collect();
+    let plan = Plan {
+        format_version: poolform::plan::PLAN_FORMAT_VERSION,
+        poolform_version: "0.1.0".into(),
+        created_at: "2026-11-28T00:00:00Z".into(),
+        project_id: project(),
+        endpoint: "http://127.0.0.1:9".into(),
+        identity: token_identity(),
+        source: "pools.yaml".into(),
+        summary: Summary::count(&changes, &[], 0),
+        targets: (0..n).map(poolform::sim::fixture::synthetic_id).collect(),
+        changes,
+        findings: Vec::new(),
+        config_sha256: "0".repeat(64),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let plan_file = dir.path().join("plan.json");
+    fs::write(&plan_file, plan.to_json()).unwrap();
+    // Generous "does not hang" bounds (the release build's figures are in bench_untrusted).
+    let started = Instant::now();
+    let out = poolform_bare()
+        .timeout(Duration::from_secs(120))
+        .args(["show", "--format", "json"])
+        .arg(&plan_file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let sim = example_sim();
+    let started = Instant::now();
+    let out = poolform(&sim)
+        .args(["apply", "-f", &example_config()])
+        .arg(&plan_file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr_of(&out).contains("was made from a config with SHA-256 0000"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sim.api_requests(), 0);
+}
+
+#[test]
+fn apply_jsonl_starts_deleting_soon_after_the_listing_whatever_the_plan_size() {
+    let sim = generated_sim(5_000, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let file = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("poolform"))
+        .env_clear()
+        .env("HW_AUTH_TOKEN", TOKEN)
+        .env("HW_PROJECT_ID", PROJECT)
+        .args([
+            "apply",
+            "--endpoint",
+            &sim.url(),
+            "--auto-approve",
+            "--format",
+            "jsonl",
+            "-f",
+        ])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let judged = std::thread::spawn(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let at = lines
+            .by_ref()
+            .find(|l| {
+                l.as_ref()
+                    .is_ok_and(|l| l.starts_with("poolform plan for project"))
+            })
+            .map(|_| Instant::now());
+        for _ in lines {}
+        at
+    });
+    let first = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .find(|l| {
+            l.as_ref()
+                .is_ok_and(|l| l.contains("\"type\":\"step_started\""))
+        })
+        .map(|_| Instant::now());
+    let _ = child.kill();
+    let _ = child.wait();
+    let judged = judged.join().unwrap().expect("the plan on stderr");
+    let first = first.expect("a step_started event");
+    let delay = first.saturating_duration_since(judged);
+    assert!(
+        delay < Duration::from_secs(10),
+        "{delay:?} (target 1 s for 60,000 in release: bench_untrusted)"
+    );
+}
