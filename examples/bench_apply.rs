@@ -12,9 +12,9 @@
 mod support;
 
 use poolform::api::ListFilter;
-use poolform::applier::{self, ApplyOptions, Work};
-use poolform::authorize;
-use poolform::planner;
+use poolform::apply::{self, ApplyOptions, Work};
+use poolform::core::authorize;
+use poolform::core::planner;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -34,7 +34,7 @@ async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     let sim = ChildSim::start(spec);
     let client = sim.client();
     let config =
-        poolform::config::parse("version: 1\nscope: {name_prefix: bench-}\n", "bench.yaml")
+        poolform::core::config::parse("version: 1\nscope: {name_prefix: bench-}\n", "bench.yaml")
             .unwrap();
     let live = client.list_pools(&ListFilter::default()).await.unwrap();
     let ctx = sim.plan_context("bench.yaml");
@@ -50,13 +50,13 @@ async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     let authorized = authorize::authorize(&plan, "the plan", &config, "bench.yaml", &live).unwrap();
     let work = Work::new(
         authorized.steps,
-        applier::Judge::new(config.clone(), "bench.yaml"),
+        apply::Judge::new(config.clone(), "bench.yaml"),
     );
-    let report = applier::apply(
+    let report = apply::apply(
         &client,
         work,
         &options,
-        std::sync::Arc::new(applier::Unobserved),
+        std::sync::Arc::new(apply::Unobserved),
     )
     .await;
     let wall = t.elapsed();

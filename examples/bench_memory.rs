@@ -11,10 +11,10 @@
 
 mod support;
 
-use poolform::sim::Flood;
 use std::fmt::Write as _;
 use std::path::Path;
 use support::*;
+use workspace_sim::Flood;
 
 fn main() {
     serve_if_child();
@@ -136,7 +136,7 @@ fn plan_100k(dir: &Path) {
             let _ = writeln!(
                 y,
                 "  - id: {}\n    name: bench-{i:05}",
-                poolform::sim::fixture::synthetic_id(i)
+                workspace_sim::fixture::synthetic_id(i)
             );
         } else {
             let _ = writeln!(y, "  - name: bench-{i:05}");

@@ -9,12 +9,12 @@
 mod support;
 
 use poolform::api::ListFilter;
-use poolform::planner;
-use poolform::render::{self, Format, Style};
-use poolform::sim::fixture::synthetic_id;
+use poolform::cli::render::{self, Format, Style};
+use poolform::core::planner;
 use std::fmt::Write as _;
 use std::time::Instant;
 use support::*;
+use workspace_sim::fixture::synthetic_id;
 
 const POOLS: u64 = 10_000;
 const ENTRIES: u64 = 5_000;
@@ -54,7 +54,7 @@ async fn run() {
     let ctx = sim.plan_context("pools.yaml");
     let (mut lists, mut plans, mut wholes, mut work) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let parsed = poolform::config::parse(&text, "pools.yaml").unwrap();
+    let parsed = poolform::core::config::parse(&text, "pools.yaml").unwrap();
     let mut last = None;
     for _ in 0..RUNS {
         let t = Instant::now();
@@ -72,7 +72,7 @@ async fn run() {
         drop(human);
 
         let t = Instant::now();
-        let config = poolform::config::parse(&text, "pools.yaml").unwrap();
+        let config = poolform::core::config::parse(&text, "pools.yaml").unwrap();
         let live = client.list_pools(&ListFilter::default()).await.unwrap();
         let plan = planner::plan(&config, &live, &ctx).unwrap();
         let human = render::plan(&plan, Format::Human, Style::PLAIN);
@@ -122,7 +122,7 @@ async fn run() {
     if std::env::var("BENCH_PARTS").is_ok() {
         let live = client.list_pools(&ListFilter::default()).await.unwrap();
         let t = Instant::now();
-        let config = poolform::config::parse(&text, "pools.yaml").unwrap();
+        let config = poolform::core::config::parse(&text, "pools.yaml").unwrap();
         let parse = t.elapsed();
         let t = Instant::now();
         let plan = planner::plan(&config, &live, &ctx).unwrap();

@@ -69,7 +69,7 @@ fn error_bodies(dir: &Path) {
 /// A plan of `n` deletes built by `change`, with `targets`, sized to just under 64 MiB by its
 /// first sample.
 fn plan_text(
-    change: &dyn Fn(u64) -> poolform::plan::Change,
+    change: &dyn Fn(u64) -> poolform::core::plan::Change,
     target: &dyn Fn(u64) -> Option<String>,
 ) -> (String, u64) {
     let build = |n: u64| {
@@ -91,7 +91,7 @@ fn plan_files(dir: &Path) {
     let shapes: Vec<(&str, String, u64, i32)> = vec![
         {
             let (t, n) = plan_text(&|i| bench_change(i, &format!("bench-{i:08}")), &|i| {
-                Some(poolform::sim::fixture::synthetic_id(i))
+                Some(workspace_sim::fixture::synthetic_id(i))
             });
             ("as many targets as fit", t, n, 0)
         },

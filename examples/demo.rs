@@ -5,9 +5,9 @@
 //! Run: `cargo run --example demo`
 
 use clap::Parser;
-use poolform::app::{self, RunEnd};
-use poolform::cli::Cli;
-use poolform::sim::{Fixture, SimAuth, SimConfig, SimServer};
+use poolform::cli::args::Cli;
+use poolform::cli::RunEnd;
+use workspace_sim::{Fixture, SimAuth, SimConfig, SimServer};
 
 const TOKEN: &str = "demo-token";
 
@@ -55,7 +55,7 @@ fn main() -> std::process::ExitCode {
             .collect();
         println!("$ {}\n", argv.join(" "));
         let cli = Cli::parse_from(&argv);
-        last = match runtime.block_on(app::run(cli.command, &cli.global)) {
+        last = match runtime.block_on(poolform::cli::run(cli.command, &cli.global)) {
             Ok(exit) => exit,
             Err(e) => {
                 eprintln!("error: {e:#}");

@@ -1,37 +1,18 @@
 //! poolform: Terraform-style plan/apply for Huawei Cloud Workspace desktop pools.
 //!
-//! A pure core (`model`, `config`, `validated`, `planner`, `plan`, `authorize`, `render`,
-//! `retry`, `ratelimit`, `report`) that does no I/O and reads no clock, inside a thin shell
-//! (`api`, `applier`, `progress`, `output`, `app`; `cli` holds the clap types; `redact` keeps
-//! the secrets every printed line is cleaned of). The simulator (`sim`) is for tests,
-//! examples and rehearsals; no production module imports it.
+//! Four layers, each using only those above it in this list:
+//!
+//! - [`core`]: pure: the config, the plan and how it is made and authorized, the report, the
+//!   exit codes, the retry and rate policies. No I/O, no clock, no randomness not passed in.
+//! - [`api`]: the Workspace and IAM APIs over HTTP: credentials, signing, pacing, decoding, and
+//!   the listing a judgement is made from; the files it reads (bounded) and the secrets it keeps
+//!   out of every output.
+//! - [`apply`]: running a plan's DELETEs: concurrently, retried, waited on, verified.
+//! - [`cli`]: the command line: one file per command, and the terminal and file I/O.
+//!
+//! The simulator (`workspace-sim`) is a crate of its own; nothing here depends on it.
 
 pub mod api;
-pub mod app;
-pub mod applier;
-pub mod authorize;
+pub mod apply;
 pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod escape;
-pub mod files;
-pub mod habits;
-pub mod import;
-pub mod jsonl;
-pub mod listing;
-pub mod model;
-pub mod names;
-pub mod output;
-pub mod plan;
-pub mod planner;
-pub mod progress;
-pub mod ratelimit;
-pub mod redact;
-pub mod render;
-pub mod report;
-pub mod retry;
-pub mod run_end;
-pub mod signals;
-pub mod sim;
-pub mod validated;
-pub mod yaml_guard;
+pub mod core;

@@ -1,8 +1,9 @@
 //! `poolform`: parse arguments, run the command, map how it ended to an exit code.
 
 use clap::Parser;
-use poolform::app;
-use poolform::cli::Cli;
+use poolform::cli::args::Cli;
+use poolform::cli::output;
+use poolform::core::escape;
 use std::process::ExitCode;
 
 /// A usage error: exit 1, never 2 (2 means drift or blocked).
@@ -23,7 +24,7 @@ fn log_level(verbose: bool) -> Result<Option<tracing::Level>, String> {
             "error" => Ok(Some(tracing::Level::ERROR)),
             _ => Err(format!(
                 "POOLFORM_LOG={:?} is not one of debug, info, warn, error (or off)",
-                poolform::escape::visible(&v)
+                escape::visible(&v)
             )),
         },
     }
@@ -34,11 +35,12 @@ fn main() -> ExitCode {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    if let Err(message) = poolform::habits::refuse_single_dash(&args, &poolform::cli::long_flags())
+    if let Err(message) =
+        poolform::cli::habits::refuse_single_dash(&args, &poolform::cli::args::long_flags())
     {
-        poolform::output::stderr_line(&format!(
+        output::stderr_line(&format!(
             "error: {}\n\nFor more information, try '--help'.",
-            poolform::escape::visible(&message)
+            escape::visible(&message)
         ));
         return ExitCode::from(USAGE);
     }
@@ -54,7 +56,7 @@ fn main() -> ExitCode {
     let level = match log_level(cli.global.verbose) {
         Ok(level) => level,
         Err(message) => {
-            poolform::output::stderr_line(&format!("error: {message}"));
+            output::stderr_line(&format!("error: {message}"));
             return ExitCode::from(USAGE);
         }
     };
@@ -63,7 +65,7 @@ fn main() -> ExitCode {
         use tracing_subscriber::util::SubscriberInitExt;
         let own_events = tracing_subscriber::filter::Targets::new().with_target("poolform", level);
         let log = tracing_subscriber::fmt::layer()
-            .with_writer(poolform::output::log_writer)
+            .with_writer(output::log_writer)
             .with_ansi(false)
             .with_target(false);
         tracing_subscriber::registry()
@@ -77,19 +79,19 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            poolform::output::stderr_line(&format!("error: cannot start the async runtime: {e}"));
+            output::stderr_line(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(app::run(cli.command, &cli.global)) {
+    let ended = runtime.block_on(poolform::cli::run(cli.command, &cli.global));
+    // What a second signal left running (a read that was never answered) is not waited for.
+    runtime.shutdown_background();
+    match ended {
         Ok(end) => ExitCode::from(end.exit_code()),
         Err(e) => {
             // Errors quote the API and the config: shown with control characters escaped.
             let message = format!("{e:#}");
-            poolform::output::stderr_line(&format!(
-                "error: {}",
-                poolform::escape::visible(&message)
-            ));
+            output::stderr_line(&format!("error: {}", escape::visible(&message)));
             ExitCode::from(1)
         }
     }

@@ -6,11 +6,11 @@ mod common;
 use common::*;
 use poolform::api::connection::{Credentials, Secret};
 use poolform::api::{Absence, ApiError, ClientOptions, ListFilter, TransportKind};
-use poolform::model::PoolId;
-use poolform::sim::{Faults, MissingPool, SimAuth};
+use poolform::core::model::PoolId;
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use workspace_sim::{Faults, MissingPool, SimAuth};
 
 fn id(s: &str) -> PoolId {
     PoolId::parse(s).unwrap()
@@ -148,7 +148,7 @@ async fn wrong_token_is_401_with_code_message_and_request_id() {
     );
 }
 
-fn aksk_config() -> poolform::sim::SimConfig {
+fn aksk_config() -> workspace_sim::SimConfig {
     let mut c = config(fixture(three_pools()));
     c.auth = SimAuth::AkSk {
         access_key: AK.into(),
@@ -417,7 +417,7 @@ async fn a_malformed_decision_field_fails_the_listing_naming_pool_and_field() {
     for (switch, want) in cases {
         let mut cfg = config(fixture(three_pools()));
         cfg.hostile.malformed =
-            vec![poolform::sim::Malformed::parse(&format!("p-busy:{switch}")).unwrap()];
+            vec![workspace_sim::Malformed::parse(&format!("p-busy:{switch}")).unwrap()];
         let sim = start(cfg).await;
         let err = client(&sim)
             .list_pools(&ListFilter::default())
@@ -430,7 +430,7 @@ async fn a_malformed_decision_field_fails_the_listing_naming_pool_and_field() {
     }
     // absent tags are no tags
     let mut cfg = config(fixture(three_pools()));
-    cfg.hostile.malformed = vec![poolform::sim::Malformed::parse("p-busy:tags=missing").unwrap()];
+    cfg.hostile.malformed = vec![workspace_sim::Malformed::parse("p-busy:tags=missing").unwrap()];
     let sim = start(cfg).await;
     assert_eq!(
         client(&sim)
@@ -476,7 +476,7 @@ async fn another_project_is_refused() {
     let sim = start(config(fixture(three_pools()))).await;
     let connection = poolform::api::Connection {
         endpoint: sim.url().parse().unwrap(),
-        project_id: poolform::model::ProjectId::parse("someoneelse").unwrap(),
+        project_id: poolform::core::model::ProjectId::parse("someoneelse").unwrap(),
         credentials: Credentials::Token(Secret::new(TOKEN)),
         iam_endpoint: None,
         identity: token_identity(),
@@ -488,7 +488,7 @@ async fn another_project_is_refused() {
     assert_eq!(sim.pool_ids().len(), 3);
 }
 
-fn faulty(faults: Faults) -> poolform::sim::SimConfig {
+fn faulty(faults: Faults) -> workspace_sim::SimConfig {
     let mut c = config(fixture(three_pools()));
     c.faults = faults;
     c

@@ -5,14 +5,14 @@ mod common;
 
 use common::*;
 use poolform::api::ClientOptions;
-use poolform::applier::{self, ApplyOptions, Work};
-use poolform::model::ProjectId;
-use poolform::planner::{self, PlanContext};
-use poolform::report::Outcome;
-use poolform::retry::RetryPolicy;
-use poolform::sim::faults::Fate;
-use poolform::sim::{Faults, SimServer};
+use poolform::apply::{self, ApplyOptions, Work};
+use poolform::core::model::ProjectId;
+use poolform::core::planner::{self, PlanContext};
+use poolform::core::report::Outcome;
+use poolform::core::retry::RetryPolicy;
 use serde_json::json;
+use workspace_sim::faults::Fate;
+use workspace_sim::{Faults, SimServer};
 
 /// Every call, reads included, is tried once.
 fn one_attempt() -> ClientOptions {
@@ -25,10 +25,10 @@ fn one_attempt() -> ClientOptions {
     }
 }
 
-async fn apply_all(sim: &SimServer, options: ClientOptions) -> poolform::report::Report {
+async fn apply_all(sim: &SimServer, options: ClientOptions) -> poolform::core::report::Report {
     let c = token_client(sim, TOKEN, options);
     let config =
-        poolform::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
+        poolform::core::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
     let live = c.list_pools(&Default::default()).await.unwrap();
     let ctx = PlanContext {
         project_id: ProjectId::parse(PROJECT).unwrap(),
@@ -40,16 +40,16 @@ async fn apply_all(sim: &SimServer, options: ClientOptions) -> poolform::report:
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     let authorized =
-        poolform::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
+        poolform::core::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
     let work = Work::new(
         authorized.steps,
-        applier::Judge::new(config.clone(), "t.yaml"),
+        apply::Judge::new(config.clone(), "t.yaml"),
     );
-    applier::apply(
+    apply::apply(
         &c,
         work,
         &ApplyOptions::default(),
-        std::sync::Arc::new(applier::Unobserved),
+        std::sync::Arc::new(apply::Unobserved),
     )
     .await
 }
@@ -164,7 +164,7 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
         },
     );
     let config =
-        poolform::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
+        poolform::core::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
     let live = loop {
         if let Ok(live) = c.list_pools(&Default::default()).await {
             break live;
@@ -180,10 +180,10 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     let authorized =
-        poolform::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
+        poolform::core::authorize::authorize(&plan, "the plan", &config, "t.yaml", &live).unwrap();
     let work = Work::new(
         authorized.steps,
-        applier::Judge::new(config.clone(), "t.yaml"),
+        apply::Judge::new(config.clone(), "t.yaml"),
     );
     let options = ApplyOptions {
         wait_blocked: Some(std::time::Duration::from_secs(30)),
@@ -192,7 +192,7 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
         ..ApplyOptions::default()
     };
     let running = tokio::spawn(async move {
-        applier::apply(&c, work, &options, std::sync::Arc::new(applier::Unobserved)).await
+        apply::apply(&c, work, &options, std::sync::Arc::new(apply::Unobserved)).await
     });
     // Once the refusal has been explained (its desktops listed), the desktops go.
     while sim.snapshot()["requests"]["desktops"].as_u64().unwrap_or(0) < 1 {

@@ -5,11 +5,11 @@
 mod common;
 
 use common::*;
-use poolform::sim::{Faults, SimServer};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
+use workspace_sim::{Faults, SimServer};
 
 use std::time::{Duration, Instant};
 
@@ -425,7 +425,7 @@ fn a_401_mid_run_stops_every_further_call() {
 
 #[test]
 fn a_403_fails_that_step_only() {
-    let forbidden = poolform::sim::fixture::synthetic_id(2);
+    let forbidden = workspace_sim::fixture::synthetic_id(2);
     let sim = generated_sim(6, |c| c.forbid_delete = vec![forbidden.clone()]);
     let dir = tempfile::tempdir().unwrap();
     let file = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
@@ -729,7 +729,7 @@ fn wait_blocked_gives_up_when_time_runs_out() {
 /// touched, and a second apply deletes nothing new.
 #[test]
 fn fault_soak_converges() {
-    let mut fixture = poolform::sim::Fixture::generated(project(), 2000, "soak-", Some(5));
+    let mut fixture = workspace_sim::Fixture::generated(project(), 2000, "soak-", Some(5));
     // pools outside the plan: another team's, and a protected one
     for (i, name) in ["other-team-a", "other-team-b", "soak-prod-keep"]
         .iter()
@@ -739,7 +739,7 @@ fn fault_soak_converges() {
         p.insert("name".into(), json!(name));
         fixture
             .pools
-            .push(poolform::sim::fixture::with_defaults(p, 900_000 + i as u64));
+            .push(workspace_sim::fixture::with_defaults(p, 900_000 + i as u64));
     }
     let outside: Vec<String> = fixture.pools[2000..]
         .iter()

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use poolform::sim::SimAuth;
 use serde_json::json;
 use std::fs;
+use workspace_sim::SimAuth;
 
 #[test]
 fn validate_accepts_the_example_offline() {
@@ -333,7 +333,7 @@ fn import_to_stdout_keeps_odd_names_exact() {
     )));
     let out = poolform(&sim).arg("import").assert().success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    let parsed = poolform::config::parse(&text, "imported").unwrap();
+    let parsed = poolform::core::config::parse(&text, "imported").unwrap();
     let names: Vec<_> = parsed
         .pools
         .iter()
@@ -679,7 +679,7 @@ fn the_simulator_binary_serves_the_example() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let url = poolform::sim::read_listening_line(child.stdout.take().unwrap()).unwrap();
+    let url = workspace_sim::read_listening_line(child.stdout.take().unwrap()).unwrap();
     let out = poolform_bare()
         .env("HW_AUTH_TOKEN", TOKEN)
         .args([

@@ -6,11 +6,11 @@
 mod common;
 
 use common::*;
-use poolform::sim::{Faults, SimAuth, SimServer};
 use serde_json::{json, Value};
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use workspace_sim::{Faults, SimAuth, SimServer};
 
 // --- 1. Retried reads ----------------------------------------------------------------------
 
@@ -603,8 +603,8 @@ fn verbose_lines_name_the_host_of_every_request() {
                 error_rate: 0.5,
                 ..Faults::default()
             };
-            f.fate("GET", &list, 0) == poolform::sim::faults::Fate::Fail(502)
-                && f.fate("GET", &list, 1) == poolform::sim::faults::Fate::Serve
+            f.fate("GET", &list, 0) == workspace_sim::faults::Fate::Fail(502)
+                && f.fate("GET", &list, 1) == workspace_sim::faults::Fate::Serve
         })
         .unwrap();
     let sim = generated_sim(5, |c| {

@@ -8,10 +8,10 @@
 mod common;
 
 use common::*;
-use poolform::config;
-use poolform::model::Live;
-use poolform::plan::Plan;
-use poolform::planner::{self, PlanContext};
+use poolform::core::config;
+use poolform::core::model::Live;
+use poolform::core::plan::Plan;
+use poolform::core::planner::{self, PlanContext};
 use proptest::prelude::*;
 use proptest::test_runner::Config as Cases;
 use serde_json::{json, Map, Value};
@@ -164,7 +164,7 @@ proptest! {
         let bytes: f64 = (1..=layers)
             .map(|l| (width as f64).powi(l as i32) * (scalar + 2) as f64)
             .sum();
-        let result = within("checking", || poolform::yaml_guard::check(&text))?;
+        let result = within("checking", || poolform::core::yaml_guard::check(&text))?;
         if values > 600_000.0 || bytes > 17.0 * 1024.0 * 1024.0 {
             let refusal = result.expect_err("a bomb past the budget is refused");
             prop_assert!(
@@ -328,7 +328,7 @@ fn example_plan() -> (config::Config, Live, Value) {
         endpoint: "http://127.0.0.1:9".into(),
         created_at: "2026-11-28T00:00:00Z".into(),
         source: "pools.yaml".into(),
-        config_sha256: poolform::plan::config_sha256(text.as_bytes()),
+        config_sha256: poolform::core::plan::config_sha256(text.as_bytes()),
         identity: token_identity(),
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();
@@ -365,7 +365,7 @@ proptest! {
             v["changes"].as_array().unwrap().iter().map(|c| c["pool"]["id"].as_str().unwrap().to_owned()).collect()
         };
         if let Ok(authorized) =
-            poolform::authorize::authorize(&plan, "the plan", &config, "pools.yaml", &live)
+            poolform::core::authorize::authorize(&plan, "the plan", &config, "pools.yaml", &live)
         {
             for step in &authorized.steps {
                 prop_assert!(

@@ -8,12 +8,12 @@
 mod common;
 
 use common::*;
-use poolform::sim::Faults;
 use serde_json::{json, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+use workspace_sim::Faults;
 
 const OLD_BUILD: &str = "c0ffee00-1111-4222-8333-444455556666";
 const TMP_LOAD: &str = "d15ea5e0-2222-4333-8444-555566667777";
@@ -668,7 +668,7 @@ fn every_flag_has_help_and_the_simulator_describes_itself() {
     }
     let mut missing = Vec::new();
     walk(
-        &<poolform::cli::Cli as clap::CommandFactory>::command(),
+        &<poolform::cli::args::Cli as clap::CommandFactory>::command(),
         "poolform",
         &mut missing,
     );

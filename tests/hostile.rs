@@ -9,13 +9,13 @@ mod common;
 
 use common::measure::{run_measured_within, Measured};
 use common::*;
-use poolform::sim::{Faults, Flood, SimServer};
 use serde_json::{json, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use workspace_sim::{Faults, Flood, SimServer};
 
 /// A guard against a hang only: every bounded run here ends in well under a second in a
 /// release build (the benchmarks measure that).
@@ -528,8 +528,8 @@ fn flooded_list_pages_are_refused_in_bounded_memory_with_no_delete() {
 /// A plan file of about `mib` MiB: the example plan with its first change repeated under new
 /// ids, each with its own fingerprint (as a forger would), so that it reads as consistent.
 fn huge_plan_file(dir: &Path, sim: &SimServer, mib: usize) -> PathBuf {
-    use poolform::model::PoolId;
-    use poolform::plan::Plan;
+    use poolform::core::model::PoolId;
+    use poolform::core::plan::Plan;
     let small = dir.join("small.json");
     poolform(sim)
         .args(["plan", "-f"])
@@ -625,7 +625,7 @@ impl SimProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let url = poolform::sim::read_listening_line(child.stdout.take().unwrap()).unwrap();
+        let url = workspace_sim::read_listening_line(child.stdout.take().unwrap()).unwrap();
         SimProcess { child, url }
     }
 

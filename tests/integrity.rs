@@ -8,13 +8,13 @@
 mod common;
 
 use common::*;
-use poolform::model::{Pool, PoolRef};
-use poolform::plan::{Change, Plan};
-use poolform::sim::{Faults, Malformed, MissingPool, SimServer};
+use poolform::core::model::{Pool, PoolRef};
+use poolform::core::plan::{Change, Plan};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use workspace_sim::{Faults, Malformed, MissingPool, SimServer};
 
 use std::time::Duration;
 
@@ -83,7 +83,7 @@ fn forge(path: &Path, keep_summary: bool, edit: impl FnOnce(&mut Plan)) {
 fn change_for(pool: &Pool) -> Change {
     let pool = PoolRef::of(pool);
     Change {
-        action: poolform::plan::Action::Delete,
+        action: poolform::core::plan::Action::Delete,
         fingerprint: pool.fingerprint(),
         likely_blocked: pool.desktop_count > 0,
         pool,
@@ -186,7 +186,7 @@ fn a_forged_plan_never_deletes_what_a_fresh_plan_would_not() {
             "the project",
             false,
             Box::new(|p, _| {
-                p.project_id = poolform::model::ProjectId::parse("someotherproject").unwrap()
+                p.project_id = poolform::core::model::ProjectId::parse("someotherproject").unwrap()
             }),
             "is for project someotherproject, but this run resolves project 0bec5db98280d2d02fd6c00c2de791ce",
         ),
@@ -494,7 +494,7 @@ fn a_malformed_listing_plans_and_deletes_nothing() {
 /// shift is noticed, the listing read again, and no pool that still exists is reported gone.
 #[test]
 fn a_listing_shifted_between_pages_never_reports_a_living_pool_gone() {
-    let sim = spawn(config(poolform::sim::Fixture::generated(
+    let sim = spawn(config(workspace_sim::Fixture::generated(
         project(),
         1500,
         "gen-",
@@ -833,7 +833,7 @@ fn an_echoed_token_is_masked_everywhere() {
 #[test]
 fn echoed_aksk_headers_are_masked_too() {
     let mut cfg = config(example_fixture());
-    cfg.auth = poolform::sim::SimAuth::AkSk {
+    cfg.auth = workspace_sim::SimAuth::AkSk {
         access_key: AK.into(),
         secret_key: SK.into(),
     };

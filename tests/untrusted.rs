@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use poolform::sim::{Faults, SimAuth, SimServer};
 use serde_json::{json, Value};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -14,6 +13,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use workspace_sim::{Faults, SimAuth, SimServer};
 
 const KEEP: &str = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
 
@@ -425,7 +425,7 @@ fn tags_the_listing_leaves_out_are_read_from_the_pool_never_assumed_empty() {
     sim.set_hostile(|h| {
         h.omit_list_tags = true;
         h.malformed =
-            vec![poolform::sim::Malformed::parse(&format!("{KEEP}:tags=missing")).unwrap()];
+            vec![workspace_sim::Malformed::parse(&format!("{KEEP}:tags=missing")).unwrap()];
     });
     let out = poolform(&sim)
         .args(["apply", "--auto-approve", "-f"])
@@ -444,7 +444,7 @@ fn tags_the_listing_leaves_out_are_read_from_the_pool_never_assumed_empty() {
 #[test]
 fn refusals_with_huge_error_bodies_stay_bounded() {
     let sim = generated_sim(40, |c| {
-        c.fixture = poolform::sim::Fixture::generated(project(), 40, "gen-", Some(1));
+        c.fixture = workspace_sim::Fixture::generated(project(), 40, "gen-", Some(1));
         c.hostile.error_body_bytes = Some(7_900_000);
     });
     let dir = tempfile::tempdir().unwrap();
@@ -493,13 +493,14 @@ fn a_plan_padded_with_invented_pools_is_refused_before_any_read() {
         .arg(&plan_file)
         .assert()
         .code(0);
-    let mut plan: poolform::plan::Plan =
+    let mut plan: poolform::core::plan::Plan =
         serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
     let template = plan.changes[0].clone();
     for i in 0..20 {
         let mut invented = template.clone();
         invented.pool.id =
-            poolform::model::PoolId::parse(&format!("f0000000-0000-4000-8000-{i:012}")).unwrap();
+            poolform::core::model::PoolId::parse(&format!("f0000000-0000-4000-8000-{i:012}"))
+                .unwrap();
         invented.pool.name = format!("ci-invented-{i}").into();
         invented.fingerprint = invented.pool.fingerprint();
         plan.changes.push(invented);
@@ -738,7 +739,7 @@ fn no_delete_is_sent_on_a_judgement_older_than_the_limit() {
         dir.path(),
         "version: 1\nscope: {name_prefix: gen-}\nprotect: [{tag: {key: keep, value: \"yes\"}}]\n",
     );
-    let last = poolform::sim::fixture::synthetic_id(5);
+    let last = workspace_sim::fixture::synthetic_id(5);
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("poolform"))
         .env_clear()
         .env("HW_AUTH_TOKEN", TOKEN)
@@ -793,16 +794,17 @@ fn no_delete_is_sent_on_a_judgement_older_than_the_limit() {
 
 #[test]
 fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding_first() {
-    use poolform::plan::{Action, Change, Plan, Summary};
+    use poolform::core::plan::{Action, Change, Plan, Summary};
     let n = 60_000u64;
     let changes: Vec<Change> = (0..n)
         .map(|i| {
-            let mut p = poolform::model::Pool::new(
-                poolform::model::PoolId::parse(&poolform::sim::fixture::synthetic_id(i)).unwrap(),
+            let mut p = poolform::core::model::Pool::new(
+                poolform::core::model::PoolId::parse(&workspace_sim::fixture::synthetic_id(i))
+                    .unwrap(),
                 "ci-same",
             );
             p.status = Some("STEADY".into());
-            let pool = poolform::model::PoolRef::of(&p);
+            let pool = poolform::core::model::PoolRef::of(&p);
             Change {
                 action: Action::Delete,
                 fingerprint: pool.fingerprint(),
@@ -813,7 +815,7 @@ fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding
         })
         .collect();
     let plan = Plan {
-        format_version: poolform::plan::PLAN_FORMAT_VERSION,
+        format_version: poolform::core::plan::PLAN_FORMAT_VERSION,
         poolform_version: "0.1.0".into(),
         created_at: "2026-11-28T00:00:00Z".into(),
         project_id: project(),
@@ -821,7 +823,7 @@ fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding
         identity: token_identity(),
         source: "pools.yaml".into(),
         summary: Summary::count(&changes, &[], 0),
-        targets: (0..n).map(poolform::sim::fixture::synthetic_id).collect(),
+        targets: (0..n).map(workspace_sim::fixture::synthetic_id).collect(),
         changes,
         findings: Vec::new(),
         config_sha256: "0".repeat(64),

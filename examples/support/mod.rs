@@ -4,12 +4,12 @@
 
 use poolform::api::connection::{Connection, Credentials, Secret};
 use poolform::api::{Client, ClientOptions};
-use poolform::model::ProjectId;
-use poolform::planner::PlanContext;
-use poolform::sim::{Faults, Fixture, Flood, SimAuth, SimConfig, SimServer};
+use poolform::core::model::ProjectId;
+use poolform::core::planner::PlanContext;
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use workspace_sim::{Faults, Fixture, Flood, SimAuth, SimConfig, SimServer};
 
 pub const PROJECT: &str = "0bec5db98280d2d02fd6c00c2de791ce";
 pub const TOKEN: &str = "bench-token";
@@ -79,7 +79,7 @@ pub fn serve_if_child() {
         let server = SimServer::start(config, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
-        println!("{}{}", poolform::sim::LISTENING_PREFIX, server.url());
+        println!("{}{}", workspace_sim::LISTENING_PREFIX, server.url());
         // Serve until the parent goes away (its end of stdin closes).
         tokio::task::spawn_blocking(|| {
             let _ = std::io::stdin().read_to_end(&mut Vec::new());
@@ -95,9 +95,9 @@ pub fn serve_if_child() {
 fn run_poolform(args: &[String]) -> ! {
     use clap::Parser;
     let argv = std::iter::once("poolform".to_owned()).chain(args.iter().cloned());
-    let cli = poolform::cli::Cli::parse_from(argv);
+    let cli = poolform::cli::args::Cli::parse_from(argv);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let code = match runtime.block_on(poolform::app::run(cli.command, &cli.global)) {
+    let code = match runtime.block_on(poolform::cli::run(cli.command, &cli.global)) {
         Ok(exit) => exit.exit_code(),
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -169,7 +169,7 @@ impl ChildSim {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the simulator child");
-        let url = poolform::sim::read_listening_line(child.stdout.take().unwrap())
+        let url = workspace_sim::read_listening_line(child.stdout.take().unwrap())
             .expect("the listening line");
         ChildSim { child, url }
     }
@@ -181,7 +181,7 @@ impl ChildSim {
             project_id: ProjectId::parse(PROJECT).unwrap(),
             credentials: Credentials::Token(Secret::new(TOKEN)),
             iam_endpoint: None,
-            identity: poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
+            identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         };
         Client::new(connection, ClientOptions::default()).unwrap()
     }
@@ -194,7 +194,7 @@ impl ChildSim {
             created_at: "2026-11-27T12:00:00Z".into(),
             source: source.into(),
             config_sha256: "0".repeat(64),
-            identity: poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
+            identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         }
     }
 
@@ -252,10 +252,10 @@ pub fn report(what: &str, m: &measure::Measured, exit: i32, max_s: Option<f64>, 
 }
 
 /// A planned delete of synthetic pool `i`, named `name`, as a plan file holds it.
-pub fn bench_change(i: u64, name: &str) -> poolform::plan::Change {
-    use poolform::model::{Pool, PoolId, PoolRef};
+pub fn bench_change(i: u64, name: &str) -> poolform::core::plan::Change {
+    use poolform::core::model::{Pool, PoolId, PoolRef};
     let mut p = Pool::new(
-        PoolId::parse(&poolform::sim::fixture::synthetic_id(i)).unwrap(),
+        PoolId::parse(&workspace_sim::fixture::synthetic_id(i)).unwrap(),
         name,
     );
     p.pool_type = Some("DYNAMIC".into());
@@ -263,8 +263,8 @@ pub fn bench_change(i: u64, name: &str) -> poolform::plan::Change {
     p.created_time = Some("2026-01-05T08:00:00.000Z".into());
     p.enterprise_project_id = Some("0".into());
     let pool = PoolRef::of(&p);
-    poolform::plan::Change {
-        action: poolform::plan::Action::Delete,
+    poolform::core::plan::Change {
+        action: poolform::core::plan::Action::Delete,
         fingerprint: pool.fingerprint(),
         pool,
         likely_blocked: false,
@@ -273,17 +273,17 @@ pub fn bench_change(i: u64, name: &str) -> poolform::plan::Change {
 }
 
 /// A whole plan of `changes`, self-consistent, as `plan -o` writes one.
-pub fn bench_plan(changes: Vec<poolform::plan::Change>) -> poolform::plan::Plan {
-    poolform::plan::Plan {
+pub fn bench_plan(changes: Vec<poolform::core::plan::Change>) -> poolform::core::plan::Plan {
+    poolform::core::plan::Plan {
         targets: Vec::new(),
-        format_version: poolform::plan::PLAN_FORMAT_VERSION,
-        identity: poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
+        format_version: poolform::core::plan::PLAN_FORMAT_VERSION,
+        identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         poolform_version: env!("CARGO_PKG_VERSION").into(),
         created_at: "2026-11-28T00:00:00Z".into(),
         project_id: ProjectId::parse(PROJECT).unwrap(),
         endpoint: "http://127.0.0.1:9".into(),
         source: "pools.yaml".into(),
-        summary: poolform::plan::Summary::count(&changes, &[], 0),
+        summary: poolform::core::plan::Summary::count(&changes, &[], 0),
         changes,
         findings: Vec::new(),
         config_sha256: "0".repeat(64),

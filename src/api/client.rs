@@ -4,19 +4,17 @@
 use super::connection::{Connection, ProjectSource, Resolved};
 use super::error::{Absence, ApiError};
 use super::iam;
-use super::pacer::{Pacer, StopSignal};
+use super::options::{ClientOptions, ListingCounts};
+use super::pacer::Pacer;
 use super::transport::{Endpoint, RawResponse, Request, Transport};
 use super::wire::{self, Page};
-use crate::model::{Live, Pool, PoolDesktop, PoolId};
-use crate::retry::RetryPolicy;
+use crate::core::model::{Live, Pool, PoolDesktop, PoolId};
 use reqwest::Method;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::task::JoinSet;
 
-/// Largest page the API serves.
-pub const MAX_PAGE_LIMIT: u32 = 1000;
+pub use super::options::MAX_PAGE_LIMIT;
 /// A listing that claims more pools than this is refused rather than paged forever.
 const MAX_LISTED_POOLS: u64 = 1_000_000;
 /// A listing whose answers add up to more bytes than this is refused.
@@ -27,89 +25,6 @@ pub const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
 pub const MAX_LISTING_WEIGHT: usize = 128 * 1024 * 1024;
 /// Pages decoded at once (each holds its answer and what it decodes to meanwhile).
 const DECODES_AT_ONCE: usize = 2;
-
-/// Client knobs; the defaults suit the real service.
-#[derive(Debug, Clone)]
-pub struct ClientOptions {
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
-    /// Larger response bodies are refused with [`ApiError::BodyTooLarge`].
-    pub max_body_bytes: usize,
-    /// Pages fetched (and decoded) at once after the first: with the body cap, this bounds the
-    /// memory a listing can take, whatever a server sends.
-    pub list_concurrency: usize,
-    /// Page size (1..=1000).
-    pub page_limit: u32,
-    /// How many times a listing that changed while it was read is read again.
-    pub max_relists: u32,
-    /// Requests per second never exceeded; the limiter starts here and adapts downwards.
-    pub rate_ceiling: f64,
-    /// How failed attempts are retried: reads here, DELETEs by the applier.
-    pub retry: RetryPolicy,
-    /// Seed of the retry jitter.
-    pub seed: u64,
-    /// The run's interrupt: once set, no call starts and reads in flight are abandoned.
-    pub interrupt: Arc<StopSignal>,
-    /// How far the listing in progress has got, for a display to show.
-    pub listing: Arc<ListingCounts>,
-}
-
-/// Pages and pools read so far by the listing in progress (reset when a listing starts or is
-/// read again). Read by a display while the listing runs.
-#[derive(Debug, Default)]
-pub struct ListingCounts {
-    pages: std::sync::atomic::AtomicUsize,
-    pools: std::sync::atomic::AtomicUsize,
-    /// The listing is being read again (it changed while it was read).
-    rereads: std::sync::atomic::AtomicUsize,
-}
-
-impl ListingCounts {
-    /// `(pages, pools, re-reads)` so far.
-    pub fn read(&self) -> (usize, usize, usize) {
-        use std::sync::atomic::Ordering::Relaxed;
-        (
-            self.pages.load(Relaxed),
-            self.pools.load(Relaxed),
-            self.rereads.load(Relaxed),
-        )
-    }
-
-    fn start(&self, reread: bool) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.pages.store(0, Relaxed);
-        self.pools.store(0, Relaxed);
-        if reread {
-            self.rereads.fetch_add(1, Relaxed);
-        } else {
-            self.rereads.store(0, Relaxed);
-        }
-    }
-
-    fn page(&self, pools: usize) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.pages.fetch_add(1, Relaxed);
-        self.pools.fetch_add(pools, Relaxed);
-    }
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        ClientOptions {
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
-            max_body_bytes: 8 * 1024 * 1024,
-            list_concurrency: 8,
-            page_limit: MAX_PAGE_LIMIT,
-            max_relists: 3,
-            rate_ceiling: 1000.0,
-            retry: RetryPolicy::default(),
-            seed: 0,
-            interrupt: StopSignal::new(),
-            listing: Arc::new(ListingCounts::default()),
-        }
-    }
-}
 
 /// Filters the list route supports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,8 +10,8 @@ use super::credentials::{
     self, first_env, AgencyDomain, AssumeRole, CredentialError, Env, LoadedProfile, Profile,
 };
 pub use super::credentials::{Credentials, Secret};
-use crate::model::{IdError, ProjectId};
-use crate::plan::{Agency, CredentialKind, Identity};
+use crate::core::model::{IdError, ProjectId};
+use crate::core::plan::{Agency, CredentialKind, Identity};
 use reqwest::Url;
 use std::net::IpAddr;
 
@@ -192,7 +192,7 @@ pub enum ConnectionError {
     Credentials(#[from] CredentialError),
 }
 
-pub use crate::model::is_cloud_domain;
+pub use crate::core::model::is_cloud_domain;
 
 /// The cloud domain of `region` when nothing names one: `myhuaweicloud.eu` for `eu-west-1*`.
 pub fn default_cloud(region: &str) -> &'static str {
@@ -368,7 +368,7 @@ fn region(
     let chosen = pick(("--region", &flags.region), env, &["HW_REGION_NAME"])
         .or_else(|| from_profile(profile, |p| &p.region));
     match agree("region", chosen, file, file.region.as_ref())? {
-        Some((source_name, value)) if !crate::model::is_region_name(&value) => {
+        Some((source_name, value)) if !crate::core::model::is_region_name(&value) => {
             Err(ConnectionError::BadRegion { value, source_name })
         }
         other => Ok(other.map(|(_, r)| r)),

@@ -54,16 +54,16 @@ impl Credentials {
     /// Masks these credentials in everything poolform prints from now on.
     pub fn register_for_redaction(&self) {
         match self {
-            Credentials::Token(t) => crate::redact::register(t.expose()),
+            Credentials::Token(t) => crate::api::redact::register(t.expose()),
             Credentials::AkSk {
                 access_key,
                 secret_key,
                 security_token,
             } => {
-                crate::redact::register(access_key);
-                crate::redact::register(secret_key.expose());
+                crate::api::redact::register(access_key);
+                crate::api::redact::register(secret_key.expose());
                 if let Some(t) = security_token {
-                    crate::redact::register(t.expose());
+                    crate::api::redact::register(t.expose());
                 }
             }
         }
@@ -372,13 +372,13 @@ pub fn load_profile(
     };
     // A regular file, read through its cap: a FIFO or a device (`/dev/zero`) is refused at
     // once, before anything is read.
-    let bytes = match crate::files::read_regular(&path, MAX_SHARED_CONFIG_BYTES) {
+    let bytes = match super::files::read_regular(&path, MAX_SHARED_CONFIG_BYTES) {
         Ok(b) => b,
         Err(e) if e.is_not_found() && !explicit && asked.is_none() => return Ok(None),
-        Err(crate::files::ReadError::TooLarge { .. }) => {
+        Err(super::files::ReadError::TooLarge { .. }) => {
             return Err(err("it is larger than 1 MiB".into()))
         }
-        Err(crate::files::ReadError::NotRegular { kind, .. }) => {
+        Err(super::files::ReadError::NotRegular { kind, .. }) => {
             return Err(err(format!("it is a {kind}, not a regular file")))
         }
         Err(e) => return Err(err(format!("cannot read it: {e}"))),

@@ -38,7 +38,7 @@ pub const MAX_MESSAGE_BYTES: usize = 4 * 1024;
 /// `s` redacted (before any cut, so that no fragment of a secret survives it), then cut to
 /// `max_chars` characters and `max_bytes` bytes: what is kept, and how many bytes were cut.
 fn bounded(s: &str, max_chars: usize, max_bytes: usize) -> (String, u64) {
-    let s = crate::redact::redact(s);
+    let s = crate::api::redact::redact(s);
     let mut end = 0;
     for (n, (at, c)) in s.char_indices().enumerate() {
         if n == max_chars || at + c.len_utf8() > max_bytes {
@@ -238,7 +238,7 @@ impl ErrorBody {
     /// 64 KiB: its `<title>`, or else its first 120 characters of text with the tags stripped.
     fn raw(body: &[u8]) -> ErrorBody {
         let scanned = &body[..body.len().min(RAW_SCAN_BYTES)];
-        let text = crate::redact::redact(&String::from_utf8_lossy(scanned)).into_owned();
+        let text = crate::api::redact::redact(&String::from_utf8_lossy(scanned)).into_owned();
         let summary = html_title(&text).unwrap_or_else(|| strip_tags(&text));
         let collapsed: String = summary.split_whitespace().collect::<Vec<_>>().join(" ");
         let raw = if collapsed.is_empty() {
@@ -561,7 +561,7 @@ mod tests {
             (8 * 1024 * 1024 - MAX_MESSAGE_BYTES + 200 - MAX_CODE_CHARS) as u64
         );
         // nested, escaped, and a secret cut at the boundary never leaves a fragment
-        crate::redact::register("boundary-secret-value");
+        crate::api::redact::register("boundary-secret-value");
         let at_cut = format!(
             r#"{{"error": {{"code": "E", "message": "{}boundary-secret-value"}}}}"#,
             "y".repeat(MAX_MESSAGE_BYTES - 8)

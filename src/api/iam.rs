@@ -6,7 +6,7 @@ use super::connection::{Credentials, Secret};
 use super::credentials::{AgencyDomain, AssumeRole};
 use super::error::ApiError;
 use super::transport::{Endpoint, RawResponse, Request, Transport};
-use crate::model::ProjectId;
+use crate::core::model::ProjectId;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;

@@ -2,19 +2,24 @@
 //! the pacing every call goes through (one rate limiter, retried reads, stop signals).
 //!
 //! Reads are retried here, each on its own; a DELETE is sent once and reported exactly as it
-//! was answered: what to make of it, and whether to retry, is the applier's decision.
+//! was answered: what to make of it, and whether to retry, is the `apply` layer's decision.
 
 pub mod client;
 pub mod connection;
 pub mod credentials;
 pub mod error;
+pub mod files;
 pub mod iam;
+pub mod listing;
+pub mod options;
 pub mod pacer;
+pub mod redact;
 pub mod signer;
 mod transport;
 pub mod wire;
 
-pub use client::{Client, ClientOptions, Deleted, ListFilter, ListedPage, ListingCounts, Shown};
+pub use client::{Client, Deleted, ListFilter, ListedPage, Shown};
 pub use connection::{Connection, Credentials, Secret};
 pub use error::{Absence, ApiError, ErrorBody, HttpFailure, TransportKind};
+pub use options::{ClientOptions, ListingCounts};
 pub use pacer::{Halt, Pacer, Signal, StopSignal};

@@ -3,8 +3,8 @@
 //! jitter), and the two ways a run stops: an interrupt, and an authentication failure, after
 //! which no further call of any kind is made.
 
-use crate::ratelimit::{named_limit, AdaptiveRate};
-use crate::retry::{Decision, Observed, RetryPolicy};
+use crate::core::ratelimit::{named_limit, AdaptiveRate};
+use crate::core::retry::{Decision, Observed, RetryPolicy};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-pub use crate::run_end::Signal;
+pub use crate::core::run_end::Signal;
 
 /// How a signal is kept in an atomic.
 fn signal_code(signal: Signal) -> u8 {

@@ -5,11 +5,11 @@
 
 use super::connection::{is_loopback_host, Credentials};
 use super::error::{ApiError, ErrorBody, HttpFailure, TransportKind};
+use super::options::ClientOptions;
 use super::pacer::{Answer, Halt, Pacer};
 use super::signer::{self, SigningInput};
-use super::ClientOptions;
-use crate::model::ProjectId;
-use crate::retry::{Decision, Observed};
+use crate::core::model::ProjectId;
+use crate::core::retry::{Decision, Observed};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use std::time::{Duration, Instant, SystemTime};

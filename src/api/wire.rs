@@ -6,7 +6,7 @@
 //! answer unusable, and the error names the pool and the field. poolform never plans from a
 //! listing it could not read completely.
 
-use crate::model::{AutoscalePolicy, Pool, PoolDesktop, PoolId, Tag, Text};
+use crate::core::model::{AutoscalePolicy, Pool, PoolDesktop, PoolId, Tag, Text};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::collections::HashSet;

@@ -5,9 +5,9 @@ pub mod measure;
 
 use poolform::api::connection::{Connection, Credentials, Secret};
 use poolform::api::{Client, ClientOptions};
-use poolform::model::ProjectId;
-use poolform::sim::{Fixture, SimAuth, SimConfig, SimServer};
+use poolform::core::model::ProjectId;
 use serde_json::{json, Value};
+use workspace_sim::{Fixture, SimAuth, SimConfig, SimServer};
 
 pub const PROJECT: &str = "0bec5db98280d2d02fd6c00c2de791ce";
 pub const TOKEN: &str = "test-token-not-a-secret";
@@ -53,8 +53,8 @@ pub fn soon() -> std::time::Instant {
 }
 
 /// The identity of the test token, as a plan records it.
-pub fn token_identity() -> poolform::plan::Identity {
-    poolform::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID")
+pub fn token_identity() -> poolform::core::plan::Identity {
+    poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID")
 }
 
 pub fn client_with(sim: &SimServer, credentials: Credentials, options: ClientOptions) -> Client {
@@ -76,9 +76,9 @@ pub fn client(sim: &SimServer) -> Client {
 /// look at one answer.
 pub fn single_try() -> ClientOptions {
     ClientOptions {
-        retry: poolform::retry::RetryPolicy {
+        retry: poolform::core::retry::RetryPolicy {
             max_attempts: 1,
-            ..poolform::retry::RetryPolicy::default()
+            ..poolform::core::retry::RetryPolicy::default()
         },
         ..ClientOptions::default()
     }

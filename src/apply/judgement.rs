@@ -1,0 +1,250 @@
+//! How old a judgement may be: no DELETE, first or retried, is sent on a judgement older than
+//! [`MAX_JUDGEMENT_AGE`]. A step whose judgement has aged (rate limits, retries, a long
+//! queue) is judged again on a fresh listing of the project, one listing shared by every step
+//! that needs it; a `--wait-blocked` re-read renews the one pool it reads.
+
+use super::step::{own_error, StepRun};
+use super::Shared;
+use crate::api::listing::list_for_judging;
+use crate::core::config::Config;
+use crate::core::model::{Live, Pool, PoolId, PoolRef};
+use crate::core::planner::{self, Verdict};
+use crate::core::report::{Outcome, StepResult};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The oldest judgement a DELETE is sent on. May be shortened (for tests), never lengthened.
+pub const MAX_JUDGEMENT_AGE: Duration = Duration::from_secs(5 * 60);
+/// How many times one step's judgement is renewed without a DELETE being sent before the step
+/// gives up (a listing slower than the age limit would renew forever).
+const MAX_RENEWALS: u32 = 3;
+
+/// The config a run judges pools by, and how it is named in reasons.
+#[derive(Clone)]
+pub struct Judge {
+    config: Arc<Config>,
+    source: String,
+}
+
+impl Judge {
+    pub fn new(config: Config, source: impl Into<String>) -> Judge {
+        Judge {
+            config: Arc::new(config),
+            source: source.into(),
+        }
+    }
+
+    /// Whether a pool re-read on its own may still be deleted: `Err(why not)`.
+    pub fn still_called_for(&self, pool: &Pool) -> Result<(), String> {
+        match planner::verdict_alone(&self.config, pool).why_kept(&self.source) {
+            None => Ok(()),
+            Some(why) => Err(why),
+        }
+    }
+
+    /// What a fresh listing says of each of `planned`.
+    fn fates(&self, live: &Live, planned: &[PoolRef]) -> Result<HashMap<PoolId, Fate>, String> {
+        let verdicts = planner::verdicts(&self.config, live).map_err(|e| e.to_string())?;
+        Ok(planned
+            .iter()
+            .map(|p| {
+                let fate = match live.index_of(&p.id) {
+                    None => Fate::Unlisted,
+                    Some(i) => match changed(p, &live.pools()[i], &verdicts[i], &self.source) {
+                        None => Fate::StillCalledFor,
+                        Some(why) => Fate::NotCalledFor(why),
+                    },
+                };
+                (p.id.clone(), fate)
+            })
+            .collect())
+    }
+}
+
+/// How `now` is not the pool the plan named: its id, name or creation time changed.
+pub(super) fn another_pool(planned: &PoolRef, now: &Pool) -> Vec<String> {
+    let mut why = Vec::new();
+    if now.id != planned.id {
+        why.push(format!("id {} is now {}", planned.id, now.id));
+    }
+    if now.name != planned.name {
+        why.push(format!("name {:?} is now {:?}", planned.name, now.name));
+    }
+    if now.created_time != planned.created_time {
+        why.push(format!(
+            "created_time {:?} is now {:?}",
+            planned.created_time, now.created_time
+        ));
+    }
+    why
+}
+
+/// Why `now` may no longer be deleted as `planned`: another pool, or one the config no longer
+/// calls for.
+fn changed(planned: &PoolRef, now: &Pool, verdict: &Verdict, source: &str) -> Option<String> {
+    let mut why = another_pool(planned, now);
+    why.extend(verdict.why_kept(source));
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// What the latest fresh listing says of one planned pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fate {
+    StillCalledFor,
+    NotCalledFor(String),
+    Unlisted,
+}
+
+/// The latest fresh listing's judgement of every planned pool.
+#[derive(Default)]
+struct Latest {
+    listed_at: Option<Instant>,
+    fates: HashMap<PoolId, Fate>,
+}
+
+/// The judgements of one run: their age limit, and the latest renewal.
+pub(super) struct Judgements {
+    judge: Judge,
+    max_age: Duration,
+    planned: Vec<PoolRef>,
+    latest: tokio::sync::Mutex<Latest>,
+}
+
+impl Judgements {
+    pub fn new(judge: Judge, max_age: Duration, planned: Vec<PoolRef>) -> Judgements {
+        Judgements {
+            judge,
+            max_age: max_age.min(MAX_JUDGEMENT_AGE),
+            planned,
+            latest: tokio::sync::Mutex::new(Latest::default()),
+        }
+    }
+
+    pub fn judge(&self) -> &Judge {
+        &self.judge
+    }
+
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+    }
+
+    /// Makes sure `run`'s judgement is younger than the age limit, renewing it from a fresh
+    /// listing (one for all the steps that need it) when it is not. `Some(result)` when the
+    /// step ends instead: the pool is no longer called for, gone, or the renewal failed.
+    pub async fn keep_fresh(&self, sh: &Shared, run: &mut StepRun) -> Option<StepResult> {
+        if run.judged_at.elapsed() < self.max_age {
+            return None;
+        }
+        if run.renewals >= MAX_RENEWALS {
+            return Some(run.finish(
+                Outcome::Failed,
+                None,
+                Some(format!(
+                    "not deleted: its judgement could not be kept younger than {} s ({MAX_RENEWALS} renewals)",
+                    self.max_age.as_secs()
+                )),
+            ));
+        }
+        run.renewals += 1;
+        let (listed_at, fate) = match self.renewed(sh, run).await {
+            Ok(renewed) => renewed,
+            Err(ended) => return Some(*ended),
+        };
+        match fate {
+            Some(Fate::StillCalledFor) => {
+                run.judged_at = listed_at;
+                None
+            }
+            Some(Fate::NotCalledFor(why)) => Some(run.finish(
+                Outcome::Failed,
+                Some(own_error(
+                    format!("no longer called for on a fresh listing: {why}"),
+                    None,
+                )),
+                Some(format!(
+                    "not deleted: judged again on a fresh listing (the plan's was older than {} s): {why}",
+                    self.max_age.as_secs()
+                )),
+            )),
+            Some(Fate::Unlisted) | None => Some(gone_before_sent(sh, run).await),
+        }
+    }
+
+    /// The latest fresh listing's fate of `run`'s pool, listing again unless another step
+    /// already did since `run` was judged.
+    async fn renewed(
+        &self,
+        sh: &Shared,
+        run: &StepRun,
+    ) -> Result<(Instant, Option<Fate>), Box<StepResult>> {
+        let mut latest = self.latest.lock().await;
+        let current = latest
+            .listed_at
+            .filter(|t| *t > run.judged_at && t.elapsed() < self.max_age);
+        let listed_at = match current {
+            Some(t) => t,
+            None => {
+                let started = Instant::now();
+                sh.observer.rejudging(self.max_age);
+                let live = list_for_judging(&sh.client, &self.judge.config, &self.judge.source)
+                    .await
+                    .map_err(|e| match e.api().and_then(|a| sh.halt_of(a)) {
+                        Some(halt) => Box::new(run.halted(halt, None)),
+                        None => Box::new(run.finish(
+                            Outcome::Failed,
+                            None,
+                            Some(format!(
+                                "not deleted: its judgement is older than {} s, and listing the project again to renew it failed: {e}",
+                                self.max_age.as_secs()
+                            )),
+                        )),
+                    })?;
+                latest.fates = self.judge.fates(&live, &self.planned).map_err(|e| {
+                    Box::new(run.finish(
+                        Outcome::Failed,
+                        None,
+                        Some(format!(
+                            "not deleted: the fresh listing cannot be judged: {e}"
+                        )),
+                    ))
+                })?;
+                latest.listed_at = Some(started);
+                started
+            }
+        };
+        Ok((listed_at, latest.fates.get(&run.step.pool().id).cloned()))
+    }
+}
+
+/// A pool a fresh listing no longer shows: a read decides whether it is gone (no DELETE is
+/// sent either way).
+async fn gone_before_sent(sh: &Shared, run: &StepRun) -> StepResult {
+    match sh.show(&run.step.pool().id).await {
+        Err(halt) => run.halted(halt, None),
+        Ok(Ok((None, request_id))) => run.settled(
+            Outcome::AlreadyAbsent,
+            request_id,
+            Some(if run.unanswered_before {
+                "an earlier attempt got no answer but was applied: a fresh listing and a read show the pool gone".into()
+            } else {
+                "gone before its DELETE was sent: a fresh listing and a read show it gone".into()
+            }),
+        ),
+        Ok(Ok((Some(_), request_id))) => run.finish(
+            Outcome::Failed,
+            Some(own_error(
+                "a fresh listing leaves the pool out, yet a read still finds it: the listing cannot be trusted".into(),
+                request_id,
+            )),
+            Some("not deleted".into()),
+        ),
+        Ok(Err(e)) => run.finish(
+            Outcome::Failed,
+            None,
+            Some(format!(
+                "not deleted: a fresh listing leaves the pool out, and a read to tell whether it is gone failed: {e}"
+            )),
+        ),
+    }
+}

@@ -1,0 +1,367 @@
+//! Runs a plan's delete steps: concurrently (bounded), under an adaptive rate limit, retrying
+//! what is worth retrying, reporting refusals as blocked, accounting for every step; then
+//! verifies with a listing that every pool reported gone is gone.
+//!
+//! "Gone" is only ever reported on the API's word: a DELETE answered 2xx, a 404 with a
+//! Workspace error code, or a read that finds no such pool; and then confirmed by the
+//! verification listing. No DELETE is sent on a judgement older than five minutes
+//! ([`judgement`]).
+//!
+//! In phases: the steps run ([`step`]); blocked pools are waited on ([`wait`]); the results
+//! are verified ([`verify`]).
+
+mod judgement;
+mod step;
+mod verify;
+mod wait;
+
+pub use crate::api::StopSignal;
+use crate::api::{ApiError, Client, Halt};
+use crate::core::model::{Pool, PoolId, PoolRef};
+use crate::core::plan::DeleteStep;
+use crate::core::report::{Outcome, Report, StepError, StepResult, Verification};
+use judgement::Judgements;
+pub use judgement::{Judge, MAX_JUDGEMENT_AGE};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use step::{run_step, StepRun};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// How many of a blocked pool's desktops are named in the report.
+const DESKTOPS_SHOWN: u32 = 5;
+/// The longest pause between two checks of a blocked pool.
+const MAX_WAIT_POLL: Duration = Duration::from_secs(30);
+/// The longest pause between two verification listings.
+const MAX_VERIFY_POLL: Duration = Duration::from_secs(10);
+
+/// How the steps are run. Pacing (rate, retry policy, interrupt) is the client's.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// DELETE calls in flight at once.
+    pub parallelism: usize,
+    /// Re-check blocked pools until this much time has passed, and delete them once empty.
+    pub wait_blocked: Option<Duration>,
+    /// The first pause between checks of a blocked pool (doubles, up to 30 s).
+    pub wait_poll: Duration,
+    /// How long the verification listing is polled for pools reported gone but still listed.
+    pub verify_timeout: Duration,
+    /// The first pause between verification listings (doubles, up to 10 s).
+    pub verify_poll: Duration,
+    /// The oldest judgement a DELETE is sent on (at most [`MAX_JUDGEMENT_AGE`]).
+    pub max_judgement_age: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 8,
+            wait_blocked: None,
+            wait_poll: Duration::from_secs(2),
+            verify_timeout: Duration::from_secs(60),
+            verify_poll: Duration::from_secs(1),
+            max_judgement_age: MAX_JUDGEMENT_AGE,
+        }
+    }
+}
+
+/// What the applier works on.
+pub struct Work {
+    /// The deletes to send.
+    pub steps: Vec<DeleteStep>,
+    /// Steps already settled before the run (planned pools confirmed gone before it): reported,
+    /// not verified (the run did not see them go).
+    pub settled: Vec<StepResult>,
+    /// The config the steps were judged by, to judge them again.
+    pub judge: Judge,
+    /// When the listing the steps were judged on was asked for.
+    pub judged_at: Instant,
+}
+
+impl Work {
+    /// Steps judged just now by `judge`.
+    pub fn new(steps: Vec<DeleteStep>, judge: Judge) -> Work {
+        Work {
+            steps,
+            settled: Vec::new(),
+            judge,
+            judged_at: Instant::now(),
+        }
+    }
+}
+
+/// What the applier tells as it goes, for a progress display or `--format jsonl`. Each method
+/// is called from the applier's tasks; implementations must not block.
+pub trait Observer: Send + Sync {
+    /// A step's first DELETE is about to be sent (or its re-try, once a blocked pool emptied).
+    fn step_started(&self, _pool: &PoolRef) {}
+    /// A DELETE failed in a way worth another try, which starts after `delay`.
+    fn retry(&self, _pool: &PoolRef, _attempt: u32, _delay: Duration, _error: &StepError) {}
+    /// A step's result is final (before verification, which may still turn "gone" to failed).
+    fn step_finished(&self, _result: &StepResult) {}
+    /// `--wait-blocked`: the pools still waited on, with the desktops each holds, and the time
+    /// left; said when the wait starts, then about once a second while it lasts.
+    fn waiting(&self, _pools: &[(PoolRef, u64)], _left: Duration) {}
+    /// The steps' judgement is older than `max_age`: the project is listed again to renew it.
+    fn rejudging(&self, _max_age: Duration) {}
+    /// The verification listing starts, to confirm `claimed` pools gone.
+    fn verifying(&self, _claimed: usize) {}
+    /// The verification listing is over: `claimed` are the results that reported their pool
+    /// gone, as they end (`verified`, or turned to failed when the pool is still listed).
+    fn verified(&self, _claimed: &[StepResult], _verification: &Verification) {}
+}
+
+/// An observer that ignores everything.
+pub struct Unobserved;
+
+impl Observer for Unobserved {}
+
+struct Shared {
+    client: Client,
+    options: ApplyOptions,
+    judgements: Judgements,
+    observer: Arc<dyn Observer>,
+    /// `--wait-blocked`: desktops left in each pool waited on.
+    waiting: std::sync::Mutex<HashMap<PoolId, (PoolRef, u64)>>,
+}
+
+impl Shared {
+    /// Records the desktops left in a pool waited on (`None`: no longer waited on).
+    fn set_waiting(&self, pool: &PoolRef, desktops: Option<u64>) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        match desktops {
+            Some(n) => {
+                waiting.insert(pool.id.clone(), (pool.clone(), n));
+            }
+            None => {
+                waiting.remove(&pool.id);
+            }
+        }
+    }
+
+    /// The pools waited on, by name.
+    fn still_waiting(&self) -> Vec<(PoolRef, u64)> {
+        let waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pools: Vec<(PoolRef, u64)> = waiting.values().cloned().collect();
+        pools.sort_by(|a, b| (&a.0.name, &a.0.id).cmp(&(&b.0.name, &b.0.id)));
+        pools
+    }
+
+    fn halted(&self) -> Option<Halt> {
+        self.client.pacer().halted()
+    }
+
+    /// Why a call was not made: the run stopped (an interrupt or a 401).
+    fn halt_of(&self, e: &ApiError) -> Option<Halt> {
+        matches!(e, ApiError::Stopped { .. }).then(|| self.halted().unwrap_or(Halt::Interrupted))
+    }
+
+    /// One read of a pool: `Ok((pool or None, request id))`, or why it could not be read.
+    async fn show(
+        &self,
+        id: &PoolId,
+    ) -> Result<Result<(Option<Pool>, Option<String>), ApiError>, Halt> {
+        match self.client.show_pool(id).await {
+            Ok(shown) => Ok(Ok((shown.pool, shown.request_id))),
+            Err(e) => match self.halt_of(&e) {
+                Some(halt) => Err(halt),
+                None => Ok(Err(e)),
+            },
+        }
+    }
+}
+
+/// The steps' results so far (indexed like the steps), and the blocked ones to wait on.
+struct Ran {
+    results: Vec<Option<StepResult>>,
+    blocked: Vec<(usize, StepRun, StepResult)>,
+}
+
+/// Runs every step, `parallelism` at a time, until each is settled or the run stops; blocked
+/// steps are set aside when they are to be waited on.
+async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant) -> Ran {
+    let waiting = sh.options.wait_blocked.is_some();
+    let total = steps.len();
+    let mut ran = Ran {
+        results: vec![None; total],
+        blocked: Vec::new(),
+    };
+    let pools: Vec<PoolRef> = steps.iter().map(|s| s.pool().clone()).collect();
+    let mut running = JoinSet::new();
+    let mut index_of = HashMap::new();
+    let mut pending = steps.into_iter().enumerate();
+    loop {
+        while running.len() < sh.options.parallelism.max(1) && sh.halted().is_none() {
+            let Some((i, step)) = pending.next() else {
+                break;
+            };
+            let handle = running.spawn(run_step(sh.clone(), step, judged_at));
+            index_of.insert(handle.id(), i);
+        }
+        let Some(done) = running.join_next_with_id().await else {
+            break;
+        };
+        let (i, result) = match done {
+            Ok((id, (run, result))) => {
+                let i = index_of[&id];
+                if waiting && result.outcome == Outcome::Blocked && sh.halted().is_none() {
+                    ran.blocked.push((i, run, result));
+                    continue;
+                }
+                (i, result)
+            }
+            // A step's task died (a bug): the step is still reported, never lost.
+            Err(e) => {
+                let i = index_of[&e.id()];
+                let failed = format!("internal error: {e}");
+                (
+                    i,
+                    StepResult::without_call(pools[i].clone(), Outcome::Failed, failed),
+                )
+            }
+        };
+        sh.observer.step_finished(&result);
+        ran.results[i] = Some(result);
+    }
+    ran
+}
+
+/// Says the pools waited on as the wait starts, then every second while it lasts (the
+/// display decides how often to show it).
+fn tick_while_waiting(sh: &Arc<Shared>, deadline: Instant) -> tokio::task::JoinHandle<()> {
+    let sh = sh.clone();
+    tokio::spawn(async move {
+        loop {
+            let pools = sh.still_waiting();
+            if !pools.is_empty() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                sh.observer.waiting(&pools, left);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+}
+
+/// `--wait-blocked`: waits on every blocked step at once (`parallelism` reads at a time)
+/// until `wait` has passed.
+async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wait: Duration) {
+    // Flags bound the wait (a day at most); a deadline past what the clock can hold is
+    // simply never reached.
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(now);
+    let calls = Arc::new(Semaphore::new(sh.options.parallelism.max(1)));
+    for (_, run, _) in &ran.blocked {
+        sh.set_waiting(run.step.pool(), Some(run.step.pool().desktop_count));
+    }
+    let ticker = tick_while_waiting(sh, deadline);
+    let mut waiters = JoinSet::new();
+    let mut index_of = HashMap::new();
+    let mut fallback = HashMap::new();
+    for (i, run, result) in std::mem::take(&mut ran.blocked) {
+        fallback.insert(i, result.clone());
+        let handle = waiters.spawn(wait::wait_until_clear(
+            sh.clone(),
+            calls.clone(),
+            run,
+            result,
+            deadline,
+        ));
+        index_of.insert(handle.id(), i);
+    }
+    while let Some(done) = waiters.join_next_with_id().await {
+        let (i, result) = match done {
+            Ok((id, result)) => (index_of[&id], result),
+            // A waiter died (a bug): the step keeps the result it had.
+            Err(e) => {
+                let i = index_of[&e.id()];
+                let result = fallback.remove(&i).unwrap_or_else(|| {
+                    let why = format!("internal error: {e}");
+                    StepResult::without_call(pools[i].clone(), Outcome::Blocked, why)
+                });
+                (i, result)
+            }
+        };
+        sh.observer.step_finished(&result);
+        ran.results[i] = Some(result);
+    }
+    ticker.abort();
+}
+
+/// Applies `work` and reports every step, telling `observer` as it goes: each result as it is
+/// final (before the verification listing, which may still turn a claimed "gone" into a
+/// failure), retries, the wait on blocked pools, and the verification.
+pub async fn apply(
+    client: &Client,
+    work: Work,
+    options: &ApplyOptions,
+    observer: Arc<dyn Observer>,
+) -> Report {
+    // At most one DELETE per pool is ever in flight: a pool is taken once.
+    let mut taken = HashSet::new();
+    let steps: Vec<DeleteStep> = work
+        .steps
+        .into_iter()
+        .filter(|s| taken.insert(s.pool().id.clone()))
+        .collect();
+    let pools: Vec<PoolRef> = steps.iter().map(|s| s.pool().clone()).collect();
+    let sh = Arc::new(Shared {
+        client: client.clone(),
+        options: options.clone(),
+        judgements: Judgements::new(work.judge, options.max_judgement_age, pools.clone()),
+        observer,
+        waiting: std::sync::Mutex::new(HashMap::new()),
+    });
+    let mut ran = run_steps(&sh, steps, work.judged_at).await;
+    if let Some(wait) = options.wait_blocked {
+        wait_on_blocked(&sh, &mut ran, &pools, wait).await;
+    }
+    let not_started = format!(
+        "not started: {}",
+        sh.halted().unwrap_or(Halt::Interrupted).short()
+    );
+    let mut all: Vec<StepResult> = work.settled;
+    all.extend(ran.results.into_iter().enumerate().map(|(i, r)| {
+        r.unwrap_or_else(|| {
+            let skipped =
+                StepResult::without_call(pools[i].clone(), Outcome::Skipped, not_started.clone());
+            sh.observer.step_finished(&skipped);
+            skipped
+        })
+    }));
+    finish(&sh, client, all, options).await
+}
+
+/// Verifies the results and makes the report.
+async fn finish(
+    sh: &Arc<Shared>,
+    client: &Client,
+    mut all: Vec<StepResult>,
+    options: &ApplyOptions,
+) -> Report {
+    let claimed: Vec<usize> = (0..all.len()).filter(|i| all[*i].claims_gone()).collect();
+    if !claimed.is_empty() {
+        sh.observer.verifying(claimed.len());
+    }
+    let verification = verify::verify(sh, &mut all).await;
+    let claimed: Vec<StepResult> = claimed.into_iter().map(|i| all[i].clone()).collect();
+    sh.observer.verified(&claimed, &verification);
+    let pacer = client.pacer();
+    let stopped = match pacer.halted() {
+        Some(Halt::AuthFailed(reason)) => Some(reason),
+        _ => None,
+    };
+    let interrupt = pacer.interrupt();
+    let signal = interrupt.is_stopped().then(|| {
+        interrupt
+            .signal()
+            .unwrap_or(crate::core::run_end::Signal::Interrupt)
+    });
+    Report {
+        waited_for_blocked: options.wait_blocked.is_some(),
+        ..Report::new(all, signal, stopped, verification)
+    }
+}

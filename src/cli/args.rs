@@ -1,0 +1,271 @@
+//! Command-line types (clap derive) and nothing else.
+
+use crate::cli::render;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Terraform-style plan/apply for Huawei Cloud Workspace desktop pools.
+#[derive(Debug, Parser)]
+#[command(name = "poolform", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every long flag of every command, without its dashes (for refusing Terraform's
+/// single-dash spellings of them).
+pub fn long_flags() -> Vec<String> {
+    fn walk(cmd: &clap::Command, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                out.push(long.to_owned());
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, out);
+        }
+    }
+    let mut out = vec!["help".to_owned(), "version".to_owned()];
+    walk(&<Cli as clap::CommandFactory>::command(), &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `--format`: how a plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for a terminal or a CI log.
+    Human,
+    /// The plan file's JSON form.
+    Json,
+    /// A summary and tables for a pull-request comment.
+    Markdown,
+}
+
+impl From<Format> for render::Format {
+    fn from(f: Format) -> render::Format {
+        match f {
+            Format::Human => render::Format::Human,
+            Format::Json => render::Format::Json,
+            Format::Markdown => render::Format::Markdown,
+        }
+    }
+}
+
+/// `apply --format`: how the plan and the report are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    /// Aligned text for a terminal or a CI log.
+    Human,
+    /// One JSON report at the end.
+    Json,
+    /// A summary and tables for a pull-request comment.
+    Markdown,
+    /// One JSON object per line, streamed as it happens (planned, step_started, retry,
+    /// step_finished, verified, summary).
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colours on a terminal, unless NO_COLOR is set or TERM is dumb.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Log each API call (method, path, status, duration, request id) to stderr; the same as
+    /// POOLFORM_LOG=debug.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Colours: auto follows the terminal and NO_COLOR.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+/// Where to connect: only the commands that call the API take these.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ConnectionArgs {
+    /// API endpoint (default: https://workspace.{region}.{cloud}).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Region (else HW_REGION_NAME, the profile, region in the config file).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Project id (else HW_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID, the profile, the config
+    /// file, else looked up at IAM by region).
+    #[arg(long, value_name = "ID")]
+    pub project_id: Option<String>,
+    /// Cloud domain of the endpoints (else HW_CLOUD, cloud in the config file; default
+    /// myhuaweicloud.com, myhuaweicloud.eu for eu-west-1* regions).
+    #[arg(long, value_name = "DOMAIN")]
+    pub cloud: Option<String>,
+    /// Profile of the shared config file (else HW_PROFILE, else the file's current one).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a config file offline; no API call, no credentials needed.
+    Validate(FileArg),
+    /// List the live pools, compare them with the file, and show what would be deleted.
+    Plan(PlanArgs),
+    /// Delete the planned pools: plan and confirm, or apply a saved plan as reviewed.
+    Apply(ApplyArgs),
+    /// Show a saved plan.
+    Show(ShowArgs),
+    /// Write a config file that keeps every live pool.
+    Import(ImportArgs),
+    /// Print the JSON Schema of the config file.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct FileArg {
+    /// The config file; `-` reads standard input.
+    #[arg(
+        short = 'f',
+        long = "file",
+        default_value = "pools.yaml",
+        value_name = "FILE"
+    )]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Save the plan (JSON) for `poolform apply FILE`.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when in sync, 2 when there is drift, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Refuse a plan that deletes more pools than this (overrides max_deletes in the file).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_deletes: Option<u32>,
+    /// Plan only the deletion of this pool, by id or exact name (repeatable): a partial plan.
+    #[arg(long, value_name = "ID|NAME")]
+    pub target: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `poolform plan -o`: applied as reviewed, without a prompt.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
+    /// The config file (default pools.yaml; `-` reads standard input). A saved plan is applied
+    /// only with the very config it was made from.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// DELETE calls in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// Never send more than N requests per second (the limiter also slows down by itself on 429).
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
+    pub rate_limit: Option<f64>,
+    /// Re-check blocked pools until DURATION has passed (e.g. 10m, at most 24h), deleting each
+    /// once empty.
+    #[arg(long, value_name = "DURATION", value_parser = wait_duration)]
+    pub wait_blocked: Option<std::time::Duration>,
+    /// How long to keep listing, after the deletes, until every pool reported gone is gone (at
+    /// most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = verify_duration)]
+    pub verify_timeout: std::time::Duration,
+    /// How to print the plan and the report.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ApplyFormat,
+    /// Refuse a plan that deletes more pools than this (when planning now).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "plan_file")]
+    pub max_deletes: Option<u32>,
+    /// Apply only the deletion of this pool, by id or exact name (repeatable): the rest of the
+    /// plan is left alone.
+    #[arg(long, value_name = "ID|NAME")]
+    pub target: Vec<String>,
+}
+
+/// The most requests per second `--rate-limit` takes.
+const MAX_RATE: f64 = 100_000.0;
+
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_RATE => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of requests per second from just above 0 to {MAX_RATE}"
+        )),
+    }
+}
+
+/// A duration from a flag, no longer than `max` (so that no arithmetic on it can overflow).
+fn bounded_duration(
+    s: &str,
+    max: std::time::Duration,
+    max_text: &str,
+) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if d <= max => Ok(d),
+        Ok(_) => Err(format!("{s:?} is longer than {max_text}")),
+        Err(e) => Err(format!(
+            "{s:?} is not a duration such as 90s, 10m or 1h: {e}"
+        )),
+    }
+}
+
+fn wait_duration(s: &str) -> Result<std::time::Duration, String> {
+    bounded_duration(s, std::time::Duration::from_secs(24 * 3600), "24h")
+}
+
+fn verify_duration(s: &str) -> Result<std::time::Duration, String> {
+    bounded_duration(s, std::time::Duration::from_secs(3600), "1h")
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `poolform plan -o`.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: PathBuf,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Where to write (default: standard output).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Only pools whose name starts with this; also written as the file's scope.
+    #[arg(long, value_name = "PREFIX")]
+    pub name_prefix: Option<String>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}

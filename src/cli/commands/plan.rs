@@ -1,0 +1,75 @@
+//! `poolform plan`: list the live pools, plan against the config, print (and save) the plan.
+
+use crate::api::StopSignal;
+use crate::cli::args::{GlobalArgs, PlanArgs};
+use crate::cli::context::{
+    client_options, client_with, list_live, load_config, make_plan, reload_plan, style,
+};
+use crate::cli::files::write_atomic_with;
+use crate::cli::{output, render};
+use crate::core::plan::Plan;
+use crate::core::planner::{self};
+use crate::core::run_end::RunEnd;
+use anyhow::{bail, Context, Result};
+use std::sync::Arc;
+
+pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
+    let loaded = load_config(&args.file, stop).await?;
+    let client = client_with(&args.connection, Some(&loaded), client_options(stop, None)).await?;
+    let live = list_live(&client, &loaded, "nothing was planned").await?;
+    let plan = make_plan(&loaded, &client, &live)?.restrict(&args.target)?;
+    // The plan holds what it shows: the listing's memory goes before the plan is rendered.
+    drop(live);
+    match render::Format::from(args.format) {
+        render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
+        format => output::stdout(&render::plan(&plan, format, style(global.color))),
+    }
+    // Refused after it is shown, so that a reviewer sees which pools were meant; nothing is
+    // saved.
+    planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
+    let drift = plan.has_drift();
+    drop(loaded);
+    if let Some(out) = &args.out {
+        save_plan(plan, out)?;
+    }
+    Ok(if args.detailed_exitcode && drift {
+        RunEnd::Drift
+    } else {
+        RunEnd::Completed
+    })
+}
+
+/// Writes `plan` to `out` (private: it names every pool the project holds), reads it back and
+/// loads it as apply will, and only then says how to apply it. The plan is data: written as
+/// it is, never redacted; one that would hold a credential in use is not written.
+fn save_plan(plan: Plan, out: &std::path::Path) -> Result<()> {
+    let mut written = String::new();
+    write_atomic_with(out, 0o600, |w| {
+        let mut hashing = crate::cli::files::Hashing::new(w);
+        plan.write_json(&mut hashing)?;
+        written = hashing.hex();
+        Ok(())
+    })?;
+    // Only one copy of a large plan is held at a time.
+    drop(plan);
+    let saved = reload_plan(out).with_context(|| {
+        format!(
+            "the plan written to {} does not read back (a bug in poolform); do not apply it",
+            out.display()
+        )
+    })?;
+    let mut again = crate::cli::files::Hashing::new(std::io::sink());
+    saved.write_json(&mut again)?;
+    if again.hex() != written {
+        bail!(
+            "the plan written to {} reads back differently (a bug in poolform); do not apply it",
+            out.display()
+        );
+    }
+    output::stderr_line(&format!(
+        "Saved the plan to {}. Apply exactly this plan with: poolform apply {}",
+        out.display(),
+        out.display()
+    ));
+    Ok(())
+}

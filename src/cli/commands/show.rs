@@ -1,0 +1,17 @@
+//! `poolform show`: print a saved plan, offline.
+
+use crate::api::StopSignal;
+use crate::cli::args::{GlobalArgs, ShowArgs};
+use crate::cli::context::{load_plan, style};
+use crate::cli::{output, render};
+use crate::core::run_end::RunEnd;
+use anyhow::Result;
+
+pub async fn run(args: &ShowArgs, global: &GlobalArgs, stop: &StopSignal) -> Result<RunEnd> {
+    let plan = load_plan(&args.plan_file, stop).await?;
+    match render::Format::from(args.format) {
+        render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
+        format => output::stdout(&render::plan(&plan, format, style(global.color))),
+    }
+    Ok(RunEnd::Completed)
+}

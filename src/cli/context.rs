@@ -1,0 +1,182 @@
+//! What the commands share: reading the config and plan files, resolving and connecting, the
+//! listing a plan is made from, the one way calls are paced, colours.
+
+use crate::api::connection::{self, ConnectionFlags, FileDefaults, Resolved};
+use crate::api::listing::{list_for_judging, ListingError};
+use crate::api::{Client, ClientOptions, StopSignal};
+use crate::cli::args::{ColorChoice, ConnectionArgs, FileArg};
+use crate::cli::files::read_input;
+use crate::cli::progress::Activity;
+use crate::cli::render::Style;
+use crate::core::config::{self, Config};
+use crate::core::model::Live;
+use crate::core::plan::Plan;
+use crate::core::planner::{self, PlanContext};
+use anyhow::{Context, Result};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Largest saved plan read.
+pub const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Colours for stdout: `--color`, else a terminal without NO_COLOR (and not TERM=dumb).
+pub fn style(choice: ColorChoice) -> Style {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && env_var("NO_COLOR").is_none_or(|v| v.is_empty())
+                && env_var("TERM").as_deref() != Some("dumb")
+        }
+    };
+    Style { color }
+}
+
+/// A config file read and validated, with what plans record of it.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    /// How the file is named in messages and plans.
+    pub source: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// Reads and validates the config file (a signal ends a read of standard input).
+pub async fn load_config(arg: &FileArg, stop: &StopSignal) -> Result<LoadedConfig> {
+    let input = read_input(&arg.file, config::MAX_CONFIG_BYTES as u64, stop).await?;
+    let config = config::parse(&input.text, &input.name)?;
+    Ok(LoadedConfig {
+        config,
+        source: input.name,
+        sha256: input.sha256,
+    })
+}
+
+/// Reads a saved plan file and checks that it agrees with itself.
+pub async fn load_plan(path: &Path, stop: &StopSignal) -> Result<Plan> {
+    let input = read_input(path, MAX_PLAN_BYTES, stop).await?;
+    Ok(Plan::from_json(&input.text, &input.name)?)
+}
+
+/// Loads a plan file poolform just wrote, decoded as it is read (a large plan is never held
+/// as text and as values at once), and checks it as apply will.
+pub fn reload_plan(path: &Path) -> Result<Plan> {
+    let name = path.display().to_string();
+    let reader = std::io::BufReader::new(crate::api::files::open_capped(path, MAX_PLAN_BYTES)?);
+    let plan: Plan = serde_json::from_reader(reader)
+        .map_err(|e| anyhow::anyhow!("plan file {name}: not a poolform plan: {e}"))?;
+    Ok(plan.checked(&name)?)
+}
+
+/// Reads a saved plan file, not yet checked against itself (see [`Plan::checked`]): for apply,
+/// which checks what binds it first.
+pub async fn read_plan(path: &Path, stop: &StopSignal) -> Result<Plan> {
+    let input = read_input(path, MAX_PLAN_BYTES, stop).await?;
+    Ok(Plan::parse_json(&input.text, &input.name)?)
+}
+
+/// [`client`] with the pacing given (interrupt, rate ceiling, jitter seed). Assumes a role and
+/// looks the project id up at IAM when that is what resolution calls for.
+pub async fn client_with(
+    flags: &ConnectionArgs,
+    config: Option<&LoadedConfig>,
+    options: ClientOptions,
+) -> Result<Client> {
+    connect(resolve(flags, config)?, options).await
+}
+
+/// Where to connect and as whom, before any call: flags, environment, profile, then the
+/// config. Warnings (a shared config file others can read) are said here.
+pub fn resolve(flags: &ConnectionArgs, config: Option<&LoadedConfig>) -> Result<Resolved> {
+    let file = FileDefaults {
+        source: config.map(|c| c.source.clone()).unwrap_or_default(),
+        region: config
+            .and_then(|c| c.config.region.as_ref())
+            .map(|r| r.as_str().to_owned()),
+        project_id: config
+            .and_then(|c| c.config.project_id.as_ref())
+            .map(|p| p.to_string()),
+        cloud: config
+            .and_then(|c| c.config.cloud.as_ref())
+            .map(|c| c.as_str().to_owned()),
+    };
+    let flags = ConnectionFlags {
+        endpoint: flags.endpoint.clone(),
+        region: flags.region.clone(),
+        project_id: flags.project_id.clone(),
+        cloud: flags.cloud.clone(),
+        profile: flags.profile.clone(),
+    };
+    let resolved = connection::resolve(&flags, &file, &env_var)?;
+    for warning in &resolved.warnings {
+        crate::cli::output::stderr_line(warning);
+    }
+    Ok(resolved)
+}
+
+/// Builds the client: the IAM calls resolution calls for (assume role, project lookup) first.
+/// Says, before the first call, whose identity the run acts as.
+pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
+    crate::cli::output::stderr_line(&crate::core::escape::visible(&resolved.identity_line()));
+    Client::connect(resolved, options)
+        .await
+        .context("cannot connect; nothing was planned or deleted")
+}
+
+/// The endpoint as plans record it: no trailing slash.
+pub fn endpoint_text(client: &Client) -> String {
+    client.connection().endpoint_text()
+}
+
+/// How a command's calls are paced, the one way: they stop on the run's signals, never go
+/// faster than `rate_limit` requests per second (when given), with a fresh jitter seed.
+pub fn client_options(stop: &Arc<StopSignal>, rate_limit: Option<f64>) -> ClientOptions {
+    let defaults = ClientOptions::default();
+    ClientOptions {
+        rate_ceiling: rate_limit.unwrap_or(defaults.rate_ceiling),
+        seed: SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        interrupt: stop.clone(),
+        ..defaults
+    }
+}
+
+/// Lists the live pools: the listing a plan (or an apply) decides from, with the tags a tag
+/// rule needs read from the pools themselves where the listing left them out.
+pub async fn list_live(client: &Client, loaded: &LoadedConfig, nothing_done: &str) -> Result<Live> {
+    let activity = Activity::listing("Listing pools", client.listing_counts().clone());
+    let listed = list_for_judging(client, &loaded.config, &loaded.source).await;
+    activity.finish();
+    listed.map_err(|e| match e {
+        ListingError::Api(api) => {
+            anyhow::Error::new(api).context(format!("cannot list the live pools; {nothing_done}"))
+        }
+        other => anyhow::anyhow!("{other}; {nothing_done}"),
+    })
+}
+
+/// Plans `loaded` against `live`.
+pub fn make_plan(loaded: &LoadedConfig, client: &Client, live: &Live) -> Result<Plan> {
+    let ctx = PlanContext {
+        project_id: client.connection().project_id.clone(),
+        endpoint: endpoint_text(client),
+        created_at: now_rfc3339(),
+        source: loaded.source.clone(),
+        config_sha256: loaded.sha256.clone(),
+        identity: client.connection().identity.clone(),
+    };
+    Ok(planner::plan(&loaded.config, live, &ctx)?)
+}

@@ -1,0 +1,328 @@
+//! Progress on stderr, so that poolform is never silent for long: on a terminal a spinner (a
+//! listing) or a bar (the deletes) that moves at least every 2 s; in a log (CI) plain lines,
+//! one per finished step and a status line at most every 10 s while something slow goes on.
+
+use crate::apply::Observer;
+use crate::core::escape::visible;
+use crate::core::model::PoolRef;
+use crate::core::report::StepResult;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often a log (no terminal) hears about something slow.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+/// How often a terminal gets a full status line while blocked pools are waited on.
+const TERMINAL_STATUS_EVERY: Duration = Duration::from_secs(30);
+/// How often a spinner's text is refreshed.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Whether progress goes to a terminal (spinners, a bar) or a log (plain lines).
+pub fn on_terminal() -> bool {
+    std::io::stderr().is_terminal() && std::env::var("TERM").as_deref() != Ok("dumb")
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `4m 30s`, to the second.
+fn duration(d: Duration) -> String {
+    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+}
+
+fn spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(TICK);
+    bar
+}
+
+/// Something slow under way, said while it lasts: a spinner with what `status` says, or a
+/// line every 10 s in a log. Ends when finished or dropped.
+pub struct Activity {
+    bar: Option<indicatif::ProgressBar>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Activity {
+    pub fn start(what: &'static str, status: impl Fn() -> String + Send + 'static) -> Activity {
+        if on_terminal() {
+            let bar = spinner();
+            let mut activity = Activity::on_bar(&bar, what, status);
+            activity.bar = Some(bar);
+            activity
+        } else {
+            let started = Instant::now();
+            let task = tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(LOG_EVERY).await;
+                    crate::cli::output::stderr_line(&format!(
+                        "{what}: {} ({} so far)",
+                        status(),
+                        duration(started.elapsed())
+                    ));
+                }
+            });
+            Activity { bar: None, task }
+        }
+    }
+
+    /// Says what `status` says as the message of `bar` (a bar this activity does not own:
+    /// it is left as it is when the activity ends).
+    fn on_bar(
+        bar: &indicatif::ProgressBar,
+        what: &'static str,
+        status: impl Fn() -> String + Send + 'static,
+    ) -> Activity {
+        bar.set_message(format!("{what}: {}", status()));
+        let shown = bar.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(TICK).await;
+                shown.set_message(format!("{what}: {}", status()));
+            }
+        });
+        Activity { bar: None, task }
+    }
+
+    /// A listing: the pages and pools read so far.
+    pub fn listing(what: &'static str, counts: Arc<crate::api::ListingCounts>) -> Activity {
+        Activity::start(what, move || {
+            let (pages, pools, rereads) = counts.read();
+            let again = match rereads {
+                0 => String::new(),
+                n => format!(" (it changed while it was read; reading it again, {n} of 3)"),
+            };
+            format!(
+                "{} and {} read{again}",
+                plural(pages, "page", "pages"),
+                plural(pools, "pool", "pools")
+            )
+        })
+    }
+
+    pub fn finish(self) {}
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// When the wait on blocked pools was last said, and how.
+#[derive(Default)]
+struct WaitSaid {
+    started: bool,
+    last: Option<Instant>,
+}
+
+/// The deletes' progress: a bar on a terminal, a line per finished step in a log; the wait on
+/// blocked pools said when it starts and then every 30 s (terminal) or 10 s (log).
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: AtomicUsize,
+    wait: Mutex<WaitSaid>,
+    /// The verification listing's progress, while it runs.
+    listing: Arc<crate::api::ListingCounts>,
+    verifying: Mutex<Option<Activity>>,
+}
+
+impl Progress {
+    pub fn new(total: usize, listing: Arc<crate::api::ListingCounts>) -> Progress {
+        let bar = on_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(TICK);
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            done: AtomicUsize::new(0),
+            wait: Mutex::new(WaitSaid::default()),
+            listing,
+            verifying: Mutex::new(None),
+        }
+    }
+
+    /// A line above the bar (terminal) or on its own (log).
+    fn line(&self, text: &str) {
+        let text = crate::api::redact::redact(text).into_owned();
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => crate::cli::output::stderr_line(&text),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `ci-a (3 desktops), ci-b (1 desktop)`.
+fn waited_on(pools: &[(PoolRef, u64)]) -> String {
+    let shown: Vec<String> = pools
+        .iter()
+        .take(10)
+        .map(|(p, n)| {
+            format!(
+                "{} ({})",
+                visible(&p.name),
+                plural(*n as usize, "desktop", "desktops")
+            )
+        })
+        .collect();
+    let more = pools.len().saturating_sub(shown.len());
+    if more > 0 {
+        format!("{}, and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+impl Observer for Progress {
+    fn rejudging(&self, max_age: Duration) {
+        self.line(&format!(
+            "Listing the project again: the judgement of the pools left is older than {} s, and no DELETE is sent on an older one.",
+            max_age.as_secs()
+        ));
+    }
+
+    fn verifying(&self, claimed: usize) {
+        let listing = self.listing.clone();
+        let what = "Verifying";
+        let status = move || {
+            let (pages, pools, _) = listing.read();
+            format!(
+                "listing the pools to confirm {} gone ({} and {} read)",
+                plural(claimed, "pool is", "pools are"),
+                plural(pages, "page", "pages"),
+                plural(pools, "pool", "pools")
+            )
+        };
+        let activity = match &self.bar {
+            Some(bar) => Activity::on_bar(bar, what, status),
+            None => {
+                self.line(&format!(
+                    "{what}: listing the pools to confirm {} gone",
+                    plural(claimed, "pool is", "pools are")
+                ));
+                Activity::start(what, status)
+            }
+        };
+        *self.verifying.lock().unwrap_or_else(|e| e.into_inner()) = Some(activity);
+    }
+
+    fn verified(&self, _claimed: &[StepResult], _verification: &crate::core::report::Verification) {
+        self.verifying
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
+
+    fn step_finished(&self, r: &StepResult) {
+        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                let message = format!("{} {}", r.outcome.label(), visible(&r.pool.name));
+                bar.set_message(crate::api::redact::redact(&message).into_owned());
+            }
+            None => {
+                let width = self.total.to_string().len();
+                // An authentication failure is said once, in the report.
+                let text;
+                let why = match &r.error {
+                    Some(e) if e.stopped_the_run() => {
+                        text = e.as_auth_failure().replace("(above)", "(see the report)");
+                        text.as_str()
+                    }
+                    Some(e) => {
+                        text = e.text();
+                        text.as_str()
+                    }
+                    None => r.detail.as_deref().unwrap_or(""),
+                };
+                // The report, printed after these lines, says once what "above" refers to.
+                let why = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", why.replace("(above)", "(see the report)"))
+                };
+                self.line(&format!(
+                    "[{n:>width$}/{}] {} {} ({}){}",
+                    self.total,
+                    r.outcome.label(),
+                    visible(&r.pool.name),
+                    r.pool.id,
+                    visible(&why)
+                ));
+            }
+        }
+    }
+
+    fn waiting(&self, pools: &[(PoolRef, u64)], left: Duration) {
+        let mut said = self.wait.lock().unwrap_or_else(|e| e.into_inner());
+        let desktops: u64 = pools.iter().map(|(_, n)| n).sum();
+        let summary = format!(
+            "waiting on {}: {} left, {} to go",
+            plural(pools.len(), "blocked pool", "blocked pools"),
+            plural(desktops as usize, "desktop", "desktops"),
+            duration(left)
+        );
+        if let Some(bar) = &self.bar {
+            bar.set_message(summary.clone());
+        }
+        let every = if self.bar.is_some() {
+            TERMINAL_STATUS_EVERY
+        } else {
+            LOG_EVERY
+        };
+        if !said.started {
+            said.started = true;
+            said.last = Some(Instant::now());
+            self.line(&format!(
+                "Waiting up to {} for {} to empty (--wait-blocked); each is deleted once its desktops are gone: {}",
+                duration(left),
+                plural(pools.len(), "blocked pool", "blocked pools"),
+                waited_on(pools)
+            ));
+        } else if said.last.is_none_or(|t| t.elapsed() >= every) {
+            said.last = Some(Instant::now());
+            self.line(&format!(
+                "Still waiting ({} left): {}",
+                duration(left),
+                waited_on(pools)
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_durations_read_right() {
+        assert_eq!(plural(1, "page", "pages"), "1 page");
+        assert_eq!(plural(2, "page", "pages"), "2 pages");
+        assert_eq!(plural(0, "pool", "pools"), "0 pools");
+        assert_eq!(duration(Duration::from_millis(270_900)), "4m 30s");
+        assert_eq!(duration(Duration::from_secs(0)), "0s");
+    }
+}

@@ -1,0 +1,1007 @@
+//! `pools.yaml` (version 1): the schema, strict parsing and validation, errors with line/column.
+//!
+//! Shape errors come from serde_yaml with their position. Errors that need the whole file
+//! (duplicates, a missing id and name, the delete-everything guard) are located afterwards by
+//! walking the document again to the offending path, so every error names file, line, column.
+
+use crate::core::model::{Pool, PoolId, ProjectId};
+use crate::core::validated;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+/// The only config version this poolform reads.
+pub const CONFIG_VERSION: u64 = 1;
+/// Larger files are refused before parsing.
+pub const MAX_CONFIG_BYTES: usize = 8 * 1024 * 1024;
+
+/// A config error, always with a position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// `DYNAMIC` or `STATIC`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PoolType {
+    #[serde(rename = "DYNAMIC")]
+    Dynamic,
+    #[serde(rename = "STATIC")]
+    Static,
+}
+
+impl PoolType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolType::Dynamic => "DYNAMIC",
+            PoolType::Static => "STATIC",
+        }
+    }
+}
+
+/// `version: 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "u64")]
+pub struct Version;
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::integer(d, "the number 1", |v| {
+            if v == CONFIG_VERSION as i64 {
+                Ok(Version)
+            } else {
+                Err(format!(
+                    "unsupported version {v}; this poolform reads version {CONFIG_VERSION}"
+                ))
+            }
+        })
+    }
+}
+
+impl From<Version> for u64 {
+    fn from(_: Version) -> u64 {
+        CONFIG_VERSION
+    }
+}
+
+impl JsonSchema for Version {
+    fn schema_name() -> Cow<'static, str> {
+        "Version".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"const": CONFIG_VERSION, "description": "Config format version; only 1 exists."})
+    }
+}
+
+/// A positive `max_deletes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "u32")]
+pub struct MaxDeletes(pub u32);
+
+impl<'de> Deserialize<'de> for MaxDeletes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::integer(d, "a whole number of at least 1", |v| {
+            match u32::try_from(v) {
+                Ok(n) if n > 0 => Ok(MaxDeletes(n)),
+                _ => Err(format!(
+                    "max_deletes must be a whole number of at least 1, not {v}"
+                )),
+            }
+        })
+    }
+}
+
+impl From<MaxDeletes> for u32 {
+    fn from(m: MaxDeletes) -> u32 {
+        m.0
+    }
+}
+
+impl JsonSchema for MaxDeletes {
+    fn schema_name() -> Cow<'static, str> {
+        "MaxDeletes".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": 1, "maximum": u32::MAX, "description": "A plan that deletes more pools than this is refused."})
+    }
+}
+
+/// A name glob (`*`, `?`, `[...]`) for `protect`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct NameGlob {
+    text: String,
+    pattern: glob::Pattern,
+    /// The glob with its text folded ([`crate::core::names::fold`]), for near matches; `None` when
+    /// the folded text is no glob.
+    folded: Option<glob::Pattern>,
+}
+
+const GLOB_OPTIONS: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: false,
+    require_literal_leading_dot: false,
+};
+
+impl NameGlob {
+    /// Does `name` match, exactly as written?
+    pub fn matches(&self, name: &str) -> bool {
+        self.pattern.matches_with(name, GLOB_OPTIONS)
+    }
+    /// Does `folded` (a name already folded) match the folded glob?
+    pub fn matches_folded(&self, folded: &str) -> bool {
+        self.folded
+            .as_ref()
+            .is_some_and(|p| p.matches_with(folded, GLOB_OPTIONS))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl NameGlob {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match glob::Pattern::new(text) {
+            Ok(pattern) => Ok(NameGlob {
+                text: text.to_owned(),
+                pattern,
+                folded: glob::Pattern::new(&crate::core::names::fold(text)).ok(),
+            }),
+            Err(e) => Err(format!(
+                "invalid glob {text:?}: {} at character {}",
+                e.msg,
+                e.pos + 1
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for NameGlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::string(d, "a name glob", NameGlob::parse)
+    }
+}
+
+impl From<NameGlob> for String {
+    fn from(g: NameGlob) -> String {
+        g.text
+    }
+}
+
+impl JsonSchema for NameGlob {
+    fn schema_name() -> Cow<'static, str> {
+        "NameGlob".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "minLength": 1, "description": "Glob on the pool name: * any run of characters, ? one character, [abc] a set."})
+    }
+}
+
+fn id_schema(description: &str) -> Schema {
+    json_schema!({"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "description": description})
+}
+
+impl JsonSchema for PoolId {
+    fn schema_name() -> Cow<'static, str> {
+        "PoolId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        id_schema("A desktop pool id (letters, digits and '-').")
+    }
+}
+
+impl JsonSchema for ProjectId {
+    fn schema_name() -> Cow<'static, str> {
+        "ProjectId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        id_schema("A Huawei Cloud project id (letters, digits and '-').")
+    }
+}
+
+/// A region name such as `cn-north-4`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct Region(String);
+
+impl Region {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Region {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if crate::core::model::is_region_name(s) {
+            Ok(Region(s.to_owned()))
+        } else {
+            Err(format!(
+                "region {s:?} is not a region name such as cn-north-4"
+            ))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Region {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::string(d, "a region name", Region::parse)
+    }
+}
+
+impl From<Region> for String {
+    fn from(r: Region) -> String {
+        r.0
+    }
+}
+
+impl JsonSchema for Region {
+    fn schema_name() -> Cow<'static, str> {
+        "Region".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "pattern": "^[a-z0-9-]+$", "description": "Region, e.g. cn-north-4."})
+    }
+}
+
+/// A cloud domain such as `myhuaweicloud.com` (`myhuaweicloud.eu` in Europe).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct Cloud(String);
+
+impl Cloud {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if crate::core::model::is_cloud_domain(s) {
+            Ok(Cloud(s.to_owned()))
+        } else {
+            Err(format!(
+                "cloud {s:?} is not a domain name such as myhuaweicloud.com"
+            ))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Cloud {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::string(d, "a domain name", Cloud::parse)
+    }
+}
+
+impl From<Cloud> for String {
+    fn from(c: Cloud) -> String {
+        c.0
+    }
+}
+
+impl JsonSchema for Cloud {
+    fn schema_name() -> Cow<'static, str> {
+        "Cloud".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "pattern": "^[a-z0-9-]+(\\.[a-z0-9-]+)+$", "description": "Cloud domain, e.g. myhuaweicloud.com (the default; myhuaweicloud.eu for eu-west-1* regions)."})
+    }
+}
+
+/// Which live pools this file manages; pools outside the scope are never touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Only pools whose name starts with this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
+    /// Only pools of this enterprise project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_project_id: Option<String>,
+    /// Only pools of this type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub pool_type: Option<PoolType>,
+}
+
+impl Scope {
+    /// True when the scope restricts anything at all.
+    pub fn is_restrictive(&self) -> bool {
+        self.name_prefix.as_deref().is_some_and(|p| !p.is_empty())
+            || self.enterprise_project_id.is_some()
+            || self.pool_type.is_some()
+    }
+
+    pub fn contains(&self, pool: &Pool) -> bool {
+        self.excludes(pool).is_none()
+    }
+
+    /// The first filter that leaves `pool` out, in words (`name_prefix "ci-"`); `None` when
+    /// the pool is in scope. A pool without the attribute a filter reads is out of scope.
+    pub fn excludes(&self, pool: &Pool) -> Option<String> {
+        if let Some(p) = self.name_prefix.as_deref() {
+            if !pool.name.starts_with(p) {
+                return Some(format!("name_prefix {p:?}"));
+            }
+        }
+        if let Some(e) = self.enterprise_project_id.as_deref() {
+            if pool.enterprise_project_id.as_deref() != Some(e) {
+                return Some(format!("enterprise_project_id {e:?}"));
+            }
+        }
+        if let Some(t) = self.pool_type {
+            if pool.pool_type.as_deref() != Some(t.as_str()) {
+                return Some(format!("type {}", t.as_str()));
+            }
+        }
+        None
+    }
+}
+
+/// Attributes a kept pool is expected to have; a difference is reported as drift.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub pool_type: Option<PoolType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_project_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charging_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_maintenance_mode: Option<bool>,
+}
+
+impl Expect {
+    /// `(attribute, expected, live)` for every attribute that differs.
+    pub fn differences(&self, pool: &Pool) -> Vec<(&'static str, String, String)> {
+        let shown = |v: Option<&str>| v.map_or_else(|| "(absent)".to_owned(), str::to_owned);
+        let mut out = Vec::new();
+        let mut check = |attr: &'static str, want: Option<&str>, live: Option<&str>| {
+            if let Some(w) = want {
+                if live != Some(w) {
+                    out.push((attr, w.to_owned(), shown(live)));
+                }
+            }
+        };
+        check(
+            "type",
+            self.pool_type.map(PoolType::as_str),
+            pool.pool_type.as_deref(),
+        );
+        check("status", self.status.as_deref(), pool.status.as_deref());
+        check(
+            "availability_zone",
+            self.availability_zone.as_deref(),
+            pool.availability_zone.as_deref(),
+        );
+        check(
+            "enterprise_project_id",
+            self.enterprise_project_id.as_deref(),
+            pool.enterprise_project_id.as_deref(),
+        );
+        check(
+            "image_id",
+            self.image_id.as_deref(),
+            pool.image_id.as_deref(),
+        );
+        check(
+            "flavor_id",
+            self.flavor_id.as_deref(),
+            pool.flavor_id.as_deref(),
+        );
+        check(
+            "charging_mode",
+            self.charging_mode.as_deref(),
+            pool.charging_mode.as_deref(),
+        );
+        check(
+            "description",
+            self.description.as_deref(),
+            pool.description.as_deref(),
+        );
+        let maintenance = pool.in_maintenance_mode.to_string();
+        check(
+            "in_maintenance_mode",
+            self.in_maintenance_mode
+                .map(|b| if b { "true" } else { "false" }),
+            Some(maintenance.as_str()),
+        );
+        out
+    }
+}
+
+/// A pool to keep: by id (with an optional expected name), or by exact name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a pool entry such as `{id: ..., name: ...}`"
+)]
+pub struct PoolEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<PoolId>,
+    /// With an id: the expected name (a different live name is drift). Alone: matched exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Box<Expect>>,
+}
+
+/// A tag condition: `key`, and `value` when given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagRule {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// A rule that keeps pools whatever the list says. Exactly one of `name`, `id`, `tag`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a protect rule such as `{name: \"ci-prod-*\"}`"
+)]
+pub struct ProtectRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<NameGlob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<PoolId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<TagRule>,
+}
+
+impl ProtectRule {
+    pub fn matches(&self, pool: &Pool) -> bool {
+        if let Some(g) = &self.name {
+            return g.matches(&pool.name);
+        }
+        if let Some(id) = &self.id {
+            return *id == pool.id;
+        }
+        if let Some(t) = &self.tag {
+            // A key listed twice protects if any of its values matches.
+            return pool
+                .tag_values(&t.key)
+                .any(|v| t.value.as_deref().is_none_or(|want| want == v));
+        }
+        false
+    }
+
+    /// A name glob that `folded` (a pool name, folded) matches once both are folded: with
+    /// [`ProtectRule::matches`] false, a near match.
+    pub fn matches_folded_name(&self, folded: &str) -> bool {
+        self.name.as_ref().is_some_and(|g| g.matches_folded(folded))
+    }
+
+    pub fn is_tag_rule(&self) -> bool {
+        self.tag.is_some()
+    }
+
+    /// How the rule reads in a plan: `name "ci-prod-*"`, `id ...`, `tag env=prod`.
+    pub fn describe(&self) -> String {
+        match (&self.name, &self.id, &self.tag) {
+            (Some(g), _, _) => format!("name {:?}", g.as_str()),
+            (_, Some(id), _) => format!("id {id}"),
+            (_, _, Some(t)) => match &t.value {
+                Some(v) => format!("tag {}={v}", t.key),
+                None => format!("tag {}", t.key),
+            },
+            _ => "an empty rule".into(),
+        }
+    }
+}
+
+/// The whole `pools.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `version: 1` and `pools:`"
+)]
+#[schemars(
+    title = "poolform pools.yaml",
+    description = "Desktop pools that must exist in a Huawei Cloud Workspace project; every other pool in scope is planned for deletion."
+)]
+pub struct Config {
+    pub version: Version,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<ProjectId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+    /// The cloud domain of the endpoints (default myhuaweicloud.com; myhuaweicloud.eu for
+    /// eu-west-1* regions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<Cloud>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    /// Pools to keep; every other pool in scope is planned for deletion.
+    #[serde(default)]
+    pub pools: Vec<PoolEntry>,
+    /// Never deleted, whatever the list says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protect: Vec<ProtectRule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_deletes: Option<MaxDeletes>,
+    /// Allows an empty `pools:` without a scope, which plans to delete every pool.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_delete_all: bool,
+}
+
+impl Config {
+    /// Does any protect rule read tags?
+    pub fn has_tag_rules(&self) -> bool {
+        self.protect.iter().any(ProtectRule::is_tag_rule)
+    }
+
+    /// True when a live pool is managed by this file.
+    pub fn in_scope(&self, pool: &Pool) -> bool {
+        self.scope_excludes(pool).is_none()
+    }
+
+    /// The scope filter that leaves `pool` out, in words, if one does.
+    pub fn scope_excludes(&self, pool: &Pool) -> Option<String> {
+        self.scope.as_ref().and_then(|s| s.excludes(pool))
+    }
+}
+
+/// One step of a path into the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Key(&'static str),
+    Index(usize),
+}
+
+const LOCATE_MARKER: &str = "\u{0}poolform-locate";
+
+/// Walks the document along `path` and fails there, so serde_yaml reports the position.
+struct Locate<'p>(&'p [Seg]);
+
+impl<'de> DeserializeSeed<'de> for Locate<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.0.split_first() {
+            None => d.deserialize_any(Here),
+            Some((Seg::Key(_), _)) => d.deserialize_map(self),
+            Some((Seg::Index(_), _)) => d.deserialize_seq(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Locate<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the located value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some((Seg::Key(want), rest)) = self.0.split_first() else {
+            return Ok(());
+        };
+        while let Some(key) = map.next_key::<serde_yaml::Value>()? {
+            if key.as_str() == Some(want) {
+                return map.next_value_seed(Locate(rest));
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Some((Seg::Index(want), rest)) = self.0.split_first() else {
+            return Ok(());
+        };
+        for _ in 0..*want {
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(());
+            }
+        }
+        seq.next_element_seed(Locate(rest)).map(|_| ())
+    }
+}
+
+/// Fails on whatever value it is given (every `visit_*` keeps its failing default), so the
+/// error is raised inside serde_yaml, at the value's own position.
+struct Here;
+
+impl Visitor<'_> for Here {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(LOCATE_MARKER)
+    }
+}
+
+/// Line and column (1-based) of the value at `path`, or of the nearest parent that exists.
+fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
+    for len in (0..=path.len()).rev() {
+        let de = serde_yaml::Deserializer::from_str(text);
+        if let Err(e) = Locate(&path[..len]).deserialize(de) {
+            if e.to_string().contains(LOCATE_MARKER) {
+                if let Some(loc) = e.location() {
+                    return (loc.line(), loc.column());
+                }
+            }
+        }
+    }
+    (1, 1)
+}
+
+/// Top-level and nested keys, for "did you mean" hints.
+const KNOWN_KEYS: &[&str] = &[
+    "version",
+    "project_id",
+    "region",
+    "cloud",
+    "scope",
+    "pools",
+    "protect",
+    "max_deletes",
+    "allow_delete_all",
+    "name_prefix",
+    "enterprise_project_id",
+    "type",
+    "id",
+    "name",
+    "expect",
+    "tag",
+    "key",
+    "value",
+    "status",
+    "availability_zone",
+    "image_id",
+    "flavor_id",
+    "charging_mode",
+    "description",
+    "in_maintenance_mode",
+];
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Adds "did you mean `pools`?" to serde's "unknown field `pool`, expected ..." messages.
+fn with_hint(message: String) -> String {
+    let Some(rest) = message.split("unknown field `").nth(1) else {
+        return message;
+    };
+    let Some(unknown) = rest.split('`').next() else {
+        return message;
+    };
+    let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+    let pool: &[&str] = if expected.is_empty() {
+        KNOWN_KEYS
+    } else {
+        &expected
+    };
+    let unknown = unknown.to_lowercase();
+    let best = pool
+        .iter()
+        .map(|k| (edit_distance(&unknown, k), *k))
+        .filter(|(d, k)| {
+            *d <= 2.max(k.len() / 4) || (unknown.len() >= 4 && k.contains(unknown.as_str()))
+        })
+        .min();
+    match best {
+        Some((_, k)) => format!("{message}; did you mean `{k}`?"),
+        None => message,
+    }
+}
+
+/// Parses and validates a config file's text.
+pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    let at = |(line, column): (usize, usize), message: String| ConfigError {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
+    };
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(at(
+            (1, 1),
+            format!("the file is larger than {MAX_CONFIG_BYTES} bytes"),
+        ));
+    }
+    // A UTF-8 byte order mark is not YAML content (libyaml would take it for a second
+    // document); positions are unaffected, since it stands before line 1, column 1.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(at(
+            (1, 1),
+            "the file is empty; expected at least `version: 1` and `pools:`".into(),
+        ));
+    }
+    // Bounded before serde_yaml builds anything: depth, size, alias expansion, no tags.
+    crate::core::yaml_guard::check(text).map_err(|r| at((r.line, r.column), r.message))?;
+    let config: Config = serde_yaml::from_str(text).map_err(|e| {
+        let pos = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        // serde_yaml appends " at line L column C"; the position is given in front instead.
+        let mut message = e.to_string();
+        if let Some(cut) = message.rfind(" at line ") {
+            message.truncate(cut);
+        }
+        at(pos, with_hint(message))
+    })?;
+    validate(&config).map_err(|(path, message)| at(locate(text, &path), message))?;
+    Ok(config)
+}
+
+/// Checks that need the whole file. Returns the path of the offending value.
+fn validate(config: &Config) -> Result<(), (Vec<Seg>, String)> {
+    let mut ids: HashMap<&PoolId, usize> = HashMap::new();
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    for (i, entry) in config.pools.iter().enumerate() {
+        let here = |key| vec![Seg::Key("pools"), Seg::Index(i), Seg::Key(key)];
+        if entry.id.is_none() && entry.name.is_none() {
+            return Err((
+                vec![Seg::Key("pools"), Seg::Index(i)],
+                format!("pools[{i}] has neither id nor name; give one of them"),
+            ));
+        }
+        if let Some(id) = &entry.id {
+            if let Some(first) = ids.insert(id, i) {
+                return Err((
+                    here("id"),
+                    format!("duplicate id {id} in pools[{i}] (also pools[{first}])"),
+                ));
+            }
+        }
+        if let Some(name) = &entry.name {
+            if name.is_empty() {
+                return Err((here("name"), format!("pools[{i}] has an empty name")));
+            }
+            // The name is the key only where there is no id: two entries keyed by one name
+            // would keep the same pool twice, or quarrel over which one.
+            if entry.id.is_some() {
+                continue;
+            }
+            if let Some(first) = names.insert(name, i) {
+                return Err((
+                    here("name"),
+                    format!("duplicate name {name:?} in pools[{i}] (also pools[{first}])"),
+                ));
+            }
+        }
+    }
+    for (i, rule) in config.protect.iter().enumerate() {
+        let set = usize::from(rule.name.is_some())
+            + usize::from(rule.id.is_some())
+            + usize::from(rule.tag.is_some());
+        if set != 1 {
+            return Err((
+                vec![Seg::Key("protect"), Seg::Index(i)],
+                format!("protect[{i}] must have exactly one of name, id or tag (it has {set})"),
+            ));
+        }
+    }
+    let scoped = config.scope.as_ref().is_some_and(Scope::is_restrictive);
+    if config.pools.is_empty() && !scoped && !config.allow_delete_all {
+        return Err((
+            vec![Seg::Key("pools")],
+            "pools is empty and there is no scope: every pool in the project would be planned for deletion. \
+             List the pools to keep, narrow the file with scope:, or set allow_delete_all: true"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"version: 1
+project_id: 0bec5db98280d2d02fd6c00c2de791ce
+region: cn-north-4
+scope:
+  name_prefix: ci-
+  enterprise_project_id: "0"
+  type: DYNAMIC
+pools:
+  - id: a130ab3a-72bf-4b71-baa9-af4987c8e338
+    name: ci-finance
+  - name: ci-eng
+    expect: {type: STATIC}
+protect:
+  - name: "ci-prod-*"
+  - tag: {key: env, value: prod}
+max_deletes: 20
+"#;
+
+    #[test]
+    fn the_design_example_parses() {
+        let c = parse(GOOD, "pools.yaml").unwrap();
+        assert_eq!(c.pools.len(), 2);
+        assert_eq!(c.max_deletes, Some(MaxDeletes(20)));
+        assert_eq!(c.scope.unwrap().pool_type, Some(PoolType::Dynamic));
+        assert_eq!(c.protect[0].describe(), "name \"ci-prod-*\"");
+    }
+
+    /// `(file text, expected "line:column: message" fragment)`.
+    const BAD: &[(&str, &str)] = &[
+        ("", "1:1: the file is empty"),
+        ("   \n\n", "1:1: the file is empty"),
+        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `cloud`, `scope`, `pools`, `protect`, `max_deletes`, `allow_delete_all`; did you mean `pools`?"),
+        ("version: 1\ncloud: evil.com/x\npools: [{id: a}]\n", "2:8: cloud: cloud \"evil.com/x\" is not a domain name"),
+        ("version: 1\npools:\n  - id: a\n    nmae: x\n", "4:5: pools[0]: unknown field `nmae`, expected one of `id`, `name`, `expect`; did you mean `name`?"),
+        ("version: 2\npools: [{id: a}]\n", "1:10: version: unsupported version 2; this poolform reads version 1"),
+        ("version: one\n", "1:10: version: invalid type: string \"one\""),
+        ("pools: [{id: a}]\n", "1:1: missing field `version`"),
+        ("version: 1\npools:\n  - id: a\n  - id: a\n", "4:9: duplicate id a in pools[1] (also pools[0])"),
+        ("version: 1\npools:\n  - name: x\n  - id: b\n  - name: x\n", "5:11: duplicate name \"x\" in pools[2] (also pools[0])"),
+        ("version: 1\npools: [{id: a}, {id: a}]\n", "2:23: duplicate id a"),
+        ("version: 1\npools:\n  - id: ../etc\n", "3:9: pools[0].id: contains '.'"),
+        ("version: 1\npools:\n  - id: a/b\n", "contains '/'"),
+        ("version: 1\npools:\n  - id: \"\"\n", "pools[0].id: is empty"),
+        ("version: 1\npools:\n  - id: 123e4567-e89b-12d3-a456-426614174000-plus-a-lot-more-characters-than-fit\n", "is longer than 64"),
+        ("version: 1\nproject_id: \"p/1\"\npools: [{id: a}]\n", "2:13: project_id: contains '/'"),
+        ("version: 1\nregion: CN_NORTH\npools: [{id: a}]\n", "region \"CN_NORTH\" is not a region name"),
+        ("version: 1\npools:\n  - expect: {type: STATIC}\n", "3:5: pools[0] has neither id nor name"),
+        ("version: 1\npools:\n  - name: \"\"\n", "pools[0] has an empty name"),
+        ("version: 1\npools:\n  - id: a\n    expect: {colour: red}\n", "pools[0].expect: unknown field `colour`"),
+        ("version: 1\npools:\n  - id: a\n    expect: {typ: STATIC}\n", "did you mean `type`?"),
+        ("version: 1\npools:\n  - id: a\n    expect: {type: HUGE}\n", "unknown variant `HUGE`, expected `DYNAMIC` or `STATIC`"),
+        ("version: 1\npools: [{id: a}]\nmax_deletes: 0\n", "3:14: max_deletes: max_deletes must be a whole number of at least 1, not 0"),
+        ("version: 1\npools: [{id: a}]\nmax_deletes: -5\n", "not -5"),
+        ("version: 1\npools: [{id: a}]\nmax_deletes: lots\n", "max_deletes: invalid type: string \"lots\""),
+        ("version: 1\npools: [{id: a}]\nprotect:\n  - name: \"ci-[\"\n", "invalid glob \"ci-[\""),
+        ("version: 1\npools: [{id: a}]\nprotect:\n  - {}\n", "4:5: protect[0] must have exactly one of name, id or tag (it has 0)"),
+        ("version: 1\npools: [{id: a}]\nprotect:\n  - name: x\n    id: b\n", "protect[0] must have exactly one of name, id or tag (it has 2)"),
+        ("version: 1\npools: [{id: a}]\nprotect:\n  - tag: {value: prod}\n", "missing field `key`"),
+        ("version: 1\npools: []\n", "2:8: pools is empty and there is no scope"),
+        ("version: 1\n", "1:1: pools is empty and there is no scope"),
+        ("version: 1\nscope: {}\npools: []\n", "pools is empty and there is no scope"),
+        ("version: 1\nscope: {name_prefix: \"\"}\n", "pools is empty and there is no scope"),
+        ("version: 1\nscope: {prefix: ci-}\npools: []\n", "2:9: scope: unknown field `prefix`, expected one of `name_prefix`, `enterprise_project_id`, `type`; did you mean `name_prefix`?"),
+        ("version: 1\nscope: {type: dynamic}\n", "unknown variant `dynamic`"),
+        ("version: 1\npools: {id: a}\n", "pools: invalid type: map, expected a sequence"),
+        ("version: 1\npools:\n  - a130ab3a\n", "pools[0]: invalid type: string \"a130ab3a\", expected a pool entry such as `{id: ..., name: ...}`"),
+        ("- just\n- a list\n", "1:1: invalid type: sequence, expected a mapping with `version: 1` and `pools:`"),
+        ("version: 1\nversion: 1\npools: [{id: a}]\n", "duplicate field `version`"),
+        ("version: 1\npools: [{id: a}\n", "did not find expected"),
+        ("\u{0}\u{1}\u{2}binary", "control characters are not allowed"),
+        ("version: 1\nallow_delete_all: yes\npools: []\n", "allow_delete_all: invalid type: string \"yes\", expected a boolean"),
+    ];
+
+    #[test]
+    fn every_bad_file_names_line_column_and_problem() {
+        let mut failures = Vec::new();
+        for (text, want) in BAD {
+            let err = parse(text, "pools.yaml").unwrap_err().to_string();
+            if !err.starts_with("pools.yaml:") || !err.contains(want) {
+                failures.push(format!("{text:?}\n  got:  {err}\n  want: {want}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn alias_bombs_fail_fast() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        bomb.push_str("version: 1\npools: [{id: a}]\n");
+        let err = parse(&bomb, "bomb.yaml").unwrap_err().to_string();
+        assert!(
+            err.starts_with("bomb.yaml:") && err.contains("more than 500000 values"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_and_tags_are_refused_at_their_position() {
+        let with_bom = "\u{feff}version: 1\npools: [{id: a}]\n";
+        assert_eq!(parse(with_bom, "f").unwrap().pools.len(), 1);
+        let err = parse("\u{feff}version: 1\npools: [{id: !!binary YQ==}]\n", "f")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("f:2:14: explicit YAML tags are not allowed"),
+            "{err}"
+        );
+        // anchors and aliases stay usable within the budget
+        let anchored = "version: 1\ncommon: &c {type: STATIC}\n";
+        assert!(parse(anchored, "f")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field `common`"));
+        let ok = "version: 1\npools:\n  - id: a\n    expect: &c {type: STATIC}\n  - id: b\n    expect: *c\n";
+        assert_eq!(
+            parse(ok, "f").unwrap().pools[1]
+                .expect
+                .as_ref()
+                .unwrap()
+                .pool_type,
+            Some(PoolType::Static)
+        );
+    }
+
+    #[test]
+    fn delete_all_is_allowed_when_asked_or_scoped() {
+        for ok in [
+            "version: 1\npools: []\nallow_delete_all: true\n",
+            "version: 1\nscope: {name_prefix: tmp-}\n",
+        ] {
+            assert!(parse(ok, "f").is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn protect_rules_match() {
+        let pool = |name: &str, tags: &[(&str, &str)]| {
+            let mut p = Pool::new(PoolId::parse("p-1").unwrap(), name);
+            p.tags = tags
+                .iter()
+                .map(|(k, v)| crate::core::model::Tag {
+                    key: (*k).into(),
+                    value: (*v).into(),
+                })
+                .collect();
+            p
+        };
+        let rule = |yaml: &str| serde_yaml::from_str::<ProtectRule>(yaml).unwrap();
+        let cases = [
+            ("name: ci-prod-*", pool("ci-prod-1", &[]), true),
+            ("name: ci-prod-*", pool("ci-dev-1", &[]), false),
+            ("name: ci-?", pool("ci-a", &[]), true),
+            ("name: CI-*", pool("ci-a", &[]), false),
+            ("id: p-1", pool("x", &[]), true),
+            ("id: p-2", pool("x", &[]), false),
+            (
+                "tag: {key: env, value: prod}",
+                pool("x", &[("env", "prod")]),
+                true,
+            ),
+            (
+                "tag: {key: env, value: prod}",
+                pool("x", &[("env", "dev")]),
+                false,
+            ),
+            ("tag: {key: env}", pool("x", &[("env", "dev")]), true),
+            ("tag: {key: env}", pool("x", &[]), false),
+            (
+                "tag: {key: env, value: prod}",
+                pool("x", &[("env", "dev"), ("env", "prod")]),
+                true,
+            ),
+            ("id: P-1", pool("x", &[]), true),
+        ];
+        for (yaml, pool, want) in cases {
+            assert_eq!(rule(yaml).matches(&pool), want, "{yaml} vs {}", pool.name);
+        }
+    }
+
+    #[test]
+    fn hints_pick_the_nearest_key_or_none() {
+        assert!(
+            with_hint("unknown field `pool`, expected `version` or `pools`".into())
+                .ends_with("did you mean `pools`?")
+        );
+        assert!(
+            !with_hint("unknown field `zzzzzz`, expected `version` or `pools`".into())
+                .contains("did you mean")
+        );
+        assert_eq!(with_hint("other".into()), "other");
+    }
+}

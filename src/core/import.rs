@@ -1,0 +1,221 @@
+//! The config `poolform import` writes: one entry per live pool, kept by id, so that `plan`
+//! right after it is in sync. Pure: takes the listing and what the header names.
+//!
+//! A name is written beside the id only where it is unique among the live pools (it then
+//! reads as documentation, and a rename shows as drift). A name two pools share, or an empty
+//! one, would be a key that matches nothing or several pools: the entry keeps the id alone
+//! and a comment says why.
+
+use crate::core::model::{Live, Pool, ProjectId};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// What the header of an imported file names.
+#[derive(Debug, Clone)]
+pub struct ImportContext<'a> {
+    pub project_id: &'a ProjectId,
+    pub endpoint: &'a str,
+    pub region: Option<&'a str>,
+    pub name_prefix: Option<&'a str>,
+    /// When, for the header comment.
+    pub now: &'a str,
+}
+
+/// Why there is nothing worth writing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("no live pools to import; an empty pools.yaml would plan to delete every pool created later")]
+    Nothing,
+}
+
+/// A string as a YAML scalar (quoted when it must be, escaped where it must be).
+fn scalar(s: &str) -> String {
+    match serde_yaml::to_string(s) {
+        Ok(text) => text.trim_end_matches('\n').to_owned(),
+        // A string always serializes; fall back to a JSON string, which YAML reads too.
+        Err(_) => serde_json::to_string(s).unwrap_or_default(),
+    }
+}
+
+/// The text of an imported config and how many pools it keeps.
+pub fn import_config(live: &Live, ctx: &ImportContext) -> Result<(String, usize), ImportError> {
+    // An empty prefix narrows nothing: it is no scope.
+    let ctx = &ImportContext {
+        name_prefix: ctx.name_prefix.filter(|p| !p.is_empty()),
+        ..ctx.clone()
+    };
+    let mut pools: Vec<&Pool> = live
+        .pools()
+        .iter()
+        .filter(|p| {
+            ctx.name_prefix
+                .is_none_or(|prefix| p.name.starts_with(prefix))
+        })
+        .collect();
+    if pools.is_empty() && ctx.name_prefix.is_none() {
+        return Err(ImportError::Nothing);
+    }
+    pools.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let mut sharing: HashMap<&str, usize> = HashMap::new();
+    for p in live.pools() {
+        *sharing.entry(&*p.name).or_default() += 1;
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Written by `poolform import` at {} from {} (project {}).",
+        ctx.now,
+        crate::core::escape::visible(ctx.endpoint),
+        ctx.project_id
+    );
+    let _ = writeln!(
+        out,
+        "# Every pool listed here is kept; any other pool in scope is planned for deletion."
+    );
+    let _ = writeln!(out, "version: 1");
+    let _ = writeln!(out, "project_id: {}", scalar(ctx.project_id.as_str()));
+    if let Some(region) = ctx.region {
+        let _ = writeln!(out, "region: {}", scalar(region));
+    }
+    if let Some(prefix) = ctx.name_prefix {
+        let _ = writeln!(out, "scope:\n  name_prefix: {}", scalar(prefix));
+    }
+    if pools.is_empty() {
+        let _ = writeln!(out, "pools: []");
+        return Ok((out, 0));
+    }
+    let _ = writeln!(out, "pools:");
+    for p in &pools {
+        let shared = sharing.get(&*p.name).copied().unwrap_or(0);
+        if p.name.is_empty() {
+            let _ = writeln!(out, "  - id: {}  # this pool has no name: kept by id", p.id);
+        } else if shared > 1 {
+            let _ = writeln!(
+                out,
+                "  - id: {}  # its name is shared by {shared} live pools: kept by id",
+                p.id
+            );
+            let _ = writeln!(out, "    # name: {}", scalar(&p.name));
+        } else {
+            let _ = writeln!(out, "  - id: {}", p.id);
+            let _ = writeln!(out, "    name: {}", scalar(&p.name));
+        }
+    }
+    Ok((out, pools.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config;
+    use crate::core::model::PoolId;
+    use crate::core::planner::{self, PlanContext};
+    use proptest::prelude::*;
+
+    fn ctx<'a>(project: &'a ProjectId, prefix: Option<&'a str>) -> ImportContext<'a> {
+        ImportContext {
+            project_id: project,
+            endpoint: "http://127.0.0.1:9",
+            region: Some("cn-north-4"),
+            name_prefix: prefix,
+            now: "2026-11-28T00:00:00Z",
+        }
+    }
+
+    fn plan_of(text: &str, live: &Live, project: &ProjectId) -> crate::core::plan::Plan {
+        let config = config::parse(text, "pools.yaml")
+            .unwrap_or_else(|e| panic!("the imported file does not validate: {e}\n{text}"));
+        let pc = PlanContext {
+            project_id: project.clone(),
+            endpoint: "http://127.0.0.1:9".into(),
+            created_at: "2026-11-28T00:00:00Z".into(),
+            source: "pools.yaml".into(),
+            config_sha256: "0".repeat(64),
+            identity: crate::core::plan::testing::identity(),
+        };
+        planner::plan(&config, live, &pc).unwrap()
+    }
+
+    #[test]
+    fn shared_and_empty_names_are_kept_by_id_with_a_comment() {
+        let project = ProjectId::parse("p").unwrap();
+        let pool = |id: &str, name: &str| Pool::new(PoolId::parse(id).unwrap(), name);
+        let live = Live::new(vec![
+            pool("a1", "ci-twin"),
+            pool("a2", "ci-twin"),
+            pool("b1", ""),
+            pool("c1", "ci-üñí: \"quoted\" #not-a-comment"),
+        ])
+        .unwrap();
+        let (text, kept) = import_config(&live, &ctx(&project, None)).unwrap();
+        assert_eq!(kept, 4);
+        assert!(
+            text.contains("  - id: a1  # its name is shared by 2 live pools: kept by id\n    # name: ci-twin\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - id: b1  # this pool has no name: kept by id\n"),
+            "{text}"
+        );
+        let plan = plan_of(&text, &live, &project);
+        assert!(!plan.has_drift(), "{text}\n{plan:?}");
+        assert_eq!(plan.summary.unchanged, 4);
+    }
+
+    #[test]
+    fn nothing_to_import_is_an_error_unless_scoped() {
+        let project = ProjectId::parse("p").unwrap();
+        let live = Live::new(vec![]).unwrap();
+        assert_eq!(
+            import_config(&live, &ctx(&project, None)).unwrap_err(),
+            ImportError::Nothing
+        );
+        let (text, kept) = import_config(&live, &ctx(&project, Some("ci-"))).unwrap();
+        assert_eq!(kept, 0);
+        assert!(text.contains("pools: []"), "{text}");
+        assert!(!plan_of(&text, &live, &project).has_drift());
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("ci-twin".to_owned()),
+            "ci-[a-z]{0,3}",
+            "[ -~]{0,12}",
+            "\\PC{0,6}",
+            Just("ci-\u{1b}[2K\r\nx".to_owned()),
+            Just("- id: evil".to_owned()),
+            Just("'\"#&*!|>%@`".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Whatever the listing, the imported file validates and `plan` right after it is in
+        /// sync: nothing to delete, nothing missing or drifted, every pool unchanged.
+        #[test]
+        fn plan_right_after_import_is_in_sync(
+            names in proptest::collection::vec(name(), 0..12),
+            prefix in proptest::option::of(prop_oneof![Just("ci-".to_owned()), Just(String::new())]),
+        ) {
+            let project = ProjectId::parse("p").unwrap();
+            let pools: Vec<Pool> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Pool::new(PoolId::parse(&format!("id-{i}")).unwrap(), n.clone()))
+                .collect();
+            let live = Live::new(pools).unwrap();
+            match import_config(&live, &ctx(&project, prefix.as_deref())) {
+                Err(ImportError::Nothing) => prop_assert!(
+                    live.is_empty() && prefix.as_deref().is_none_or(str::is_empty)
+                ),
+                Ok((text, kept)) => {
+                    let plan = plan_of(&text, &live, &project);
+                    prop_assert!(!plan.has_drift(), "{}\n{:?}", text, plan.summary);
+                    prop_assert_eq!(plan.summary.unchanged, kept, "{}", text);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The pure core: values and decisions, no I/O. Given the same inputs, every function here
+//! gives the same answer.
+
+pub mod authorize;
+pub mod config;
+pub mod escape;
+pub mod import;
+pub mod model;
+pub mod names;
+pub mod plan;
+pub mod planner;
+pub mod ratelimit;
+pub mod report;
+pub mod retry;
+pub mod run_end;
+pub mod validated;
+pub mod yaml_guard;

@@ -1,0 +1,1083 @@
+//! `plan(&Config, &Live) -> Plan`: decides, without any I/O, which live pools would be deleted
+//! and what is missing, drifted, protected or only nearly named. The same verdicts decide, at
+//! apply time, whether a reviewed delete is still called for.
+//!
+//! In phases: the config's entries are matched to live pools ([`match_entries`]); the entries
+//! give the findings about listed pools (missing, drift, out of scope); then each live pool is
+//! classified ([`judge`]) into a delete, a protected or near-match finding, or a kept pool.
+
+use crate::core::config::{Config, PoolEntry};
+use crate::core::model::{Live, Pool, PoolId, ProjectId, Text};
+use crate::core::names;
+use crate::core::plan::{
+    Action, Change, Difference, Finding, FindingKind, FindingPool, Plan, PoolRef, Summary,
+    PLAN_FORMAT_VERSION,
+};
+use std::collections::HashMap;
+
+/// What the plan needs besides the file and the live pools; all passed in, none looked up.
+#[derive(Debug, Clone)]
+pub struct PlanContext {
+    pub project_id: ProjectId,
+    pub endpoint: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The config file's name, for reasons such as "not in pools.yaml".
+    pub source: String,
+    /// Hex SHA-256 of the config file's bytes.
+    pub config_sha256: String,
+    /// Who the plan's calls were made as; bound into a saved plan.
+    pub identity: crate::core::plan::Identity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("pools[{entry}] names {name:?}, which matches {} live pools: {}; list the one to keep by id", ids.len(), ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", "))]
+    AmbiguousName {
+        entry: usize,
+        name: String,
+        ids: Vec<PoolId>,
+    },
+    #[error("the tags of {} pool{} that would be deleted are unknown (the listing gave none: {}), and the config has tag rules; nothing was planned", ids.len(), if ids.len() == 1 { "" } else { "s" }, ids.iter().take(5).map(|i| i.as_str()).collect::<Vec<_>>().join(", "))]
+    TagsUnknown { ids: Vec<PoolId> },
+}
+
+/// A plan that deletes more than `max_deletes` allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("refused: the plan above deletes {count} pools, more than {} allows ({max}); nothing was saved or deleted. If this is intended, pass --max-deletes {count}", if *from_flag { "--max-deletes" } else { "max_deletes in the config" })]
+pub struct TooManyDeletes {
+    pub count: usize,
+    pub max: u32,
+    pub from_flag: bool,
+}
+
+/// What the config says of one live pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Listed in the config (`pools[entry]`): kept.
+    Kept { entry: usize },
+    /// Outside the scope: not managed. `filter` names the filter that excludes it.
+    OutOfScope { filter: String },
+    /// Protected by a rule, described.
+    Protected { rule: String },
+    /// Its name matches a keep entry or a protect glob only once both are normalised
+    /// ([`names::fold`]): not deleted, reported. `rule` names the entry or rule.
+    NearMatch { rule: String },
+    /// Would be deleted, but its tags are unknown and the config has tag rules: not deleted
+    /// until a read of the pool gives its tags.
+    TagsUnknown,
+    /// Planned for deletion.
+    Delete,
+}
+
+impl Verdict {
+    /// Why the pool is not deleted, in words; `None` for [`Verdict::Delete`].
+    pub fn why_kept(&self, source: &str) -> Option<String> {
+        match self {
+            Verdict::Kept { entry } => Some(format!("{source} now keeps it (pools[{entry}])")),
+            Verdict::OutOfScope { filter } => Some(format!(
+                "it is now outside the scope of {source} ({filter})"
+            )),
+            Verdict::Protected { rule } => Some(format!("it is now protected by {rule}")),
+            Verdict::NearMatch { rule } => Some(format!(
+                "its name now reads as {rule} once normalised (a near match is never deleted)"
+            )),
+            Verdict::TagsUnknown => {
+                Some(format!("its tags are unknown and {source} has tag rules"))
+            }
+            Verdict::Delete => None,
+        }
+    }
+}
+
+/// The folded names of the entries that keep pools by name, for near matches.
+struct NearNames(HashMap<String, usize>);
+
+impl NearNames {
+    fn of(config: &Config) -> NearNames {
+        let mut by_fold = HashMap::new();
+        for (i, e) in config.pools.iter().enumerate() {
+            if let (None, Some(name)) = (&e.id, &e.name) {
+                by_fold.entry(names::fold(name)).or_insert(i);
+            }
+        }
+        NearNames(by_fold)
+    }
+}
+
+/// The keep entry or protect glob `pool`'s name matches only once folded, described.
+fn near_match(config: &Config, near: &NearNames, pool: &Pool) -> Option<String> {
+    let has_globs = config.protect.iter().any(|r| r.name.is_some());
+    if near.0.is_empty() && !has_globs {
+        return None;
+    }
+    let folded = names::fold(&pool.name);
+    if let Some(&i) = near.0.get(&folded) {
+        let name = config.pools[i].name.as_deref().unwrap_or_default();
+        return Some(format!("pools[{i}] name {name:?}"));
+    }
+    config
+        .protect
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.matches_folded_name(&folded))
+        .map(|(i, r)| format!("protect[{i}] {}", r.describe()))
+}
+
+/// The verdict on a pool once it is known whether the config lists it.
+fn judge(config: &Config, near: &NearNames, pool: &Pool, listed: Option<usize>) -> Verdict {
+    if let Some(entry) = listed {
+        return Verdict::Kept { entry };
+    }
+    if let Some(filter) = config.scope_excludes(pool) {
+        return Verdict::OutOfScope { filter };
+    }
+    if let Some(rule) = config.protect.iter().find(|r| r.matches(pool)) {
+        return Verdict::Protected {
+            rule: rule.describe(),
+        };
+    }
+    if let Some(rule) = near_match(config, near, pool) {
+        return Verdict::NearMatch { rule };
+    }
+    if pool.tags_unknown && config.has_tag_rules() {
+        return Verdict::TagsUnknown;
+    }
+    Verdict::Delete
+}
+
+/// The verdict on one pool seen on its own (re-read while waiting on it): an entry naming it
+/// by id, or by its exact name, keeps it, without the rest of the listing to tell whether that
+/// name is unique (which can only keep more).
+pub fn verdict_alone(config: &Config, pool: &Pool) -> Verdict {
+    let listed = config.pools.iter().position(|e| match (&e.id, &e.name) {
+        (Some(id), _) => *id == pool.id,
+        (None, Some(name)) => **name == *pool.name,
+        (None, None) => false,
+    });
+    judge(config, &NearNames::of(config), pool, listed)
+}
+
+/// Which config entry keeps each live pool (indexed like `live.pools()`), and which live pool
+/// each entry matches (indexed like `config.pools`).
+struct Matching {
+    kept_by: Vec<Option<usize>>,
+    found: Vec<Option<usize>>,
+}
+
+/// The live pools each name-keyed entry names, by name.
+fn pools_by_name<'a>(config: &'a Config, live: &'a Live) -> HashMap<&'a str, Vec<&'a Pool>> {
+    // Index only the names the file matches by (entries without an id).
+    let mut by_name: HashMap<&str, Vec<&Pool>> = config
+        .pools
+        .iter()
+        .filter(|e| e.id.is_none())
+        .filter_map(|e| e.name.as_deref())
+        .map(|n| (n, Vec::new()))
+        .collect();
+    if !by_name.is_empty() {
+        for pool in live.pools() {
+            if let Some(found) = by_name.get_mut(&*pool.name) {
+                found.push(pool);
+            }
+        }
+    }
+    by_name
+}
+
+fn match_entries(config: &Config, live: &Live) -> Result<Matching, PlanError> {
+    let by_name = pools_by_name(config, live);
+    let mut kept_by = vec![None; live.len()];
+    let mut found_by_entry = Vec::with_capacity(config.pools.len());
+    for (i, entry) in config.pools.iter().enumerate() {
+        let found: Option<usize> = match (&entry.id, &entry.name) {
+            (Some(id), _) => live.index_of(id),
+            (None, Some(name)) => match by_name.get(name.as_str()).map(Vec::as_slice) {
+                None | Some([]) => None,
+                Some([one]) => live.index_of(&one.id),
+                Some(many) => {
+                    let mut ids: Vec<PoolId> = many.iter().map(|p| p.id.clone()).collect();
+                    ids.sort();
+                    return Err(PlanError::AmbiguousName {
+                        entry: i,
+                        name: name.clone(),
+                        ids,
+                    });
+                }
+            },
+            (None, None) => None,
+        };
+        if let Some(index) = found {
+            // The first entry that keeps a pool is the one named.
+            kept_by[index].get_or_insert(i);
+        }
+        found_by_entry.push(found);
+    }
+    Ok(Matching {
+        kept_by,
+        found: found_by_entry,
+    })
+}
+
+/// The verdict on every live pool, indexed like `live.pools()`.
+pub fn verdicts(config: &Config, live: &Live) -> Result<Vec<Verdict>, PlanError> {
+    let matching = match_entries(config, live)?;
+    let near = NearNames::of(config);
+    Ok(live
+        .pools()
+        .iter()
+        .zip(matching.kept_by)
+        .map(|(pool, listed)| judge(config, &near, pool, listed))
+        .collect())
+}
+
+/// Pools whose tags must be read from the pool itself before a plan can be made: would-be
+/// deletes whose listing gave no tags, when the config has tag rules.
+pub fn pools_needing_tags(config: &Config, live: &Live) -> Result<Vec<PoolId>, PlanError> {
+    if !config.has_tag_rules() || !live.pools().iter().any(|p| p.tags_unknown) {
+        return Ok(Vec::new());
+    }
+    Ok(live
+        .pools()
+        .iter()
+        .zip(verdicts(config, live)?)
+        .filter(|(_, v)| *v == Verdict::TagsUnknown)
+        .map(|(p, _)| p.id.clone())
+        .collect())
+}
+
+fn differences(entry: &PoolEntry, pool: &Pool) -> Vec<Difference> {
+    let mut out = Vec::new();
+    if let (Some(_), Some(name)) = (&entry.id, &entry.name) {
+        if **name != *pool.name {
+            out.push(Difference {
+                attribute: "name".into(),
+                expected: name.clone(),
+                live: pool.name.to_string(),
+            });
+        }
+    }
+    if let Some(expect) = &entry.expect {
+        out.extend(
+            expect
+                .differences(pool)
+                .into_iter()
+                .map(|(attribute, expected, live)| Difference {
+                    attribute: attribute.to_owned(),
+                    expected,
+                    live,
+                }),
+        );
+    }
+    out
+}
+
+/// What the config's entries say of the live pools: missing, drift, out of scope.
+struct EntryFindings {
+    findings: Vec<Finding>,
+    /// Live pools reported as drifted (indexed like `live.pools()`).
+    drifted: Vec<bool>,
+}
+
+fn missing_finding(entry: &PoolEntry, source: &str) -> Finding {
+    let how = if entry.id.is_some() {
+        "no live pool has this id"
+    } else {
+        "no live pool has this name"
+    };
+    Finding {
+        kind: FindingKind::Missing,
+        pool: FindingPool::Listed {
+            id: entry.id.clone(),
+            name: entry.name.clone(),
+        },
+        detail: format!("listed in {source} but {how}; poolform does not create pools"),
+        differences: Vec::new(),
+    }
+}
+
+fn drift_finding(pool: &Pool, diffs: Vec<Difference>) -> Finding {
+    let detail = diffs
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: expected {:?}, live {:?}",
+                d.attribute, d.expected, d.live
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Finding {
+        kind: FindingKind::Drift,
+        pool: FindingPool::Live(PoolRef::of(pool)),
+        detail,
+        differences: diffs,
+    }
+}
+
+/// Missing entries; drift of every pool the file keeps, whichever entries keep it; a kept
+/// pool outside the scope is reported as such instead (it is not managed).
+fn entry_findings(
+    config: &Config,
+    live: &Live,
+    found: &[Option<usize>],
+    source: &str,
+) -> EntryFindings {
+    let mut findings = Vec::new();
+    let mut drifted = vec![false; live.len()];
+    let mut outside = vec![false; live.len()];
+    for (i, (entry, found)) in config.pools.iter().zip(found).enumerate() {
+        let Some(index) = *found else {
+            findings.push(missing_finding(entry, source));
+            continue;
+        };
+        let pool = &live.pools()[index];
+        if let Some(filter) = config.scope_excludes(pool) {
+            if !std::mem::replace(&mut outside[index], true) {
+                findings.push(Finding {
+                    kind: FindingKind::OutOfScope,
+                    pool: FindingPool::Live(PoolRef::of(pool)),
+                    detail: format!(
+                        "listed in {source} (pools[{i}]) but outside its scope ({filter}): not managed"
+                    ),
+                    differences: Vec::new(),
+                });
+            }
+            continue;
+        }
+        let diffs = differences(entry, pool);
+        if !diffs.is_empty() && !std::mem::replace(&mut drifted[index], true) {
+            findings.push(drift_finding(pool, diffs));
+        }
+    }
+    EntryFindings { findings, drifted }
+}
+
+/// The characters of `name` a reader cannot tell apart by eye (anything but printable ASCII),
+/// as code points: `U+200B, U+00A0`.
+fn unusual_characters(name: &str) -> String {
+    let mut seen: Vec<char> = Vec::new();
+    for c in name.chars() {
+        if !(c.is_ascii_graphic() || c == ' ' || seen.contains(&c)) {
+            seen.push(c);
+        }
+    }
+    seen.iter()
+        .take(8)
+        .map(|c| format!("U+{:04X}", *c as u32))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn near_match_finding(pool: &Pool, rule: &str) -> Finding {
+    let unusual = unusual_characters(&pool.name);
+    let holds = if unusual.is_empty() {
+        String::new()
+    } else {
+        format!(" (it holds {unusual})")
+    };
+    Finding {
+        kind: FindingKind::NearMatch,
+        pool: FindingPool::Live(PoolRef::of(pool)),
+        detail: format!(
+            "not deleted: its name {:?}{holds} reads as {rule} once both are normalised (NFKC_Casefold, trimmed), but does not match it as written. Rename the pool or fix the rule so that they agree",
+            &*pool.name
+        ),
+        differences: Vec::new(),
+    }
+}
+
+/// The delete of `pool`, with why and whether it is likely blocked.
+fn delete_change(pool: &Pool, not_listed: &Text) -> Change {
+    let autoscale = pool.autoscale_min_idle();
+    let likely_blocked = pool.desktop_count > 0 || autoscale.is_some_and(|min_idle| min_idle > 0);
+    let mut more = String::new();
+    if pool.desktop_count > 0 {
+        more.push_str(&format!(
+            "; likely blocked: {} desktop{} remain{} ({} in use)",
+            pool.desktop_count,
+            if pool.desktop_count == 1 { "" } else { "s" },
+            if pool.desktop_count == 1 { "s" } else { "" },
+            pool.desktop_used
+        ));
+    }
+    if let Some(min_idle) = autoscale {
+        more.push_str(&format!(
+            "; autoscale on (min_idle {min_idle}): desktops may come back until it is turned off"
+        ));
+    }
+    let reason = if more.is_empty() {
+        not_listed.clone()
+    } else {
+        Text::from(format!("{not_listed}{more}"))
+    };
+    let pool = PoolRef::of(pool);
+    Change {
+        action: Action::Delete,
+        fingerprint: pool.fingerprint(),
+        pool,
+        likely_blocked,
+        reason,
+    }
+}
+
+/// Each live pool classified: the deletes, the findings it adds (protected, near match), and
+/// how many in-scope pools are kept unchanged.
+struct Classified {
+    changes: Vec<Change>,
+    findings: Vec<Finding>,
+    unchanged: usize,
+}
+
+fn classify(
+    config: &Config,
+    live: &Live,
+    kept_by: &[Option<usize>],
+    drifted: &[bool],
+    source: &str,
+) -> Result<Classified, PlanError> {
+    let near = NearNames::of(config);
+    let not_listed = Text::from(format!("not in {source}"));
+    let mut out = Classified {
+        changes: Vec::new(),
+        findings: Vec::new(),
+        unchanged: 0,
+    };
+    let mut tags_unknown = Vec::new();
+    for (index, (pool, listed)) in live.pools().iter().zip(kept_by).enumerate() {
+        match judge(config, &near, pool, *listed) {
+            Verdict::Kept { .. } => {
+                if config.in_scope(pool) {
+                    out.unchanged += usize::from(!drifted[index]);
+                }
+            }
+            Verdict::OutOfScope { .. } => {}
+            Verdict::Protected { rule } => out.findings.push(Finding {
+                kind: FindingKind::Protected,
+                pool: FindingPool::Live(PoolRef::of(pool)),
+                detail: format!("not in {source} but protected by {rule}"),
+                differences: Vec::new(),
+            }),
+            Verdict::NearMatch { rule } => out.findings.push(near_match_finding(pool, &rule)),
+            Verdict::TagsUnknown => tags_unknown.push(pool.id.clone()),
+            Verdict::Delete => out.changes.push(delete_change(pool, &not_listed)),
+        }
+    }
+    if !tags_unknown.is_empty() {
+        return Err(PlanError::TagsUnknown { ids: tags_unknown });
+    }
+    Ok(out)
+}
+
+/// Computes the plan.
+pub fn plan(config: &Config, live: &Live, ctx: &PlanContext) -> Result<Plan, PlanError> {
+    let matching = match_entries(config, live)?;
+    let entries = entry_findings(config, live, &matching.found, &ctx.source);
+    let classified = classify(
+        config,
+        live,
+        &matching.kept_by,
+        &entries.drifted,
+        &ctx.source,
+    )?;
+    let mut changes = classified.changes;
+    let mut findings = entries.findings;
+    findings.extend(classified.findings);
+    changes.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
+    findings.sort_by(|a, b| {
+        (a.kind, a.pool.name(), a.pool.id()).cmp(&(b.kind, b.pool.name(), b.pool.id()))
+    });
+    let summary = Summary::count(&changes, &findings, classified.unchanged);
+    Ok(Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        poolform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created_at: ctx.created_at.clone(),
+        project_id: ctx.project_id.clone(),
+        endpoint: ctx.endpoint.clone(),
+        identity: ctx.identity.clone(),
+        source: ctx.source.clone(),
+        summary,
+        changes,
+        findings,
+        config_sha256: ctx.config_sha256.clone(),
+        targets: Vec::new(),
+    })
+}
+
+/// Refuses a plan that deletes more than `--max-deletes` (`flag`) or, without the flag, the
+/// config's `max_deletes` allows.
+pub fn check_max_deletes(
+    plan: &Plan,
+    config: &Config,
+    flag: Option<u32>,
+) -> Result<(), TooManyDeletes> {
+    let max = flag
+        .map(|m| (m, true))
+        .or(config.max_deletes.map(|m| (m.0, false)));
+    match max {
+        Some((max, from_flag)) if plan.changes.len() > max as usize => Err(TooManyDeletes {
+            count: plan.changes.len(),
+            max,
+            from_flag,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config;
+    use crate::core::model::Tag;
+    use proptest::prelude::*;
+    use std::collections::HashSet;
+
+    fn ctx() -> PlanContext {
+        PlanContext {
+            project_id: ProjectId::parse("p").unwrap(),
+            endpoint: "http://127.0.0.1:1".into(),
+            created_at: "2026-11-27T12:00:00Z".into(),
+            source: "pools.yaml".into(),
+            config_sha256: "0".repeat(64),
+            identity: crate::core::plan::testing::identity(),
+        }
+    }
+
+    fn pool(id: &str, name: &str) -> Pool {
+        let mut p = Pool::new(PoolId::parse(id).unwrap(), name);
+        p.pool_type = Some("DYNAMIC".into());
+        p.enterprise_project_id = Some("0".into());
+        p.status = Some("STEADY".into());
+        p
+    }
+
+    fn with(mut p: Pool, f: impl FnOnce(&mut Pool)) -> Pool {
+        f(&mut p);
+        p
+    }
+
+    fn cfg(yaml: &str) -> Config {
+        config::parse(&format!("version: 1\n{yaml}"), "pools.yaml").unwrap()
+    }
+
+    /// (id, kind) pairs: `delete`, `blocked`, or a finding kind.
+    fn outcome(plan: &Plan) -> Vec<(String, &'static str)> {
+        let mut out: Vec<(String, &'static str)> = plan
+            .changes
+            .iter()
+            .map(|c| {
+                (
+                    c.pool.id.to_string(),
+                    if c.likely_blocked {
+                        "blocked"
+                    } else {
+                        "delete"
+                    },
+                )
+            })
+            .collect();
+        for f in &plan.findings {
+            let key = f
+                .pool
+                .id()
+                .map_or_else(|| f.pool.name().unwrap_or("").to_owned(), |i| i.to_string());
+            let kind = f.kind.name();
+            out.push((key, kind));
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_branch() {
+        let live = || {
+            Live::new(vec![
+                pool("k1", "ci-keep"),
+                pool("k2", "ci-byname"),
+                pool("d1", "ci-old"),
+                with(pool("d2", "ci-busy"), |p| p.desktop_count = 2),
+                pool("pr", "ci-prod-1"),
+                with(pool("tg", "ci-tagged"), |p| {
+                    p.tags = vec![Tag {
+                        key: "env".into(),
+                        value: "prod".into(),
+                    }]
+                }),
+                with(pool("st", "ci-static"), |p| {
+                    p.pool_type = Some("STATIC".into())
+                }),
+                with(pool("ep", "ci-ep"), |p| {
+                    p.enterprise_project_id = Some("9".into())
+                }),
+                pool("xx", "other-team"),
+                with(pool("dr", "ci-renamed"), |p| {
+                    p.image_id = Some("img-2".into())
+                }),
+            ])
+            .unwrap()
+        };
+        let cases: Vec<(&str, &str, Vec<(&str, &str)>, Summary)> = vec![
+            (
+                "scope, keep by id and name, protect by glob and tag, drift, missing",
+                "scope: {name_prefix: ci-, type: DYNAMIC, enterprise_project_id: \"0\"}\npools:\n  - id: k1\n  - name: ci-byname\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1}\n  - name: ci-gone\n  - id: zz\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n",
+                vec![("ci-gone", "missing"), ("d1", "delete"), ("d2", "blocked"), ("dr", "drift"), ("pr", "protected"), ("tg", "protected"), ("zz", "missing")],
+                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, near_match: 0, unchanged: 2 },
+            ),
+            (
+                "listed pools outside the scope are reported, not checked for drift or kept twice",
+                "scope: {name_prefix: ci-, type: DYNAMIC}\npools:\n  - id: st\n    expect: {type: DYNAMIC}\n  - name: other-team\n  - id: k1\n",
+                vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "out_of_scope"), ("tg", "delete"), ("xx", "out_of_scope")],
+                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, near_match: 0, unchanged: 1 },
+            ),
+            (
+                "no scope: everything unlisted goes, including other teams' pools",
+                "pools: [{id: k1}]\n",
+                vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
+                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, near_match: 0, unchanged: 1 },
+            ),
+            (
+                "protect by id",
+                "scope: {name_prefix: ci-old}\nprotect: [{id: d1}]\n",
+                vec![("d1", "protected")],
+                Summary { protected: 1, ..Summary::default() },
+            ),
+            (
+                "a listed pool out of scope is reported as such (not managed: no drift), never deleted",
+                "scope: {name_prefix: ci-k}\npools:\n  - id: xx\n    expect: {type: STATIC}\n  - id: k1\n",
+                vec![("xx", "out_of_scope")],
+                Summary { out_of_scope: 1, unchanged: 1, ..Summary::default() },
+            ),
+            (
+                "the type filter",
+                "scope: {type: STATIC}\npools: []\n",
+                vec![("st", "delete")],
+                Summary { delete: 1, ..Summary::default() },
+            ),
+            (
+                "the enterprise project filter",
+                "scope: {enterprise_project_id: \"9\"}\n",
+                vec![("ep", "delete")],
+                Summary { delete: 1, ..Summary::default() },
+            ),
+            (
+                "in sync",
+                "scope: {name_prefix: ci-keep}\npools: [{id: k1, name: ci-keep, expect: {type: DYNAMIC, status: STEADY, in_maintenance_mode: false}}]\n",
+                vec![],
+                Summary { unchanged: 1, ..Summary::default() },
+            ),
+            (
+                "listed twice (by id and by name) counts once",
+                "scope: {name_prefix: ci-keep}\npools: [{id: k1}, {name: ci-keep}]\n",
+                vec![],
+                Summary { unchanged: 1, ..Summary::default() },
+            ),
+            (
+                "allow_delete_all",
+                "pools: []\nallow_delete_all: true\n",
+                vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k1", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
+                Summary { delete: 10, likely_blocked: 1, ..Summary::default() },
+            ),
+        ];
+        for (what, yaml, want, summary) in cases {
+            let plan = plan(&cfg(yaml), &live(), &ctx()).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let want: Vec<(String, &str)> =
+                want.into_iter().map(|(a, b)| (a.to_owned(), b)).collect();
+            assert_eq!(outcome(&plan), want, "{what}");
+            assert_eq!(plan.summary, summary, "{what}");
+            assert_eq!(
+                plan.has_drift(),
+                summary.delete + summary.missing + summary.drift > 0,
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn autoscale_marks_a_delete_likely_blocked() {
+        let policy = |min_idle| crate::core::model::AutoscalePolicy {
+            min_idle: Some(min_idle),
+            ..Default::default()
+        };
+        let live = Live::new(vec![
+            with(pool("a1", "ci-auto-idle"), |p| {
+                p.enable_autoscale = true;
+                p.autoscale_policy = Some(Box::new(policy(2)));
+            }),
+            with(pool("a2", "ci-auto-zero"), |p| {
+                p.enable_autoscale = true;
+                p.autoscale_policy = Some(Box::new(policy(0)));
+            }),
+            with(pool("a3", "ci-auto-off"), |p| {
+                p.autoscale_policy = Some(Box::new(policy(2)))
+            }),
+            with(pool("a4", "ci-one"), |p| p.desktop_count = 1),
+        ])
+        .unwrap();
+        let plan = plan(&cfg("scope: {name_prefix: ci-}\n"), &live, &ctx()).unwrap();
+        let got: Vec<(&str, bool, &str)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.pool.id.as_str(), c.likely_blocked, &*c.reason))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a1", true, "not in pools.yaml; autoscale on (min_idle 2): desktops may come back until it is turned off"),
+                ("a3", false, "not in pools.yaml"),
+                ("a2", false, "not in pools.yaml; autoscale on (min_idle 0): desktops may come back until it is turned off"),
+                ("a4", true, "not in pools.yaml; likely blocked: 1 desktop remains (0 in use)"),
+            ]
+        );
+        assert_eq!(plan.summary.likely_blocked, 2);
+    }
+
+    #[test]
+    fn drift_names_expected_and_live_values() {
+        let plan = plan(&cfg("scope: {name_prefix: ci-r}\npools:\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1, type: STATIC}\n"), &Live::new(vec![with(pool("dr", "ci-renamed"), |p| p.image_id = Some("img-2".into()))]).unwrap(), &ctx()).unwrap();
+        let f = &plan.findings[0];
+        assert_eq!(
+            f.differences
+                .iter()
+                .map(|d| (d.attribute.as_str(), d.expected.as_str(), d.live.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("name", "ci-finance", "ci-renamed"),
+                ("type", "STATIC", "DYNAMIC"),
+                ("image_id", "img-1", "img-2")
+            ]
+        );
+        assert_eq!(f.detail, "name: expected \"ci-finance\", live \"ci-renamed\"; type: expected \"STATIC\", live \"DYNAMIC\"; image_id: expected \"img-1\", live \"img-2\"");
+    }
+
+    #[test]
+    fn a_name_matching_several_pools_is_an_error_naming_them_all() {
+        let live = Live::new(vec![pool("b", "dup"), pool("a", "dup"), pool("c", "other")]).unwrap();
+        let err = plan(&cfg("pools: [{name: dup}]\n"), &live, &ctx()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pools[0] names \"dup\", which matches 2 live pools: a, b; list the one to keep by id"
+        );
+    }
+
+    #[test]
+    fn max_deletes_refuses_and_the_flag_overrides() {
+        let live = Live::new(
+            (0..5)
+                .map(|i| pool(&format!("p{i}"), &format!("n{i}")))
+                .collect(),
+        )
+        .unwrap();
+        let c = cfg("pools: []\nallow_delete_all: true\nmax_deletes: 3\n");
+        let p = plan(&c, &live, &ctx()).unwrap();
+        let err = check_max_deletes(&p, &c, None).unwrap_err();
+        assert_eq!(err.to_string(), "refused: the plan above deletes 5 pools, more than max_deletes in the config allows (3); nothing was saved or deleted. If this is intended, pass --max-deletes 5");
+        assert!(check_max_deletes(&p, &c, Some(5)).is_ok());
+        assert!(check_max_deletes(&p, &c, Some(4))
+            .unwrap_err()
+            .to_string()
+            .contains("more than --max-deletes allows (4)"));
+        let five = cfg("pools: []\nallow_delete_all: true\nmax_deletes: 5\n");
+        assert!(check_max_deletes(&p, &five, None).is_ok());
+    }
+
+    #[test]
+    fn verdicts_name_why_a_pool_is_not_deleted() {
+        let live = Live::new(vec![
+            pool("k1", "ci-keep"),
+            pool("k2", "ci-byname"),
+            pool("pr", "ci-prod-1"),
+            with(pool("tg", "ci-tagged"), |p| {
+                p.tags = vec![Tag {
+                    key: "env".into(),
+                    value: "prod".into(),
+                }]
+            }),
+            with(pool("st", "ci-static"), |p| {
+                p.pool_type = Some("STATIC".into())
+            }),
+            with(pool("nt", "ci-notype"), |p| p.pool_type = None),
+            pool("xx", "other"),
+            pool("d1", "ci-old"),
+        ])
+        .unwrap();
+        let config = cfg("scope: {name_prefix: ci-, type: DYNAMIC}\npools:\n  - id: k1\n  - name: ci-byname\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n");
+        let got: Vec<(String, Option<String>)> = live
+            .pools()
+            .iter()
+            .zip(verdicts(&config, &live).unwrap())
+            .map(|(p, v)| (p.id.to_string(), v.why_kept("pools.yaml")))
+            .collect();
+        let want = [
+            ("d1", None),
+            ("k1", Some("pools.yaml now keeps it (pools[0])")),
+            ("k2", Some("pools.yaml now keeps it (pools[1])")),
+            (
+                "nt",
+                Some("it is now outside the scope of pools.yaml (type DYNAMIC)"),
+            ),
+            ("pr", Some("it is now protected by name \"ci-prod-*\"")),
+            (
+                "st",
+                Some("it is now outside the scope of pools.yaml (type DYNAMIC)"),
+            ),
+            ("tg", Some("it is now protected by tag env=prod")),
+            (
+                "xx",
+                Some("it is now outside the scope of pools.yaml (name_prefix \"ci-\")"),
+            ),
+        ];
+        let want: Vec<(String, Option<String>)> = want
+            .iter()
+            .map(|(id, w)| (id.to_string(), w.map(str::to_owned)))
+            .collect();
+        assert_eq!(got, want);
+        // seen alone, a pool keeps the verdict the whole listing gives it
+        for (pool, v) in live.pools().iter().zip(verdicts(&config, &live).unwrap()) {
+            assert_eq!(verdict_alone(&config, pool), v, "{}", pool.id);
+        }
+        // and a rename onto a kept name keeps it, even without the listing
+        let renamed = with(pool("d1", "ci-byname"), |_| {});
+        assert_eq!(verdict_alone(&config, &renamed), Verdict::Kept { entry: 1 });
+    }
+
+    /// A would-be delete whose name reads as a keep entry or a protect glob, once both are
+    /// normalised, is not deleted: it is a near match, named with the rule, and counts as drift.
+    #[test]
+    fn near_matches_are_never_deleted() {
+        let live = Live::new(vec![
+            pool("k1", "ci-eng"),
+            pool("z1", "ci-eng\u{200b}"),
+            pool("z2", "CI-PROD-db"),
+            pool("z3", "ci-\u{200b}prod-x"),
+            pool("z4", "cafe\u{301}"),
+            pool("z5", "ci-old\u{a0}"),
+            pool("pr", "ci-prod-db\u{a0}"),
+            pool("d1", "ci-other"),
+        ])
+        .unwrap();
+        let config = cfg("pools:\n  - name: ci-eng\n  - name: café\n  - name: ci-old\nprotect:\n  - name: \"ci-prod-*\"\n");
+        let plan = plan(&config, &live, &ctx()).unwrap();
+        assert_eq!(
+            outcome(&plan),
+            [
+                ("café".to_owned(), "missing"),
+                ("ci-old".to_owned(), "missing"),
+                ("d1".to_owned(), "delete"),
+                ("pr".to_owned(), "protected"),
+                ("z1".to_owned(), "near_match"),
+                ("z2".to_owned(), "near_match"),
+                ("z3".to_owned(), "near_match"),
+                ("z4".to_owned(), "near_match"),
+                ("z5".to_owned(), "near_match"),
+            ]
+        );
+        assert_eq!(plan.summary.near_match, 5);
+        assert!(plan.has_drift());
+        let detail = |id: &str| {
+            plan.findings
+                .iter()
+                .find(|f| f.pool.id().is_some_and(|i| i.as_str() == id))
+                .unwrap()
+                .detail
+                .clone()
+        };
+        assert!(
+            detail("z1").contains("reads as pools[0] name \"ci-eng\" once both are normalised"),
+            "{}",
+            detail("z1")
+        );
+        assert!(
+            detail("z1").contains("(it holds U+200B)"),
+            "{}",
+            detail("z1")
+        );
+        assert!(
+            detail("z2").contains("protect[0] name \"ci-prod-*\""),
+            "{}",
+            detail("z2")
+        );
+        assert!(detail("z5").contains("U+00A0"), "{}", detail("z5"));
+        // the same verdicts refuse a saved plan's delete of a near match
+        let v = verdicts(&config, &live).unwrap();
+        assert!(matches!(
+            v[live.index_of(&PoolId::parse("z1").unwrap()).unwrap()],
+            Verdict::NearMatch { .. }
+        ));
+        assert!(matches!(
+            verdict_alone(
+                &config,
+                &live.pools()[live.index_of(&PoolId::parse("z2").unwrap()).unwrap()]
+            ),
+            Verdict::NearMatch { .. }
+        ));
+    }
+
+    /// Ids compare case-insensitively wherever a rule or an entry names one.
+    #[test]
+    fn ids_compare_without_case() {
+        let id = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
+        let live = Live::new(vec![pool(id, "ci-a"), pool("b1", "ci-b")]).unwrap();
+        let upper = id.to_ascii_uppercase();
+        for yaml in [
+            format!("scope: {{name_prefix: ci-}}\nprotect: [{{id: {upper}}}]\n"),
+            format!("scope: {{name_prefix: ci-}}\npools: [{{id: {upper}}}]\n"),
+        ] {
+            let plan = plan(&cfg(&yaml), &live, &ctx()).unwrap();
+            let deleted: Vec<&str> = plan.changes.iter().map(|c| c.pool.id.as_str()).collect();
+            assert_eq!(deleted, ["b1"], "{yaml}");
+        }
+    }
+
+    /// A would-be delete whose listing entry had no tags is never judged by a tag rule on tags
+    /// assumed empty: the shell must read them first, and the plan refuses until it has.
+    #[test]
+    fn unknown_tags_fail_closed_only_where_a_tag_rule_reads_them() {
+        let live = Live::new(vec![
+            with(pool("u1", "ci-untagged"), |p| p.tags_unknown = true),
+            with(pool("u2", "ci-kept"), |p| p.tags_unknown = true),
+            pool("t1", "ci-tagged"),
+        ])
+        .unwrap();
+        let tag_rules = cfg("scope: {name_prefix: ci-}\npools: [{name: ci-kept}]\nprotect: [{tag: {key: env, value: prod}}]\n");
+        assert_eq!(
+            pools_needing_tags(&tag_rules, &live).unwrap(),
+            [PoolId::parse("u1").unwrap()]
+        );
+        let err = plan(&tag_rules, &live, &ctx()).unwrap_err();
+        assert_eq!(
+            err,
+            PlanError::TagsUnknown {
+                ids: vec![PoolId::parse("u1").unwrap()]
+            }
+        );
+        assert!(
+            err.to_string()
+                .contains("tags of 1 pool that would be deleted are unknown"),
+            "{err}"
+        );
+        // once read, the tag rule decides
+        let mut read = live.clone();
+        assert!(read.set_tags(
+            &PoolId::parse("u1").unwrap(),
+            vec![Tag {
+                key: "env".into(),
+                value: "prod".into()
+            }]
+        ));
+        let plan_after = plan(&tag_rules, &read, &ctx()).unwrap();
+        assert_eq!(
+            outcome(&plan_after),
+            [("t1".to_owned(), "delete"), ("u1".to_owned(), "protected")]
+        );
+        // without tag rules, unknown tags decide nothing
+        let no_tags = cfg("scope: {name_prefix: ci-}\npools: [{name: ci-kept}]\n");
+        assert!(pools_needing_tags(&no_tags, &live).unwrap().is_empty());
+        assert_eq!(plan(&no_tags, &live, &ctx()).unwrap().changes.len(), 2);
+    }
+
+    #[test]
+    fn output_is_sorted_by_name_then_id() {
+        let live = Live::new(vec![
+            pool("z", "a"),
+            pool("y", "c"),
+            pool("x", "b"),
+            pool("w", "a"),
+        ])
+        .unwrap();
+        let plan = plan(&cfg("pools: []\nallow_delete_all: true\n"), &live, &ctx()).unwrap();
+        let order: Vec<_> = plan.changes.iter().map(|c| c.pool.id.as_str()).collect();
+        assert_eq!(order, ["w", "z", "x", "y"]);
+    }
+
+    fn arb_pool() -> impl Strategy<Value = Pool> {
+        (
+            0u8..40,
+            prop::sample::select(vec!["ci-", "ci-prod-", "tmp-", ""]),
+            0u8..6,
+            any::<bool>(),
+            0u64..3,
+            any::<bool>(),
+        )
+            .prop_map(|(id, prefix, name, stat, desktops, prod)| {
+                let mut p = pool(&format!("id{id}"), &format!("{prefix}n{name}"));
+                if stat {
+                    p.pool_type = Some("STATIC".into());
+                }
+                p.desktop_count = desktops;
+                if prod {
+                    p.tags = vec![Tag {
+                        key: "env".into(),
+                        value: "prod".into(),
+                    }];
+                }
+                p
+            })
+    }
+
+    fn arb_config() -> impl Strategy<Value = String> {
+        (
+            prop::collection::btree_set(0u8..40, 0..10),
+            prop::collection::btree_set(
+                prop::sample::select(vec!["ci-n0", "ci-n1", "tmp-n2", "n3", "ci-prod-n4"]),
+                0..3,
+            ),
+            prop::option::of(prop::sample::select(vec!["ci-", "tmp-", "ci-prod-"])),
+            prop::option::of(prop::sample::select(vec!["DYNAMIC", "STATIC"])),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(ids, names, prefix, ty, glob, tag)| {
+                let mut y = String::from("allow_delete_all: true\npools:\n");
+                for id in ids {
+                    y.push_str(&format!("  - id: id{id}\n"));
+                }
+                for n in names {
+                    y.push_str(&format!("  - name: \"{n}\"\n"));
+                }
+                if prefix.is_some() || ty.is_some() {
+                    y.push_str("scope:\n");
+                    if let Some(p) = prefix {
+                        y.push_str(&format!("  name_prefix: \"{p}\"\n"));
+                    }
+                    if let Some(t) = ty {
+                        y.push_str(&format!("  type: {t}\n"));
+                    }
+                }
+                y.push_str("protect:\n  - id: id39\n");
+                if glob {
+                    y.push_str("  - name: \"*prod*\"\n");
+                }
+                if tag {
+                    y.push_str("  - tag: {key: env, value: prod}\n");
+                }
+                y
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// Whatever the inputs: no pool that is listed, protected or out of scope is ever deleted.
+        #[test]
+        fn never_deletes_a_listed_protected_or_out_of_scope_pool(pools in prop::collection::vec(arb_pool(), 0..30), yaml in arb_config()) {
+            let config = cfg(&yaml);
+            let mut pools = pools;
+            pools.sort_by(|a, b| a.id.cmp(&b.id));
+            pools.dedup_by(|a, b| a.id == b.id);
+            let live = Live::new(pools).unwrap();
+            if let Ok(plan) = plan(&config, &live, &ctx()) {
+                let listed_ids: HashSet<&PoolId> = config.pools.iter().filter_map(|e| e.id.as_ref()).collect();
+                let listed_names: HashSet<&str> = config.pools.iter().filter(|e| e.id.is_none()).filter_map(|e| e.name.as_deref()).collect();
+                for change in &plan.changes {
+                    let p = live.get(&change.pool.id).expect("deletes only live pools");
+                    prop_assert!(!listed_ids.contains(&p.id), "listed by id: {:?}", p.id);
+                    prop_assert!(!listed_names.contains(&*p.name), "listed by name: {}", p.name);
+                    prop_assert!(!config.protect.iter().any(|r| r.matches(p)), "protected: {}", p.name);
+                    prop_assert!(config.in_scope(p), "out of scope: {}", p.name);
+                }
+                let accounted = plan.summary.delete + plan.summary.protected + plan.summary.unchanged
+                    + plan.findings.iter().filter(|f| f.kind == FindingKind::Drift && f.pool.live().is_some_and(|r| live.get(&r.id).is_some_and(|p| config.in_scope(p)))).count();
+                prop_assert_eq!(accounted, live.pools().iter().filter(|p| config.in_scope(p)).count());
+            }
+        }
+    }
+}

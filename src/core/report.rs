@@ -1,0 +1,412 @@
+//! What an apply did: one result per step (deleted, already absent, blocked, failed, skipped),
+//! the summary, and the exit code it implies.
+
+use crate::core::model::{PoolDesktop, PoolRef};
+use crate::core::run_end::{RunEnd, Signal};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON report format.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Deleted,
+    AlreadyAbsent,
+    Blocked,
+    Failed,
+    Skipped,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Deleted => "deleted",
+            Outcome::AlreadyAbsent => "already absent",
+            Outcome::Blocked => "blocked",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// The API's answer that decided a step, as support will want it. The API's message is kept
+/// once, in `error_msg` (bounded by the decoder); `message` holds poolform's words around it,
+/// and [`StepError::text`] puts the two together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepError {
+    pub status: Option<u16>,
+    pub error_code: Option<String>,
+    pub error_msg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<String>,
+    pub request_id: Option<String>,
+    /// poolform's words: the whole error when the API gave no message, else what it was
+    /// doing (`DELETE refused`).
+    pub message: String,
+}
+
+impl StepError {
+    /// The whole error, in words: `DELETE refused: HTTP 409 WKS.0001: msg (detail) [request
+    /// id: r]`.
+    pub fn text(&self) -> String {
+        let Some(msg) = &self.error_msg else {
+            return self.message.clone();
+        };
+        let mut out = format!("{}: ", self.message);
+        if let Some(status) = self.status {
+            out.push_str(&format!("HTTP {status}"));
+        }
+        if let Some(code) = &self.error_code {
+            out.push_str(&format!(" {code}"));
+        }
+        out.push_str(&format!(": {msg}"));
+        if let Some(detail) = &self.error_detail {
+            out.push_str(&format!(" ({detail})"));
+        }
+        out.push_str(&format!(
+            " [request id: {}]",
+            self.request_id.as_deref().unwrap_or("none")
+        ));
+        out
+    }
+
+    /// The error that stopped the run (an authentication failure, said once above the steps):
+    /// each step it stopped refers to it by status, code and request id only.
+    pub fn stopped_the_run(&self) -> bool {
+        self.status == Some(401)
+    }
+
+    /// `HTTP 401 APIGW.0301 [request id: ...]: authentication failed (above)`.
+    pub fn as_auth_failure(&self) -> String {
+        let mut out = String::from("authentication failed (above)");
+        if let Some(status) = self.status {
+            out = format!(
+                "HTTP {status}{}: {out}",
+                self.error_code
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default()
+            );
+        }
+        if let Some(id) = &self.request_id {
+            out.push_str(&format!(" [request id: {id}]"));
+        }
+        out
+    }
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub pool: PoolRef,
+    pub outcome: Outcome,
+    /// DELETE requests sent for this pool.
+    pub attempts: u32,
+    pub error: Option<StepError>,
+    /// The `X-Request-Id` of the answer that settled the step, for the audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Why, in words, when the outcome alone does not say it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For a blocked pool: some of the desktops that remain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub desktops: Vec<PoolDesktop>,
+    /// For a pool reported gone: a listing after the deletes no longer showed it.
+    #[serde(default)]
+    pub verified: bool,
+    /// Gone before this apply started (not listed, and a read confirmed it): settled without
+    /// a DELETE, and never "verified" by the final listing, which did not see it go.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub absent_before_apply: bool,
+}
+
+impl StepResult {
+    /// A step settled without a DELETE of its own: gone before the run, not started, or lost.
+    pub fn without_call(pool: PoolRef, outcome: Outcome, detail: String) -> StepResult {
+        StepResult {
+            pool,
+            outcome,
+            attempts: 0,
+            error: None,
+            request_id: None,
+            detail: Some(detail),
+            desktops: Vec::new(),
+            verified: false,
+            absent_before_apply: false,
+        }
+    }
+
+    /// Deleted or already absent during this run: what the verification listing must confirm.
+    /// A pool absent before the run is not claimed gone by it.
+    pub fn claims_gone(&self) -> bool {
+        matches!(self.outcome, Outcome::Deleted | Outcome::AlreadyAbsent)
+            && !self.absent_before_apply
+    }
+
+    /// Adds a sentence to the detail.
+    pub fn note(&mut self, more: &str) {
+        self.detail = Some(match self.detail.take() {
+            Some(d) => format!("{d}; {more}"),
+            None => more.to_owned(),
+        });
+    }
+}
+
+/// What the verification listing after the deletes found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Pools reported gone (deleted or already absent) before the verification.
+    pub claimed: usize,
+    /// Of those, the ones a listing no longer showed.
+    pub verified: usize,
+    /// Why the verification could not be finished, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSummary {
+    pub deleted: usize,
+    pub already_absent: usize,
+    pub blocked: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub results: Vec<StepResult>,
+    pub summary: ReportSummary,
+    /// A signal stopped the run.
+    pub interrupted: bool,
+    /// Which signal (`SIGINT`, `SIGTERM`, `SIGHUP`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "signal_name"
+    )]
+    pub signal: Option<Signal>,
+    /// Why the run stopped early (an authentication failure), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    pub verification: Verification,
+    /// How the run ended (the exit code follows from it): `completed`, `blocked`, `failed`,
+    /// `stopped_by_auth` or `interrupted`.
+    #[serde(serialize_with = "end_name")]
+    pub end: RunEnd,
+    /// Blocked pools were waited on (`--wait-blocked`): the report's advice differs.
+    #[serde(skip)]
+    pub waited_for_blocked: bool,
+    /// Whose identity the run acted as, on which project at which endpoint (top-level
+    /// `project_id`, `endpoint` and `identity`, as in a plan).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub acted_as: Option<ActedAs>,
+}
+
+/// Whose identity an apply acted as, where: the facts of the identity line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActedAs {
+    pub project_id: crate::core::model::ProjectId,
+    pub endpoint: String,
+    pub identity: crate::core::plan::Identity,
+}
+
+fn signal_name<S: serde::Serializer>(s: &Option<Signal>, ser: S) -> Result<S::Ok, S::Error> {
+    match s {
+        Some(signal) => ser.serialize_str(signal.name()),
+        None => ser.serialize_none(),
+    }
+}
+
+fn end_name<S: serde::Serializer>(end: &RunEnd, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(end.name())
+}
+
+impl Report {
+    /// Sorts the results by pool name then id, and counts them.
+    pub fn new(
+        mut results: Vec<StepResult>,
+        signal: Option<Signal>,
+        stopped: Option<String>,
+        verification: Verification,
+    ) -> Report {
+        results.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
+        let mut summary = ReportSummary::default();
+        for r in &results {
+            *match r.outcome {
+                Outcome::Deleted => &mut summary.deleted,
+                Outcome::AlreadyAbsent => &mut summary.already_absent,
+                Outcome::Blocked => &mut summary.blocked,
+                Outcome::Failed => &mut summary.failed,
+                Outcome::Skipped => &mut summary.skipped,
+            } += 1;
+        }
+        let mut report = Report {
+            format_version: REPORT_FORMAT_VERSION,
+            results,
+            summary,
+            interrupted: signal.is_some(),
+            signal,
+            stopped,
+            verification,
+            end: RunEnd::Completed,
+            waited_for_blocked: false,
+            acted_as: None,
+        };
+        report.end = RunEnd::of_apply(&report, signal);
+        report
+    }
+
+    /// Pools reported gone that no listing has yet confirmed gone.
+    pub fn unverified(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.claims_gone() && !r.verified)
+            .count()
+    }
+
+    /// `Apply complete: 5 deleted, 1 already absent, 2 blocked, 0 failed.`
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        let head = if self.interrupted {
+            "Apply interrupted"
+        } else if self.stopped.is_some() {
+            "Apply stopped"
+        } else {
+            "Apply complete"
+        };
+        let skipped = if s.skipped > 0 {
+            format!(", {} skipped", s.skipped)
+        } else {
+            String::new()
+        };
+        format!(
+            "{head}: {} deleted, {} already absent, {} blocked, {} failed{skipped}.",
+            s.deleted, s.already_absent, s.blocked, s.failed
+        )
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes") + "\n"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::{Pool, PoolId};
+
+    fn result(name: &str, outcome: Outcome) -> StepResult {
+        StepResult {
+            pool: PoolRef::of(&Pool::new(
+                PoolId::parse(&format!("id-{name}")).unwrap(),
+                name,
+            )),
+            outcome,
+            attempts: 1,
+            error: None,
+            request_id: None,
+            detail: None,
+            desktops: vec![],
+            verified: matches!(outcome, Outcome::Deleted | Outcome::AlreadyAbsent),
+            absent_before_apply: false,
+        }
+    }
+
+    #[test]
+    fn ends_and_summary_lines() {
+        use Outcome::*;
+        let cases: Vec<(Vec<Outcome>, Option<Signal>, Option<&str>, RunEnd, &str)> = vec![
+            (
+                vec![Deleted, AlreadyAbsent],
+                None,
+                None,
+                RunEnd::Completed,
+                "Apply complete: 1 deleted, 1 already absent, 0 blocked, 0 failed.",
+            ),
+            (
+                vec![Deleted, Blocked],
+                None,
+                None,
+                RunEnd::Blocked,
+                "Apply complete: 1 deleted, 0 already absent, 1 blocked, 0 failed.",
+            ),
+            (
+                vec![Blocked, Failed],
+                None,
+                None,
+                RunEnd::Failed,
+                "Apply complete: 0 deleted, 0 already absent, 1 blocked, 1 failed.",
+            ),
+            (
+                vec![Failed, Skipped],
+                None,
+                Some("401"),
+                RunEnd::StoppedByAuth,
+                "Apply stopped: 0 deleted, 0 already absent, 0 blocked, 1 failed, 1 skipped.",
+            ),
+            (
+                vec![Deleted, Skipped, Failed],
+                Some(Signal::Interrupt),
+                None,
+                RunEnd::Interrupted(Signal::Interrupt),
+                "Apply interrupted: 1 deleted, 0 already absent, 0 blocked, 1 failed, 1 skipped.",
+            ),
+            (
+                vec![],
+                None,
+                None,
+                RunEnd::Completed,
+                "Apply complete: 0 deleted, 0 already absent, 0 blocked, 0 failed.",
+            ),
+        ];
+        for (outcomes, signal, stopped, end, line) in cases {
+            let results = outcomes
+                .iter()
+                .enumerate()
+                .map(|(i, o)| result(&format!("p{i}"), *o))
+                .collect();
+            let r = Report::new(
+                results,
+                signal,
+                stopped.map(str::to_owned),
+                Verification::default(),
+            );
+            assert_eq!(r.end, end, "{outcomes:?}");
+            assert_eq!(r.summary_line(), line);
+        }
+    }
+
+    #[test]
+    fn results_are_sorted_and_json_has_the_designed_shape() {
+        let r = Report::new(
+            vec![result("b", Outcome::Deleted), result("a", Outcome::Blocked)],
+            None,
+            None,
+            Verification {
+                claimed: 1,
+                verified: 1,
+                incomplete: None,
+            },
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["end"], "blocked");
+        assert!(v.get("signal").is_none());
+        assert_eq!(v["results"][0]["pool"]["name"], "a");
+        assert_eq!(v["results"][0]["outcome"], "blocked");
+        assert_eq!(v["results"][1]["error"], serde_json::Value::Null);
+        assert_eq!(v["results"][1]["verified"], true);
+        assert_eq!(v["results"][0]["verified"], false);
+        assert_eq!(
+            v["verification"],
+            serde_json::json!({"claimed": 1, "verified": 1})
+        );
+        assert_eq!(
+            v["summary"],
+            serde_json::json!({"deleted": 1, "already_absent": 0, "blocked": 1, "failed": 0, "skipped": 0})
+        );
+    }
+}
