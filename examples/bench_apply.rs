@@ -8,6 +8,7 @@
 //!    with a message that does not, so the limiter has only its own measurements.
 //!
 //! Run: `cargo run --release --example bench_apply`
+#![allow(clippy::too_many_lines)] // a benchmark or demo, not production code
 
 mod support;
 

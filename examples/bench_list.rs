@@ -5,6 +5,7 @@
 //! in the same run against the same simulator. For 10,000 pools it also prints the ratio to the
 //! two-round-trip bound (2 × latency + local decode time). Peak RSS is the client's.
 //! Run: `cargo run --release --example bench_list`
+#![allow(clippy::too_many_lines)] // a benchmark or demo, not production code
 
 mod support;
 

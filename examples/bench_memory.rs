@@ -8,6 +8,7 @@
 //! 4. `plan -o` of 100,000 pools against a 50,000-entry config: ≤ 100 MB.
 //!
 //! Run: `cargo run --release --example bench_memory`
+#![allow(clippy::too_many_lines)] // a benchmark or demo, not production code
 
 mod support;
 

@@ -5,6 +5,7 @@
 //! (parse the config, list, plan, render human and JSON). Prints the ratios to list-only and
 //! peak RSS (target < 150 MiB). Run: `cargo run --release --example bench_plan`; with
 //! `BENCH_PARTS=1` it also times parsing, planning and each renderer alone.
+#![allow(clippy::too_many_lines)] // a benchmark or demo, not production code
 
 mod support;
 

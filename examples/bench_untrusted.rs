@@ -8,6 +8,7 @@
 //!    listing (the plan printed on stderr marks its end).
 //!
 //! Run: `cargo run --release --example bench_untrusted`
+#![allow(clippy::too_many_lines)] // a benchmark or demo, not production code
 
 mod support;
 

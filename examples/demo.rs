@@ -3,6 +3,7 @@
 //! against it with `examples/pools.yaml`, exactly as the binary does.
 //!
 //! Run: `cargo run --example demo`
+#![allow(clippy::too_many_lines)] // a benchmark or demo, not production code
 
 use clap::Parser;
 use poolform::cli::args::Cli;

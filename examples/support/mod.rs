@@ -16,7 +16,7 @@ pub const TOKEN: &str = "bench-token";
 const CHILD_FLAG: &str = "--sim-child";
 const POOLFORM_FLAG: &str = "--poolform-child";
 
-#[path = "../../tests/common/measure.rs"]
+#[path = "../../tests/it/harness/measure.rs"]
 pub mod measure;
 
 /// What the child simulator serves.

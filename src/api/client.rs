@@ -343,6 +343,20 @@ impl Client {
             .collect();
         let mut gathered = Gathered::new(offsets.len(), total);
         gathered.take(0, 0, first)?;
+        self.fetch_pages(filter, &offsets, page_size, &mut gathered)
+            .await?;
+        Ok(check_edges(&gathered, &offsets, total, size)?.map(|()| gathered))
+    }
+
+    /// Reads the pages at `offsets` after the first, `list_concurrency` at a time, each
+    /// consumed into `gathered` as it arrives.
+    async fn fetch_pages(
+        &self,
+        filter: &ListFilter,
+        offsets: &[u64],
+        page_size: u32,
+        gathered: &mut Gathered,
+    ) -> Result<(), ApiError> {
         let mut pending = offsets.iter().copied().enumerate().skip(1);
         let mut running = JoinSet::new();
         loop {
@@ -373,34 +387,7 @@ impl Client {
                 }
             }
         }
-        for (i, edge) in gathered.edges.iter().enumerate() {
-            let Some(edge) = edge else {
-                return Err(ApiError::Internal {
-                    doing: "reading a page of the pool listing",
-                    message: format!("the page at offset {} was not read", offsets[i]),
-                });
-            };
-            if let Some(changed) = edge.total.filter(|t| *t != total) {
-                return Ok(Err(format!(
-                    "total_count changed from {total} to {changed} between pages"
-                )));
-            }
-            let want = (total - edge.offset).min(size);
-            if edge.count as u64 != want {
-                return Ok(Err(format!(
-                    "the page at offset {} held {} pools, not {want}",
-                    edge.offset, edge.count
-                )));
-            }
-            if let Some(why) = i
-                .checked_sub(1)
-                .and_then(|before| gathered.edges[before].as_ref())
-                .and_then(|before| misaligned(before, edge))
-            {
-                return Ok(Err(why));
-            }
-        }
-        Ok(Ok(gathered))
+        Ok(())
     }
 
     /// The pages after `first` when the API sends no `total_count`: one after another, each
@@ -558,6 +545,44 @@ impl Client {
         }
         Err(raw.http_error())
     }
+}
+
+/// Checks that the pages read agree with `total` and with each other (each starts with the
+/// last pool of the one before): `Ok(Err(why not))`, and the listing is read again.
+fn check_edges(
+    gathered: &Gathered,
+    offsets: &[u64],
+    total: u64,
+    size: u64,
+) -> Result<Result<(), String>, ApiError> {
+    for (i, edge) in gathered.edges.iter().enumerate() {
+        let Some(edge) = edge else {
+            return Err(ApiError::Internal {
+                doing: "reading a page of the pool listing",
+                message: format!("the page at offset {} was not read", offsets[i]),
+            });
+        };
+        if let Some(changed) = edge.total.filter(|t| *t != total) {
+            return Ok(Err(format!(
+                "total_count changed from {total} to {changed} between pages"
+            )));
+        }
+        let want = (total - edge.offset).min(size);
+        if edge.count as u64 != want {
+            return Ok(Err(format!(
+                "the page at offset {} held {} pools, not {want}",
+                edge.offset, edge.count
+            )));
+        }
+        if let Some(why) = i
+            .checked_sub(1)
+            .and_then(|before| gathered.edges[before].as_ref())
+            .and_then(|before| misaligned(before, edge))
+        {
+            return Ok(Err(why));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// What a listing has read so far: the bytes of its answers, and what their pools weigh.

@@ -500,6 +500,7 @@ pub fn resolve(
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use std::collections::HashMap;

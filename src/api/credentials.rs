@@ -502,6 +502,7 @@ pub fn assume_role(
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use std::collections::HashMap;

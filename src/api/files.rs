@@ -118,6 +118,7 @@ pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

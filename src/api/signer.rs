@@ -201,6 +201,7 @@ pub fn parse_sdk_date(s: &str) -> Option<std::time::SystemTime> {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

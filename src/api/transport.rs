@@ -307,62 +307,70 @@ impl Transport {
         req: &Request<'_>,
         method_name: &'static str,
     ) -> Result<RawResponse, ApiError> {
-        let path = req.path.clone();
-        let host = &req.endpoint.host_port;
+        let failed = Failed {
+            method: method_name,
+            path: &req.path,
+            host: &req.endpoint.host_port,
+        };
         let canonical = signer::canonical_query(req.query);
         let url_text = if canonical.is_empty() {
-            format!("{}{path}", req.endpoint.base)
+            format!("{}{}", req.endpoint.base, req.path)
         } else {
-            format!("{}{path}?{canonical}", req.endpoint.base)
-        };
-        let transport = |kind: TransportKind, message: String| ApiError::Transport {
-            method: method_name,
-            path: path.clone(),
-            host: host.clone(),
-            kind,
-            message,
+            format!("{}{}?{canonical}", req.endpoint.base, req.path)
         };
         let url = Url::parse(&url_text)
-            .map_err(|e| transport(TransportKind::Connect, format!("bad URL: {e}")))?;
-        let headers = self.headers(req, method_name);
+            .map_err(|e| failed.transport(TransportKind::Connect, format!("bad URL: {e}")))?;
         let started = Instant::now();
-        let classify = |e: reqwest::Error| {
-            let kind = if e.is_timeout() {
-                TransportKind::Timeout
-            } else if e.is_connect() {
-                TransportKind::Connect
-            } else {
-                TransportKind::Connection
-            };
-            transport(kind, describe(e))
-        };
-        let mut builder = self.http.request(req.method.clone(), url).headers(headers);
+        let mut builder = self
+            .http
+            .request(req.method.clone(), url)
+            .headers(self.headers(req, method_name));
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
         }
-        let mut response = match builder.send().await {
+        let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => {
-                let err = classify(e);
-                tracing::warn!(method = method_name, %host, %path, elapsed_ms = started.elapsed().as_millis() as u64, error = %err, "request failed");
+                let err = failed.classify(e);
+                tracing::warn!(method = method_name, host = %failed.host, path = %req.path, elapsed_ms = started.elapsed().as_millis() as u64, error = %err, "request failed");
                 return Err(err);
             }
         };
+        let raw = self.read_answer(response, &failed, req).await?;
+        tracing::debug!(
+            method = method_name,
+            host = %failed.host,
+            path = %req.path,
+            status = raw.status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            request_id = raw.request_id.as_deref().unwrap_or("-"),
+            "request"
+        );
+        Ok(raw)
+    }
+
+    /// Reads an answer whole, refusing a body larger than the cap (by its length, or as it
+    /// comes).
+    async fn read_answer(
+        &self,
+        mut response: reqwest::Response,
+        failed: &Failed<'_>,
+        req: &Request<'_>,
+    ) -> Result<RawResponse, ApiError> {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("x-request-id");
+        let retry_after_secs = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
         let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let retry_after_secs = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
         let limit = self.options.max_body_bytes;
         let too_large = || ApiError::BodyTooLarge {
-            method: method_name,
-            path: path.clone(),
+            method: failed.method,
+            path: failed.path.to_owned(),
             limit,
             request_id: request_id.clone(),
         };
@@ -370,29 +378,51 @@ impl Transport {
             return Err(too_large());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| failed.classify(e))? {
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
-        tracing::debug!(
-            method = method_name,
-            %host,
-            %path,
-            status,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            request_id = request_id.as_deref().unwrap_or("-"),
-            "request"
-        );
         Ok(RawResponse {
-            method: method_name,
-            path,
+            method: failed.method,
+            path: failed.path.to_owned(),
             status,
             body,
             request_id,
             retry_after_secs,
             who: req.who.clone(),
         })
+    }
+}
+
+/// What an error below HTTP names: the request, and the host it was reaching.
+struct Failed<'a> {
+    method: &'static str,
+    path: &'a str,
+    host: &'a str,
+}
+
+impl Failed<'_> {
+    fn transport(&self, kind: TransportKind, message: String) -> ApiError {
+        ApiError::Transport {
+            method: self.method,
+            path: self.path.to_owned(),
+            host: self.host.to_owned(),
+            kind,
+            message,
+        }
+    }
+
+    /// A reqwest error, as a timeout, a failure to connect, or a connection lost.
+    fn classify(&self, e: reqwest::Error) -> ApiError {
+        let kind = if e.is_timeout() {
+            TransportKind::Timeout
+        } else if e.is_connect() {
+            TransportKind::Connect
+        } else {
+            TransportKind::Connection
+        };
+        self.transport(kind, describe(e))
     }
 }

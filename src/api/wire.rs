@@ -668,6 +668,7 @@ pub fn desktops_from_body(body: &[u8]) -> Result<(u64, Vec<PoolDesktop>), String
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use proptest::strategy::Strategy;

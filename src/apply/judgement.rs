@@ -3,9 +3,12 @@
 //! queue) is judged again on a fresh listing of the project, one listing shared by every step
 //! that needs it; a `--wait-blocked` re-read renews the one pool it reads.
 
-use super::step::{own_error, StepRun};
-use super::Shared;
+use super::calls;
+use super::observer::Observer;
+use super::options::MAX_JUDGEMENT_AGE;
+use super::run::{own_error, StepRun};
 use crate::api::listing::list_for_judging;
+use crate::api::Client;
 use crate::core::config::Config;
 use crate::core::model::{Live, Pool, PoolId, PoolRef};
 use crate::core::planner::{self, Verdict};
@@ -14,8 +17,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The oldest judgement a DELETE is sent on. May be shortened (for tests), never lengthened.
-pub const MAX_JUDGEMENT_AGE: Duration = Duration::from_secs(5 * 60);
 /// How many times one step's judgement is renewed without a DELETE being sent before the step
 /// gives up (a listing slower than the age limit would renew forever).
 const MAX_RENEWALS: u32 = 3;
@@ -132,7 +133,12 @@ impl Judgements {
     /// Makes sure `run`'s judgement is younger than the age limit, renewing it from a fresh
     /// listing (one for all the steps that need it) when it is not. `Some(result)` when the
     /// step ends instead: the pool is no longer called for, gone, or the renewal failed.
-    pub async fn keep_fresh(&self, sh: &Shared, run: &mut StepRun) -> Option<StepResult> {
+    pub async fn keep_fresh(
+        &self,
+        client: &Client,
+        observer: &dyn Observer,
+        run: &mut StepRun,
+    ) -> Option<StepResult> {
         if run.judged_at.elapsed() < self.max_age {
             return None;
         }
@@ -147,7 +153,7 @@ impl Judgements {
             ));
         }
         run.renewals += 1;
-        let (listed_at, fate) = match self.renewed(sh, run).await {
+        let (listed_at, fate) = match self.renewed(client, observer, run).await {
             Ok(renewed) => renewed,
             Err(ended) => return Some(*ended),
         };
@@ -167,7 +173,7 @@ impl Judgements {
                     self.max_age.as_secs()
                 )),
             )),
-            Some(Fate::Unlisted) | None => Some(gone_before_sent(sh, run).await),
+            Some(Fate::Unlisted) | None => Some(gone_before_sent(client, run).await),
         }
     }
 
@@ -175,7 +181,8 @@ impl Judgements {
     /// already did since `run` was judged.
     async fn renewed(
         &self,
-        sh: &Shared,
+        client: &Client,
+        observer: &dyn Observer,
         run: &StepRun,
     ) -> Result<(Instant, Option<Fate>), Box<StepResult>> {
         let mut latest = self.latest.lock().await;
@@ -186,10 +193,10 @@ impl Judgements {
             Some(t) => t,
             None => {
                 let started = Instant::now();
-                sh.observer.rejudging(self.max_age);
-                let live = list_for_judging(&sh.client, &self.judge.config, &self.judge.source)
+                observer.rejudging(self.max_age);
+                let live = list_for_judging(client, &self.judge.config, &self.judge.source)
                     .await
-                    .map_err(|e| match e.api().and_then(|a| sh.halt_of(a)) {
+                    .map_err(|e| match e.api().and_then(|a| calls::halt_of(client, a)) {
                         Some(halt) => Box::new(run.halted(halt, None)),
                         None => Box::new(run.finish(
                             Outcome::Failed,
@@ -219,8 +226,8 @@ impl Judgements {
 
 /// A pool a fresh listing no longer shows: a read decides whether it is gone (no DELETE is
 /// sent either way).
-async fn gone_before_sent(sh: &Shared, run: &StepRun) -> StepResult {
-    match sh.show(&run.step.pool().id).await {
+async fn gone_before_sent(client: &Client, run: &StepRun) -> StepResult {
+    match calls::show(client, &run.step.pool().id).await {
         Err(halt) => run.halted(halt, None),
         Ok(Ok((None, request_id))) => run.settled(
             Outcome::AlreadyAbsent,

@@ -10,61 +10,33 @@
 //! In phases: the steps run ([`step`]); blocked pools are waited on ([`wait`]); the results
 //! are verified ([`verify`]).
 
+mod calls;
 mod judgement;
+mod observer;
+mod options;
+mod run;
+mod shared;
 mod step;
 mod verify;
 mod wait;
 
 pub use crate::api::StopSignal;
-use crate::api::{ApiError, Client, Halt};
-use crate::core::model::{Pool, PoolId, PoolRef};
+use crate::api::{Client, Halt};
+use crate::core::model::PoolRef;
 use crate::core::plan::DeleteStep;
-use crate::core::report::{Outcome, Report, StepError, StepResult, Verification};
+use crate::core::report::{Outcome, Report, StepResult};
+pub use judgement::Judge;
 use judgement::Judgements;
-pub use judgement::{Judge, MAX_JUDGEMENT_AGE};
+pub use observer::{Observer, Unobserved};
+pub use options::{ApplyOptions, MAX_JUDGEMENT_AGE};
+use run::StepRun;
+use shared::Shared;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use step::{run_step, StepRun};
+use step::run_step;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-
-/// How many of a blocked pool's desktops are named in the report.
-const DESKTOPS_SHOWN: u32 = 5;
-/// The longest pause between two checks of a blocked pool.
-const MAX_WAIT_POLL: Duration = Duration::from_secs(30);
-/// The longest pause between two verification listings.
-const MAX_VERIFY_POLL: Duration = Duration::from_secs(10);
-
-/// How the steps are run. Pacing (rate, retry policy, interrupt) is the client's.
-#[derive(Debug, Clone)]
-pub struct ApplyOptions {
-    /// DELETE calls in flight at once.
-    pub parallelism: usize,
-    /// Re-check blocked pools until this much time has passed, and delete them once empty.
-    pub wait_blocked: Option<Duration>,
-    /// The first pause between checks of a blocked pool (doubles, up to 30 s).
-    pub wait_poll: Duration,
-    /// How long the verification listing is polled for pools reported gone but still listed.
-    pub verify_timeout: Duration,
-    /// The first pause between verification listings (doubles, up to 10 s).
-    pub verify_poll: Duration,
-    /// The oldest judgement a DELETE is sent on (at most [`MAX_JUDGEMENT_AGE`]).
-    pub max_judgement_age: Duration,
-}
-
-impl Default for ApplyOptions {
-    fn default() -> Self {
-        ApplyOptions {
-            parallelism: 8,
-            wait_blocked: None,
-            wait_poll: Duration::from_secs(2),
-            verify_timeout: Duration::from_secs(60),
-            verify_poll: Duration::from_secs(1),
-            max_judgement_age: MAX_JUDGEMENT_AGE,
-        }
-    }
-}
 
 /// What the applier works on.
 pub struct Work {
@@ -87,87 +59,6 @@ impl Work {
             settled: Vec::new(),
             judge,
             judged_at: Instant::now(),
-        }
-    }
-}
-
-/// What the applier tells as it goes, for a progress display or `--format jsonl`. Each method
-/// is called from the applier's tasks; implementations must not block.
-pub trait Observer: Send + Sync {
-    /// A step's first DELETE is about to be sent (or its re-try, once a blocked pool emptied).
-    fn step_started(&self, _pool: &PoolRef) {}
-    /// A DELETE failed in a way worth another try, which starts after `delay`.
-    fn retry(&self, _pool: &PoolRef, _attempt: u32, _delay: Duration, _error: &StepError) {}
-    /// A step's result is final (before verification, which may still turn "gone" to failed).
-    fn step_finished(&self, _result: &StepResult) {}
-    /// `--wait-blocked`: the pools still waited on, with the desktops each holds, and the time
-    /// left; said when the wait starts, then about once a second while it lasts.
-    fn waiting(&self, _pools: &[(PoolRef, u64)], _left: Duration) {}
-    /// The steps' judgement is older than `max_age`: the project is listed again to renew it.
-    fn rejudging(&self, _max_age: Duration) {}
-    /// The verification listing starts, to confirm `claimed` pools gone.
-    fn verifying(&self, _claimed: usize) {}
-    /// The verification listing is over: `claimed` are the results that reported their pool
-    /// gone, as they end (`verified`, or turned to failed when the pool is still listed).
-    fn verified(&self, _claimed: &[StepResult], _verification: &Verification) {}
-}
-
-/// An observer that ignores everything.
-pub struct Unobserved;
-
-impl Observer for Unobserved {}
-
-struct Shared {
-    client: Client,
-    options: ApplyOptions,
-    judgements: Judgements,
-    observer: Arc<dyn Observer>,
-    /// `--wait-blocked`: desktops left in each pool waited on.
-    waiting: std::sync::Mutex<HashMap<PoolId, (PoolRef, u64)>>,
-}
-
-impl Shared {
-    /// Records the desktops left in a pool waited on (`None`: no longer waited on).
-    fn set_waiting(&self, pool: &PoolRef, desktops: Option<u64>) {
-        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        match desktops {
-            Some(n) => {
-                waiting.insert(pool.id.clone(), (pool.clone(), n));
-            }
-            None => {
-                waiting.remove(&pool.id);
-            }
-        }
-    }
-
-    /// The pools waited on, by name.
-    fn still_waiting(&self) -> Vec<(PoolRef, u64)> {
-        let waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        let mut pools: Vec<(PoolRef, u64)> = waiting.values().cloned().collect();
-        pools.sort_by(|a, b| (&a.0.name, &a.0.id).cmp(&(&b.0.name, &b.0.id)));
-        pools
-    }
-
-    fn halted(&self) -> Option<Halt> {
-        self.client.pacer().halted()
-    }
-
-    /// Why a call was not made: the run stopped (an interrupt or a 401).
-    fn halt_of(&self, e: &ApiError) -> Option<Halt> {
-        matches!(e, ApiError::Stopped { .. }).then(|| self.halted().unwrap_or(Halt::Interrupted))
-    }
-
-    /// One read of a pool: `Ok((pool or None, request id))`, or why it could not be read.
-    async fn show(
-        &self,
-        id: &PoolId,
-    ) -> Result<Result<(Option<Pool>, Option<String>), ApiError>, Halt> {
-        match self.client.show_pool(id).await {
-            Ok(shown) => Ok(Ok((shown.pool, shown.request_id))),
-            Err(e) => match self.halt_of(&e) {
-                Some(halt) => Err(halt),
-                None => Ok(Err(e)),
-            },
         }
     }
 }

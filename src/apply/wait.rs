@@ -3,8 +3,9 @@
 //! time runs out.
 
 use super::judgement::another_pool;
-use super::step::{delete_until_settled, own_error, StepRun};
-use super::{Shared, MAX_WAIT_POLL};
+use super::run::{own_error, StepRun};
+use super::shared::{Shared, MAX_WAIT_POLL};
+use super::step::delete_until_settled;
 use crate::core::model::{Pool, PoolRef};
 use crate::core::report::{Outcome, StepResult};
 use std::sync::Arc;

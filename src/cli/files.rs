@@ -169,6 +169,7 @@ pub fn write_atomic_with(
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

@@ -65,6 +65,7 @@ pub fn refuse_single_dash(args: &[String], long_flags: &[String]) -> Result<(), 
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

@@ -13,6 +13,16 @@ use std::time::{Duration, Instant};
 
 /// How often a log (no terminal) hears about something slow.
 const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// How often a status line is written to a log: every 10 s, or more often when
+/// `POOLFORM_PROGRESS_EVERY` (a duration) asks for it, for tests; never less often.
+fn log_every() -> Duration {
+    std::env::var("POOLFORM_PROGRESS_EVERY")
+        .ok()
+        .and_then(|v| humantime::parse_duration(&v).ok())
+        .filter(|d| !d.is_zero())
+        .map_or(LOG_EVERY, |d| d.min(LOG_EVERY))
+}
 /// How often a terminal gets a full status line while blocked pools are waited on.
 const TERMINAL_STATUS_EVERY: Duration = Duration::from_secs(30);
 /// How often a spinner's text is refreshed.
@@ -59,7 +69,7 @@ impl Activity {
             let started = Instant::now();
             let task = tokio::spawn(async move {
                 loop {
-                    tokio::time::sleep(LOG_EVERY).await;
+                    tokio::time::sleep(log_every()).await;
                     crate::cli::output::stderr_line(&format!(
                         "{what}: {} ({} so far)",
                         status(),
@@ -291,7 +301,7 @@ impl Observer for Progress {
         let every = if self.bar.is_some() {
             TERMINAL_STATUS_EVERY
         } else {
-            LOG_EVERY
+            log_every()
         };
         if !said.started {
             said.started = true;
@@ -314,6 +324,7 @@ impl Observer for Progress {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

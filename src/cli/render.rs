@@ -435,13 +435,6 @@ pub fn lost_report(report: &Report, why: &str) -> String {
 /// The apply report for a terminal or a CI log.
 pub fn report_human(report: &Report, style: Style) -> String {
     let mut out = String::new();
-    let results = &report.results;
-    let names: Vec<String> = results
-        .iter()
-        .map(|r| visible(&r.pool.name).into_owned())
-        .collect();
-    let wn = column_width(names.iter().map(String::as_str));
-    let wi = column_width(results.iter().map(|r| r.pool.id.as_str()));
     // An authentication failure is said once, above the steps it stopped.
     if let Some(reason) = &report.stopped {
         let _ = writeln!(
@@ -453,6 +446,26 @@ pub fn report_human(report: &Report, style: Style) -> String {
             ))
         );
     }
+    write_result_rows(&mut out, report, style);
+    if !report.results.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", style.bold(&report.summary_line()));
+    for note in report_notes(report) {
+        let _ = writeln!(out, "{note}");
+    }
+    out
+}
+
+/// One row per result (outcome, name, id, attempts, why), then any further lines of why.
+fn write_result_rows(out: &mut String, report: &Report, style: Style) {
+    let results = &report.results;
+    let names: Vec<String> = results
+        .iter()
+        .map(|r| visible(&r.pool.name).into_owned())
+        .collect();
+    let wn = column_width(names.iter().map(String::as_str));
+    let wi = column_width(results.iter().map(|r| r.pool.id.as_str()));
     for (r, name) in results.iter().zip(&names) {
         let label = format!("{:<14}", r.outcome.label());
         let painted = match r.outcome {
@@ -489,18 +502,19 @@ pub fn report_human(report: &Report, style: Style) -> String {
             let _ = writeln!(out, "  {:14} {}  {}  {more}", "", pad("", wn), pad("", wi));
         }
     }
-    if !results.is_empty() {
-        out.push('\n');
-    }
-    let _ = writeln!(out, "{}", style.bold(&report.summary_line()));
+}
+
+/// What a report says after its summary line: steps not started, advice for blocked pools,
+/// and what the verification listing confirmed.
+pub fn report_notes(report: &Report) -> Vec<String> {
+    let mut notes = Vec::new();
     let s = &report.summary;
     if report.interrupted && s.skipped > 0 {
-        let _ = writeln!(
-            out,
+        notes.push(format!(
             "Interrupted: {} step{} not started. Run `poolform plan` to see what remains.",
             s.skipped,
             if s.skipped == 1 { " was" } else { "s were" }
-        );
+        ));
     }
     if s.blocked > 0 {
         let advice = if report.waited_for_blocked {
@@ -508,20 +522,18 @@ pub fn report_human(report: &Report, style: Style) -> String {
         } else {
             "the API refuses to delete a pool that still holds desktops. Remove them, then apply again, or wait for them with --wait-blocked 30m."
         };
-        let _ = writeln!(
-            out,
+        notes.push(format!(
             "{} blocked: {advice}",
             if s.blocked == 1 {
                 "1 pool is".to_owned()
             } else {
                 format!("{} pools are", s.blocked)
             },
-        );
+        ));
     }
     let v = &report.verification;
     if v.claimed > 0 {
-        let _ = writeln!(
-            out,
+        notes.push(format!(
             "Verified: {} of {} pool{} gone.{}",
             v.verified,
             v.claimed,
@@ -532,9 +544,9 @@ pub fn report_human(report: &Report, style: Style) -> String {
                     " Not verified: {}",
                     visible(why)
                 ))
-        );
+        ));
     }
-    out
+    notes
 }
 
 /// The apply report as a pull-request or merge-request comment.
@@ -585,15 +597,6 @@ pub fn report_markdown(report: &Report) -> String {
     out
 }
 
-/// The apply report in the requested format.
-pub fn report(report: &Report, format: Format, style: Style) -> String {
-    match format {
-        Format::Human => report_human(report, style),
-        Format::Json => report.to_json(),
-        Format::Markdown => report_markdown(report),
-    }
-}
-
 /// A stale plan's changed pools, planned against live, as line diffs.
 pub fn stale_diff<'a>(
     changed: impl IntoIterator<Item = (&'a Change, &'a PoolRef)>,
@@ -616,6 +619,7 @@ pub fn stale_diff<'a>(
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

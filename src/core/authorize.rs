@@ -196,6 +196,7 @@ pub fn check_binding(plan: &Plan, plan_file: &str, target: &Target<'_>) -> Resul
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use crate::core::config;
@@ -249,7 +250,7 @@ mod tests {
             created_at: "2026-11-27T12:00:00Z".into(),
             source: "pools.yaml".into(),
             config_sha256: config_sha256(YAML.as_bytes()),
-            identity: crate::core::plan::testing::identity(),
+            identity: crate::core::identity::testing::identity(),
         };
         planner::plan(&config(), live, &ctx).unwrap()
     }
@@ -374,7 +375,7 @@ mod tests {
         )
         .is_ok());
         let other_key = key("WXYZ", false);
-        let token = crate::core::plan::testing::identity();
+        let token = crate::core::identity::testing::identity();
         let agency = Identity {
             agency: Some(Agency {
                 name: "poolform".into(),
@@ -530,7 +531,7 @@ mod tests {
             let Ok(read) = Plan::from_json(&plan.to_json(), "plan.json") else { return Ok(()) };
             let project = ProjectId::parse(PROJECT).unwrap();
             let sha = config_sha256(YAML.as_bytes());
-            let identity = crate::core::plan::testing::identity();
+            let identity = crate::core::identity::testing::identity();
             let target = Target { config_file: "pools.yaml", config_sha256: &sha, endpoint: ENDPOINT, project_id: Some(&project), identity: &identity };
             if check_binding(&read, "plan.json", &target).is_err() {
                 return Ok(());

@@ -806,6 +806,7 @@ fn validate(config: &Config) -> Result<(), (Vec<Seg>, String)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

@@ -94,6 +94,7 @@ pub fn width(s: &str) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

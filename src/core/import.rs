@@ -105,6 +105,7 @@ pub fn import_config(live: &Live, ctx: &ImportContext) -> Result<(String, usize)
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use crate::core::config;
@@ -131,7 +132,7 @@ mod tests {
             created_at: "2026-11-28T00:00:00Z".into(),
             source: "pools.yaml".into(),
             config_sha256: "0".repeat(64),
-            identity: crate::core::plan::testing::identity(),
+            identity: crate::core::identity::testing::identity(),
         };
         planner::plan(&config, live, &pc).unwrap()
     }

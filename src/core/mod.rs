@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod config;
 pub mod escape;
+pub mod identity;
 pub mod import;
 pub mod model;
 pub mod names;
@@ -13,5 +14,6 @@ pub mod ratelimit;
 pub mod report;
 pub mod retry;
 pub mod run_end;
+pub mod target;
 pub mod validated;
 pub mod yaml_guard;

@@ -571,6 +571,7 @@ impl Live {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

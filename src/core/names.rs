@@ -68,6 +68,7 @@ pub fn fold(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

@@ -1,10 +1,13 @@
 //! The plan: a plain value (what would be deleted, what is missing, drifted or protected) and
 //! its JSON form (the `-o` plan file), read back only when it is whole and self-consistent.
 
+pub use crate::core::identity::{Agency, CredentialKind, Identity};
 pub use crate::core::model::PoolRef;
 use crate::core::model::{PoolId, ProjectId};
+pub use crate::core::target::TargetError;
+use crate::core::target::TargetIndex;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Version of the JSON plan format. 2 added the identity a plan is bound to, and near
 /// matches; a plan of version 1 is refused with "re-plan".
@@ -51,147 +54,6 @@ impl FindingKind {
             FindingKind::OutOfScope => "out_of_scope",
             FindingKind::NearMatch => "near_match",
         }
-    }
-}
-
-/// How the credentials were given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CredentialKind {
-    /// AK/SK from environment variables.
-    Variable,
-    /// An IAM token from `HW_AUTH_TOKEN`.
-    Token,
-    /// AK/SK from a profile of the shared config file.
-    Profile,
-}
-
-impl CredentialKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            CredentialKind::Variable => "variable",
-            CredentialKind::Token => "token",
-            CredentialKind::Profile => "profile",
-        }
-    }
-}
-
-/// An agency assumed before the first Workspace call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Agency {
-    pub name: String,
-    /// The account the agency is in, by name or by id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_id: Option<String>,
-}
-
-impl Agency {
-    /// `poolform@tenant-b` (or `poolform@id:…`).
-    pub fn label(&self) -> String {
-        match (&self.domain_name, &self.domain_id) {
-            (Some(n), _) => format!("{}@{n}", self.name),
-            (None, Some(i)) => format!("{}@id:{i}", self.name),
-            (None, None) => self.name.clone(),
-        }
-    }
-}
-
-/// Whose identity a run acts as: said on stderr before the first call, carried in the JSON
-/// plan and report, and bound into a saved plan (kind, agency, and for permanent keys the
-/// key's last four characters; the project and endpoint are bound beside it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Identity {
-    pub credentials: CredentialKind,
-    /// Where they come from: `HW_ACCESS_KEY`, `HW_AUTH_TOKEN`, `profile "ops" of FILE`.
-    pub source: String,
-    /// The access key's last four characters (AK/SK only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_key_last4: Option<String>,
-    /// The key carries a security token: temporary, so its characters are not bound (a CI
-    /// plan job and its apply job get different ones).
-    #[serde(default)]
-    pub temporary: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agency: Option<Agency>,
-    /// How the project was found: `HW_PROJECT_ID`, `pools.yaml`, `IAM lookup of cn-north-4`.
-    pub project_from: String,
-}
-
-impl Identity {
-    /// An IAM token from the variable `source`, the project from `project_from`.
-    pub fn token(source: &str, project_from: &str) -> Identity {
-        Identity {
-            credentials: CredentialKind::Token,
-            source: source.to_owned(),
-            access_key_last4: None,
-            temporary: false,
-            agency: None,
-            project_from: project_from.to_owned(),
-        }
-    }
-
-    /// The key characters that bind a plan: those of a permanent key only.
-    pub fn bound_key(&self) -> Option<&str> {
-        (!self.temporary)
-            .then_some(self.access_key_last4.as_deref())
-            .flatten()
-    }
-
-    /// How `self` (a plan's) differs from `now` in what binds a plan, in words; `None` when
-    /// it does not.
-    pub fn mismatch(&self, now: &Identity) -> Option<String> {
-        if self.credentials != now.credentials {
-            return Some(format!(
-                "credentials of kind {} ({}), but this run has {} ({})",
-                self.credentials.name(),
-                self.source,
-                now.credentials.name(),
-                now.source
-            ));
-        }
-        if self.agency != now.agency {
-            let show = |a: &Option<Agency>| {
-                a.as_ref()
-                    .map_or("no agency".to_owned(), |a| format!("agency {}", a.label()))
-            };
-            return Some(format!(
-                "{}, but this run assumes {}",
-                show(&self.agency),
-                show(&now.agency)
-            ));
-        }
-        match (self.bound_key(), now.bound_key()) {
-            (Some(planned), Some(current)) if planned != current => Some(format!(
-                "access key …{planned}, but this run uses access key …{current}"
-            )),
-            _ => None,
-        }
-    }
-
-    /// The identity line's words: `access key …ABCD from HW_ACCESS_KEY (permanent), assuming
-    /// agency poolform@tenant-b`.
-    pub fn describe(&self) -> String {
-        let mut out = match (&self.credentials, &self.access_key_last4) {
-            (CredentialKind::Token, _) => format!("token from {}", self.source),
-            (_, Some(last4)) => format!(
-                "access key …{last4} from {} ({})",
-                self.source,
-                if self.temporary {
-                    "temporary"
-                } else {
-                    "permanent"
-                }
-            ),
-            (_, None) => format!("credentials from {}", self.source),
-        };
-        if let Some(agency) = &self.agency {
-            out.push_str(&format!(", assuming agency {}", agency.label()));
-        }
-        out
     }
 }
 
@@ -445,7 +307,7 @@ impl Plan {
             ));
         }
         if !self.targets.is_empty() {
-            let index = TargetIndex::of(&self.changes);
+            let index = TargetIndex::of(self.changes.iter().map(|c| (&c.pool.id, &*c.pool.name)));
             let mut selected = vec![false; self.changes.len()];
             for t in &self.targets {
                 let i = index
@@ -476,7 +338,7 @@ impl Plan {
         if wanted.is_empty() {
             return Ok(self);
         }
-        let index = TargetIndex::of(&self.changes);
+        let index = TargetIndex::of(self.changes.iter().map(|c| (&c.pool.id, &*c.pool.name)));
         let mut keep = vec![false; self.changes.len()];
         for target in wanted {
             keep[index.select(target)?] = true;
@@ -493,106 +355,6 @@ impl Plan {
             }
         }
         Ok(self)
-    }
-}
-
-/// The planned deletes by id and by name, to find what a target selects in constant time.
-struct TargetIndex<'a> {
-    changes: &'a [Change],
-    by_id: HashMap<&'a PoolId, usize>,
-    by_name: HashMap<&'a str, Vec<usize>>,
-}
-
-/// How many pools an error about a target names.
-const TARGET_NAMES_SHOWN: usize = 10;
-
-impl<'a> TargetIndex<'a> {
-    fn of(changes: &'a [Change]) -> TargetIndex<'a> {
-        let mut by_id = HashMap::with_capacity(changes.len());
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, c) in changes.iter().enumerate() {
-            by_id.entry(&c.pool.id).or_insert(i);
-            by_name.entry(&*c.pool.name).or_default().push(i);
-        }
-        TargetIndex {
-            changes,
-            by_id,
-            by_name,
-        }
-    }
-
-    /// `id "name"` for each of `indexes` (at most ten, then how many more).
-    fn describe(&self, indexes: &[usize]) -> String {
-        let mut parts: Vec<String> = indexes
-            .iter()
-            .take(TARGET_NAMES_SHOWN)
-            .map(|i| {
-                let p = &self.changes[*i].pool;
-                format!("{} ({:?})", p.id, &*p.name)
-            })
-            .collect();
-        if indexes.len() > TARGET_NAMES_SHOWN {
-            parts.push(format!("and {} more", indexes.len() - TARGET_NAMES_SHOWN));
-        }
-        parts.join(", ")
-    }
-
-    /// The one planned delete `target` selects: the pool whose id (ASCII case aside) or name
-    /// it equals. One pool's id and another's name, or several pools' name, is ambiguous.
-    fn select(&self, target: &str) -> Result<usize, TargetError> {
-        let by_id = PoolId::parse(target)
-            .ok()
-            .and_then(|id| self.by_id.get(&id).copied());
-        let by_name = self.by_name.get(target).map_or(&[][..], Vec::as_slice);
-        let others: Vec<usize> = by_name
-            .iter()
-            .copied()
-            .filter(|i| Some(*i) != by_id)
-            .collect();
-        match (by_id, others.as_slice()) {
-            (Some(i), []) => Ok(i),
-            (None, [i]) => Ok(*i),
-            (None, []) => Err(TargetError::NotPlanned {
-                target: target.to_owned(),
-                planned: self.changes.len(),
-            }),
-            (Some(i), _) => Err(TargetError::Ambiguous {
-                target: target.to_owned(),
-                pools: format!(
-                    "the id of {} and the name of {}",
-                    self.describe(&[i]),
-                    self.describe(&others)
-                ),
-            }),
-            (None, _) => Err(TargetError::Ambiguous {
-                target: target.to_owned(),
-                pools: format!(
-                    "the name of {} planned deletes: {}",
-                    others.len(),
-                    self.describe(&others)
-                ),
-            }),
-        }
-    }
-}
-
-/// A `--target` that cannot be honoured.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
-    #[error("--target {target:?} is not a planned delete (the plan deletes {planned} pool{}); nothing was done", if *planned == 1 { "" } else { "s" })]
-    NotPlanned { target: String, planned: usize },
-    #[error("--target {target:?} is {pools}; a target selects exactly one pool: target it by id; nothing was done")]
-    Ambiguous { target: String, pools: String },
-}
-
-/// Values for tests of the core.
-#[cfg(test)]
-pub(crate) mod testing {
-    use super::Identity;
-
-    /// A token from `HW_AUTH_TOKEN`, the project from the config file.
-    pub fn identity() -> Identity {
-        Identity::token("HW_AUTH_TOKEN", "pools.yaml")
     }
 }
 
@@ -622,6 +384,7 @@ pub struct PlanFileError {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 
@@ -650,7 +413,7 @@ mod tests {
             })
             .collect();
         Plan {
-            identity: testing::identity(),
+            identity: crate::core::identity::testing::identity(),
             targets: Vec::new(),
             format_version: PLAN_FORMAT_VERSION,
             poolform_version: "0.1.0".into(),

@@ -525,6 +525,7 @@ pub fn check_max_deletes(
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use crate::core::config;
@@ -539,7 +540,7 @@ mod tests {
             created_at: "2026-11-27T12:00:00Z".into(),
             source: "pools.yaml".into(),
             config_sha256: "0".repeat(64),
-            identity: crate::core::plan::testing::identity(),
+            identity: crate::core::identity::testing::identity(),
         }
     }
 

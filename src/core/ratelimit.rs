@@ -166,6 +166,7 @@ pub fn named_limit(message: &str) -> Option<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

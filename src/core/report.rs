@@ -255,8 +255,19 @@ impl Report {
             waited_for_blocked: false,
             acted_as: None,
         };
-        report.end = RunEnd::of_apply(&report, signal);
+        report.end = RunEnd::of_apply(report.counts(), signal);
         report
+    }
+
+    /// What decides how the run ended.
+    pub fn counts(&self) -> crate::core::run_end::ApplyCounts {
+        crate::core::run_end::ApplyCounts {
+            failed: self.summary.failed,
+            skipped: self.summary.skipped,
+            unverified: self.unverified(),
+            blocked: self.summary.blocked,
+            stopped_by_auth: self.stopped.is_some(),
+        }
     }
 
     /// Pools reported gone that no listing has yet confirmed gone.
@@ -294,6 +305,7 @@ impl Report {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use crate::core::model::{Pool, PoolId};
@@ -408,5 +420,74 @@ mod tests {
             v["summary"],
             serde_json::json!({"deleted": 1, "already_absent": 0, "blocked": 1, "failed": 0, "skipped": 0})
         );
+    }
+
+    /// How an apply ends, for every combination that matters, against the exit-code table.
+    mod ends {
+        use super::super::*;
+        use crate::core::model::{Pool, PoolId};
+        use crate::core::run_end::Signal;
+
+        fn step(n: usize, outcome: Outcome, verified: bool) -> StepResult {
+            StepResult {
+                verified,
+                attempts: 1,
+                ..StepResult::without_call(
+                    PoolRef::of(&Pool::new(
+                        PoolId::parse(&format!("p-{n}")).unwrap(),
+                        format!("ci-{n}"),
+                    )),
+                    outcome,
+                    String::new(),
+                )
+            }
+        }
+
+        /// Every combination that matters, against README's exit-code table.
+        #[test]
+        fn every_combination_maps_to_the_documented_exit_code() {
+            use Outcome::*;
+            let auth = Some("HTTP 401 APIGW.0301");
+            let int = Some(Signal::Interrupt);
+            let term = Some(Signal::Terminate);
+            let hup = Some(Signal::Hangup);
+            #[rustfmt::skip]
+            let cases: Vec<(&str, Vec<Outcome>, bool, Option<&str>, Option<Signal>, RunEnd, u8)> = vec![
+                ("nothing to do", vec![], true, None, None, RunEnd::Completed, 0),
+                ("all deleted", vec![Deleted, AlreadyAbsent], true, None, None, RunEnd::Completed, 0),
+                ("deleted, unverified", vec![Deleted], false, None, None, RunEnd::Failed, 1),
+                ("blocked only", vec![Blocked], true, None, None, RunEnd::Blocked, 2),
+                ("deleted + blocked", vec![Deleted, Blocked], true, None, None, RunEnd::Blocked, 2),
+                ("blocked + failed", vec![Blocked, Failed], true, None, None, RunEnd::Failed, 1),
+                ("failed only", vec![Failed], true, None, None, RunEnd::Failed, 1),
+                ("skipped without a cause", vec![Deleted, Skipped], true, None, None, RunEnd::Failed, 1),
+                ("stopped by auth + blocked", vec![Blocked, Skipped], true, auth, None, RunEnd::StoppedByAuth, 1),
+                ("stopped by auth, a read failed, nothing else", vec![Blocked], true, auth, None, RunEnd::StoppedByAuth, 1),
+                ("stopped by auth, zero steps", vec![], true, auth, None, RunEnd::StoppedByAuth, 1),
+                ("interrupted with zero steps", vec![], true, None, int, RunEnd::Interrupted(Signal::Interrupt), 130),
+                ("interrupted + blocked", vec![Deleted, Blocked, Skipped], true, None, int, RunEnd::Interrupted(Signal::Interrupt), 130),
+                ("interrupted + failed", vec![Failed, Skipped], true, None, int, RunEnd::Interrupted(Signal::Interrupt), 130),
+                ("interrupted + stopped by auth", vec![Skipped], true, auth, int, RunEnd::Interrupted(Signal::Interrupt), 130),
+                ("SIGTERM", vec![Deleted, Skipped], true, None, term, RunEnd::Interrupted(Signal::Terminate), 143),
+                ("SIGHUP", vec![Deleted, Skipped], true, None, hup, RunEnd::Interrupted(Signal::Hangup), 129),
+            ];
+            for (what, outcomes, verified, stopped, signal, want, code) in cases {
+                let results: Vec<StepResult> = outcomes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| step(i, *o, verified && matches!(o, Deleted | AlreadyAbsent)))
+                    .collect();
+                let report = Report::new(
+                    results,
+                    signal,
+                    stopped.map(str::to_owned),
+                    Verification::default(),
+                );
+                let end = report.end;
+                assert_eq!((end, end.exit_code()), (want, code), "{what}");
+            }
+            assert_eq!(RunEnd::Drift.exit_code(), 2);
+            assert_eq!(RunEnd::Completed.exit_code(), 0);
+        }
     }
 }

@@ -121,6 +121,7 @@ impl RetryPolicy {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use rand::rngs::StdRng;

@@ -192,13 +192,14 @@ pub fn check(text: &str) -> Result<(), Refusal> {
             message: "the YAML parser could not be started".into(),
         });
     };
-    let mut anchors: HashMap<Vec<u8>, Weight> = HashMap::new();
-    let mut budget = Budget {
-        open: Vec::new(),
-        nodes: 0,
-        alias_bytes: 0,
+    let mut guard = Guard {
+        anchors: HashMap::new(),
+        budget: Budget {
+            open: Vec::new(),
+            nodes: 0,
+            alias_bytes: 0,
+        },
     };
-    let one = Weight { nodes: 1, bytes: 0 };
     while let Some(event) = parser.next() {
         if let Some(tag) = &event.tag {
             return Err(refuse(
@@ -212,81 +213,108 @@ pub fn check(text: &str) -> Result<(), Refusal> {
         match event.kind {
             Kind::End => return Ok(()),
             Kind::Other => {}
-            Kind::Scalar => {
-                budget.charge(one, &event.start)?;
-                if let Some(name) = event.anchor {
-                    let bytes = event.end_index.saturating_sub(event.start.index);
-                    anchors.insert(name, Weight { nodes: 1, bytes });
-                }
-            }
-            Kind::Alias => {
-                let name = event.anchor.unwrap_or_default();
-                let shown =
-                    crate::core::escape::visible(&String::from_utf8_lossy(&name)).into_owned();
-                // Inside the very node it names: a cycle, which no budget can price.
-                if budget
-                    .open
-                    .iter()
-                    .any(|o| o.anchor.as_deref() == Some(&name[..]))
-                {
-                    return Err(refuse(
-                        &event.start,
-                        format!("alias *{shown} is inside the node &{shown} it refers to; recursive aliases are not allowed"),
-                    ));
-                }
-                let Some(w) = anchors.get(&name).copied() else {
-                    return Err(refuse(
-                        &event.start,
-                        format!(
-                            "alias *{shown} refers to no anchor before it; define &{shown} first"
-                        ),
-                    ));
-                };
-                budget.alias_bytes = budget.alias_bytes.saturating_add(w.bytes);
-                if budget.alias_bytes > MAX_ALIAS_BYTES {
-                    return Err(refuse(
-                        &event.start,
-                        format!(
-                            "aliases here stand for more than {} MiB of YAML in all; expand fewer of them",
-                            MAX_ALIAS_BYTES / (1024 * 1024)
-                        ),
-                    ));
-                }
-                budget.charge(w, &event.start)?;
-            }
-            Kind::Open => {
-                if budget.open.len() >= MAX_DEPTH {
-                    return Err(refuse(
-                        &event.start,
-                        format!("the YAML is nested more than {MAX_DEPTH} levels deep"),
-                    ));
-                }
-                budget.charge(one, &event.start)?;
-                budget.open.push(Open {
-                    anchor: event.anchor,
-                    start: event.start.index,
-                    nodes: 1,
-                    extra_bytes: 0,
-                });
-            }
+            Kind::Scalar => guard.scalar(event)?,
+            Kind::Alias => guard.alias(event)?,
+            Kind::Open => guard.open(event)?,
             Kind::Close => {
-                let Some(done) = budget.open.pop() else {
+                if !guard.close(&event) {
                     return Ok(());
-                };
-                if let Some(name) = done.anchor {
-                    let span = event.end_index.saturating_sub(done.start);
-                    anchors.insert(
-                        name,
-                        Weight {
-                            nodes: done.nodes,
-                            bytes: span.saturating_add(done.extra_bytes),
-                        },
-                    );
                 }
             }
         }
     }
     Ok(())
+}
+
+/// What one node weighs alone.
+const ONE: Weight = Weight { nodes: 1, bytes: 0 };
+
+/// The anchors defined so far, with what each stands for, and the budget spent.
+struct Guard {
+    anchors: HashMap<Vec<u8>, Weight>,
+    budget: Budget,
+}
+
+impl Guard {
+    fn scalar(&mut self, event: Event) -> Result<(), Refusal> {
+        self.budget.charge(ONE, &event.start)?;
+        if let Some(name) = event.anchor {
+            let bytes = event.end_index.saturating_sub(event.start.index);
+            self.anchors.insert(name, Weight { nodes: 1, bytes });
+        }
+        Ok(())
+    }
+
+    /// An alias costs what its anchor stands for; one inside its own anchor, or before it, has
+    /// no price and is refused.
+    fn alias(&mut self, event: Event) -> Result<(), Refusal> {
+        let name = event.anchor.unwrap_or_default();
+        let shown = crate::core::escape::visible(&String::from_utf8_lossy(&name)).into_owned();
+        // Inside the very node it names: a cycle, which no budget can price.
+        if self
+            .budget
+            .open
+            .iter()
+            .any(|o| o.anchor.as_deref() == Some(&name[..]))
+        {
+            return Err(refuse(
+                &event.start,
+                format!("alias *{shown} is inside the node &{shown} it refers to; recursive aliases are not allowed"),
+            ));
+        }
+        let Some(w) = self.anchors.get(&name).copied() else {
+            return Err(refuse(
+                &event.start,
+                format!("alias *{shown} refers to no anchor before it; define &{shown} first"),
+            ));
+        };
+        self.budget.alias_bytes = self.budget.alias_bytes.saturating_add(w.bytes);
+        if self.budget.alias_bytes > MAX_ALIAS_BYTES {
+            return Err(refuse(
+                &event.start,
+                format!(
+                    "aliases here stand for more than {} MiB of YAML in all; expand fewer of them",
+                    MAX_ALIAS_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        self.budget.charge(w, &event.start)
+    }
+
+    fn open(&mut self, event: Event) -> Result<(), Refusal> {
+        if self.budget.open.len() >= MAX_DEPTH {
+            return Err(refuse(
+                &event.start,
+                format!("the YAML is nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        self.budget.charge(ONE, &event.start)?;
+        self.budget.open.push(Open {
+            anchor: event.anchor,
+            start: event.start.index,
+            nodes: 1,
+            extra_bytes: 0,
+        });
+        Ok(())
+    }
+
+    /// A collection ends: its anchor now stands for all it held. False when nothing was open.
+    fn close(&mut self, event: &Event) -> bool {
+        let Some(done) = self.budget.open.pop() else {
+            return false;
+        };
+        if let Some(name) = done.anchor {
+            let span = event.end_index.saturating_sub(done.start);
+            self.anchors.insert(
+                name,
+                Weight {
+                    nodes: done.nodes,
+                    bytes: span.saturating_add(done.extra_bytes),
+                },
+            );
+        }
+        true
+    }
 }
 
 /// A tag as it was written: libyaml hands YAML's own tags over resolved
@@ -300,6 +328,7 @@ fn as_written(tag: &[u8]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use std::time::{Duration, Instant};

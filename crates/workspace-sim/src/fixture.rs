@@ -191,6 +191,7 @@ fn check_field_types(pool: &Map<String, Value>) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
 

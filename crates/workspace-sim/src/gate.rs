@@ -196,6 +196,7 @@ fn verify_signature(
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
     use axum::http::HeaderValue;

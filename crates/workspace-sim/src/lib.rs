@@ -436,31 +436,132 @@ fn listed<'a>(
     served
 }
 
+/// A list request's query, checked as the API checks it.
+struct ListQuery {
+    offset: u64,
+    limit: u64,
+    /// `name`, as the filter compares it (lower-cased unless the filter is exact).
+    name: Option<String>,
+    exact_name: bool,
+    pool_type: Option<String>,
+    enterprise_project_id: Option<String>,
+    maintenance: Option<bool>,
+}
+
+impl ListQuery {
+    /// The query, or why the API refuses it (for a `400 WKS.0003`).
+    fn parse(q: &HashMap<String, String>, shared: &Shared) -> Result<ListQuery, String> {
+        let offset = number(q, "offset", 0, u64::MAX)?;
+        let limit =
+            number(q, "limit", 1000, 1000)?.min(shared.page_cap.map_or(u64::MAX, u64::from));
+        if let Some(t) = q.get("type") {
+            if t != "DYNAMIC" && t != "STATIC" {
+                return Err(format!("type={t:?} must be DYNAMIC or STATIC"));
+            }
+        }
+        let maintenance = match q.get("in_maintenance_mode").map(String::as_str) {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(v) => return Err(format!("in_maintenance_mode={v:?} must be true or false")),
+        };
+        let exact_name = shared.exact_name_filter;
+        Ok(ListQuery {
+            offset,
+            limit,
+            name: q.get("name").map(|n| {
+                if exact_name {
+                    n.clone()
+                } else {
+                    n.to_lowercase()
+                }
+            }),
+            exact_name,
+            pool_type: q.get("type").cloned(),
+            enterprise_project_id: q.get("enterprise_project_id").cloned(),
+            maintenance,
+        })
+    }
+
+    /// Does any filter apply (else the page is cut straight from the stored pools)?
+    fn filters(&self, hostile: &Hostile) -> bool {
+        self.name.is_some()
+            || self.pool_type.is_some()
+            || self.enterprise_project_id.is_some()
+            || self.maintenance.is_some()
+            || !hostile.hide_from_list.is_empty()
+    }
+
+    fn selects(&self, p: &Map<String, Value>, hostile: &Hostile) -> bool {
+        let eq = |want: &Option<String>, key: &str| {
+            want.as_ref()
+                .is_none_or(|want| p[key].as_str() == Some(want.as_str()))
+        };
+        let named = self.name.as_ref().is_none_or(|n| {
+            let pool_name = p["name"].as_str().unwrap_or("");
+            if self.exact_name {
+                pool_name == n
+            } else {
+                pool_name.to_lowercase().contains(n.as_str())
+            }
+        });
+        !hostile.hidden(p)
+            && named
+            && eq(&self.pool_type, "type")
+            && eq(&self.enterprise_project_id, "enterprise_project_id")
+            && self
+                .maintenance
+                .is_none_or(|m| p["in_maintenance_mode"].as_bool() == Some(m))
+    }
+}
+
+/// A page of the listing, serialized straight from the stored pools: no copy is made of a
+/// well-formed one.
+#[derive(serde::Serialize)]
+struct PageOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_count: Option<usize>,
+    desktop_pools: Vec<std::borrow::Cow<'a, Map<String, Value>>>,
+}
+
+/// The page `q` asks for, and how many pools match in all.
+fn page_of<'a>(
+    state: &'a State,
+    q: &ListQuery,
+    hostile: &Hostile,
+) -> (usize, Vec<std::borrow::Cow<'a, Map<String, Value>>>) {
+    let skip = usize::try_from(q.offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(q.limit).unwrap_or(usize::MAX);
+    if q.filters(hostile) {
+        let matching: Vec<&Map<String, Value>> =
+            state.pools().filter(|p| q.selects(p, hostile)).collect();
+        let total = matching.len();
+        let page = matching
+            .into_iter()
+            .skip(skip)
+            .take(take)
+            .map(|p| listed(hostile, p))
+            .collect();
+        (total, page)
+    } else {
+        let page = state
+            .pools()
+            .skip(skip)
+            .take(take)
+            .map(|p| listed(hostile, p))
+            .collect();
+        (state.pool_count(), page)
+    }
+}
+
 async fn list_pools(
     Ext(shared): Ext<Arc<Shared>>,
     Path(project): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let offset = match number(&q, "offset", 0, u64::MAX) {
-        Ok(n) => n,
-        Err(m) => return bad_parameter(m),
-    };
-    let limit = match number(&q, "limit", 1000, 1000) {
-        Ok(n) => n.min(shared.page_cap.map_or(u64::MAX, u64::from)),
-        Err(m) => return bad_parameter(m),
-    };
-    if let Some(t) = q.get("type") {
-        if t != "DYNAMIC" && t != "STATIC" {
-            return bad_parameter(format!("type={t:?} must be DYNAMIC or STATIC"));
-        }
-    }
-    let maintenance = match q.get("in_maintenance_mode").map(String::as_str) {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(v) => {
-            return bad_parameter(format!("in_maintenance_mode={v:?} must be true or false"))
-        }
+    let q = match ListQuery::parse(&q, &shared) {
+        Ok(q) => q,
+        Err(why) => return bad_parameter(why),
     };
     let mut state = shared.state();
     if let Some(r) = wrong_project(&state, &project) {
@@ -475,68 +576,12 @@ async fn list_pools(
         )
             .into_response();
     }
-    let exact = shared.exact_name_filter;
-    let name = q
-        .get("name")
-        .map(|n| if exact { n.clone() } else { n.to_lowercase() });
-    let eq = |p: &Map<String, Value>, key: &str| {
-        q.get(key)
-            .is_none_or(|want| p[key].as_str() == Some(want.as_str()))
-    };
-    let selects = |p: &Map<String, Value>| {
-        !hostile.hidden(p)
-            && name.as_ref().is_none_or(|n| {
-                let pool_name = p["name"].as_str().unwrap_or("");
-                if exact {
-                    pool_name == n
-                } else {
-                    pool_name.to_lowercase().contains(n.as_str())
-                }
-            })
-            && eq(p, "type")
-            && eq(p, "enterprise_project_id")
-            && maintenance.is_none_or(|m| p["in_maintenance_mode"].as_bool() == Some(m))
-    };
-    let filtered = name.is_some()
-        || ["type", "enterprise_project_id"]
-            .iter()
-            .any(|k| q.contains_key(*k))
-        || maintenance.is_some()
-        || !hostile.hide_from_list.is_empty();
-    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-    // Without filters (the usual listing), the page is cut straight from the stored pools.
-    let (total, page): (usize, Vec<std::borrow::Cow<'_, Map<String, Value>>>) = if filtered {
-        let matching: Vec<&Map<String, Value>> = state.pools().filter(|p| selects(p)).collect();
-        let total = matching.len();
-        let page = matching
-            .into_iter()
-            .skip(skip)
-            .take(limit as usize)
-            .map(|p| listed(&hostile, p))
-            .collect();
-        (total, page)
-    } else {
-        let total = state.pool_count();
-        let page = state
-            .pools()
-            .skip(skip)
-            .take(limit as usize)
-            .map(|p| listed(&hostile, p))
-            .collect();
-        (total, page)
-    };
-    // Serialized straight from the stored pools: no copy is made of a well-formed one.
-    #[derive(serde::Serialize)]
-    struct PageOut<'a> {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        total_count: Option<usize>,
-        desktop_pools: Vec<std::borrow::Cow<'a, Map<String, Value>>>,
-    }
+    let (total, page) = page_of(&state, &q, &hostile);
     let body = serde_json::to_vec(&PageOut {
         total_count: (!shared.omit_total_count).then_some(total),
         desktop_pools: page,
     });
-    if offset == 0 {
+    if q.offset == 0 {
         state.churn_after_first_page();
         state.shift_after_first_page();
     }
@@ -948,11 +993,6 @@ impl SimServer {
     /// Merges fields into an existing pool.
     pub fn patch_pool(&self, id: &str, fields: Map<String, Value>) -> bool {
         self.shared.state().upsert(Some(id), fields).is_some()
-    }
-
-    /// Adds a pool (absent fields get defaults); returns its id.
-    pub fn add_pool(&self, fields: Map<String, Value>) -> Option<String> {
-        self.shared.state().upsert(None, fields)
     }
 
     /// Changes the hostile answers while the simulator runs.

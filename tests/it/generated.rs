@@ -5,9 +5,7 @@
 //! decisions: a malformed decision field always refuses the page, and an accepted plan file
 //! never authorizes a DELETE that a fresh plan would not make.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use poolform::core::config;
 use poolform::core::model::Live;
 use poolform::core::plan::Plan;

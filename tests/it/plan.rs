@@ -1,9 +1,7 @@
 //! `poolform` validate / plan / show / import / schema / completions, run as a binary against
 //! the simulator: every plan category, every exit code, malformed input, both auth modes.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::json;
 use std::fs;
 use workspace_sim::SimAuth;
@@ -704,22 +702,6 @@ fn the_simulator_binary_serves_the_example() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Plan: 3 to delete (1 likely blocked)"));
     assert_eq!(state["requests"]["list"], 1);
     assert!(state["requests"]["delete"].is_null(), "plan sent no DELETE");
-}
-
-/// A plain HTTP/1.0 GET on loopback, for the simulator's state route.
-fn http_get_json(url: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap();
-    let mut sock = std::net::TcpStream::connect(host).unwrap();
-    write!(sock, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
-    let mut response = String::new();
-    sock.read_to_string(&mut response).unwrap();
-    let body = response.split_once("\r\n\r\n").unwrap().1;
-    serde_json::from_str(body).unwrap()
 }
 
 fn poolform_sim() -> std::process::Command {

@@ -5,59 +5,23 @@
 //! secrets never reach the output. Every test asserts exactly which DELETEs reached the
 //! simulator.
 
-mod common;
-
-use common::*;
+use crate::harness::ids::*;
+use crate::harness::*;
 use poolform::core::model::{Pool, PoolRef};
 use poolform::core::plan::{Change, Plan};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use workspace_sim::{Faults, Malformed, MissingPool, SimServer};
 
 use std::time::Duration;
-
-const FINANCE_2023: &str = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
-const ENG: &str = "b7c1d2e3-4f50-4a61-8b72-93a4b5c6d7e8";
-const ANALYTICS: &str = "5f0e8a7c-1d2b-4c3d-9e8f-0a1b2c3d4e5f";
-const OLD_BUILD: &str = "c0ffee00-1111-4222-8333-444455556666";
-const TMP_LOAD: &str = "d15ea5e0-2222-4333-8444-555566667777";
-const TRAINING: &str = "e1e2e3e4-3333-4444-8555-666677778888";
-const PROD_PAYMENTS: &str = "f00dfeed-4444-4555-8666-777788889999";
-const LEGAL: &str = "0a0b0c0d-5555-4666-8777-88889999aaaa";
-const MARKETING: &str = "9a8b7c6d-6666-4777-8888-9999aaaabbbb";
-
-/// Ids that received a DELETE, as the simulator counted them.
-fn deletes_sent(sim: &SimServer) -> BTreeSet<String> {
-    sim.snapshot()["deletes"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect()
-}
-
-fn set(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
-}
 
 /// A live pool of the simulator, as poolform reads it.
 fn live_pool(sim: &SimServer, id: &str) -> Pool {
     let pools = sim.snapshot()["pools"].as_array().unwrap().clone();
     let found = pools.into_iter().find(|p| p["id"] == id).unwrap();
     poolform::api::wire::pool_from_body(&serde_json::to_vec(&found).unwrap()).unwrap()
-}
-
-/// Saves `poolform plan -o` of the example config against `sim`.
-fn save_plan(sim: &SimServer, dir: &Path) -> PathBuf {
-    let plan_file = dir.join("plan.json");
-    poolform(sim)
-        .args(["plan", "-f", &example_config(), "-o"])
-        .arg(&plan_file)
-        .assert()
-        .success();
-    plan_file
 }
 
 fn read_plan(path: &Path) -> Plan {
@@ -91,7 +55,7 @@ fn change_for(pool: &Pool) -> Change {
     }
 }
 
-fn apply_saved(sim: &SimServer, plan_file: &Path) -> std::process::Output {
+fn apply_saved_json(sim: &SimServer, plan_file: &Path) -> std::process::Output {
     poolform(sim)
         .args(["apply", "--format", "json", "--verify-timeout", "2s"])
         .arg(plan_file)
@@ -203,7 +167,7 @@ fn a_forged_plan_never_deletes_what_a_fresh_plan_would_not() {
         let plan_file = save_plan(&sim, dir.path());
         forge(&plan_file, keep_summary, |p| edit(p, &sim));
         let requests_before = sim.api_requests();
-        let out = apply_saved(&sim, &plan_file);
+        let out = apply_saved_json(&sim, &plan_file);
         assert_exit(&out, 1);
         let stderr = stderr_of(&out);
         assert!(stderr.contains(want), "{what}: {stderr}");
@@ -229,7 +193,7 @@ fn a_forged_endpoint_receives_nothing() {
     let plan_file = save_plan(&sim, dir.path());
     forge(&plan_file, false, |p| p.endpoint = elsewhere.url());
     let before = sim.api_requests();
-    let out = apply_saved(&sim, &plan_file);
+    let out = apply_saved_json(&sim, &plan_file);
     assert_exit(&out, 1);
     assert!(
         stderr_of(&out).contains(&format!(
@@ -353,7 +317,7 @@ fn a_pool_protected_or_moved_out_of_scope_after_planning_refuses_the_plan() {
     let mut rename = serde_json::Map::new();
     rename.insert("name".into(), json!("team-tmp-load-test"));
     sim.patch_pool(TMP_LOAD, rename);
-    let out = apply_saved(&sim, &plan_file);
+    let out = apply_saved_json(&sim, &plan_file);
     assert_exit(&out, 1);
     let stderr = stderr_of(&out);
     for want in [
@@ -364,30 +328,6 @@ fn a_pool_protected_or_moved_out_of_scope_after_planning_refuses_the_plan() {
     ] {
         assert!(stderr.contains(&want), "{want}: {stderr}");
     }
-    assert!(deletes_sent(&sim).is_empty());
-}
-
-/// The interactive path: a pool tagged into a protect rule while the prompt waited is not
-/// deleted, nor is anything else.
-#[test]
-fn a_pool_protected_while_the_prompt_waited_refuses_the_plan() {
-    let sim = example_sim();
-    let mut child = apply_at_prompt(&sim, &example_config());
-    let mut tag = serde_json::Map::new();
-    tag.insert("tags".into(), json!([{"key": "env", "value": "prod"}]));
-    sim.patch_pool(OLD_BUILD, tag);
-    use std::io::Write;
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"yes\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    let screen = String::from_utf8_lossy(&out.stdout).replace('\r', "");
-    assert_eq!(out.status.code(), Some(1), "{screen}");
-    assert!(
-        screen.contains("the plan shown above is stale or no longer called for")
-            && screen.contains("it is now protected by tag env=prod"),
-        "{screen}"
-    );
     assert!(deletes_sent(&sim).is_empty());
 }
 
@@ -605,37 +545,42 @@ fn wait_blocked_never_deletes_a_pool_that_changed_while_waiting() {
             "created_time",
         ),
     ];
-    for (what, patch, want) in cases {
-        let sim = example_sim();
-        let child = wait_blocked_child(&sim);
-        wait_for("the blocked pool's first DELETE", || {
-            sim.deletes_for(TRAINING) >= 1
-        });
-        std::thread::sleep(Duration::from_millis(200));
-        let Value::Object(patch) = patch else {
-            unreachable!()
-        };
-        sim.patch_pool(TRAINING, patch);
-        assert!(sim.set_desktops(TRAINING, 0));
-        let out = child.wait_with_output().unwrap();
-        assert_exit(&out, 1);
-        let report = report_of(&out);
-        let training = result_for(&report, TRAINING);
-        assert_eq!(training["outcome"], "failed", "{what}: {training}");
-        let detail = training["detail"].as_str().unwrap();
-        assert!(
-            detail.contains("changed while waiting") && detail.contains(want),
-            "{what}: {detail}"
-        );
-        assert!(
-            training["request_id"].as_str().unwrap().starts_with("sim-"),
-            "{training}"
-        );
-        assert_eq!(sim.deletes_for(TRAINING), 1, "{what}: re-deleted");
-        assert!(sim.pool_ids().contains(&TRAINING.to_owned()));
-        assert_eq!(deletes_sent(&sim), set(&[OLD_BUILD, TMP_LOAD, TRAINING]));
-        no_false_gone(&sim, &report);
-    }
+    // Each case waits on the wait's own pace, not on the CPU: they run side by side.
+    std::thread::scope(|s| {
+        for (what, patch, want) in cases {
+            s.spawn(move || {
+                let sim = example_sim();
+                let child = wait_blocked_child(&sim);
+                wait_for("the blocked pool's first DELETE", || {
+                    sim.deletes_for(TRAINING) >= 1
+                });
+                std::thread::sleep(Duration::from_millis(200));
+                let Value::Object(patch) = patch else {
+                    unreachable!()
+                };
+                sim.patch_pool(TRAINING, patch);
+                assert!(sim.set_desktops(TRAINING, 0));
+                let out = child.wait_with_output().unwrap();
+                assert_exit(&out, 1);
+                let report = report_of(&out);
+                let training = result_for(&report, TRAINING);
+                assert_eq!(training["outcome"], "failed", "{what}: {training}");
+                let detail = training["detail"].as_str().unwrap();
+                assert!(
+                    detail.contains("changed while waiting") && detail.contains(want),
+                    "{what}: {detail}"
+                );
+                assert!(
+                    training["request_id"].as_str().unwrap().starts_with("sim-"),
+                    "{training}"
+                );
+                assert_eq!(sim.deletes_for(TRAINING), 1, "{what}: re-deleted");
+                assert!(sim.pool_ids().contains(&TRAINING.to_owned()));
+                assert_eq!(deletes_sent(&sim), set(&[OLD_BUILD, TMP_LOAD, TRAINING]));
+                no_false_gone(&sim, &report);
+            });
+        }
+    });
 }
 
 // --- 5. Gone only with proof ---------------------------------------------------------------
@@ -718,7 +663,7 @@ fn a_planned_pool_hidden_from_the_listing_refuses_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let plan_file = save_plan(&sim, dir.path());
     sim.set_hostile(|h| h.hide_from_list = vec![TMP_LOAD.into()]);
-    let out = apply_saved(&sim, &plan_file);
+    let out = apply_saved_json(&sim, &plan_file);
     assert_exit(&out, 1);
     assert!(
         stderr_of(&out).contains(&format!(
@@ -738,7 +683,7 @@ fn a_204_that_deleted_nothing_is_caught_by_the_verification_listing() {
     let sim = spawn(cfg);
     let dir = tempfile::tempdir().unwrap();
     let plan_file = save_plan(&sim, dir.path());
-    let out = apply_saved(&sim, &plan_file);
+    let out = apply_saved_json(&sim, &plan_file);
     assert_exit(&out, 1);
     let report = report_of(&out);
     let r = result_for(&report, OLD_BUILD);
@@ -789,7 +734,7 @@ fn a_plan_listing_a_pool_twice_is_refused_before_any_call() {
     plan["summary"]["delete"] = json!(4);
     fs::write(&plan_file, plan.to_string()).unwrap();
     let before = sim.api_requests();
-    let out = apply_saved(&sim, &plan_file);
+    let out = apply_saved_json(&sim, &plan_file);
     assert_exit(&out, 1);
     assert!(stderr_of(&out).contains("is planned for deletion twice; the plan was edited by hand"));
     assert_eq!(sim.api_requests(), before);

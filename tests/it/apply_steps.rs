@@ -1,9 +1,7 @@
 //! The applier in-process against the simulator, for what the binary's defaults cannot reach:
 //! a step that gives up after unanswered attempts reports the pool's real state.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use poolform::api::ClientOptions;
 use poolform::apply::{self, ApplyOptions, Work};
 use poolform::core::model::ProjectId;

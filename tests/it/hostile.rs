@@ -5,10 +5,8 @@
 //! victim file intact, the memory bound (the child's peak RSS from `wait4`), signal exit codes
 //! with the report printed, and which DELETEs reached the simulator.
 
-mod common;
-
-use common::measure::{run_measured_within, Measured};
-use common::*;
+use crate::harness::measure::{run_measured_within, Measured};
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -630,23 +628,7 @@ impl SimProcess {
     }
 
     fn state(&self) -> Value {
-        let out = Command::new("curl")
-            .args(["-sf", &format!("{}/__sim/state", self.url)])
-            .output();
-        match out {
-            Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).unwrap(),
-            _ => {
-                // no curl: a plain HTTP/1.0 GET
-                use std::io::{Read, Write};
-                let addr = self.url.trim_start_matches("http://");
-                let mut s = std::net::TcpStream::connect(addr).unwrap();
-                write!(s, "GET /__sim/state HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-                let mut body = String::new();
-                s.read_to_string(&mut body).unwrap();
-                let json = &body[body.find("\r\n\r\n").unwrap() + 4..];
-                serde_json::from_str(json).unwrap()
-            }
-        }
+        http_get_json(&format!("{}/__sim/state", self.url))
     }
 }
 
@@ -801,45 +783,6 @@ fn a_signal_during_any_listing_ends_it_at_once_with_no_delete() {
     assert_eq!(sim.delete_requests(), 3);
 }
 
-#[test]
-fn ctrl_c_at_the_prompt_exits_at_once_with_130_and_sends_nothing() {
-    let sim = example_sim();
-    let mut child = apply_at_prompt(&sim, &example_config());
-    use std::io::Write;
-    let mut stdin = child.stdin.take().unwrap();
-    // Ctrl-C on the terminal; stdin stays open (no Enter is ever typed).
-    stdin.write_all(b"\x03").unwrap();
-    stdin.flush().unwrap();
-    let typed = Instant::now();
-    let deadline = typed + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still waiting at the prompt after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(stdin);
-    let mut screen = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut screen)
-        .unwrap();
-    assert_eq!(status.code(), Some(130), "{screen}");
-    assert!(screen.contains("Cancelled; nothing was sent."), "{screen}");
-    assert!(
-        !screen.contains("waiting for"),
-        "nothing is in flight at the prompt: {screen}"
-    );
-    assert_eq!(sim.delete_requests(), 0);
-}
-
 // ---------------------------------------------------------------------------------------
 // Closed pipes and absurd values
 
@@ -859,22 +802,27 @@ fn a_closed_stderr_or_stdout_neither_panics_nor_abandons_a_delete() {
     );
     let report = dir.path().join("report.txt");
     // stderr into a pipe whose reader leaves after two lines; stdout into a file.
-    let script = format!(
-        "'{}' apply --endpoint '{}' --auto-approve --parallelism 4 -f '{}' 2>&1 >'{}' | head -n 2; exit ${{PIPESTATUS[0]}}",
-        assert_cmd::cargo::cargo_bin("poolform").display(),
-        sim.url(),
-        file.display(),
-        report.display()
-    );
-    let out = Command::new("bash")
-        .args(["-c", &script])
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let mut child = poolform_command(
+        &[
+            "apply",
+            "--endpoint",
+            &sim.url(),
+            "--auto-approve",
+            "--parallelism",
+            "4",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .stdin(Stdio::null())
+    .stdout(fs::File::create(&report).unwrap())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    read_lines_then_close(child.stderr.take().unwrap(), 2);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
     let report = fs::read_to_string(&report).unwrap();
     assert!(
         report.contains("Apply complete: 14 deleted, 0 already absent, 0 blocked, 0 failed."),
@@ -884,22 +832,36 @@ fn a_closed_stderr_or_stdout_neither_panics_nor_abandons_a_delete() {
     assert!(sim.pool_ids().is_empty(), "every DELETE finished");
     // stdout closed after one line: the plan's exit code stands (2, drift), no panic.
     let sim = generated_sim(30, |_| {});
-    let script = format!(
-        "'{}' plan --endpoint '{}' --detailed-exitcode -f '{}' | head -n 1 >/dev/null; exit ${{PIPESTATUS[0]}}",
-        assert_cmd::cargo::cargo_bin("poolform").display(),
-        sim.url(),
-        file.display(),
-    );
-    let out = Command::new("bash")
-        .args(["-c", &script])
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .output()
-        .unwrap();
+    let mut child = poolform_command(
+        &[
+            "plan",
+            "--endpoint",
+            &sim.url(),
+            "--detailed-exitcode",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    read_lines_then_close(child.stdout.take().unwrap(), 1);
+    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert!(!stderr_of(&out).contains("panicked"), "{}", stderr_of(&out));
     assert_eq!(sim.delete_requests(), 0);
+}
+
+/// Reads `n` lines from `pipe`, then closes it: the reader has left, as `head -n N` does.
+fn read_lines_then_close(pipe: impl std::io::Read, n: usize) {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(pipe).lines();
+    for _ in 0..n {
+        let _ = lines.next();
+    }
 }
 
 #[test]

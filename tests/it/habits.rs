@@ -5,20 +5,14 @@
 //! long (tmux drives a real terminal), layout and help, per-command flags, `POOLFORM_LOG`,
 //! `--target`, `--format jsonl`, the CI examples, and README's command reference.
 
-mod common;
-
-use common::*;
+use crate::harness::ids::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use workspace_sim::Faults;
-
-const OLD_BUILD: &str = "c0ffee00-1111-4222-8333-444455556666";
-const TMP_LOAD: &str = "d15ea5e0-2222-4333-8444-555566667777";
-const TRAINING: &str = "e1e2e3e4-3333-4444-8555-666677778888";
-const MARKETING: &str = "9a8b7c6d-6666-4777-8888-9999aaaabbbb";
 
 /// The example config with `edit` applied, in `dir`.
 fn edited_config(dir: &Path, edit: impl FnOnce(String) -> String) -> PathBuf {
@@ -454,22 +448,24 @@ fn a_region_contradicting_the_file_is_refused_with_endpoint_too() {
 
 #[test]
 fn a_slow_listing_is_reported_every_10_s_in_a_log() {
+    // The interval is shortened to 1 s here (POOLFORM_PROGRESS_EVERY can only shorten it).
     let sim = generated_sim(3, |c| {
         c.faults = Faults {
-            latency: Duration::from_secs(11),
+            latency: Duration::from_millis(1500),
             ..Faults::default()
         };
     });
     let dir = tempfile::tempdir().unwrap();
     let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
     let out = poolform(&sim)
+        .env("POOLFORM_PROGRESS_EVERY", "1s")
         .args(["plan", "-f"])
         .arg(&scope)
         .output()
         .unwrap();
     assert_exit(&out, 0);
     assert!(
-        stderr_of(&out).contains("Listing pools: 0 pages and 0 pools read (10s so far)"),
+        stderr_of(&out).contains("Listing pools: 0 pages and 0 pools read (1s so far)"),
         "{}",
         stderr_of(&out)
     );
@@ -483,168 +479,23 @@ fn wait_blocked_says_when_it_starts_and_then_every_10_s_in_a_log() {
     let dir = tempfile::tempdir().unwrap();
     let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: ci-}\n");
     let started = Instant::now();
+    // The interval is shortened to 1 s here (POOLFORM_PROGRESS_EVERY can only shorten it).
     let out = poolform(&sim)
-        .args(["apply", "--auto-approve", "--wait-blocked", "13s", "-f"])
+        .env("POOLFORM_PROGRESS_EVERY", "1s")
+        .args(["apply", "--auto-approve", "--wait-blocked", "3s", "-f"])
         .arg(&scope)
         .output()
         .unwrap();
     assert_exit(&out, 2);
-    assert!(started.elapsed() >= Duration::from_secs(12));
+    assert!(started.elapsed() >= Duration::from_secs(2));
     let stderr = stderr_of(&out);
     assert!(
-        stderr.contains("Waiting up to 1") && stderr.contains("for 1 blocked pool to empty (--wait-blocked); each is deleted once its desktops are gone: ci-busy (2 desktops)"),
+        stderr.contains("Waiting up to ") && stderr.contains("for 1 blocked pool to empty (--wait-blocked); each is deleted once its desktops are gone: ci-busy (2 desktops)"),
         "{stderr}"
     );
     assert!(
         stderr.contains("Still waiting (") && stderr.contains("left): ci-busy (2 desktops)"),
         "{stderr}"
-    );
-}
-
-// --- 9, 10. A real terminal, through tmux ------------------------------------------------
-
-/// A tmux server of this test's own; killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, command: &str) -> Tmux {
-        let socket = format!("poolform-{name}-{}", std::process::id());
-        let status = Command::new("tmux")
-            .args(["-L", &socket, "new-session", "-d", "-x", "220", "-y", "50"])
-            .arg(command)
-            .env_remove("TMUX")
-            .status()
-            .expect("tmux is needed for the terminal tests (.ci/run installs it)");
-        assert!(status.success());
-        Tmux { socket }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {what} on the terminal:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
-
-/// A shell command running poolform with the test's credentials, then waiting (so that the
-/// pane stays to be read).
-fn in_terminal(args: &str) -> String {
-    format!(
-        "env -i HOME=/tmp TERM=xterm-256color NO_COLOR=1 HW_AUTH_TOKEN={TOKEN} HW_PROJECT_ID={PROJECT} {} {args}; echo EXIT=$?; sleep 60",
-        assert_cmd::cargo::cargo_bin("poolform").display()
-    )
-}
-
-#[test]
-fn a_slow_listing_shows_a_spinner_on_a_terminal_within_2_s() {
-    let sim = generated_sim(3, |c| {
-        c.faults = Faults {
-            latency: Duration::from_secs(8),
-            ..Faults::default()
-        };
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: gen-}\n");
-    let tmux = Tmux::start(
-        "spinner",
-        &in_terminal(&format!(
-            "plan --endpoint {} -f {}",
-            sim.url(),
-            scope.display()
-        )),
-    );
-    wait_for("the listing request", || sim.api_requests() >= 1);
-    let asked = Instant::now();
-    let screen = tmux.wait_for("spinner", |s| {
-        s.contains("Listing pools: 0 pages and 0 pools read")
-    });
-    assert!(
-        asked.elapsed() < Duration::from_secs(2),
-        "the spinner came after {:?}",
-        asked.elapsed()
-    );
-    assert!(!screen.contains("EXIT="), "{screen}");
-    let done = tmux.wait_for("the plan", |s| s.contains("EXIT="));
-    assert!(done.contains("Plan: 3 to delete"), "{done}");
-    assert!(
-        !done.contains("Listing pools:"),
-        "the spinner is cleared once the listing ends:\n{done}"
-    );
-}
-
-#[test]
-fn cjk_pool_names_keep_the_columns_aligned_on_a_terminal() {
-    let sim = spawn(config(fixture(json!([
-        {"id": "c0000000-0000-4000-8000-000000000001", "name": "ci-桌面池-财务"},
-        {"id": "c0000000-0000-4000-8000-000000000002", "name": "ci-plain-name"},
-        {"id": "c0000000-0000-4000-8000-000000000003", "name": "ci-デスクトップ", "desktop_count": 1},
-        {"id": "c0000000-0000-4000-8000-000000000004", "name": "ci-x"},
-    ]))));
-    let dir = tempfile::tempdir().unwrap();
-    let scope = scope_file(dir.path(), "version: 1\nscope: {name_prefix: ci-}\n");
-    let tmux = Tmux::start(
-        "cjk",
-        &in_terminal(&format!(
-            "plan --endpoint {} -f {}",
-            sim.url(),
-            scope.display()
-        )),
-    );
-    let screen = tmux.wait_for("the plan", |s| s.contains("EXIT="));
-    let rows: Vec<&str> = screen
-        .lines()
-        .filter(|l| l.contains("c0000000-0000-4000-8000-00000000000"))
-        .collect();
-    assert_eq!(rows.len(), 4, "{screen}");
-    let columns = |needle: &dyn Fn(&str) -> Option<usize>| -> Vec<usize> {
-        rows.iter()
-            .map(|r| {
-                let at = needle(r).unwrap_or_else(|| panic!("{r}"));
-                unicode_width::UnicodeWidthStr::width(&r[..at])
-            })
-            .collect()
-    };
-    let ids = columns(&|r| r.find("c0000000-"));
-    let types = columns(&|r| r.find("DYNAMIC"));
-    // the desktop counts are right-aligned: the column after them starts in one place
-    let reasons = columns(&|r| r.find("not in "));
-    for (what, cols) in [("id", &ids), ("type", &types), ("reason", &reasons)] {
-        assert!(
-            cols.iter().all(|c| *c == cols[0]),
-            "the {what} column starts at display columns {cols:?}:\n{screen}"
-        );
-    }
-    assert!(screen.contains("1 desktop "), "singular: {screen}");
-    assert!(
-        screen.contains("likely blocked: 1 desktop remains"),
-        "{screen}"
     );
 }
 
@@ -1100,7 +951,7 @@ fn the_ci_examples_build_once_lock_update_one_note_and_follow_the_exit_codes() {
 
 // --- README's command reference -----------------------------------------------------------
 
-const REFERENCE_START: &str = "<!-- command reference: generated from `poolform <command> --help`; tests/habits.rs checks it (UPDATE_README=1 rewrites it) -->";
+const REFERENCE_START: &str = "<!-- command reference: generated from `poolform <command> --help`; tests/it/habits.rs checks it (UPDATE_README=1 rewrites it) -->";
 const REFERENCE_END: &str = "<!-- end of command reference -->";
 
 /// The reference as README should hold it: each command's `--help`.

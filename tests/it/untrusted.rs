@@ -3,81 +3,22 @@
 //! file or a server sends. Each test runs the binary and checks the exact DELETEs that reached
 //! the simulator, and where the credentials went.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use workspace_sim::{Faults, SimAuth, SimServer};
+use workspace_sim::{Faults, SimAuth};
 
 const KEEP: &str = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
-
-/// A local HTTPS proxy that logs the request line of every connection (`CONNECT host:443
-/// HTTP/1.1`) and refuses it: where the credentials would have gone, with no DNS and no
-/// traffic beyond loopback.
-struct LoggingProxy {
-    url: String,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl LoggingProxy {
-    fn start() -> LoggingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let log = lines.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut line = String::new();
-                let _ = BufReader::new(&stream).read_line(&mut line);
-                log.lock().unwrap().push(line.trim().to_owned());
-                let _ = stream.write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
-            }
-        });
-        LoggingProxy { url, lines }
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap().clone()
-    }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
-}
-
-/// The DELETEs the simulator received, by pool id.
-fn deleted(sim: &SimServer) -> Vec<String> {
-    let mut ids: Vec<String> = sim.snapshot()["deletes"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// `pools` as a simulator fixture, token auth.
-fn sim_of(pools: Value) -> SimServer {
-    spawn(config(fixture(pools)))
-}
 
 #[test]
 fn a_config_file_never_chooses_where_the_credentials_go() {
     let dir = tempfile::tempdir().unwrap();
     let proxy = LoggingProxy::start();
     let plan_with = |cloud: &str, flag: Option<&str>| {
-        let file = write(
-            dir.path(),
+        let file = write_file(dir.path(),
             "pools.yaml",
             &format!("version: 1\nregion: cn-north-4\nproject_id: {PROJECT}\ncloud: {cloud}\nscope: {{name_prefix: ci-}}\n"),
         );
@@ -128,7 +69,7 @@ fn beside_an_endpoint_iam_is_never_guessed_from_the_region() {
     let sim = example_sim();
     let dir = tempfile::tempdir().unwrap();
     let proxy = LoggingProxy::start();
-    let file = write(
+    let file = write_file(
         dir.path(),
         "pools.yaml",
         "version: 1\nregion: cn-north-4\nscope: {name_prefix: ci-}\n",
@@ -175,7 +116,7 @@ fn beside_an_endpoint_iam_is_never_guessed_from_the_region() {
 
 /// A profile file whose current profile reaches another account through an agency.
 fn agency_profile(dir: &Path) -> PathBuf {
-    let path = write(
+    let path = write_file(
         dir,
         "config.json",
         r#"{"current": "ops", "profiles": [{"name": "ops", "mode": "AKSK", "accessKeyId": "AKPROFILEOPS00", "secretAccessKey": "SKprofileops", "region": "cn-north-4", "agencyName": "poolform", "agencyDomainName": "tenant-b"}]}"#,
@@ -321,7 +262,7 @@ fn a_target_never_selects_two_pools() {
             {"id": "c0000000-0000-4000-8000-000000000003", "name": "twin"},
         ]));
         let dir = tempfile::tempdir().unwrap();
-        let file = write(
+        let file = write_file(
             dir.path(),
             "pools.yaml",
             "version: 1\npools: []\nallow_delete_all: true\n",
@@ -348,7 +289,7 @@ fn a_target_never_selects_two_pools() {
             .output()
             .unwrap();
         assert_exit(&out, 0);
-        assert_eq!(deleted(&sim), [KEEP]);
+        assert_eq!(deletes_sent(&sim), set(&[KEEP]));
     }
 }
 
@@ -363,8 +304,7 @@ fn keep_and_protect_rules_compare_names_as_people_read_them() {
         {"id": "b0000000-0000-4000-8000-000000000005", "name": "ci-junk"},
     ]));
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
+    let file = write_file(dir.path(),
         "pools.yaml",
         &format!("version: 1\nscope: {{name_prefix: ci-}}\npools:\n  - name: ci-café\n  - name: ci-legal\nprotect:\n  - id: {}\n  - name: \"ci-prod-*\"\n  - tag: {{key: env, value: prod}}\n", KEEP.to_ascii_uppercase()),
     );
@@ -392,7 +332,10 @@ fn keep_and_protect_rules_compare_names_as_people_read_them() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    assert_eq!(deleted(&sim), ["b0000000-0000-4000-8000-000000000005"]);
+    assert_eq!(
+        deletes_sent(&sim),
+        set(&["b0000000-0000-4000-8000-000000000005"])
+    );
 }
 
 #[test]
@@ -402,7 +345,7 @@ fn tags_the_listing_leaves_out_are_read_from_the_pool_never_assumed_empty() {
         {"id": "b0000000-0000-4000-8000-000000000001", "name": "ci-junk"},
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
+    let file = write_file(
         dir.path(),
         "pools.yaml",
         "version: 1\nscope: {name_prefix: ci-}\nprotect: [{tag: {key: env, value: prod}}]\n",
@@ -415,7 +358,10 @@ fn tags_the_listing_leaves_out_are_read_from_the_pool_never_assumed_empty() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    assert_eq!(deleted(&sim), ["b0000000-0000-4000-8000-000000000001"]);
+    assert_eq!(
+        deletes_sent(&sim),
+        set(&["b0000000-0000-4000-8000-000000000001"])
+    );
     assert!(
         requests_to(&sim, "show") >= 2,
         "each would-be delete was read"
@@ -534,7 +480,7 @@ fn a_pool_named_like_a_signature_round_trips_through_a_saved_plan() {
     let name = "ci-build Signature=0123abcd";
     let sim = sim_of(json!([{"id": KEEP, "name": name}]));
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
+    let file = write_file(
         dir.path(),
         "pools.yaml",
         "version: 1\nscope: {name_prefix: ci-}\n",
@@ -557,7 +503,7 @@ fn a_pool_named_like_a_signature_round_trips_through_a_saved_plan() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    assert_eq!(deleted(&sim), [KEEP]);
+    assert_eq!(deletes_sent(&sim), set(&[KEEP]));
 }
 
 #[cfg(unix)]
@@ -664,7 +610,7 @@ fn fifos_and_devices_are_refused_at_once_and_a_signal_ends_a_read_of_stdin() {
 fn a_report_lost_to_a_full_disk_is_said_and_fails_the_run() {
     let sim = example_sim();
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
+    let file = write_file(
         dir.path(),
         "pools.yaml",
         "version: 1\nscope: {name_prefix: ci-old}\n",
@@ -701,7 +647,10 @@ fn a_report_lost_to_a_full_disk_is_said_and_fails_the_run() {
             ),
         "{stderr}"
     );
-    assert_eq!(deleted(&sim), ["c0ffee00-1111-4222-8333-444455556666"]);
+    assert_eq!(
+        deletes_sent(&sim),
+        set(&["c0ffee00-1111-4222-8333-444455556666"])
+    );
 }
 
 #[test]

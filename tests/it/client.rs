@@ -1,9 +1,7 @@
 //! The API client against the in-process simulator: every outcome, both auth modes, paging,
 //! listings that change, every fault kind, unreadable and oversized bodies.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use poolform::api::connection::{Credentials, Secret};
 use poolform::api::{Absence, ApiError, ClientOptions, ListFilter, TransportKind};
 use poolform::core::model::PoolId;

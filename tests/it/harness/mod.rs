@@ -1,7 +1,10 @@
-//! Helpers shared by the black-box tests: fixtures, simulators and clients.
+//! The one harness every black-box test uses: start a simulator (in process or as the
+//! binary), run `poolform` against it, and look at the exit code, stdout and stderr together;
+//! fixtures, files, the DELETEs the simulator saw, and a real terminal.
 #![allow(dead_code)]
 
 pub mod measure;
+pub mod terminal;
 
 use poolform::api::connection::{Connection, Credentials, Secret};
 use poolform::api::{Client, ClientOptions};
@@ -13,6 +16,19 @@ pub const PROJECT: &str = "0bec5db98280d2d02fd6c00c2de791ce";
 pub const TOKEN: &str = "test-token-not-a-secret";
 pub const AK: &str = "AKTEST0000000000";
 pub const SK: &str = "SKtestsecret0000";
+
+/// The pools of the example fixture (`examples/sim-pools.json`), by id.
+pub mod ids {
+    pub const FINANCE_2023: &str = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
+    pub const ENG: &str = "b7c1d2e3-4f50-4a61-8b72-93a4b5c6d7e8";
+    pub const ANALYTICS: &str = "5f0e8a7c-1d2b-4c3d-9e8f-0a1b2c3d4e5f";
+    pub const OLD_BUILD: &str = "c0ffee00-1111-4222-8333-444455556666";
+    pub const TMP_LOAD: &str = "d15ea5e0-2222-4333-8444-555566667777";
+    pub const TRAINING: &str = "e1e2e3e4-3333-4444-8555-666677778888";
+    pub const PROD_PAYMENTS: &str = "f00dfeed-4444-4555-8666-777788889999";
+    pub const LEGAL: &str = "0a0b0c0d-5555-4666-8777-88889999aaaa";
+    pub const MARKETING: &str = "9a8b7c6d-6666-4777-8888-9999aaaabbbb";
+}
 
 pub fn project() -> ProjectId {
     ProjectId::parse(PROJECT).unwrap()
@@ -216,11 +232,116 @@ pub fn generated_sim(count: u64, tweak: impl FnOnce(&mut SimConfig)) -> SimServe
     spawn(c)
 }
 
+/// `text` written as `name` in `dir`.
+pub fn write_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
 /// `yaml` written as `pools.yaml` in `dir`.
 pub fn scope_file(dir: &std::path::Path, yaml: &str) -> std::path::PathBuf {
-    let file = dir.join("pools.yaml");
-    std::fs::write(&file, yaml).unwrap();
-    file
+    write_file(dir, "pools.yaml", yaml)
+}
+
+/// The simulator serving `pools` (`{"id": ..., ...}` objects), token auth.
+pub fn sim_of(pools: Value) -> SimServer {
+    spawn(config(fixture(pools)))
+}
+
+/// The ids that received a DELETE, as the simulator counted them.
+pub fn deletes_sent(sim: &SimServer) -> std::collections::BTreeSet<String> {
+    sim.snapshot()["deletes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// `ids` as a set, to compare with [`deletes_sent`].
+pub fn set(ids: &[&str]) -> std::collections::BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+/// Asserts that every DELETE the simulator saw was for one of `allowed`.
+#[track_caller]
+pub fn only_deletes_for(sim: &SimServer, allowed: &[&str]) {
+    let allowed = set(allowed);
+    let sent = deletes_sent(sim);
+    assert!(
+        sent.is_subset(&allowed),
+        "DELETE outside the plan: {:?}",
+        sent.difference(&allowed).collect::<Vec<_>>()
+    );
+}
+
+/// Saves `poolform plan -o` of the example config against `sim`, in `dir`.
+pub fn save_plan(sim: &SimServer, dir: &std::path::Path) -> std::path::PathBuf {
+    let plan_file = dir.join("plan.json");
+    poolform(sim)
+        .args(["plan", "-f", &example_config(), "-o"])
+        .arg(&plan_file)
+        .assert()
+        .success();
+    plan_file
+}
+
+/// `poolform apply plan_file -f` the example config, against `sim`.
+pub fn apply_saved(sim: &SimServer, plan_file: &std::path::Path) -> Poolform {
+    let mut cmd = poolform(sim);
+    cmd.arg("apply")
+        .arg(plan_file)
+        .args(["-f", &example_config()]);
+    cmd
+}
+
+/// A local HTTPS proxy that logs the request line of every connection (`CONNECT host:443
+/// HTTP/1.1`) and refuses it: where the credentials would have gone, with no DNS and no
+/// traffic beyond loopback.
+pub struct LoggingProxy {
+    pub url: String,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LoggingProxy {
+    pub fn start() -> LoggingProxy {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = lines.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut line = String::new();
+                let _ = std::io::BufReader::new(&stream).read_line(&mut line);
+                log.lock().unwrap().push(line.trim().to_owned());
+                let _ = stream.write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
+            }
+        });
+        LoggingProxy { url, lines }
+    }
+
+    /// The request lines seen so far, one per connection.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+/// `poolform args` as a plain command with a clean environment, the test's token and project,
+/// and `env` besides (for a child the test drives: signals, piped streams).
+pub fn poolform_command(args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("poolform"));
+    cmd.env_clear()
+        .env("NO_COLOR", "1")
+        .env("HW_AUTH_TOKEN", TOKEN)
+        .env("HW_PROJECT_ID", PROJECT)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
 }
 
 pub fn stdout_of(out: &std::process::Output) -> String {
@@ -279,49 +400,28 @@ pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
     }
 }
 
-/// `poolform apply -f config` against `sim` on a pseudo-terminal (util-linux `script`), with
-/// its stdin piped for typing; returned once the listing has been answered (the plan is then
-/// fixed) and the prompt is up.
-pub fn apply_at_prompt(sim: &SimServer, config: &str) -> std::process::Child {
-    use std::process::{Command, Stdio};
-    let cmd = format!(
-        "{} apply --endpoint {} -f {config}",
-        assert_cmd::cargo::cargo_bin("poolform").display(),
-        sim.url(),
+/// `poolform apply -f config` against `sim` on a terminal, returned once the prompt is up
+/// (the listing has been answered: the plan is fixed).
+pub fn apply_at_prompt(sim: &SimServer, config: &str) -> terminal::Terminal {
+    let term = terminal::Terminal::poolform(
+        &["apply", "--endpoint", &sim.url(), "-f", config],
+        &[],
+        200,
+        60,
     );
-    let child = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env_clear()
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .env("NO_COLOR", "1")
-        .env("TERM", "dumb")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` is needed for the prompt tests (.ci/run installs it)");
-    wait_for("the listing's answer", || {
-        sim.snapshot()["responses"]["200"].as_u64().unwrap_or(0) >= 1
-    });
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    child
+    term.wait_for("the prompt", |s| s.contains("Only 'yes' will be accepted:"));
+    term
 }
 
 /// `poolform args[0] --endpoint SIM args[1..]` running in the background (no stdin, output
 /// piped), with the test's token and project.
 pub fn poolform_process(sim: &SimServer, args: &[&str]) -> std::process::Child {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let (command, rest) = args.split_first().expect("a subcommand");
-    Command::new(assert_cmd::cargo::cargo_bin("poolform"))
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .env("HW_AUTH_TOKEN", TOKEN)
-        .env("HW_PROJECT_ID", PROJECT)
-        .arg(command)
-        .arg("--endpoint")
-        .arg(sim.url())
-        .args(rest)
+    let url = sim.url();
+    let mut full = vec![*command, "--endpoint", &url];
+    full.extend(rest);
+    poolform_command(&full, &[])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -332,11 +432,32 @@ pub fn poolform_process(sim: &SimServer, args: &[&str]) -> std::process::Child {
 /// Sends `signal` (`INT`, `TERM`, `HUP`) to `child`.
 #[track_caller]
 pub fn send_signal(child: &std::process::Child, signal: &str) {
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
+    let number = match signal {
+        "INT" => libc::SIGINT,
+        "TERM" => libc::SIGTERM,
+        "HUP" => libc::SIGHUP,
+        other => panic!("no signal {other}"),
+    };
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: sends a signal to a child this test started; nothing else is touched.
+    let sent = unsafe { libc::kill(pid, number) };
+    assert_eq!(sent, 0, "kill -{signal}");
+}
+
+/// A plain HTTP/1.0 GET on loopback, for the simulator's state route.
+pub fn http_get_json(url: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
         .unwrap();
-    assert!(status.success(), "kill -{signal}");
+    let mut sock = std::net::TcpStream::connect(host).unwrap();
+    write!(sock, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    sock.read_to_string(&mut response).unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str(body).unwrap()
 }
 
 /// Requests the simulator received for one API (`list`, `show`, `delete`, `desktops`,

@@ -2,14 +2,12 @@
 //! plans (stale, vanished, foreign), 401 mid-run, Ctrl-C, --wait-blocked, the prompt, and a
 //! fault soak. Every test also checks that no DELETE went to a pool outside the plan.
 
-mod common;
-
-use common::*;
+use crate::harness::ids::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
-use workspace_sim::{Faults, SimServer};
+use workspace_sim::Faults;
 
 use std::time::{Duration, Instant};
 
@@ -26,31 +24,6 @@ fn outcomes(report: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
-
-/// Ids that received a DELETE, as the simulator counted them.
-fn deleted_ids(sim: &SimServer) -> BTreeSet<String> {
-    sim.snapshot()["deletes"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect()
-}
-
-/// Asserts that every DELETE the simulator saw was for one of `allowed`.
-fn only_deletes_for(sim: &SimServer, allowed: &[&str]) {
-    let allowed: BTreeSet<String> = allowed.iter().map(|s| s.to_string()).collect();
-    let sent = deleted_ids(sim);
-    assert!(
-        sent.is_subset(&allowed),
-        "DELETE outside the plan: {:?}",
-        sent.difference(&allowed).collect::<Vec<_>>()
-    );
-}
-
-const OLD_BUILD: &str = "c0ffee00-1111-4222-8333-444455556666";
-const TMP_LOAD: &str = "d15ea5e0-2222-4333-8444-555566667777";
-const TRAINING: &str = "e1e2e3e4-3333-4444-8555-666677778888";
 
 #[test]
 fn apply_deletes_reports_blocked_with_desktops_and_exits_2() {
@@ -202,67 +175,6 @@ fn without_a_terminal_or_auto_approve_nothing_is_sent() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("refusing to apply: there is no terminal to confirm on and --auto-approve was not given; nothing was sent"), "{stderr}");
     assert_eq!(sim.api_requests(), 0, "not even a listing");
-}
-
-/// Runs `poolform apply` under a pseudo-terminal, typing `answer` at the prompt.
-fn apply_on_a_terminal(
-    sim: &SimServer,
-    answer: &str,
-    before_typing: impl FnOnce(),
-) -> (Option<i32>, String) {
-    let mut child = apply_at_prompt(sim, &example_config());
-    before_typing();
-    use std::io::Write;
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
-    )
-}
-
-#[test]
-fn the_prompt_accepts_only_yes() {
-    let sim = example_sim();
-    let (code, screen) = apply_on_a_terminal(&sim, "y", || {});
-    assert!(screen.contains("Only 'yes' will be accepted:"), "{screen}");
-    assert!(
-        screen.contains("Apply cancelled; nothing was sent."),
-        "{screen}"
-    );
-    assert_eq!(code, Some(1));
-    assert_eq!(sim.delete_requests(), 0);
-    let (code, screen) = apply_on_a_terminal(&sim, "yes", || {});
-    assert!(
-        screen.contains("Apply complete: 2 deleted, 0 already absent, 1 blocked, 0 failed."),
-        "{screen}"
-    );
-    assert_eq!(code, Some(2));
-    only_deletes_for(&sim, &[OLD_BUILD, TMP_LOAD, TRAINING]);
-}
-
-#[test]
-fn a_plan_that_changed_while_the_prompt_waited_is_not_applied() {
-    let sim = example_sim();
-    let (code, screen) = apply_on_a_terminal(&sim, "yes", || {
-        // someone starts using the pool while the plan is being read
-        assert!(sim.set_desktops(OLD_BUILD, 1));
-    });
-    assert!(
-        screen.contains("- planned desktop_count: 0")
-            && screen.contains("+ live    desktop_count: 1"),
-        "{screen}"
-    );
-    assert!(
-        screen.contains(
-            "the plan shown above is stale or no longer called for: 1 of its pools changed"
-        ),
-        "{screen}"
-    );
-    assert_eq!(code, Some(1));
-    assert_eq!(sim.delete_requests(), 0);
 }
 
 #[test]
@@ -441,25 +353,6 @@ fn a_403_fails_that_step_only() {
     );
     assert_eq!(sim.pool_ids(), std::slice::from_ref(&forbidden));
     assert_eq!(sim.deletes_for(&forbidden), 1, "403 is not retried");
-}
-
-/// `poolform apply PLAN_FILE -f examples/pools.yaml` against `sim`.
-fn apply_saved(sim: &SimServer, plan_file: &Path) -> Poolform {
-    let mut cmd = poolform(sim);
-    cmd.arg("apply")
-        .arg(plan_file)
-        .args(["-f", &example_config()]);
-    cmd
-}
-
-fn save_plan(sim: &SimServer, dir: &Path) -> std::path::PathBuf {
-    let plan_file = dir.join("plan.json");
-    poolform(sim)
-        .args(["plan", "-f", &example_config(), "-o"])
-        .arg(&plan_file)
-        .assert()
-        .success();
-    plan_file
 }
 
 #[test]
@@ -751,7 +644,7 @@ fn fault_soak_converges() {
         error_rate: 0.10,
         drop_rate: 0.05,
         lost_delete_rate: 0.02,
-        rate_limit: Some(200),
+        rate_limit: Some(400),
         ..Faults::default()
     };
     let sim = spawn(c);
@@ -830,7 +723,7 @@ fn fault_soak_converges() {
         assert_eq!(sim.deletes_for(id), 0, "DELETE for {id}, outside the plan");
     }
     assert!(
-        deleted_ids(&sim).is_subset(&planned),
+        deletes_sent(&sim).is_subset(&planned),
         "no DELETE outside the plan"
     );
     assert!(

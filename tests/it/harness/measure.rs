@@ -1,10 +1,11 @@
-//! Runs a child process to its end and reads its peak RSS (`wait4`'s rusage), with a time
-//! limit that only guards against a hang (speed targets live in the benchmarks).
+//! Runs a child process to its end and reads its peak RSS, with a time limit that only guards
+//! against a hang (speed targets live in the benchmarks).
 //!
-//! The child is forked (not vfork-spawned), so its figure starts from what this process had
-//! resident at the fork, never from this process's own peak; memory this process freed is
-//! handed back to the system first (`malloc_trim`). The reading is an upper bound on the
-//! child's own peak, close to it when this process is small; `parent_rss_mib` says how small.
+//! The peak is the child's own high-water mark (`VmHWM` of `/proc/PID/status`, which exec
+//! starts afresh), read every few milliseconds while it runs: whatever else this test process
+//! holds (other tests run beside it) does not count. Where it cannot be read, `wait4`'s
+//! rusage stands in: the child is forked (not vfork-spawned), so that figure starts from what
+//! this process had resident at the fork (`parent_rss_mib`), never from its peak.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -71,15 +72,22 @@ pub fn run_measured_within(cmd: &mut Command, limit: Duration) -> Measured {
     // lock, once it has exited and before it is reaped (so its pid cannot have been reused).
     let exited = Arc::new(Mutex::new(false));
     let timed_out = Arc::new(Mutex::new(false));
+    let sampled = Arc::new(Mutex::new(0.0f64));
     {
-        let (exited, timed_out) = (exited.clone(), timed_out.clone());
+        let (exited, timed_out, sampled) = (exited.clone(), timed_out.clone(), sampled.clone());
         std::thread::spawn(move || {
             let deadline = started + limit;
+            let status = format!("/proc/{pid}/status");
             loop {
-                std::thread::sleep(Duration::from_millis(50));
+                std::thread::sleep(Duration::from_millis(5));
                 let exited = exited.lock().unwrap();
                 if *exited {
                     return;
+                }
+                // Not yet reaped: the pid is still our child's.
+                if let Some(mib) = status_file_mib(&status, "VmHWM:") {
+                    let mut peak = sampled.lock().unwrap();
+                    *peak = peak.max(mib);
                 }
                 if Instant::now() >= deadline {
                     // SAFETY: `pid` is our child, exited or not, but not yet reaped.
@@ -118,12 +126,17 @@ pub fn run_measured_within(cmd: &mut Command, limit: Duration) -> Measured {
     // The child is reaped: make sure `Child`'s drop does not wait on it again.
     std::mem::forget(child);
     let timed_out = *timed_out.lock().unwrap();
+    let sampled = *sampled.lock().unwrap();
     Measured {
         code,
         signal,
         stdout: out_reader.join().unwrap(),
         stderr: err_reader.join().unwrap(),
-        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        peak_rss_mib: if sampled > 0.0 {
+            sampled
+        } else {
+            usage.ru_maxrss as f64 / 1024.0
+        },
         parent_rss_mib,
         wall,
         timed_out,
@@ -133,7 +146,12 @@ pub fn run_measured_within(cmd: &mut Command, limit: Duration) -> Measured {
 /// A memory figure of this process from `/proc/self/status` (`VmRSS:`, `VmHWM:`), in MiB
 /// (Linux; 0 elsewhere).
 pub fn status_mib(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    status_file_mib("/proc/self/status", key).unwrap_or(0.0)
+}
+
+/// A memory figure (`VmRSS:`, `VmHWM:`) from a `/proc/PID/status` file, in MiB.
+fn status_file_mib(path: &str, key: &str) -> Option<f64> {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()
@@ -141,5 +159,5 @@ pub fn status_mib(key: &str) -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
-        .map_or(0.0, |kb| kb / 1024.0)
+        .map(|kb| kb / 1024.0)
 }

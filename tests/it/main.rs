@@ -1,0 +1,18 @@
+//! poolform's black-box tests: one crate, one shared harness, a module per behaviour. They run
+//! the real binaries (`poolform`, `workspace-sim`) against the simulator, and need only cargo.
+#![allow(clippy::too_many_lines)]
+
+mod harness;
+
+mod apply;
+mod apply_steps;
+mod architecture;
+mod client;
+mod credentials;
+mod generated;
+mod habits;
+mod hostile;
+mod integrity;
+mod plan;
+mod terminal;
+mod untrusted;
