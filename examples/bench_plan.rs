@@ -10,7 +10,7 @@
 mod support;
 
 use poolform::api::ListFilter;
-use poolform::cli::render::{self, Format, Style};
+use poolform::cli::render::{self, Format, View};
 use poolform::core::planner;
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -67,7 +67,7 @@ async fn run() {
         let live = client.list_pools(&ListFilter::default()).await.unwrap();
         let listed = t.elapsed();
         let plan = planner::plan(&parsed, &live, &ctx).unwrap();
-        let human = render::plan(&plan, Format::Human, Style::PLAIN);
+        let human = render::plan(&plan, Format::Human, &View::PLAIN);
         plans.push(t.elapsed());
         work.push(t.elapsed() - listed);
         drop(human);
@@ -76,8 +76,8 @@ async fn run() {
         let config = poolform::core::config::parse(&text, "pools.yaml").unwrap();
         let live = client.list_pools(&ListFilter::default()).await.unwrap();
         let plan = planner::plan(&config, &live, &ctx).unwrap();
-        let human = render::plan(&plan, Format::Human, Style::PLAIN);
-        let json = render::plan(&plan, Format::Json, Style::PLAIN);
+        let human = render::plan(&plan, Format::Human, &View::PLAIN);
+        let json = render::plan(&plan, Format::Json, &View::PLAIN);
         wholes.push(t.elapsed());
         last = Some((plan.summary, human.len(), json.len()));
     }
@@ -129,10 +129,10 @@ async fn run() {
         let plan = planner::plan(&config, &live, &ctx).unwrap();
         let planning = t.elapsed();
         let t = Instant::now();
-        let _h = render::plan(&plan, Format::Human, Style::PLAIN);
+        let _h = render::plan(&plan, Format::Human, &View::PLAIN);
         let human = t.elapsed();
         let t = Instant::now();
-        let _j = render::plan(&plan, Format::Json, Style::PLAIN);
+        let _j = render::plan(&plan, Format::Json, &View::PLAIN);
         let json = t.elapsed();
         println!(
             "  parts: parse {:.1} ms, plan {:.1} ms, human {:.1} ms, json {:.1} ms",

@@ -35,9 +35,12 @@ fn main() -> ExitCode {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    if let Err(message) =
+    let refused =
         poolform::cli::habits::refuse_single_dash(&args, &poolform::cli::args::long_flags())
-    {
+            .and_then(|()| {
+                poolform::cli::habits::refuse_misplaced(&args, &poolform::cli::args::value_flags)
+            });
+    if let Err(message) = refused {
         output::stderr_line(&format!(
             "error: {}\n\nFor more information, try '--help'.",
             escape::visible(&message)

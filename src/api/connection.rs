@@ -221,6 +221,16 @@ pub fn parse_endpoint_as(what: &'static str, value: &str) -> Result<Url, Connect
         value: value.to_owned(),
         reason: reason.to_owned(),
     };
+    if !value.contains("://") {
+        let scheme = if is_loopback_host(value.rsplit_once(':').map_or(value, |(h, _)| h)) {
+            "http"
+        } else {
+            "https"
+        };
+        return Err(bad(&format!(
+            "it has no scheme; did you mean {scheme}://{value}?"
+        )));
+    }
     let url = Url::parse(value).map_err(|e| bad(&e.to_string()))?;
     let host = url.host_str().ok_or_else(|| bad("it has no host"))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -974,6 +984,22 @@ mod tests {
                     ..Default::default()
                 },
                 "scheme \"ftp\"",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("127.0.0.1:18085".into()),
+                    ..Default::default()
+                },
+                "it has no scheme; did you mean http://127.0.0.1:18085?",
+            ),
+            (
+                vec![("HW_AUTH_TOKEN", "t")],
+                ConnectionFlags {
+                    endpoint: Some("workspace.example.com".into()),
+                    ..Default::default()
+                },
+                "did you mean https://workspace.example.com?",
             ),
             (
                 vec![("HW_AUTH_TOKEN", "t")],

@@ -381,7 +381,10 @@ pub fn load_profile(
         Err(super::files::ReadError::NotRegular { kind, .. }) => {
             return Err(err(format!("it is a {kind}, not a regular file")))
         }
-        Err(e) => return Err(err(format!("cannot read it: {e}"))),
+        Err(super::files::ReadError::Io { source, .. }) => {
+            return Err(err(format!("cannot read it: {source}")))
+        }
+        Err(e) => return Err(err(e.to_string())),
     };
     let text = String::from_utf8(bytes).map_err(|_| err("it is not UTF-8 text".into()))?;
     let shared: SharedConfig = serde_json::from_str(&text)

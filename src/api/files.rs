@@ -12,7 +12,7 @@ pub enum ReadError {
     NotRegular { name: String, kind: &'static str },
     #[error("{name}:1:1: the file is larger than {limit} bytes")]
     TooLarge { name: String, limit: u64 },
-    #[error("cannot read {name}: {source}")]
+    #[error("cannot read {name}")]
     Io {
         name: String,
         source: std::io::Error,

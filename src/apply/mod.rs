@@ -27,7 +27,7 @@ use crate::core::plan::DeleteStep;
 use crate::core::report::{Outcome, Report, StepResult};
 pub use judgement::Judge;
 use judgement::Judgements;
-pub use observer::{Observer, Unobserved};
+pub use observer::{Observer, Tee, Unobserved};
 pub use options::{ApplyOptions, MAX_JUDGEMENT_AGE};
 use run::StepRun;
 use shared::Shared;
@@ -118,18 +118,18 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
     ran
 }
 
-/// Says the pools waited on as the wait starts, then every second while it lasts (the
-/// display decides how often to show it).
+/// Says the pools still waited on every second while the wait lasts (the display decides how
+/// often to show it).
 fn tick_while_waiting(sh: &Arc<Shared>, deadline: Instant) -> tokio::task::JoinHandle<()> {
     let sh = sh.clone();
     tokio::spawn(async move {
         loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
             let pools = sh.still_waiting();
             if !pools.is_empty() {
                 let left = deadline.saturating_duration_since(Instant::now());
                 sh.observer.waiting(&pools, left);
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     })
 }
@@ -148,6 +148,7 @@ async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wai
     for (_, run, _) in &ran.blocked {
         sh.set_waiting(run.step.pool(), Some(run.step.pool().desktop_count));
     }
+    sh.observer.wait_started(&sh.still_waiting(), wait);
     let ticker = tick_while_waiting(sh, deadline);
     let mut waiters = JoinSet::new();
     let mut index_of = HashMap::new();
@@ -176,6 +177,7 @@ async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wai
                 (i, result)
             }
         };
+        sh.observer.wait_ended(&result);
         sh.observer.step_finished(&result);
         ran.results[i] = Some(result);
     }

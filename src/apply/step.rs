@@ -23,6 +23,9 @@ fn may_mean_busy(status: u16) -> bool {
     (400..500).contains(&status) && !matches!(status, 401 | 403 | 404 | 429)
 }
 
+/// What a blocked prepaid pool needs: its desktops cannot be deleted with the API.
+const PREPAID_NOTE: &str = "its desktops are prepaid (yearly/monthly): unsubscribe them in the billing centre (Billing Center > Unsubscriptions); they cannot be deleted with the API";
+
 /// What the autoscale of a pool means for deleting it, in words, when it is on.
 fn autoscale_note(pool: &PoolRef) -> Option<String> {
     pool.autoscale.as_ref().map(|a| {
@@ -253,6 +256,9 @@ async fn refused(sh: &Shared, run: &StepRun, failure: &HttpFailure, conflicts: u
         result.desktops = desktops;
         if let Some(note) = autoscale_note(pool) {
             result.note(&note);
+        }
+        if pool.prepaid {
+            result.note(PREPAID_NOTE);
         }
         Refused::Settled(Box::new(result))
     };

@@ -22,6 +22,31 @@ fn changed_while_waiting(sh: &Shared, planned: &PoolRef, now: &Pool) -> Option<S
     (!changed.is_empty()).then(|| format!("changed while waiting: {}", changed.join("; ")))
 }
 
+/// Why a wait's sleep ended early: a signal, or another halt.
+fn halt_note(sh: &Shared, halt: crate::api::Halt) -> String {
+    match (halt, sh.client.pacer().interrupt().signal()) {
+        (crate::api::Halt::Interrupted, Some(signal)) => format!(
+            "the wait was interrupted ({}) while it still held desktops",
+            signal.name()
+        ),
+        (halt, _) => format!("the wait stopped: {}", halt.short()),
+    }
+}
+
+/// Why waiting on a pool is pointless: autoscale keeps idle desktops in it, or refilled it.
+fn refilled_by_autoscale(pool: &crate::core::model::Pool, last_count: u64) -> Option<String> {
+    let min_idle = pool.autoscale_min_idle()?;
+    let refilled = pool.desktop_count > last_count;
+    (min_idle > 0 || refilled).then(|| {
+        format!(
+            "stopped waiting: autoscale is on (min_idle {min_idle}) and {} the pool ({} desktop{} now); it cannot empty until autoscale is turned off",
+            if refilled { "refilled" } else { "keeps refilling" },
+            pool.desktop_count,
+            if pool.desktop_count == 1 { "" } else { "s" },
+        )
+    })
+}
+
 /// Re-checks a blocked pool until it is empty (then deletes it, if it is still the pool the
 /// plan named and still called for) or gone, or time runs out.
 pub(super) async fn wait_until_clear(
@@ -36,12 +61,12 @@ pub(super) async fn wait_until_clear(
     sh.set_waiting(run.step.pool(), Some(last_count));
     let result = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || sh.client.pacer().sleep(poll.min(left)).await.is_err() {
-            result.note(if left.is_zero() {
-                "still blocked when --wait-blocked ran out"
-            } else {
-                "stopped while waiting"
-            });
+        if left.is_zero() {
+            result.note("still blocked when --wait-blocked ran out");
+            break result;
+        }
+        if let Err(halt) = sh.client.pacer().sleep(poll.min(left)).await {
+            result.note(&halt_note(&sh, halt));
             break result;
         }
         poll = (poll * 2).min(MAX_WAIT_POLL);
@@ -71,17 +96,9 @@ pub(super) async fn wait_until_clear(
                     failed.request_id = request_id;
                     break failed;
                 }
-                if let Some(min_idle) = pool.autoscale_min_idle() {
-                    let refilled = pool.desktop_count > last_count;
-                    if min_idle > 0 || refilled {
-                        result.note(&format!(
-                            "stopped waiting: autoscale is on (min_idle {min_idle}) and {} the pool ({} desktop{} now); it cannot empty until autoscale is turned off",
-                            if refilled { "refilled" } else { "keeps refilling" },
-                            pool.desktop_count,
-                            if pool.desktop_count == 1 { "" } else { "s" },
-                        ));
-                        break result;
-                    }
+                if let Some(why) = refilled_by_autoscale(&pool, last_count) {
+                    result.note(&why);
+                    break result;
                 }
                 // This re-read judged the pool again: its judgement is renewed.
                 run.judged_at = read_at;

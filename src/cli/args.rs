@@ -34,6 +34,35 @@ pub fn long_flags() -> Vec<String> {
     out
 }
 
+/// The spellings (`--file`, `-f`) of `command`'s flags that take a value.
+pub fn value_flags(command: &str) -> Vec<String> {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let Some(sub) = cli.find_subcommand(command) else {
+        return Vec::new();
+    };
+    sub.get_arguments()
+        .filter(|a| a.get_action().takes_values() && !a.is_positional())
+        .flat_map(|a| {
+            let long = a.get_long().map(|l| format!("--{l}"));
+            let short = a.get_short().map(|s| format!("-{s}"));
+            long.into_iter().chain(short)
+        })
+        .collect()
+}
+
+/// `schema --for`: which JSON document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaOf {
+    /// `pools.yaml`.
+    Config,
+    /// A plan: `plan --format json` and the `-o` plan file.
+    Plan,
+    /// `apply --format json`.
+    Report,
+    /// Each line of `apply --format jsonl`.
+    Events,
+}
+
 /// `--format`: how a plan is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -125,8 +154,18 @@ pub enum Command {
     Show(ShowArgs),
     /// Write a config file that keeps every live pool.
     Import(ImportArgs),
-    /// Print the JSON Schema of the config file.
-    Schema,
+    /// Print a JSON Schema: of the config file (the default), a plan, a report, or the
+    /// events of `apply --format jsonl`.
+    Schema {
+        /// What the schema describes.
+        #[arg(
+            long = "for",
+            value_enum,
+            default_value = "config",
+            value_name = "WHAT"
+        )]
+        of: SchemaOf,
+    },
     /// Print shell completions.
     Completions {
         /// The shell to complete for.

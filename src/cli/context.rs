@@ -7,7 +7,7 @@ use crate::api::{Client, ClientOptions, StopSignal};
 use crate::cli::args::{ColorChoice, ConnectionArgs, FileArg};
 use crate::cli::files::read_input;
 use crate::cli::progress::Activity;
-use crate::cli::render::Style;
+use crate::cli::render::{self, Style, View};
 use crate::core::config::{self, Config};
 use crate::core::model::Live;
 use crate::core::plan::Plan;
@@ -43,6 +43,36 @@ pub fn style(choice: ColorChoice) -> Style {
     Style { color }
 }
 
+/// How human output to standard output is laid out: colours as chosen, and the terminal's
+/// width when standard output is a terminal (a log is neither cut nor wrapped).
+pub fn view(choice: ColorChoice) -> View {
+    styled(style(choice))
+}
+
+/// The width of the terminal `term` is, if it is one.
+fn width_of(is_terminal: bool, term: console::Term) -> Option<usize> {
+    is_terminal
+        .then(|| term.size_checked())
+        .flatten()
+        .map(|(_rows, cols)| usize::from(cols))
+        .filter(|&cols| cols >= 20)
+}
+
+/// The width of standard error, if it is a terminal.
+pub fn stderr_width() -> Option<usize> {
+    width_of(std::io::stderr().is_terminal(), console::Term::stderr())
+}
+
+/// [`view`] with the style already chosen.
+pub fn styled(style: Style) -> View {
+    let width = width_of(std::io::stdout().is_terminal(), console::Term::stdout());
+    View {
+        style,
+        width,
+        saved: None,
+    }
+}
+
 /// A config file read and validated, with what plans record of it.
 #[derive(Debug, Clone)]
 pub struct LoadedConfig {
@@ -55,7 +85,21 @@ pub struct LoadedConfig {
 
 /// Reads and validates the config file (a signal ends a read of standard input).
 pub async fn load_config(arg: &FileArg, stop: &StopSignal) -> Result<LoadedConfig> {
-    let input = read_input(&arg.file, config::MAX_CONFIG_BYTES as u64, stop).await?;
+    let input = read_input(&arg.file, config::MAX_CONFIG_BYTES as u64, stop)
+        .await
+        .map_err(|e| {
+            let missing = e
+                .downcast_ref::<crate::api::files::ReadError>()
+                .is_some_and(crate::api::files::ReadError::is_not_found);
+            if missing {
+                e.context(format!(
+                    "there is no {} here: name the config file with -f PATH, or start one from the pools that exist with `poolform import -o pools.yaml`",
+                    arg.file.display()
+                ))
+            } else {
+                e
+            }
+        })?;
     let config = config::parse(&input.text, &input.name)?;
     Ok(LoadedConfig {
         config,
@@ -129,7 +173,8 @@ pub fn resolve(flags: &ConnectionArgs, config: Option<&LoadedConfig>) -> Result<
 /// Builds the client: the IAM calls resolution calls for (assume role, project lookup) first.
 /// Says, before the first call, whose identity the run acts as.
 pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
-    crate::cli::output::stderr_line(&crate::core::escape::visible(&resolved.identity_line()));
+    let line = crate::core::escape::visible(&resolved.identity_line()).into_owned();
+    crate::cli::output::stderr_line(&render::fit(&line, stderr_width()));
     Client::connect(resolved, options)
         .await
         .context("cannot connect; nothing was planned or deleted")

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod context;
 pub mod files;
 pub mod habits;
+pub mod hint;
 pub mod jsonl;
 pub mod output;
 pub mod progress;
@@ -14,7 +15,7 @@ pub mod render;
 pub mod signals;
 
 use crate::api::StopSignal;
-use crate::cli::args::{Command, GlobalArgs};
+use crate::cli::args::{Command, GlobalArgs, SchemaOf};
 use crate::core::config::Config;
 use anyhow::Result;
 use std::sync::Arc;
@@ -78,8 +79,13 @@ async fn run_command(
         Command::Apply(args) => commands::apply::run(&args, global, stop).await,
         Command::Show(args) => commands::show::run(&args, global, stop).await,
         Command::Import(args) => commands::import::run(&args, stop).await,
-        Command::Schema => {
-            let schema = schemars::schema_for!(Config);
+        Command::Schema { of } => {
+            let schema = match of {
+                SchemaOf::Config => schemars::schema_for!(Config),
+                SchemaOf::Plan => schemars::schema_for!(crate::core::plan::Plan),
+                SchemaOf::Report => schemars::schema_for!(crate::core::report::Report),
+                SchemaOf::Events => schemars::schema_for!(crate::cli::jsonl::EventLine),
+            };
             crate::cli::output::stdout(&(serde_json::to_string_pretty(&schema)? + "\n"));
             Ok(RunEnd::Completed)
         }

@@ -127,10 +127,9 @@ impl Drop for Activity {
     }
 }
 
-/// When the wait on blocked pools was last said, and how.
+/// When the wait on blocked pools was last said.
 #[derive(Default)]
 struct WaitSaid {
-    started: bool,
     last: Option<Instant>,
 }
 
@@ -253,42 +252,37 @@ impl Observer for Progress {
                 let message = format!("{} {}", r.outcome.label(), visible(&r.pool.name));
                 bar.set_message(crate::api::redact::redact(&message).into_owned());
             }
+            // One short line per step: the details are the report's, on stdout, so that a CI
+            // log does not say everything twice.
             None => {
                 let width = self.total.to_string().len();
-                // An authentication failure is said once, in the report.
-                let text;
-                let why = match &r.error {
-                    Some(e) if e.stopped_the_run() => {
-                        text = e.as_auth_failure().replace("(above)", "(see the report)");
-                        text.as_str()
-                    }
-                    Some(e) => {
-                        text = e.text();
-                        text.as_str()
-                    }
-                    None => r.detail.as_deref().unwrap_or(""),
-                };
-                // The report, printed after these lines, says once what "above" refers to.
-                let why = if why.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", why.replace("(above)", "(see the report)"))
-                };
                 self.line(&format!(
-                    "[{n:>width$}/{}] {} {} ({}){}",
+                    "[{n:>width$}/{}] {} {} ({})",
                     self.total,
                     r.outcome.label(),
                     visible(&r.pool.name),
-                    r.pool.id,
-                    visible(&why)
+                    r.pool.id
                 ));
             }
         }
     }
 
+    fn wait_started(&self, pools: &[(PoolRef, u64)], wait: Duration) {
+        let mut said = self.wait.lock().unwrap_or_else(|e| e.into_inner());
+        said.last = Some(Instant::now());
+        self.line(&format!(
+            "Waiting up to {} for {} to empty (--wait-blocked); each is deleted once its desktops are gone: {}",
+            humantime::format_duration(wait),
+            plural(pools.len(), "blocked pool", "blocked pools"),
+            waited_on(pools)
+        ));
+    }
+
     fn waiting(&self, pools: &[(PoolRef, u64)], left: Duration) {
         let mut said = self.wait.lock().unwrap_or_else(|e| e.into_inner());
         let desktops: u64 = pools.iter().map(|(_, n)| n).sum();
+        // Rounded to the second: a wait of 2m reads "2m", not "1m 59s".
+        let left = Duration::from_secs(left.as_secs_f64().round() as u64);
         let summary = format!(
             "waiting on {}: {} left, {} to go",
             plural(pools.len(), "blocked pool", "blocked pools"),
@@ -303,16 +297,7 @@ impl Observer for Progress {
         } else {
             log_every()
         };
-        if !said.started {
-            said.started = true;
-            said.last = Some(Instant::now());
-            self.line(&format!(
-                "Waiting up to {} for {} to empty (--wait-blocked); each is deleted once its desktops are gone: {}",
-                duration(left),
-                plural(pools.len(), "blocked pool", "blocked pools"),
-                waited_on(pools)
-            ));
-        } else if said.last.is_none_or(|t| t.elapsed() >= every) {
+        if said.last.is_none_or(|t| t.elapsed() >= every) {
             said.last = Some(Instant::now());
             self.line(&format!(
                 "Still waiting ({} left): {}",

@@ -294,7 +294,10 @@ impl JsonSchema for Cloud {
 
 /// Which live pools this file manages; pools outside the scope are never touched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping such as `{name_prefix: ci-}`"
+)]
 pub struct Scope {
     /// Only pools whose name starts with this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -343,7 +346,7 @@ impl Scope {
 
 /// Attributes a kept pool is expected to have; a difference is reported as drift.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a mapping such as `{type: STATIC}`")]
 pub struct Expect {
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub pool_type: Option<PoolType>,
@@ -442,7 +445,10 @@ pub struct PoolEntry {
 
 /// A tag condition: `key`, and `value` when given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping such as `{key: env, value: prod}`"
+)]
 pub struct TagRule {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -707,6 +713,18 @@ fn with_hint(message: String) -> String {
     }
 }
 
+/// Adds what to write to serde's "missing field" messages.
+fn with_next_step(message: String) -> String {
+    let add = if message.ends_with("missing field `version`") {
+        "; add `version: 1` as the file's first line"
+    } else if message.ends_with("missing field `key`") {
+        "; a tag rule names its key: `{key: env, value: prod}`"
+    } else {
+        ""
+    };
+    format!("{message}{add}")
+}
+
 /// Parses and validates a config file's text.
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let at = |(line, column): (usize, usize), message: String| ConfigError {
@@ -739,7 +757,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         if let Some(cut) = message.rfind(" at line ") {
             message.truncate(cut);
         }
-        at(pos, with_hint(message))
+        at(pos, with_next_step(with_hint(message)))
     })?;
     validate(&config).map_err(|(path, message)| at(locate(text, &path), message))?;
     Ok(config)

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How the credentials were given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
     /// AK/SK from environment variables.
@@ -27,7 +27,7 @@ impl CredentialKind {
 }
 
 /// An agency assumed before the first Workspace call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Agency {
     pub name: String,
@@ -52,7 +52,7 @@ impl Agency {
 /// Whose identity a run acts as: said on stderr before the first call, carried in the JSON
 /// plan and report, and bound into a saved plan (kind, agency, and for permanent keys the
 /// key's last four characters; the project and endpoint are bound beside it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
     pub credentials: CredentialKind,

@@ -148,7 +148,9 @@ pub fn is_cloud_domain(s: &str) -> bool {
 pub type Text = std::sync::Arc<str>;
 
 /// A key/value tag on a pool.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Tag {
     pub key: Text,
     #[serde(default = "empty_text")]
@@ -252,6 +254,11 @@ impl Pool {
         }
     }
 
+    /// Prepaid (`charging_mode` "0": yearly/monthly), as the API names it.
+    pub fn is_prepaid(&self) -> bool {
+        self.charging_mode.as_deref() == Some("0")
+    }
+
     /// `min_idle` of the autoscale policy, when autoscale is on.
     pub fn autoscale_min_idle(&self) -> Option<u64> {
         self.enable_autoscale.then(|| {
@@ -273,7 +280,7 @@ impl Pool {
 
 /// A live pool as the plan records it: enough to show it and to notice that it changed in
 /// any field that a decision reads (scope, keep, protect, likely blocked).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoolRef {
     pub id: PoolId,
@@ -292,10 +299,14 @@ pub struct PoolRef {
     /// Autoscale, when it is on: `min_idle` desktops come back as they are removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscale: Option<AutoscaleRef>,
+    /// Its desktops are prepaid (`charging_mode` "0", yearly/monthly): they are unsubscribed in
+    /// the billing centre, not deleted. Advice only: no decision reads it (not fingerprinted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prepaid: bool,
 }
 
 /// Autoscale as a plan records it: on, keeping `min_idle` idle desktops.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoscaleRef {
     pub min_idle: u64,
@@ -317,6 +328,7 @@ impl PoolRef {
             autoscale: pool
                 .autoscale_min_idle()
                 .map(|min_idle| AutoscaleRef { min_idle }),
+            prepaid: pool.is_prepaid(),
         }
     }
 
@@ -378,7 +390,7 @@ impl PoolRef {
 }
 
 /// One desktop inside a pool (from the pool's desktops route), used to explain blocked deletes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PoolDesktop {
     pub desktop_id: String,
     #[serde(default)]

@@ -401,6 +401,11 @@ fn delete_change(pool: &Pool, not_listed: &Text) -> Change {
             pool.desktop_used
         ));
     }
+    if pool.desktop_count > 0 && pool.is_prepaid() {
+        more.push_str(
+            "; prepaid (yearly/monthly): its desktops are unsubscribed in the billing centre, not deleted",
+        );
+    }
     if let Some(min_idle) = autoscale {
         more.push_str(&format!(
             "; autoscale on (min_idle {min_idle}): desktops may come back until it is turned off"

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 /// Version of the JSON report format.
 pub const REPORT_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Deleted,
@@ -33,7 +35,7 @@ impl Outcome {
 /// The API's answer that decided a step, as support will want it. The API's message is kept
 /// once, in `error_msg` (bounded by the decoder); `message` holds poolform's words around it,
 /// and [`StepError::text`] puts the two together.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepError {
     pub status: Option<u16>,
     pub error_code: Option<String>,
@@ -97,7 +99,7 @@ impl StepError {
 }
 
 /// What happened to one step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepResult {
     pub pool: PoolRef,
     pub outcome: Outcome,
@@ -155,7 +157,7 @@ impl StepResult {
 }
 
 /// What the verification listing after the deletes found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verification {
     /// Pools reported gone (deleted or already absent) before the verification.
     pub claimed: usize,
@@ -166,7 +168,9 @@ pub struct Verification {
     pub incomplete: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ReportSummary {
     pub deleted: usize,
     pub already_absent: usize,
@@ -175,7 +179,7 @@ pub struct ReportSummary {
     pub skipped: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub format_version: u32,
     pub results: Vec<StepResult>,
@@ -187,6 +191,7 @@ pub struct Report {
         skip_serializing_if = "Option::is_none",
         serialize_with = "signal_name"
     )]
+    #[schemars(with = "Option<SignalName>")]
     pub signal: Option<Signal>,
     /// Why the run stopped early (an authentication failure), if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,6 +200,7 @@ pub struct Report {
     /// How the run ended (the exit code follows from it): `completed`, `blocked`, `failed`,
     /// `stopped_by_auth` or `interrupted`.
     #[serde(serialize_with = "end_name")]
+    #[schemars(with = "EndName")]
     pub end: RunEnd,
     /// Blocked pools were waited on (`--wait-blocked`): the report's advice differs.
     #[serde(skip)]
@@ -206,11 +212,33 @@ pub struct Report {
 }
 
 /// Whose identity an apply acted as, where: the facts of the identity line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ActedAs {
     pub project_id: crate::core::model::ProjectId,
     pub endpoint: String,
     pub identity: crate::core::plan::Identity,
+}
+
+/// How a report names a signal (for its schema).
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+enum SignalName {
+    SIGINT,
+    SIGTERM,
+    SIGHUP,
+}
+
+/// How a report names the way a run ended (for its schema).
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum EndName {
+    Completed,
+    Drift,
+    Blocked,
+    Failed,
+    StoppedByAuth,
+    Interrupted,
 }
 
 fn signal_name<S: serde::Serializer>(s: &Option<Signal>, ser: S) -> Result<S::Ok, S::Error> {

@@ -137,7 +137,17 @@ fn markdown_report() {
         ),
         "{md}"
     );
-    assert!(md.contains("| blocked | ci-training | `e1e2e3e4-3333-4444-8555-666677778888` | 1 | DELETE refused: HTTP 409"));
+    // Everything the human report says: request ids, the blocked advice, the verification.
+    assert!(
+        md.contains("| blocked | ci-training | `e1e2e3e4-3333-4444-8555-666677778888` | 1 | `sim-"),
+        "{md}"
+    );
+    assert!(md.contains("| DELETE refused: HTTP 409"), "{md}");
+    assert!(
+        md.contains("\n- 1 pool is blocked: the API refuses"),
+        "{md}"
+    );
+    assert!(md.contains("\n- Verified: 2 of 2 pools gone."), "{md}");
 }
 
 #[test]

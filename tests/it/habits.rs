@@ -524,10 +524,7 @@ fn every_flag_has_help_and_the_simulator_describes_itself() {
         &mut missing,
     );
     assert!(missing.is_empty(), "flags without help: {missing:?}");
-    let out = Command::new(assert_cmd::cargo::cargo_bin("workspace-sim"))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let out = Command::new(sim_binary()).arg("--help").output().unwrap();
     assert_exit(&out, 0);
     let help = stdout_of(&out);
     assert!(

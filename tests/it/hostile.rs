@@ -615,7 +615,7 @@ struct SimProcess {
 
 impl SimProcess {
     fn start(count: u64) -> SimProcess {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("workspace-sim"))
+        let mut child = Command::new(sim_binary())
             .env_clear()
             .args(["--generate", &count.to_string(), "--token", TOKEN])
             .stdin(Stdio::piped())

@@ -105,6 +105,10 @@ fn ctrl_c_at_the_prompt_exits_at_once_with_130_and_sends_nothing() {
 
 /// `poolform plan --endpoint SIM -f scope` on a wide terminal.
 fn plan_on_a_terminal(sim: &SimServer, scope: &std::path::Path) -> Terminal {
+    plan_on_a_terminal_of(sim, scope, 220)
+}
+
+fn plan_on_a_terminal_of(sim: &SimServer, scope: &std::path::Path, cols: u16) -> Terminal {
     Terminal::poolform(
         &[
             "plan",
@@ -114,7 +118,7 @@ fn plan_on_a_terminal(sim: &SimServer, scope: &std::path::Path) -> Terminal {
             scope.to_str().unwrap(),
         ],
         &[],
-        220,
+        cols,
         50,
     )
 }
@@ -175,18 +179,60 @@ fn cjk_pool_names_keep_the_columns_aligned_on_a_terminal() {
             .collect()
     };
     let ids = columns(&|r| r.find("c0000000-"));
-    let types = columns(&|r| r.find("DYNAMIC"));
-    // the desktop counts are right-aligned: the column after them starts in one place
-    let reasons = columns(&|r| r.find("not in "));
-    for (what, cols) in [("id", &ids), ("type", &types), ("reason", &reasons)] {
-        assert!(
-            cols.iter().all(|c| *c == cols[0]),
-            "the {what} column starts at display columns {cols:?}:\n{screen}"
-        );
-    }
-    assert!(screen.contains("1 desktop "), "singular: {screen}");
+    assert!(
+        ids.iter().all(|c| *c == ids[0]),
+        "the id column starts at display columns {ids:?}:\n{screen}"
+    );
+    // Why, under each head, indented alike.
+    let why: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("DYNAMIC · "))
+        .collect();
+    assert_eq!(why.len(), 4, "{screen}");
+    assert!(
+        why.iter().all(|l| l.starts_with("      DYNAMIC · ")),
+        "{screen}"
+    );
+    assert!(screen.contains("1 desktop:"), "singular: {screen}");
     assert!(
         screen.contains("likely blocked: 1 desktop remains"),
         "{screen}"
+    );
+}
+
+#[test]
+fn human_output_fits_80_columns_cutting_names_only_beside_their_id() {
+    let long = "ci-finance-reporting-2023-quarterly-archive-pool-for-auditors";
+    let sim = sim_of(json!([
+        {"id": "c0000000-0000-4000-8000-000000000001", "name": long, "desktop_count": 12},
+        {"id": "c0000000-0000-4000-8000-000000000002", "name": "ci-x"},
+        {"id": "c0000000-0000-4000-8000-000000000003", "name": "ci-kept-name-that-is-rather-long-too-yes"},
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    // A near match: its live name is shown whole, never cut.
+    let scope = scope_file(
+        dir.path(),
+        "version: 1\nscope: {name_prefix: ci-}\npools: [{name: CI-Kept-Name-That-Is-Rather-Long-Too-Yes}]\n",
+    );
+    let term = plan_on_a_terminal_of(&sim, &scope, 80);
+    let screen = term.wait_for("the plan", |s| s.contains("Plan: 2 to delete"));
+    for line in screen.lines() {
+        assert!(
+            unicode_width::UnicodeWidthStr::width(line) <= 80,
+            "wider than 80 columns: {line:?}\n{screen}"
+        );
+    }
+    assert!(!screen.contains(long), "cut beside its id:\n{screen}");
+    assert!(
+        screen.contains("…  c0000000-0000-4000-8000-000000000001"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("  ≈ ci-kept-name-that-is-rather-long-too-yes"),
+        "a near match is never cut:\n{screen}"
+    );
+    assert!(
+        screen.contains("likely blocked:\n      12 desktops remain"),
+        "details are wrapped and indented under their pool:\n{screen}"
     );
 }

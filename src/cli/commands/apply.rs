@@ -10,17 +10,17 @@ use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
 use crate::cli::context::{
     client_options, client_with, connect, list_live, load_config, make_plan, read_plan, resolve,
-    style, LoadedConfig,
+    style, styled, LoadedConfig,
 };
 use crate::cli::jsonl::JsonLines;
 use crate::cli::output;
 use crate::cli::progress::Progress;
-use crate::cli::render::{self, Style};
+use crate::cli::render::{self, Style, View};
 use crate::core::authorize::{self, Objection, Refusal, Target};
 use crate::core::model::PoolRef;
 use crate::core::plan::Plan;
 use crate::core::planner;
-use crate::core::report::{Outcome, StepError, StepResult, Verification};
+use crate::core::report::{Outcome, StepResult};
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Result};
 use std::io::{IsTerminal, Write};
@@ -86,9 +86,9 @@ async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<Answer> {
 /// stdout carries only the report (or the events).
 fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
     if args.format == ApplyFormat::Human {
-        output::stdout(&render::plan(plan, render::Format::Human, style));
+        output::stdout(&render::plan(plan, render::Format::Human, &styled(style)));
     } else {
-        output::stderr(&render::plan(plan, render::Format::Human, Style::PLAIN));
+        output::stderr(&render::plan(plan, render::Format::Human, &View::PLAIN));
     }
 }
 
@@ -242,7 +242,19 @@ async fn prepare_saved(
 ) -> Result<Prepared> {
     let plan_file = path.display().to_string();
     let plan = read_plan(path, interrupt).await?;
-    let loaded = load_config(&config_arg(args), interrupt).await?;
+    // Without -f, a plan made from another file gets that file suggested (never read: a path
+    // taken from a plan file is only ever shown).
+    let suggest = |e: anyhow::Error| match (&args.file, plan.source.as_str()) {
+        (None, source) if source != "pools.yaml" => e.context(format!(
+            "{plan_file} was made from {}: pass -f {} to apply it",
+            crate::core::escape::visible(source),
+            crate::cli::hint::shell_word(source)
+        )),
+        _ => e,
+    };
+    let loaded = load_config(&config_arg(args), interrupt)
+        .await
+        .map_err(suggest)?;
     let resolved = resolve(&args.connection, Some(&loaded))?;
     let endpoint = resolved.endpoint_text();
     let identity = resolved.identity();
@@ -257,7 +269,8 @@ async fn prepare_saved(
         project_id: project,
         identity: &identity,
     };
-    authorize::check_binding(&plan, &plan_file, &target(known_project.as_ref()))?;
+    authorize::check_binding(&plan, &plan_file, &target(known_project.as_ref()))
+        .map_err(|e| suggest(e.into()))?;
     let plan = plan.checked(&plan_file)?.restrict(&args.target)?;
     let client = connect(resolved, client_options(interrupt, args.rate_limit)).await?;
     acknowledge_signals(&client);
@@ -377,40 +390,6 @@ fn max_judgement_age() -> Result<Duration> {
     }
 }
 
-/// Both displays at once: progress on stderr, events on stdout.
-struct Both(Arc<Progress>, JsonLines);
-
-impl Observer for Both {
-    fn step_started(&self, pool: &PoolRef) {
-        self.0.step_started(pool);
-        self.1.step_started(pool);
-    }
-    fn retry(&self, pool: &PoolRef, attempt: u32, delay: Duration, error: &StepError) {
-        self.0.retry(pool, attempt, delay, error);
-        self.1.retry(pool, attempt, delay, error);
-    }
-    fn step_finished(&self, result: &StepResult) {
-        self.0.step_finished(result);
-        self.1.step_finished(result);
-    }
-    fn waiting(&self, pools: &[(PoolRef, u64)], left: Duration) {
-        self.0.waiting(pools, left);
-        self.1.waiting(pools, left);
-    }
-    fn rejudging(&self, max_age: Duration) {
-        self.0.rejudging(max_age);
-        self.1.rejudging(max_age);
-    }
-    fn verifying(&self, claimed: usize) {
-        self.0.verifying(claimed);
-        self.1.verifying(claimed);
-    }
-    fn verified(&self, claimed: &[StepResult], verification: &Verification) {
-        self.0.verified(claimed, verification);
-        self.1.verified(claimed, verification);
-    }
-}
-
 /// `planned` events for `--format jsonl`: every step and every pool already settled, written
 /// a block at a time.
 fn announce(work: &Work, plan: Option<&Plan>) {
@@ -465,7 +444,7 @@ pub async fn run(
     let jsonl = args.format == ApplyFormat::Jsonl;
     let observer: Arc<dyn Observer> = if jsonl {
         announce(&work, plan.as_deref());
-        Arc::new(Both(progress.clone(), JsonLines))
+        Arc::new(crate::apply::Tee(progress.clone(), JsonLines))
     } else {
         progress.clone()
     };
@@ -482,7 +461,7 @@ pub async fn run(
     });
     match args.format {
         ApplyFormat::Jsonl => JsonLines.summary(&report),
-        ApplyFormat::Human => output::stdout(&render::report_human(&report, style)),
+        ApplyFormat::Human => output::stdout(&render::report_human(&report, &styled(style))),
         ApplyFormat::Json => output::stdout(&report.to_json()),
         ApplyFormat::Markdown => output::stdout(&render::report_markdown(&report)),
     }

@@ -3,7 +3,7 @@
 use crate::api::StopSignal;
 use crate::cli::args::{GlobalArgs, PlanArgs};
 use crate::cli::context::{
-    client_options, client_with, list_live, load_config, make_plan, reload_plan, style,
+    client_options, client_with, list_live, load_config, make_plan, reload_plan, view,
 };
 use crate::cli::files::write_atomic_with;
 use crate::cli::{output, render};
@@ -22,7 +22,7 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     drop(live);
     match render::Format::from(args.format) {
         render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
-        format => output::stdout(&render::plan(&plan, format, style(global.color))),
+        format => output::stdout(&render::plan(&plan, format, &view(global.color))),
     }
     // Refused after it is shown, so that a reviewer sees which pools were meant; nothing is
     // saved.
@@ -31,6 +31,16 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     drop(loaded);
     if let Some(out) = &args.out {
         save_plan(plan, out)?;
+        let apply = crate::cli::hint::apply_command(
+            &out.display().to_string(),
+            &args.file.file.display().to_string(),
+            &args.connection,
+            &args.target,
+        );
+        output::stderr_line(&crate::core::escape::visible(&format!(
+            "Saved the plan to {}. Apply exactly this plan with: {apply}",
+            out.display()
+        )));
     }
     Ok(if args.detailed_exitcode && drift {
         RunEnd::Drift
@@ -39,9 +49,9 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     })
 }
 
-/// Writes `plan` to `out` (private: it names every pool the project holds), reads it back and
-/// loads it as apply will, and only then says how to apply it. The plan is data: written as
-/// it is, never redacted; one that would hold a credential in use is not written.
+/// Writes `plan` to `out` (private: it names every pool the project holds), then reads it back
+/// and loads it as apply will (the apply hint is said only after). The plan is data: written
+/// as it is, never redacted; one that would hold a credential in use is not written.
 fn save_plan(plan: Plan, out: &std::path::Path) -> Result<()> {
     let mut written = String::new();
     write_atomic_with(out, 0o600, |w| {
@@ -66,10 +76,5 @@ fn save_plan(plan: Plan, out: &std::path::Path) -> Result<()> {
             out.display()
         );
     }
-    output::stderr_line(&format!(
-        "Saved the plan to {}. Apply exactly this plan with: poolform apply {}",
-        out.display(),
-        out.display()
-    ));
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use crate::api::StopSignal;
 use crate::cli::args::{GlobalArgs, ShowArgs};
-use crate::cli::context::{load_plan, style};
+use crate::cli::context::{load_plan, view};
 use crate::cli::{output, render};
 use crate::core::run_end::RunEnd;
 use anyhow::Result;
@@ -11,7 +11,13 @@ pub async fn run(args: &ShowArgs, global: &GlobalArgs, stop: &StopSignal) -> Res
     let plan = load_plan(&args.plan_file, stop).await?;
     match render::Format::from(args.format) {
         render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
-        format => output::stdout(&render::plan(&plan, format, style(global.color))),
+        format => {
+            let view = render::View {
+                saved: Some(args.plan_file.display().to_string()),
+                ..view(global.color)
+            };
+            output::stdout(&render::plan(&plan, format, &view));
+        }
     }
     Ok(RunEnd::Completed)
 }

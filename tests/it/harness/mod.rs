@@ -465,3 +465,24 @@ pub fn http_get_json(url: &str) -> serde_json::Value {
 pub fn requests_to(sim: &SimServer, api: &str) -> u64 {
     sim.snapshot()["requests"][api].as_u64().unwrap_or(0)
 }
+
+/// The `workspace-sim` binary. Cargo builds it for the simulator's own tests
+/// (`crates/workspace-sim/tests`), so `cargo test` from the workspace root has it beside this
+/// test binary.
+pub fn sim_binary() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_workspace-sim") {
+        return path.into();
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>/deps");
+    let sim = dir.join(format!("workspace-sim{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        sim.is_file(),
+        "{} is not built: run the tests with `cargo test` from the workspace root (it builds the simulator for crates/workspace-sim/tests)",
+        sim.display()
+    );
+    sim
+}

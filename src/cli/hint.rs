@@ -1,0 +1,107 @@
+//! Commands poolform suggests, spelled so that they work when pasted: every word a POSIX shell
+//! would read otherwise is quoted, and the flags the run used are repeated.
+
+use crate::cli::args::ConnectionArgs;
+
+/// `s` as one word a POSIX shell reads back as it is: bare when it holds only characters no
+/// shell treats specially, else in single quotes (a single quote inside spelled `'\''`).
+pub fn shell_word(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | '@' | '+' | ',')
+        });
+    if safe {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The connection flags given on the command line, as words (`--endpoint URL`, ...).
+pub fn connection_words(c: &ConnectionArgs) -> Vec<String> {
+    let mut words = Vec::new();
+    for (flag, value) in [
+        ("--endpoint", &c.endpoint),
+        ("--region", &c.region),
+        ("--project-id", &c.project_id),
+        ("--cloud", &c.cloud),
+        ("--profile", &c.profile),
+    ] {
+        if let Some(v) = value {
+            words.push(flag.to_owned());
+            words.push(v.clone());
+        }
+    }
+    words
+}
+
+/// `poolform apply PLAN -f CONFIG [connection flags] [--target T]...`: the command that applies
+/// a plan just saved, with what the plan run was given (the config when it is not the default
+/// `pools.yaml`, the connection flags, the targets).
+pub fn apply_command(
+    plan_file: &str,
+    config: &str,
+    connection: &ConnectionArgs,
+    targets: &[String],
+) -> String {
+    let mut words = vec![
+        "poolform".to_owned(),
+        "apply".to_owned(),
+        plan_file.to_owned(),
+    ];
+    if config != "pools.yaml" {
+        words.push("-f".to_owned());
+        words.push(config.to_owned());
+    }
+    words.extend(connection_words(connection));
+    for t in targets {
+        words.push("--target".to_owned());
+        words.push(t.clone());
+    }
+    words
+        .iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_quoted_only_where_a_shell_would_misread_them() {
+        let cases = [
+            ("plan.json", "plan.json"),
+            ("../x/pools.yaml", "../x/pools.yaml"),
+            ("http://127.0.0.1:18085", "http://127.0.0.1:18085"),
+            ("my plan.json", "'my plan.json'"),
+            ("it's", r"'it'\''s'"),
+            ("$HOME", "'$HOME'"),
+            ("a;rm -rf /", "'a;rm -rf /'"),
+            ("", "''"),
+            ("桌面", "'桌面'"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(shell_word(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn the_apply_command_repeats_what_the_plan_used() {
+        let connection = ConnectionArgs {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            profile: Some("ci tenant".into()),
+            ..ConnectionArgs::default()
+        };
+        assert_eq!(
+            apply_command("p.json", "../x/pools.yaml", &connection, &["ci-old".into()]),
+            "poolform apply p.json -f ../x/pools.yaml --endpoint http://127.0.0.1:9 --profile 'ci tenant' --target ci-old"
+        );
+        assert_eq!(
+            apply_command("plan.json", "pools.yaml", &ConnectionArgs::default(), &[]),
+            "poolform apply plan.json"
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! Apply reports as text: one entry per step (outcome, name, id, why), then the notes a
+//! summary needs (steps not started, advice for blocked pools, what the verification listing
+//! confirmed); the same facts in markdown; and the report kept on standard error when
+//! standard output is lost.
+
+use super::entries::{write_entries, Entry};
+use super::markdown::{md, md_table};
+use super::view::{plural, View};
+use crate::core::escape::visible;
+use crate::core::report::{Outcome, Report, StepResult};
+use std::fmt::Write as _;
+
+/// What an apply did, for standard error when its report could not be written to standard
+/// output: the summary and every pool it settled, so that the audit trail is not lost.
+pub fn lost_report(report: &Report, why: &str) -> String {
+    let mut out = format!(
+        "error: the report could not be written to standard output ({why}). {}",
+        report.summary_line()
+    );
+    for r in &report.results {
+        if r.outcome != Outcome::Skipped {
+            let _ = write!(
+                out,
+                "\n  {}: {} ({}) [request id: {}]",
+                r.outcome.label(),
+                r.pool.id,
+                visible(&r.pool.name),
+                r.request_id.as_deref().unwrap_or("none")
+            );
+        }
+    }
+    out
+}
+
+/// Why a step ended as it did, a sentence a line.
+fn why_lines(report: &Report, r: &StepResult) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(e) = &r.error {
+        lines.push(if report.stopped.is_some() && e.stopped_the_run() {
+            e.as_auth_failure()
+        } else {
+            e.text()
+        });
+    }
+    if let Some(d) = &r.detail {
+        lines.push(d.clone());
+    }
+    lines
+}
+
+/// The apply report for a terminal or a CI log.
+pub fn report_human(report: &Report, view: &View) -> String {
+    let style = view.style;
+    let mut out = String::new();
+    // An authentication failure is said once, above the steps it stopped.
+    if let Some(reason) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            style.red(&format!(
+                "Stopped after an authentication failure; no further call was made: {}",
+                visible(reason)
+            ))
+        );
+    }
+    let entries: Vec<Entry> = report
+        .results
+        .iter()
+        .map(|r| Entry {
+            mark: r.outcome.label().to_owned(),
+            name: visible(&r.pool.name).into_owned(),
+            id: r.pool.id.to_string(),
+            after: if r.attempts > 1 {
+                format!(" ({} attempts)", r.attempts)
+            } else {
+                String::new()
+            },
+            lines: why_lines(report, r)
+                .iter()
+                .map(|l| visible(l).into_owned())
+                .collect(),
+            raw: Vec::new(),
+            cut_name: true,
+        })
+        .collect();
+    let paint = |e: &Entry, text: &str| match e.mark.as_str() {
+        m if m == Outcome::Deleted.label() => style.green(text),
+        m if m == Outcome::Blocked.label() => style.yellow(text),
+        m if m == Outcome::Failed.label() => style.red(text),
+        _ => style.dim(text),
+    };
+    write_entries(&mut out, &entries, view.width, &paint);
+    if !entries.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", style.bold(&report.summary_line()));
+    for note in report_notes(report) {
+        for line in super::layout::wrap(&note, view.width) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
+/// What a report says after its summary line: steps not started, advice for blocked pools,
+/// and what the verification listing confirmed (or, when it could not, what and why).
+pub fn report_notes(report: &Report) -> Vec<String> {
+    let mut notes = Vec::new();
+    let s = &report.summary;
+    if report.interrupted && s.skipped > 0 {
+        notes.push(format!(
+            "Interrupted: {} step{} not started. Run `poolform plan` to see what remains.",
+            s.skipped,
+            if s.skipped == 1 { " was" } else { "s were" }
+        ));
+    }
+    notes.extend(blocked_advice(report));
+    notes.extend(verification_line(report));
+    notes
+}
+
+/// What to do about blocked pools, as it applies: after a wait (ran out or interrupted),
+/// with autoscale, with prepaid desktops.
+fn blocked_advice(report: &Report) -> Vec<String> {
+    let blocked: Vec<&crate::core::report::StepResult> = report
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Blocked)
+        .collect();
+    if blocked.is_empty() {
+        return Vec::new();
+    }
+    let autoscale = if blocked.iter().any(|r| r.pool.autoscale.is_some()) {
+        " (and turn autoscale off)"
+    } else {
+        ""
+    };
+    let advice = match (report.waited_for_blocked, report.signal) {
+        (true, Some(signal)) => format!(
+            "the wait was interrupted ({}) while they still held desktops. Remove the desktops{autoscale}, then apply again.",
+            signal.name()
+        ),
+        (true, None) => format!(
+            "they still held desktops when --wait-blocked ran out. Remove the desktops{autoscale}, then apply again."
+        ),
+        (false, _) => format!(
+            "the API refuses to delete a pool that still holds desktops. Remove them{autoscale}, then apply again, or wait for them with --wait-blocked 30m."
+        ),
+    };
+    let mut out = vec![format!(
+        "{} blocked: {advice}",
+        if blocked.len() == 1 {
+            "1 pool is".to_owned()
+        } else {
+            format!("{} pools are", blocked.len())
+        },
+    )];
+    let prepaid = blocked.iter().filter(|r| r.pool.prepaid).count();
+    if prepaid > 0 {
+        out.push(format!(
+            "{} hold{} prepaid (yearly/monthly) desktops: unsubscribe them in the billing centre; they cannot be deleted with the API.",
+            plural(prepaid, "blocked pool", "blocked pools"),
+            if prepaid == 1 { "s" } else { "" }
+        ));
+    }
+    out
+}
+
+/// What the verification listing confirmed; when it could not finish, what was not checked
+/// and why.
+fn verification_line(report: &Report) -> Option<String> {
+    let v = &report.verification;
+    if v.claimed == 0 {
+        return None;
+    }
+    let pools = |n: usize| plural(n, "pool", "pools");
+    let why = match (&v.incomplete, report.signal) {
+        (None, _) => {
+            return Some(format!(
+                "Verified: {} of {} gone.",
+                v.verified,
+                pools(v.claimed)
+            ))
+        }
+        (Some(_), Some(signal)) if report.interrupted => format!(
+            "the run was interrupted ({}) before a listing could confirm them",
+            signal.name()
+        ),
+        (Some(why), _) => visible(why).into_owned(),
+    };
+    let unchecked = v.claimed - v.verified;
+    Some(if v.verified == 0 {
+        format!(
+            "Not verified: {} reported gone {} not checked ({why}).",
+            pools(unchecked),
+            if unchecked == 1 { "was" } else { "were" }
+        )
+    } else {
+        format!(
+            "Verified: {} of {} gone; {unchecked} not checked ({why}).",
+            v.verified,
+            pools(v.claimed)
+        )
+    })
+}
+
+/// The apply report as a pull-request or merge-request comment: everything the human report
+/// says (steps, request ids, advice, verification).
+pub fn report_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### poolform: {}\n", md(&report.summary_line()));
+    if let Some(reason) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "Stopped after an authentication failure; no further call was made: {}\n",
+            md(reason)
+        );
+    }
+    let rows: Vec<String> = report
+        .results
+        .iter()
+        .map(|r| {
+            format!(
+                "| {} | {} | `{}` | {} | {} | {} |",
+                r.outcome.label(),
+                md(&r.pool.name),
+                r.pool.id,
+                r.attempts,
+                r.request_id
+                    .as_deref()
+                    .map_or_else(String::new, |id| format!("`{}`", md(id))),
+                md(&why_lines(report, r).join("; "))
+            )
+        })
+        .collect();
+    md_table(
+        &mut out,
+        "Steps",
+        "| Outcome | Pool | ID | Attempts | Request ID | Detail |\n|---|---|---|--:|---|---|",
+        &rows,
+    );
+    for note in report_notes(report) {
+        let _ = writeln!(out, "- {}", md(&note));
+    }
+    out
+}
