@@ -12,6 +12,13 @@ use workspace_sim::{Fixture, SimAuth, SimConfig, SimServer};
 
 const TOKEN: &str = "demo-token";
 
+/// Writes a line to standard output; a closed pipe (`| head`) ends the demo's output quietly
+/// rather than with a panic.
+fn say(text: &str) -> bool {
+    use std::io::Write as _;
+    writeln!(std::io::stdout(), "{text}").is_ok()
+}
+
 fn main() -> std::process::ExitCode {
     // Paths below are relative to the repository, wherever the demo is started from.
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("the repository exists");
@@ -26,14 +33,19 @@ fn main() -> std::process::ExitCode {
     config.auth = SimAuth::Token(TOKEN.into());
     let sim = SimServer::spawn(config).expect("the simulator starts");
     let endpoint = sim.url();
-    let plan_file =
-        std::env::temp_dir().join(format!("poolform-demo-plan-{}.json", std::process::id()));
-    let plan_path = plan_file.display().to_string();
+    // Removed when the demo ends, however it ends.
+    let dir = tempfile::Builder::new()
+        .prefix("poolform-demo-")
+        .tempdir()
+        .expect("a temporary directory");
+    let plan_path = dir.path().join("plan.json").display().to_string();
 
-    println!(
+    if !say(&format!(
         "workspace-sim is serving {} pools at {endpoint} (examples/sim-pools.json)\n",
         sim.pool_ids().len()
-    );
+    )) {
+        return std::process::ExitCode::SUCCESS;
+    }
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let steps: [&[&str]; 2] = [
         &[
@@ -54,7 +66,9 @@ fn main() -> std::process::ExitCode {
             .chain(&args[1..])
             .copied()
             .collect();
-        println!("$ {}\n", argv.join(" "));
+        if !say(&format!("$ {}\n", argv.join(" "))) {
+            return std::process::ExitCode::SUCCESS;
+        }
         let cli = Cli::parse_from(&argv);
         last = match runtime.block_on(poolform::cli::run(cli.command, &cli.global)) {
             Ok(exit) => exit,
@@ -63,13 +77,15 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::from(1);
             }
         };
-        println!("\n(exit code {})\n", last.exit_code());
+        if !say(&format!("\n(exit code {})\n", last.exit_code())) {
+            // The reader went away (`| head`): nothing more to say.
+            return std::process::ExitCode::SUCCESS;
+        }
     }
-    let _ = std::fs::remove_file(&plan_file);
-    println!(
+    say(&format!(
         "The simulator now holds {} pools: the blocked one keeps its desktops, and the kept, protected and out-of-scope pools were never touched.",
         sim.pool_ids().len()
-    );
+    ));
     // 2 is the contract's "finished, but blocked steps remain".
     std::process::ExitCode::from(if last == RunEnd::Blocked {
         0

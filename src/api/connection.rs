@@ -368,20 +368,21 @@ fn from_profile(
     })
 }
 
-/// The region: `--region`, `HW_REGION_NAME`, the profile, the config file.
+/// The region: `--region`, `HW_REGION_NAME`, the profile, the config file; with where it
+/// came from.
 fn region(
     flags: &ConnectionFlags,
     file: &FileDefaults,
     env: Env<'_>,
     profile: Option<&LoadedProfile>,
-) -> Result<Option<String>, ConnectionError> {
+) -> Result<Option<(String, String)>, ConnectionError> {
     let chosen = pick(("--region", &flags.region), env, &["HW_REGION_NAME"])
         .or_else(|| from_profile(profile, |p| &p.region));
     match agree("region", chosen, file, file.region.as_ref())? {
         Some((source_name, value)) if !crate::core::model::is_region_name(&value) => {
             Err(ConnectionError::BadRegion { value, source_name })
         }
-        other => Ok(other.map(|(_, r)| r)),
+        other => Ok(other),
     }
 }
 
@@ -466,7 +467,18 @@ pub fn resolve(
 ) -> Result<Resolved, ConnectionError> {
     let who = who(flags, env)?;
     let profile = who.profile.as_ref();
-    let region = region(flags, file, env, profile)?;
+    let mut warnings = who
+        .profile
+        .as_ref()
+        .map(|p| p.warnings.clone())
+        .unwrap_or_default();
+    let region = region(flags, file, env, profile)?.map(|(from, region)| {
+        // Not beside --endpoint: there the region only names the project at IAM.
+        if flags.endpoint.is_none() {
+            warnings.extend(crate::core::regions::unknown_region_warning(&region, &from));
+        }
+        region
+    });
     let cloud = cloud(flags, file, env)?;
     let cloud_of = |region: &str| {
         cloud
@@ -502,7 +514,7 @@ pub fn resolve(
         project,
         credentials: who.credentials,
         assume_role,
-        warnings: who.profile.map(|p| p.warnings).unwrap_or_default(),
+        warnings,
         credential_kind: who.kind,
         credential_source: who.source,
         project_from,
@@ -538,6 +550,29 @@ mod tests {
         match &r.project {
             ProjectSource::Known(p) => p.as_str(),
             ProjectSource::LookUp { .. } => panic!("looked up"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_region_is_warned_of_with_the_likely_one_but_not_refused() {
+        let env = env_of(&[("HW_PROJECT_ID", "p"), ("HW_AUTH_TOKEN", "t")]);
+        let cases = [
+            (Some("cn-nort-4"), None, Some("region cn-nort-4 (--region) is not one where Workspace is known to be served (did you mean cn-north-4?)")),
+            (Some("cn-north-4"), None, None),
+            // Beside --endpoint the region only names the project at IAM: no warning.
+            (Some("cn-nort-4"), Some("http://127.0.0.1:9"), None),
+        ];
+        for (region, endpoint, want) in cases {
+            let flags = ConnectionFlags {
+                region: region.map(Into::into),
+                endpoint: endpoint.map(Into::into),
+                ..Default::default()
+            };
+            let c = resolve(&flags, &file(None, None), &env).unwrap();
+            match want {
+                Some(w) => assert!(c.warnings.iter().any(|x| x.contains(w)), "{:?}", c.warnings),
+                None => assert!(c.warnings.is_empty(), "{:?}", c.warnings),
+            }
         }
     }
 

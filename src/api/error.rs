@@ -361,6 +361,8 @@ impl HttpFailure {
 pub enum TransportKind {
     /// Could not connect.
     Connect,
+    /// The host answered the connection with a refusal: nothing listens on that port.
+    Refused,
     /// No complete answer within the timeout.
     Timeout,
     /// The connection broke before a complete answer arrived.
@@ -428,12 +430,75 @@ pub enum ApiError {
 fn transport_text(kind: TransportKind) -> &'static str {
     match kind {
         TransportKind::Connect => "could not connect to",
+        TransportKind::Refused => "connection refused by",
         TransportKind::Timeout => "timed out waiting for",
         TransportKind::Connection => "connection lost before an answer from",
     }
 }
 
+/// What a transport failure's message says, in a few words: `connection refused`, `DNS: the
+/// host does not resolve`, `TLS handshake failed`, `timed out`, or the last cause.
+pub fn transport_reason(kind: TransportKind, message: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    if kind == TransportKind::Refused || lower.contains("connection refused") {
+        "connection refused".into()
+    } else if is_unresolved(message) {
+        "DNS: the host does not resolve".into()
+    } else if lower.contains("tls")
+        || lower.contains("certificate")
+        || lower.contains("invalidcontenttype")
+    {
+        "TLS handshake failed".into()
+    } else if kind == TransportKind::Timeout {
+        "timed out".into()
+    } else {
+        message.rsplit(": ").next().unwrap_or(message).to_owned()
+    }
+}
+
+/// A name lookup failed: the host does not resolve.
+fn is_unresolved(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("dns error") || lower.contains("failed to lookup address")
+}
+
+/// The region in a Huawei host name (`workspace.cn-north-4.myhuaweicloud.com:443`).
+fn region_of(host: &str) -> Option<&str> {
+    let mut parts = host.split('.');
+    let (_service, region) = (parts.next()?, parts.next()?);
+    crate::core::model::is_region_name(region).then_some(region)
+}
+
 impl ApiError {
+    /// No answer was read: the host could not be reached, or the connection broke.
+    pub fn is_transport(&self) -> bool {
+        matches!(self, ApiError::Transport { .. })
+    }
+
+    /// What to do next when no answer came: the step a person takes (check the region's
+    /// spelling, the port, the scheme).
+    pub fn next_step(&self) -> Option<String> {
+        let ApiError::Transport {
+            host,
+            kind,
+            message,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let lower = message.to_ascii_lowercase();
+        Some(if is_unresolved(message) {
+            crate::core::regions::unresolved_host_hint(region_of(host))
+        } else if *kind == TransportKind::Refused {
+            format!("nothing listens at {host}: check the endpoint's port, or start the service (workspace-sim, for a rehearsal)")
+        } else if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+            format!("{host} did not answer in TLS: if it serves plain HTTP (the simulator does), use an http:// endpoint")
+        } else {
+            return None;
+        })
+    }
+
     /// The HTTP failure, when the server answered with one.
     pub fn http_failure(&self) -> Option<&HttpFailure> {
         match self {

@@ -74,9 +74,17 @@ pub(super) async fn project_id(
         [one] => ProjectId::parse(&one.id).map_err(|e| {
             raw.decode_error(format!("IAM's project id {:?} for region {region} {e}", one.id))
         }),
-        [] => Err(ApiError::Iam(format!(
-            "IAM lists no project named {region} for these credentials [request id: {rid}]; name the project with --project-id or HW_PROJECT_ID"
-        ))),
+        [] => {
+            let next = match crate::core::regions::did_you_mean(region) {
+                Some(guess) if !crate::core::regions::is_known(region) => format!(
+                    "{region} is not a region where Workspace is served: did you mean {guess}? (else name the project with --project-id or HW_PROJECT_ID)"
+                ),
+                _ => "name the project with --project-id or HW_PROJECT_ID".to_owned(),
+            };
+            Err(ApiError::Iam(format!(
+                "IAM lists no project named {region} for these credentials [request id: {rid}]; {next}"
+            )))
+        }
         many => Err(ApiError::Iam(format!(
             "IAM lists {} projects named {region} ({}) [request id: {rid}]; name the one to use with --project-id or HW_PROJECT_ID",
             many.len(),

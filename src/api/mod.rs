@@ -19,7 +19,7 @@ mod transport;
 pub mod wire;
 
 pub use client::{Client, Deleted, ListFilter, ListedPage, Shown};
-pub use connection::{Connection, Credentials, Secret};
+pub use connection::{Connection, Credentials, ProjectSource, Secret};
 pub use error::{Absence, ApiError, ErrorBody, HttpFailure, TransportKind};
 pub use options::{ClientOptions, ListingCounts};
 pub use pacer::{Halt, Pacer, Signal, StopSignal};

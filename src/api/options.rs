@@ -43,6 +43,9 @@ pub struct ListingCounts {
     pools: std::sync::atomic::AtomicUsize,
     /// The listing is being read again (it changed while it was read).
     rereads: std::sync::atomic::AtomicUsize,
+    /// A call is being retried because its host cannot be reached (`cannot reach HOST
+    /// (reason), retrying n/m`), with a count of how many times it was said.
+    trouble: std::sync::Mutex<(usize, Option<String>)>,
 }
 
 impl ListingCounts {
@@ -65,6 +68,27 @@ impl ListingCounts {
         } else {
             self.rereads.store(0, Relaxed);
         }
+    }
+
+    /// Says (or, with `None`, clears) why a call is being retried.
+    pub(super) fn trouble(&self, text: Option<String>) {
+        let mut t = self
+            .trouble
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if text.is_some() {
+            t.0 += 1;
+        }
+        t.1 = text;
+    }
+
+    /// Why a call is being retried now, if one is, and how many such notes there have been
+    /// (a display shows each note once in a log).
+    pub fn trouble_now(&self) -> (usize, Option<String>) {
+        self.trouble
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub(super) fn page(&self, pools: usize) {

@@ -241,6 +241,11 @@ impl Pacer {
         self.retry.delay(tries, None, &mut *rng)
     }
 
+    /// The retry policy the pacer applies.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     /// What to do after failed attempt `tries` (1-based) of one call, `elapsed` since its first.
     pub fn decide(
         &self,

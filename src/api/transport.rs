@@ -72,6 +72,8 @@ pub(super) struct Endpoint {
     pub host_header: String,
     /// `host:port`, the port always given, for messages and logs.
     pub host_port: String,
+    /// The host is this machine.
+    pub loopback: bool,
 }
 
 impl Endpoint {
@@ -84,6 +86,7 @@ impl Endpoint {
                 None => host.to_owned(),
             },
             host_port: format!("{host}:{}", url.port_or_known_default().unwrap_or_default()),
+            loopback: is_loopback_host(host),
         }
     }
 }
@@ -113,6 +116,20 @@ fn header(name: &str, value: &str, sensitive: bool) -> Option<(HeaderName, Heade
     let mut v = HeaderValue::from_str(value).ok()?;
     v.set_sensitive(sensitive);
     Some((HeaderName::from_bytes(name.as_bytes()).ok()?, v))
+}
+
+/// The connection was refused (nothing listens on the port).
+fn refused(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// The error chain of a reqwest error, without the URL.
@@ -259,30 +276,8 @@ impl Transport {
                 attempt.await
             };
             drop(in_flight);
-            let observed = match &result {
-                Ok(raw) => {
-                    let message = if raw.status == 429 {
-                        raw.failure().body.error_msg.unwrap_or_default()
-                    } else {
-                        String::new()
-                    };
-                    pacer.observe(sent_at, Answer::Status(raw.status, &message));
-                    if raw.status == 401 {
-                        pacer.stop_on_auth_failure(format!(
-                            "authentication failed: {}",
-                            raw.http_error()
-                        ));
-                    }
-                    Observed::Status(raw.status)
-                }
-                Err(ApiError::Transport { .. }) => {
-                    pacer.observe(sent_at, Answer::Transport);
-                    Observed::Transport
-                }
-                Err(e) => {
-                    pacer.observe(sent_at, Answer::Status(e.status().unwrap_or(200), ""));
-                    return result;
-                }
+            let Some(observed) = self.observe(&req, sent_at, &result) else {
+                return result;
             };
             let retry_after = match &result {
                 Ok(raw) => raw.retry_after_secs.map(Duration::from_secs),
@@ -293,11 +288,65 @@ impl Transport {
             }
             match pacer.decide(tries, observed, retry_after, started.elapsed()) {
                 Decision::RetryAfter(delay) => {
+                    self.say_trouble(&req, &result, tries + 1);
                     tracing::info!(method = method_name, host = %req.endpoint.host_port, path = %req.path, attempt = tries, delay_ms = delay.as_millis() as u64, "retrying");
                     pacer.sleep(delay).await.map_err(stopped)?;
                 }
                 Decision::GiveUp(_) => return result,
             }
+        }
+    }
+
+    /// Tells the pacer what an attempt ended with; what the retry policy reads of it, or `None`
+    /// when it must not be retried whatever the policy says (a refused loopback connection,
+    /// an error of poolform's own).
+    fn observe(
+        &self,
+        req: &Request<'_>,
+        sent_at: Instant,
+        result: &Result<RawResponse, ApiError>,
+    ) -> Option<Observed> {
+        let pacer = &self.pacer;
+        match result {
+            Ok(raw) => {
+                self.options.listing.trouble(None);
+                let message = if raw.status == 429 {
+                    raw.failure().body.error_msg.unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                pacer.observe(sent_at, Answer::Status(raw.status, &message));
+                if raw.status == 401 {
+                    pacer.stop_on_auth_failure(format!(
+                        "authentication failed: {}",
+                        raw.http_error()
+                    ));
+                }
+                Some(Observed::Status(raw.status))
+            }
+            Err(ApiError::Transport { kind, .. }) => {
+                pacer.observe(sent_at, Answer::Transport);
+                // Nothing listens on a loopback port: no retry will change that (a
+                // connection dropped after sending keeps its retries).
+                (!(*kind == TransportKind::Refused && req.endpoint.loopback))
+                    .then_some(Observed::Transport)
+            }
+            Err(e) => {
+                pacer.observe(sent_at, Answer::Status(e.status().unwrap_or(200), ""));
+                None
+            }
+        }
+    }
+
+    /// Says, for a display, that a host cannot be reached and attempt `next` is coming.
+    fn say_trouble(&self, req: &Request<'_>, result: &Result<RawResponse, ApiError>, next: u32) {
+        if let Err(ApiError::Transport { kind, message, .. }) = result {
+            self.options.listing.trouble(Some(format!(
+                "cannot reach {} ({}), retrying {next}/{}",
+                req.endpoint.host_port,
+                super::error::transport_reason(*kind, message),
+                self.pacer.retry_policy().max_attempts
+            )));
         }
     }
 
@@ -418,6 +467,8 @@ impl Failed<'_> {
     fn classify(&self, e: reqwest::Error) -> ApiError {
         let kind = if e.is_timeout() {
             TransportKind::Timeout
+        } else if e.is_connect() && refused(&e) {
+            TransportKind::Refused
         } else if e.is_connect() {
             TransportKind::Connect
         } else {

@@ -12,7 +12,7 @@ use crate::core::config::{self, Config};
 use crate::core::model::Live;
 use crate::core::plan::Plan;
 use crate::core::planner::{self, PlanContext};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
@@ -175,9 +175,34 @@ pub fn resolve(flags: &ConnectionArgs, config: Option<&LoadedConfig>) -> Result<
 pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
     let line = crate::core::escape::visible(&resolved.identity_line()).into_owned();
     crate::cli::output::stderr_line(&render::fit(&line, stderr_width()));
-    Client::connect(resolved, options)
-        .await
-        .context("cannot connect; nothing was planned or deleted")
+    // IAM calls first, when resolution needs them: said while they last (and retried).
+    let calls_iam = resolved.assume_role.is_some()
+        || matches!(resolved.project, crate::api::ProjectSource::LookUp { .. });
+    let counts = options.listing.clone();
+    let activity = calls_iam
+        .then(|| Activity::with_news("Calling IAM", String::new, move || counts.trouble_now()));
+    let connected = Client::connect(resolved, options).await;
+    drop(activity);
+    connected.map_err(|e| {
+        let next = e.next_step();
+        let what = if e.is_transport() {
+            "cannot reach IAM"
+        } else {
+            "the IAM calls before the first Workspace call failed"
+        };
+        with_next_step(
+            anyhow::Error::new(e).context(format!("{what}; nothing was planned or deleted")),
+            next,
+        )
+    })
+}
+
+/// `error` with the next step a person takes appended, when there is one.
+pub fn with_next_step(error: anyhow::Error, next: Option<String>) -> anyhow::Error {
+    match next {
+        Some(next) => anyhow::anyhow!("{error:#}. Next: {next}"),
+        None => error,
+    }
 }
 
 /// The endpoint as plans record it: no trailing slash.
@@ -207,9 +232,48 @@ pub async fn list_live(client: &Client, loaded: &LoadedConfig, nothing_done: &st
     activity.finish();
     listed.map_err(|e| match e {
         ListingError::Api(api) => {
-            anyhow::Error::new(api).context(format!("cannot list the live pools; {nothing_done}"))
+            let next = api.next_step();
+            with_next_step(
+                anyhow::Error::new(api)
+                    .context(format!("cannot list the live pools; {nothing_done}")),
+                next,
+            )
         }
         other => anyhow::anyhow!("{other}; {nothing_done}"),
+    })
+}
+
+/// `plan` cut down to the `--target`s; a target that is not a planned delete is refused with
+/// why (the plan's findings say protected, out of scope, …; the listing says kept or not live).
+pub fn restrict(plan: Plan, targets: &[String], live: &Live) -> Result<Plan> {
+    use crate::core::plan::TargetError;
+    let source = plan.source.clone();
+    plan.restrict(targets).map_err(|e| match e {
+        TargetError::NotPlanned {
+            target,
+            why: None,
+            planned,
+        } => {
+            let by_id = crate::core::model::PoolId::parse(&target)
+                .ok()
+                .is_some_and(|id| live.get(&id).is_some());
+            let listed = by_id || live.pools().iter().any(|p| *p.name == *target);
+            let why = if listed {
+                format!(
+                    "it is kept: {} lists it",
+                    crate::core::escape::visible(&source)
+                )
+            } else {
+                "no live pool has this id or name".to_owned()
+            };
+            TargetError::NotPlanned {
+                target,
+                why: Some(why),
+                planned,
+            }
+            .into()
+        }
+        e => e.into(),
     })
 }
 

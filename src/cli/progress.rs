@@ -60,21 +60,48 @@ pub struct Activity {
 
 impl Activity {
     pub fn start(what: &'static str, status: impl Fn() -> String + Send + 'static) -> Activity {
+        Activity::with_news(what, status, || (0, None))
+    }
+
+    /// [`Activity::start`], and news said at once: `news` gives a note and how many notes
+    /// there have been; a log gets each new one as a line of its own, a spinner shows the
+    /// current one after the status.
+    pub fn with_news(
+        what: &'static str,
+        status: impl Fn() -> String + Send + 'static,
+        news: impl Fn() -> (usize, Option<String>) + Send + Sync + 'static,
+    ) -> Activity {
+        let news = Arc::new(news);
         if on_terminal() {
             let bar = spinner();
-            let mut activity = Activity::on_bar(&bar, what, status);
+            let current = news.clone();
+            let mut activity = Activity::on_bar(&bar, what, move || match current().1 {
+                Some(note) => format!("{}; {}", status(), visible(&note)),
+                None => status(),
+            });
             activity.bar = Some(bar);
             activity
         } else {
             let started = Instant::now();
             let task = tokio::spawn(async move {
+                let mut said = Instant::now();
+                let mut seen = 0;
                 loop {
-                    tokio::time::sleep(log_every()).await;
-                    crate::cli::output::stderr_line(&format!(
-                        "{what}: {} ({} so far)",
-                        status(),
-                        duration(started.elapsed())
-                    ));
+                    tokio::time::sleep(TICK).await;
+                    if let (count, Some(note)) = news() {
+                        if count != seen {
+                            seen = count;
+                            crate::cli::output::stderr_line(&format!("{what}: {}", visible(&note)));
+                        }
+                    }
+                    if said.elapsed() >= log_every() {
+                        said = Instant::now();
+                        crate::cli::output::stderr_line(&format!(
+                            "{what}: {} ({} so far)",
+                            status(),
+                            duration(started.elapsed())
+                        ));
+                    }
                 }
             });
             Activity { bar: None, task }
@@ -101,18 +128,23 @@ impl Activity {
 
     /// A listing: the pages and pools read so far.
     pub fn listing(what: &'static str, counts: Arc<crate::api::ListingCounts>) -> Activity {
-        Activity::start(what, move || {
-            let (pages, pools, rereads) = counts.read();
-            let again = match rereads {
-                0 => String::new(),
-                n => format!(" (it changed while it was read; reading it again, {n} of 3)"),
-            };
-            format!(
-                "{} and {} read{again}",
-                plural(pages, "page", "pages"),
-                plural(pools, "pool", "pools")
-            )
-        })
+        let troubled = counts.clone();
+        Activity::with_news(
+            what,
+            move || {
+                let (pages, pools, rereads) = counts.read();
+                let again = match rereads {
+                    0 => String::new(),
+                    n => format!(" (it changed while it was read; reading it again, {n} of 3)"),
+                };
+                format!(
+                    "{} and {} read{again}",
+                    plural(pages, "page", "pages"),
+                    plural(pools, "pool", "pools")
+                )
+            },
+            move || troubled.trouble_now(),
+        )
     }
 
     pub fn finish(self) {}

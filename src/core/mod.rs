@@ -11,6 +11,7 @@ pub mod names;
 pub mod plan;
 pub mod planner;
 pub mod ratelimit;
+pub mod regions;
 pub mod report;
 pub mod retry;
 pub mod run_end;

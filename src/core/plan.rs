@@ -338,6 +338,26 @@ impl Plan {
     /// Keeps only the deletes `wanted` selects (each target exactly one, by id or exact name),
     /// and records them. A target that selects no planned delete, or could mean two, is an
     /// error: nothing is guessed.
+    /// Why the pool `target` names (by id or exact name) is not a planned delete, as far as
+    /// the plan's findings say: protected, out of scope, a near match, kept (drifted), or
+    /// missing. `None` when no finding names it: it is kept, or not live.
+    pub fn why_not_planned(&self, target: &str) -> Option<String> {
+        let id = PoolId::parse(target).ok();
+        let f = self.findings.iter().find(|f| {
+            f.pool.name() == Some(target) || (id.is_some() && f.pool.id() == id.as_ref())
+        })?;
+        let detail = crate::core::escape::visible(&f.detail);
+        Some(match f.kind {
+            FindingKind::Protected => format!("it is protected ({detail})"),
+            FindingKind::OutOfScope => format!("it is out of scope ({detail})"),
+            FindingKind::NearMatch => format!("it is a near match, never deleted ({detail})"),
+            FindingKind::Drift => format!("it is kept: {} lists it (it has drifted)", self.source),
+            FindingKind::Missing => {
+                format!("{} lists it, but no live pool has this name", self.source)
+            }
+        })
+    }
+
     pub fn restrict(mut self, wanted: &[String]) -> Result<Plan, TargetError> {
         if wanted.is_empty() {
             return Ok(self);
@@ -345,7 +365,20 @@ impl Plan {
         let index = TargetIndex::of(self.changes.iter().map(|c| (&c.pool.id, &*c.pool.name)));
         let mut keep = vec![false; self.changes.len()];
         for target in wanted {
-            keep[index.select(target)?] = true;
+            match index.select(target) {
+                Ok(i) => keep[i] = true,
+                Err(TargetError::NotPlanned {
+                    target, planned, ..
+                }) => {
+                    let why = self.why_not_planned(&target);
+                    return Err(TargetError::NotPlanned {
+                        target,
+                        why,
+                        planned,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
         }
         drop(index);
         let mut keep = keep.into_iter();
@@ -518,7 +551,7 @@ mod tests {
         let refused = [
             (uuid.to_owned(), format!("--target \"{uuid}\" is the id of {uuid} (\"ci-a\") and the name of b1 (\"{uuid}\"); a target selects exactly one pool")),
             ("twin".to_owned(), "is the name of 2 planned deletes: c1 (\"twin\"), c2 (\"twin\")".to_owned()),
-            ("nope".to_owned(), "--target \"nope\" is not a planned delete (the plan deletes 5 pools)".to_owned()),
+            ("nope".to_owned(), "--target \"nope\" is not a planned delete; the plan deletes 5 pools: ".to_owned()),
         ];
         for (target, want) in refused {
             let err = plan

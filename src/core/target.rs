@@ -48,6 +48,19 @@ impl<'a> TargetIndex<'a> {
         parts.join(", ")
     }
 
+    /// The planned deletes, for a message: `3 pools: id ("name"), …`.
+    fn planned(&self) -> String {
+        let all: Vec<usize> = (0..self.pools.len()).collect();
+        match all.len() {
+            0 => "nothing".to_owned(),
+            n => format!(
+                "{n} pool{}: {}",
+                if n == 1 { "" } else { "s" },
+                self.describe(&all)
+            ),
+        }
+    }
+
     /// The one planned delete `target` selects: the pool whose id (ASCII case aside) or name
     /// it equals. One pool's id and another's name, or several pools' name, is ambiguous.
     pub fn select(&self, target: &str) -> Result<usize, TargetError> {
@@ -65,7 +78,8 @@ impl<'a> TargetIndex<'a> {
             (None, [i]) => Ok(*i),
             (None, []) => Err(TargetError::NotPlanned {
                 target: target.to_owned(),
-                planned: self.pools.len(),
+                why: None,
+                planned: self.planned(),
             }),
             (Some(i), _) => Err(TargetError::Ambiguous {
                 target: target.to_owned(),
@@ -90,8 +104,14 @@ impl<'a> TargetIndex<'a> {
 /// A `--target` that cannot be honoured.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
-    #[error("--target {target:?} is not a planned delete (the plan deletes {planned} pool{}); nothing was done", if *planned == 1 { "" } else { "s" })]
-    NotPlanned { target: String, planned: usize },
+    #[error("--target {target:?} is not a planned delete{}; the plan deletes {planned}; nothing was done", why.as_deref().map(|w| format!(": {w}")).unwrap_or_default())]
+    NotPlanned {
+        target: String,
+        /// Why it is not (kept, protected by a rule, not live, out of scope), when known.
+        why: Option<String>,
+        /// The planned deletes, named.
+        planned: String,
+    },
     #[error("--target {target:?} is {pools}; a target selects exactly one pool: target it by id; nothing was done")]
     Ambiguous { target: String, pools: String },
 }

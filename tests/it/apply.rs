@@ -183,8 +183,29 @@ fn without_a_terminal_or_auto_approve_nothing_is_sent() {
         .assert()
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(stderr.contains("refusing to apply: there is no terminal to confirm on and --auto-approve was not given; nothing was sent"), "{stderr}");
-    assert_eq!(sim.api_requests(), 0, "not even a listing");
+    assert!(stderr.contains("refusing to apply: the plan above deletes 3 pools, there is no terminal to confirm on and --auto-approve was not given; nothing was sent"), "{stderr}");
+    assert!(deletes_sent(&sim).is_empty(), "no DELETE");
+}
+
+#[test]
+fn without_a_terminal_nothing_to_delete_ends_0() {
+    let sim = example_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scope_file(
+        dir.path(),
+        "version: 1\nscope: {name_prefix: ci-nothing-}\n",
+    );
+    let out = poolform(&sim)
+        .args(["apply", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("No changes. Nothing to delete."),
+        "{stderr}"
+    );
+    assert!(deletes_sent(&sim).is_empty());
 }
 
 #[test]

@@ -620,7 +620,7 @@ async fn a_slow_answer_times_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nothing_listening_is_a_connect_error() {
+async fn nothing_listening_is_a_refused_connection() {
     let sim = start(config(fixture(three_pools()))).await;
     let c = token_client(&sim, TOKEN, single_try());
     let sim_addr = sim.addr();
@@ -631,7 +631,7 @@ async fn nothing_listening_is_a_connect_error() {
         matches!(
             err,
             ApiError::Transport {
-                kind: TransportKind::Connect | TransportKind::Connection,
+                kind: TransportKind::Refused | TransportKind::Connection,
                 ..
             }
         ),

@@ -13,6 +13,7 @@ mod generated;
 mod habits;
 mod hostile;
 mod integrity;
+mod newcomer;
 mod plan;
 mod terminal;
 mod untrusted;

@@ -10,7 +10,7 @@ use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
 use crate::cli::context::{
     client_options, client_with, connect, list_live, load_config, make_plan, read_plan, resolve,
-    style, styled, LoadedConfig,
+    restrict, style, styled, LoadedConfig,
 };
 use crate::cli::jsonl::JsonLines;
 use crate::cli::output;
@@ -304,12 +304,6 @@ async fn prepare_fresh(
     style: Style,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
-    if !args.auto_approve && !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to apply: there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
-             Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`"
-        );
-    }
     let loaded = load_config(&config_arg(args), interrupt).await?;
     let client = client_with(
         &args.connection,
@@ -319,13 +313,22 @@ async fn prepare_fresh(
     .await?;
     let judged_at = Instant::now();
     let live = list_live(&client, &loaded, "nothing was planned").await?;
-    let plan = make_plan(&loaded, &client, &live)?.restrict(&args.target)?;
+    let plan = restrict(make_plan(&loaded, &client, &live)?, &args.target, &live)?;
     // Shown in full even when it is refused: the reviewer sees what was meant.
     show_plan(&plan, args, style);
     planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
     if plan.changes.is_empty() {
         output::stderr_line("No changes. Nothing to delete.");
         return Ok(Prepared::Ended(RunEnd::Completed));
+    }
+    // Nothing to confirm above (a pipeline with nothing to delete ends 0); something to
+    // delete needs a yes that only a terminal, or --auto-approve, can give.
+    if !args.auto_approve && !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to apply: the plan above deletes {}, there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
+             Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`",
+            render::plural(plan.changes.len(), "pool", "pools")
+        );
     }
     if let Some(signal) = interrupt.signal() {
         output::stderr_line("Interrupted before any DELETE was sent.");

@@ -3,7 +3,7 @@
 use crate::api::StopSignal;
 use crate::cli::args::{GlobalArgs, PlanArgs};
 use crate::cli::context::{
-    client_options, client_with, list_live, load_config, make_plan, reload_plan, view,
+    client_options, client_with, list_live, load_config, make_plan, reload_plan, restrict, view,
 };
 use crate::cli::files::write_atomic_with;
 use crate::cli::{output, render};
@@ -17,7 +17,7 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     let loaded = load_config(&args.file, stop).await?;
     let client = client_with(&args.connection, Some(&loaded), client_options(stop, None)).await?;
     let live = list_live(&client, &loaded, "nothing was planned").await?;
-    let plan = make_plan(&loaded, &client, &live)?.restrict(&args.target)?;
+    let plan = restrict(make_plan(&loaded, &client, &live)?, &args.target, &live)?;
     // The plan holds what it shows: the listing's memory goes before the plan is rendered.
     drop(live);
     match render::Format::from(args.format) {

@@ -15,4 +15,4 @@ pub use layout::fit;
 pub use markdown::{md, md_table};
 pub use plan::{partial_notice, plan, plan_human, plan_markdown, stale_diff, summary_line};
 pub use report::{lost_report, report_human, report_markdown, report_notes};
-pub use view::{Format, Style, View};
+pub use view::{plural, Format, Style, View};
