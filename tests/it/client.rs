@@ -639,7 +639,7 @@ async fn nothing_listening_is_a_refused_connection() {
     );
     let text = err.to_string();
     assert!(
-        text.contains(&format!("could not connect to {}: ", sim_addr))
+        text.contains(&format!("connection refused by {}: ", sim_addr))
             || text.contains(&format!(
                 "connection lost before an answer from {}: ",
                 sim_addr

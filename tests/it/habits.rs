@@ -387,8 +387,8 @@ fn a_listed_pool_outside_the_scope_is_counted_and_shown_with_its_filter() {
 
 /// The ```yaml block of README's `pools.yaml` section.
 fn readme_example() -> String {
-    let readme = fs::read_to_string(repo_file("README.md")).unwrap();
-    let section = &readme[readme.find("## `pools.yaml`").unwrap()..];
+    let readme = fs::read_to_string(repo_file("docs/pools-yaml.md")).unwrap();
+    let section = &readme[readme.find("## The file").unwrap()..];
     let start = section.find("```yaml\n").unwrap() + "```yaml\n".len();
     let end = start + section[start..].find("```").unwrap();
     section[start..end].to_owned()
@@ -948,6 +948,7 @@ fn the_ci_examples_build_once_lock_update_one_note_and_follow_the_exit_codes() {
 
 // --- README's command reference -----------------------------------------------------------
 
+const REFERENCE_FILE: &str = "docs/reference.md";
 const REFERENCE_START: &str = "<!-- command reference: generated from `poolform <command> --help`; tests/it/habits.rs checks it (UPDATE_README=1 rewrites it) -->";
 const REFERENCE_END: &str = "<!-- end of command reference -->";
 
@@ -992,7 +993,7 @@ fn reference() -> String {
 
 #[test]
 fn readmes_command_reference_matches_help_for_every_command() {
-    let path = repo_file("README.md");
+    let path = repo_file(REFERENCE_FILE);
     let readme = fs::read_to_string(&path).unwrap();
     let want = reference();
     let (start, end) = match (readme.find(REFERENCE_START), readme.find(REFERENCE_END)) {

@@ -49,6 +49,18 @@ struct Args {
     /// Address to listen on (loopback only); port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
+    /// Serve in the background: print only the URL once it listens, then return (for a
+    /// shell: `ENDPOINT=$(workspace-sim --background ...)`). Stops on SIGTERM, or after
+    /// --exit-after (1h unless given).
+    #[arg(long)]
+    background: bool,
+    /// With --background: write the simulator's process id to FILE (stop it with
+    /// `read -r pid < FILE && kill "$pid"`).
+    #[arg(long, value_name = "FILE", requires = "background")]
+    pid_file: Option<PathBuf>,
+    /// Stop serving after this long (e.g. 10m), whatever happens.
+    #[arg(long, value_name = "DURATION", env = "WORKSPACE_SIM_EXIT_AFTER", value_parser = humantime::parse_duration)]
+    exit_after: Option<Duration>,
     /// Require `X-Auth-Token: TOKEN` (or set SIM_TOKEN).
     #[arg(long, env = "SIM_TOKEN", hide_env_values = true, conflicts_with = "ak")]
     token: Option<String>,
@@ -260,6 +272,9 @@ fn fixture(args: &Args) -> Result<Fixture, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if args.background {
+        return background(args.pid_file.as_deref(), args.exit_after);
+    }
     let fixture = match fixture(&args) {
         Ok(f) => f,
         Err(e) => {
@@ -332,8 +347,91 @@ async fn main() -> ExitCode {
     };
     println!("{}{}", workspace_sim::LISTENING_PREFIX, server.url());
     let _ = std::io::stdout().flush();
-    wait_for_stop().await;
+    serve_until_stopped(server, args.exit_after).await;
+    ExitCode::SUCCESS
+}
+
+/// Serves until Ctrl-C or SIGTERM, or until `exit_after` has passed.
+async fn serve_until_stopped(server: SimServer, exit_after: Option<Duration>) {
+    match exit_after {
+        Some(after) => {
+            tokio::select! {
+                () = wait_for_stop() => {}
+                () = tokio::time::sleep(after) => {}
+            }
+        }
+        None => wait_for_stop().await,
+    }
     server.stop();
+}
+
+/// How long a simulator started with --background serves unless told otherwise: a forgotten
+/// one does not outlive the afternoon.
+const BACKGROUND_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Starts this very command again without `--background`, in a process group of its own,
+/// waits until it listens, prints its URL (and writes its pid), and returns.
+fn background(pid_file: Option<&std::path::Path>, exit_after: Option<Duration>) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let fail = |what: String| {
+        eprintln!("workspace-sim: {what}");
+        ExitCode::from(1)
+    };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return fail(format!("cannot find its own program: {e}")),
+    };
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--background")
+        .collect();
+    // --pid-file is the parent's to write.
+    if let Some(i) = args.iter().position(|a| a == "--pid-file") {
+        args.drain(i..(i + 2).min(args.len()));
+    }
+    args.retain(|a| !a.to_string_lossy().starts_with("--pid-file="));
+    let mut command = Command::new(exe);
+    command
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    if exit_after.is_none() {
+        command.env(
+            "WORKSPACE_SIM_EXIT_AFTER",
+            humantime::format_duration(BACKGROUND_LIFETIME).to_string(),
+        );
+    }
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => return fail(format!("cannot start: {e}")),
+    };
+    let Some(stdout) = child.stdout.take() else {
+        return fail("no output from the simulator".into());
+    };
+    let url = match workspace_sim::read_listening_line(stdout) {
+        Ok(url) => url,
+        Err(_) => {
+            // It said why on its standard error: pass that on.
+            let mut why = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                use std::io::Read as _;
+                let _ = stderr.read_to_string(&mut why);
+            }
+            let _ = child.wait();
+            eprint!("{why}");
+            return fail("the simulator did not start".into());
+        }
+    };
+    if let Some(file) = pid_file {
+        if let Err(e) = std::fs::write(file, format!("{}\n", child.id())) {
+            let _ = child.kill();
+            return fail(format!("cannot write {}: {e}", file.display()));
+        }
+    }
+    println!("{url}");
     ExitCode::SUCCESS
 }
 

@@ -63,3 +63,51 @@ fn says_where_it_listens() {
     let url = url.unwrap();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 }
+
+#[test]
+fn in_the_background_it_prints_its_url_writes_its_pid_and_stops_when_told() {
+    let dir = std::env::temp_dir().join(format!("workspace-sim-bg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pid_file = dir.join("sim.pid");
+    let out = sim()
+        .args([
+            "--background",
+            "--generate",
+            "2",
+            "--exit-after",
+            "2s",
+            "--pid-file",
+        ])
+        .arg(&pid_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let addr = url
+        .strip_prefix("http://")
+        .expect("only the URL")
+        .to_owned();
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pid > 0);
+    // It serves after the command returned...
+    assert!(std::net::TcpStream::connect(&addr).is_ok(), "{url} serves");
+    // ...and stops when --exit-after says so.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(&addr).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving at {url}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
