@@ -9,6 +9,7 @@ mod apply_steps;
 mod architecture;
 mod client;
 mod credentials;
+mod docs;
 mod generated;
 mod habits;
 mod hostile;
