@@ -121,6 +121,24 @@ fn plan_with_no_config_says_how_to_start() {
     assert_eq!(sim.api_requests(), 0);
 }
 
+/// The lines read from `lines` up to and including the first that contains `needle` (all of
+/// them, if none does).
+fn read_until(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    needle: &str,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let found = line.contains(needle);
+        seen.push(line);
+        if found {
+            break;
+        }
+    }
+    seen
+}
+
 #[test]
 fn a_refused_loopback_connection_fails_at_once_with_the_next_step() {
     let port = {
@@ -173,15 +191,7 @@ fn an_unreachable_endpoint_says_so_while_it_retries() {
     let host = https.trim_start_matches("https://").to_owned();
     // Each retry is said (in a log, the latest one every tenth of a second): `retrying n/10`.
     let want = format!("Listing pools: cannot reach {host} (TLS handshake failed), retrying ");
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let found = line.contains(&want);
-        seen.push(line);
-        if found {
-            break;
-        }
-    }
+    let seen = read_until(&mut lines, &want);
     assert!(
         seen.iter().any(|l| l.contains(&want)),
         "{want:?} in the log:\n{}",
@@ -287,15 +297,7 @@ fn an_interrupted_wait_says_it_was_interrupted_and_what_was_not_checked() {
         ],
     );
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let found = line.contains("Waiting up to 2m");
-        seen.push(line);
-        if found {
-            break;
-        }
-    }
+    let seen = read_until(&mut lines, "Waiting up to 2m");
     assert!(
         seen.iter().any(|l| l.contains("Waiting up to 2m ")),
         "the duration as given: {}",
