@@ -3,6 +3,7 @@
 //! one per finished step and a status line at most every 10 s while something slow goes on.
 
 use crate::apply::Observer;
+use crate::cli::render::plural;
 use crate::core::escape::visible;
 use crate::core::model::PoolRef;
 use crate::core::report::StepResult;
@@ -31,10 +32,6 @@ const TICK: Duration = Duration::from_millis(100);
 /// Whether progress goes to a terminal (spinners, a bar) or a log (plain lines).
 pub fn on_terminal() -> bool {
     std::io::stderr().is_terminal() && std::env::var("TERM").as_deref() != Ok("dumb")
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `4m 30s`, to the second.
