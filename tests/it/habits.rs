@@ -3,7 +3,7 @@
 //! never writes an invalid file, a `max_deletes` refusal shows the plan, out-of-scope pools are
 //! counted, errors and hints are said once and only where they apply, nothing is silent for
 //! long (tmux drives a real terminal), layout and help, per-command flags, `POOLFORM_LOG`,
-//! `--target`, `--format jsonl`, the CI examples, and README's command reference.
+//! `--target`, `--format jsonl` and README's command reference.
 
 use crate::harness::ids::*;
 use crate::harness::*;
@@ -774,176 +774,14 @@ fn apply_jsonl_reports_retries() {
     assert!(retries[0]["delay_ms"].is_u64());
 }
 
-// --- 15. The CI examples --------------------------------------------------------------------
-
-fn yaml(file: &str) -> serde_yaml::Value {
-    let text = fs::read_to_string(repo_file(file)).unwrap();
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
-
-/// Every `run:`/`script:` text in a CI file.
-fn scripts(v: &serde_yaml::Value, out: &mut Vec<String>) {
-    match v {
-        serde_yaml::Value::Mapping(m) => {
-            for (k, v) in m {
-                let key = k.as_str().unwrap_or("");
-                match (key, v) {
-                    ("run" | "script" | "before_script", serde_yaml::Value::String(s)) => {
-                        out.push(s.clone())
-                    }
-                    ("script" | "before_script", serde_yaml::Value::Sequence(items)) => {
-                        out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned)))
-                    }
-                    _ => scripts(v, out),
-                }
-            }
-        }
-        serde_yaml::Value::Sequence(items) => items.iter().for_each(|i| scripts(i, out)),
-        _ => {}
-    }
-}
-
 /// The flags `poolform <command> --help` lists.
-fn flags_of(command: &str) -> Vec<String> {
+pub(crate) fn flags_of(command: &str) -> Vec<String> {
     let out = poolform_bare().args([command, "--help"]).output().unwrap();
     stdout_of(&out)
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| w.starts_with('-') && w.len() > 1)
         .map(|w| w.split('=').next().unwrap().to_owned())
         .collect()
-}
-
-/// Every poolform invocation in `text`: the subcommand and its flags.
-fn invocations(text: &str) -> Vec<(String, Vec<String>)> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let mut rest = line;
-        while let Some(at) = rest.find("poolform ") {
-            let after = &rest[at + "poolform ".len()..];
-            let words: Vec<&str> = after
-                .split([';', '|', '>', '&', ')'])
-                .next()
-                .unwrap()
-                .split_whitespace()
-                .collect();
-            if let Some((command, args)) = words.split_first() {
-                if ["validate", "plan", "apply", "show", "import"].contains(command) {
-                    out.push((
-                        command.to_string(),
-                        args.iter()
-                            .filter(|a| a.starts_with('-'))
-                            .map(|a| a.to_string())
-                            .collect(),
-                    ));
-                }
-            }
-            rest = after;
-        }
-    }
-    out
-}
-
-#[test]
-fn the_ci_examples_build_once_lock_update_one_note_and_follow_the_exit_codes() {
-    // GitHub Actions
-    let gh = yaml("examples/ci/github-actions.yml");
-    let jobs = gh["jobs"].as_mapping().unwrap();
-    let text_of = |job: &serde_yaml::Value| {
-        let mut s = Vec::new();
-        scripts(job, &mut s);
-        s.join("\n")
-    };
-    let build = text_of(&gh["jobs"]["build"]);
-    assert!(build.contains("cargo build --release --locked"), "{build}");
-    for (name, job) in jobs {
-        let name = name.as_str().unwrap();
-        let text = text_of(job);
-        if name != "build" {
-            assert!(!text.contains("cargo "), "{name} builds poolform again");
-            let needs = serde_yaml::to_string(&job["needs"]).unwrap();
-            assert!(needs.contains("build"), "{name} needs the build");
-            assert!(
-                serde_yaml::to_string(job)
-                    .unwrap()
-                    .contains("name: poolform-bin"),
-                "{name} downloads the binary"
-            );
-        }
-    }
-    for name in ["plan", "apply"] {
-        let c = &gh["jobs"][name]["concurrency"];
-        assert_eq!(c["group"], "poolform-production", "{name}");
-        assert_eq!(
-            c["cancel-in-progress"], false,
-            "{name}: an apply is never cancelled"
-        );
-    }
-    let drift = text_of(&gh["jobs"]["drift-check"]);
-    assert!(drift.contains("--edit-last"), "one PR comment, edited");
-    for (job, ok) in [
-        ("drift-check", "2) echo \"::notice::Drift"),
-        ("apply", "2) echo \"::warning::"),
-    ] {
-        let text = text_of(&gh["jobs"][job]);
-        assert!(text.contains("case \"$code\" in"), "{job}");
-        assert!(text.contains(ok), "{job}: 2 passes");
-        assert!(
-            text.contains("*) echo \"::error::poolform"),
-            "{job}: anything else fails"
-        );
-        assert!(
-            text.contains("exit \"$code\""),
-            "{job}: with poolform's code"
-        );
-    }
-    // GitLab
-    let gl = yaml("examples/ci/gitlab-ci.yml");
-    let build = text_of(&gl["build"]);
-    assert!(build.contains("cargo build --release --locked"), "{build}");
-    assert_eq!(gl["build"]["artifacts"]["paths"][0], "bin/poolform");
-    assert_eq!(gl[".poolform"]["needs"][0], "build");
-    for name in ["drift-check", "plan", "apply"] {
-        assert_eq!(gl[name]["extends"], ".poolform", "{name}");
-        assert!(
-            !text_of(&gl[name]).contains("cargo "),
-            "{name} builds poolform again"
-        );
-    }
-    assert_eq!(gl["plan"]["resource_group"], "poolform-production");
-    assert_eq!(gl["apply"]["resource_group"], "poolform-production");
-    let note = text_of(&gl["drift-check"]);
-    assert!(
-        note.contains("--request PUT") && note.contains("<!-- poolform-plan -->"),
-        "one MR note, updated"
-    );
-    for job in ["drift-check", "apply"] {
-        let text = text_of(&gl[job]);
-        assert!(text.contains("case \"$code\" in"), "{job}");
-        assert!(
-            text.contains("*) echo \"poolform"),
-            "{job}: anything else fails"
-        );
-        assert!(text.contains("exit \"$code\""), "{job}");
-    }
-    // every flag passed is one the command takes
-    for file in [
-        "examples/ci/github-actions.yml",
-        "examples/ci/gitlab-ci.yml",
-    ] {
-        let mut all = Vec::new();
-        scripts(&yaml(file), &mut all);
-        let found = invocations(&all.join("\n"));
-        assert!(found.len() >= 4, "{file}: {found:?}");
-        for (command, flags) in found {
-            let known = flags_of(&command);
-            for flag in flags {
-                assert!(
-                    known.contains(&flag),
-                    "{file}: poolform {command} has no {flag}"
-                );
-            }
-        }
-    }
 }
 
 // --- README's command reference -----------------------------------------------------------

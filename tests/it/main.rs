@@ -7,6 +7,7 @@ mod harness;
 mod apply;
 mod apply_steps;
 mod architecture;
+mod ci_examples;
 mod client;
 mod credentials;
 mod docs;
