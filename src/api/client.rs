@@ -150,15 +150,15 @@ impl Client {
         }
         let project_id = match resolved.project {
             ProjectSource::Known(p) => p,
-            ProjectSource::LookUp { region } => {
+            ProjectSource::LookUp { name } => {
                 let Some(iam) = &iam else {
                     return Err(ApiError::Iam(format!(
-                        "no project id, and no IAM endpoint to look it up for region {region}"
+                        "no project id, and no IAM endpoint to look up the project {name}"
                     )));
                 };
-                let id = iam::project_id(&transport, iam, &credentials, &who, &region).await?;
+                let id = iam::project_id(&transport, iam, &credentials, &who, &name).await?;
                 identity.project_from =
-                    format!("looked up at IAM {} by the name {region}", iam.base);
+                    format!("looked up at IAM {} by the name {name}", iam.base);
                 id
             }
         };

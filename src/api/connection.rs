@@ -39,6 +39,11 @@ pub struct FileDefaults {
     pub region: Option<String>,
     pub project_id: Option<String>,
     pub cloud: Option<String>,
+    /// The project's name, looked up at IAM (else the region's name is).
+    pub project_name: Option<String>,
+    /// A project of a many-project file: the file alone names its region and project (the
+    /// variables and a profile cannot name one of many; flags are refused before this).
+    pub sole_source: bool,
 }
 
 /// A resolved, validated connection: everything a request needs.
@@ -64,9 +69,10 @@ impl Connection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProjectSource {
     Known(ProjectId),
-    /// Not given anywhere: looked up at IAM by the region's name.
+    /// Not given anywhere: looked up at IAM by this name (the region's, or the file's
+    /// `project_name`).
     LookUp {
-        region: String,
+        name: String,
     },
 }
 
@@ -376,8 +382,12 @@ fn region(
     env: Env<'_>,
     profile: Option<&LoadedProfile>,
 ) -> Result<Option<(String, String)>, ConnectionError> {
-    let chosen = pick(("--region", &flags.region), env, &["HW_REGION_NAME"])
-        .or_else(|| from_profile(profile, |p| &p.region));
+    let chosen = if file.sole_source {
+        None
+    } else {
+        pick(("--region", &flags.region), env, &["HW_REGION_NAME"])
+            .or_else(|| from_profile(profile, |p| &p.region))
+    };
     match agree("region", chosen, file, file.region.as_ref())? {
         Some((source_name, value)) if !crate::core::model::is_region_name(&value) => {
             Err(ConnectionError::BadRegion { value, source_name })
@@ -417,12 +427,16 @@ fn project(
     profile: Option<&LoadedProfile>,
     lookup: Option<(&String, &Url)>,
 ) -> Result<(ProjectSource, String), ConnectionError> {
-    let chosen = pick(
-        ("--project-id", &flags.project_id),
-        env,
-        &["HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"],
-    )
-    .or_else(|| from_profile(profile, |p| &p.project_id));
+    let chosen = if file.sole_source {
+        None
+    } else {
+        pick(
+            ("--project-id", &flags.project_id),
+            env,
+            &["HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"],
+        )
+        .or_else(|| from_profile(profile, |p| &p.project_id))
+    };
     match agree("project", chosen, file, file.project_id.as_ref())? {
         Some((source_name, value)) => {
             let id = ProjectId::parse(&value).map_err(|problem| ConnectionError::BadProjectId {
@@ -433,15 +447,14 @@ fn project(
             Ok((ProjectSource::Known(id), source_name))
         }
         None => match lookup {
-            Some((region, iam)) => Ok((
-                ProjectSource::LookUp {
-                    region: region.clone(),
-                },
-                format!(
-                    "to be looked up at IAM {} by the name {region}",
+            Some((region, iam)) => {
+                let name = file.project_name.clone().unwrap_or_else(|| region.clone());
+                let from = format!(
+                    "to be looked up at IAM {} by the name {name}",
                     endpoint_text(iam)
-                ),
-            )),
+                );
+                Ok((ProjectSource::LookUp { name }, from))
+            }
             None if flags.endpoint.is_some() => Err(ConnectionError::NoIamWithEndpoint {
                 why: "to look the project id up",
             }),
@@ -542,7 +555,7 @@ mod tests {
             source: "pools.yaml".into(),
             region: region.map(str::to_owned),
             project_id: project.map(str::to_owned),
-            cloud: None,
+            ..FileDefaults::default()
         }
     }
 
@@ -781,7 +794,7 @@ mod tests {
         assert_eq!(
             c.project,
             ProjectSource::LookUp {
-                region: "cn-north-4".into()
+                name: "cn-north-4".into()
             }
         );
         // with --endpoint, IAM is never guessed from the region: HW_AUTH_URL names it, or the

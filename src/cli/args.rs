@@ -123,9 +123,10 @@ pub struct GlobalArgs {
 /// Where to connect: only the commands that call the API take these.
 #[derive(Debug, Args, Default, Clone)]
 pub struct ConnectionArgs {
-    /// API endpoint (default: https://workspace.{region}.{cloud}).
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
+    /// API endpoint (default: https://workspace.{region}.{cloud}). In a file with projects:,
+    /// URL serves every region, REGION=URL one region (repeatable).
+    #[arg(long, value_name = "URL|REGION=URL")]
+    pub endpoint: Vec<String>,
     /// Region (else HW_REGION_NAME, the profile, region in the config file).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
@@ -140,6 +141,19 @@ pub struct ConnectionArgs {
     /// Profile of the shared config file (else HW_PROFILE, else the file's current one).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+}
+
+/// Which projects of a file with `projects:` a run covers, and the agencies it may use.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ProjectArgs {
+    /// Only the project labelled LABEL (REGION/PROJECT, as the plan shows it; repeatable): the
+    /// others are neither resolved nor listed.
+    #[arg(long, value_name = "LABEL")]
+    pub only: Vec<String>,
+    /// Let a project's assume_role use this agency (AGENCY@DOMAIN; repeatable; also
+    /// POOLFORM_ALLOW_AGENCIES, comma-separated). Any other agency is refused before any call.
+    #[arg(long, value_name = "AGENCY@DOMAIN")]
+    pub allow_agency: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,6 +206,8 @@ pub struct PlanArgs {
     pub file: FileArg,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub projects: ProjectArgs,
     /// Save the plan (JSON) for `poolform apply FILE`.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -220,6 +236,8 @@ pub struct ApplyArgs {
     pub file: Option<PathBuf>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub projects: ProjectArgs,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
@@ -307,4 +325,79 @@ pub struct ImportArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// One `--endpoint` value: for every region, or for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointFlag {
+    All(String),
+    Region { region: String, url: String },
+}
+
+impl EndpointFlag {
+    /// `REGION=URL` when what stands before `=` is a region name and no scheme comes first;
+    /// anything else is a URL (checked later, with its own hints).
+    pub fn parse(value: &str) -> EndpointFlag {
+        match value.split_once('=') {
+            Some((region, url))
+                if !region.contains("://") && crate::core::model::is_region_name(region) =>
+            {
+                EndpointFlag::Region {
+                    region: region.to_owned(),
+                    url: url.to_owned(),
+                }
+            }
+            _ => EndpointFlag::All(value.to_owned()),
+        }
+    }
+}
+
+impl ConnectionArgs {
+    /// The `--endpoint` values, parsed; at most one for every region, one per region.
+    pub fn endpoints(&self) -> anyhow::Result<Vec<EndpointFlag>> {
+        let parsed: Vec<EndpointFlag> = self.endpoint.iter().map(|e| EndpointFlag::parse(e)).collect();
+        let all = parsed.iter().filter(|e| matches!(e, EndpointFlag::All(_))).count();
+        if all > 1 {
+            anyhow::bail!("--endpoint URL is given {all} times; give it once (or REGION=URL once per region)");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for e in &parsed {
+            if let EndpointFlag::Region { region, .. } = e {
+                if !seen.insert(region.clone()) {
+                    anyhow::bail!("--endpoint {region}=URL is given twice; give each region once");
+                }
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// The endpoint of a single-project run: `--endpoint URL`; `REGION=URL` is for files with
+    /// `projects:`.
+    pub fn single_endpoint(&self) -> anyhow::Result<Option<String>> {
+        let mut out = None;
+        for e in self.endpoints()? {
+            match e {
+                EndpointFlag::All(url) => out = Some(url),
+                EndpointFlag::Region { region, url } => anyhow::bail!(
+                    "--endpoint {region}={url} names a region's endpoint, which only a file with projects: uses; pass --endpoint {url}"
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The endpoint for a project in `region`: its `REGION=URL`, else the one for every region.
+    pub fn endpoint_for(&self, region: &str) -> anyhow::Result<Option<String>> {
+        let parsed = self.endpoints()?;
+        let own = parsed.iter().find_map(|e| match e {
+            EndpointFlag::Region { region: r, url } if r == region => Some(url.clone()),
+            _ => None,
+        });
+        Ok(own.or_else(|| {
+            parsed.into_iter().find_map(|e| match e {
+                EndpointFlag::All(url) => Some(url),
+                EndpointFlag::Region { .. } => None,
+            })
+        }))
+    }
 }

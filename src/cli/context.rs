@@ -155,9 +155,10 @@ pub fn resolve(flags: &ConnectionArgs, config: Option<&LoadedConfig>) -> Result<
         cloud: config
             .and_then(|c| c.config.cloud.as_ref())
             .map(|c| c.as_str().to_owned()),
+        ..FileDefaults::default()
     };
     let flags = ConnectionFlags {
-        endpoint: flags.endpoint.clone(),
+        endpoint: flags.single_endpoint()?,
         region: flags.region.clone(),
         project_id: flags.project_id.clone(),
         cloud: flags.cloud.clone(),

@@ -21,8 +21,11 @@ pub fn shell_word(s: &str) -> String {
 /// The connection flags given on the command line, as words (`--endpoint URL`, ...).
 pub fn connection_words(c: &ConnectionArgs) -> Vec<String> {
     let mut words = Vec::new();
+    for endpoint in &c.endpoint {
+        words.push("--endpoint".to_owned());
+        words.push(endpoint.clone());
+    }
     for (flag, value) in [
-        ("--endpoint", &c.endpoint),
         ("--region", &c.region),
         ("--project-id", &c.project_id),
         ("--cloud", &c.cloud),
@@ -91,7 +94,7 @@ mod tests {
     #[test]
     fn the_apply_command_repeats_what_the_plan_used() {
         let connection = ConnectionArgs {
-            endpoint: Some("http://127.0.0.1:9".into()),
+            endpoint: vec!["http://127.0.0.1:9".into()],
             profile: Some("ci tenant".into()),
             ..ConnectionArgs::default()
         };

@@ -544,9 +544,18 @@ pub struct Config {
     /// Allows an empty `pools:` without a scope, which plans to delete every pool.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_delete_all: bool,
+    /// Several projects in one file, each planned as a single-project file would be; the
+    /// file's `protect` and `max_deletes` apply to every one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<crate::core::projects::ProjectEntry>,
 }
 
 impl Config {
+    /// Does this file list several projects (`projects:`)?
+    pub fn is_many(&self) -> bool {
+        !self.projects.is_empty()
+    }
+
     /// Does any protect rule read tags?
     pub fn has_tag_rules(&self) -> bool {
         self.protect.iter().any(ProtectRule::is_tag_rule)
@@ -669,6 +678,12 @@ const KNOWN_KEYS: &[&str] = &[
     "charging_mode",
     "description",
     "in_maintenance_mode",
+    "projects",
+    "project_name",
+    "assume_role",
+    "agency",
+    "domain",
+    "domain_id",
 ];
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -765,13 +780,87 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
 
 /// Checks that need the whole file. Returns the path of the offending value.
 fn validate(config: &Config) -> Result<(), (Vec<Seg>, String)> {
+    if config.is_many() {
+        return validate_many(config);
+    }
+    validate_pools(config, &[], 0)
+}
+
+/// A many-project file: nothing project-specific at the top, each project valid as a file of
+/// its own (with the file's rules), labels unique, limits only lowered.
+fn validate_many(config: &Config) -> Result<(), (Vec<Seg>, String)> {
+    let top: [(&'static str, bool); 5] = [
+        ("project_id", config.project_id.is_some()),
+        ("region", config.region.is_some()),
+        ("cloud", config.cloud.is_some()),
+        ("scope", config.scope.is_some()),
+        ("pools", !config.pools.is_empty()),
+    ];
+    if let Some((key, _)) = top.iter().find(|(_, set)| *set) {
+        return Err((
+            vec![Seg::Key(key)],
+            format!("`{key}` at the top of a file with `projects:` would name no project: move it into each project that needs it"),
+        ));
+    }
+    if config.allow_delete_all {
+        return Err((
+            vec![Seg::Key("allow_delete_all")],
+            "`allow_delete_all` belongs to the project it allows, inside `projects:`".into(),
+        ));
+    }
+    validate_pools(config, &[], 0)?;
+    let mut labels: HashMap<String, usize> = HashMap::new();
+    for (i, entry) in config.projects.iter().enumerate() {
+        let at = |key: &'static str| vec![Seg::Key("projects"), Seg::Index(i), Seg::Key(key)];
+        match (&entry.project_id, &entry.project_name) {
+            (Some(_), Some(_)) => {
+                return Err((at("project_name"), format!("projects[{i}] has both project_id and project_name; give one of them")))
+            }
+            (None, None) => {
+                return Err((vec![Seg::Key("projects"), Seg::Index(i)], format!("projects[{i}] names no project: give project_id, or project_name (looked up at IAM)")))
+            }
+            _ => {}
+        }
+        if let Some(role) = &entry.assume_role {
+            if role.domain.is_some() == role.domain_id.is_some() {
+                return Err((at("assume_role"), format!("projects[{i}].assume_role needs exactly one of domain and domain_id (the account that created the agency)")));
+            }
+        }
+        if let (Some(own), Some(file)) = (entry.max_deletes, config.max_deletes) {
+            if own.0 > file.0 {
+                return Err((at("max_deletes"), format!("projects[{i}].max_deletes is {}, higher than the file's max_deletes {}: a project may lower the limit, never raise it", own.0, file.0)));
+            }
+        }
+        let label = entry.label();
+        if let Some(first) = labels.insert(label.clone(), i) {
+            return Err((vec![Seg::Key("projects"), Seg::Index(i)], format!("projects[{i}] is {label}, as projects[{first}] is: one entry would delete the other's pools")));
+        }
+        let single = crate::core::projects::project_config(config, entry);
+        validate_pools(
+            &single,
+            &[Seg::Key("projects"), Seg::Index(i)],
+            config.protect.len(),
+        )
+            .map_err(|(path, message)| (path, format!("in projects[{i}] ({}): {message}", entry.label())))?;
+    }
+    Ok(())
+}
+
+/// The pools, protect rules and the delete-everything guard of one project's config; paths
+/// under `prefix`; the first `inherited` protect rules are the file's, checked at the top.
+fn validate_pools(
+    config: &Config,
+    prefix: &[Seg],
+    inherited: usize,
+) -> Result<(), (Vec<Seg>, String)> {
+    let path = |rest: &[Seg]| -> Vec<Seg> { prefix.iter().chain(rest).cloned().collect() };
     let mut ids: HashMap<&PoolId, usize> = HashMap::new();
     let mut names: HashMap<&str, usize> = HashMap::new();
     for (i, entry) in config.pools.iter().enumerate() {
-        let here = |key| vec![Seg::Key("pools"), Seg::Index(i), Seg::Key(key)];
+        let here = |key| path(&[Seg::Key("pools"), Seg::Index(i), Seg::Key(key)]);
         if entry.id.is_none() && entry.name.is_none() {
             return Err((
-                vec![Seg::Key("pools"), Seg::Index(i)],
+                path(&[Seg::Key("pools"), Seg::Index(i)]),
                 format!("pools[{i}] has neither id nor name; give one of them"),
             ));
         }
@@ -800,21 +889,24 @@ fn validate(config: &Config) -> Result<(), (Vec<Seg>, String)> {
             }
         }
     }
-    for (i, rule) in config.protect.iter().enumerate() {
+    for (i, rule) in config.protect.iter().enumerate().skip(inherited) {
         let set = usize::from(rule.name.is_some())
             + usize::from(rule.id.is_some())
             + usize::from(rule.tag.is_some());
         if set != 1 {
+            let i = i - inherited;
             return Err((
-                vec![Seg::Key("protect"), Seg::Index(i)],
+                path(&[Seg::Key("protect"), Seg::Index(i)]),
                 format!("protect[{i}] must have exactly one of name, id or tag (it has {set})"),
             ));
         }
     }
     let scoped = config.scope.as_ref().is_some_and(Scope::is_restrictive);
-    if config.pools.is_empty() && !scoped && !config.allow_delete_all {
+    // The top of a many-project file keeps no pools: each project is checked on its own.
+    let top_of_many = prefix.is_empty() && config.is_many();
+    if config.pools.is_empty() && !scoped && !config.allow_delete_all && !top_of_many {
         return Err((
-            vec![Seg::Key("pools")],
+            path(&[Seg::Key("pools")]),
             "pools is empty and there is no scope: every pool in the project would be planned for deletion. \
              List the pools to keep, narrow the file with scope:, or set allow_delete_all: true"
                 .into(),

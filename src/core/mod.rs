@@ -10,6 +10,7 @@ pub mod model;
 pub mod names;
 pub mod plan;
 pub mod planner;
+pub mod projects;
 pub mod ratelimit;
 pub mod regions;
 pub mod report;

@@ -9,6 +9,7 @@ pub mod faults;
 pub mod fixture;
 pub mod gate;
 pub mod hostile;
+pub mod multi;
 pub mod state;
 
 use axum::body::{to_bytes, Body};
@@ -179,7 +180,10 @@ impl Shared {
 /// A running simulator. Dropping it stops the server.
 pub struct SimServer {
     addr: SocketAddr,
+    /// The (first) project's simulator.
     shared: Arc<Shared>,
+    /// Several projects and accounts, when the fixture has them.
+    multi: Option<Arc<multi::Multi>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -846,63 +850,127 @@ fn router(shared: Arc<Shared>) -> Router {
     admin.merge(api).with_state(shared)
 }
 
+fn check_loopback(listen: SocketAddr) -> std::io::Result<()> {
+    if listen.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("workspace-sim listens on loopback only, not {listen}"),
+        ))
+    }
+}
+
+/// Binds `listen` and serves `app` until the returned sender fires.
+async fn serve(
+    listen: SocketAddr,
+    app: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, Cut>,
+) -> std::io::Result<(SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+    check_loopback(listen)?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(CuttableListener(listener), app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok((addr, tx))
+}
+
+/// One project's simulator state and behaviour, from its config.
+fn build_shared(config: SimConfig) -> Arc<Shared> {
+    Arc::new(Shared {
+        state: Mutex::new(State::new(
+            config.fixture,
+            config.churn_on_list,
+            config.shift_on_list,
+        )),
+        auth: config.auth,
+        missing_pool: config.missing_pool,
+        faults: config.faults,
+        buckets: Mutex::new(HashMap::new()),
+        next_request_id: AtomicU64::new(1),
+        revoke_auth_after: config.revoke_auth_after,
+        forbid_delete: config.forbid_delete,
+        anonymous_throttle: config.anonymous_throttle,
+        busy_status: config.busy_status,
+        omit_total_count: config.omit_total_count,
+        page_cap: config.page_cap,
+        transient_conflict: config.transient_conflict,
+        iam_projects: config.iam_projects,
+        agencies: config.agencies,
+        exact_name_filter: config.exact_name_filter,
+        issued: Mutex::new(Vec::new()),
+        api_requests: AtomicU64::new(0),
+        hostile: Mutex::new(config.hostile),
+        flood_page: Mutex::new(None),
+    })
+}
+
 impl SimServer {
     /// Starts on `listen` inside the current Tokio runtime. Only loopback addresses are allowed.
     pub async fn start(config: SimConfig, listen: SocketAddr) -> std::io::Result<SimServer> {
-        if !listen.ip().is_loopback() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("workspace-sim listens on loopback only, not {listen}"),
-            ));
-        }
-        let listener = tokio::net::TcpListener::bind(listen).await?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(
-                config.fixture,
-                config.churn_on_list,
-                config.shift_on_list,
-            )),
-            auth: config.auth,
-            missing_pool: config.missing_pool,
-            faults: config.faults,
-            buckets: Mutex::new(HashMap::new()),
-            next_request_id: AtomicU64::new(1),
-            revoke_auth_after: config.revoke_auth_after,
-            forbid_delete: config.forbid_delete,
-            anonymous_throttle: config.anonymous_throttle,
-            busy_status: config.busy_status,
-            omit_total_count: config.omit_total_count,
-            page_cap: config.page_cap,
-            transient_conflict: config.transient_conflict,
-            iam_projects: config.iam_projects,
-            agencies: config.agencies,
-            exact_name_filter: config.exact_name_filter,
-            issued: Mutex::new(Vec::new()),
-            api_requests: AtomicU64::new(0),
-            hostile: Mutex::new(config.hostile),
-            flood_page: Mutex::new(None),
-        });
+        check_loopback(listen)?;
+        let shared = build_shared(config);
         let app = router(shared.clone()).into_make_service_with_connect_info::<Cut>();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(CuttableListener(listener), app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let (addr, shutdown) = serve(listen, app).await?;
         Ok(SimServer {
             addr,
             shared,
-            shutdown: Some(tx),
+            multi: None,
+            shutdown: Some(shutdown),
+            thread: None,
+        })
+    }
+
+    /// Starts a simulator of several projects and accounts (see [`multi`]) on `listen`.
+    pub async fn start_multi(
+        base: SimConfig,
+        fixture: multi::MultiFixture,
+        listen: SocketAddr,
+    ) -> std::io::Result<SimServer> {
+        check_loopback(listen)?;
+        let multi = Arc::new(multi::Multi::new(base, fixture));
+        let first = multi.first_shared();
+        let app = multi::router(multi.clone()).into_make_service_with_connect_info::<Cut>();
+        let (addr, shutdown) = serve(listen, app).await?;
+        Ok(SimServer {
+            addr,
+            shared: first,
+            multi: Some(multi),
+            shutdown: Some(shutdown),
             thread: None,
         })
     }
 
     /// Starts on `127.0.0.1:0` in a thread of its own, for synchronous tests and examples.
     pub fn spawn(config: SimConfig) -> std::io::Result<SimServer> {
-        let (tx, rx) = std::sync::mpsc::channel();
+        Self::spawn_with(move |listen| Box::pin(SimServer::start(config, listen)))
+    }
+
+    /// [`SimServer::spawn`] for several projects and accounts.
+    pub fn spawn_multi(base: SimConfig, fixture: multi::MultiFixture) -> std::io::Result<SimServer> {
+        Self::spawn_with(move |listen| Box::pin(SimServer::start_multi(base, fixture, listen)))
+    }
+
+    fn spawn_with(
+        start: impl FnOnce(
+                SocketAddr,
+            ) -> std::pin::Pin<
+                Box<dyn std::future::Future<Output = std::io::Result<SimServer>> + Send>,
+            > + Send
+            + 'static,
+    ) -> std::io::Result<SimServer> {
+        type Started = (
+            SocketAddr,
+            Arc<Shared>,
+            Option<Arc<multi::Multi>>,
+            tokio::sync::oneshot::Sender<()>,
+        );
+        let (tx, rx) = std::sync::mpsc::channel::<std::io::Result<Started>>();
         let thread = std::thread::spawn(move || {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -916,11 +984,16 @@ impl SimServer {
                 }
             };
             runtime.block_on(async move {
-                match SimServer::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await {
+                match start(SocketAddr::from(([127, 0, 0, 1], 0))).await {
                     Ok(mut server) => {
                         let stop = tokio::sync::oneshot::channel::<()>();
                         let inner_shutdown = server.shutdown.take();
-                        let _ = tx.send(Ok((server.addr, server.shared.clone(), stop.0)));
+                        let _ = tx.send(Ok((
+                            server.addr,
+                            server.shared.clone(),
+                            server.multi.clone(),
+                            stop.0,
+                        )));
                         let _ = stop.1.await;
                         if let Some(s) = inner_shutdown {
                             let _ = s.send(());
@@ -932,12 +1005,13 @@ impl SimServer {
                 }
             });
         });
-        let (addr, shared, shutdown) = rx
+        let (addr, shared, multi, shutdown) = rx
             .recv()
             .map_err(|_| std::io::Error::other("simulator thread ended before it started"))??;
         Ok(SimServer {
             addr,
             shared,
+            multi,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -954,7 +1028,10 @@ impl SimServer {
 
     /// What `GET /__sim/state` answers.
     pub fn snapshot(&self) -> Value {
-        self.shared.state().snapshot()
+        match &self.multi {
+            Some(multi) => multi.snapshot(),
+            None => self.shared.state().snapshot(),
+        }
     }
 
     /// DELETE requests received for `id`, whatever their answer.
@@ -964,12 +1041,18 @@ impl SimServer {
 
     /// API requests received in all (the `__sim` routes not counted).
     pub fn api_requests(&self) -> u64 {
-        self.shared.api_requests.load(Ordering::SeqCst)
+        match &self.multi {
+            Some(multi) => multi.sum(|s| s.api_requests.load(Ordering::SeqCst)),
+            None => self.shared.api_requests.load(Ordering::SeqCst),
+        }
     }
 
     /// DELETE requests received in all.
     pub fn delete_requests(&self) -> u64 {
-        self.shared.state().requests_to("delete")
+        match &self.multi {
+            Some(multi) => multi.sum(|s| s.state().requests_to("delete")),
+            None => self.shared.state().requests_to("delete"),
+        }
     }
 
     /// Ids of the pools that exist now, sorted.

@@ -248,17 +248,23 @@ fn share(s: &str) -> Result<f64, String> {
 /// The project generated pools are in, unless --project-id says otherwise.
 const GENERATED_PROJECT: &str = "0bec5db98280d2d02fd6c00c2de791ce";
 
+/// What to serve: one project's pools, or several projects and accounts.
+enum Served {
+    One(Fixture),
+    Many(workspace_sim::multi::MultiFixture),
+}
+
 /// The pools to serve, from --fixture or --generate.
-fn fixture(args: &Args) -> Result<Fixture, String> {
+fn fixture(args: &Args) -> Result<Served, String> {
     if let Some(count) = args.generate {
         let project = ProjectId::parse(&args.project_id)
             .map_err(|e| format!("--project-id {:?}: {e}", args.project_id))?;
-        return Ok(Fixture::generated(
+        return Ok(Served::One(Fixture::generated(
             project,
             count,
             "gen-",
             args.desktops_every,
-        ));
+        )));
     }
     let path = args
         .fixture
@@ -266,7 +272,22 @@ fn fixture(args: &Args) -> Result<Fixture, String> {
         .ok_or("give --fixture FILE or --generate N")?;
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read fixture {}: {e}", path.display()))?;
-    Fixture::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())
+    let name = path.display().to_string();
+    let value: Option<serde_json::Value> = if text.trim_start().starts_with('{') {
+        serde_json::from_str(&text).ok()
+    } else {
+        serde_yaml::from_str(&text).ok()
+    };
+    match value {
+        Some(v) if workspace_sim::multi::MultiFixture::is_multi(&v) => {
+            workspace_sim::multi::MultiFixture::from_value(v, &name)
+                .map(Served::Many)
+                .map_err(|e| e.to_string())
+        }
+        _ => Fixture::parse(&text, &name)
+            .map(Served::One)
+            .map_err(|e| e.to_string()),
+    }
 }
 
 #[tokio::main]
@@ -275,8 +296,9 @@ async fn main() -> ExitCode {
     if args.background {
         return background(args.pid_file.as_deref(), args.exit_after);
     }
-    let fixture = match fixture(&args) {
-        Ok(f) => f,
+    let (fixture, many) = match fixture(&args) {
+        Ok(Served::One(f)) => (f, None),
+        Ok(Served::Many(m)) => (m.projects[0].fixture.clone(), Some(m)),
         Err(e) => {
             eprintln!("workspace-sim: {e}");
             return ExitCode::from(1);
@@ -338,7 +360,11 @@ async fn main() -> ExitCode {
         forbid_delete: args.forbid_delete,
         anonymous_throttle: args.anonymous_throttle,
     };
-    let server = match SimServer::start(config, args.listen).await {
+    let started = match many {
+        Some(many) => SimServer::start_multi(config, many, args.listen).await,
+        None => SimServer::start(config, args.listen).await,
+    };
+    let server = match started {
         Ok(s) => s,
         Err(e) => {
             eprintln!("workspace-sim: cannot listen on {}: {e}", args.listen);

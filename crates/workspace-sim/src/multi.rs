@@ -1,0 +1,371 @@
+//! Several projects, regions and accounts behind one listener: each project is a simulator of
+//! its own (its pools, faults, rate limit); in front of them, the accounts' keys are checked,
+//! IAM lists each account's projects by name and issues agencies' temporary keys, a key of
+//! another account gets 403 from a project, and every request is recorded as (key, project).
+
+use crate::fixture::{Fixture, FixtureError};
+use crate::gate::{GateRequest, IssuedKey, SimAuth};
+use crate::{build_shared, huawei_error, router as project_router, Shared, SimConfig};
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+use tower::ServiceExt;
+
+/// An account (domain) and its key pair.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub domain: String,
+    #[serde(default)]
+    pub domain_id: Option<String>,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+/// An agency: created by `domain`, assumable by the accounts it `trusts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    pub name: String,
+    pub domain: String,
+    pub trusts: Vec<String>,
+}
+
+/// One project of the fixture.
+#[derive(Debug, Clone)]
+pub struct ProjectDef {
+    pub project_id: String,
+    pub name: String,
+    pub region: String,
+    /// The account that owns it (none: any key, or none, may use it).
+    pub domain: Option<String>,
+    /// Requests per second before 429, for this project alone.
+    pub rate_limit: Option<u32>,
+    pub fixture: Fixture,
+}
+
+/// `{"accounts": [...], "agencies": [...], "projects": [{"project_id", "name", "region",
+/// "domain", "rate_limit", "pools"}]}`.
+#[derive(Debug, Clone)]
+pub struct MultiFixture {
+    pub accounts: Vec<Account>,
+    pub agencies: Vec<Agency>,
+    pub projects: Vec<ProjectDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    project_id: String,
+    name: String,
+    region: String,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    rate_limit: Option<u32>,
+    #[serde(default)]
+    pools: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMulti {
+    #[serde(default)]
+    accounts: Vec<Account>,
+    #[serde(default)]
+    agencies: Vec<Agency>,
+    projects: Vec<RawProject>,
+}
+
+impl MultiFixture {
+    /// Is this fixture text one of several projects (a top-level `projects`)?
+    pub fn is_multi(value: &Value) -> bool {
+        value.get("projects").is_some()
+    }
+
+    pub fn from_value(value: Value, source_name: &str) -> Result<MultiFixture, FixtureError> {
+        let err = |message: String| FixtureError {
+            source_name: source_name.to_owned(),
+            message,
+        };
+        let raw: RawMulti = serde_json::from_value(value).map_err(|e| err(e.to_string()))?;
+        let mut projects = Vec::new();
+        for (i, p) in raw.projects.into_iter().enumerate() {
+            if let Some(domain) = &p.domain {
+                if !raw.accounts.iter().any(|a| a.domain == *domain) {
+                    return Err(err(format!("projects[{i}]: no account has domain {domain:?}")));
+                }
+            }
+            let text = json!({"project_id": p.project_id, "pools": p.pools}).to_string();
+            let fixture = Fixture::parse(&text, &format!("{source_name} projects[{i}]"))?;
+            projects.push(ProjectDef {
+                project_id: p.project_id,
+                name: p.name,
+                region: p.region,
+                domain: p.domain,
+                rate_limit: p.rate_limit,
+                fixture,
+            });
+        }
+        if projects.is_empty() {
+            return Err(err("projects is empty".into()));
+        }
+        Ok(MultiFixture {
+            accounts: raw.accounts,
+            agencies: raw.agencies,
+            projects,
+        })
+    }
+}
+
+struct Slot {
+    def: ProjectDef,
+    shared: Arc<Shared>,
+    router: Router,
+}
+
+/// The simulator of several projects.
+pub struct Multi {
+    slots: Vec<Slot>,
+    accounts: Vec<Account>,
+    agencies: Vec<Agency>,
+    /// Temporary keys issued through agencies, with the account they act in.
+    issued: Mutex<Vec<(IssuedKey, String)>>,
+    /// `(access key, project id) -> (requests let through, requests refused with 403)`.
+    records: Mutex<BTreeMap<(String, String), (u64, u64)>>,
+    seed: u64,
+}
+
+impl Multi {
+    pub fn new(base: SimConfig, fixture: MultiFixture) -> Multi {
+        let slots = fixture
+            .projects
+            .into_iter()
+            .map(|def| {
+                let mut config = base.clone();
+                config.fixture = def.fixture.clone();
+                // Keys are checked in front; each project answers what reaches it.
+                config.auth = SimAuth::Open;
+                if def.rate_limit.is_some() {
+                    config.faults.rate_limit = def.rate_limit;
+                }
+                let shared = build_shared(config);
+                let router = project_router(shared.clone());
+                Slot { def, shared, router }
+            })
+            .collect();
+        Multi {
+            slots,
+            accounts: fixture.accounts,
+            agencies: fixture.agencies,
+            issued: Mutex::new(Vec::new()),
+            records: Mutex::new(BTreeMap::new()),
+            seed: base.faults.seed,
+        }
+    }
+
+    pub(crate) fn first_shared(&self) -> Arc<Shared> {
+        self.slots[0].shared.clone()
+    }
+
+    /// A figure summed over the projects.
+    pub(crate) fn sum(&self, of: impl Fn(&Shared) -> u64) -> u64 {
+        self.slots.iter().map(|s| of(&s.shared)).sum()
+    }
+
+    /// Every project's state, the requests summed, and which key reached which project.
+    pub fn snapshot(&self) -> Value {
+        let mut projects = Map::new();
+        let mut requests: BTreeMap<String, u64> = BTreeMap::new();
+        let mut deleted = Vec::new();
+        for slot in &self.slots {
+            let mut one = slot.shared.state().snapshot();
+            for (api, n) in one["requests"].as_object().into_iter().flatten() {
+                *requests.entry(api.clone()).or_default() += n.as_u64().unwrap_or(0);
+            }
+            deleted.extend(one["deleted"].as_array().cloned().unwrap_or_default());
+            one["name"] = json!(slot.def.name);
+            one["region"] = json!(slot.def.region);
+            one["domain"] = json!(slot.def.domain);
+            projects.insert(slot.def.project_id.clone(), one);
+        }
+        let keys: Vec<Value> = lock(&self.records)
+            .iter()
+            .map(|((key, project), (served, refused))| {
+                json!({"access_key": key, "domain": self.domain_of_key(key), "project": project, "requests": served, "refused": refused})
+            })
+            .collect();
+        json!({"projects": projects, "requests": requests, "deleted": deleted, "keys": keys})
+    }
+
+    fn domain_of_key(&self, key: &str) -> Option<String> {
+        self.accounts
+            .iter()
+            .find(|a| a.access_key == key)
+            .map(|a| a.domain.clone())
+            .or_else(|| {
+                lock(&self.issued)
+                    .iter()
+                    .find(|(k, _)| k.access_key == key)
+                    .map(|(_, d)| d.clone())
+            })
+    }
+
+    fn record(&self, key: &str, project: &str, refused: bool) {
+        let mut records = lock(&self.records);
+        let entry = records.entry((key.to_owned(), project.to_owned())).or_default();
+        if refused {
+            entry.1 += 1;
+        } else {
+            entry.0 += 1;
+        }
+    }
+
+    /// Checks the request's signature against the accounts' keys and the issued ones: the
+    /// key and the account it acts in, `None` when the fixture has no accounts.
+    fn authenticate(&self, req: &GateRequest<'_>) -> Result<Option<(String, String)>, Response> {
+        if self.accounts.is_empty() {
+            return Ok(None);
+        }
+        let issued: Vec<IssuedKey> = lock(&self.issued).iter().map(|(k, _)| k.clone()).collect();
+        let header = req.headers.get("authorization").and_then(|v| v.to_str().ok());
+        let key = header
+            .and_then(poolform::api::signer::parse_authorization)
+            .map(|p| p.access_key);
+        let account = key
+            .as_ref()
+            .and_then(|k| self.accounts.iter().find(|a| a.access_key == *k));
+        let auth = match account {
+            Some(a) => SimAuth::AkSk {
+                access_key: a.access_key.clone(),
+                secret_key: a.secret_key.clone(),
+            },
+            None => SimAuth::AkSk {
+                access_key: String::new(),
+                secret_key: String::new(),
+            },
+        };
+        match auth.check(req, &issued) {
+            Ok(Some(key)) => {
+                let domain = self.domain_of_key(&key).unwrap_or_default();
+                Ok(Some((key, domain)))
+            }
+            Ok(None) => Err(huawei_error(401, "APIGW.0301", "Incorrect IAM authentication information: Authorization not found")),
+            Err((status, code, msg)) => Err(huawei_error(status, code, &msg)),
+        }
+    }
+
+    /// IAM `GET /v3/projects?name=`: the caller's account's projects of that name.
+    fn iam_projects(&self, caller: Option<&str>, query: &str) -> Response {
+        let name = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("name="))
+            .map(|n| n.replace("%2F", "/"));
+        let projects: Vec<Value> = self
+            .slots
+            .iter()
+            .filter(|s| caller.is_none() || s.def.domain.as_deref() == caller)
+            .filter(|s| name.as_ref().is_none_or(|n| *n == s.def.name))
+            .map(|s| json!({"id": s.def.project_id, "name": s.def.name, "domain_id": s.def.domain, "enabled": true}))
+            .collect();
+        Json(json!({"projects": projects, "links": {"self": "/v3/projects"}})).into_response()
+    }
+
+    /// IAM assume role: an agency created by its domain, trusted by the caller's account.
+    fn assume_role(&self, caller: Option<&str>, body: &[u8]) -> Response {
+        let Ok(body) = serde_json::from_slice::<Value>(body) else {
+            return huawei_error(400, "IAM.0001", "The request body is not JSON");
+        };
+        let role = &body["auth"]["identity"]["assume_role"];
+        let agency = role["agency_name"].as_str().unwrap_or("");
+        let domain = role["domain_name"].as_str().map(str::to_owned).or_else(|| {
+            let id = role["domain_id"].as_str()?;
+            self.accounts.iter().find(|a| a.domain_id.as_deref() == Some(id)).map(|a| a.domain.clone())
+        });
+        let allowed = self.agencies.iter().any(|a| {
+            a.name == agency
+                && Some(&a.domain) == domain.as_ref()
+                && caller.is_some_and(|c| a.trusts.iter().any(|t| t == c))
+        });
+        let Some(domain) = domain.filter(|_| allowed) else {
+            return huawei_error(403, "IAM.0002", "You do not have permission to assume this agency");
+        };
+        let mut issued = lock(&self.issued);
+        let n = issued.len() + 1;
+        let key = IssuedKey {
+            access_key: format!("TEMPAK{n:014}"),
+            secret_key: format!("TEMPSK{n:06}-{:016x}", self.seed ^ 0x5eed_5eed),
+            security_token: format!("TEMPST{n:06}-for-{agency}-{}", "x".repeat(64)),
+        };
+        issued.push((key.clone(), domain));
+        let expires = humantime::format_rfc3339_seconds(SystemTime::now() + std::time::Duration::from_secs(900));
+        (
+            StatusCode::CREATED,
+            Json(json!({"credential": {"access": key.access_key, "secret": key.secret_key, "securitytoken": key.security_token, "expires_at": expires.to_string()}})),
+        )
+            .into_response()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Routes a request: the state route, IAM, or the project its path names.
+async fn dispatch(State(multi): State<Arc<Multi>>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    if path == "/__sim/state" {
+        return Json(multi.snapshot()).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(body) = to_bytes(body, 1024 * 1024).await else {
+        return huawei_error(413, "APIGW.0201", "Request entity too large");
+    };
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    let gate = GateRequest {
+        method: parts.method.as_str(),
+        path: &path,
+        raw_query: &query,
+        headers: &parts.headers,
+        body: &body,
+        now: SystemTime::now(),
+    };
+    let caller = match multi.authenticate(&gate) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let domain = caller.as_ref().map(|(_, d)| d.as_str());
+    match path.trim_start_matches('/').split('/').collect::<Vec<_>>().as_slice() {
+        ["v3", "projects"] => multi.iam_projects(domain, &query),
+        ["v3.0", "OS-CREDENTIAL", "securitytokens"] => multi.assume_role(domain, &body),
+        ["v2", project, ..] => {
+            let Some(slot) = multi.slots.iter().find(|s| s.def.project_id == *project) else {
+                return huawei_error(404, "APIGW.0101", "The API does not exist or has not been published in the environment");
+            };
+            let key = caller.as_ref().map_or("", |(k, _)| k.as_str());
+            let owner = slot.def.domain.as_deref();
+            if caller.is_some() && owner.is_some() && owner != domain {
+                multi.record(key, project, true);
+                return huawei_error(403, "WKS.0004", "The project ID in the request does not match the credentials");
+            }
+            multi.record(key, project, false);
+            let req = Request::from_parts(parts, Body::from(body));
+            match slot.router.clone().oneshot(req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            }
+        }
+        _ => huawei_error(404, "APIGW.0101", "The API does not exist or has not been published in the environment"),
+    }
+}
+
+pub fn router(multi: Arc<Multi>) -> Router {
+    Router::new().fallback(dispatch).with_state(multi)
+}
