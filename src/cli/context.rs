@@ -124,13 +124,6 @@ pub fn reload_plan(path: &Path) -> Result<Plan> {
     Ok(plan.checked(&name)?)
 }
 
-/// Reads a saved plan file, not yet checked against itself (see [`Plan::checked`]): for apply,
-/// which checks what binds it first.
-pub async fn read_plan(path: &Path, stop: &StopSignal) -> Result<Plan> {
-    let input = read_input(path, MAX_PLAN_BYTES, stop).await?;
-    Ok(Plan::parse_json(&input.text, &input.name)?)
-}
-
 /// [`client`] with the pacing given (interrupt, rate ceiling, jitter seed). Assumes a role and
 /// looks the project id up at IAM when that is what resolution calls for.
 pub async fn client_with(
@@ -174,11 +167,25 @@ pub fn resolve(flags: &ConnectionArgs, config: Option<&LoadedConfig>) -> Result<
 /// Builds the client: the IAM calls resolution calls for (assume role, project lookup) first.
 /// Says, before the first call, whose identity the run acts as.
 pub async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
-    let line = crate::core::escape::visible(&resolved.identity_line()).into_owned();
-    crate::cli::output::stderr_line(&render::fit(&line, stderr_width()));
+    connect_as(resolved, options, None).await
+}
+
+/// [`connect`] for one project of several: its identity line starts with its label, and its
+/// IAM calls are not shown one by one (the projects connect at once).
+pub async fn connect_as(
+    resolved: Resolved,
+    options: ClientOptions,
+    label: Option<&str>,
+) -> Result<Client> {
+    // Several projects' lines are said together, in file order, by the caller.
+    if label.is_none() {
+        let line = crate::core::escape::visible(&resolved.identity_line()).into_owned();
+        crate::cli::output::stderr_line(&render::fit(&line, stderr_width()));
+    }
     // IAM calls first, when resolution needs them: said while they last (and retried).
-    let calls_iam = resolved.assume_role.is_some()
-        || matches!(resolved.project, crate::api::ProjectSource::LookUp { .. });
+    let calls_iam = label.is_none()
+        && (resolved.assume_role.is_some()
+            || matches!(resolved.project, crate::api::ProjectSource::LookUp { .. }));
     let counts = options.listing.clone();
     let activity = calls_iam
         .then(|| Activity::with_news("Calling IAM", String::new, move || counts.trouble_now()));
@@ -229,8 +236,18 @@ pub fn client_options(stop: &Arc<StopSignal>, rate_limit: Option<f64>) -> Client
 /// rule needs read from the pools themselves where the listing left them out.
 pub async fn list_live(client: &Client, loaded: &LoadedConfig, nothing_done: &str) -> Result<Live> {
     let activity = Activity::listing("Listing pools", client.listing_counts().clone());
-    let listed = list_for_judging(client, &loaded.config, &loaded.source).await;
+    let listed = list_quietly(client, loaded, nothing_done).await;
     activity.finish();
+    listed
+}
+
+/// [`list_live`] without its own progress (several projects listed at once share one).
+pub async fn list_quietly(
+    client: &Client,
+    loaded: &LoadedConfig,
+    nothing_done: &str,
+) -> Result<Live> {
+    let listed = list_for_judging(client, &loaded.config, &loaded.source).await;
     listed.map_err(|e| match e {
         ListingError::Api(api) => {
             let next = api.next_step();

@@ -1,7 +1,7 @@
 //! Commands poolform suggests, spelled so that they work when pasted: every word a POSIX shell
 //! would read otherwise is quoted, and the flags the run used are repeated.
 
-use crate::cli::args::ConnectionArgs;
+use crate::cli::args::{ConnectionArgs, ProjectArgs};
 
 /// `s` as one word a POSIX shell reads back as it is: bare when it holds only characters no
 /// shell treats specially, else in single quotes (a single quote inside spelled `'\''`).
@@ -46,6 +46,7 @@ pub fn apply_command(
     plan_file: &str,
     config: &str,
     connection: &ConnectionArgs,
+    projects: &ProjectArgs,
     targets: &[String],
 ) -> String {
     let mut words = vec![
@@ -58,6 +59,12 @@ pub fn apply_command(
         words.push(config.to_owned());
     }
     words.extend(connection_words(connection));
+    for (flag, values) in [("--only", &projects.only), ("--allow-agency", &projects.allow_agency)] {
+        for v in values {
+            words.push(flag.to_owned());
+            words.push(v.clone());
+        }
+    }
     for t in targets {
         words.push("--target".to_owned());
         words.push(t.clone());
@@ -99,11 +106,26 @@ mod tests {
             ..ConnectionArgs::default()
         };
         assert_eq!(
-            apply_command("p.json", "../x/pools.yaml", &connection, &["ci-old".into()]),
-            "poolform apply p.json -f ../x/pools.yaml --endpoint http://127.0.0.1:9 --profile 'ci tenant' --target ci-old"
+            apply_command(
+                "p.json",
+                "../x/pools.yaml",
+                &connection,
+                &ProjectArgs {
+                    only: vec!["cn-north-4/ci".into()],
+                    allow_agency: Vec::new()
+                },
+                &["ci-old".into()]
+            ),
+            "poolform apply p.json -f ../x/pools.yaml --endpoint http://127.0.0.1:9 --profile 'ci tenant' --only cn-north-4/ci --target ci-old"
         );
         assert_eq!(
-            apply_command("plan.json", "pools.yaml", &ConnectionArgs::default(), &[]),
+            apply_command(
+                "plan.json",
+                "pools.yaml",
+                &ConnectionArgs::default(),
+                &ProjectArgs::default(),
+                &[]
+            ),
             "poolform apply plan.json"
         );
     }

@@ -9,6 +9,7 @@ pub mod files;
 pub mod habits;
 pub mod hint;
 pub mod jsonl;
+pub mod many;
 pub mod output;
 pub mod progress;
 pub mod render;

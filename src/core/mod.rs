@@ -6,6 +6,8 @@ pub mod config;
 pub mod escape;
 pub mod identity;
 pub mod import;
+pub mod many_plan;
+pub mod many_report;
 pub mod model;
 pub mod names;
 pub mod plan;

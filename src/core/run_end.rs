@@ -97,6 +97,29 @@ impl RunEnd {
         }
     }
 
+    /// How bad an end is, for [`RunEnd::worst`]: a signal, then an authentication stop, then
+    /// an error, then blocked or drift, then in sync. Never the exit code's numeric order (2
+    /// must not hide 1).
+    fn severity(self) -> u8 {
+        match self {
+            RunEnd::Completed => 0,
+            RunEnd::Drift => 1,
+            RunEnd::Blocked => 2,
+            RunEnd::Failed => 3,
+            RunEnd::StoppedByAuth => 4,
+            RunEnd::Interrupted(_) => 5,
+        }
+    }
+
+    /// The worse of two ends (the first on a tie): how a run over several projects ends.
+    pub fn worst(self, other: RunEnd) -> RunEnd {
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
+    }
+
     /// The name the JSON report gives it.
     pub fn name(self) -> &'static str {
         match self {
@@ -128,6 +151,22 @@ mod tests {
             (RunEnd::Interrupted(Signal::Hangup), 129),
         ] {
             assert_eq!(end.exit_code(), code, "{end:?}");
+        }
+    }
+
+    #[test]
+    fn the_worst_of_several_ends_never_hides_an_error_behind_drift() {
+        let int = RunEnd::Interrupted(Signal::Terminate);
+        for (ends, want) in [
+            (vec![RunEnd::Completed, RunEnd::Completed], RunEnd::Completed),
+            (vec![RunEnd::Completed, RunEnd::Drift], RunEnd::Drift),
+            (vec![RunEnd::Drift, RunEnd::Failed, RunEnd::Drift], RunEnd::Failed),
+            (vec![RunEnd::Blocked, RunEnd::Completed], RunEnd::Blocked),
+            (vec![RunEnd::Failed, RunEnd::StoppedByAuth], RunEnd::StoppedByAuth),
+            (vec![RunEnd::StoppedByAuth, int, RunEnd::Failed], int),
+        ] {
+            let worst = ends.iter().copied().fold(RunEnd::Completed, RunEnd::worst);
+            assert_eq!(worst, want, "{ends:?}");
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::api::Client;
 use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
 use crate::cli::context::{
-    client_options, client_with, connect, list_live, load_config, make_plan, read_plan, resolve,
+    client_options, client_with, connect, list_live, load_config, make_plan, resolve,
     restrict, style, styled, LoadedConfig,
 };
 use crate::cli::jsonl::JsonLines;
@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 /// Says, once a signal stops the run, what happens now: the calls in flight finish, nothing
 /// new starts, and a second signal exits at once.
-fn acknowledge_signals(client: &Client) {
+pub(super) fn acknowledge_signals(client: &Client) {
     let client = client.clone();
     tokio::spawn(async move {
         let interrupt = client.pacer().interrupt().clone();
@@ -52,7 +52,7 @@ fn acknowledge_signals(client: &Client) {
 }
 
 /// What the person at the prompt said.
-enum Answer {
+pub(super) enum Answer {
     Yes,
     No,
     /// A signal came first: nothing was sent.
@@ -62,7 +62,7 @@ enum Answer {
 /// Asks on the terminal; yes only for `yes`. A signal at the prompt ends the wait at once:
 /// nothing was sent. Standard input is read on a thread of its own, which never holds up the
 /// exit.
-async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<Answer> {
+pub(super) async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<Answer> {
     output::stderr(&format!(
         "\nDo you want to delete {}?\n  poolform will delete exactly the pools shown above, and nothing else.\n  Only 'yes' will be accepted: ",
         if deletes == 1 { "this pool".to_owned() } else { format!("these {deletes} pools") }
@@ -84,7 +84,7 @@ async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<Answer> {
 
 /// Where the apply's own plan output goes: stdout for human output; else stderr, so that
 /// stdout carries only the report (or the events).
-fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
+pub(super) fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
     if args.format == ApplyFormat::Human {
         output::stdout(&render::plan(plan, render::Format::Human, &styled(style)));
     } else {
@@ -93,7 +93,7 @@ fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
 }
 
 /// What is left to do once the deletes are known, or how the command already ended.
-enum Prepared {
+pub(super) enum Prepared {
     Run {
         client: Client,
         work: Work,
@@ -117,7 +117,7 @@ impl Prepared {
 }
 
 /// The config's judge, for judging pools again as the run goes.
-fn judge(loaded: &LoadedConfig) -> Judge {
+pub(super) fn judge(loaded: &LoadedConfig) -> Judge {
     Judge::new(loaded.config.clone(), loaded.source.clone())
 }
 
@@ -139,7 +139,7 @@ fn check_absent(what: &str, absent: usize, deletes: usize) -> Result<()> {
 /// Lists the live pools and checks `plan` against `loaded` planned again on them; planned
 /// pools no longer listed are confirmed gone, each by a read (unless too many are missing).
 /// Refuses the whole plan when anything does not hold. `what` names the plan in messages.
-async fn recheck(
+pub(super) async fn recheck(
     plan: &Plan,
     what: &str,
     loaded: &LoadedConfig,
@@ -176,7 +176,7 @@ async fn recheck(
     })
 }
 
-fn parallelism(args: &ApplyArgs) -> usize {
+pub(super) fn parallelism(args: &ApplyArgs) -> usize {
     usize::from(args.parallelism)
 }
 
@@ -222,7 +222,7 @@ async fn confirm_gone(
 }
 
 /// The config file apply reads: `-f`, else `pools.yaml`.
-fn config_arg(args: &ApplyArgs) -> FileArg {
+pub(super) fn config_arg(args: &ApplyArgs) -> FileArg {
     FileArg {
         file: args
             .file
@@ -236,12 +236,12 @@ fn config_arg(args: &ApplyArgs) -> FileArg {
 /// anything whose cost depends on the plan's contents); then re-checked.
 async fn prepare_saved(
     path: &std::path::Path,
+    plan: Plan,
     args: &ApplyArgs,
     style: Style,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
     let plan_file = path.display().to_string();
-    let plan = read_plan(path, interrupt).await?;
     // Without -f, a plan made from another file gets that file suggested (never read: a path
     // taken from a plan file is only ever shown).
     let suggest = |e: anyhow::Error| match (&args.file, plan.source.as_str()) {
@@ -255,6 +255,7 @@ async fn prepare_saved(
     let loaded = load_config(&config_arg(args), interrupt)
         .await
         .map_err(suggest)?;
+    super::plan::refuse_project_flags(&args.projects, &loaded)?;
     let resolved = resolve(&args.connection, Some(&loaded))?;
     let endpoint = resolved.endpoint_text();
     let identity = resolved.identity();
@@ -301,10 +302,11 @@ async fn prepare_saved(
 /// shown is checked against a fresh listing exactly as a saved plan is.
 async fn prepare_fresh(
     args: &ApplyArgs,
+    loaded: LoadedConfig,
     style: Style,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
-    let loaded = load_config(&config_arg(args), interrupt).await?;
+    super::plan::refuse_project_flags(&args.projects, &loaded)?;
     let client = client_with(
         &args.connection,
         Some(&loaded),
@@ -377,7 +379,7 @@ async fn prepare_fresh(
 
 /// The oldest judgement a DELETE is sent on: five minutes, or less when
 /// `POOLFORM_MAX_JUDGEMENT_AGE` (a duration) asks for less, for tests; never more.
-fn max_judgement_age() -> Result<Duration> {
+pub(super) fn max_judgement_age() -> Result<Duration> {
     let Some(text) = std::env::var("POOLFORM_MAX_JUDGEMENT_AGE")
         .ok()
         .filter(|t| !t.is_empty())
@@ -422,8 +424,21 @@ pub async fn run(
 ) -> Result<RunEnd> {
     let style = style(global.color);
     let prepared = match &args.plan_file {
-        Some(path) => prepare_saved(path, args, style, interrupt).await?,
-        None => prepare_fresh(args, style, interrupt).await?,
+        Some(path) => match super::apply_many::read_saved(path, interrupt).await? {
+            super::apply_many::Saved::Many(text) => {
+                return super::apply_many::run_saved(path, args, global, interrupt, text).await
+            }
+            super::apply_many::Saved::One(plan) => {
+                prepare_saved(path, *plan, args, style, interrupt).await?
+            }
+        },
+        None => {
+            let loaded = load_config(&config_arg(args), interrupt).await?;
+            if loaded.config.is_many() {
+                return super::apply_many::run_fresh(args, global, interrupt, loaded).await;
+            }
+            prepare_fresh(args, loaded, style, interrupt).await?
+        }
     };
     let (client, work, plan) = match prepared {
         Prepared::Run { client, work, plan } => (client, work, plan),

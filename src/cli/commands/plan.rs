@@ -1,10 +1,12 @@
 //! `poolform plan`: list the live pools, plan against the config, print (and save) the plan.
 
 use crate::api::StopSignal;
-use crate::cli::args::{GlobalArgs, PlanArgs};
+use crate::cli::args::{GlobalArgs, PlanArgs, ProjectArgs};
 use crate::cli::context::{
     client_options, client_with, list_live, load_config, make_plan, reload_plan, restrict, view,
+    LoadedConfig,
 };
+use crate::core::many_plan::ManyPlan;
 use crate::cli::files::write_atomic_with;
 use crate::cli::{output, render};
 use crate::core::plan::Plan;
@@ -15,6 +17,10 @@ use std::sync::Arc;
 
 pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
     let loaded = load_config(&args.file, stop).await?;
+    if loaded.config.is_many() {
+        return run_many(args, global, stop, loaded).await;
+    }
+    refuse_project_flags(&args.projects, &loaded)?;
     let client = client_with(&args.connection, Some(&loaded), client_options(stop, None)).await?;
     let live = list_live(&client, &loaded, "nothing was planned").await?;
     let plan = restrict(make_plan(&loaded, &client, &live)?, &args.target, &live)?;
@@ -35,6 +41,7 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
             &out.display().to_string(),
             &args.file.file.display().to_string(),
             &args.connection,
+            &args.projects,
             &args.target,
         );
         output::stderr_line(&crate::core::escape::visible(&format!(
@@ -75,6 +82,84 @@ fn save_plan(plan: Plan, out: &std::path::Path) -> Result<()> {
             "the plan written to {} reads back differently (a bug in poolform); do not apply it",
             out.display()
         );
+    }
+    Ok(())
+}
+
+/// `--only` and `--allow-agency` choose among the projects of a file with `projects:`; a
+/// single-project file has none to choose.
+pub fn refuse_project_flags(projects: &ProjectArgs, loaded: &LoadedConfig) -> Result<()> {
+    let flag = match (projects.only.first(), projects.allow_agency.first()) {
+        (Some(_), _) => "--only",
+        (None, Some(_)) => "--allow-agency",
+        (None, None) => return Ok(()),
+    };
+    bail!(
+        "{flag} is for a file with projects:, and {} names one project; drop {flag}",
+        crate::core::escape::visible(&loaded.source)
+    )
+}
+
+/// A file with `projects:`: every selected project planned at once, one section each, one
+/// summary; the exit code the worst of them; saved as one plan bound to every project.
+async fn run_many(
+    args: &PlanArgs,
+    global: &GlobalArgs,
+    stop: &Arc<StopSignal>,
+    loaded: LoadedConfig,
+) -> Result<RunEnd> {
+    use crate::cli::many;
+    let only = &args.projects.only;
+    let selected = many::select(&loaded, &args.connection, only)?;
+    let allowed = many::allowed_agencies(&args.projects);
+    let options = client_options(stop, None);
+    let reached = many::reach(&loaded, selected, &args.connection, &allowed, &options).await?;
+    let planned = many::plan_all(reached, &args.target, "nothing was planned").await;
+    let plan = many::combine(&planned, &loaded, only);
+    drop(planned);
+    output::stdout(&render::many_plan(&plan, args.format.into(), &view(global.color)));
+    if !plan.failures.is_empty() {
+        let labels: Vec<&str> = plan.failures.iter().map(|f| f.label.as_str()).collect();
+        bail!(
+            "{} of {} projects could not be planned ({}); nothing was saved, and nothing is applied while any project is in error",
+            plan.failures.len(),
+            plan.failures.len() + plan.projects.len(),
+            labels.join(", ")
+        );
+    }
+    many::check_max_deletes(&plan, &loaded, args.max_deletes)?;
+    let drift = plan.has_drift();
+    if let Some(out) = &args.out {
+        save_many(&plan, out)?;
+        let apply = crate::cli::hint::apply_command(
+            &out.display().to_string(),
+            &args.file.file.display().to_string(),
+            &args.connection,
+            &args.projects,
+            &args.target,
+        );
+        output::stderr_line(&crate::core::escape::visible(&format!(
+            "Saved the plan to {}. Apply exactly this plan with: {apply}",
+            out.display()
+        )));
+    }
+    Ok(if args.detailed_exitcode && drift {
+        RunEnd::Drift
+    } else {
+        RunEnd::Completed
+    })
+}
+
+/// Writes a many-project plan (private, like any plan) and reads it back as apply will.
+fn save_many(plan: &ManyPlan, out: &std::path::Path) -> Result<()> {
+    write_atomic_with(out, 0o600, |w| Ok(plan.write_json(w)?))?;
+    let name = out.display().to_string();
+    let text = std::fs::read_to_string(out)?;
+    let again = ManyPlan::parse_json(&text, &name).with_context(|| {
+        format!("the plan written to {name} does not read back (a bug in poolform); do not apply it")
+    })?;
+    if again != *plan {
+        bail!("the plan written to {name} reads back differently (a bug in poolform); do not apply it");
     }
     Ok(())
 }

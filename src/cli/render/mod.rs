@@ -6,12 +6,14 @@
 
 mod entries;
 mod layout;
+mod many;
 mod markdown;
 mod plan;
 mod report;
 mod view;
 
 pub use layout::fit;
+pub use many::{many_plan, many_report};
 pub use markdown::{md, md_table};
 pub use plan::{partial_notice, plan, plan_human, plan_markdown, stale_diff, summary_line};
 pub use report::{lost_report, report_human, report_markdown, report_notes};
