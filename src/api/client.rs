@@ -157,8 +157,7 @@ impl Client {
                     )));
                 };
                 let id = iam::project_id(&transport, iam, &credentials, &who, &name).await?;
-                identity.project_from =
-                    format!("looked up at IAM {} by the name {name}", iam.base);
+                identity.project_from = format!("looked up at IAM {} by the name {name}", iam.base);
                 id
             }
         };

@@ -355,10 +355,19 @@ impl EndpointFlag {
 impl ConnectionArgs {
     /// The `--endpoint` values, parsed; at most one for every region, one per region.
     pub fn endpoints(&self) -> anyhow::Result<Vec<EndpointFlag>> {
-        let parsed: Vec<EndpointFlag> = self.endpoint.iter().map(|e| EndpointFlag::parse(e)).collect();
-        let all = parsed.iter().filter(|e| matches!(e, EndpointFlag::All(_))).count();
+        let parsed: Vec<EndpointFlag> = self
+            .endpoint
+            .iter()
+            .map(|e| EndpointFlag::parse(e))
+            .collect();
+        let all = parsed
+            .iter()
+            .filter(|e| matches!(e, EndpointFlag::All(_)))
+            .count();
         if all > 1 {
-            anyhow::bail!("--endpoint URL is given {all} times; give it once (or REGION=URL once per region)");
+            anyhow::bail!(
+                "--endpoint URL is given {all} times; give it once (or REGION=URL once per region)"
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for e in &parsed {

@@ -59,7 +59,10 @@ pub fn apply_command(
         words.push(config.to_owned());
     }
     words.extend(connection_words(connection));
-    for (flag, values) in [("--only", &projects.only), ("--allow-agency", &projects.allow_agency)] {
+    for (flag, values) in [
+        ("--only", &projects.only),
+        ("--allow-agency", &projects.allow_agency),
+    ] {
         for v in values {
             words.push(flag.to_owned());
             words.push(v.clone());

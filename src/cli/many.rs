@@ -20,7 +20,11 @@ use std::collections::HashMap;
 
 /// Variables that name one region or project, which cannot name one of many: ignored, said
 /// once.
-const PLACE_VARIABLES: [&str; 3] = ["HW_REGION_NAME", "HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"];
+const PLACE_VARIABLES: [&str; 3] = [
+    "HW_REGION_NAME",
+    "HW_PROJECT_ID",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+];
 
 /// The agency variables: beside a file's `assume_role` they would chain agencies.
 const AGENCY_VARIABLES: [&str; 3] = [
@@ -31,10 +35,17 @@ const AGENCY_VARIABLES: [&str; 3] = [
 
 /// The projects this run covers, in file order. `--region`/`--project-id` name nothing here
 /// and are refused with the way forward; the variables that would are ignored, said once.
-pub fn select(loaded: &LoadedConfig, conn: &ConnectionArgs, only: &[String]) -> Result<Vec<Project>> {
+pub fn select(
+    loaded: &LoadedConfig,
+    conn: &ConnectionArgs,
+    only: &[String],
+) -> Result<Vec<Project>> {
     let all = projects::projects(&loaded.config);
     let labels: Vec<String> = all.iter().map(|p| p.label.clone()).collect();
-    for (flag, given) in [("--region", &conn.region), ("--project-id", &conn.project_id)] {
+    for (flag, given) in [
+        ("--region", &conn.region),
+        ("--project-id", &conn.project_id),
+    ] {
         if given.is_some() {
             bail!(
                 "{flag} names nothing in {}, which lists {} projects, each with its own region and project; choose projects with --only LABEL (its labels: {}); nothing was sent",
@@ -60,7 +71,12 @@ pub fn select(loaded: &LoadedConfig, conn: &ConnectionArgs, only: &[String]) -> 
 pub fn allowed_agencies(args: &ProjectArgs) -> Vec<String> {
     let mut allowed = args.allow_agency.clone();
     if let Some(list) = env_var("POOLFORM_ALLOW_AGENCIES") {
-        allowed.extend(list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
+        allowed.extend(
+            list.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
     }
     allowed
 }
@@ -238,8 +254,15 @@ pub struct Planned {
 }
 
 /// Lists and plans every project at once (one progress line for all of them).
-pub async fn plan_all(reached: Vec<Reached>, targets: &[String], nothing_done: &'static str) -> Vec<Planned> {
-    let counts: Vec<_> = reached.iter().map(|r| r.client.listing_counts().clone()).collect();
+pub async fn plan_all(
+    reached: Vec<Reached>,
+    targets: &[String],
+    nothing_done: &'static str,
+) -> Vec<Planned> {
+    let counts: Vec<_> = reached
+        .iter()
+        .map(|r| r.client.listing_counts().clone())
+        .collect();
     let projects = reached.len();
     let activity = Activity::start("Listing pools", move || {
         let (pages, pools) = counts.iter().fold((0, 0), |(pg, pl), c| {
@@ -254,7 +277,9 @@ pub async fn plan_all(reached: Vec<Reached>, targets: &[String], nothing_done: &
         let client = r.client.clone();
         let loaded = r.loaded.clone();
         let task = tokio::spawn(async move {
-            let live = list_quietly(&client, &loaded, nothing_done).await.map_err(|e| format!("{e:#}"))?;
+            let live = list_quietly(&client, &loaded, nothing_done)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
             let plan = make_plan(&loaded, &client, &live).map_err(|e| format!("{e:#}"))?;
             let plan = if targets.is_empty() {
                 plan
@@ -269,7 +294,9 @@ pub async fn plan_all(reached: Vec<Reached>, targets: &[String], nothing_done: &
     for (reached, task) in tasks {
         let outcome = match task.await {
             Ok(o) => o,
-            Err(e) => Err(format!("internal error (a bug in poolform) while planning: {e}")),
+            Err(e) => Err(format!(
+                "internal error (a bug in poolform) while planning: {e}"
+            )),
         };
         out.push(Planned { reached, outcome });
     }
@@ -310,7 +337,11 @@ pub fn combine(planned: &[Planned], loaded: &LoadedConfig, only: &[String]) -> M
 /// project's own lower one) and for the whole file.
 pub fn check_max_deletes(plan: &ManyPlan, loaded: &LoadedConfig, flag: Option<u32>) -> Result<()> {
     for part in &plan.projects {
-        let entry = loaded.config.projects.iter().find(|e| e.label() == part.label);
+        let entry = loaded
+            .config
+            .projects
+            .iter()
+            .find(|e| e.label() == part.label);
         let own = entry.and_then(|e| e.max_deletes).map(|m| m.0);
         let ceiling = flag.or(loaded.config.max_deletes.map(|m| m.0));
         let limit = match (ceiling, own) {

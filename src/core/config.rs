@@ -841,7 +841,12 @@ fn validate_many(config: &Config) -> Result<(), (Vec<Seg>, String)> {
             &[Seg::Key("projects"), Seg::Index(i)],
             config.protect.len(),
         )
-            .map_err(|(path, message)| (path, format!("in projects[{i}] ({}): {message}", entry.label())))?;
+        .map_err(|(path, message)| {
+            (
+                path,
+                format!("in projects[{i}] ({}): {message}", entry.label()),
+            )
+        })?;
     }
     Ok(())
 }

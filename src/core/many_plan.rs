@@ -110,7 +110,10 @@ impl ManyPlan {
         let mut labels = HashSet::new();
         for part in &plan.projects {
             if !labels.insert(&part.label) {
-                return Err(err(format!("project {} appears twice; the plan was edited by hand", part.label)));
+                return Err(err(format!(
+                    "project {} appears twice; the plan was edited by hand",
+                    part.label
+                )));
             }
             if part.plan.config_sha256 != plan.config_sha256 {
                 return Err(err(format!(
@@ -118,7 +121,9 @@ impl ManyPlan {
                     part.label
                 )));
             }
-            part.plan.clone().checked(&format!("{file} ({})", part.label))?;
+            part.plan
+                .clone()
+                .checked(&format!("{file} ({})", part.label))?;
         }
         if total(plan.projects.iter().map(|p| p.plan.summary)) != plan.summary {
             return Err(err(

@@ -59,7 +59,11 @@ impl ManyReport {
             s.already_absent,
             s.blocked,
             s.failed,
-            if s.skipped > 0 { format!(", {} skipped", s.skipped) } else { String::new() },
+            if s.skipped > 0 {
+                format!(", {} skipped", s.skipped)
+            } else {
+                String::new()
+            },
             self.end.name()
         )
     }
@@ -86,7 +90,10 @@ mod tests {
             [RunEnd::Blocked, RunEnd::Failed, RunEnd::Completed]
                 .into_iter()
                 .enumerate()
-                .map(|(i, end)| ProjectReport { label: format!("p{i}"), report: report_ending(end) })
+                .map(|(i, end)| ProjectReport {
+                    label: format!("p{i}"),
+                    report: report_ending(end),
+                })
                 .collect(),
         );
         assert_eq!(many.end, RunEnd::Failed);

@@ -263,17 +263,32 @@ projects:
                 "eu-west-101/eu-west-101@tenant-b"
             ]
         );
-        let limits: Vec<Option<u32>> = all.iter().map(|p| p.config.max_deletes.map(|m| m.0)).collect();
+        let limits: Vec<Option<u32>> = all
+            .iter()
+            .map(|p| p.config.max_deletes.map(|m| m.0))
+            .collect();
         assert_eq!(limits, [Some(10), Some(3), Some(10)]);
         let protects: Vec<usize> = all.iter().map(|p| p.config.protect.len()).collect();
-        assert_eq!(protects, [1, 1, 2], "the file's rule in every project, the entry's added");
-        assert_eq!(all[2].entry.assume_role.as_ref().unwrap().allow_key(), "poolform@tenant-b");
+        assert_eq!(
+            protects,
+            [1, 1, 2],
+            "the file's rule in every project, the entry's added"
+        );
+        assert_eq!(
+            all[2].entry.assume_role.as_ref().unwrap().allow_key(),
+            "poolform@tenant-b"
+        );
     }
 
     #[test]
     fn only_selects_by_label_and_refuses_an_unknown_one() {
         let all = projects(&file(THREE));
-        let one = select(all.clone(), &["cn-north-4/cn-north-4_training".into()], "pools.yaml").unwrap();
+        let one = select(
+            all.clone(),
+            &["cn-north-4/cn-north-4_training".into()],
+            "pools.yaml",
+        )
+        .unwrap();
         assert_eq!(one.len(), 1);
         assert_eq!(select(all.clone(), &[], "pools.yaml").unwrap().len(), 3);
         let err = select(all, &["cn-north-4/nope".into()], "pools.yaml").unwrap_err();

@@ -158,11 +158,20 @@ mod tests {
     fn the_worst_of_several_ends_never_hides_an_error_behind_drift() {
         let int = RunEnd::Interrupted(Signal::Terminate);
         for (ends, want) in [
-            (vec![RunEnd::Completed, RunEnd::Completed], RunEnd::Completed),
+            (
+                vec![RunEnd::Completed, RunEnd::Completed],
+                RunEnd::Completed,
+            ),
             (vec![RunEnd::Completed, RunEnd::Drift], RunEnd::Drift),
-            (vec![RunEnd::Drift, RunEnd::Failed, RunEnd::Drift], RunEnd::Failed),
+            (
+                vec![RunEnd::Drift, RunEnd::Failed, RunEnd::Drift],
+                RunEnd::Failed,
+            ),
             (vec![RunEnd::Blocked, RunEnd::Completed], RunEnd::Blocked),
-            (vec![RunEnd::Failed, RunEnd::StoppedByAuth], RunEnd::StoppedByAuth),
+            (
+                vec![RunEnd::Failed, RunEnd::StoppedByAuth],
+                RunEnd::StoppedByAuth,
+            ),
             (vec![RunEnd::StoppedByAuth, int, RunEnd::Failed], int),
         ] {
             let worst = ends.iter().copied().fold(RunEnd::Completed, RunEnd::worst);

@@ -15,6 +15,7 @@ mod generated;
 mod habits;
 mod hostile;
 mod integrity;
+mod many_projects;
 mod newcomer;
 mod plan;
 mod terminal;

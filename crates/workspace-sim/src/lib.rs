@@ -952,7 +952,10 @@ impl SimServer {
     }
 
     /// [`SimServer::spawn`] for several projects and accounts.
-    pub fn spawn_multi(base: SimConfig, fixture: multi::MultiFixture) -> std::io::Result<SimServer> {
+    pub fn spawn_multi(
+        base: SimConfig,
+        fixture: multi::MultiFixture,
+    ) -> std::io::Result<SimServer> {
         Self::spawn_with(move |listen| Box::pin(SimServer::start_multi(base, fixture, listen)))
     }
 

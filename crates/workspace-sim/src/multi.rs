@@ -48,11 +48,13 @@ pub struct ProjectDef {
     pub domain: Option<String>,
     /// Requests per second before 429, for this project alone.
     pub rate_limit: Option<u32>,
+    /// Every listing of this project answers this status (a project whose listing fails).
+    pub fail_list: Option<u16>,
     pub fixture: Fixture,
 }
 
 /// `{"accounts": [...], "agencies": [...], "projects": [{"project_id", "name", "region",
-/// "domain", "rate_limit", "pools"}]}`.
+/// "domain", "rate_limit", "fail_list", "pools"}]}`.
 #[derive(Debug, Clone)]
 pub struct MultiFixture {
     pub accounts: Vec<Account>,
@@ -70,6 +72,8 @@ struct RawProject {
     domain: Option<String>,
     #[serde(default)]
     rate_limit: Option<u32>,
+    #[serde(default)]
+    fail_list: Option<u16>,
     #[serde(default)]
     pools: Vec<Value>,
 }
@@ -100,7 +104,9 @@ impl MultiFixture {
         for (i, p) in raw.projects.into_iter().enumerate() {
             if let Some(domain) = &p.domain {
                 if !raw.accounts.iter().any(|a| a.domain == *domain) {
-                    return Err(err(format!("projects[{i}]: no account has domain {domain:?}")));
+                    return Err(err(format!(
+                        "projects[{i}]: no account has domain {domain:?}"
+                    )));
                 }
             }
             let text = json!({"project_id": p.project_id, "pools": p.pools}).to_string();
@@ -111,6 +117,7 @@ impl MultiFixture {
                 region: p.region,
                 domain: p.domain,
                 rate_limit: p.rate_limit,
+                fail_list: p.fail_list,
                 fixture,
             });
         }
@@ -158,7 +165,11 @@ impl Multi {
                 }
                 let shared = build_shared(config);
                 let router = project_router(shared.clone());
-                Slot { def, shared, router }
+                Slot {
+                    def,
+                    shared,
+                    router,
+                }
             })
             .collect();
         Multi {
@@ -185,8 +196,10 @@ impl Multi {
         let mut projects = Map::new();
         let mut requests: BTreeMap<String, u64> = BTreeMap::new();
         let mut deleted = Vec::new();
+        let mut deletes = Map::new();
         for slot in &self.slots {
             let mut one = slot.shared.state().snapshot();
+            deletes.extend(one["deletes"].as_object().cloned().unwrap_or_default());
             for (api, n) in one["requests"].as_object().into_iter().flatten() {
                 *requests.entry(api.clone()).or_default() += n.as_u64().unwrap_or(0);
             }
@@ -202,7 +215,7 @@ impl Multi {
                 json!({"access_key": key, "domain": self.domain_of_key(key), "project": project, "requests": served, "refused": refused})
             })
             .collect();
-        json!({"projects": projects, "requests": requests, "deleted": deleted, "keys": keys})
+        json!({"projects": projects, "requests": requests, "deletes": deletes, "deleted": deleted, "keys": keys})
     }
 
     fn domain_of_key(&self, key: &str) -> Option<String> {
@@ -220,7 +233,9 @@ impl Multi {
 
     fn record(&self, key: &str, project: &str, refused: bool) {
         let mut records = lock(&self.records);
-        let entry = records.entry((key.to_owned(), project.to_owned())).or_default();
+        let entry = records
+            .entry((key.to_owned(), project.to_owned()))
+            .or_default();
         if refused {
             entry.1 += 1;
         } else {
@@ -235,7 +250,10 @@ impl Multi {
             return Ok(None);
         }
         let issued: Vec<IssuedKey> = lock(&self.issued).iter().map(|(k, _)| k.clone()).collect();
-        let header = req.headers.get("authorization").and_then(|v| v.to_str().ok());
+        let header = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
         let key = header
             .and_then(poolform::api::signer::parse_authorization)
             .map(|p| p.access_key);
@@ -257,7 +275,11 @@ impl Multi {
                 let domain = self.domain_of_key(&key).unwrap_or_default();
                 Ok(Some((key, domain)))
             }
-            Ok(None) => Err(huawei_error(401, "APIGW.0301", "Incorrect IAM authentication information: Authorization not found")),
+            Ok(None) => Err(huawei_error(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: Authorization not found",
+            )),
             Err((status, code, msg)) => Err(huawei_error(status, code, &msg)),
         }
     }
@@ -287,7 +309,10 @@ impl Multi {
         let agency = role["agency_name"].as_str().unwrap_or("");
         let domain = role["domain_name"].as_str().map(str::to_owned).or_else(|| {
             let id = role["domain_id"].as_str()?;
-            self.accounts.iter().find(|a| a.domain_id.as_deref() == Some(id)).map(|a| a.domain.clone())
+            self.accounts
+                .iter()
+                .find(|a| a.domain_id.as_deref() == Some(id))
+                .map(|a| a.domain.clone())
         });
         let allowed = self.agencies.iter().any(|a| {
             a.name == agency
@@ -295,7 +320,11 @@ impl Multi {
                 && caller.is_some_and(|c| a.trusts.iter().any(|t| t == c))
         });
         let Some(domain) = domain.filter(|_| allowed) else {
-            return huawei_error(403, "IAM.0002", "You do not have permission to assume this agency");
+            return huawei_error(
+                403,
+                "IAM.0002",
+                "You do not have permission to assume this agency",
+            );
         };
         let mut issued = lock(&self.issued);
         let n = issued.len() + 1;
@@ -305,7 +334,9 @@ impl Multi {
             security_token: format!("TEMPST{n:06}-for-{agency}-{}", "x".repeat(64)),
         };
         issued.push((key.clone(), domain));
-        let expires = humantime::format_rfc3339_seconds(SystemTime::now() + std::time::Duration::from_secs(900));
+        let expires = humantime::format_rfc3339_seconds(
+            SystemTime::now() + std::time::Duration::from_secs(900),
+        );
         (
             StatusCode::CREATED,
             Json(json!({"credential": {"access": key.access_key, "secret": key.secret_key, "securitytoken": key.security_token, "expires_at": expires.to_string()}})),
@@ -342,27 +373,56 @@ async fn dispatch(State(multi): State<Arc<Multi>>, req: Request) -> Response {
         Err(refused) => return refused,
     };
     let domain = caller.as_ref().map(|(_, d)| d.as_str());
-    match path.trim_start_matches('/').split('/').collect::<Vec<_>>().as_slice() {
+    let key = caller.as_ref().map_or("", |(k, _)| k.as_str());
+    if path.starts_with("/v3") {
+        multi.record(key, "iam", false);
+    }
+    match path
+        .trim_start_matches('/')
+        .split('/')
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["v3", "projects"] => multi.iam_projects(domain, &query),
         ["v3.0", "OS-CREDENTIAL", "securitytokens"] => multi.assume_role(domain, &body),
         ["v2", project, ..] => {
             let Some(slot) = multi.slots.iter().find(|s| s.def.project_id == *project) else {
-                return huawei_error(404, "APIGW.0101", "The API does not exist or has not been published in the environment");
+                return huawei_error(
+                    404,
+                    "APIGW.0101",
+                    "The API does not exist or has not been published in the environment",
+                );
             };
-            let key = caller.as_ref().map_or("", |(k, _)| k.as_str());
             let owner = slot.def.domain.as_deref();
             if caller.is_some() && owner.is_some() && owner != domain {
                 multi.record(key, project, true);
-                return huawei_error(403, "WKS.0004", "The project ID in the request does not match the credentials");
+                return huawei_error(
+                    403,
+                    "WKS.0004",
+                    "The project ID in the request does not match the credentials",
+                );
             }
             multi.record(key, project, false);
+            let listing =
+                parts.method == axum::http::Method::GET && path.ends_with("/desktop-pools");
+            if let (Some(status), true) = (slot.def.fail_list, listing) {
+                return huawei_error(
+                    status,
+                    "WKS.0403",
+                    "The listing is refused for this project (workspace-sim fail_list)",
+                );
+            }
             let req = Request::from_parts(parts, Body::from(body));
             match slot.router.clone().oneshot(req).await {
                 Ok(r) => r,
                 Err(never) => match never {},
             }
         }
-        _ => huawei_error(404, "APIGW.0101", "The API does not exist or has not been published in the environment"),
+        _ => huawei_error(
+            404,
+            "APIGW.0101",
+            "The API does not exist or has not been published in the environment",
+        ),
     }
 }
 

@@ -9,8 +9,8 @@ use crate::api::Client;
 use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
 use crate::cli::context::{
-    client_options, client_with, connect, list_live, load_config, make_plan, resolve,
-    restrict, style, styled, LoadedConfig,
+    client_options, client_with, connect, list_live, load_config, make_plan, resolve, restrict,
+    style, styled, LoadedConfig,
 };
 use crate::cli::jsonl::JsonLines;
 use crate::cli::output;

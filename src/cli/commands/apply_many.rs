@@ -4,14 +4,16 @@
 //! project, ending as the worst of them.
 
 use super::apply::{
-    acknowledge_signals, confirm, config_arg, judge, max_judgement_age, parallelism, recheck,
+    acknowledge_signals, config_arg, confirm, judge, max_judgement_age, parallelism, recheck,
     Answer, Prepared,
 };
 use crate::api::connection::ProjectSource;
 use crate::api::Client;
 use crate::apply::{self, ApplyOptions, Observer, StopSignal, Work};
 use crate::cli::args::{ApplyArgs, ApplyFormat, GlobalArgs};
-use crate::cli::context::{client_options, load_config, style, styled, LoadedConfig, MAX_PLAN_BYTES};
+use crate::cli::context::{
+    client_options, load_config, style, styled, LoadedConfig, MAX_PLAN_BYTES,
+};
 use crate::cli::files::read_input;
 use crate::cli::jsonl::JsonLines;
 use crate::cli::many::{self, Reached};
@@ -83,7 +85,13 @@ pub async fn run_fresh(
         // Approved in advance: each project's plan was made from this very listing.
         for p in planned {
             let (plan, live) = p.outcome.map_err(anyhow::Error::msg)?;
-            let authorized = authorize::authorize(&plan, "the plan", &p.reached.loaded.config, &p.reached.loaded.source, &live)?;
+            let authorized = authorize::authorize(
+                &plan,
+                "the plan",
+                &p.reached.loaded.config,
+                &p.reached.loaded.source,
+                &live,
+            )?;
             acknowledge_signals(&p.reached.client);
             ready.push(Ready {
                 label: p.reached.project.label,
@@ -107,7 +115,11 @@ pub async fn run_fresh(
         }
         let parts: Vec<(Reached, Plan)> = planned
             .into_iter()
-            .map(|p| p.outcome.map(|(plan, _)| (p.reached, plan)).map_err(anyhow::Error::msg))
+            .map(|p| {
+                p.outcome
+                    .map(|(plan, _)| (p.reached, plan))
+                    .map_err(anyhow::Error::msg)
+            })
             .collect::<Result<_>>()?;
         ready = recheck_all(parts, "the plan shown above", style, args).await?;
     }
@@ -140,7 +152,11 @@ pub async fn run_saved(
     let mut only: Vec<String> = plan.projects.iter().map(|p| p.label.clone()).collect();
     if !args.projects.only.is_empty() {
         if let Some(extra) = args.projects.only.iter().find(|o| !only.contains(o)) {
-            bail!("--only {extra:?} is not a project of {}; its projects are {}", visible(&plan_file), only.join(", "));
+            bail!(
+                "--only {extra:?} is not a project of {}; its projects are {}",
+                visible(&plan_file),
+                only.join(", ")
+            );
         }
         only.retain(|l| args.projects.only.contains(l));
     }
@@ -148,9 +164,17 @@ pub async fn run_saved(
     let allowed = many::allowed_agencies(&args.projects);
     let mut resolved = Vec::with_capacity(selected.len());
     for project in selected {
-        let part = plan.projects.iter().find(|p| p.label == project.label).map(|p| &p.plan);
+        let part = plan
+            .projects
+            .iter()
+            .find(|p| p.label == project.label)
+            .map(|p| &p.plan);
         let Some(part) = part else {
-            bail!("{} has no part for {}; nothing was sent", visible(&plan_file), project.label);
+            bail!(
+                "{} has no part for {}; nothing was sent",
+                visible(&plan_file),
+                project.label
+            );
         };
         let r = many::resolve_project(&args.connection, &project, &loaded.source, &allowed)
             .map_err(|e| anyhow::anyhow!("{}: {e:#}", project.label))?;
@@ -159,20 +183,32 @@ pub async fn run_saved(
             ProjectSource::LookUp { .. } => None,
         };
         let (endpoint, identity) = (r.endpoint_text(), r.identity());
-        authorize::check_binding(part, &plan_file, &target(&loaded, &endpoint, known.as_ref(), &identity))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", project.label))?;
+        authorize::check_binding(
+            part,
+            &plan_file,
+            &target(&loaded, &endpoint, known.as_ref(), &identity),
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", project.label))?;
         resolved.push((project, r));
     }
     let options = client_options(interrupt, args.rate_limit);
     let reached = many::connect_all(&loaded, resolved, &options).await?;
     let mut parts = Vec::with_capacity(reached.len());
     for r in reached {
-        let part = plan.projects.iter().find(|p| p.label == r.project.label).map(|p| p.plan.clone());
+        let part = plan
+            .projects
+            .iter()
+            .find(|p| p.label == r.project.label)
+            .map(|p| p.plan.clone());
         let part = part.expect("every selected project has a part: checked above");
         let c = r.client.connection();
         let identity = c.identity.clone();
-        authorize::check_binding(&part, &plan_file, &target(&loaded, &c.endpoint_text(), Some(&c.project_id), &identity))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", r.project.label))?;
+        authorize::check_binding(
+            &part,
+            &plan_file,
+            &target(&loaded, &c.endpoint_text(), Some(&c.project_id), &identity),
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", r.project.label))?;
         let part = part.restrict(&args.target)?;
         parts.push((r, part));
     }
@@ -217,21 +253,37 @@ pub async fn read_saved(path: &std::path::Path, stop: &StopSignal) -> Result<Sav
     if ManyPlan::is_many_json(&input.text) {
         return Ok(Saved::Many(input.text));
     }
-    Ok(Saved::One(Box::new(Plan::parse_json(&input.text, &input.name)?)))
+    Ok(Saved::One(Box::new(Plan::parse_json(
+        &input.text,
+        &input.name,
+    )?)))
 }
 
 /// Where the plan goes: stdout for human output; else stderr (stdout carries the report).
 fn show(plan: &ManyPlan, args: &ApplyArgs, style: Style) {
     if args.format == ApplyFormat::Human {
-        output::stdout(&render::many_plan(plan, render::Format::Human, &styled(style)));
+        output::stdout(&render::many_plan(
+            plan,
+            render::Format::Human,
+            &styled(style),
+        ));
     } else {
-        output::stderr(&render::many_plan(plan, render::Format::Human, &View::PLAIN));
+        output::stderr(&render::many_plan(
+            plan,
+            render::Format::Human,
+            &View::PLAIN,
+        ));
     }
 }
 
 /// Re-lists every project and checks its plan against it, all at once; any refusal refuses
 /// the whole apply before a DELETE anywhere.
-async fn recheck_all(parts: Vec<(Reached, Plan)>, what: &str, style: Style, args: &ApplyArgs) -> Result<Vec<Ready>> {
+async fn recheck_all(
+    parts: Vec<(Reached, Plan)>,
+    what: &str,
+    style: Style,
+    args: &ApplyArgs,
+) -> Result<Vec<Ready>> {
     let mut tasks = Vec::with_capacity(parts.len());
     for (r, plan) in parts {
         let what = format!("{what} ({})", r.project.label);
@@ -248,7 +300,11 @@ async fn recheck_all(parts: Vec<(Reached, Plan)>, what: &str, style: Style, args
     for task in tasks {
         let (label, prepared) = task.await?;
         match prepared {
-            Ok(Prepared::Run { client, work, .. }) => ready.push(Ready { label, client, work }),
+            Ok(Prepared::Run { client, work, .. }) => ready.push(Ready {
+                label,
+                client,
+                work,
+            }),
             Ok(Prepared::Ended(_)) => {}
             Err(e) => refusals.push(format!("{label}: {e:#}")),
         }
@@ -266,7 +322,12 @@ async fn recheck_all(parts: Vec<(Reached, Plan)>, what: &str, style: Style, args
 
 /// Runs every project's deletes at once (each with its share of `--parallelism`), then
 /// reports them together.
-async fn execute(ready: Vec<Ready>, args: &ApplyArgs, style: Style, interrupt: &Arc<StopSignal>) -> Result<RunEnd> {
+async fn execute(
+    ready: Vec<Ready>,
+    args: &ApplyArgs,
+    style: Style,
+    interrupt: &Arc<StopSignal>,
+) -> Result<RunEnd> {
     if let Some(signal) = interrupt.signal() {
         output::stderr_line("Interrupted before any DELETE was sent.");
         return Ok(RunEnd::Interrupted(signal));
@@ -279,7 +340,10 @@ async fn execute(ready: Vec<Ready>, args: &ApplyArgs, style: Style, interrupt: &
         max_judgement_age: max_judgement_age()?,
         ..ApplyOptions::default()
     };
-    let total: usize = ready.iter().map(|r| r.work.steps.len() + r.work.settled.len()).sum();
+    let total: usize = ready
+        .iter()
+        .map(|r| r.work.steps.len() + r.work.settled.len())
+        .sum();
     let Some(first) = ready.first() else {
         return Ok(RunEnd::Completed);
     };
@@ -303,7 +367,10 @@ async fn execute(ready: Vec<Ready>, args: &ApplyArgs, style: Style, interrupt: &
                 endpoint: c.endpoint_text(),
                 identity: c.identity.clone(),
             });
-            ProjectReport { label: r.label, report }
+            ProjectReport {
+                label: r.label,
+                report,
+            }
         }));
     }
     let mut reports = Vec::with_capacity(tasks.len());
@@ -324,7 +391,11 @@ async fn execute(ready: Vec<Ready>, args: &ApplyArgs, style: Style, interrupt: &
     }
     if let Some(why) = output::take_stdout_failure() {
         for part in &report.projects {
-            output::stderr_line(&visible(&format!("{}: {}", part.label, render::lost_report(&part.report, &why))));
+            output::stderr_line(&visible(&format!(
+                "{}: {}",
+                part.label,
+                render::lost_report(&part.report, &why)
+            )));
         }
         return Ok(RunEnd::Failed);
     }

@@ -6,9 +6,9 @@ use crate::cli::context::{
     client_options, client_with, list_live, load_config, make_plan, reload_plan, restrict, view,
     LoadedConfig,
 };
-use crate::core::many_plan::ManyPlan;
 use crate::cli::files::write_atomic_with;
 use crate::cli::{output, render};
+use crate::core::many_plan::ManyPlan;
 use crate::core::plan::Plan;
 use crate::core::planner::{self};
 use crate::core::run_end::RunEnd;
@@ -117,7 +117,11 @@ async fn run_many(
     let planned = many::plan_all(reached, &args.target, "nothing was planned").await;
     let plan = many::combine(&planned, &loaded, only);
     drop(planned);
-    output::stdout(&render::many_plan(&plan, args.format.into(), &view(global.color)));
+    output::stdout(&render::many_plan(
+        &plan,
+        args.format.into(),
+        &view(global.color),
+    ));
     if !plan.failures.is_empty() {
         let labels: Vec<&str> = plan.failures.iter().map(|f| f.label.as_str()).collect();
         bail!(
@@ -156,7 +160,9 @@ fn save_many(plan: &ManyPlan, out: &std::path::Path) -> Result<()> {
     let name = out.display().to_string();
     let text = std::fs::read_to_string(out)?;
     let again = ManyPlan::parse_json(&text, &name).with_context(|| {
-        format!("the plan written to {name} does not read back (a bug in poolform); do not apply it")
+        format!(
+            "the plan written to {name} does not read back (a bug in poolform); do not apply it"
+        )
     })?;
     if again != *plan {
         bail!("the plan written to {name} reads back differently (a bug in poolform); do not apply it");

@@ -42,8 +42,10 @@ fn many_plan_human(plan: &ManyPlan, view: &View) -> String {
         let _ = writeln!(
             out,
             "{}\n",
-            view.style
-                .red(&fit(&format!("Error: {}", visible(&failure.error)), view.width))
+            view.style.red(&fit(
+                &format!("Error: {}", visible(&failure.error)),
+                view.width
+            ))
         );
     }
     let _ = writeln!(out, "{}", view.style.bold(&fit(&totals(plan), view.width)));

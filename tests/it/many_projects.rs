@@ -1,0 +1,471 @@
+//! Many projects in one file, through the binary against one simulator of three projects in
+//! two accounts: two in cn-north-4 (one named by id, one a subproject looked up at IAM) and one
+//! in eu-west-101 in another account, reached through an agency the operator allows.
+
+use crate::harness::*;
+use serde_json::{json, Value};
+use std::path::Path;
+use workspace_sim::multi::MultiFixture;
+use workspace_sim::{SimConfig, SimServer};
+
+const P1: &str = "0bec5db98280d2d02fd6c00c2de791ce";
+const P2: &str = "1bec5db98280d2d02fd6c00c2de791ce";
+const P3: &str = "2bec5db98280d2d02fd6c00c2de791ce";
+const L1: &str = "cn-north-4/0bec5db98280d2d02fd6c00c2de791ce";
+const L2: &str = "cn-north-4/cn-north-4_training";
+const L3: &str = "eu-west-101/eu-west-101@tenant-b";
+const AK_A: &str = "AKTENANTA0000000";
+const SK_A: &str = "SKtenanta-secret";
+const AK_B: &str = "AKTENANTB0000000";
+
+/// Pool ids: project, index.
+fn id(project: u8, n: u8) -> String {
+    format!("{project}{project}{project}{project}0000-0000-4000-8000-0000000000{n:02}")
+}
+
+/// The three projects; `tweak` edits the fixture's JSON first.
+fn sim(tweak: impl FnOnce(&mut Value)) -> SimServer {
+    sim_with(tweak, |_| {})
+}
+
+/// [`sim`], with the simulator's own switches (the same in every project) set by `base`.
+fn sim_with(tweak: impl FnOnce(&mut Value), set: impl FnOnce(&mut SimConfig)) -> SimServer {
+    let pool = |p: u8, n: u8, name: &str| json!({"id": id(p, n), "name": name});
+    let mut fixture = json!({
+        "accounts": [
+            {"domain": "tenant-a", "access_key": AK_A, "secret_key": SK_A},
+            {"domain": "tenant-b", "access_key": AK_B, "secret_key": "SKtenantb-secret"}
+        ],
+        "agencies": [{"name": "poolform", "domain": "tenant-b", "trusts": ["tenant-a"]}],
+        "projects": [
+            {"project_id": P1, "name": "cn-north-4", "region": "cn-north-4", "domain": "tenant-a",
+             "pools": [pool(1, 1, "ci-eng"), pool(1, 2, "ci-old"), pool(1, 3, "prod-pay")]},
+            {"project_id": P2, "name": "cn-north-4_training", "region": "cn-north-4", "domain": "tenant-a",
+             "pools": [pool(2, 1, "lab-1"), pool(2, 2, "lab-prod")]},
+            {"project_id": P3, "name": "eu-west-101", "region": "eu-west-101", "domain": "tenant-b",
+             "pools": [pool(3, 1, "eu-ops"), pool(3, 2, "eu-tmp"), pool(3, 3, "eu-prod")]}
+        ]
+    });
+    tweak(&mut fixture);
+    let multi = MultiFixture::from_value(fixture, "test").unwrap();
+    let mut base = SimConfig::new(multi.projects[0].fixture.clone());
+    set(&mut base);
+    SimServer::spawn_multi(base, multi).unwrap()
+}
+
+const FILE: &str = "version: 1
+protect:
+  - name: \"*prod*\"
+max_deletes: 10
+projects:
+  - region: cn-north-4
+    project_id: 0bec5db98280d2d02fd6c00c2de791ce
+    pools: [{name: ci-eng}]
+  - region: cn-north-4
+    project_name: cn-north-4_training
+    scope: {name_prefix: lab-}
+    pools: []
+  - region: eu-west-101
+    project_name: eu-west-101
+    assume_role: {agency: poolform, domain: tenant-b}
+    pools: [{name: eu-ops}]
+";
+
+/// `poolform ARGS` in `dir` as tenant-a, IAM and Workspace at the simulator, the agency
+/// allowed.
+fn run(sim: &SimServer, dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = poolform_bare();
+    cmd.current_dir(dir)
+        .env("HW_ACCESS_KEY", AK_A)
+        .env("HW_SECRET_KEY", SK_A)
+        .env("HW_AUTH_URL", sim.url())
+        .args(args);
+    let connects = matches!(args.first(), Some(&"plan" | &"apply"));
+    if connects && !args.iter().any(|a| a.starts_with("--endpoint")) {
+        cmd.args(["--endpoint", &sim.url()]);
+    }
+    if connects {
+        cmd.args(["--allow-agency", "poolform@tenant-b"]);
+    }
+    cmd.output().unwrap()
+}
+
+fn checkout(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "pools.yaml", text);
+    dir
+}
+
+fn keys(sim: &SimServer) -> Vec<Value> {
+    sim.snapshot()["keys"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn lists_of(sim: &SimServer, project: &str) -> u64 {
+    sim.snapshot()["projects"][project]["requests"]["list"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[test]
+fn three_projects_are_planned_in_sections_with_the_files_protect_in_every_one() {
+    let sim = self::sim(|_| {});
+    let dir = checkout(FILE);
+    let out = run(&sim, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_exit(&out, 2);
+    let stdout = stdout_of(&out);
+    for label in [L1, L2, L3] {
+        assert!(stdout.contains(&format!("== {label} ==")), "{stdout}");
+    }
+    assert!(
+        stdout.contains(
+            "All 3 projects: Plan: 3 to delete, 0 missing, 0 drifted, 3 protected, 2 unchanged."
+        ),
+        "{stdout}"
+    );
+    let stderr = stderr_of(&out);
+    let identity: Vec<&str> = stderr.lines().filter(|l| l.contains("Acting as")).collect();
+    assert_eq!(
+        identity.len(),
+        3,
+        "one identity line per project, before the calls: {stderr}"
+    );
+    assert!(
+        identity[0].starts_with(L1) && identity[2].starts_with(L3),
+        "{stderr}"
+    );
+    assert!(
+        identity[2].contains("assuming agency poolform@tenant-b"),
+        "{stderr}"
+    );
+    let json = run(&sim, dir.path(), &["plan", "--format", "json"]);
+    assert_exit(&json, 0);
+    let plan: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(plan["summary"]["delete"], 3);
+    let protected: Vec<String> = plan["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let f = p["plan"]["findings"].as_array().unwrap();
+            assert_eq!(f.len(), 1, "{p}");
+            assert_eq!(f[0]["kind"], "protected");
+            f[0]["pool"]["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        protected,
+        ["prod-pay", "lab-prod", "eu-prod"],
+        "a top-level glob keeps a pool in every project"
+    );
+    assert_eq!(
+        plan["projects"][1]["plan"]["project_id"], P2,
+        "the subproject was looked up at IAM"
+    );
+    assert_eq!(sim.delete_requests(), 0);
+}
+
+#[test]
+fn one_projects_listing_failing_sends_no_delete_anywhere() {
+    let sim = self::sim(|f| f["projects"][1]["fail_list"] = json!(403));
+    let dir = checkout(FILE);
+    let out = run(&sim, dir.path(), &["apply", "--auto-approve"]);
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("1 of 3 projects could not be planned; nothing was deleted in any project"),
+        "{stderr}"
+    );
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains(&format!("== {L2} ==\nError: cannot list the live pools")),
+        "the plan says which and why: {stdout}"
+    );
+    assert_eq!(sim.delete_requests(), 0);
+    // and plan: exit 1 even with --detailed-exitcode (an error is never hidden behind drift)
+    let out = run(
+        &sim,
+        dir.path(),
+        &["plan", "--detailed-exitcode", "-o", "plan.json"],
+    );
+    assert_exit(&out, 1);
+    assert!(
+        !dir.path().join("plan.json").exists(),
+        "a plan with a failed project is never saved"
+    );
+}
+
+#[test]
+fn a_saved_plan_applied_with_one_projects_endpoint_changed_is_refused_whole() {
+    let sim = self::sim(|_| {});
+    let dir = checkout(FILE);
+    assert_exit(&run(&sim, dir.path(), &["plan", "-o", "plan.json"]), 0);
+    let before = sim.snapshot()["requests"].clone();
+    let moved = format!(
+        "eu-west-101={}",
+        sim.url().replace("127.0.0.1", "localhost")
+    );
+    let out = run(
+        &sim,
+        dir.path(),
+        &[
+            "apply",
+            "plan.json",
+            "--endpoint",
+            &sim.url(),
+            "--endpoint",
+            &moved,
+        ],
+    );
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&format!("{L3}: plan.json is for endpoint {}", sim.url())),
+        "{stderr}"
+    );
+    assert_eq!(sim.delete_requests(), 0);
+    assert_eq!(
+        sim.snapshot()["requests"],
+        before,
+        "refused before any call"
+    );
+    // as planned, it applies
+    let out = run(&sim, dir.path(), &["apply", "plan.json"]);
+    assert_exit(&out, 0);
+    assert_eq!(sim.delete_requests(), 3);
+}
+
+#[test]
+fn only_limits_both_plan_and_apply_and_is_recorded_in_the_saved_plan() {
+    let sim = self::sim(|_| {});
+    let dir = checkout(FILE);
+    let out = run(&sim, dir.path(), &["plan", "--only", L2, "-o", "plan.json"]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr_of(&out).contains(&format!("--only {L2}")),
+        "the apply hint repeats --only: {}",
+        stderr_of(&out)
+    );
+    assert_eq!(
+        (lists_of(&sim, P1), lists_of(&sim, P3)),
+        (0, 0),
+        "the others are not listed"
+    );
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["only"], json!([L2]));
+    assert_eq!(saved["projects"].as_array().unwrap().len(), 1);
+    let out = run(&sim, dir.path(), &["apply", "plan.json"]);
+    assert_exit(&out, 0);
+    assert_eq!(deletes_sent(&sim), set(&[&id(2, 1)]));
+    assert_eq!(lists_of(&sim, P1), 0);
+    // apply --only without a saved plan
+    let out = run(&sim, dir.path(), &["apply", "--auto-approve", "--only", L3]);
+    assert_exit(&out, 0);
+    assert_eq!(deletes_sent(&sim), set(&[&id(2, 1), &id(3, 2)]));
+    // a label the file does not hold
+    let out = run(&sim, dir.path(), &["plan", "--only", "cn-north-4/nope"]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr_of(&out).contains(
+            "--only \"cn-north-4/nope\" names no project of pools.yaml; its projects are"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn an_agency_the_operator_did_not_allow_is_refused_before_any_call() {
+    let sim = self::sim(|_| {});
+    let dir = checkout(FILE);
+    let out = poolform_bare()
+        .current_dir(dir.path())
+        .env("HW_ACCESS_KEY", AK_A)
+        .env("HW_SECRET_KEY", SK_A)
+        .env("HW_AUTH_URL", sim.url())
+        .args(["apply", "--auto-approve", "--endpoint", &sim.url()])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("projects[2] of pools.yaml assumes agency poolform@tenant-b, which the operator has not allowed"), "{stderr}");
+    assert!(
+        stderr.contains("pass --allow-agency poolform@tenant-b"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Acting as"),
+        "refused before any identity is used: {stderr}"
+    );
+    let before: u64 = keys(&sim)
+        .iter()
+        .map(|k| k["requests"].as_u64().unwrap())
+        .sum();
+    // POOLFORM_ALLOW_AGENCIES allows it too, and another agency name does not
+    let out = poolform_bare()
+        .current_dir(dir.path())
+        .env("HW_ACCESS_KEY", AK_A)
+        .env("HW_SECRET_KEY", SK_A)
+        .env("HW_AUTH_URL", sim.url())
+        .env(
+            "POOLFORM_ALLOW_AGENCIES",
+            "other@tenant-b, poolform@tenant-c",
+        )
+        .args(["plan", "--endpoint", &sim.url()])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let after: u64 = keys(&sim)
+        .iter()
+        .map(|k| k["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(before, after, "no call at all");
+    assert_eq!(sim.delete_requests(), 0);
+}
+
+#[test]
+fn no_accounts_key_ever_reaches_another_accounts_project() {
+    let sim = self::sim(|_| {});
+    let dir = checkout(FILE);
+    let out = run(&sim, dir.path(), &["apply", "--auto-approve"]);
+    assert_exit(&out, 0);
+    let records = keys(&sim);
+    assert!(records.len() >= 4, "{records:?}");
+    let owner = |project: &str| sim.snapshot()["projects"][project]["domain"].clone();
+    for r in &records {
+        let project = r["project"].as_str().unwrap();
+        assert_eq!(r["refused"], 0, "{r}");
+        if project != "iam" {
+            assert_eq!(
+                r["domain"],
+                owner(project),
+                "a key of {} reached {project}",
+                r["domain"]
+            );
+        }
+    }
+    assert!(
+        records
+            .iter()
+            .any(|r| r["project"] == P3 && r["access_key"].as_str().unwrap().starts_with("TEMPAK")),
+        "the agency's key served P3: {records:?}"
+    );
+    assert!(
+        !records
+            .iter()
+            .any(|r| r["project"] == P3 && r["access_key"] == AK_A),
+        "{records:?}"
+    );
+    // a file that names the other account's project without an agency is refused by it (403),
+    // and nothing is deleted anywhere
+    let sim = self::sim(|_| {});
+    let dir = checkout(&FILE.replace(
+        "    project_name: eu-west-101\n    assume_role: {agency: poolform, domain: tenant-b}\n",
+        &format!("    project_id: {P3}\n"),
+    ));
+    let out = run(&sim, dir.path(), &["apply", "--auto-approve"]);
+    assert_exit(&out, 1);
+    assert!(stdout_of(&out).contains("403"), "{}", stdout_of(&out));
+    assert_eq!(sim.delete_requests(), 0);
+    let refused: Vec<Value> = keys(&sim)
+        .into_iter()
+        .filter(|r| r["refused"].as_u64() > Some(0))
+        .collect();
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .all(|r| r["access_key"] == AK_A && r["project"] == P3),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn the_json_report_ends_as_the_worst_of_the_three() {
+    // P2's lab-1 holds desktops (blocked); P3's eu-tmp is refused by policy (failed)
+    let sim = sim_with(
+        |f| f["projects"][1]["pools"][0]["desktop_count"] = json!(2),
+        |c| c.forbid_delete = vec![id(3, 2)],
+    );
+    let dir = checkout(FILE);
+    let out = run(
+        &sim,
+        dir.path(),
+        &["apply", "--auto-approve", "--format", "json"],
+    );
+    assert_exit(&out, 1);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ends: Vec<&str> = report["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["report"]["end"].as_str().unwrap())
+        .collect();
+    assert_eq!(ends, ["completed", "blocked", "failed"]);
+    assert_eq!(
+        report["end"], "failed",
+        "an error is never hidden behind blocked"
+    );
+    assert_eq!(report["summary"]["deleted"], 1);
+    assert_eq!(report["projects"][2]["label"], L3);
+    assert_eq!(report["projects"][2]["report"]["project_id"], P3);
+    // without the failure, blocked (2) is the worst
+    let sim = self::sim(|f| f["projects"][1]["pools"][0]["desktop_count"] = json!(2));
+    let out = run(
+        &sim,
+        dir.path(),
+        &["apply", "--auto-approve", "--format", "json"],
+    );
+    assert_exit(&out, 2);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["end"], "blocked");
+}
+
+#[test]
+fn region_and_project_id_name_nothing_in_a_many_project_file() {
+    let sim = self::sim(|_| {});
+    let dir = checkout(FILE);
+    for flag in [["--region", "cn-north-4"], ["--project-id", P1]] {
+        let out = run(&sim, dir.path(), &["plan", flag[0], flag[1]]);
+        assert_exit(&out, 1);
+        let stderr = stderr_of(&out);
+        assert!(
+            stderr.contains(&format!(
+                "{} names nothing in pools.yaml, which lists 3 projects",
+                flag[0]
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("choose projects with --only LABEL"),
+            "{stderr}"
+        );
+    }
+    // the variables that would name one are ignored, said once
+    let out = poolform_bare()
+        .current_dir(dir.path())
+        .env("HW_ACCESS_KEY", AK_A)
+        .env("HW_SECRET_KEY", SK_A)
+        .env("HW_AUTH_URL", sim.url())
+        .env("HW_REGION_NAME", "ap-southeast-1")
+        .args([
+            "plan",
+            "--endpoint",
+            &sim.url(),
+            "--allow-agency",
+            "poolform@tenant-b",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stderr_of(&out).contains("note: HW_REGION_NAME is ignored"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(sim.delete_requests(), 0);
+}
