@@ -171,6 +171,28 @@ impl Client {
         Ok(Client::with(transport, connection))
     }
 
+    /// Every project the resolved credentials' account has at IAM, `(name, id)`: for
+    /// `import --all-projects` (after the agency, when there is one).
+    pub async fn iam_projects(
+        resolved: &Resolved,
+        options: ClientOptions,
+    ) -> Result<Vec<(String, crate::core::model::ProjectId)>, ApiError> {
+        let transport = Transport::new(options)?;
+        let who: Arc<str> = Arc::from(resolved.identity().describe());
+        let mut credentials = resolved.credentials.clone();
+        credentials.register_for_redaction();
+        let Some(iam) = resolved.iam_endpoint.as_ref().map(Endpoint::of) else {
+            return Err(ApiError::Iam(
+                "listing the account's projects needs an IAM endpoint: give a region, or set HW_AUTH_URL".into(),
+            ));
+        };
+        if let Some(role) = &resolved.assume_role {
+            credentials = iam::assume_role(&transport, &iam, &credentials, &who, role).await?;
+            credentials.register_for_redaction();
+        }
+        iam::projects(&transport, &iam, &credentials, &who).await
+    }
+
     pub fn connection(&self) -> &Connection {
         &self.inner.connection
     }

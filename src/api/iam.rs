@@ -93,6 +93,47 @@ pub(super) async fn project_id(
     }
 }
 
+/// `GET {iam}/v3/projects`: every project these credentials' account has, `(name, id)`,
+/// sorted by name (the account's own `MOS`-style system projects, named without a region,
+/// are left out).
+pub(super) async fn projects(
+    transport: &Transport,
+    iam: &Endpoint,
+    credentials: &Credentials,
+    who: &std::sync::Arc<str>,
+) -> Result<Vec<(String, ProjectId)>, ApiError> {
+    let raw = transport
+        .send(Request {
+            endpoint: iam,
+            credentials,
+            project: None,
+            method: Method::GET,
+            path: "/v3/projects".into(),
+            query: &[],
+            body: None,
+            retried: true,
+            who,
+            not_after: None,
+        })
+        .await
+        .and_then(accepted)?;
+    let listed: Projects = serde_json::from_slice(&raw.body)
+        .map_err(|e| raw.decode_error(format!("not a list of projects: {e}")))?;
+    let mut out = Vec::with_capacity(listed.projects.len());
+    for p in listed.projects {
+        let region = p.name.split('_').next().unwrap_or("");
+        if !crate::core::model::is_region_name(region) || !region.contains('-') {
+            continue;
+        }
+        let id = ProjectId::parse(&p.id).map_err(|e| {
+            raw.decode_error(format!("IAM's project id {:?} for {} {e}", p.id, p.name))
+        })?;
+        out.push((p.name, id));
+    }
+    out.sort();
+    Ok(out)
+}
+
 #[derive(Deserialize)]
 struct Issued {
     credential: IssuedCredential,

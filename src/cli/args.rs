@@ -322,6 +322,13 @@ pub struct ImportArgs {
     /// Only pools whose name starts with this; also written as the file's scope.
     #[arg(long, value_name = "PREFIX")]
     pub name_prefix: Option<String>,
+    /// Write a file with projects: this project, by its name at IAM (e.g.
+    /// cn-north-4_training; repeatable).
+    #[arg(long, value_name = "NAME", conflicts_with = "all_projects")]
+    pub project: Vec<String>,
+    /// Write a file with projects: every project the account has at IAM.
+    #[arg(long)]
+    pub all_projects: bool,
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,

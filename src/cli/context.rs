@@ -108,10 +108,23 @@ pub async fn load_config(arg: &FileArg, stop: &StopSignal) -> Result<LoadedConfi
     })
 }
 
+/// A saved plan, read and checked: of one project, or of several.
+pub enum Loaded {
+    One(Box<Plan>),
+    Many(Box<crate::core::many_plan::ManyPlan>),
+}
+
 /// Reads a saved plan file and checks that it agrees with itself.
-pub async fn load_plan(path: &Path, stop: &StopSignal) -> Result<Plan> {
+pub async fn load_plan(path: &Path, stop: &StopSignal) -> Result<Loaded> {
     let input = read_input(path, MAX_PLAN_BYTES, stop).await?;
-    Ok(Plan::from_json(&input.text, &input.name)?)
+    if crate::core::many_plan::ManyPlan::is_many_json(&input.text) {
+        let plan = crate::core::many_plan::ManyPlan::parse_json(&input.text, &input.name)?;
+        return Ok(Loaded::Many(Box::new(plan)));
+    }
+    Ok(Loaded::One(Box::new(Plan::from_json(
+        &input.text,
+        &input.name,
+    )?)))
 }
 
 /// Loads a plan file poolform just wrote, decoded as it is read (a large plan is never held

@@ -83,8 +83,8 @@ async fn run_command(
         Command::Schema { of } => {
             let schema = match of {
                 SchemaOf::Config => schemars::schema_for!(Config),
-                SchemaOf::Plan => schemars::schema_for!(crate::core::plan::Plan),
-                SchemaOf::Report => schemars::schema_for!(crate::core::report::Report),
+                SchemaOf::Plan => schemars::schema_for!(crate::core::many_plan::AnyPlan),
+                SchemaOf::Report => schemars::schema_for!(crate::core::many_report::AnyReport),
                 SchemaOf::Events => schemars::schema_for!(crate::cli::jsonl::EventLine),
             };
             crate::cli::output::stdout(&(serde_json::to_string_pretty(&schema)? + "\n"));

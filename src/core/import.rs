@@ -37,28 +37,58 @@ fn scalar(s: &str) -> String {
     }
 }
 
-/// The text of an imported config and how many pools it keeps.
-pub fn import_config(live: &Live, ctx: &ImportContext) -> Result<(String, usize), ImportError> {
-    // An empty prefix narrows nothing: it is no scope.
-    let ctx = &ImportContext {
-        name_prefix: ctx.name_prefix.filter(|p| !p.is_empty()),
-        ..ctx.clone()
-    };
+/// The pools of `live` an import keeps (in scope of `name_prefix`), sorted by name then id.
+fn kept<'l>(live: &'l Live, name_prefix: Option<&str>) -> Vec<&'l Pool> {
     let mut pools: Vec<&Pool> = live
         .pools()
         .iter()
-        .filter(|p| {
-            ctx.name_prefix
-                .is_none_or(|prefix| p.name.starts_with(prefix))
-        })
+        .filter(|p| name_prefix.is_none_or(|prefix| p.name.starts_with(prefix)))
         .collect();
-    if pools.is_empty() && ctx.name_prefix.is_none() {
-        return Err(ImportError::Nothing);
-    }
     pools.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    pools
+}
+
+/// The `pools:` list of `pools` (with `indent` before each line), names written only where
+/// they are unique among the live pools.
+fn write_pools(out: &mut String, live: &Live, pools: &[&Pool], indent: &str) {
+    if pools.is_empty() {
+        let _ = writeln!(out, "{indent}pools: []");
+        return;
+    }
     let mut sharing: HashMap<&str, usize> = HashMap::new();
     for p in live.pools() {
         *sharing.entry(&*p.name).or_default() += 1;
+    }
+    let _ = writeln!(out, "{indent}pools:");
+    for p in pools {
+        let shared = sharing.get(&*p.name).copied().unwrap_or(0);
+        if p.name.is_empty() {
+            let _ = writeln!(
+                out,
+                "{indent}  - id: {}  # this pool has no name: kept by id",
+                p.id
+            );
+        } else if shared > 1 {
+            let _ = writeln!(
+                out,
+                "{indent}  - id: {}  # its name is shared by {shared} live pools: kept by id",
+                p.id
+            );
+            let _ = writeln!(out, "{indent}    # name: {}", scalar(&p.name));
+        } else {
+            let _ = writeln!(out, "{indent}  - id: {}", p.id);
+            let _ = writeln!(out, "{indent}    name: {}", scalar(&p.name));
+        }
+    }
+}
+
+/// The text of an imported config and how many pools it keeps.
+pub fn import_config(live: &Live, ctx: &ImportContext) -> Result<(String, usize), ImportError> {
+    // An empty prefix narrows nothing: it is no scope.
+    let prefix = ctx.name_prefix.filter(|p| !p.is_empty());
+    let pools = kept(live, prefix);
+    if pools.is_empty() && prefix.is_none() {
+        return Err(ImportError::Nothing);
     }
     let mut out = String::new();
     let _ = writeln!(
@@ -77,31 +107,65 @@ pub fn import_config(live: &Live, ctx: &ImportContext) -> Result<(String, usize)
     if let Some(region) = ctx.region {
         let _ = writeln!(out, "region: {}", scalar(region));
     }
-    if let Some(prefix) = ctx.name_prefix {
+    if let Some(prefix) = prefix {
         let _ = writeln!(out, "scope:\n  name_prefix: {}", scalar(prefix));
     }
-    if pools.is_empty() {
-        let _ = writeln!(out, "pools: []");
-        return Ok((out, 0));
-    }
-    let _ = writeln!(out, "pools:");
-    for p in &pools {
-        let shared = sharing.get(&*p.name).copied().unwrap_or(0);
-        if p.name.is_empty() {
-            let _ = writeln!(out, "  - id: {}  # this pool has no name: kept by id", p.id);
-        } else if shared > 1 {
-            let _ = writeln!(
-                out,
-                "  - id: {}  # its name is shared by {shared} live pools: kept by id",
-                p.id
-            );
-            let _ = writeln!(out, "    # name: {}", scalar(&p.name));
-        } else {
-            let _ = writeln!(out, "  - id: {}", p.id);
-            let _ = writeln!(out, "    name: {}", scalar(&p.name));
-        }
-    }
+    write_pools(&mut out, live, &pools, "");
     Ok((out, pools.len()))
+}
+
+/// One project of a many-project import.
+#[derive(Debug, Clone)]
+pub struct ImportedProject<'a> {
+    pub region: &'a str,
+    /// Its name at IAM, written as a comment beside the id.
+    pub name: &'a str,
+    pub project_id: &'a ProjectId,
+    pub endpoint: &'a str,
+    pub live: &'a Live,
+}
+
+/// The text of an imported many-project config (each project by id, its pools kept) and how
+/// many pools it keeps in all. A project with no pools keeps `pools: []` under its scope, or
+/// is refused (its empty list would delete every pool created later) unless a prefix scopes it.
+pub fn import_projects(
+    projects: &[ImportedProject],
+    name_prefix: Option<&str>,
+    now: &str,
+) -> Result<(String, usize), ImportError> {
+    let prefix = name_prefix.filter(|p| !p.is_empty());
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Written by `poolform import` at {now} from {} projects.",
+        projects.len()
+    );
+    let _ = writeln!(
+        out,
+        "# Every pool listed here is kept; any other pool in a project's scope is planned for deletion."
+    );
+    let _ = writeln!(out, "version: 1\nprojects:");
+    let mut total = 0;
+    for p in projects {
+        let pools = kept(p.live, prefix);
+        if pools.is_empty() && prefix.is_none() {
+            return Err(ImportError::Nothing);
+        }
+        let _ = writeln!(
+            out,
+            "  - region: {}\n    project_id: {}  # {} at {}",
+            scalar(p.region),
+            scalar(p.project_id.as_str()),
+            crate::core::escape::visible(p.name),
+            crate::core::escape::visible(p.endpoint)
+        );
+        if let Some(prefix) = prefix {
+            let _ = writeln!(out, "    scope:\n      name_prefix: {}", scalar(prefix));
+        }
+        write_pools(&mut out, p.live, &pools, "    ");
+        total += pools.len();
+    }
+    Ok((out, total))
 }
 
 #[cfg(test)]

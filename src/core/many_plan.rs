@@ -133,3 +133,13 @@ impl ManyPlan {
         Ok(plan)
     }
 }
+
+/// What a plan file or `plan --format json` holds: one project's plan, or several projects'
+/// (for the JSON Schema, `poolform schema --for plan`).
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum AnyPlan {
+    One(Plan),
+    Many(ManyPlan),
+}

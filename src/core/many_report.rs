@@ -73,6 +73,16 @@ impl ManyReport {
     }
 }
 
+/// What `apply --format json` prints: one project's report, or several projects' (for the
+/// JSON Schema, `poolform schema --for report`).
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum AnyReport {
+    One(Report),
+    Many(ManyReport),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

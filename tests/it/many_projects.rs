@@ -469,3 +469,119 @@ fn region_and_project_id_name_nothing_in_a_many_project_file() {
     );
     assert_eq!(sim.delete_requests(), 0);
 }
+
+#[test]
+fn import_of_several_projects_writes_a_file_that_plans_in_sync() {
+    let sim = sim(|_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let import = |args: &[&str]| {
+        poolform_bare()
+            .current_dir(dir.path())
+            .env("HW_ACCESS_KEY", AK_A)
+            .env("HW_SECRET_KEY", SK_A)
+            .env("HW_AUTH_URL", sim.url())
+            .args(["import", "--endpoint", &sim.url(), "--region", "cn-north-4"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = import(&["--all-projects", "-o", "pools.yaml"]);
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(dir.path().join("pools.yaml")).unwrap();
+    assert!(
+        text.contains(&format!("project_id: {P1}")) && text.contains(&format!("project_id: {P2}")),
+        "{text}"
+    );
+    assert!(
+        !text.contains(P3),
+        "only the account's own projects: {text}"
+    );
+    let out = run(&sim, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout_of(&out).contains("All 2 projects: Plan: 0 to delete"),
+        "{}",
+        stdout_of(&out)
+    );
+    // by name; a name IAM does not list is refused with the names it does
+    let out = import(&["--project", "cn-north-4_training"]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout_of(&out).contains(P2) && !stdout_of(&out).contains(P1),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = import(&["--project", "cn-north-4_trainnig"]);
+    assert_exit(&out, 1);
+    assert!(stderr_of(&out).contains("IAM lists no project named \"cn-north-4_trainnig\" for these credentials; it lists cn-north-4, cn-north-4_training"), "{}", stderr_of(&out));
+    assert_eq!(sim.delete_requests(), 0);
+}
+
+#[test]
+fn validate_and_show_speak_of_every_project() {
+    let sim = sim(|_| {});
+    let dir = checkout(FILE);
+    let out = poolform_bare()
+        .current_dir(dir.path())
+        .args(["validate"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout_of(&out);
+    assert!(
+        text.starts_with("pools.yaml is valid: 3 projects, 1 protect rule for all of them.\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  {L2}: 0 listed to keep, 1 protect rule, managing pools with name_prefix \"lab-\""
+        )),
+        "{text}"
+    );
+    assert_exit(&run(&sim, dir.path(), &["plan", "-o", "plan.json"]), 0);
+    let out = poolform_bare()
+        .current_dir(dir.path())
+        .args(["show", "plan.json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stdout_of(&out).contains(&format!("== {L3} ==")),
+        "{}",
+        stdout_of(&out)
+    );
+    // the JSON forms follow their published schemas
+    for (what, doc) in [
+        (
+            "plan",
+            std::fs::read_to_string(dir.path().join("plan.json")).unwrap(),
+        ),
+        (
+            "report",
+            stdout_of(&run(
+                &sim,
+                dir.path(),
+                &["apply", "plan.json", "--format", "json"],
+            )),
+        ),
+    ] {
+        let schema = poolform_bare()
+            .args(["schema", "--for", what])
+            .output()
+            .unwrap();
+        let schema: Value = serde_json::from_slice(&schema.stdout).unwrap();
+        let doc: Value = serde_json::from_str(&doc).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{what}: {errors:?}");
+    }
+    // a many-project file's errors are located in it
+    let bad = checkout(&FILE.replace("    scope: {name_prefix: lab-}\n", "    max_deletes: 11\n"));
+    let out = poolform_bare()
+        .current_dir(bad.path())
+        .args(["validate"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(stderr_of(&out).contains("pools.yaml:11:18: projects[1].max_deletes is 11, higher than the file's max_deletes 10"), "{}", stderr_of(&out));
+}
