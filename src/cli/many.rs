@@ -121,7 +121,7 @@ pub fn resolve_project(
         return Ok(connection::resolve(&flags, &file, &env_var)?);
     };
     let key = role.allow_key();
-    if !allowed.iter().any(|a| *a == key) {
+    if !allowed.contains(&key) {
         bail!(
             "projects[{}] of {} assumes agency {key}, which the operator has not allowed: a file cannot choose to reach another account. If you trust this file with that account, pass --allow-agency {key} (or POOLFORM_ALLOW_AGENCIES); nothing was sent",
             project.index,

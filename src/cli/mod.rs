@@ -77,7 +77,7 @@ async fn run_command(
     match command {
         Command::Validate(args) => commands::validate::run(&args, stop).await,
         Command::Plan(args) => commands::plan::run(&args, global, stop).await,
-        Command::Apply(args) => commands::apply::run(&args, global, stop).await,
+        Command::Apply(args) => commands::apply_many::run(&args, global, stop).await,
         Command::Show(args) => commands::show::run(&args, global, stop).await,
         Command::Import(args) => commands::import::run(&args, stop).await,
         Command::Schema { of } => {

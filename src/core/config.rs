@@ -547,10 +547,33 @@ pub struct Config {
     /// Several projects in one file, each planned as a single-project file would be; the
     /// file's `protect` and `max_deletes` apply to every one of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub projects: Vec<crate::core::projects::ProjectEntry>,
+    pub projects: Vec<ProjectEntry>,
 }
 
 impl Config {
+    /// The single-project config of `entry` in this file: the file's `protect` first, then the
+    /// entry's; the lower of the two `max_deletes`.
+    pub fn project_config(&self, entry: &ProjectEntry) -> Config {
+        let mut protect = self.protect.clone();
+        protect.extend(entry.protect.iter().cloned());
+        let max_deletes = match (self.max_deletes, entry.max_deletes) {
+            (Some(a), Some(b)) => Some(MaxDeletes(a.0.min(b.0))),
+            (a, b) => a.or(b),
+        };
+        Config {
+            version: Version,
+            project_id: entry.project_id.clone(),
+            region: Some(entry.region.clone()),
+            cloud: entry.cloud.clone(),
+            scope: entry.scope.clone(),
+            pools: entry.pools.clone(),
+            protect,
+            max_deletes,
+            allow_delete_all: entry.allow_delete_all,
+            projects: Vec::new(),
+        }
+    }
+
     /// Does this file list several projects (`projects:`)?
     pub fn is_many(&self) -> bool {
         !self.projects.is_empty()
@@ -569,6 +592,145 @@ impl Config {
     /// The scope filter that leaves `pool` out, in words, if one does.
     pub fn scope_excludes(&self, pool: &Pool) -> Option<String> {
         self.scope.as_ref().and_then(|s| s.excludes(pool))
+    }
+}
+
+// --- many projects: the entries of `projects:` -----------------------------------------
+
+/// A name as IAM spells projects, agencies and accounts: letters, digits, `_`, `-`, `.`; at
+/// most 64 characters (a subproject such as `cn-north-4_training`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
+pub struct IamName(String);
+
+impl IamName {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if ok {
+            Ok(IamName(s.to_owned()))
+        } else {
+            Err(format!(
+                "{s:?} is not an IAM name (1 to 64 letters, digits, '_', '-' or '.')"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for IamName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::string(d, "an IAM name", IamName::parse)
+    }
+}
+
+impl From<IamName> for String {
+    fn from(n: IamName) -> String {
+        n.0
+    }
+}
+
+impl JsonSchema for IamName {
+    fn schema_name() -> Cow<'static, str> {
+        "IamName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$", "description": "A name as IAM spells it (project, agency, account)."})
+    }
+}
+
+/// `assume_role:` of a project: the agency to reach another account through. Effective only
+/// for agencies the operator allows (`--allow-agency AGENCY@DOMAIN`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping such as `{agency: poolform, domain: tenant-b}`"
+)]
+pub struct AssumeRoleEntry {
+    /// The agency's name.
+    pub agency: IamName,
+    /// The account (domain) that created the agency, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<IamName>,
+    /// The account (domain) that created the agency, by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_id: Option<IamName>,
+}
+
+impl AssumeRoleEntry {
+    /// The account, as the allow-list and labels spell it: its name, else its id.
+    pub fn domain_text(&self) -> &str {
+        self.domain
+            .as_ref()
+            .or(self.domain_id.as_ref())
+            .map_or("", IamName::as_str)
+    }
+
+    /// `AGENCY@DOMAIN`, as `--allow-agency` spells it.
+    pub fn allow_key(&self) -> String {
+        format!("{}@{}", self.agency, self.domain_text())
+    }
+}
+
+/// One entry of `projects:`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a project: `region`, `project_id` or `project_name`, and `pools`"
+)]
+pub struct ProjectEntry {
+    pub region: Region,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<ProjectId>,
+    /// Looked up at IAM with this project's own credentials (a subproject such as
+    /// `cn-north-4_training` works).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<IamName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<Cloud>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assume_role: Option<AssumeRoleEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    /// Pools to keep in this project.
+    #[serde(default)]
+    pub pools: Vec<PoolEntry>,
+    /// Added to the file's `protect`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protect: Vec<ProtectRule>,
+    /// Lower than the file's `max_deletes`, never higher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_deletes: Option<MaxDeletes>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_delete_all: bool,
+}
+
+impl ProjectEntry {
+    /// `REGION/PROJECT_NAME` (or `/PROJECT_ID`), with `@DOMAIN` when an agency reaches another
+    /// account.
+    pub fn label(&self) -> String {
+        let project = match (&self.project_name, &self.project_id) {
+            (Some(name), _) => name.as_str().to_owned(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => String::new(),
+        };
+        let mut label = format!("{}/{project}", self.region.as_str());
+        if let Some(role) = &self.assume_role {
+            label.push('@');
+            label.push_str(role.domain_text());
+        }
+        label
     }
 }
 
@@ -835,7 +997,7 @@ fn validate_many(config: &Config) -> Result<(), (Vec<Seg>, String)> {
         if let Some(first) = labels.insert(label.clone(), i) {
             return Err((vec![Seg::Key("projects"), Seg::Index(i)], format!("projects[{i}] is {label}, as projects[{first}] is: one entry would delete the other's pools")));
         }
-        let single = crate::core::projects::project_config(config, entry);
+        let single = config.project_config(entry);
         validate_pools(
             &single,
             &[Seg::Key("projects"), Seg::Index(i)],
@@ -954,9 +1116,42 @@ max_deletes: 20
 
     /// `(file text, expected "line:column: message" fragment)`.
     const BAD: &[(&str, &str)] = &[
+        // many projects
+        (
+            "version: 1\nregion: cn-north-4\nprojects:\n  - {region: cn-north-4, project_id: p1, pools: [{name: a}]}\n",
+            "2:9: `region` at the top of a file with `projects:` would name no project",
+        ),
+        (
+            "version: 1\nprojects:\n  - region: cn-north-4\n    project_id: p1\n    project_name: cn-north-4\n    pools: [{name: a}]\n",
+            "5:19: projects[0] has both project_id and project_name",
+        ),
+        (
+            "version: 1\nprojects:\n  - region: cn-north-4\n    pools: [{name: a}]\n",
+            "3:5: projects[0] names no project",
+        ),
+        (
+            "version: 1\nprojects:\n  - {region: cn-north-4, project_id: p1, pools: [{name: a}]}\n  - {region: cn-north-4, project_id: p1, pools: [{name: b}]}\n",
+            "4:5: projects[1] is cn-north-4/p1, as projects[0] is",
+        ),
+        (
+            "version: 1\nprojects:\n  - region: eu-west-101\n    project_id: p1\n    assume_role: {agency: poolform}\n    pools: [{name: a}]\n",
+            "5:18: projects[0].assume_role needs exactly one of domain and domain_id",
+        ),
+        (
+            "version: 1\nprojects:\n  - {region: cn-north-4, project_id: p1, pools: [{name: a}]}\n  - region: cn-north-4\n    project_id: p2\n    pools: []\n",
+            "6:12: in projects[1] (cn-north-4/p2): pools is empty and there is no scope",
+        ),
+        (
+            "version: 1\nprojects:\n  - region: cn-north-4\n    project_id: p1\n    pools:\n      - {name: a}\n      - {name: a}\n",
+            "7:16: in projects[0] (cn-north-4/p1): duplicate name \"a\" in pools[1] (also pools[0])",
+        ),
+        (
+            "version: 1\nprojects:\n  - region: cn-north-4\n    project_id: p1\n    project_nmae: x\n    pools: []\n",
+            "did you mean `project_name`?",
+        ),
         ("", "1:1: the file is empty"),
         ("   \n\n", "1:1: the file is empty"),
-        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `cloud`, `scope`, `pools`, `protect`, `max_deletes`, `allow_delete_all`; did you mean `pools`?"),
+        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `cloud`, `scope`, `pools`, `protect`, `max_deletes`, `allow_delete_all`, `projects`; did you mean `pools`?"),
         ("version: 1\ncloud: evil.com/x\npools: [{id: a}]\n", "2:8: cloud: cloud \"evil.com/x\" is not a domain name"),
         ("version: 1\npools:\n  - id: a\n    nmae: x\n", "4:5: pools[0]: unknown field `nmae`, expected one of `id`, `name`, `expect`; did you mean `name`?"),
         ("version: 2\npools: [{id: a}]\n", "1:10: version: unsupported version 2; this poolform reads version 1"),

@@ -77,7 +77,7 @@ impl ManyReport {
 /// JSON Schema, `poolform schema --for report`).
 #[derive(schemars::JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)] // a schema, never a value
 pub enum AnyReport {
     One(Report),
     Many(ManyReport),

@@ -1,153 +1,8 @@
-//! Many projects in one file: a `projects:` entry, its label, the agency it may reach another
-//! account through, and the single-project config each entry is planned as (the file's
-//! `protect` added, its `max_deletes` as the ceiling).
+//! Many projects in one file: the projects a run covers (`--only`), each with its label and
+//! the single-project config it is planned as. The `projects:` entries themselves are part of
+//! the config's schema (`config`).
 
-use crate::core::config::{
-    Cloud, Config, MaxDeletes, PoolEntry, ProtectRule, Region, Scope, Version,
-};
-use crate::core::model::ProjectId;
-use crate::core::validated;
-use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
-use serde::{Deserialize, Deserializer, Serialize};
-use std::borrow::Cow;
-use std::fmt;
-
-/// A name as IAM spells projects, agencies and accounts: letters, digits, `_`, `-`, `.`; at
-/// most 64 characters (a subproject such as `cn-north-4_training`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(into = "String")]
-pub struct IamName(String);
-
-impl IamName {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-        if ok {
-            Ok(IamName(s.to_owned()))
-        } else {
-            Err(format!(
-                "{s:?} is not an IAM name (1 to 64 letters, digits, '_', '-' or '.')"
-            ))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for IamName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for IamName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        validated::string(d, "an IAM name", IamName::parse)
-    }
-}
-
-impl From<IamName> for String {
-    fn from(n: IamName) -> String {
-        n.0
-    }
-}
-
-impl JsonSchema for IamName {
-    fn schema_name() -> Cow<'static, str> {
-        "IamName".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$", "description": "A name as IAM spells it (project, agency, account)."})
-    }
-}
-
-/// `assume_role:` of a project: the agency to reach another account through. Effective only
-/// for agencies the operator allows (`--allow-agency AGENCY@DOMAIN`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a mapping such as `{agency: poolform, domain: tenant-b}`"
-)]
-pub struct AssumeRoleEntry {
-    /// The agency's name.
-    pub agency: IamName,
-    /// The account (domain) that created the agency, by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<IamName>,
-    /// The account (domain) that created the agency, by id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_id: Option<IamName>,
-}
-
-impl AssumeRoleEntry {
-    /// The account, as the allow-list and labels spell it: its name, else its id.
-    pub fn domain_text(&self) -> &str {
-        self.domain
-            .as_ref()
-            .or(self.domain_id.as_ref())
-            .map_or("", IamName::as_str)
-    }
-
-    /// `AGENCY@DOMAIN`, as `--allow-agency` spells it.
-    pub fn allow_key(&self) -> String {
-        format!("{}@{}", self.agency, self.domain_text())
-    }
-}
-
-/// One entry of `projects:`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a project: `region`, `project_id` or `project_name`, and `pools`"
-)]
-pub struct ProjectEntry {
-    pub region: Region,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<ProjectId>,
-    /// Looked up at IAM with this project's own credentials (a subproject such as
-    /// `cn-north-4_training` works).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_name: Option<IamName>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<Cloud>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assume_role: Option<AssumeRoleEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Scope>,
-    /// Pools to keep in this project.
-    #[serde(default)]
-    pub pools: Vec<PoolEntry>,
-    /// Added to the file's `protect`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub protect: Vec<ProtectRule>,
-    /// Lower than the file's `max_deletes`, never higher.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_deletes: Option<MaxDeletes>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub allow_delete_all: bool,
-}
-
-impl ProjectEntry {
-    /// `REGION/PROJECT_NAME` (or `/PROJECT_ID`), with `@DOMAIN` when an agency reaches another
-    /// account.
-    pub fn label(&self) -> String {
-        let project = match (&self.project_name, &self.project_id) {
-            (Some(name), _) => name.as_str().to_owned(),
-            (None, Some(id)) => id.to_string(),
-            (None, None) => String::new(),
-        };
-        let mut label = format!("{}/{project}", self.region.as_str());
-        if let Some(role) = &self.assume_role {
-            label.push('@');
-            label.push_str(role.domain_text());
-        }
-        label
-    }
-}
+use crate::core::config::{Config, ProjectEntry};
 
 /// A project of a many-project file, ready to plan as a single-project file is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,29 +15,6 @@ pub struct Project {
     pub config: Config,
 }
 
-/// The single-project config of `entry` in `file`: the file's `protect` first, then the
-/// entry's; the lower of the two `max_deletes`.
-pub fn project_config(file: &Config, entry: &ProjectEntry) -> Config {
-    let mut protect = file.protect.clone();
-    protect.extend(entry.protect.iter().cloned());
-    let max_deletes = match (file.max_deletes, entry.max_deletes) {
-        (Some(a), Some(b)) => Some(MaxDeletes(a.0.min(b.0))),
-        (a, b) => a.or(b),
-    };
-    Config {
-        version: Version,
-        project_id: entry.project_id.clone(),
-        region: Some(entry.region.clone()),
-        cloud: entry.cloud.clone(),
-        scope: entry.scope.clone(),
-        pools: entry.pools.clone(),
-        protect,
-        max_deletes,
-        allow_delete_all: entry.allow_delete_all,
-        projects: Vec::new(),
-    }
-}
-
 /// The projects of a many-project file, in file order.
 pub fn projects(file: &Config) -> Vec<Project> {
     file.projects
@@ -192,7 +24,7 @@ pub fn projects(file: &Config) -> Vec<Project> {
             label: entry.label(),
             index,
             entry: entry.clone(),
-            config: project_config(file, entry),
+            config: file.project_config(entry),
         })
         .collect()
 }

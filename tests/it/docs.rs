@@ -56,7 +56,12 @@ fn every_sh_block_of_the_readme_and_the_guide_runs_against_the_simulator() {
         }
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("examples")).unwrap();
-        for f in ["pools.yaml", "sim-pools.json"] {
+        for f in [
+            "pools.yaml",
+            "sim-pools.json",
+            "projects.yaml",
+            "sim-projects.json",
+        ] {
             std::fs::copy(
                 repo_file(&format!("examples/{f}")),
                 dir.path().join("examples").join(f),

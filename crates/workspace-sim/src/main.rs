@@ -290,6 +290,18 @@ fn fixture(args: &Args) -> Result<Served, String> {
     }
 }
 
+/// Starts one project's simulator, or several projects' when the fixture has them.
+async fn start(
+    config: SimConfig,
+    many: Option<workspace_sim::multi::MultiFixture>,
+    listen: std::net::SocketAddr,
+) -> std::io::Result<SimServer> {
+    match many {
+        Some(many) => SimServer::start_multi(config, many, listen).await,
+        None => SimServer::start(config, listen).await,
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -360,11 +372,7 @@ async fn main() -> ExitCode {
         forbid_delete: args.forbid_delete,
         anonymous_throttle: args.anonymous_throttle,
     };
-    let started = match many {
-        Some(many) => SimServer::start_multi(config, many, args.listen).await,
-        None => SimServer::start(config, args.listen).await,
-    };
-    let server = match started {
+    let server = match start(config, many, args.listen).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("workspace-sim: cannot listen on {}: {e}", args.listen);

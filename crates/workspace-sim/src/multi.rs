@@ -245,7 +245,10 @@ impl Multi {
 
     /// Checks the request's signature against the accounts' keys and the issued ones: the
     /// key and the account it acts in, `None` when the fixture has no accounts.
-    fn authenticate(&self, req: &GateRequest<'_>) -> Result<Option<(String, String)>, Response> {
+    fn authenticate(
+        &self,
+        req: &GateRequest<'_>,
+    ) -> Result<Option<(String, String)>, crate::gate::Refusal> {
         if self.accounts.is_empty() {
             return Ok(None);
         }
@@ -275,12 +278,12 @@ impl Multi {
                 let domain = self.domain_of_key(&key).unwrap_or_default();
                 Ok(Some((key, domain)))
             }
-            Ok(None) => Err(huawei_error(
+            Ok(None) => Err((
                 401,
                 "APIGW.0301",
-                "Incorrect IAM authentication information: Authorization not found",
+                "Incorrect IAM authentication information: Authorization not found".into(),
             )),
-            Err((status, code, msg)) => Err(huawei_error(status, code, &msg)),
+            Err(refusal) => Err(refusal),
         }
     }
 
@@ -370,7 +373,7 @@ async fn dispatch(State(multi): State<Arc<Multi>>, req: Request) -> Response {
     };
     let caller = match multi.authenticate(&gate) {
         Ok(c) => c,
-        Err(refused) => return refused,
+        Err((status, code, msg)) => return huawei_error(status, code, &msg),
     };
     let domain = caller.as_ref().map(|(_, d)| d.as_str());
     let key = caller.as_ref().map_or("", |(k, _)| k.as_str());

@@ -417,28 +417,24 @@ fn announce(work: &Work, plan: Option<&Plan>) {
     events.flush();
 }
 
+/// Where an apply of a single-project file starts: a saved plan (read, not yet checked), or
+/// the config to plan now.
+pub enum Start {
+    Saved(PathBuf, Box<Plan>),
+    Fresh(Box<LoadedConfig>),
+}
+
+/// Applies a single-project file's plan (`apply_many::run` decides which kind of file it is).
 pub async fn run(
     args: &ApplyArgs,
     global: &GlobalArgs,
     interrupt: &Arc<StopSignal>,
+    start: Start,
 ) -> Result<RunEnd> {
     let style = style(global.color);
-    let prepared = match &args.plan_file {
-        Some(path) => match super::apply_many::read_saved(path, interrupt).await? {
-            super::apply_many::Saved::Many(text) => {
-                return super::apply_many::run_saved(path, args, global, interrupt, text).await
-            }
-            super::apply_many::Saved::One(plan) => {
-                prepare_saved(path, *plan, args, style, interrupt).await?
-            }
-        },
-        None => {
-            let loaded = load_config(&config_arg(args), interrupt).await?;
-            if loaded.config.is_many() {
-                return super::apply_many::run_fresh(args, global, interrupt, loaded).await;
-            }
-            prepare_fresh(args, loaded, style, interrupt).await?
-        }
+    let prepared = match start {
+        Start::Saved(path, plan) => prepare_saved(&path, *plan, args, style, interrupt).await?,
+        Start::Fresh(loaded) => prepare_fresh(args, *loaded, style, interrupt).await?,
     };
     let (client, work, plan) = match prepared {
         Prepared::Run { client, work, plan } => (client, work, plan),

@@ -1,6 +1,7 @@
-//! `poolform apply` for a file with `projects:`: every selected project planned (or its part
-//! of a saved plan bound and re-checked) before any DELETE anywhere; one confirmation; the
-//! projects' deletes run at once, sharing `--parallelism`; one report with a section per
+//! `poolform apply`: which kind of file it is given (a single-project config or plan goes to
+//! `apply`), and the apply of a file with `projects:`: every selected project planned (or its
+//! part of a saved plan bound and re-checked) before any DELETE anywhere; one confirmation;
+//! the projects' deletes run at once, sharing `--parallelism`; one report with a section per
 //! project, ending as the worst of them.
 
 use super::apply::{
@@ -31,6 +32,31 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Runs `poolform apply`: a many-project plan or config here, a single-project one in
+/// `apply`.
+pub async fn run(
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    interrupt: &Arc<StopSignal>,
+) -> Result<RunEnd> {
+    use super::apply::Start;
+    match &args.plan_file {
+        Some(path) => match read_saved(path, interrupt).await? {
+            Saved::Many(text) => run_saved(path, args, global, interrupt, text).await,
+            Saved::One(plan) => {
+                super::apply::run(args, global, interrupt, Start::Saved(path.clone(), plan)).await
+            }
+        },
+        None => {
+            let loaded = load_config(&config_arg(args), interrupt).await?;
+            if loaded.config.is_many() {
+                return run_fresh(args, global, interrupt, loaded).await;
+            }
+            super::apply::run(args, global, interrupt, Start::Fresh(Box::new(loaded))).await
+        }
+    }
+}
+
 /// One project ready to run: its client, its deletes, and the plan they come from.
 struct Ready {
     label: String,
@@ -39,7 +65,7 @@ struct Ready {
 }
 
 /// No saved plan: plan every project, show, ask once, re-check each, then run.
-pub async fn run_fresh(
+async fn run_fresh(
     args: &ApplyArgs,
     global: &GlobalArgs,
     interrupt: &Arc<StopSignal>,
@@ -128,7 +154,7 @@ pub async fn run_fresh(
 
 /// A saved many-project plan: bound to the config, then per project to its endpoint, project
 /// and identity (before any call carries credentials); re-checked; then run.
-pub async fn run_saved(
+async fn run_saved(
     path: &std::path::Path,
     args: &ApplyArgs,
     global: &GlobalArgs,
@@ -160,37 +186,7 @@ pub async fn run_saved(
         }
         only.retain(|l| args.projects.only.contains(l));
     }
-    let selected = many::select(&loaded, &args.connection, &only)?;
-    let allowed = many::allowed_agencies(&args.projects);
-    let mut resolved = Vec::with_capacity(selected.len());
-    for project in selected {
-        let part = plan
-            .projects
-            .iter()
-            .find(|p| p.label == project.label)
-            .map(|p| &p.plan);
-        let Some(part) = part else {
-            bail!(
-                "{} has no part for {}; nothing was sent",
-                visible(&plan_file),
-                project.label
-            );
-        };
-        let r = many::resolve_project(&args.connection, &project, &loaded.source, &allowed)
-            .map_err(|e| anyhow::anyhow!("{}: {e:#}", project.label))?;
-        let known = match &r.project {
-            ProjectSource::Known(p) => Some(p.clone()),
-            ProjectSource::LookUp { .. } => None,
-        };
-        let (endpoint, identity) = (r.endpoint_text(), r.identity());
-        authorize::check_binding(
-            part,
-            &plan_file,
-            &target(&loaded, &endpoint, known.as_ref(), &identity),
-        )
-        .map_err(|e| anyhow::anyhow!("{}: {e}", project.label))?;
-        resolved.push((project, r));
-    }
+    let resolved = bind(&plan, &plan_file, &loaded, args, &only)?;
     let options = client_options(interrupt, args.rate_limit);
     let reached = many::connect_all(&loaded, resolved, &options).await?;
     let mut parts = Vec::with_capacity(reached.len());
@@ -223,6 +219,54 @@ pub async fn run_saved(
         render::plural(ready.len(), "project", "projects"),
     ));
     execute(ready, args, style, interrupt).await
+}
+
+/// Resolves each selected project and checks its part of the plan binds to it (endpoint,
+/// identity, and the project id when the file names it), before any call.
+fn bind(
+    plan: &ManyPlan,
+    plan_file: &str,
+    loaded: &LoadedConfig,
+    args: &ApplyArgs,
+    only: &[String],
+) -> Result<
+    Vec<(
+        crate::core::projects::Project,
+        crate::api::connection::Resolved,
+    )>,
+> {
+    let selected = many::select(loaded, &args.connection, only)?;
+    let allowed = many::allowed_agencies(&args.projects);
+    let mut resolved = Vec::with_capacity(selected.len());
+    for project in selected {
+        let part = plan
+            .projects
+            .iter()
+            .find(|p| p.label == project.label)
+            .map(|p| &p.plan);
+        let Some(part) = part else {
+            bail!(
+                "{} has no part for {}; nothing was sent",
+                visible(plan_file),
+                project.label
+            );
+        };
+        let r = many::resolve_project(&args.connection, &project, &loaded.source, &allowed)
+            .map_err(|e| anyhow::anyhow!("{}: {e:#}", project.label))?;
+        let known = match &r.project {
+            ProjectSource::Known(p) => Some(p.clone()),
+            ProjectSource::LookUp { .. } => None,
+        };
+        let (endpoint, identity) = (r.endpoint_text(), r.identity());
+        authorize::check_binding(
+            part,
+            plan_file,
+            &target(loaded, &endpoint, known.as_ref(), &identity),
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", project.label))?;
+        resolved.push((project, r));
+    }
+    Ok(resolved)
 }
 
 fn target<'a>(

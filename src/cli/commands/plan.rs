@@ -156,7 +156,7 @@ async fn run_many(
 
 /// Writes a many-project plan (private, like any plan) and reads it back as apply will.
 fn save_many(plan: &ManyPlan, out: &std::path::Path) -> Result<()> {
-    write_atomic_with(out, 0o600, |w| Ok(plan.write_json(w)?))?;
+    write_atomic_with(out, 0o600, |w| plan.write_json(w))?;
     let name = out.display().to_string();
     let text = std::fs::read_to_string(out)?;
     let again = ManyPlan::parse_json(&text, &name).with_context(|| {
