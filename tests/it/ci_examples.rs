@@ -254,21 +254,36 @@ impl Checkout {
             access_key: AK.into(),
             secret_key: SK.into(),
         };
-        let sim = spawn(c);
-        let dir = tempfile::tempdir().unwrap();
-        fs::copy(
-            repo_file("examples/pools.yaml"),
-            dir.path().join("pools.yaml"),
+        Checkout::with(spawn(c), "examples/pools.yaml")
+    }
+
+    /// The many-project example (`examples/projects.yaml`) against the simulator of its three
+    /// projects in two accounts.
+    fn many() -> Checkout {
+        let text = fs::read_to_string(repo_file("examples/sim-projects.json")).unwrap();
+        let fixture = workspace_sim::multi::MultiFixture::from_value(
+            serde_json::from_str(&text).unwrap(),
+            "sim-projects.json",
         )
         .unwrap();
+        let base = workspace_sim::SimConfig::new(fixture.projects[0].fixture.clone());
+        Checkout::with(
+            SimServer::spawn_multi(base, fixture).unwrap(),
+            "examples/projects.yaml",
+        )
+    }
+
+    fn with(sim: SimServer, pools: &str) -> Checkout {
+        let dir = tempfile::tempdir().unwrap();
+        fs::copy(repo_file(pools), dir.path().join("pools.yaml")).unwrap();
         let bin = dir.path().join("fake-bin");
         fs::create_dir(&bin).unwrap();
         let real = poolform_path();
         let calls = dir.path().join("calls.log");
         let scripts = [
             ("poolform", format!(
-                "#!/bin/sh\ncase \"$1\" in plan|apply|import) c=$1; shift; exec '{}' \"$c\" --endpoint '{}' \"$@\";; esac\nexec '{}' \"$@\"\n",
-                real.display(), sim.url(), real.display())),
+                "#!/bin/sh\nexport HW_AUTH_URL='{}'\ncase \"$1\" in plan|apply|import) c=$1; shift; exec '{}' \"$c\" --endpoint '{}' \"$@\";; esac\nexec '{}' \"$@\"\n",
+                sim.url(), real.display(), sim.url(), real.display())),
             ("gh", format!("#!/bin/sh\necho \"gh $*\" >> '{}'\n", calls.display())),
             ("curl", format!(
                 "#!/bin/sh\necho \"curl $*\" >> '{}'\ncase \"$*\" in *--request*) ;; *) cat '{}' 2>/dev/null ;; esac\n",
@@ -323,6 +338,8 @@ fn poolform_path() -> PathBuf {
 struct Event<'a> {
     name: &'a str,
     secrets: &'a [(&'a str, &'a str)],
+    /// The repository variable POOLFORM_ALLOW_AGENCIES.
+    allow: &'a str,
 }
 
 /// The value of a `${{ ... }}` expression this workflow uses in `env:`.
@@ -339,6 +356,7 @@ fn github_expression(expr: &str, event: &Event) -> String {
         "github.event_name" => event.name.to_owned(),
         "github.event.pull_request.number" => "7".to_owned(),
         "github.token" => "github-token-for-the-test".to_owned(),
+        "vars.POOLFORM_ALLOW_AGENCIES" => event.allow.to_owned(),
         other => panic!("the test does not know the expression {other}"),
     }
 }
@@ -457,6 +475,7 @@ fn the_github_drift_check_comments_on_a_pull_request_and_passes_on_drift() {
     let event = Event {
         name: "pull_request",
         secrets: SECRETS,
+        allow: "",
     };
     let (passed, log, outputs, summary) = run_github_job(&co, "drift-check", &event);
     assert!(passed, "{log}");
@@ -480,6 +499,7 @@ fn the_github_drift_check_of_a_fork_validates_offline_and_skips_with_a_notice() 
     let event = Event {
         name: "pull_request",
         secrets: &[],
+        allow: "",
     };
     let (passed, log, outputs, summary) = run_github_job(&co, "drift-check", &event);
     assert!(passed, "{log}");
@@ -509,6 +529,7 @@ fn the_scheduled_github_drift_check_fails_on_drift_so_someone_is_told() {
     let event = Event {
         name: "schedule",
         secrets: SECRETS,
+        allow: "",
     };
     let (passed, log, ..) = run_github_job(&co, "drift-check", &event);
     assert!(!passed, "{log}");
@@ -525,6 +546,7 @@ fn a_push_to_main_applies_the_saved_plan_and_only_its_deletes() {
     let event = Event {
         name: "push",
         secrets: SECRETS,
+        allow: "",
     };
     let (passed, log, outputs, _) = run_github_job(&co, "drift-check", &event);
     assert!(passed, "{log}");
@@ -552,6 +574,7 @@ fn a_push_whose_plan_deletes_nothing_does_not_start_the_apply_job() {
     let event = Event {
         name: "push",
         secrets: SECRETS,
+        allow: "",
     };
     let (passed, log, outputs, _) = run_github_job(&co, "drift-check", &event);
     assert!(passed, "{log}");
@@ -684,4 +707,46 @@ fn the_gitlab_apply_job_applies_the_saved_plan_or_ends_when_it_deletes_nothing()
         "nothing was listed again"
     );
     assert_eq!(requests_to(&co.sim, "delete"), 0);
+}
+
+#[test]
+fn one_file_of_several_projects_is_one_check_one_comment_and_one_apply() {
+    let co = Checkout::many();
+    let secrets: &[(&str, &str)] = &[
+        ("HW_ACCESS_KEY", "AKDEMOTENANTA000"),
+        ("HW_SECRET_KEY", "SKdemo-tenant-a"),
+    ];
+    // without the repository's allow-list, the agency is refused before any call
+    let event = Event {
+        name: "pull_request",
+        secrets,
+        allow: "",
+    };
+    let (passed, log, ..) = run_github_job(&co, "drift-check", &event);
+    assert!(!passed, "{log}");
+    assert!(log.contains("which the operator has not allowed"), "{log}");
+    assert_eq!(co.sim.delete_requests(), 0);
+    // with it: one plan, one comment with a section per project
+    let event = Event {
+        name: "push",
+        secrets,
+        allow: "poolform@tenant-b",
+    };
+    let (passed, log, outputs, summary) = run_github_job(&co, "drift-check", &event);
+    assert!(passed, "{log}");
+    assert_eq!(
+        outputs["plan.outputs.deletes"], "3",
+        "the total over the projects: {log}"
+    );
+    // (labels escaped for markdown)
+    for label in [
+        r"cn-north-4/cn-north-4\_training",
+        "eu-west-101/eu-west-101&#64;tenant-b",
+    ] {
+        assert!(summary.contains(&format!("## {label}")), "{summary}");
+    }
+    let (passed, log, _, report) = run_github_job(&co, "apply", &event);
+    assert!(passed, "{log}");
+    assert!(report.contains("All 3 projects: 3 deleted"), "{report}");
+    assert_eq!(co.sim.delete_requests(), 3);
 }
