@@ -33,6 +33,9 @@ pub struct ClientOptions {
     pub interrupt: Arc<StopSignal>,
     /// How far the listing in progress has got, for a display to show.
     pub listing: Arc<ListingCounts>,
+    /// Set by the first 401: every client made with these options (every project of a run)
+    /// makes no further call.
+    pub auth_stop: Arc<super::pacer::AuthStop>,
 }
 
 /// Pages and pools read so far by the listing in progress (reset when a listing starts or is
@@ -112,6 +115,7 @@ impl Default for ClientOptions {
             seed: 0,
             interrupt: StopSignal::new(),
             listing: Arc::new(ListingCounts::default()),
+            auth_stop: Arc::default(),
         }
     }
 }

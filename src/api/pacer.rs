@@ -124,10 +124,16 @@ pub struct Pacer {
     retry: RetryPolicy,
     rng: Mutex<StdRng>,
     interrupt: Arc<StopSignal>,
-    auth_failed: StopSignal,
-    auth_reason: Mutex<Option<String>>,
+    auth: Arc<AuthStop>,
     /// Requests sent and not yet answered.
     in_flight: AtomicUsize,
+}
+
+/// The first authentication failure, shared by the pacers that stop on it.
+#[derive(Debug, Default)]
+pub struct AuthStop {
+    signal: StopSignal,
+    reason: Mutex<Option<String>>,
 }
 
 /// Counts one request in flight for as long as it lives.
@@ -151,10 +157,15 @@ impl Pacer {
             retry,
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             interrupt,
-            auth_failed: StopSignal::default(),
-            auth_reason: Mutex::new(None),
+            auth: Arc::default(),
             in_flight: AtomicUsize::new(0),
         }
+    }
+
+    /// Shares `auth` with other pacers: a 401 at any of them stops them all.
+    pub fn with_auth_stop(mut self, auth: Arc<AuthStop>) -> Pacer {
+        self.auth = auth;
+        self
     }
 
     /// Marks a request in flight until the returned guard is dropped.
@@ -175,8 +186,8 @@ impl Pacer {
 
     /// Why calls may no longer be made, if they may not.
     pub fn halted(&self) -> Option<Halt> {
-        if self.auth_failed.is_stopped() {
-            let reason = lock(&self.auth_reason).clone().unwrap_or_default();
+        if self.auth.signal.is_stopped() {
+            let reason = lock(&self.auth.reason).clone().unwrap_or_default();
             return Some(Halt::AuthFailed(reason));
         }
         self.interrupt.is_stopped().then_some(Halt::Interrupted)
@@ -190,7 +201,7 @@ impl Pacer {
     pub async fn stopped(&self) {
         tokio::select! {
             _ = self.interrupt.stopped() => {}
-            _ = self.auth_failed.stopped() => {}
+            _ = self.auth.signal.stopped() => {}
         }
     }
 
@@ -231,8 +242,8 @@ impl Pacer {
 
     /// A 401: no further call of any kind, for the reason given.
     pub fn stop_on_auth_failure(&self, reason: String) {
-        lock(&self.auth_reason).get_or_insert(reason);
-        self.auth_failed.stop();
+        lock(&self.auth.reason).get_or_insert(reason);
+        self.auth.signal.stop();
     }
 
     /// A jittered backoff delay after failed attempt `tries` (1-based), whatever the answer.
@@ -295,5 +306,18 @@ mod tests {
         assert_eq!(lock(&pacer.limiter).rate(), cut);
         pacer.observe(t, Answer::Status(200, ""));
         assert!(lock(&pacer.limiter).rate() > cut);
+    }
+
+    #[test]
+    fn a_401_at_one_projects_pacer_stops_every_pacer_that_shares_its_auth_stop() {
+        let shared: Arc<AuthStop> = Arc::default();
+        let one = Pacer::new(100.0, RetryPolicy::default(), 1, StopSignal::new())
+            .with_auth_stop(shared.clone());
+        let other = Pacer::new(100.0, RetryPolicy::default(), 2, StopSignal::new())
+            .with_auth_stop(shared);
+        let alone = Pacer::new(100.0, RetryPolicy::default(), 3, StopSignal::new());
+        one.stop_on_auth_failure("401 APIGW.0301".into());
+        assert_eq!(other.halted(), Some(Halt::AuthFailed("401 APIGW.0301".into())));
+        assert_eq!(alone.halted(), None, "a pacer of another run is not stopped");
     }
 }

@@ -181,7 +181,8 @@ impl Transport {
             options.retry,
             options.seed,
             options.interrupt.clone(),
-        );
+        )
+        .with_auth_stop(options.auth_stop.clone());
         Ok(Transport {
             http,
             pacer,
