@@ -313,11 +313,18 @@ mod tests {
         let shared: Arc<AuthStop> = Arc::default();
         let one = Pacer::new(100.0, RetryPolicy::default(), 1, StopSignal::new())
             .with_auth_stop(shared.clone());
-        let other = Pacer::new(100.0, RetryPolicy::default(), 2, StopSignal::new())
-            .with_auth_stop(shared);
+        let other =
+            Pacer::new(100.0, RetryPolicy::default(), 2, StopSignal::new()).with_auth_stop(shared);
         let alone = Pacer::new(100.0, RetryPolicy::default(), 3, StopSignal::new());
         one.stop_on_auth_failure("401 APIGW.0301".into());
-        assert_eq!(other.halted(), Some(Halt::AuthFailed("401 APIGW.0301".into())));
-        assert_eq!(alone.halted(), None, "a pacer of another run is not stopped");
+        assert_eq!(
+            other.halted(),
+            Some(Halt::AuthFailed("401 APIGW.0301".into()))
+        );
+        assert_eq!(
+            alone.halted(),
+            None,
+            "a pacer of another run is not stopped"
+        );
     }
 }

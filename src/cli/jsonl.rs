@@ -101,6 +101,9 @@ pub enum Event {
 pub struct EventLine {
     /// When, RFC 3339 with milliseconds.
     pub time: String,
+    /// The project's label, in a many-project run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     #[serde(flatten)]
     pub event: Event,
 }
@@ -110,19 +113,33 @@ fn now() -> String {
 }
 
 /// One event on one line: `type` and `time` first, then the event's fields.
-fn line(event: Event) -> String {
+fn line(event: Event, project: Option<&str>) -> String {
     let fields = serde_json::to_string(&event).unwrap_or_else(|_| "{}".to_owned());
-    // `{"type":"…",rest}` becomes `{"type":"…","time":"…",rest}`.
-    let time = serde_json::to_string(&now()).unwrap_or_default();
+    // `{"type":"…",rest}` becomes `{"type":"…","time":"…",rest}` (and `"project"` after the
+    // time, for one project of several).
+    let mut time = serde_json::to_string(&now()).unwrap_or_default();
+    if let Some(project) = project {
+        time.push_str(",\"project\":");
+        time.push_str(&serde_json::to_string(project).unwrap_or_default());
+    }
     match fields.split_once(',') {
         Some((kind, rest)) => format!("{kind},\"time\":{time},{rest}\n"),
         None => format!("{},\"time\":{time}}}\n", fields.trim_end_matches('}')),
     }
 }
 
-/// Writes one event.
-fn emit(event: Event) {
-    crate::cli::output::stdout(&line(event));
+impl JsonLines {
+    /// The events of one project of a many-project file: each carries its label.
+    pub fn for_project(label: &str) -> JsonLines {
+        JsonLines {
+            project: Some(label.to_owned()),
+        }
+    }
+
+    /// Writes one event.
+    fn emit(&self, event: Event) {
+        crate::cli::output::stdout(&line(event, self.project.as_deref()));
+    }
 }
 
 /// Events written together, a block at a time (tens of thousands of `planned` events must not
@@ -135,7 +152,7 @@ const BATCH_BYTES: usize = 256 * 1024;
 
 impl Batch {
     fn push(&mut self, event: Event) {
-        self.0.push_str(&line(event));
+        self.0.push_str(&line(event, None));
         if self.0.len() >= BATCH_BYTES {
             self.flush();
         }
@@ -176,13 +193,17 @@ impl Batch {
     }
 }
 
-/// Writes the events of one apply to stdout.
-pub struct JsonLines;
+/// Writes the events of one apply (or of one project's part of it) to stdout.
+#[derive(Debug, Clone, Default)]
+pub struct JsonLines {
+    /// The project's label, in a many-project run.
+    project: Option<String>,
+}
 
 impl JsonLines {
     /// The end of the run: the report's summary and how it ended.
     pub fn summary(&self, report: &Report) {
-        emit(Event::Summary {
+        self.emit(Event::Summary {
             summary: report.summary,
             verification: report.verification.clone(),
             end: report.end.name().to_owned(),
@@ -196,11 +217,11 @@ impl JsonLines {
 
 impl Observer for JsonLines {
     fn step_started(&self, pool: &PoolRef) {
-        emit(Event::StepStarted { pool: pool.clone() });
+        self.emit(Event::StepStarted { pool: pool.clone() });
     }
 
     fn retry(&self, pool: &PoolRef, attempt: u32, delay: Duration, error: &StepError) {
-        emit(Event::Retry {
+        self.emit(Event::Retry {
             pool: pool.clone(),
             attempt,
             delay_ms: delay.as_millis() as u64,
@@ -210,14 +231,14 @@ impl Observer for JsonLines {
 
     fn step_finished(&self, r: &StepResult) {
         if r.outcome == Outcome::Blocked {
-            emit(Event::Blocked {
+            self.emit(Event::Blocked {
                 pool: r.pool.clone(),
                 error: r.error.clone(),
                 detail: r.detail.clone(),
                 desktops: r.desktops.clone(),
             });
         }
-        emit(Event::StepFinished {
+        self.emit(Event::StepFinished {
             pool: r.pool.clone(),
             outcome: r.outcome,
             attempts: r.attempts,
@@ -229,7 +250,7 @@ impl Observer for JsonLines {
     }
 
     fn wait_started(&self, pools: &[(PoolRef, u64)], wait: Duration) {
-        emit(Event::WaitStarted {
+        self.emit(Event::WaitStarted {
             wait_s: wait.as_secs(),
             pools: pools
                 .iter()
@@ -242,7 +263,7 @@ impl Observer for JsonLines {
     }
 
     fn wait_ended(&self, r: &StepResult) {
-        emit(Event::WaitEnded {
+        self.emit(Event::WaitEnded {
             pool: r.pool.clone(),
             outcome: r.outcome,
             detail: r.detail.clone(),
@@ -250,14 +271,14 @@ impl Observer for JsonLines {
     }
 
     fn rejudging(&self, max_age: Duration) {
-        emit(Event::Rejudging {
+        self.emit(Event::Rejudging {
             max_age_s: max_age.as_secs(),
         });
     }
 
     fn verified(&self, claimed: &[StepResult], _verification: &Verification) {
         for r in claimed {
-            emit(Event::Verified {
+            self.emit(Event::Verified {
                 pool: r.pool.clone(),
                 verified: r.verified,
                 outcome: r.outcome,

@@ -585,3 +585,43 @@ fn validate_and_show_speak_of_every_project() {
     assert_exit(&out, 1);
     assert!(stderr_of(&out).contains("pools.yaml:11:18: projects[1].max_deletes is 11, higher than the file's max_deletes 10"), "{}", stderr_of(&out));
 }
+
+#[test]
+fn jsonl_events_name_their_project_and_follow_the_events_schema() {
+    let sim = sim(|_| {});
+    let dir = checkout(FILE);
+    let out = run(
+        &sim,
+        dir.path(),
+        &["apply", "--auto-approve", "--format", "jsonl"],
+    );
+    assert_exit(&out, 0);
+    let schema = poolform_bare()
+        .args(["schema", "--for", "events"])
+        .output()
+        .unwrap();
+    let schema: Value = serde_json::from_slice(&schema.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let events: Vec<Value> = stdout_of(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for e in &events {
+        let errors: Vec<String> = validator.iter_errors(e).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{e}: {errors:?}");
+        assert!(
+            [L1, L2, L3].contains(&e["project"].as_str().unwrap()),
+            "{e}"
+        );
+    }
+    let summaries: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "summary")
+        .map(|e| e["project"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        [L1, L2, L3],
+        "one summary per project, in file order"
+    );
+}

@@ -458,7 +458,7 @@ pub async fn run(
     let jsonl = args.format == ApplyFormat::Jsonl;
     let observer: Arc<dyn Observer> = if jsonl {
         announce(&work, plan.as_deref());
-        Arc::new(crate::apply::Tee(progress.clone(), JsonLines))
+        Arc::new(crate::apply::Tee(progress.clone(), JsonLines::default()))
     } else {
         progress.clone()
     };
@@ -474,7 +474,7 @@ pub async fn run(
         identity: connection.identity.clone(),
     });
     match args.format {
-        ApplyFormat::Jsonl => JsonLines.summary(&report),
+        ApplyFormat::Jsonl => JsonLines::default().summary(&report),
         ApplyFormat::Human => output::stdout(&render::report_human(&report, &styled(style))),
         ApplyFormat::Json => output::stdout(&report.to_json()),
         ApplyFormat::Markdown => output::stdout(&render::report_markdown(&report)),

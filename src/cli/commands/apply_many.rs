@@ -392,13 +392,17 @@ async fn execute(
         return Ok(RunEnd::Completed);
     };
     let progress = Arc::new(Progress::new(total, first.client.listing_counts().clone()));
-    let observer: Arc<dyn Observer> = if args.format == ApplyFormat::Jsonl {
-        Arc::new(crate::apply::Tee(progress.clone(), JsonLines))
-    } else {
-        progress.clone()
-    };
+    let jsonl = args.format == ApplyFormat::Jsonl;
     let mut tasks = Vec::with_capacity(ready.len());
     for r in ready {
+        let observer: Arc<dyn Observer> = if jsonl {
+            Arc::new(crate::apply::Tee(
+                progress.clone(),
+                JsonLines::for_project(&r.label),
+            ))
+        } else {
+            progress.clone()
+        };
         for settled in &r.work.settled {
             observer.step_finished(settled);
         }
@@ -426,7 +430,7 @@ async fn execute(
     match args.format {
         ApplyFormat::Jsonl => {
             for part in &report.projects {
-                JsonLines.summary(&part.report);
+                JsonLines::for_project(&part.label).summary(&part.report);
             }
         }
         ApplyFormat::Human => output::stdout(&render::many_report(&report, false, &styled(style))),
