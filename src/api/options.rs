@@ -36,6 +36,9 @@ pub struct ClientOptions {
     /// Set by the first 401: every client made with these options (every project of a run)
     /// makes no further call.
     pub auth_stop: Arc<super::pacer::AuthStop>,
+    /// The HTTP client, built by the first transport made with these options and shared by
+    /// the others (timeouts and proxies are the options', the same for all).
+    pub http: Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 /// Pages and pools read so far by the listing in progress (reset when a listing starts or is
@@ -116,6 +119,7 @@ impl Default for ClientOptions {
             interrupt: StopSignal::new(),
             listing: Arc::new(ListingCounts::default()),
             auth_stop: Arc::default(),
+            http: Arc::default(),
         }
     }
 }

@@ -167,15 +167,15 @@ pub(super) struct Transport {
 
 impl Transport {
     pub fn new(options: ClientOptions) -> Result<Transport, ApiError> {
-        let proxy = reqwest::Proxy::custom(proxy_for).no_proxy(reqwest::NoProxy::from_env());
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("poolform/", env!("CARGO_PKG_VERSION")))
-            .proxy(proxy)
-            .build()
-            .map_err(|e| ApiError::Setup(describe(e)))?;
+        // One HTTP client (its TLS roots read once) for every transport made with these
+        // options: the projects of a many-project run share it.
+        let http = match options.http.get() {
+            Some(http) => http.clone(),
+            None => {
+                let built = Self::http(&options)?;
+                options.http.get_or_init(|| built).clone()
+            }
+        };
         let pacer = Pacer::new(
             options.rate_ceiling,
             options.retry,
@@ -188,6 +188,18 @@ impl Transport {
             pacer,
             options,
         })
+    }
+
+    fn http(options: &ClientOptions) -> Result<reqwest::Client, ApiError> {
+        let proxy = reqwest::Proxy::custom(proxy_for).no_proxy(reqwest::NoProxy::from_env());
+        reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("poolform/", env!("CARGO_PKG_VERSION")))
+            .proxy(proxy)
+            .build()
+            .map_err(|e| ApiError::Setup(describe(e)))
     }
 
     /// Headers for one request, signed when the credentials are AK/SK.

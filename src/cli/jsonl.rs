@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn a_line_starts_with_type_and_time() {
-        let l = line(Event::Rejudging { max_age_s: 300 });
+        let l = line(Event::Rejudging { max_age_s: 300 }, None);
         assert!(l.starts_with("{\"type\":\"rejudging\",\"time\":\""), "{l}");
         assert!(l.ends_with(",\"max_age_s\":300}\n"), "{l}");
         let v: serde_json::Value = serde_json::from_str(&l).unwrap();

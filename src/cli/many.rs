@@ -7,7 +7,7 @@
 use crate::api::connection::{self, FileDefaults, Resolved};
 use crate::api::{Client, ClientOptions};
 use crate::cli::args::{ConnectionArgs, ProjectArgs};
-use crate::cli::context::{connect_as, env_var, list_quietly, make_plan, restrict, LoadedConfig};
+use crate::cli::context::{connect_as, env_var, list_quietly, make_plan, LoadedConfig};
 use crate::cli::output;
 use crate::cli::progress::Activity;
 use crate::core::escape::visible;
@@ -250,14 +250,15 @@ fn refuse_duplicates(reached: &[Reached]) -> Result<()> {
 /// One project listed and planned (or why not).
 pub struct Planned {
     pub reached: Reached,
-    pub outcome: Result<(Plan, Live), String>,
+    pub outcome: Result<(Plan, Option<Live>), String>,
 }
 
-/// Lists and plans every project at once (one progress line for all of them).
+/// Lists and plans every project at once (one progress line for all of them); each listing is
+/// kept only with `keep_live` (an apply approved in advance authorizes against it).
 pub async fn plan_all(
     reached: Vec<Reached>,
-    targets: &[String],
     nothing_done: &'static str,
+    keep_live: bool,
 ) -> Vec<Planned> {
     let counts: Vec<_> = reached
         .iter()
@@ -273,7 +274,6 @@ pub async fn plan_all(
     });
     let mut tasks = Vec::with_capacity(reached.len());
     for r in reached {
-        let targets = targets.to_vec();
         let client = r.client.clone();
         let loaded = r.loaded.clone();
         let task = tokio::spawn(async move {
@@ -281,12 +281,7 @@ pub async fn plan_all(
                 .await
                 .map_err(|e| format!("{e:#}"))?;
             let plan = make_plan(&loaded, &client, &live).map_err(|e| format!("{e:#}"))?;
-            let plan = if targets.is_empty() {
-                plan
-            } else {
-                restrict(plan, &targets, &live).map_err(|e| format!("{e:#}"))?
-            };
-            Ok((plan, live))
+            Ok((plan, keep_live.then_some(live)))
         });
         tasks.push((r, task));
     }
@@ -304,23 +299,27 @@ pub async fn plan_all(
     out
 }
 
-/// The plan of every project, and the failures (which make it unsaveable).
-pub fn combine(planned: &[Planned], loaded: &LoadedConfig, only: &[String]) -> ManyPlan {
+/// The plan of every project and the failures (which make it unsaveable), the plans moved
+/// into it; and each project reached, with its listing when it was kept.
+pub fn combine(
+    planned: Vec<Planned>,
+    loaded: &LoadedConfig,
+    only: &[String],
+) -> (ManyPlan, Vec<(Reached, Option<Live>)>) {
     let mut projects = Vec::new();
     let mut failures = Vec::new();
+    let mut reached = Vec::with_capacity(planned.len());
     for p in planned {
-        match &p.outcome {
-            Ok((plan, _)) => projects.push(ProjectPlan {
-                label: p.reached.project.label.clone(),
-                plan: plan.clone(),
-            }),
-            Err(error) => failures.push(ProjectFailure {
-                label: p.reached.project.label.clone(),
-                error: error.clone(),
-            }),
+        let label = p.reached.project.label.clone();
+        match p.outcome {
+            Ok((plan, live)) => {
+                projects.push(ProjectPlan { label, plan });
+                reached.push((p.reached, live));
+            }
+            Err(error) => failures.push(ProjectFailure { label, error }),
         }
     }
-    ManyPlan {
+    let plan = ManyPlan {
         format_version: PLAN_FORMAT_VERSION,
         poolform_version: env!("CARGO_PKG_VERSION").to_owned(),
         created_at: crate::cli::context::now_rfc3339(),
@@ -330,7 +329,63 @@ pub fn combine(planned: &[Planned], loaded: &LoadedConfig, only: &[String]) -> M
         summary: total(projects.iter().map(|p| p.plan.summary)),
         projects,
         failures,
+    };
+    (plan, reached)
+}
+
+/// `plan` cut down to the `--target`s: each project to the targets among its deletes; the
+/// projects none names are left out (and out of `only`). A target no project plans to delete
+/// is refused, naming the planned deletes.
+pub fn restrict_all(mut plan: ManyPlan, targets: &[String]) -> Result<ManyPlan> {
+    if targets.is_empty() {
+        return Ok(plan);
     }
+    let mut named = vec![false; targets.len()];
+    let (mut kept, mut unnamed) = (Vec::new(), Vec::new());
+    for part in std::mem::take(&mut plan.projects) {
+        let mine: Vec<String> = targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| part.plan.answers_to(t))
+            .map(|(i, t)| {
+                named[i] = true;
+                t.clone()
+            })
+            .collect();
+        if mine.is_empty() {
+            unnamed.push(part);
+            continue;
+        }
+        let label = part.label;
+        let restricted = part
+            .plan
+            .restrict(&mine)
+            .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+        kept.push(ProjectPlan {
+            label,
+            plan: restricted,
+        });
+    }
+    if let Some(i) = named.iter().position(|n| !n) {
+        let planned: Vec<String> = unnamed
+            .iter()
+            .flat_map(|p| {
+                p.plan
+                    .changes
+                    .iter()
+                    .map(move |c| format!("{} ({})", visible(&c.pool.name), p.label))
+            })
+            .collect();
+        bail!(
+            "--target {:?} is not a planned delete in any project; the other projects' plans delete {}; nothing was done",
+            targets[i],
+            if planned.is_empty() { "nothing".to_owned() } else { planned.join(", ") }
+        );
+    }
+    plan.summary = total(kept.iter().map(|p| p.plan.summary));
+    plan.only = kept.iter().map(|p| p.label.clone()).collect();
+    plan.projects = kept;
+    Ok(plan)
 }
 
 /// `max_deletes` per project (the file's ceiling, or `--max-deletes` in its place, and the

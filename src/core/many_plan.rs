@@ -96,6 +96,16 @@ impl ManyPlan {
         };
         let plan: ManyPlan =
             serde_json::from_str(text).map_err(|e| err(format!("not a poolform plan: {e}")))?;
+        plan.checked(file)
+    }
+
+    /// Checks a many-project plan read from `file` (see [`ManyPlan::parse_json`]).
+    pub fn checked(self, file: &str) -> Result<ManyPlan, PlanFileError> {
+        let err = |message: String| PlanFileError {
+            file: file.to_owned(),
+            message,
+        };
+        let plan = self;
         if plan.format_version != PLAN_FORMAT_VERSION {
             return Err(err(format!(
                 "format_version {} is not supported; this poolform reads plan format {PLAN_FORMAT_VERSION}",

@@ -358,6 +358,12 @@ impl Plan {
         })
     }
 
+    /// Does `target` name one of this plan's deletes (or several, which `restrict` refuses)?
+    pub fn answers_to(&self, target: &str) -> bool {
+        let index = TargetIndex::of(self.changes.iter().map(|c| (&c.pool.id, &*c.pool.name)));
+        !matches!(index.select(target), Err(TargetError::NotPlanned { .. }))
+    }
+
     pub fn restrict(mut self, wanted: &[String]) -> Result<Plan, TargetError> {
         if wanted.is_empty() {
             return Ok(self);

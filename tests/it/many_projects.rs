@@ -625,3 +625,40 @@ fn jsonl_events_name_their_project_and_follow_the_events_schema() {
         "one summary per project, in file order"
     );
 }
+
+#[test]
+fn target_selects_one_pool_across_the_projects() {
+    let sim = sim(|_| {});
+    let dir = checkout(FILE);
+    let out = run(
+        &sim,
+        dir.path(),
+        &["plan", "--target", "eu-tmp", "-o", "plan.json"],
+    );
+    assert_exit(&out, 0);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        saved["only"],
+        json!([L3]),
+        "only the project holding the target"
+    );
+    assert_eq!(saved["summary"]["delete"], 1);
+    let out = run(&sim, dir.path(), &["apply", "plan.json"]);
+    assert_exit(&out, 0);
+    assert_eq!(deletes_sent(&sim), set(&[&id(3, 2)]));
+    // a target no project plans to delete names the planned deletes
+    let out = run(
+        &sim,
+        dir.path(),
+        &["apply", "--auto-approve", "--target", "prod-pay"],
+    );
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("--target \"prod-pay\" is not a planned delete in any project; the other projects' plans delete ci-old (cn-north-4/"),
+        "{stderr}"
+    );
+    assert_eq!(deletes_sent(&sim), set(&[&id(3, 2)]));
+}

@@ -25,6 +25,7 @@ use crate::core::authorize::{self, Target};
 use crate::core::escape::visible;
 use crate::core::many_plan::ManyPlan;
 use crate::core::many_report::{ManyReport, ProjectReport};
+use crate::core::model::Live;
 use crate::core::plan::Plan;
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Result};
@@ -78,8 +79,16 @@ async fn run_fresh(
     let options = client_options(interrupt, args.rate_limit);
     let reached = many::reach(&loaded, selected, &args.connection, &allowed, &options).await?;
     let judged_at = Instant::now();
-    let planned = many::plan_all(reached, &args.target, "nothing was planned or deleted").await;
-    let plan = many::combine(&planned, &loaded, only);
+    let planned =
+        many::plan_all(reached, "nothing was planned or deleted", args.auto_approve).await;
+    let (plan, mut reached) = many::combine(planned, &loaded, only);
+    let plan = if plan.failures.is_empty() {
+        let plan = many::restrict_all(plan, &args.target)?;
+        reached.retain(|(r, _)| plan.projects.iter().any(|p| p.label == r.project.label));
+        plan
+    } else {
+        plan
+    };
     show(&plan, args, style);
     if !plan.failures.is_empty() {
         bail!(
@@ -106,30 +115,14 @@ async fn run_fresh(
         output::stderr_line("Interrupted before any DELETE was sent.");
         return Ok(RunEnd::Interrupted(signal));
     }
-    let mut ready = Vec::with_capacity(planned.len());
-    if args.auto_approve {
-        // Approved in advance: each project's plan was made from this very listing.
-        for p in planned {
-            let (plan, live) = p.outcome.map_err(anyhow::Error::msg)?;
-            let authorized = authorize::authorize(
-                &plan,
-                "the plan",
-                &p.reached.loaded.config,
-                &p.reached.loaded.source,
-                &live,
-            )?;
-            acknowledge_signals(&p.reached.client);
-            ready.push(Ready {
-                label: p.reached.project.label,
-                client: p.reached.client,
-                work: Work {
-                    steps: authorized.steps,
-                    settled: Vec::new(),
-                    judge: judge(&p.reached.loaded),
-                    judged_at,
-                },
-            });
-        }
+    // Both lists are in file order, with the same projects (no failures; those --target
+    // leaves out are out of both).
+    let parts: Vec<((Reached, Option<Live>), Plan)> = reached
+        .into_iter()
+        .zip(plan.projects.into_iter().map(|p| p.plan))
+        .collect();
+    let ready = if args.auto_approve {
+        approved(parts, judged_at)?
     } else {
         match confirm(deletes, interrupt).await? {
             Answer::Yes => {}
@@ -139,17 +132,32 @@ async fn run_fresh(
             }
             Answer::Interrupted(signal) => return Ok(RunEnd::Interrupted(signal)),
         }
-        let parts: Vec<(Reached, Plan)> = planned
-            .into_iter()
-            .map(|p| {
-                p.outcome
-                    .map(|(plan, _)| (p.reached, plan))
-                    .map_err(anyhow::Error::msg)
-            })
-            .collect::<Result<_>>()?;
-        ready = recheck_all(parts, "the plan shown above", style, args).await?;
-    }
+        let parts = parts.into_iter().map(|((r, _), plan)| (r, plan)).collect();
+        recheck_all(parts, "the plan shown above", style, args).await?
+    };
     execute(ready, args, style, interrupt).await
+}
+
+/// Approved in advance: each project's plan was made from the very listing kept beside it.
+fn approved(parts: Vec<((Reached, Option<Live>), Plan)>, judged_at: Instant) -> Result<Vec<Ready>> {
+    let mut ready = Vec::with_capacity(parts.len());
+    for ((r, live), plan) in parts {
+        let live = live.expect("listings are kept for an apply approved in advance");
+        let authorized =
+            authorize::authorize(&plan, "the plan", &r.loaded.config, &r.loaded.source, &live)?;
+        acknowledge_signals(&r.client);
+        ready.push(Ready {
+            label: r.project.label,
+            client: r.client,
+            work: Work {
+                steps: authorized.steps,
+                settled: Vec::new(),
+                judge: judge(&r.loaded),
+                judged_at,
+            },
+        });
+    }
+    Ok(ready)
 }
 
 /// A saved many-project plan: bound to the config, then per project to its endpoint, project
@@ -165,6 +173,7 @@ async fn run_saved(
     let plan_file = path.display().to_string();
     let plan = ManyPlan::parse_json(&text, &plan_file)?;
     drop(text);
+    let plan = many::restrict_all(plan, &args.target)?;
     let loaded = load_config(&config_arg(args), interrupt).await?;
     if plan.config_sha256 != loaded.sha256 {
         bail!(
@@ -205,7 +214,6 @@ async fn run_saved(
             &target(&loaded, &c.endpoint_text(), Some(&c.project_id), &identity),
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", r.project.label))?;
-        let part = part.restrict(&args.target)?;
         parts.push((r, part));
     }
     let what = format!("the plan in {plan_file}");

@@ -114,14 +114,18 @@ async fn run_many(
     let allowed = many::allowed_agencies(&args.projects);
     let options = client_options(stop, None);
     let reached = many::reach(&loaded, selected, &args.connection, &allowed, &options).await?;
-    let planned = many::plan_all(reached, &args.target, "nothing was planned").await;
-    let plan = many::combine(&planned, &loaded, only);
-    drop(planned);
-    output::stdout(&render::many_plan(
-        &plan,
-        args.format.into(),
-        &view(global.color),
-    ));
+    let planned = many::plan_all(reached, "nothing was planned", false).await;
+    let (plan, reached) = many::combine(planned, &loaded, only);
+    drop(reached);
+    let plan = if plan.failures.is_empty() {
+        many::restrict_all(plan, &args.target)?
+    } else {
+        plan
+    };
+    match render::Format::from(args.format) {
+        render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
+        format => output::stdout(&render::many_plan(&plan, format, &view(global.color))),
+    }
     if !plan.failures.is_empty() {
         let labels: Vec<&str> = plan.failures.iter().map(|f| f.label.as_str()).collect();
         bail!(
@@ -134,7 +138,7 @@ async fn run_many(
     many::check_max_deletes(&plan, &loaded, args.max_deletes)?;
     let drift = plan.has_drift();
     if let Some(out) = &args.out {
-        save_many(&plan, out)?;
+        save_many(plan, out)?;
         let apply = crate::cli::hint::apply_command(
             &out.display().to_string(),
             &args.file.file.display().to_string(),
@@ -154,17 +158,31 @@ async fn run_many(
     })
 }
 
-/// Writes a many-project plan (private, like any plan) and reads it back as apply will.
-fn save_many(plan: &ManyPlan, out: &std::path::Path) -> Result<()> {
-    write_atomic_with(out, 0o600, |w| plan.write_json(w))?;
-    let name = out.display().to_string();
-    let text = std::fs::read_to_string(out)?;
-    let again = ManyPlan::parse_json(&text, &name).with_context(|| {
-        format!(
-            "the plan written to {name} does not read back (a bug in poolform); do not apply it"
-        )
+/// Writes a many-project plan (private, like any plan), then reads it back as apply will and
+/// checks it is the plan written (only one copy of a large plan is held at a time).
+fn save_many(plan: ManyPlan, out: &std::path::Path) -> Result<()> {
+    let mut written = String::new();
+    write_atomic_with(out, 0o600, |w| {
+        let mut hashing = crate::cli::files::Hashing::new(w);
+        plan.write_json(&mut hashing)?;
+        written = hashing.hex();
+        Ok(())
     })?;
-    if again != *plan {
+    drop(plan);
+    let name = out.display().to_string();
+    let reader = std::io::BufReader::new(crate::api::files::open_capped(
+        out,
+        crate::cli::context::MAX_PLAN_BYTES,
+    )?);
+    let again: ManyPlan = serde_json::from_reader(reader)
+        .map_err(anyhow::Error::from)
+        .and_then(|p: ManyPlan| Ok(p.checked(&name)?))
+        .with_context(|| {
+            format!("the plan written to {name} does not read back (a bug in poolform); do not apply it")
+        })?;
+    let mut hashing = crate::cli::files::Hashing::new(std::io::sink());
+    again.write_json(&mut hashing)?;
+    if hashing.hex() != written {
         bail!("the plan written to {name} reads back differently (a bug in poolform); do not apply it");
     }
     Ok(())
