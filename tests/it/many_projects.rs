@@ -662,3 +662,49 @@ fn target_selects_one_pool_across_the_projects() {
     );
     assert_eq!(deletes_sent(&sim), set(&[&id(3, 2)]));
 }
+
+#[test]
+fn two_entries_that_are_one_project_and_chained_agencies_are_refused_before_any_delete() {
+    let sim = sim(|_| {});
+    // by id and by name: the same project, found once both are resolved
+    let dir = checkout(&FILE.replace(
+        "  - region: cn-north-4\n    project_id: 0bec5db98280d2d02fd6c00c2de791ce\n",
+        &format!("  - region: cn-north-4\n    project_id: {P2}\n"),
+    ));
+    let out = run(&sim, dir.path(), &["apply", "--auto-approve"]);
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&format!(
+            "cn-north-4/{P2} and {L2} are the same project ({P2} at"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(lists_of(&sim, P2), 0, "refused before any listing");
+    // an agency from the environment beside a file's assume_role: never chained
+    let dir = checkout(FILE);
+    let out = poolform_bare()
+        .current_dir(dir.path())
+        .env("HW_ACCESS_KEY", AK_A)
+        .env("HW_SECRET_KEY", SK_A)
+        .env("HW_AUTH_URL", sim.url())
+        .env("HW_ASSUME_ROLE_AGENCY_NAME", "other")
+        .env("HW_ASSUME_ROLE_DOMAIN_NAME", "tenant-c")
+        .args([
+            "plan",
+            "--endpoint",
+            &sim.url(),
+            "--allow-agency",
+            "poolform@tenant-b",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("assumes agency poolform@tenant-b, but HW_ASSUME_ROLE_AGENCY_NAME already assumes agency other: poolform does not chain agencies"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Acting as"), "{stderr}");
+    assert_eq!(sim.delete_requests(), 0);
+}
