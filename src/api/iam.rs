@@ -37,6 +37,35 @@ struct IamProject {
     name: String,
 }
 
+/// `GET {iam}/v3/projects` with `query`: the projects IAM lists, and its answer (for errors
+/// that cite it).
+async fn get_projects(
+    transport: &Transport,
+    iam: &Endpoint,
+    credentials: &Credentials,
+    who: &std::sync::Arc<str>,
+    query: &[(String, String)],
+) -> Result<(Projects, RawResponse), ApiError> {
+    let raw = transport
+        .send(Request {
+            endpoint: iam,
+            credentials,
+            project: None,
+            method: Method::GET,
+            path: "/v3/projects".into(),
+            query,
+            body: None,
+            retried: true,
+            who,
+            not_after: None,
+        })
+        .await
+        .and_then(accepted)?;
+    let listed: Projects = serde_json::from_slice(&raw.body)
+        .map_err(|e| raw.decode_error(format!("not a list of projects: {e}")))?;
+    Ok((listed, raw))
+}
+
 /// `GET {iam}/v3/projects?name={region}`: exactly one project of that name, or an error naming
 /// the region.
 pub(super) async fn project_id(
@@ -47,23 +76,7 @@ pub(super) async fn project_id(
     region: &str,
 ) -> Result<ProjectId, ApiError> {
     let query = [("name".to_owned(), region.to_owned())];
-    let raw = transport
-        .send(Request {
-            endpoint: iam,
-            credentials,
-            project: None,
-            method: Method::GET,
-            path: "/v3/projects".into(),
-            query: &query,
-            body: None,
-            retried: true,
-            who,
-            not_after: None,
-        })
-        .await
-        .and_then(accepted)?;
-    let listed: Projects = serde_json::from_slice(&raw.body)
-        .map_err(|e| raw.decode_error(format!("not a list of projects: {e}")))?;
+    let (listed, raw) = get_projects(transport, iam, credentials, who, &query).await?;
     let matching: Vec<&IamProject> = listed
         .projects
         .iter()
@@ -102,23 +115,7 @@ pub(super) async fn projects(
     credentials: &Credentials,
     who: &std::sync::Arc<str>,
 ) -> Result<Vec<(String, ProjectId)>, ApiError> {
-    let raw = transport
-        .send(Request {
-            endpoint: iam,
-            credentials,
-            project: None,
-            method: Method::GET,
-            path: "/v3/projects".into(),
-            query: &[],
-            body: None,
-            retried: true,
-            who,
-            not_after: None,
-        })
-        .await
-        .and_then(accepted)?;
-    let listed: Projects = serde_json::from_slice(&raw.body)
-        .map_err(|e| raw.decode_error(format!("not a list of projects: {e}")))?;
+    let (listed, raw) = get_projects(transport, iam, credentials, who, &[]).await?;
     let mut out = Vec::with_capacity(listed.projects.len());
     for p in listed.projects {
         let region = p.name.split('_').next().unwrap_or("");

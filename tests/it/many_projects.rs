@@ -74,12 +74,8 @@ projects:
 /// `poolform ARGS` in `dir` as tenant-a, IAM and Workspace at the simulator, the agency
 /// allowed.
 fn run(sim: &SimServer, dir: &Path, args: &[&str]) -> std::process::Output {
-    let mut cmd = poolform_bare();
-    cmd.current_dir(dir)
-        .env("HW_ACCESS_KEY", AK_A)
-        .env("HW_SECRET_KEY", SK_A)
-        .env("HW_AUTH_URL", sim.url())
-        .args(args);
+    let mut cmd = as_tenant_a(sim, dir);
+    cmd.args(args);
     let connects = matches!(args.first(), Some(&"plan" | &"apply"));
     if connects && !args.iter().any(|a| a.starts_with("--endpoint")) {
         cmd.args(["--endpoint", &sim.url()]);
@@ -88,6 +84,16 @@ fn run(sim: &SimServer, dir: &Path, args: &[&str]) -> std::process::Output {
         cmd.args(["--allow-agency", "poolform@tenant-b"]);
     }
     cmd.output().unwrap()
+}
+
+/// `poolform` in `dir` with tenant-a's keys, IAM at the simulator.
+fn as_tenant_a(sim: &SimServer, dir: &Path) -> assert_cmd::Command {
+    let mut cmd = poolform_bare();
+    cmd.current_dir(dir)
+        .env("HW_ACCESS_KEY", AK_A)
+        .env("HW_SECRET_KEY", SK_A)
+        .env("HW_AUTH_URL", sim.url());
+    cmd
 }
 
 fn checkout(text: &str) -> tempfile::TempDir {
@@ -282,11 +288,7 @@ fn only_limits_both_plan_and_apply_and_is_recorded_in_the_saved_plan() {
 fn an_agency_the_operator_did_not_allow_is_refused_before_any_call() {
     let sim = self::sim(|_| {});
     let dir = checkout(FILE);
-    let out = poolform_bare()
-        .current_dir(dir.path())
-        .env("HW_ACCESS_KEY", AK_A)
-        .env("HW_SECRET_KEY", SK_A)
-        .env("HW_AUTH_URL", sim.url())
+    let out = as_tenant_a(&sim, dir.path())
         .args(["apply", "--auto-approve", "--endpoint", &sim.url()])
         .output()
         .unwrap();
@@ -306,11 +308,7 @@ fn an_agency_the_operator_did_not_allow_is_refused_before_any_call() {
         .map(|k| k["requests"].as_u64().unwrap())
         .sum();
     // POOLFORM_ALLOW_AGENCIES allows it too, and another agency name does not
-    let out = poolform_bare()
-        .current_dir(dir.path())
-        .env("HW_ACCESS_KEY", AK_A)
-        .env("HW_SECRET_KEY", SK_A)
-        .env("HW_AUTH_URL", sim.url())
+    let out = as_tenant_a(&sim, dir.path())
         .env(
             "POOLFORM_ALLOW_AGENCIES",
             "other@tenant-b, poolform@tenant-c",
@@ -446,11 +444,7 @@ fn region_and_project_id_name_nothing_in_a_many_project_file() {
         );
     }
     // the variables that would name one are ignored, said once
-    let out = poolform_bare()
-        .current_dir(dir.path())
-        .env("HW_ACCESS_KEY", AK_A)
-        .env("HW_SECRET_KEY", SK_A)
-        .env("HW_AUTH_URL", sim.url())
+    let out = as_tenant_a(&sim, dir.path())
         .env("HW_REGION_NAME", "ap-southeast-1")
         .args([
             "plan",
@@ -475,11 +469,7 @@ fn import_of_several_projects_writes_a_file_that_plans_in_sync() {
     let sim = sim(|_| {});
     let dir = tempfile::tempdir().unwrap();
     let import = |args: &[&str]| {
-        poolform_bare()
-            .current_dir(dir.path())
-            .env("HW_ACCESS_KEY", AK_A)
-            .env("HW_SECRET_KEY", SK_A)
-            .env("HW_AUTH_URL", sim.url())
+        as_tenant_a(&sim, dir.path())
             .args(["import", "--endpoint", &sim.url(), "--region", "cn-north-4"])
             .args(args)
             .output()
@@ -683,11 +673,7 @@ fn two_entries_that_are_one_project_and_chained_agencies_are_refused_before_any_
     assert_eq!(lists_of(&sim, P2), 0, "refused before any listing");
     // an agency from the environment beside a file's assume_role: never chained
     let dir = checkout(FILE);
-    let out = poolform_bare()
-        .current_dir(dir.path())
-        .env("HW_ACCESS_KEY", AK_A)
-        .env("HW_SECRET_KEY", SK_A)
-        .env("HW_AUTH_URL", sim.url())
+    let out = as_tenant_a(&sim, dir.path())
         .env("HW_ASSUME_ROLE_AGENCY_NAME", "other")
         .env("HW_ASSUME_ROLE_DOMAIN_NAME", "tenant-c")
         .args([

@@ -37,23 +37,33 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     drop(loaded);
     if let Some(out) = &args.out {
         save_plan(plan, out)?;
-        let apply = crate::cli::hint::apply_command(
-            &out.display().to_string(),
-            &args.file.file.display().to_string(),
-            &args.connection,
-            &args.projects,
-            &args.target,
-        );
-        output::stderr_line(&crate::core::escape::visible(&format!(
-            "Saved the plan to {}. Apply exactly this plan with: {apply}",
-            out.display()
-        )));
+        say_saved(args, out);
     }
-    Ok(if args.detailed_exitcode && drift {
+    Ok(end(args, drift))
+}
+
+/// Says where the plan was saved and the command that applies exactly it.
+fn say_saved(args: &PlanArgs, out: &std::path::Path) {
+    let apply = crate::cli::hint::apply_command(
+        &out.display().to_string(),
+        &args.file.file.display().to_string(),
+        &args.connection,
+        &args.projects,
+        &args.target,
+    );
+    output::stderr_line(&crate::core::escape::visible(&format!(
+        "Saved the plan to {}. Apply exactly this plan with: {apply}",
+        out.display()
+    )));
+}
+
+/// How a plan run ends: drift only when `--detailed-exitcode` asks for it.
+fn end(args: &PlanArgs, drift: bool) -> RunEnd {
+    if args.detailed_exitcode && drift {
         RunEnd::Drift
     } else {
         RunEnd::Completed
-    })
+    }
 }
 
 /// Writes `plan` to `out` (private: it names every pool the project holds), then reads it back
@@ -139,23 +149,9 @@ async fn run_many(
     let drift = plan.has_drift();
     if let Some(out) = &args.out {
         save_many(plan, out)?;
-        let apply = crate::cli::hint::apply_command(
-            &out.display().to_string(),
-            &args.file.file.display().to_string(),
-            &args.connection,
-            &args.projects,
-            &args.target,
-        );
-        output::stderr_line(&crate::core::escape::visible(&format!(
-            "Saved the plan to {}. Apply exactly this plan with: {apply}",
-            out.display()
-        )));
+        say_saved(args, out);
     }
-    Ok(if args.detailed_exitcode && drift {
-        RunEnd::Drift
-    } else {
-        RunEnd::Completed
-    })
+    Ok(end(args, drift))
 }
 
 /// Writes a many-project plan (private, like any plan), then reads it back as apply will and
