@@ -70,23 +70,46 @@ fn end(args: &PlanArgs, drift: bool) -> RunEnd {
 /// and loads it as apply will (the apply hint is said only after). The plan is data: written
 /// as it is, never redacted; one that would hold a credential in use is not written.
 fn save_plan(plan: Plan, out: &std::path::Path) -> Result<()> {
+    save_checked(plan, out, Plan::write_json, reload_plan)
+}
+
+/// [`save_plan`] for the plan of a file with `projects:`.
+fn save_many(plan: ManyPlan, out: &std::path::Path) -> Result<()> {
+    save_checked(plan, out, ManyPlan::write_json, |path| {
+        let name = path.display().to_string();
+        let reader = std::io::BufReader::new(crate::api::files::open_capped(
+            path,
+            crate::cli::context::MAX_PLAN_BYTES,
+        )?);
+        let plan: ManyPlan = serde_json::from_reader(reader)?;
+        Ok(plan.checked(&name)?)
+    })
+}
+
+/// Writes a plan, drops it (only one copy of a large plan is held at a time), loads the file
+/// with `reload` as apply will, and checks that what loads writes the very same bytes.
+fn save_checked<P>(
+    plan: P,
+    out: &std::path::Path,
+    write: fn(&P, &mut dyn std::io::Write) -> std::io::Result<()>,
+    reload: impl FnOnce(&std::path::Path) -> Result<P>,
+) -> Result<()> {
     let mut written = String::new();
     write_atomic_with(out, 0o600, |w| {
         let mut hashing = crate::cli::files::Hashing::new(w);
-        plan.write_json(&mut hashing)?;
+        write(&plan, &mut hashing)?;
         written = hashing.hex();
         Ok(())
     })?;
-    // Only one copy of a large plan is held at a time.
     drop(plan);
-    let saved = reload_plan(out).with_context(|| {
+    let saved = reload(out).with_context(|| {
         format!(
             "the plan written to {} does not read back (a bug in poolform); do not apply it",
             out.display()
         )
     })?;
     let mut again = crate::cli::files::Hashing::new(std::io::sink());
-    saved.write_json(&mut again)?;
+    write(&saved, &mut again)?;
     if again.hex() != written {
         bail!(
             "the plan written to {} reads back differently (a bug in poolform); do not apply it",
@@ -152,34 +175,4 @@ async fn run_many(
         say_saved(args, out);
     }
     Ok(end(args, drift))
-}
-
-/// Writes a many-project plan (private, like any plan), then reads it back as apply will and
-/// checks it is the plan written (only one copy of a large plan is held at a time).
-fn save_many(plan: ManyPlan, out: &std::path::Path) -> Result<()> {
-    let mut written = String::new();
-    write_atomic_with(out, 0o600, |w| {
-        let mut hashing = crate::cli::files::Hashing::new(w);
-        plan.write_json(&mut hashing)?;
-        written = hashing.hex();
-        Ok(())
-    })?;
-    drop(plan);
-    let name = out.display().to_string();
-    let reader = std::io::BufReader::new(crate::api::files::open_capped(
-        out,
-        crate::cli::context::MAX_PLAN_BYTES,
-    )?);
-    let again: ManyPlan = serde_json::from_reader(reader)
-        .map_err(anyhow::Error::from)
-        .and_then(|p: ManyPlan| Ok(p.checked(&name)?))
-        .with_context(|| {
-            format!("the plan written to {name} does not read back (a bug in poolform); do not apply it")
-        })?;
-    let mut hashing = crate::cli::files::Hashing::new(std::io::sink());
-    again.write_json(&mut hashing)?;
-    if hashing.hex() != written {
-        bail!("the plan written to {name} reads back differently (a bug in poolform); do not apply it");
-    }
-    Ok(())
 }
