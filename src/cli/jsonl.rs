@@ -145,23 +145,35 @@ impl JsonLines {
 /// Events written together, a block at a time (tens of thousands of `planned` events must not
 /// cost a write each).
 #[derive(Default)]
-pub struct Batch(String);
+pub struct Batch {
+    text: String,
+    /// The project's label, in a many-project run.
+    project: Option<String>,
+}
 
 /// A batch is written once it holds this much.
 const BATCH_BYTES: usize = 256 * 1024;
 
 impl Batch {
+    /// The events of one project of a many-project file: each carries its label.
+    pub fn for_project(label: &str) -> Batch {
+        Batch {
+            text: String::new(),
+            project: Some(label.to_owned()),
+        }
+    }
+
     fn push(&mut self, event: Event) {
-        self.0.push_str(&line(event, None));
-        if self.0.len() >= BATCH_BYTES {
+        self.text.push_str(&line(event, self.project.as_deref()));
+        if self.text.len() >= BATCH_BYTES {
             self.flush();
         }
     }
 
     /// Writes what is held.
     pub fn flush(&mut self) {
-        if !self.0.is_empty() {
-            crate::cli::output::stdout(&std::mem::take(&mut self.0));
+        if !self.text.is_empty() {
+            crate::cli::output::stdout(&std::mem::take(&mut self.text));
         }
     }
 

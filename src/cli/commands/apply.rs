@@ -397,14 +397,13 @@ pub(super) fn max_judgement_age() -> Result<Duration> {
 
 /// `planned` events for `--format jsonl`: every step and every pool already settled, written
 /// a block at a time.
-fn announce(work: &Work, plan: Option<&Plan>) {
+pub(super) fn announce(work: &Work, plan: Option<&Plan>, mut events: crate::cli::jsonl::Batch) {
     let changes: std::collections::HashMap<
         &crate::core::model::PoolId,
         &crate::core::plan::Change,
     > = plan
         .map(|p| p.changes.iter().map(|c| (&c.pool.id, c)).collect())
         .unwrap_or_default();
-    let mut events = crate::cli::jsonl::Batch::default();
     for step in &work.steps {
         match changes.get(&step.pool().id) {
             Some(change) => events.planned(change),
@@ -457,7 +456,7 @@ pub async fn run(
     ));
     let jsonl = args.format == ApplyFormat::Jsonl;
     let observer: Arc<dyn Observer> = if jsonl {
-        announce(&work, plan.as_deref());
+        announce(&work, plan.as_deref(), crate::cli::jsonl::Batch::default());
         Arc::new(crate::apply::Tee(progress.clone(), JsonLines::default()))
     } else {
         progress.clone()
