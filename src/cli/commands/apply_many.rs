@@ -141,11 +141,16 @@ async fn run_fresh(
 /// Approved in advance: each project's plan was made from the very listing kept beside it.
 fn approved(parts: Vec<((Reached, Option<Live>), Plan)>, judged_at: Instant) -> Result<Vec<Ready>> {
     let mut ready = Vec::with_capacity(parts.len());
-    for ((r, live), plan) in parts {
-        let live = live.expect("listings are kept for an apply approved in advance");
+    for (i, ((r, live), plan)) in parts.into_iter().enumerate() {
+        let live = live.ok_or_else(|| {
+            anyhow::anyhow!("internal error (a bug in poolform) while authorizing {}: its listing was not kept; nothing was deleted", r.project.label)
+        })?;
         let authorized =
             authorize::authorize(&plan, "the plan", &r.loaded.config, &r.loaded.source, &live)?;
-        acknowledge_signals(&r.client);
+        // Said once for the run: a signal stops every project alike.
+        if i == 0 {
+            acknowledge_signals(&r.client);
+        }
         ready.push(Ready {
             label: r.project.label,
             client: r.client,
@@ -205,7 +210,13 @@ async fn run_saved(
             .iter()
             .find(|p| p.label == r.project.label)
             .map(|p| p.plan.clone());
-        let part = part.expect("every selected project has a part: checked above");
+        let Some(part) = part else {
+            bail!(
+                "{} has no part for {}; nothing was sent",
+                visible(&plan_file),
+                r.project.label
+            );
+        };
         let c = r.client.connection();
         let identity = c.identity.clone();
         authorize::check_binding(
@@ -337,10 +348,13 @@ async fn recheck_all(
     args: &ApplyArgs,
 ) -> Result<Vec<Ready>> {
     let mut tasks = Vec::with_capacity(parts.len());
-    for (r, plan) in parts {
+    for (i, (r, plan)) in parts.into_iter().enumerate() {
         let what = format!("{what} ({})", r.project.label);
         let parallelism = parallelism(args);
-        acknowledge_signals(&r.client);
+        // Said once for the run: a signal stops every project alike.
+        if i == 0 {
+            acknowledge_signals(&r.client);
+        }
         let task = tokio::spawn(async move {
             let prepared = recheck(&plan, &what, &r.loaded, r.client, style, parallelism).await;
             (r.project.label, prepared)
