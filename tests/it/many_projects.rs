@@ -694,3 +694,47 @@ fn two_entries_that_are_one_project_and_chained_agencies_are_refused_before_any_
     assert!(!stderr.contains("Acting as"), "{stderr}");
     assert_eq!(sim.delete_requests(), 0);
 }
+
+#[test]
+fn at_the_terminal_one_yes_applies_every_project_after_each_is_checked_again() {
+    let sim = sim(|_| {});
+    let dir = checkout(FILE);
+    let config = dir.path().join("pools.yaml").display().to_string();
+    let url = sim.url();
+    let mut term = crate::harness::terminal::Terminal::poolform(
+        &[
+            "apply",
+            "-f",
+            &config,
+            "--endpoint",
+            &url,
+            "--allow-agency",
+            "poolform@tenant-b",
+        ],
+        &[
+            ("HW_ACCESS_KEY", AK_A),
+            ("HW_SECRET_KEY", SK_A),
+            ("HW_AUTH_URL", &url),
+        ],
+        200,
+        60,
+    );
+    term.wait_for("the prompt", |s| s.contains("Only 'yes' will be accepted:"));
+    assert!(
+        term.text().contains("Do you want to delete these 3 pools?"),
+        "{}",
+        term.text()
+    );
+    assert_eq!(sim.delete_requests(), 0, "nothing before the yes");
+    let lists_before = sim.snapshot()["requests"]["list"].as_u64().unwrap();
+    term.type_keys("yes\r");
+    let (code, text) = term.finish();
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("All 3 projects: 3 deleted"), "{text}");
+    let lists_after = sim.snapshot()["requests"]["list"].as_u64().unwrap();
+    assert!(
+        lists_after >= lists_before + 3,
+        "every project listed again before its deletes"
+    );
+    assert_eq!(sim.delete_requests(), 3);
+}
