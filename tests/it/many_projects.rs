@@ -614,6 +614,19 @@ fn jsonl_events_name_their_project_and_follow_the_events_schema() {
         [L1, L2, L3],
         "one summary per project, in file order"
     );
+    let planned: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "planned")
+        .map(|e| e["project"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        planned,
+        [L1, L2, L3],
+        "each planned delete announced before the steps, with its project"
+    );
+    let first_step = events.iter().position(|e| e["type"] == "step_started");
+    let last_planned = events.iter().rposition(|e| e["type"] == "planned");
+    assert!(last_planned < first_step, "planned events come first");
 }
 
 #[test]

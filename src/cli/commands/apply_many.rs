@@ -16,7 +16,7 @@ use crate::cli::context::{
     client_options, load_config, style, styled, LoadedConfig, MAX_PLAN_BYTES,
 };
 use crate::cli::files::read_input;
-use crate::cli::jsonl::JsonLines;
+use crate::cli::jsonl::{Batch, JsonLines};
 use crate::cli::many::{self, Reached};
 use crate::cli::output;
 use crate::cli::progress::Progress;
@@ -58,7 +58,7 @@ pub async fn run(
     }
 }
 
-/// One project ready to run: its client, its deletes, and the plan they come from.
+/// One project ready to run: its label, its client and its deletes.
 struct Ready {
     label: String,
     client: Client,
@@ -415,6 +415,12 @@ async fn execute(
     };
     let progress = Arc::new(Progress::new(total, first.client.listing_counts().clone()));
     let jsonl = args.format == ApplyFormat::Jsonl;
+    if jsonl {
+        // Every project's deletes are announced before any is sent, as a single run's are.
+        for r in &ready {
+            super::apply::announce(&r.work, None, Batch::for_project(&r.label));
+        }
+    }
     let mut tasks = Vec::with_capacity(ready.len());
     for r in ready {
         let observer: Arc<dyn Observer> = if jsonl {
@@ -448,16 +454,21 @@ async fn execute(
         reports.push(task.await?);
     }
     progress.finish();
-    let report = ManyReport::new(reports);
+    Ok(print_report(&ManyReport::new(reports), args, style))
+}
+
+/// Prints the report in the format asked for; how the run ended (failed when the report
+/// could not be written, said on stderr instead).
+fn print_report(report: &ManyReport, args: &ApplyArgs, style: Style) -> RunEnd {
     match args.format {
         ApplyFormat::Jsonl => {
             for part in &report.projects {
                 JsonLines::for_project(&part.label).summary(&part.report);
             }
         }
-        ApplyFormat::Human => output::stdout(&render::many_report(&report, false, &styled(style))),
+        ApplyFormat::Human => output::stdout(&render::many_report(report, false, &styled(style))),
         ApplyFormat::Json => output::stdout(&report.to_json()),
-        ApplyFormat::Markdown => output::stdout(&render::many_report(&report, true, &View::PLAIN)),
+        ApplyFormat::Markdown => output::stdout(&render::many_report(report, true, &View::PLAIN)),
     }
     if let Some(why) = output::take_stdout_failure() {
         for part in &report.projects {
@@ -467,7 +478,7 @@ async fn execute(
                 render::lost_report(&part.report, &why)
             )));
         }
-        return Ok(RunEnd::Failed);
+        return RunEnd::Failed;
     }
-    Ok(report.end)
+    report.end
 }
