@@ -82,7 +82,7 @@ pub fn allowed_agencies(args: &ProjectArgs) -> Vec<String> {
 }
 
 /// One project's config as a single-project file's, with the file's name and SHA-256.
-pub fn loaded_for(loaded: &LoadedConfig, project: &Project) -> LoadedConfig {
+fn loaded_for(loaded: &LoadedConfig, project: &Project) -> LoadedConfig {
     LoadedConfig {
         config: project.config.clone(),
         source: loaded.source.clone(),
@@ -161,7 +161,7 @@ pub struct Reached {
 
 /// Resolves every project (all before any call), then connects them at once; refuses two
 /// projects that turn out to be one (same endpoint and project id).
-pub async fn reach(
+async fn reach(
     loaded: &LoadedConfig,
     selected: Vec<Project>,
     conn: &ConnectionArgs,
@@ -248,14 +248,14 @@ fn refuse_duplicates(reached: &[Reached]) -> Result<()> {
 }
 
 /// One project listed and planned (or why not).
-pub struct Planned {
+struct Planned {
     pub reached: Reached,
     pub outcome: Result<(Plan, Option<Live>), String>,
 }
 
 /// Lists and plans every project at once (one progress line for all of them); each listing is
 /// kept only with `keep_live` (an apply approved in advance authorizes against it).
-pub async fn plan_all(
+async fn plan_all(
     reached: Vec<Reached>,
     nothing_done: &'static str,
     keep_live: bool,
@@ -301,7 +301,7 @@ pub async fn plan_all(
 
 /// The plan of every project and the failures (which make it unsaveable), the plans moved
 /// into it; and each project reached, with its listing when it was kept.
-pub fn combine(
+fn combine(
     planned: Vec<Planned>,
     loaded: &LoadedConfig,
     only: &[String],
@@ -331,6 +331,33 @@ pub fn combine(
         failures,
     };
     (plan, reached)
+}
+
+/// Everything a run over a file with `projects:` does before it shows the plan: select the
+/// projects (`--only`), resolve and reach each, list and plan them at once, combine the plans
+/// and cut them to the `--target`s (unless a project failed: that plan is shown as it is and
+/// refused). Each project reached comes back with its listing when `keep_live` asks for it.
+pub async fn plan_projects(
+    loaded: &LoadedConfig,
+    conn: &ConnectionArgs,
+    projects: &ProjectArgs,
+    targets: &[String],
+    options: &ClientOptions,
+    keep_live: bool,
+    nothing_done: &'static str,
+) -> Result<(ManyPlan, Vec<(Reached, Option<Live>)>)> {
+    let only = &projects.only;
+    let selected = select(loaded, conn, only)?;
+    let allowed = allowed_agencies(projects);
+    let reached = reach(loaded, selected, conn, &allowed, options).await?;
+    let planned = plan_all(reached, nothing_done, keep_live).await;
+    let (plan, mut reached) = combine(planned, loaded, only);
+    if !plan.failures.is_empty() {
+        return Ok((plan, reached));
+    }
+    let plan = restrict_all(plan, targets)?;
+    reached.retain(|(r, _)| plan.projects.iter().any(|p| p.label == r.project.label));
+    Ok((plan, reached))
 }
 
 /// `plan` cut down to the `--target`s: each project to the targets among its deletes; the

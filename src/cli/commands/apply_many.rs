@@ -73,22 +73,17 @@ async fn run_fresh(
     loaded: LoadedConfig,
 ) -> Result<RunEnd> {
     let style = style(global.color);
-    let only = &args.projects.only;
-    let selected = many::select(&loaded, &args.connection, only)?;
-    let allowed = many::allowed_agencies(&args.projects);
-    let options = client_options(interrupt, args.rate_limit);
-    let reached = many::reach(&loaded, selected, &args.connection, &allowed, &options).await?;
     let judged_at = Instant::now();
-    let planned =
-        many::plan_all(reached, "nothing was planned or deleted", args.auto_approve).await;
-    let (plan, mut reached) = many::combine(planned, &loaded, only);
-    let plan = if plan.failures.is_empty() {
-        let plan = many::restrict_all(plan, &args.target)?;
-        reached.retain(|(r, _)| plan.projects.iter().any(|p| p.label == r.project.label));
-        plan
-    } else {
-        plan
-    };
+    let (plan, reached) = many::plan_projects(
+        &loaded,
+        &args.connection,
+        &args.projects,
+        &args.target,
+        &client_options(interrupt, args.rate_limit),
+        args.auto_approve,
+        "nothing was planned or deleted",
+    )
+    .await?;
     show(&plan, args, style);
     if !plan.failures.is_empty() {
         bail!(

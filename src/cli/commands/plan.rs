@@ -141,20 +141,17 @@ async fn run_many(
     stop: &Arc<StopSignal>,
     loaded: LoadedConfig,
 ) -> Result<RunEnd> {
-    use crate::cli::many;
-    let only = &args.projects.only;
-    let selected = many::select(&loaded, &args.connection, only)?;
-    let allowed = many::allowed_agencies(&args.projects);
-    let options = client_options(stop, None);
-    let reached = many::reach(&loaded, selected, &args.connection, &allowed, &options).await?;
-    let planned = many::plan_all(reached, "nothing was planned", false).await;
-    let (plan, reached) = many::combine(planned, &loaded, only);
+    let (plan, reached) = crate::cli::many::plan_projects(
+        &loaded,
+        &args.connection,
+        &args.projects,
+        &args.target,
+        &client_options(stop, None),
+        false,
+        "nothing was planned",
+    )
+    .await?;
     drop(reached);
-    let plan = if plan.failures.is_empty() {
-        many::restrict_all(plan, &args.target)?
-    } else {
-        plan
-    };
     match render::Format::from(args.format) {
         render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
         format => output::stdout(&render::many_plan(&plan, format, &view(global.color))),
@@ -168,7 +165,7 @@ async fn run_many(
             labels.join(", ")
         );
     }
-    many::check_max_deletes(&plan, &loaded, args.max_deletes)?;
+    crate::cli::many::check_max_deletes(&plan, &loaded, args.max_deletes)?;
     let drift = plan.has_drift();
     if let Some(out) = &args.out {
         save_many(plan, out)?;
