@@ -82,6 +82,38 @@ pub(super) async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<An
     }
 }
 
+/// The yes a plan deleting `deletes` pools (said as `what`) needs: `--auto-approve`, or
+/// `yes` at the terminal's prompt; refused without a terminal. `Some(end)` when the run ends
+/// here, nothing sent (a no, or a signal first).
+pub(super) async fn approve(
+    args: &ApplyArgs,
+    deletes: usize,
+    what: &str,
+    interrupt: &StopSignal,
+) -> Result<Option<RunEnd>> {
+    if !args.auto_approve && !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to apply: the plan above deletes {what}, there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
+             Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`"
+        );
+    }
+    if let Some(signal) = interrupt.signal() {
+        output::stderr_line("Interrupted before any DELETE was sent.");
+        return Ok(Some(RunEnd::Interrupted(signal)));
+    }
+    if args.auto_approve {
+        return Ok(None);
+    }
+    Ok(match confirm(deletes, interrupt).await? {
+        Answer::Yes => None,
+        Answer::No => {
+            output::stderr_line("Apply cancelled; nothing was sent.");
+            Some(RunEnd::Failed)
+        }
+        Answer::Interrupted(signal) => Some(RunEnd::Interrupted(signal)),
+    })
+}
+
 /// Where the apply's own plan output goes: stdout for human output; else stderr, so that
 /// stdout carries only the report (or the events).
 pub(super) fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
@@ -325,26 +357,11 @@ async fn prepare_fresh(
     }
     // Nothing to confirm above (a pipeline with nothing to delete ends 0); something to
     // delete needs a yes that only a terminal, or --auto-approve, can give.
-    if !args.auto_approve && !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to apply: the plan above deletes {}, there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
-             Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`",
-            render::plural(plan.changes.len(), "pool", "pools")
-        );
-    }
-    if let Some(signal) = interrupt.signal() {
-        output::stderr_line("Interrupted before any DELETE was sent.");
-        return Ok(Prepared::Ended(RunEnd::Interrupted(signal)));
+    let deletes = render::plural(plan.changes.len(), "pool", "pools");
+    if let Some(end) = approve(args, plan.changes.len(), &deletes, interrupt).await? {
+        return Ok(Prepared::Ended(end));
     }
     if !args.auto_approve {
-        match confirm(plan.changes.len(), interrupt).await? {
-            Answer::Yes => {}
-            Answer::No => {
-                output::stderr_line("Apply cancelled; nothing was sent.");
-                return Ok(Prepared::Ended(RunEnd::Failed));
-            }
-            Answer::Interrupted(signal) => return Ok(Prepared::Ended(RunEnd::Interrupted(signal))),
-        }
         // From here on a signal lets the calls in flight finish; say so when it comes.
         acknowledge_signals(&client);
         // Time has passed while the plan was read: apply it only if it still holds.

@@ -5,8 +5,8 @@
 //! project, ending as the worst of them.
 
 use super::apply::{
-    acknowledge_signals, config_arg, confirm, judge, max_judgement_age, parallelism, recheck,
-    Answer, Prepared,
+    acknowledge_signals, approve, config_arg, judge, max_judgement_age, parallelism, recheck,
+    Prepared,
 };
 use crate::api::connection::ProjectSource;
 use crate::api::Client;
@@ -29,7 +29,6 @@ use crate::core::model::Live;
 use crate::core::plan::Plan;
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Result};
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -98,17 +97,13 @@ async fn run_fresh(
         output::stderr_line("No changes. Nothing to delete.");
         return Ok(RunEnd::Completed);
     }
-    if !args.auto_approve && !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to apply: the plan above deletes {} in {} projects, there is no terminal to confirm on and --auto-approve was not given; nothing was sent. \
-             Review the plan and pass --auto-approve, or save it with `poolform plan -o plan.json` and run `poolform apply plan.json`",
-            render::plural(deletes, "pool", "pools"),
-            plan.projects.len()
-        );
-    }
-    if let Some(signal) = interrupt.signal() {
-        output::stderr_line("Interrupted before any DELETE was sent.");
-        return Ok(RunEnd::Interrupted(signal));
+    let what = format!(
+        "{} in {} projects",
+        render::plural(deletes, "pool", "pools"),
+        plan.projects.len()
+    );
+    if let Some(end) = approve(args, deletes, &what, interrupt).await? {
+        return Ok(end);
     }
     // Both lists are in file order, with the same projects (no failures; those --target
     // leaves out are out of both).
@@ -119,14 +114,6 @@ async fn run_fresh(
     let ready = if args.auto_approve {
         approved(parts, judged_at)?
     } else {
-        match confirm(deletes, interrupt).await? {
-            Answer::Yes => {}
-            Answer::No => {
-                output::stderr_line("Apply cancelled; nothing was sent.");
-                return Ok(RunEnd::Failed);
-            }
-            Answer::Interrupted(signal) => return Ok(RunEnd::Interrupted(signal)),
-        }
         let parts = parts.into_iter().map(|((r, _), plan)| (r, plan)).collect();
         recheck_all(parts, "the plan shown above", style, args).await?
     };
