@@ -237,6 +237,27 @@ fn a_saved_plan_applied_with_one_projects_endpoint_changed_is_refused_whole() {
         before,
         "refused before any call"
     );
+    // a config changed since the plan: refused whole, no call
+    let path = dir.path().join("pools.yaml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        original.replace("{name: eu-ops}", "{name: eu-ops}, {name: eu-tmp}"),
+    )
+    .unwrap();
+    let out = run(&sim, dir.path(), &["apply", "plan.json"]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr_of(&out).contains("plan.json was made from a config with SHA-256"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(
+        sim.snapshot()["requests"],
+        before,
+        "refused before any call"
+    );
+    std::fs::write(&path, original).unwrap();
     // as planned, it applies
     let out = run(&sim, dir.path(), &["apply", "plan.json"]);
     assert_exit(&out, 0);

@@ -163,13 +163,13 @@ async fn run_saved(
     let plan = many::restrict_all(plan, &args.target)?;
     let loaded = load_config(&config_arg(args), interrupt).await?;
     if plan.config_sha256 != loaded.sha256 {
-        bail!(
-            "{} was made from a config with SHA-256 {}, but {} has SHA-256 {}: the config changed since the plan was made; nothing was sent. Plan again and review the new plan",
-            visible(&plan_file),
-            plan.config_sha256,
-            visible(&loaded.source),
-            loaded.sha256
-        );
+        return Err(authorize::Mismatch::Config {
+            plan_file: visible(&plan_file).into_owned(),
+            config_file: visible(&loaded.source).into_owned(),
+            planned: plan.config_sha256,
+            now: loaded.sha256,
+        }
+        .into());
     }
     let mut only: Vec<String> = plan.projects.iter().map(|p| p.label.clone()).collect();
     if !args.projects.only.is_empty() {
@@ -182,23 +182,15 @@ async fn run_saved(
         }
         only.retain(|l| args.projects.only.contains(l));
     }
-    let resolved = bind(&plan, &plan_file, &loaded, args, &only)?;
+    let (resolved, parts): (Vec<_>, Vec<Plan>) = bind(&plan, &plan_file, &loaded, args, &only)?
+        .into_iter()
+        .map(|(project, r, part)| ((project, r), part))
+        .unzip();
     let options = client_options(interrupt, args.rate_limit);
     let reached = many::connect_all(&loaded, resolved, &options).await?;
-    let mut parts = Vec::with_capacity(reached.len());
-    for r in reached {
-        let part = plan
-            .projects
-            .iter()
-            .find(|p| p.label == r.project.label)
-            .map(|p| p.plan.clone());
-        let Some(part) = part else {
-            bail!(
-                "{} has no part for {}; nothing was sent",
-                visible(&plan_file),
-                r.project.label
-            );
-        };
+    let mut bound = Vec::with_capacity(reached.len());
+    // In the order bind gave them: a project looked up at IAM is checked once its id is known.
+    for (r, part) in reached.into_iter().zip(parts) {
         let c = r.client.connection();
         let identity = c.identity.clone();
         authorize::check_binding(
@@ -207,10 +199,10 @@ async fn run_saved(
             &target(&loaded, &c.endpoint_text(), Some(&c.project_id), &identity),
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", r.project.label))?;
-        parts.push((r, part));
+        bound.push((r, part));
     }
     let what = format!("the plan in {plan_file}");
-    let ready = recheck_all(parts, &what, style, args).await?;
+    let ready = recheck_all(bound, &what, style, args).await?;
     let steps: usize = ready.iter().map(|r| r.work.steps.len()).sum();
     let settled: usize = ready.iter().map(|r| r.work.settled.len()).sum();
     output::stderr_line(&format!(
@@ -223,7 +215,7 @@ async fn run_saved(
 }
 
 /// Resolves each selected project and checks its part of the plan binds to it (endpoint,
-/// identity, and the project id when the file names it), before any call.
+/// identity, and the project id when the file names it), before any call; each with its part.
 fn bind(
     plan: &ManyPlan,
     plan_file: &str,
@@ -234,6 +226,7 @@ fn bind(
     Vec<(
         crate::core::projects::Project,
         crate::api::connection::Resolved,
+        Plan,
     )>,
 > {
     let selected = many::select(loaded, &args.connection, only)?;
@@ -265,7 +258,8 @@ fn bind(
             &target(loaded, &endpoint, known.as_ref(), &identity),
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", project.label))?;
-        resolved.push((project, r));
+        let part = part.clone();
+        resolved.push((project, r, part));
     }
     Ok(resolved)
 }
