@@ -171,6 +171,44 @@ fn three_projects_are_planned_in_sections_with_the_files_protect_in_every_one() 
         "the subproject was looked up at IAM"
     );
     assert_eq!(sim.delete_requests(), 0);
+    // every request of every project reached the endpoint the flag named, and no other host
+    let host = sim.url().trim_start_matches("http://").to_owned();
+    for project in [P1, P2, P3] {
+        let hosts = sim.snapshot()["projects"][project]["hosts"].clone();
+        assert_eq!(
+            hosts.as_object().unwrap().keys().collect::<Vec<_>>(),
+            [&host],
+            "{project}: {hosts}"
+        );
+    }
+}
+
+#[test]
+fn a_project_cannot_choose_where_the_credentials_go() {
+    let sim = sim(|_| {});
+    let dir = checkout(&FILE.replace(
+        "    project_name: eu-west-101\n",
+        "    project_name: eu-west-101\n    cloud: evil.example.com\n",
+    ));
+    // without --endpoint, the project's endpoint would come from the file's cloud: refused
+    let out = as_tenant_a(&sim, dir.path())
+        .args(["plan", "--allow-agency", "poolform@tenant-b"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(
+            "names cloud evil.example.com, which is not one of Huawei's public API domains"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Acting as"),
+        "refused before any identity is used: {stderr}"
+    );
+    assert_eq!(sim.api_requests(), 0);
+    assert!(keys(&sim).is_empty(), "no call at all");
 }
 
 #[test]
