@@ -18,5 +18,6 @@ mod integrity;
 mod many_projects;
 mod newcomer;
 mod plan;
+mod projects_safety;
 mod terminal;
 mod untrusted;

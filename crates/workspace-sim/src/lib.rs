@@ -394,7 +394,7 @@ async fn rewrite_error(
 }
 
 fn wrong_project(state: &State, project: &str) -> Option<Response> {
-    (state.project_id.as_str() != project).then(|| {
+    (!state.project_id.as_str().eq_ignore_ascii_case(project)).then(|| {
         huawei_error(
             403,
             "WKS.0004",

@@ -148,6 +148,58 @@ pub struct Multi {
     /// `(access key, project id) -> (requests let through, requests refused with 403)`.
     records: Mutex<BTreeMap<(String, String), (u64, u64)>>,
     seed: u64,
+    /// How busy the run kept the whole simulator: DELETEs in flight, requests per second.
+    load: Load,
+}
+
+/// The load every project's requests put on the simulator together: what a run-wide limit
+/// (`--parallelism`, `--rate-limit`) bounds.
+#[derive(Default)]
+struct Load {
+    deletes_in_flight: std::sync::atomic::AtomicU64,
+    peak_deletes_in_flight: std::sync::atomic::AtomicU64,
+    /// Arrivals of project requests in the last second, and the most there ever were.
+    recent: Mutex<(std::collections::VecDeque<std::time::Instant>, u64)>,
+}
+
+impl Load {
+    fn arrive(&self) {
+        let now = std::time::Instant::now();
+        let mut recent = lock(&self.recent);
+        recent.0.push_back(now);
+        while recent
+            .0
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1))
+        {
+            recent.0.pop_front();
+        }
+        recent.1 = recent.1.max(recent.0.len() as u64);
+    }
+
+    fn peak_per_second(&self) -> u64 {
+        lock(&self.recent).1
+    }
+}
+
+/// Counts a DELETE in flight for as long as it lives.
+struct DeleteInFlight<'a>(&'a Load);
+
+impl<'a> DeleteInFlight<'a> {
+    fn new(load: &'a Load) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = load.deletes_in_flight.fetch_add(1, SeqCst) + 1;
+        load.peak_deletes_in_flight.fetch_max(now, SeqCst);
+        DeleteInFlight(load)
+    }
+}
+
+impl Drop for DeleteInFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .deletes_in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Multi {
@@ -179,6 +231,7 @@ impl Multi {
             issued: Mutex::new(Vec::new()),
             records: Mutex::new(BTreeMap::new()),
             seed: base.faults.seed,
+            load: Load::default(),
         }
     }
 
@@ -215,7 +268,12 @@ impl Multi {
                 json!({"access_key": key, "domain": self.domain_of_key(key), "project": project, "requests": served, "refused": refused})
             })
             .collect();
-        json!({"projects": projects, "requests": requests, "deletes": deletes, "deleted": deleted, "keys": keys})
+        let peak_deletes = self
+            .load
+            .peak_deletes_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst);
+        json!({"projects": projects, "requests": requests, "deletes": deletes, "deleted": deleted, "keys": keys,
+               "peak_deletes_in_flight": peak_deletes, "peak_requests_per_second": self.load.peak_per_second()})
     }
 
     fn domain_of_key(&self, key: &str) -> Option<String> {
@@ -389,7 +447,12 @@ async fn dispatch(State(multi): State<Arc<Multi>>, req: Request) -> Response {
         ["v3", "projects"] => multi.iam_projects(domain, &query),
         ["v3.0", "OS-CREDENTIAL", "securitytokens"] => multi.assume_role(domain, &body),
         ["v2", project, ..] => {
-            let Some(slot) = multi.slots.iter().find(|s| s.def.project_id == *project) else {
+            // Project ids are hex: either case names the same project.
+            let Some(slot) = multi
+                .slots
+                .iter()
+                .find(|s| s.def.project_id.eq_ignore_ascii_case(project))
+            else {
                 return huawei_error(
                     404,
                     "APIGW.0101",
@@ -415,6 +478,9 @@ async fn dispatch(State(multi): State<Arc<Multi>>, req: Request) -> Response {
                     "The listing is refused for this project (workspace-sim fail_list)",
                 );
             }
+            multi.load.arrive();
+            let _deleting = (parts.method == axum::http::Method::DELETE)
+                .then(|| DeleteInFlight::new(&multi.load));
             let req = Request::from_parts(parts, Body::from(body));
             match slot.router.clone().oneshot(req).await {
                 Ok(r) => r,
