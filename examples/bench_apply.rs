@@ -34,17 +34,15 @@ struct Outcome {
 async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     let sim = ChildSim::start(spec);
     let client = sim.client();
-    let config =
-        poolform::core::config::parse("version: 1\nscope: {name_prefix: bench-}\n", "bench.yaml")
-            .unwrap();
+    let config = rules_of("version: 1\nscope: {name_prefix: bench-}\n", "bench.yaml");
     let live = client.list_pools(&ListFilter::default()).await.unwrap();
-    let ctx = sim.plan_context("bench.yaml");
+    let ctx = sim.plan_context();
     let plan = planner::plan(&config, &live, &ctx).unwrap();
     assert_eq!(plan.changes.len() as u64, spec.pools);
     // Let the simulator's bucket refill after the listing, so the apply starts as a fresh run would.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let options = ApplyOptions {
-        parallelism,
+        parallelism: apply::Slots::new(parallelism),
         ..ApplyOptions::default()
     };
     let t = Instant::now();

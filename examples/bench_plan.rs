@@ -52,10 +52,10 @@ async fn run() {
     });
     let client = sim.client();
     let text = config_text();
-    let ctx = sim.plan_context("pools.yaml");
+    let ctx = sim.plan_context();
     let (mut lists, mut plans, mut wholes, mut work) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let parsed = poolform::core::config::parse(&text, "pools.yaml").unwrap();
+    let parsed = rules_of(&text, "pools.yaml");
     let mut last = None;
     for _ in 0..RUNS {
         let t = Instant::now();
@@ -66,16 +66,16 @@ async fn run() {
         let t = Instant::now();
         let live = client.list_pools(&ListFilter::default()).await.unwrap();
         let listed = t.elapsed();
-        let plan = planner::plan(&parsed, &live, &ctx).unwrap();
+        let plan = support::whole(planner::plan(&parsed, &live, &ctx).unwrap(), "pools.yaml");
         let human = render::plan(&plan, Format::Human, &View::PLAIN);
         plans.push(t.elapsed());
         work.push(t.elapsed() - listed);
         drop(human);
 
         let t = Instant::now();
-        let config = poolform::core::config::parse(&text, "pools.yaml").unwrap();
+        let config = rules_of(&text, "pools.yaml");
         let live = client.list_pools(&ListFilter::default()).await.unwrap();
-        let plan = planner::plan(&config, &live, &ctx).unwrap();
+        let plan = support::whole(planner::plan(&config, &live, &ctx).unwrap(), "pools.yaml");
         let human = render::plan(&plan, Format::Human, &View::PLAIN);
         let json = render::plan(&plan, Format::Json, &View::PLAIN);
         wholes.push(t.elapsed());
@@ -123,10 +123,10 @@ async fn run() {
     if std::env::var("BENCH_PARTS").is_ok() {
         let live = client.list_pools(&ListFilter::default()).await.unwrap();
         let t = Instant::now();
-        let config = poolform::core::config::parse(&text, "pools.yaml").unwrap();
+        let config = rules_of(&text, "pools.yaml");
         let parse = t.elapsed();
         let t = Instant::now();
-        let plan = planner::plan(&config, &live, &ctx).unwrap();
+        let plan = support::whole(planner::plan(&config, &live, &ctx).unwrap(), "pools.yaml");
         let planning = t.elapsed();
         let t = Instant::now();
         let _h = render::plan(&plan, Format::Human, &View::PLAIN);

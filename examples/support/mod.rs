@@ -187,13 +187,11 @@ impl ChildSim {
     }
 
     /// What the planner needs to plan against this simulator.
-    pub fn plan_context(&self, source: &str) -> PlanContext {
+    pub fn plan_context(&self) -> PlanContext {
         PlanContext {
+            label: None,
             project_id: ProjectId::parse(PROJECT).unwrap(),
             endpoint: self.url.clone(),
-            created_at: "2026-11-27T12:00:00Z".into(),
-            source: source.into(),
-            config_sha256: "0".repeat(64),
             identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         }
     }
@@ -268,24 +266,42 @@ pub fn bench_change(i: u64, name: &str) -> poolform::core::plan::Change {
         fingerprint: pool.fingerprint(),
         pool,
         likely_blocked: false,
-        reason: "not in pools.yaml".into(),
+        reason: poolform::core::plan::Reason::NotInConfig,
     }
 }
 
-/// A whole plan of `changes`, self-consistent, as `plan -o` writes one.
+/// A whole plan of `changes` in one project, self-consistent, as `plan -o` writes one.
 pub fn bench_plan(changes: Vec<poolform::core::plan::Change>) -> poolform::core::plan::Plan {
-    poolform::core::plan::Plan {
-        targets: Vec::new(),
-        format_version: poolform::core::plan::PLAN_FORMAT_VERSION,
-        identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
-        poolform_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: "2026-11-28T00:00:00Z".into(),
+    use poolform::core::plan::{Made, Plan, ProjectPlan, Summary};
+    let part = ProjectPlan {
+        label: None,
         project_id: ProjectId::parse(PROJECT).unwrap(),
         endpoint: "http://127.0.0.1:9".into(),
-        source: "pools.yaml".into(),
-        summary: poolform::core::plan::Summary::count(&changes, &[], 0),
+        identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
+        summary: Summary::count(&changes, &[], 0),
         changes,
         findings: Vec::new(),
+    };
+    let made = Made {
+        created_at: "2026-11-28T00:00:00Z".into(),
+        source: "pools.yaml".into(),
         config_sha256: "0".repeat(64),
-    }
+    };
+    Plan::new(made, Vec::new(), vec![part], Vec::new())
+}
+
+/// The rules of a file of one project.
+pub fn rules_of(text: &str, source: &str) -> poolform::core::rules::Rules {
+    let config = poolform::core::config::parse(text, source).unwrap();
+    poolform::core::projects::the_one(&config).unwrap().rules
+}
+
+/// A project's part as a whole plan of one project (to render or save).
+pub fn whole(part: poolform::core::plan::ProjectPlan, source: &str) -> poolform::core::plan::Plan {
+    let made = poolform::core::plan::Made {
+        created_at: "2026-11-27T12:00:00Z".into(),
+        source: source.into(),
+        config_sha256: "0".repeat(64),
+    };
+    poolform::core::plan::Plan::new(made, Vec::new(), vec![part], Vec::new())
 }

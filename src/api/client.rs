@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 pub use super::options::MAX_PAGE_LIMIT;
+use super::run_share::{Held, RunShare};
 /// A listing that claims more pools than this is refused rather than paged forever.
 const MAX_LISTED_POOLS: u64 = 1_000_000;
 /// A listing whose answers add up to more bytes than this is refused.
@@ -23,8 +24,6 @@ pub const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
 /// each page and the pages decoded at once, what a server can make poolform hold stays bounded
 /// (100,000 ordinary pools hold ~40 MiB).
 pub const MAX_LISTING_WEIGHT: usize = 128 * 1024 * 1024;
-/// Pages decoded at once (each holds its answer and what it decodes to meanwhile).
-const DECODES_AT_ONCE: usize = 2;
 
 /// Filters the list route supports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,8 +86,6 @@ struct Inner {
     /// Whose credentials the calls carry, in words (for a 401).
     who: Arc<str>,
     workspace: Endpoint,
-    /// Bounds the pages decoded at once.
-    decodes: tokio::sync::Semaphore,
 }
 
 /// The Workspace API client. Cheap to clone; clones share one connection pool and one pacer.
@@ -123,7 +120,6 @@ impl Client {
                 who: Arc::from(connection.identity.describe()),
                 connection,
                 workspace,
-                decodes: tokio::sync::Semaphore::new(DECODES_AT_ONCE),
             }),
         }
     }
@@ -252,6 +248,9 @@ impl Client {
         limit: u32,
     ) -> Result<ListedPage, ApiError> {
         let suffix = "desktop-pools";
+        // Held until the page is decoded: the run's pages in memory at once are bounded.
+        let run = &self.inner.transport.options.run;
+        let _page = run.page().await;
         let raw = self
             .send(Method::GET, suffix, &filter.query(offset, limit))
             .await?;
@@ -259,7 +258,7 @@ impl Client {
             return Err(raw.http_error());
         }
         let page = {
-            let _decoding = self.inner.decodes.acquire().await;
+            let _decoding = run.decode().await;
             wire::page_from_body(&raw.body, limit as usize)
                 .map_err(|m| raw.decode_error(format!("the page at offset {offset}: {m}")))?
         };
@@ -346,7 +345,7 @@ impl Client {
                     "total_count is {total} but the first page held {size} pools"
                 )));
             }
-            let mut gathered = Gathered::new(1, size);
+            let mut gathered = Gathered::new(1, size, &self.inner.transport.options.run);
             gathered.take(0, 0, first)?;
             return Ok(Ok(gathered));
         }
@@ -362,7 +361,7 @@ impl Client {
             .map(|k| k * stride)
             .take_while(|offset| *offset == 0 || offset + 1 < total)
             .collect();
-        let mut gathered = Gathered::new(offsets.len(), total);
+        let mut gathered = Gathered::new(offsets.len(), total, &self.inner.transport.options.run);
         gathered.take(0, 0, first)?;
         self.fetch_pages(filter, &offsets, page_size, &mut gathered)
             .await?;
@@ -419,7 +418,7 @@ impl Client {
         first: ListedPage,
     ) -> Result<Result<Gathered, String>, ApiError> {
         let size = first.page.pools.len() as u64;
-        let mut gathered = Gathered::new(1, size);
+        let mut gathered = Gathered::new(1, size, &self.inner.transport.options.run);
         gathered.take(0, 0, first)?;
         if size == 0 {
             return Ok(Ok(gathered));
@@ -606,30 +605,30 @@ fn check_edges(
     Ok(Ok(()))
 }
 
-/// What a listing has read so far: the bytes of its answers, and what their pools weigh.
-#[derive(Debug, Clone, Copy, Default)]
-struct Held {
-    bytes: usize,
-    weight: usize,
-}
-
-/// Adds a page to a listing's count, refusing a listing larger than poolform will hold.
+/// Adds a page to a listing's count (and the run's), refusing a listing larger than poolform
+/// will hold, alone or with the other listings of the run under way.
 fn count_bytes(total: &mut Held, page: &ListedPage) -> Result<(), ApiError> {
-    total.bytes = total.bytes.saturating_add(page.bytes);
-    total.weight = total.weight.saturating_add(page.page.weight);
-    let over = |what: &str, limit: usize| {
+    let (weight, run_weight) = total.add(page.bytes, page.page.weight);
+    let over = |what: &str, limit: usize, others: &str| {
         Err(ApiError::InvalidListing {
             detail: format!(
-                "its pages add up to more than the {} MiB of {what} poolform will hold",
+                "its pages{others} add up to more than the {} MiB of {what} poolform will hold",
                 limit / (1024 * 1024)
             ),
         })
     };
     if total.bytes > MAX_LISTING_BYTES {
-        return over("answers", MAX_LISTING_BYTES);
+        return over("answers", MAX_LISTING_BYTES, "");
     }
-    if total.weight > MAX_LISTING_WEIGHT {
-        return over("decoded pools", MAX_LISTING_WEIGHT);
+    if weight > MAX_LISTING_WEIGHT {
+        return over("decoded pools", MAX_LISTING_WEIGHT, "");
+    }
+    if run_weight > MAX_LISTING_WEIGHT {
+        return over(
+            "decoded pools",
+            MAX_LISTING_WEIGHT,
+            ", with those of the other listings under way,",
+        );
     }
     Ok(())
 }
@@ -656,7 +655,7 @@ struct Gathered {
 }
 
 impl Gathered {
-    fn new(pages: usize, pools: u64) -> Gathered {
+    fn new(pages: usize, pools: u64, run: &Arc<RunShare>) -> Gathered {
         let pools = usize::try_from(pools)
             .unwrap_or(0)
             .min(MAX_LISTED_POOLS as usize);
@@ -665,7 +664,7 @@ impl Gathered {
             page_of: Vec::with_capacity(pools + pages),
             request_ids: vec![None; pages],
             edges: (0..pages).map(|_| None).collect(),
-            held: Held::default(),
+            held: Held::new(run.clone()),
         }
     }
 

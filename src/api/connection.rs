@@ -110,6 +110,11 @@ impl Resolved {
         })
     }
 
+    /// Whether connecting calls IAM first (to assume a role, or to look the project up).
+    pub fn calls_iam(&self) -> bool {
+        self.assume_role.is_some() || matches!(self.project, ProjectSource::LookUp { .. })
+    }
+
     /// The identity this run acts as (the source credentials', before any exchange).
     pub fn identity(&self) -> Identity {
         Identity {

@@ -4,9 +4,9 @@
 //! never judged on tags assumed empty.
 
 use crate::api::{ApiError, Client, ListFilter, Shown};
-use crate::core::config::Config;
 use crate::core::model::{Live, PoolId};
 use crate::core::planner::{self, PlanError};
+use crate::core::rules::Rules;
 
 /// The most pools whose tags are read one by one (their listing entry had none).
 pub const MAX_TAG_READS: usize = 10_000;
@@ -40,25 +40,25 @@ impl ListingError {
     }
 }
 
-/// Every live pool, with the tags a judgement by `config` needs (`source` names the config).
+/// Every live pool, with the tags a judgement by `rules` needs (`source` names the config).
 pub async fn list_for_judging(
     client: &Client,
-    config: &Config,
+    rules: &Rules,
     source: &str,
 ) -> Result<Live, ListingError> {
     let mut live = client.list_pools(&ListFilter::default()).await?;
-    read_missing_tags(client, config, source, &mut live).await?;
+    read_missing_tags(client, rules, source, &mut live).await?;
     Ok(live)
 }
 
 /// Fills in the tags of the would-be deletes the listing gave none for, by reading each.
 async fn read_missing_tags(
     client: &Client,
-    config: &Config,
+    rules: &Rules,
     source: &str,
     live: &mut Live,
 ) -> Result<(), ListingError> {
-    let ids = planner::pools_needing_tags(config, live)?;
+    let ids = planner::pools_needing_tags(rules, live)?;
     if ids.is_empty() {
         return Ok(());
     }

@@ -14,6 +14,7 @@ pub mod listing;
 pub mod options;
 pub mod pacer;
 pub mod redact;
+pub mod run_share;
 pub mod signer;
 mod transport;
 pub mod wire;

@@ -39,6 +39,10 @@ pub struct ClientOptions {
     /// The HTTP client, built by the first transport made with these options and shared by
     /// the others (timeouts and proxies are the options', the same for all).
     pub http: Arc<std::sync::OnceLock<reqwest::Client>>,
+    /// The limits of the whole run, shared by every client made with these options (every
+    /// project of a run): the rate ceiling, the calls in flight, the pages read and decoded
+    /// at once, the decoded pools held.
+    pub run: Arc<super::run_share::RunShare>,
 }
 
 /// Pages and pools read so far by the listing in progress (reset when a listing starts or is
@@ -120,6 +124,7 @@ impl Default for ClientOptions {
             listing: Arc::new(ListingCounts::default()),
             auth_stop: Arc::default(),
             http: Arc::default(),
+            run: Arc::default(),
         }
     }
 }

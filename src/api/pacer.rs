@@ -3,11 +3,12 @@
 //! jitter), and the two ways a run stops: an interrupt, and an authentication failure, after
 //! which no further call of any kind is made.
 
+use super::run_share::{InFlight, RunShare};
 use crate::core::ratelimit::{named_limit, AdaptiveRate};
 use crate::core::retry::{Decision, Observed, RetryPolicy};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -117,7 +118,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The pacing shared by every call of one run.
+/// The pacing every call of one client (one project) goes through: its own adaptive limiter
+/// beneath the run's ceiling.
 #[derive(Debug)]
 pub struct Pacer {
     limiter: Mutex<AdaptiveRate>,
@@ -125,8 +127,8 @@ pub struct Pacer {
     rng: Mutex<StdRng>,
     interrupt: Arc<StopSignal>,
     auth: Arc<AuthStop>,
-    /// Requests sent and not yet answered.
-    in_flight: AtomicUsize,
+    /// The run's ceiling and its count of requests in flight.
+    run: Arc<RunShare>,
 }
 
 /// The first authentication failure, shared by the pacers that stop on it.
@@ -134,15 +136,6 @@ pub struct Pacer {
 pub struct AuthStop {
     signal: StopSignal,
     reason: Mutex<Option<String>>,
-}
-
-/// Counts one request in flight for as long as it lives.
-pub struct InFlight<'a>(&'a AtomicUsize);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 impl Pacer {
@@ -158,8 +151,16 @@ impl Pacer {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             interrupt,
             auth: Arc::default(),
-            in_flight: AtomicUsize::new(0),
+            run: Arc::default(),
         }
+    }
+
+    /// Shares the run's limits with the other pacers of the run: its rate ceiling (set here
+    /// when it is not yet) and its count of requests in flight.
+    pub fn with_run(mut self, run: Arc<RunShare>, ceiling: f64, pages: usize) -> Pacer {
+        run.set_limits(ceiling, pages);
+        self.run = run;
+        self
     }
 
     /// Shares `auth` with other pacers: a 401 at any of them stops them all.
@@ -170,13 +171,12 @@ impl Pacer {
 
     /// Marks a request in flight until the returned guard is dropped.
     pub fn sending(&self) -> InFlight<'_> {
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
-        InFlight(&self.in_flight)
+        self.run.sending()
     }
 
-    /// Requests sent and not yet answered.
+    /// Requests of the whole run sent and not yet answered.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::SeqCst)
+        self.run.in_flight()
     }
 
     /// The interrupt this run stops on (set by Ctrl-C and the like).
@@ -214,12 +214,20 @@ impl Pacer {
         self.check()
     }
 
-    /// Waits for the rate limiter, or says why the run stopped meanwhile.
+    /// Waits for the rate limiter (this project's, then the run's ceiling), or says why the
+    /// run stopped meanwhile.
     pub async fn admit(&self) -> Result<(), Halt> {
         loop {
             self.check()?;
             let wait = lock(&self.limiter).try_acquire(Instant::now());
             match wait {
+                None => break,
+                Some(d) => self.sleep(d).await?,
+            }
+        }
+        loop {
+            self.check()?;
+            match self.run.try_admit() {
                 None => return Ok(()),
                 Some(d) => self.sleep(d).await?,
             }

@@ -182,7 +182,12 @@ impl Transport {
             options.seed,
             options.interrupt.clone(),
         )
-        .with_auth_stop(options.auth_stop.clone());
+        .with_auth_stop(options.auth_stop.clone())
+        .with_run(
+            options.run.clone(),
+            options.rate_ceiling,
+            options.list_concurrency,
+        );
         Ok(Transport {
             http,
             pacer,

@@ -9,10 +9,10 @@ use super::options::MAX_JUDGEMENT_AGE;
 use super::run::{own_error, StepRun};
 use crate::api::listing::list_for_judging;
 use crate::api::Client;
-use crate::core::config::Config;
 use crate::core::model::{Live, Pool, PoolId, PoolRef};
 use crate::core::planner::{self, Verdict};
 use crate::core::report::{Outcome, StepResult};
+use crate::core::rules::Rules;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,24 +21,24 @@ use std::time::{Duration, Instant};
 /// gives up (a listing slower than the age limit would renew forever).
 const MAX_RENEWALS: u32 = 3;
 
-/// The config a run judges pools by, and how it is named in reasons.
+/// The rules a run judges a project's pools by, and how the config is named in reasons.
 #[derive(Clone)]
 pub struct Judge {
-    config: Arc<Config>,
+    rules: Arc<Rules>,
     source: String,
 }
 
 impl Judge {
-    pub fn new(config: Config, source: impl Into<String>) -> Judge {
+    pub fn new(rules: Rules, source: impl Into<String>) -> Judge {
         Judge {
-            config: Arc::new(config),
+            rules: Arc::new(rules),
             source: source.into(),
         }
     }
 
     /// Whether a pool re-read on its own may still be deleted: `Err(why not)`.
     pub fn still_called_for(&self, pool: &Pool) -> Result<(), String> {
-        match planner::verdict_alone(&self.config, pool).why_kept(&self.source) {
+        match planner::verdict_alone(&self.rules, pool).why_kept(&self.source) {
             None => Ok(()),
             Some(why) => Err(why),
         }
@@ -46,7 +46,7 @@ impl Judge {
 
     /// What a fresh listing says of each of `planned`.
     fn fates(&self, live: &Live, planned: &[PoolRef]) -> Result<HashMap<PoolId, Fate>, String> {
-        let verdicts = planner::verdicts(&self.config, live).map_err(|e| e.to_string())?;
+        let verdicts = planner::verdicts(&self.rules, live).map_err(|e| e.to_string())?;
         Ok(planned
             .iter()
             .map(|p| {
@@ -194,7 +194,7 @@ impl Judgements {
             None => {
                 let started = Instant::now();
                 observer.rejudging(self.max_age);
-                let live = list_for_judging(client, &self.judge.config, &self.judge.source)
+                let live = list_for_judging(client, &self.judge.rules, &self.judge.source)
                     .await
                     .map_err(|e| match e.api().and_then(|a| calls::halt_of(client, a)) {
                         Some(halt) => Box::new(run.halted(halt, None)),

@@ -24,22 +24,23 @@ pub use crate::api::StopSignal;
 use crate::api::{Client, Halt};
 use crate::core::model::PoolRef;
 use crate::core::plan::DeleteStep;
-use crate::core::report::{Outcome, Report, StepResult};
+use crate::core::report::{ActedAs, Outcome, ProjectReport, StepResult};
 pub use judgement::Judge;
 use judgement::Judgements;
 pub use observer::{Observer, Tee, Unobserved};
-pub use options::{ApplyOptions, MAX_JUDGEMENT_AGE};
+pub use options::{ApplyOptions, Slots, MAX_JUDGEMENT_AGE};
 use run::StepRun;
 use shared::Shared;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use step::run_step;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// What the applier works on.
+/// What the applier works on, in one project.
 pub struct Work {
+    /// The project's label, in a file with `projects:`.
+    pub label: Option<String>,
     /// The deletes to send.
     pub steps: Vec<DeleteStep>,
     /// Steps already settled before the run (planned pools confirmed gone before it): reported,
@@ -52,9 +53,10 @@ pub struct Work {
 }
 
 impl Work {
-    /// Steps judged just now by `judge`.
+    /// Steps judged just now by `judge`, in a file of one project.
     pub fn new(steps: Vec<DeleteStep>, judge: Judge) -> Work {
         Work {
+            label: None,
             steps,
             settled: Vec::new(),
             judge,
@@ -69,8 +71,19 @@ struct Ran {
     blocked: Vec<(usize, StepRun, StepResult)>,
 }
 
-/// Runs every step, `parallelism` at a time, until each is settled or the run stops; blocked
-/// steps are set aside when they are to be waited on.
+/// What the step loop waits for next.
+enum Next {
+    /// A slot of the run's parallelism is free: the next step may start.
+    Slot(tokio::sync::OwnedSemaphorePermit),
+    /// One of this project's steps ended.
+    Done(Result<(tokio::task::Id, (StepRun, StepResult)), tokio::task::JoinError>),
+    /// The run stopped: nothing more starts.
+    Stopped,
+}
+
+/// Runs every step, as many at a time as the run's parallelism frees slots for (shared with
+/// the other projects of the run), until each is settled or the run stops; blocked steps are
+/// set aside when they are to be waited on.
 async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant) -> Ran {
     let waiting = sh.options.wait_blocked.is_some();
     let total = steps.len();
@@ -81,17 +94,36 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
     let pools: Vec<PoolRef> = steps.iter().map(|s| s.pool().clone()).collect();
     let mut running = JoinSet::new();
     let mut index_of = HashMap::new();
-    let mut pending = steps.into_iter().enumerate();
+    let mut pending = steps.into_iter().enumerate().peekable();
+    let slots = sh.options.parallelism.semaphore().clone();
     loop {
-        while running.len() < sh.options.parallelism.max(1) && sh.halted().is_none() {
-            let Some((i, step)) = pending.next() else {
-                break;
-            };
-            let handle = running.spawn(run_step(sh.clone(), step, judged_at));
-            index_of.insert(handle.id(), i);
-        }
-        let Some(done) = running.join_next_with_id().await else {
-            break;
+        let next = if pending.peek().is_some() && sh.halted().is_none() {
+            tokio::select! {
+                biased;
+                Some(done) = running.join_next_with_id() => Next::Done(done),
+                permit = slots.clone().acquire_owned() => permit.map_or(Next::Stopped, Next::Slot),
+                () = sh.client.pacer().stopped() => Next::Stopped,
+            }
+        } else {
+            match running.join_next_with_id().await {
+                Some(done) => Next::Done(done),
+                None => break,
+            }
+        };
+        let done = match next {
+            Next::Slot(permit) => {
+                if let Some((i, step)) = pending.next() {
+                    let step = run_step(sh.clone(), step, judged_at);
+                    let handle = running.spawn(async move {
+                        let _slot = permit;
+                        step.await
+                    });
+                    index_of.insert(handle.id(), i);
+                }
+                continue;
+            }
+            Next::Stopped => continue,
+            Next::Done(done) => done,
         };
         let (i, result) = match done {
             Ok((id, (run, result))) => {
@@ -134,8 +166,8 @@ fn tick_while_waiting(sh: &Arc<Shared>, deadline: Instant) -> tokio::task::JoinH
     })
 }
 
-/// `--wait-blocked`: waits on every blocked step at once (`parallelism` reads at a time)
-/// until `wait` has passed.
+/// `--wait-blocked`: waits on every blocked step at once (as many reads at a time as the
+/// run's parallelism frees slots for) until `wait` has passed.
 async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wait: Duration) {
     // Flags bound the wait (a day at most); a deadline past what the clock can hold is
     // simply never reached.
@@ -144,7 +176,7 @@ async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wai
         .checked_add(wait)
         .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
         .unwrap_or(now);
-    let calls = Arc::new(Semaphore::new(sh.options.parallelism.max(1)));
+    let calls = sh.options.parallelism.semaphore().clone();
     for (_, run, _) in &ran.blocked {
         sh.set_waiting(run.step.pool(), Some(run.step.pool().desktop_count));
     }
@@ -192,7 +224,7 @@ pub async fn apply(
     work: Work,
     options: &ApplyOptions,
     observer: Arc<dyn Observer>,
-) -> Report {
+) -> ProjectReport {
     // At most one DELETE per pool is ever in flight: a pool is taken once.
     let mut taken = HashSet::new();
     let steps: Vec<DeleteStep> = work
@@ -225,16 +257,17 @@ pub async fn apply(
             skipped
         })
     }));
-    finish(&sh, client, all, options).await
+    finish(&sh, client, work.label, all, options).await
 }
 
-/// Verifies the results and makes the report.
+/// Verifies the results and makes the project's report.
 async fn finish(
     sh: &Arc<Shared>,
     client: &Client,
+    label: Option<String>,
     mut all: Vec<StepResult>,
     options: &ApplyOptions,
-) -> Report {
+) -> ProjectReport {
     let claimed: Vec<usize> = (0..all.len()).filter(|i| all[*i].claims_gone()).collect();
     if !claimed.is_empty() {
         sh.observer.verifying(claimed.len());
@@ -253,8 +286,15 @@ async fn finish(
             .signal()
             .unwrap_or(crate::core::run_end::Signal::Interrupt)
     });
-    Report {
+    let connection = client.connection();
+    let acted_as = ActedAs {
+        label,
+        project_id: connection.project_id.clone(),
+        endpoint: connection.endpoint_text(),
+        identity: connection.identity.clone(),
+    };
+    ProjectReport {
         waited_for_blocked: options.wait_blocked.is_some(),
-        ..Report::new(all, signal, stopped, verification)
+        ..ProjectReport::new(acted_as, all, signal, stopped, verification)
     }
 }

@@ -258,8 +258,9 @@ pub struct ApplyArgs {
     /// How to print the plan and the report.
     #[arg(long, value_enum, default_value = "human")]
     pub format: ApplyFormat,
-    /// Refuse a plan that deletes more pools than this (when planning now).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "plan_file")]
+    /// Refuse a plan that deletes more pools than this (overrides max_deletes at the top of
+    /// the file; a saved plan planned past the file's cap needs the same flag again).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_deletes: Option<u32>,
     /// Apply only the deletion of this pool, by id or exact name (repeatable): the rest of the
     /// plan is left alone.

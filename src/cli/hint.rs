@@ -39,15 +39,17 @@ pub fn connection_words(c: &ConnectionArgs) -> Vec<String> {
     words
 }
 
-/// `poolform apply PLAN -f CONFIG [connection flags] [--target T]...`: the command that applies
-/// a plan just saved, with what the plan run was given (the config when it is not the default
-/// `pools.yaml`, the connection flags, the targets).
+/// `poolform apply PLAN -f CONFIG [connection flags] [--target T]... [--max-deletes N]`: the
+/// command that applies a plan just saved, with what the plan run was given (the config when
+/// it is not the default `pools.yaml`, the connection flags, the targets, the cap it was
+/// allowed past the config's).
 pub fn apply_command(
     plan_file: &str,
     config: &str,
     connection: &ConnectionArgs,
     projects: &ProjectArgs,
     targets: &[String],
+    max_deletes: Option<u32>,
 ) -> String {
     let mut words = vec![
         "poolform".to_owned(),
@@ -71,6 +73,10 @@ pub fn apply_command(
     for t in targets {
         words.push("--target".to_owned());
         words.push(t.clone());
+    }
+    if let Some(max) = max_deletes {
+        words.push("--max-deletes".to_owned());
+        words.push(max.to_string());
     }
     words
         .iter()
@@ -117,9 +123,10 @@ mod tests {
                     only: vec!["cn-north-4/ci".into()],
                     allow_agency: Vec::new()
                 },
-                &["ci-old".into()]
+                &["ci-old".into()],
+                Some(12)
             ),
-            "poolform apply p.json -f ../x/pools.yaml --endpoint http://127.0.0.1:9 --profile 'ci tenant' --only cn-north-4/ci --target ci-old"
+            "poolform apply p.json -f ../x/pools.yaml --endpoint http://127.0.0.1:9 --profile 'ci tenant' --only cn-north-4/ci --target ci-old --max-deletes 12"
         );
         assert_eq!(
             apply_command(
@@ -127,7 +134,8 @@ mod tests {
                 "pools.yaml",
                 &ConnectionArgs::default(),
                 &ProjectArgs::default(),
-                &[]
+                &[],
+                None
             ),
             "poolform apply plan.json"
         );

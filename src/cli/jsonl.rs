@@ -5,7 +5,7 @@
 //!
 //! | type | when | more fields |
 //! |---|---|---|
-//! | `planned` | once per pool the run will settle, before any DELETE | `likely_blocked`, `reason` |
+//! | `planned` | once per pool the run will settle, before any DELETE | `likely_blocked`, `reason` (a code), `absent_before_apply` |
 //! | `step_started` | a pool's DELETE is about to be sent (again, after a wait) | |
 //! | `retry` | a DELETE failed in a way worth another try | `attempt`, `delay_ms`, `error` |
 //! | `step_finished` | a pool's result is final, before verification | `outcome`, `attempts`, `error`, `request_id`, `detail`, `desktops` |
@@ -14,12 +14,17 @@
 //! | `wait_ended` | the wait on one pool is over | `outcome`, `detail` |
 //! | `rejudging` | the pools left are judged again on a fresh listing (their judgement aged) | `max_age_s` |
 //! | `verified` | once per pool reported gone, after the verification listing | `verified`, `outcome` |
-//! | `summary` | last | `summary`, `verification`, `end`, `exit_code`, `interrupted`, `signal`, `stopped` |
+//! | `summary` | once per project of a file with `projects:` (with its `project`), then last, once, for the whole run (no `project`) | `summary`, `verification`, `end`, `exit_code`, `interrupted`, `signal`, `stopped` |
+//!
+//! In a run over a file with `projects:`, every event about a project carries its label as
+//! `project`; the run's own summary, the last line, carries none.
 
 use crate::apply::Observer;
 use crate::core::model::{PoolDesktop, PoolRef};
-use crate::core::plan::Change;
-use crate::core::report::{Outcome, Report, ReportSummary, StepError, StepResult, Verification};
+use crate::core::plan::{Change, Reason};
+use crate::core::report::{
+    Outcome, ProjectReport, Report, ReportSummary, StepError, StepResult, Verification,
+};
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
@@ -34,11 +39,14 @@ pub struct Waited {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// A pool the run will settle, before any DELETE.
+    /// A pool the run will settle, before any DELETE: why it is planned, and whether it was
+    /// gone before the run started (settled without a DELETE).
     Planned {
         pool: PoolRef,
         likely_blocked: bool,
-        reason: Option<String>,
+        reason: Reason,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        absent_before_apply: bool,
     },
     /// A pool's DELETE is about to be sent (again, after a wait).
     StepStarted { pool: PoolRef },
@@ -83,7 +91,7 @@ pub enum Event {
         verified: bool,
         outcome: Outcome,
     },
-    /// The end of the run.
+    /// The end of one project's part (with `project`), or of the whole run (the last line).
     Summary {
         summary: ReportSummary,
         verification: Verification,
@@ -129,10 +137,17 @@ fn line(event: Event, project: Option<&str>) -> String {
 }
 
 impl JsonLines {
-    /// The events of one project of a many-project file: each carries its label.
+    /// The events of one project (each carries its label, in a file with `projects:`).
     pub fn for_project(label: &str) -> JsonLines {
         JsonLines {
             project: Some(label.to_owned()),
+        }
+    }
+
+    /// The events of a project labelled `label`, or of a file of one project.
+    pub fn of(label: Option<&str>) -> JsonLines {
+        JsonLines {
+            project: label.map(str::to_owned),
         }
     }
 
@@ -155,11 +170,11 @@ pub struct Batch {
 const BATCH_BYTES: usize = 256 * 1024;
 
 impl Batch {
-    /// The events of one project of a many-project file: each carries its label.
-    pub fn for_project(label: &str) -> Batch {
+    /// The events of a project labelled `label`, or of a file of one project.
+    pub fn of(label: Option<&str>) -> Batch {
         Batch {
             text: String::new(),
-            project: Some(label.to_owned()),
+            project: label.map(str::to_owned),
         }
     }
 
@@ -177,30 +192,14 @@ impl Batch {
         }
     }
 
-    /// A delete the run will send.
-    pub fn planned(&mut self, change: &Change) {
+    /// A planned delete the run will settle: with a DELETE, or (`absent_before_apply`) as
+    /// gone before the run started.
+    pub fn planned(&mut self, change: &Change, absent_before_apply: bool) {
         self.push(Event::Planned {
             pool: change.pool.clone(),
-            likely_blocked: change.likely_blocked,
-            reason: Some(change.reason.to_string()),
-        });
-    }
-
-    /// A delete the run will send, known only by its pool.
-    pub fn planned_pool(&mut self, pool: &PoolRef) {
-        self.push(Event::Planned {
-            pool: pool.clone(),
-            likely_blocked: pool.desktop_count > 0,
-            reason: None,
-        });
-    }
-
-    /// A planned pool already settled before the run (gone before it started).
-    pub fn planned_settled(&mut self, result: &StepResult) {
-        self.push(Event::Planned {
-            pool: result.pool.clone(),
-            likely_blocked: false,
-            reason: result.detail.clone(),
+            likely_blocked: change.likely_blocked && !absent_before_apply,
+            reason: change.reason,
+            absent_before_apply,
         });
     }
 }
@@ -213,17 +212,36 @@ pub struct JsonLines {
 }
 
 impl JsonLines {
-    /// The end of the run: the report's summary and how it ended.
-    pub fn summary(&self, report: &Report) {
-        self.emit(Event::Summary {
-            summary: report.summary,
-            verification: report.verification.clone(),
-            end: report.end.name().to_owned(),
-            exit_code: report.end.exit_code(),
+    /// The end of the run: in a file with `projects:`, each project's summary (with its
+    /// label), then the run's own (no `project`), the last line.
+    pub fn summaries(report: &Report) {
+        let event = |summary, verification, end: crate::core::run_end::RunEnd| Event::Summary {
+            summary,
+            verification,
+            end: end.name().to_owned(),
+            exit_code: end.exit_code(),
             interrupted: report.interrupted,
             signal: report.signal.map(|s| s.name().to_owned()),
             stopped: report.stopped.clone(),
-        });
+        };
+        for part in &report.projects {
+            if let Some(label) = &part.acted_as.label {
+                let one = event(part.summary, part.verification.clone(), part.end);
+                JsonLines::for_project(label).emit(one);
+            }
+        }
+        let verification = whole_verification(&report.projects);
+        JsonLines::default().emit(event(report.summary, verification, report.end));
+    }
+}
+
+/// What the verification listings of every project confirmed, added up (the first reason one
+/// could not finish).
+fn whole_verification(parts: &[ProjectReport]) -> Verification {
+    Verification {
+        claimed: parts.iter().map(|p| p.verification.claimed).sum(),
+        verified: parts.iter().map(|p| p.verification.verified).sum(),
+        incomplete: parts.iter().find_map(|p| p.verification.incomplete.clone()),
     }
 }
 

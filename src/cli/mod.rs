@@ -9,8 +9,8 @@ pub mod files;
 pub mod habits;
 pub mod hint;
 pub mod jsonl;
-pub mod many;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
 pub mod render;
 pub mod signals;
@@ -77,14 +77,14 @@ async fn run_command(
     match command {
         Command::Validate(args) => commands::validate::run(&args, stop).await,
         Command::Plan(args) => commands::plan::run(&args, global, stop).await,
-        Command::Apply(args) => commands::apply_many::run(&args, global, stop).await,
+        Command::Apply(args) => commands::apply::run(&args, global, stop).await,
         Command::Show(args) => commands::show::run(&args, global, stop).await,
         Command::Import(args) => commands::import::run(&args, stop).await,
         Command::Schema { of } => {
             let schema = match of {
                 SchemaOf::Config => schemars::schema_for!(Config),
-                SchemaOf::Plan => schemars::schema_for!(crate::core::many_plan::AnyPlan),
-                SchemaOf::Report => schemars::schema_for!(crate::core::many_report::AnyReport),
+                SchemaOf::Plan => schemars::schema_for!(crate::core::plan::Plan),
+                SchemaOf::Report => schemars::schema_for!(crate::core::report::Report),
                 SchemaOf::Events => schemars::schema_for!(crate::cli::jsonl::EventLine),
             };
             crate::cli::output::stdout(&(serde_json::to_string_pretty(&schema)? + "\n"));

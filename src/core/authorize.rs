@@ -7,10 +7,10 @@
 //! each planned delete must be a delete there too, with the same fingerprint. So editing a plan
 //! file can only ever remove deletes: an added, duplicated or redirected one is refused.
 
-use crate::core::config::Config;
 use crate::core::model::{Live, PoolRef, ProjectId};
-use crate::core::plan::{Change, DeleteStep, Identity, Plan};
+use crate::core::plan::{Change, DeleteStep, Identity, Plan, ProjectPlan};
 use crate::core::planner::{self, PlanError, Verdict};
+use crate::core::rules::Rules;
 
 /// The deletes that may be sent, and the planned pools the listing no longer shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,16 +62,16 @@ fn describe(objections: &[Objection]) -> String {
     parts.join("; ")
 }
 
-/// Checks each of `plan`'s deletes against `config` planned again on `live`. `what` names the
-/// plan in messages ("the plan in plan.json").
+/// Checks each of a project's planned deletes against its `rules` planned again on `live`.
+/// `what` names the plan in messages ("the plan in plan.json").
 pub fn authorize(
-    plan: &Plan,
+    plan: &ProjectPlan,
     what: &str,
-    config: &Config,
+    rules: &Rules,
     source: &str,
     live: &Live,
 ) -> Result<Authorized, Refusal> {
-    let verdicts = planner::verdicts(config, live).map_err(|error| Refusal::Replan {
+    let verdicts = planner::verdicts(rules, live).map_err(|error| Refusal::Replan {
         what: what.to_owned(),
         error,
     })?;
@@ -117,6 +117,16 @@ pub fn authorize(
 /// A plan made for something other than what this run would act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Mismatch {
+    #[error("{plan_file} was made from a file of one project, but {config_file} lists projects:; a plan applies only with a config of its own kind. Nothing was sent; plan again from {config_file} and review the new plan")]
+    OneProjectPlan {
+        plan_file: String,
+        config_file: String,
+    },
+    #[error("{plan_file} was made from a file with projects:, but {config_file} names one project; a plan applies only with a config of its own kind. Nothing was sent; plan again from {config_file} and review the new plan")]
+    ProjectsPlan {
+        plan_file: String,
+        config_file: String,
+    },
     #[error("{plan_file} was made from a config with SHA-256 {planned}, but {config_file} has SHA-256 {now}: the config changed since the plan was made (or this is another file). Nothing was sent; plan again and review the new plan")]
     Config {
         plan_file: String,
@@ -145,11 +155,46 @@ pub enum Mismatch {
     },
 }
 
+/// Checks, before anything is resolved, that `plan` was made from this very config: a file of
+/// the same kind (one project, or `projects:`), whose bytes have the SHA-256 it records.
+pub fn check_config(
+    plan: &Plan,
+    plan_file: &str,
+    config_file: &str,
+    config_is_many: bool,
+    config_sha256: &str,
+) -> Result<(), Mismatch> {
+    let (plan_file, config_file) = (plan_file.to_owned(), config_file.to_owned());
+    match (plan.is_of_one_project(), config_is_many) {
+        (true, true) => {
+            return Err(Mismatch::OneProjectPlan {
+                plan_file,
+                config_file,
+            })
+        }
+        (false, false) => {
+            return Err(Mismatch::ProjectsPlan {
+                plan_file,
+                config_file,
+            })
+        }
+        _ => {}
+    }
+    if plan.config_sha256 != config_sha256 {
+        return Err(Mismatch::Config {
+            plan_file,
+            config_file,
+            planned: plan.config_sha256.clone(),
+            now: config_sha256.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// What this run would act on: resolved exactly as `plan` resolves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target<'a> {
     pub config_file: &'a str,
-    pub config_sha256: &'a str,
     /// The endpoint as plans record it (no trailing slash).
     pub endpoint: &'a str,
     /// `None` while the project is still to be looked up at IAM.
@@ -158,18 +203,14 @@ pub struct Target<'a> {
     pub identity: &'a Identity,
 }
 
-/// Checks, before any request, that `plan` was made from the config, for the endpoint and
-/// the project that this run resolves. The plan's own `endpoint` is never where anything is
-/// sent; it must only agree.
-pub fn check_binding(plan: &Plan, plan_file: &str, target: &Target<'_>) -> Result<(), Mismatch> {
-    if plan.config_sha256 != target.config_sha256 {
-        return Err(Mismatch::Config {
-            plan_file: plan_file.to_owned(),
-            config_file: target.config_file.to_owned(),
-            planned: plan.config_sha256.clone(),
-            now: target.config_sha256.to_owned(),
-        });
-    }
+/// Checks, before any request, that a project's part of a plan was made as the identity,
+/// for the endpoint and the project that this run resolves. The plan's own `endpoint` is
+/// never where anything is sent; it must only agree.
+pub fn check_binding(
+    plan: &ProjectPlan,
+    plan_file: &str,
+    target: &Target<'_>,
+) -> Result<(), Mismatch> {
     if let Some(difference) = plan.identity.mismatch(target.identity) {
         return Err(Mismatch::Identity {
             plan_file: plan_file.to_owned(),
@@ -239,20 +280,31 @@ mod tests {
         ]
     }
 
-    fn config() -> Config {
-        config::parse(YAML, "pools.yaml").unwrap()
+    /// The rules of the one project of `YAML`.
+    fn config() -> Rules {
+        let file = config::parse(YAML, "pools.yaml").unwrap();
+        crate::core::projects::projects(&file).remove(0).rules
     }
 
-    fn fresh_plan(live: &Live) -> Plan {
+    /// The project's part of a plan made now.
+    fn fresh_part(live: &Live) -> ProjectPlan {
         let ctx = PlanContext {
+            label: None,
             project_id: ProjectId::parse(PROJECT).unwrap(),
             endpoint: ENDPOINT.into(),
-            created_at: "2026-11-27T12:00:00Z".into(),
-            source: "pools.yaml".into(),
-            config_sha256: config_sha256(YAML.as_bytes()),
             identity: crate::core::identity::testing::identity(),
         };
         planner::plan(&config(), live, &ctx).unwrap()
+    }
+
+    /// A whole plan of the one project, made now.
+    fn fresh_plan(live: &Live) -> Plan {
+        let made = crate::core::plan::Made {
+            created_at: "2026-11-27T12:00:00Z".into(),
+            source: "pools.yaml".into(),
+            config_sha256: config_sha256(YAML.as_bytes()),
+        };
+        Plan::new(made, Vec::new(), vec![fresh_part(live)], Vec::new())
     }
 
     fn ids(steps: &[DeleteStep]) -> Vec<&str> {
@@ -266,7 +318,7 @@ mod tests {
     #[test]
     fn an_untouched_plan_authorizes_exactly_its_deletes() {
         let live = live_of(world());
-        let plan = fresh_plan(&live);
+        let plan = fresh_part(&live);
         let ok = authorize(&plan, "the plan", &config(), "pools.yaml", &live).unwrap();
         assert_eq!(ids(&ok.steps), ["busy", "old-1", "old-2"]);
         assert!(ok.unlisted.is_empty());
@@ -274,7 +326,7 @@ mod tests {
 
     #[test]
     fn a_pool_gone_from_the_listing_needs_confirming_not_deleting() {
-        let plan = fresh_plan(&live_of(world()));
+        let plan = fresh_part(&live_of(world()));
         let live = live_of(
             world()
                 .into_iter()
@@ -290,7 +342,7 @@ mod tests {
     /// A planned pool that is now kept, protected, out of scope or changed refuses the plan.
     #[test]
     fn a_delete_no_longer_called_for_refuses_the_whole_plan() {
-        let plan = fresh_plan(&live_of(world()));
+        let plan = fresh_part(&live_of(world()));
         let cases: Vec<(&str, fn(&mut Pool), &str)> = vec![
             (
                 "renamed into a protect rule",
@@ -341,7 +393,8 @@ mod tests {
     #[test]
     fn the_binding_to_config_endpoint_project_and_identity() {
         use crate::core::plan::{Agency, CredentialKind};
-        let mut plan = fresh_plan(&live_of(world()));
+        let whole = fresh_plan(&live_of(world()));
+        let mut plan = whole.projects[0].clone();
         let key = |last4: &str, temporary: bool| Identity {
             credentials: CredentialKind::Variable,
             source: "HW_ACCESS_KEY".into(),
@@ -356,13 +409,25 @@ mod tests {
         let sha = config_sha256(YAML.as_bytes());
         let other_sha = config_sha256(b"version: 1\n");
         let same = key("ABCD", false);
-        let target = |sha, endpoint, project, identity| Target {
+        let target = |_sha: &str, endpoint, project, identity| Target {
             identity,
             config_file: "pools.yaml",
-            config_sha256: sha,
             endpoint,
             project_id: Some(project),
         };
+        // the config: its kind, then its bytes
+        assert!(check_config(&whole, "plan.json", "pools.yaml", false, &sha).is_ok());
+        for (many, sha, want) in [
+            (false, &other_sha, "was made from a config with SHA-256"),
+            (
+                true,
+                &sha,
+                "plan.json was made from a file of one project, but pools.yaml lists projects:",
+            ),
+        ] {
+            let err = check_config(&whole, "plan.json", "pools.yaml", many, sha).unwrap_err();
+            assert!(err.to_string().contains(want), "{err}");
+        }
         assert!(
             check_binding(&plan, "plan.json", &target(&sha, ENDPOINT, &project, &same)).is_ok()
         );
@@ -389,7 +454,6 @@ mod tests {
             ..key("ABCD", false)
         };
         let cases = [
-            (target(&other_sha, ENDPOINT, &project, &same), "was made from a config with SHA-256"),
             (target(&sha, "https://workspace.cn-north-4.myhuaweicloud.com", &project, &same), "is for endpoint http://127.0.0.1:9, but this run resolves https://workspace.cn-north-4.myhuaweicloud.com"),
             (target(&sha, ENDPOINT, &other_project, &same), "is for project 0bec5db98280d2d02fd6c00c2de791ce, but this run resolves project other"),
             (target(&sha, ENDPOINT, &project, &other_key), "planned with access key …ABCD, but this run uses access key …WXYZ"),
@@ -462,7 +526,13 @@ mod tests {
         ]
     }
 
-    fn apply_edit(plan: &mut Plan, live: &[Pool], edit: &Edit) {
+    fn apply_edit(whole: &mut Plan, live: &[Pool], edit: &Edit) {
+        match edit {
+            Edit::ConfigSha(s) => whole.config_sha256 = s.clone(),
+            Edit::Summary(d) => whole.summary.delete = *d,
+            _ => {}
+        }
+        let plan = &mut whole.projects[0];
         let n = plan.changes.len();
         match edit {
             Edit::Redirect(i, j) if n > 0 => {
@@ -473,7 +543,7 @@ mod tests {
                     .changes
                     .first()
                     .cloned()
-                    .unwrap_or_else(|| fresh_plan(&live_of(world())).changes[0].clone());
+                    .unwrap_or_else(|| fresh_part(&live_of(world())).changes[0].clone());
                 c.pool = PoolRef::of(&live[j % live.len()]);
                 plan.changes.push(c);
             }
@@ -486,15 +556,14 @@ mod tests {
             Edit::Untag(i) if n > 0 => plan.changes[i % n].pool.tags.clear(),
             Edit::Endpoint(e) => plan.endpoint = e.clone(),
             Edit::Project(p) => plan.project_id = ProjectId::parse(p).unwrap(),
-            Edit::ConfigSha(s) => plan.config_sha256 = s.clone(),
-            Edit::Summary(d) => plan.summary.delete = *d,
             _ => {}
         }
     }
 
     /// Recomputes what a careful forger would: fingerprints, and (unless the edit was to the
     /// summary itself) the summary's counts.
-    fn recompute(plan: &mut Plan, keep_summary: bool) {
+    fn recompute(whole: &mut Plan, keep_summary: bool) {
+        let plan = &mut whole.projects[0];
         for c in &mut plan.changes {
             c.fingerprint = c.pool.fingerprint();
             c.likely_blocked = c.pool.desktop_count > 0;
@@ -502,6 +571,7 @@ mod tests {
         if !keep_summary {
             plan.summary.delete = plan.changes.len();
             plan.summary.likely_blocked = plan.changes.iter().filter(|c| c.likely_blocked).count();
+            whole.summary = plan.summary;
         }
     }
 
@@ -525,14 +595,18 @@ mod tests {
             // The world may also move on between plan and apply.
             let now: Vec<Pool> = pools.iter().enumerate().filter(|(i, _)| Some(*i) != drop_pool).map(|(_, p)| p.clone()).collect();
             let live_now = live_of(now);
-            let fresh: BTreeSet<String> = fresh_plan(&live_now).changes.iter().map(|c| c.pool.id.to_string()).collect();
+            let fresh: BTreeSet<String> = fresh_part(&live_now).changes.iter().map(|c| c.pool.id.to_string()).collect();
 
             // The pipeline apply runs: read the file, check the binding, authorize.
             let Ok(read) = Plan::from_json(&plan.to_json(), "plan.json") else { return Ok(()) };
             let project = ProjectId::parse(PROJECT).unwrap();
             let sha = config_sha256(YAML.as_bytes());
             let identity = crate::core::identity::testing::identity();
-            let target = Target { config_file: "pools.yaml", config_sha256: &sha, endpoint: ENDPOINT, project_id: Some(&project), identity: &identity };
+            let target = Target { config_file: "pools.yaml", endpoint: ENDPOINT, project_id: Some(&project), identity: &identity };
+            if check_config(&read, "plan.json", "pools.yaml", false, &sha).is_err() {
+                return Ok(());
+            }
+            let read = read.projects[0].clone();
             if check_binding(&read, "plan.json", &target).is_err() {
                 return Ok(());
             }

@@ -551,47 +551,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// The single-project config of `entry` in this file: the file's `protect` first, then the
-    /// entry's; the lower of the two `max_deletes`.
-    pub fn project_config(&self, entry: &ProjectEntry) -> Config {
-        let mut protect = self.protect.clone();
-        protect.extend(entry.protect.iter().cloned());
-        let max_deletes = match (self.max_deletes, entry.max_deletes) {
-            (Some(a), Some(b)) => Some(MaxDeletes(a.0.min(b.0))),
-            (a, b) => a.or(b),
-        };
-        Config {
-            version: Version,
-            project_id: entry.project_id.clone(),
-            region: Some(entry.region.clone()),
-            cloud: entry.cloud.clone(),
-            scope: entry.scope.clone(),
-            pools: entry.pools.clone(),
-            protect,
-            max_deletes,
-            allow_delete_all: entry.allow_delete_all,
-            projects: Vec::new(),
-        }
-    }
-
-    /// Does this file list several projects (`projects:`)?
+    /// Does this file list several projects (`projects:`)? Its top level then plans nothing:
+    /// each entry is a project (see `projects::projects`).
     pub fn is_many(&self) -> bool {
         !self.projects.is_empty()
-    }
-
-    /// Does any protect rule read tags?
-    pub fn has_tag_rules(&self) -> bool {
-        self.protect.iter().any(ProtectRule::is_tag_rule)
-    }
-
-    /// True when a live pool is managed by this file.
-    pub fn in_scope(&self, pool: &Pool) -> bool {
-        self.scope_excludes(pool).is_none()
-    }
-
-    /// The scope filter that leaves `pool` out, in words, if one does.
-    pub fn scope_excludes(&self, pool: &Pool) -> Option<String> {
-        self.scope.as_ref().and_then(|s| s.excludes(pool))
     }
 }
 
@@ -848,20 +811,6 @@ const KNOWN_KEYS: &[&str] = &[
     "domain_id",
 ];
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// Adds "did you mean `pools`?" to serde's "unknown field `pool`, expected ..." messages.
 fn with_hint(message: String) -> String {
     let Some(rest) = message.split("unknown field `").nth(1) else {
@@ -879,7 +828,7 @@ fn with_hint(message: String) -> String {
     let unknown = unknown.to_lowercase();
     let best = pool
         .iter()
-        .map(|k| (edit_distance(&unknown, k), *k))
+        .map(|k| (crate::core::names::edit_distance(&unknown, k), *k))
         .filter(|(d, k)| {
             *d <= 2.max(k.len() / 4) || (unknown.len() >= 4 && k.contains(unknown.as_str()))
         })
@@ -940,16 +889,52 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// What one project keeps and protects, as the file spells it: the checks of its keep entries,
+/// its own protect rules and the delete-everything guard.
+struct Keep<'a> {
+    pools: &'a [PoolEntry],
+    protect: &'a [ProtectRule],
+    scope: Option<&'a Scope>,
+    allow_delete_all: bool,
+    /// Whether an empty `pools:` without a scope is refused here (not at the top of a file
+    /// with `projects:`, which keeps nothing itself).
+    guarded: bool,
+}
+
+impl<'a> Keep<'a> {
+    fn of_file(config: &'a Config) -> Keep<'a> {
+        Keep {
+            pools: &config.pools,
+            protect: &config.protect,
+            scope: config.scope.as_ref(),
+            allow_delete_all: config.allow_delete_all,
+            guarded: !config.is_many(),
+        }
+    }
+
+    fn of_entry(entry: &'a ProjectEntry) -> Keep<'a> {
+        Keep {
+            pools: &entry.pools,
+            protect: &entry.protect,
+            scope: entry.scope.as_ref(),
+            allow_delete_all: entry.allow_delete_all,
+            guarded: true,
+        }
+    }
+}
+
 /// Checks that need the whole file. Returns the path of the offending value.
 fn validate(config: &Config) -> Result<(), (Vec<Seg>, String)> {
+    validate_keep(&Keep::of_file(config), &[])?;
     if config.is_many() {
         return validate_many(config);
     }
-    validate_pools(config, &[], 0)
+    Ok(())
 }
 
 /// A many-project file: nothing project-specific at the top, each project valid as a file of
-/// its own (with the file's rules), labels unique, limits only lowered.
+/// its own (the file's rules were checked once, at the top), one entry per project, limits
+/// only lowered.
 fn validate_many(config: &Config) -> Result<(), (Vec<Seg>, String)> {
     let top: [(&'static str, bool); 5] = [
         ("project_id", config.project_id.is_some()),
@@ -970,60 +955,69 @@ fn validate_many(config: &Config) -> Result<(), (Vec<Seg>, String)> {
             "`allow_delete_all` belongs to the project it allows, inside `projects:`".into(),
         ));
     }
-    validate_pools(config, &[], 0)?;
     let mut labels: HashMap<String, usize> = HashMap::new();
     for (i, entry) in config.projects.iter().enumerate() {
-        let at = |key: &'static str| vec![Seg::Key("projects"), Seg::Index(i), Seg::Key(key)];
-        match (&entry.project_id, &entry.project_name) {
-            (Some(_), Some(_)) => {
-                return Err((at("project_name"), format!("projects[{i}] has both project_id and project_name; give one of them")))
-            }
-            (None, None) => {
-                return Err((vec![Seg::Key("projects"), Seg::Index(i)], format!("projects[{i}] names no project: give project_id, or project_name (looked up at IAM)")))
-            }
-            _ => {}
-        }
-        if let Some(role) = &entry.assume_role {
-            if role.domain.is_some() == role.domain_id.is_some() {
-                return Err((at("assume_role"), format!("projects[{i}].assume_role needs exactly one of domain and domain_id (the account that created the agency)")));
-            }
-        }
-        if let (Some(own), Some(file)) = (entry.max_deletes, config.max_deletes) {
-            if own.0 > file.0 {
-                return Err((at("max_deletes"), format!("projects[{i}].max_deletes is {}, higher than the file's max_deletes {}: a project may lower the limit, never raise it", own.0, file.0)));
-            }
-        }
+        validate_entry(config, i, entry)?;
+        // Project ids compare without case (as everywhere): two spellings are one project.
         let label = entry.label();
-        if let Some(first) = labels.insert(label.clone(), i) {
+        let key = if entry.project_id.is_some() {
+            label.to_ascii_lowercase()
+        } else {
+            label.clone()
+        };
+        if let Some(first) = labels.insert(key, i) {
             return Err((vec![Seg::Key("projects"), Seg::Index(i)], format!("projects[{i}] is {label}, as projects[{first}] is: one entry would delete the other's pools")));
         }
-        let single = config.project_config(entry);
-        validate_pools(
-            &single,
-            &[Seg::Key("projects"), Seg::Index(i)],
-            config.protect.len(),
-        )
-        .map_err(|(path, message)| {
-            (
-                path,
-                format!("in projects[{i}] ({}): {message}", entry.label()),
-            )
-        })?;
     }
     Ok(())
 }
 
-/// The pools, protect rules and the delete-everything guard of one project's config; paths
-/// under `prefix`; the first `inherited` protect rules are the file's, checked at the top.
-fn validate_pools(
+/// One entry of `projects:`: one of project_id and project_name, one of an agency's domain
+/// and domain_id, a limit no higher than the file's, its keep entries and its own rules.
+fn validate_entry(
     config: &Config,
-    prefix: &[Seg],
-    inherited: usize,
+    i: usize,
+    entry: &ProjectEntry,
 ) -> Result<(), (Vec<Seg>, String)> {
+    let at = |key: &'static str| vec![Seg::Key("projects"), Seg::Index(i), Seg::Key(key)];
+    match (&entry.project_id, &entry.project_name) {
+        (Some(_), Some(_)) => {
+            return Err((at("project_name"), format!("projects[{i}] has both project_id and project_name; give one of them")))
+        }
+        (None, None) => {
+            return Err((vec![Seg::Key("projects"), Seg::Index(i)], format!("projects[{i}] names no project: give project_id, or project_name (looked up at IAM)")))
+        }
+        _ => {}
+    }
+    if let Some(role) = &entry.assume_role {
+        if role.domain.is_some() == role.domain_id.is_some() {
+            return Err((at("assume_role"), format!("projects[{i}].assume_role needs exactly one of domain and domain_id (the account that created the agency)")));
+        }
+    }
+    if let (Some(own), Some(file)) = (entry.max_deletes, config.max_deletes) {
+        if own.0 > file.0 {
+            return Err((at("max_deletes"), format!("projects[{i}].max_deletes is {}, higher than the file's max_deletes {}: a project may lower the limit, never raise it", own.0, file.0)));
+        }
+    }
+    validate_keep(
+        &Keep::of_entry(entry),
+        &[Seg::Key("projects"), Seg::Index(i)],
+    )
+    .map_err(|(path, message)| {
+        (
+            path,
+            format!("in projects[{i}] ({}): {message}", entry.label()),
+        )
+    })
+}
+
+/// The keep entries, protect rules and the delete-everything guard of one project (or of the
+/// file's top level); paths under `prefix`.
+fn validate_keep(keep: &Keep, prefix: &[Seg]) -> Result<(), (Vec<Seg>, String)> {
     let path = |rest: &[Seg]| -> Vec<Seg> { prefix.iter().chain(rest).cloned().collect() };
     let mut ids: HashMap<&PoolId, usize> = HashMap::new();
     let mut names: HashMap<&str, usize> = HashMap::new();
-    for (i, entry) in config.pools.iter().enumerate() {
+    for (i, entry) in keep.pools.iter().enumerate() {
         let here = |key| path(&[Seg::Key("pools"), Seg::Index(i), Seg::Key(key)]);
         if entry.id.is_none() && entry.name.is_none() {
             return Err((
@@ -1056,22 +1050,19 @@ fn validate_pools(
             }
         }
     }
-    for (i, rule) in config.protect.iter().enumerate().skip(inherited) {
+    for (i, rule) in keep.protect.iter().enumerate() {
         let set = usize::from(rule.name.is_some())
             + usize::from(rule.id.is_some())
             + usize::from(rule.tag.is_some());
         if set != 1 {
-            let i = i - inherited;
             return Err((
                 path(&[Seg::Key("protect"), Seg::Index(i)]),
                 format!("protect[{i}] must have exactly one of name, id or tag (it has {set})"),
             ));
         }
     }
-    let scoped = config.scope.as_ref().is_some_and(Scope::is_restrictive);
-    // The top of a many-project file keeps no pools: each project is checked on its own.
-    let top_of_many = prefix.is_empty() && config.is_many();
-    if config.pools.is_empty() && !scoped && !config.allow_delete_all && !top_of_many {
+    let scoped = keep.scope.is_some_and(Scope::is_restrictive);
+    if keep.guarded && keep.pools.is_empty() && !scoped && !keep.allow_delete_all {
         return Err((
             path(&[Seg::Key("pools")]),
             "pools is empty and there is no scope: every pool in the project would be planned for deletion. \

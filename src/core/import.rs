@@ -10,15 +10,16 @@ use crate::core::model::{Live, Pool, ProjectId};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-/// What the header of an imported file names.
+/// One project an import writes: where it was listed, and its live pools.
 #[derive(Debug, Clone)]
-pub struct ImportContext<'a> {
+pub struct ImportedProject<'a> {
+    pub region: Option<&'a str>,
+    /// Its name at IAM, in a file with `projects:` (written as a comment beside the id); none
+    /// for a file of one project.
+    pub name: Option<&'a str>,
     pub project_id: &'a ProjectId,
     pub endpoint: &'a str,
-    pub region: Option<&'a str>,
-    pub name_prefix: Option<&'a str>,
-    /// When, for the header comment.
-    pub now: &'a str,
+    pub live: &'a Live,
 }
 
 /// Why there is nothing worth writing.
@@ -82,90 +83,87 @@ fn write_pools(out: &mut String, live: &Live, pools: &[&Pool], indent: &str) {
     }
 }
 
-/// The text of an imported config and how many pools it keeps.
-pub fn import_config(live: &Live, ctx: &ImportContext) -> Result<(String, usize), ImportError> {
-    // An empty prefix narrows nothing: it is no scope.
-    let prefix = ctx.name_prefix.filter(|p| !p.is_empty());
-    let pools = kept(live, prefix);
-    if pools.is_empty() && prefix.is_none() {
-        return Err(ImportError::Nothing);
-    }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Written by `poolform import` at {} from {} (project {}).",
-        ctx.now,
-        crate::core::escape::visible(ctx.endpoint),
-        ctx.project_id
-    );
-    let _ = writeln!(
-        out,
-        "# Every pool listed here is kept; any other pool in scope is planned for deletion."
-    );
-    let _ = writeln!(out, "version: 1");
-    let _ = writeln!(out, "project_id: {}", scalar(ctx.project_id.as_str()));
-    if let Some(region) = ctx.region {
-        let _ = writeln!(out, "region: {}", scalar(region));
-    }
-    if let Some(prefix) = prefix {
-        let _ = writeln!(out, "scope:\n  name_prefix: {}", scalar(prefix));
-    }
-    write_pools(&mut out, live, &pools, "");
-    Ok((out, pools.len()))
-}
-
-/// One project of a many-project import.
-#[derive(Debug, Clone)]
-pub struct ImportedProject<'a> {
-    pub region: &'a str,
-    /// Its name at IAM, written as a comment beside the id.
-    pub name: &'a str,
-    pub project_id: &'a ProjectId,
-    pub endpoint: &'a str,
-    pub live: &'a Live,
-}
-
-/// The text of an imported many-project config (each project by id, its pools kept) and how
-/// many pools it keeps in all. A project with no pools keeps `pools: []` under its scope, or
-/// is refused (its empty list would delete every pool created later) unless a prefix scopes it.
-pub fn import_projects(
+/// The text of an imported config and how many pools it keeps: a file of one project for a
+/// project without a name, else a file with `projects:` (each project by id, its pools kept).
+/// A project with no pools keeps `pools: []` under its scope, or is refused (its empty list
+/// would delete every pool created later) unless a prefix scopes it.
+pub fn import(
     projects: &[ImportedProject],
     name_prefix: Option<&str>,
     now: &str,
 ) -> Result<(String, usize), ImportError> {
+    // An empty prefix narrows nothing: it is no scope.
     let prefix = name_prefix.filter(|p| !p.is_empty());
+    let one = matches!(projects, [p] if p.name.is_none());
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Written by `poolform import` at {now} from {} projects.",
-        projects.len()
-    );
-    let _ = writeln!(
-        out,
-        "# Every pool listed here is kept; any other pool in a project's scope is planned for deletion."
-    );
-    let _ = writeln!(out, "version: 1\nprojects:");
+    let (indent, scope) = if one {
+        let p = &projects[0];
+        let _ = writeln!(
+            out,
+            "# Written by `poolform import` at {now} from {} (project {}).",
+            crate::core::escape::visible(p.endpoint),
+            p.project_id
+        );
+        let _ = writeln!(
+            out,
+            "# Every pool listed here is kept; any other pool in scope is planned for deletion."
+        );
+        let _ = writeln!(out, "version: 1");
+        ("", "")
+    } else {
+        let _ = writeln!(
+            out,
+            "# Written by `poolform import` at {now} from {} projects.",
+            projects.len()
+        );
+        let _ = writeln!(
+            out,
+            "# Every pool listed here is kept; any other pool in a project's scope is planned for deletion."
+        );
+        let _ = writeln!(out, "version: 1\nprojects:");
+        ("    ", "  - ")
+    };
     let mut total = 0;
     for p in projects {
         let pools = kept(p.live, prefix);
         if pools.is_empty() && prefix.is_none() {
             return Err(ImportError::Nothing);
         }
-        let _ = writeln!(
-            out,
-            "  - region: {}\n    project_id: {}  # {} at {}",
-            scalar(p.region),
-            scalar(p.project_id.as_str()),
-            crate::core::escape::visible(p.name),
-            crate::core::escape::visible(p.endpoint)
-        );
+        write_place(&mut out, p, indent, scope);
         if let Some(prefix) = prefix {
-            let _ = writeln!(out, "    scope:\n      name_prefix: {}", scalar(prefix));
+            let _ = writeln!(
+                out,
+                "{indent}scope:\n{indent}  name_prefix: {}",
+                scalar(prefix)
+            );
         }
-        write_pools(&mut out, p.live, &pools, "    ");
+        write_pools(&mut out, p.live, &pools, indent);
         total += pools.len();
     }
     Ok((out, total))
+}
+
+/// Where a project is: `project_id` and `region` at the top of a file of one project, or as
+/// the start of its entry (`first` before the first line, `indent` before the others).
+fn write_place(out: &mut String, p: &ImportedProject, indent: &str, first: &str) {
+    let id = scalar(p.project_id.as_str());
+    match p.name {
+        None => {
+            let _ = writeln!(out, "project_id: {id}");
+            if let Some(region) = p.region {
+                let _ = writeln!(out, "region: {}", scalar(region));
+            }
+        }
+        Some(name) => {
+            let _ = writeln!(
+                out,
+                "{first}region: {}\n{indent}project_id: {id}  # {} at {}",
+                scalar(p.region.unwrap_or_default()),
+                crate::core::escape::visible(name),
+                crate::core::escape::visible(p.endpoint)
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -177,28 +175,33 @@ mod tests {
     use crate::core::planner::{self, PlanContext};
     use proptest::prelude::*;
 
-    fn ctx<'a>(project: &'a ProjectId, prefix: Option<&'a str>) -> ImportContext<'a> {
-        ImportContext {
+    /// A file of one project, imported from `live`.
+    fn import_config(
+        live: &Live,
+        project: &ProjectId,
+        prefix: Option<&str>,
+    ) -> Result<(String, usize), ImportError> {
+        let one = ImportedProject {
+            region: Some("cn-north-4"),
+            name: None,
             project_id: project,
             endpoint: "http://127.0.0.1:9",
-            region: Some("cn-north-4"),
-            name_prefix: prefix,
-            now: "2026-11-28T00:00:00Z",
-        }
+            live,
+        };
+        import(&[one], prefix, "2026-11-28T00:00:00Z")
     }
 
-    fn plan_of(text: &str, live: &Live, project: &ProjectId) -> crate::core::plan::Plan {
+    fn plan_of(text: &str, live: &Live, project: &ProjectId) -> crate::core::plan::ProjectPlan {
         let config = config::parse(text, "pools.yaml")
             .unwrap_or_else(|e| panic!("the imported file does not validate: {e}\n{text}"));
         let pc = PlanContext {
+            label: None,
             project_id: project.clone(),
             endpoint: "http://127.0.0.1:9".into(),
-            created_at: "2026-11-28T00:00:00Z".into(),
-            source: "pools.yaml".into(),
-            config_sha256: "0".repeat(64),
             identity: crate::core::identity::testing::identity(),
         };
-        planner::plan(&config, live, &pc).unwrap()
+        let rules = crate::core::projects::projects(&config).remove(0).rules;
+        planner::plan(&rules, live, &pc).unwrap()
     }
 
     #[test]
@@ -212,7 +215,7 @@ mod tests {
             pool("c1", "ci-üñí: \"quoted\" #not-a-comment"),
         ])
         .unwrap();
-        let (text, kept) = import_config(&live, &ctx(&project, None)).unwrap();
+        let (text, kept) = import_config(&live, &project, None).unwrap();
         assert_eq!(kept, 4);
         assert!(
             text.contains("  - id: a1  # its name is shared by 2 live pools: kept by id\n    # name: ci-twin\n"),
@@ -223,7 +226,7 @@ mod tests {
             "{text}"
         );
         let plan = plan_of(&text, &live, &project);
-        assert!(!plan.has_drift(), "{text}\n{plan:?}");
+        assert!(!plan.summary.has_drift(), "{text}\n{plan:?}");
         assert_eq!(plan.summary.unchanged, 4);
     }
 
@@ -232,13 +235,13 @@ mod tests {
         let project = ProjectId::parse("p").unwrap();
         let live = Live::new(vec![]).unwrap();
         assert_eq!(
-            import_config(&live, &ctx(&project, None)).unwrap_err(),
+            import_config(&live, &project, None).unwrap_err(),
             ImportError::Nothing
         );
-        let (text, kept) = import_config(&live, &ctx(&project, Some("ci-"))).unwrap();
+        let (text, kept) = import_config(&live, &project, Some("ci-")).unwrap();
         assert_eq!(kept, 0);
         assert!(text.contains("pools: []"), "{text}");
-        assert!(!plan_of(&text, &live, &project).has_drift());
+        assert!(!plan_of(&text, &live, &project).summary.has_drift());
     }
 
     fn name() -> impl Strategy<Value = String> {
@@ -271,13 +274,13 @@ mod tests {
                 .map(|(i, n)| Pool::new(PoolId::parse(&format!("id-{i}")).unwrap(), n.clone()))
                 .collect();
             let live = Live::new(pools).unwrap();
-            match import_config(&live, &ctx(&project, prefix.as_deref())) {
+            match import_config(&live, &project, prefix.as_deref()) {
                 Err(ImportError::Nothing) => prop_assert!(
                     live.is_empty() && prefix.as_deref().is_none_or(str::is_empty)
                 ),
                 Ok((text, kept)) => {
                     let plan = plan_of(&text, &live, &project);
-                    prop_assert!(!plan.has_drift(), "{}\n{:?}", text, plan.summary);
+                    prop_assert!(!plan.summary.has_drift(), "{}\n{:?}", text, plan.summary);
                     prop_assert_eq!(plan.summary.unchanged, kept, "{}", text);
                 }
             }

@@ -2,12 +2,11 @@
 //! gives the same answer.
 
 pub mod authorize;
+pub mod caps;
 pub mod config;
 pub mod escape;
 pub mod identity;
 pub mod import;
-pub mod many_plan;
-pub mod many_report;
 pub mod model;
 pub mod names;
 pub mod plan;
@@ -17,6 +16,7 @@ pub mod ratelimit;
 pub mod regions;
 pub mod report;
 pub mod retry;
+pub mod rules;
 pub mod run_end;
 pub mod target;
 pub mod validated;

@@ -288,6 +288,9 @@ pub struct PoolRef {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub pool_type: Option<Text>,
     pub desktop_count: u64,
+    /// Of those, the desktops in use. Advice only: no decision reads it (not fingerprinted).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub desktop_used: u64,
     #[serde(default)]
     pub status: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,6 +324,7 @@ impl PoolRef {
             name: pool.name.clone(),
             pool_type: pool.pool_type.clone(),
             desktop_count: pool.desktop_count,
+            desktop_used: pool.desktop_used,
             status: pool.status.clone(),
             created_time: pool.created_time.clone(),
             enterprise_project_id: pool.enterprise_project_id.clone(),

@@ -67,6 +67,35 @@ pub fn fold(s: &str) -> String {
     folded.trim().to_owned()
 }
 
+/// How many single-character edits turn `a` into `b` (Levenshtein), for did-you-mean hints.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Of `candidates`, the one `word` is most likely a misspelling of: one to `max` edits away.
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max: usize,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| (1..=max).contains(d))
+        .min()
+        .map(|(_, c)| c)
+}
+
 #[cfg(test)]
 #[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {

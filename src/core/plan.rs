@@ -5,18 +5,44 @@ pub use crate::core::identity::{Agency, CredentialKind, Identity};
 pub use crate::core::model::PoolRef;
 use crate::core::model::{PoolId, ProjectId};
 pub use crate::core::target::TargetError;
-use crate::core::target::TargetIndex;
+use crate::core::target::{Candidate, TargetIndex};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 /// Version of the JSON plan format. 2 added the identity a plan is bound to, and near
-/// matches; a plan of version 1 is refused with "re-plan".
-pub const PLAN_FORMAT_VERSION: u32 = 2;
+/// matches; 3 gave one shape to plans of one and of many projects (a `projects` list, one
+/// entry without a label for a file of one project) and stored why a pool is planned as a
+/// code. A plan of an earlier version is refused with "re-plan".
+pub const PLAN_FORMAT_VERSION: u32 = 3;
+
+/// Why each earlier plan format cannot be applied, for the message that refuses it.
+fn earlier_format(version: u64) -> &'static str {
+    match version {
+        1 => "which did not record the identity a plan is bound to",
+        _ => "whose shape differs for one and for many projects",
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Delete,
+}
+
+/// Why a pool is planned for deletion, as a code the renderers word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// In scope, and neither listed in the config nor protected.
+    NotInConfig,
+}
+
+impl Reason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::NotInConfig => "not_in_config",
+        }
+    }
 }
 
 /// One planned change.
@@ -25,10 +51,10 @@ pub enum Action {
 pub struct Change {
     pub action: Action,
     pub pool: PoolRef,
-    /// The pool holds desktops: the API will likely refuse with 409 (it is still attempted).
+    /// The pool holds desktops (or autoscale refills it): the API will likely refuse with 409
+    /// (it is still attempted).
     pub likely_blocked: bool,
-    /// Why, in words (shared between the changes that have the same reason).
-    pub reason: crate::core::model::Text,
+    pub reason: Reason,
     pub fingerprint: String,
 }
 
@@ -102,18 +128,28 @@ impl FindingPool {
     }
 }
 
-/// Something the plan reports but does not change.
+/// Something the plan reports but does not change: its kind, its pool, and the part of the
+/// config it is about (the renderers word it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Finding {
     pub kind: FindingKind,
     pub pool: FindingPool,
-    pub detail: String,
+    /// The keep entry it is about (`pools[entry]`): missing, out of scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<usize>,
+    /// The rule it is about, as the config spells it: `name "ci-prod-*"` (protected),
+    /// `pools[1] name "x"` or `protect[0] name "x-*"` (near match).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The scope filter that leaves a listed pool out: `name_prefix "ci-"` (out of scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
 }
 
-/// Counts of each category.
+/// Counts of each category, for one project or (added up) for a run.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -133,8 +169,30 @@ pub struct Summary {
     pub unchanged: usize,
 }
 
+impl std::ops::Add for Summary {
+    type Output = Summary;
+    fn add(self, o: Summary) -> Summary {
+        Summary {
+            delete: self.delete + o.delete,
+            likely_blocked: self.likely_blocked + o.likely_blocked,
+            missing: self.missing + o.missing,
+            drift: self.drift + o.drift,
+            protected: self.protected + o.protected,
+            out_of_scope: self.out_of_scope + o.out_of_scope,
+            near_match: self.near_match + o.near_match,
+            unchanged: self.unchanged + o.unchanged,
+        }
+    }
+}
+
+impl std::iter::Sum for Summary {
+    fn sum<I: Iterator<Item = Summary>>(iter: I) -> Summary {
+        iter.fold(Summary::default(), |a, b| a + b)
+    }
+}
+
 impl Summary {
-    /// Every count, in words: `3 to delete, 1 likely blocked, 0 missing, …`.
+    /// Every count, for a message: `3 to delete, 1 likely blocked, 0 missing, …`.
     pub fn counts_text(&self) -> String {
         format!(
             "{} to delete, {} likely blocked, {} missing, {} drifted, {} protected, {} out of scope, {} near matches",
@@ -142,7 +200,7 @@ impl Summary {
         )
     }
 
-    /// The one place a plan's counts are made, from its changes and findings.
+    /// The one place a project's counts are made, from its changes and findings.
     pub fn count(changes: &[Change], findings: &[Finding], unchanged: usize) -> Summary {
         let mut s = Summary {
             delete: changes.len(),
@@ -161,29 +219,74 @@ impl Summary {
         }
         s
     }
+
+    /// Deletes, missing, drift or near matches: what `--detailed-exitcode` reports as 2.
+    pub fn has_drift(&self) -> bool {
+        self.delete + self.missing + self.drift + self.near_match > 0
+    }
 }
 
-/// The plan. Computing it does no I/O; it is the same value whether printed, saved or applied.
+/// One project's part of a plan: where and as whom it was made, what it deletes and finds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectPlan {
+    /// `REGION/PROJECT` (with `@DOMAIN` for another account), as `--only` names it; null in a
+    /// file of one project.
+    pub label: Option<String>,
+    pub project_id: ProjectId,
+    pub endpoint: String,
+    /// Whose identity the project was planned as; applying it needs the same.
+    pub identity: Identity,
+    pub summary: Summary,
+    pub changes: Vec<Change>,
+    pub findings: Vec<Finding>,
+}
+
+/// A project that could not be resolved, reached or listed: the whole run fails, and nothing
+/// of such a plan is ever saved or applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFailure {
+    pub label: String,
+    pub error: String,
+}
+
+/// The plan: every project's part, one summary, and what binds it. Computing it does no I/O;
+/// it is the same value whether printed, saved or applied. A file of one project is a plan of
+/// one part without a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub format_version: u32,
     pub poolform_version: String,
     pub created_at: String,
-    pub project_id: ProjectId,
-    pub endpoint: String,
-    /// Whose identity the plan was made as; applying it needs the same.
-    pub identity: Identity,
     /// The config file the plan was made from, as named on the command line.
     pub source: String,
-    pub summary: Summary,
-    pub changes: Vec<Change>,
-    pub findings: Vec<Finding>,
     /// Hex SHA-256 of the config file's bytes: applying the plan needs that very file.
     pub config_sha256: String,
+    /// `--only` labels the plan was restricted to; empty for every project.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
     /// `--target`s the plan was cut down to (ids or exact names); empty for a whole plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Every project's counts added up.
+    pub summary: Summary,
+    pub projects: Vec<ProjectPlan>,
+    /// Projects that failed (only in printed plans; a plan with failures is never saved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<ProjectFailure>,
+}
+
+/// When and from which config a plan was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Made {
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The config file, as named on the command line.
+    pub source: String,
+    /// Hex SHA-256 of its bytes.
+    pub config_sha256: String,
 }
 
 /// Hex SHA-256 of a config file's bytes, as plans record it.
@@ -200,10 +303,46 @@ struct Header {
 }
 
 impl Plan {
-    /// Deletes, missing, drift or near matches: what `--detailed-exitcode` reports as 2.
+    /// The plan of `projects`' parts (and of those that failed), restricted to `only`, with
+    /// its summary added up.
+    pub fn new(
+        made: Made,
+        only: Vec<String>,
+        projects: Vec<ProjectPlan>,
+        failures: Vec<ProjectFailure>,
+    ) -> Plan {
+        Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            poolform_version: env!("CARGO_PKG_VERSION").to_owned(),
+            created_at: made.created_at,
+            source: made.source,
+            config_sha256: made.config_sha256,
+            only,
+            targets: Vec::new(),
+            summary: projects.iter().map(|p| p.summary).sum(),
+            projects,
+            failures,
+        }
+    }
+
+    /// Anything to report as drift (`--detailed-exitcode` 2) in any project.
     pub fn has_drift(&self) -> bool {
-        let s = &self.summary;
-        s.delete + s.missing + s.drift + s.near_match > 0
+        self.summary.has_drift()
+    }
+
+    /// How many pools the plan deletes, in every project.
+    pub fn deletes(&self) -> usize {
+        self.projects.iter().map(|p| p.changes.len()).sum()
+    }
+
+    /// A plan of a file of one project: one part, without a label.
+    pub fn is_of_one_project(&self) -> bool {
+        matches!(self.projects.as_slice(), [one] if one.label.is_none()) && self.failures.is_empty()
+    }
+
+    /// Is this a plan cut down with `--target`?
+    pub fn is_partial(&self) -> bool {
+        !self.targets.is_empty()
     }
 
     pub fn to_json(&self) -> String {
@@ -247,7 +386,8 @@ impl Plan {
             Some(v) if v == u64::from(PLAN_FORMAT_VERSION) => {}
             Some(v) if v < u64::from(PLAN_FORMAT_VERSION) => {
                 return Err(err(format!(
-                    "it is a plan of format {v}, made by an earlier poolform, which did not record the identity a plan is bound to; re-plan with `poolform plan -o` and review the new plan"
+                    "it is a plan of format {v}, made by an earlier poolform, {}; re-plan with `poolform plan -o` and review the new plan",
+                    earlier_format(v)
                 )))
             }
             Some(v) => {
@@ -268,6 +408,14 @@ impl Plan {
 
     /// The plan, once everything it says twice agrees; else it was edited by hand.
     pub fn checked(self, file: &str) -> Result<Plan, PlanFileError> {
+        if !self.failures.is_empty() {
+            return Err(PlanFileError {
+                file: file.to_owned(),
+                message:
+                    "it records projects that failed; such a plan is never applied: plan again"
+                        .into(),
+            });
+        }
         self.check_consistent().map_err(|m| PlanFileError {
             file: file.to_owned(),
             message: format!("{m}; the plan was edited by hand"),
@@ -275,9 +423,10 @@ impl Plan {
         Ok(self)
     }
 
-    /// Everything a plan says twice must agree: each change with its fingerprint, the summary
-    /// with the changes and findings, the targets with the changes; no pool is planned twice.
-    /// Linear in the plan's size, whatever its shape.
+    /// Everything a plan says twice must agree: each change with its fingerprint, each
+    /// project's summary with its changes and findings, the plan's with the projects', the
+    /// targets with the changes; labels are all there or none (one project), never twice; no
+    /// pool is planned twice. Linear in the plan's size, whatever its shape.
     fn check_consistent(&self) -> Result<(), String> {
         if self.config_sha256.len() != 64
             || !self
@@ -290,93 +439,136 @@ impl Plan {
                 self.config_sha256
             ));
         }
-        let mut seen = HashSet::with_capacity(self.changes.len());
-        for c in &self.changes {
-            if !seen.insert(&c.pool.id) {
-                return Err(format!("pool {} is planned for deletion twice", c.pool.id));
+        self.check_labels()?;
+        let mut seen = HashSet::with_capacity(self.deletes());
+        for part in &self.projects {
+            for c in &part.changes {
+                if !seen.insert(&c.pool.id) {
+                    return Err(format!("pool {} is planned for deletion twice", c.pool.id));
+                }
+                if c.fingerprint != c.pool.fingerprint() {
+                    return Err(format!(
+                        "the entry for pool {} ({:?}) does not match its fingerprint",
+                        c.pool.id, c.pool.name
+                    ));
+                }
             }
-            if c.fingerprint != c.pool.fingerprint() {
+            let counted = Summary::count(&part.changes, &part.findings, part.summary.unchanged);
+            if counted != part.summary {
                 return Err(format!(
-                    "the entry for pool {} ({:?}) does not match its fingerprint",
-                    c.pool.id, c.pool.name
+                    "{}summary says {} but its changes and findings count {}",
+                    part.label
+                        .as_deref()
+                        .map(|l| format!("the part of {l}: its "))
+                        .unwrap_or_else(|| "its ".to_owned()),
+                    part.summary.counts_text(),
+                    counted.counts_text()
                 ));
             }
         }
-        let counted = Summary::count(&self.changes, &self.findings, self.summary.unchanged);
-        if counted != self.summary {
+        let total: Summary = self.projects.iter().map(|p| p.summary).sum();
+        if total != self.summary {
             return Err(format!(
-                "its summary says {} but its changes and findings count {}",
+                "its summary says {} but its projects count {}",
                 self.summary.counts_text(),
-                counted.counts_text()
+                total.counts_text()
             ));
         }
-        if !self.targets.is_empty() {
-            let index = TargetIndex::of(self.changes.iter().map(|c| (&c.pool.id, &*c.pool.name)));
-            let mut selected = vec![false; self.changes.len()];
-            for t in &self.targets {
-                let i = index
-                    .select(t)
-                    .map_err(|e| format!("its targets do not hold: {e}"))?;
-                selected[i] = true;
+        self.check_targets()
+    }
+
+    /// One project without a label, or every project labelled, each label once (and in
+    /// `only`, when the plan records one).
+    fn check_labels(&self) -> Result<(), String> {
+        if self.is_of_one_project() {
+            return if self.only.is_empty() {
+                Ok(())
+            } else {
+                Err("a plan of one project records --only".into())
+            };
+        }
+        let mut labels = HashSet::new();
+        for part in &self.projects {
+            let Some(label) = &part.label else {
+                return Err("one of its several projects has no label".into());
+            };
+            if !labels.insert(label) {
+                return Err(format!("project {label} appears twice"));
             }
-            if let Some(i) = selected.iter().position(|s| !s) {
-                let c = &self.changes[i];
-                return Err(format!(
-                    "pool {} ({:?}) is planned but none of its targets names it",
-                    c.pool.id, c.pool.name
-                ));
+            if !self.only.is_empty() && !self.only.contains(label) {
+                return Err(format!("project {label} is not among its --only projects"));
             }
         }
         Ok(())
     }
 
-    /// Is this a plan cut down with `--target`?
-    pub fn is_partial(&self) -> bool {
-        !self.targets.is_empty()
+    /// Every target selects exactly one change of the run, and every change is selected.
+    fn check_targets(&self) -> Result<(), String> {
+        if self.targets.is_empty() {
+            return Ok(());
+        }
+        let index = self.target_index();
+        let mut selected = vec![false; self.deletes()];
+        for t in &self.targets {
+            let i = index
+                .select(t)
+                .map_err(|e| format!("its targets do not hold: {e}"))?;
+            selected[i] = true;
+        }
+        if let Some(i) = selected.iter().position(|s| !s) {
+            let c = self.changes().nth(i).map(|(_, c)| c);
+            let (id, name) = c.map_or(("?", ""), |c| (c.pool.id.as_str(), &*c.pool.name));
+            return Err(format!(
+                "pool {id} ({name:?}) is planned but none of its targets names it"
+            ));
+        }
+        Ok(())
     }
 
-    /// Keeps only the deletes `wanted` selects (each target exactly one, by id or exact name),
-    /// and records them. A target that selects no planned delete, or could mean two, is an
-    /// error: nothing is guessed.
-    /// Why the pool `target` names (by id or exact name) is not a planned delete, as far as
-    /// the plan's findings say: protected, out of scope, a near match, kept (drifted), or
-    /// missing. `None` when no finding names it: it is kept, or not live.
-    pub fn why_not_planned(&self, target: &str) -> Option<String> {
-        let id = PoolId::parse(target).ok();
-        let f = self.findings.iter().find(|f| {
-            f.pool.name() == Some(target) || (id.is_some() && f.pool.id() == id.as_ref())
-        })?;
-        let detail = crate::core::escape::visible(&f.detail);
-        Some(match f.kind {
-            FindingKind::Protected => format!("it is protected ({detail})"),
-            FindingKind::OutOfScope => format!("it is out of scope ({detail})"),
-            FindingKind::NearMatch => format!("it is a near match, never deleted ({detail})"),
-            FindingKind::Drift => format!("it is kept: {} lists it (it has drifted)", self.source),
-            FindingKind::Missing => {
-                format!("{} lists it, but no live pool has this name", self.source)
-            }
-        })
+    /// Every planned delete with its project, in plan order.
+    pub fn changes(&self) -> impl Iterator<Item = (&ProjectPlan, &Change)> + '_ {
+        self.projects
+            .iter()
+            .flat_map(|p| p.changes.iter().map(move |c| (p, c)))
     }
 
-    /// Does `target` name one of this plan's deletes (or several, which `restrict` refuses)?
-    pub fn answers_to(&self, target: &str) -> bool {
-        let index = TargetIndex::of(self.changes.iter().map(|c| (&c.pool.id, &*c.pool.name)));
-        !matches!(index.select(target), Err(TargetError::NotPlanned { .. }))
+    /// The planned deletes of every project, as targets see them.
+    fn target_index(&self) -> TargetIndex<'_> {
+        TargetIndex::of(self.changes().map(|(p, c)| Candidate {
+            id: &c.pool.id,
+            name: &c.pool.name,
+            label: p.label.as_deref(),
+        }))
     }
 
-    pub fn restrict(mut self, wanted: &[String]) -> Result<Plan, TargetError> {
+    /// Keeps only the deletes `wanted` selects across the whole run (each target exactly one
+    /// pool, by id or exact name, in any project), and records them; the projects no target
+    /// names are left out (and out of `only`). A target that selects no planned delete, or
+    /// could mean two pools (in one project or in two), is an error: nothing is guessed.
+    pub fn restrict(self, wanted: &[String]) -> Result<Plan, TargetError> {
+        self.restrict_saying(wanted, |_, _| None)
+    }
+
+    /// [`Plan::restrict`], with `why` to say why a target that is not a planned delete is
+    /// not (the words are the caller's).
+    pub fn restrict_saying(
+        mut self,
+        wanted: &[String],
+        why: impl Fn(&Plan, &str) -> Option<String>,
+    ) -> Result<Plan, TargetError> {
         if wanted.is_empty() {
             return Ok(self);
         }
-        let index = TargetIndex::of(self.changes.iter().map(|c| (&c.pool.id, &*c.pool.name)));
-        let mut keep = vec![false; self.changes.len()];
+        let index = self.target_index();
+        let mut keep = vec![false; self.deletes()];
         for target in wanted {
             match index.select(target) {
                 Ok(i) => keep[i] = true,
                 Err(TargetError::NotPlanned {
                     target, planned, ..
                 }) => {
-                    let why = self.why_not_planned(&target);
+                    drop(index);
+                    let why = why(&self, &target);
                     return Err(TargetError::NotPlanned {
                         target,
                         why,
@@ -388,15 +580,59 @@ impl Plan {
         }
         drop(index);
         let mut keep = keep.into_iter();
-        self.changes.retain(|_| keep.next().unwrap_or(false));
-        self.summary.delete = self.changes.len();
-        self.summary.likely_blocked = self.changes.iter().filter(|c| c.likely_blocked).count();
+        let one_project = self.is_of_one_project();
+        for part in &mut self.projects {
+            part.changes.retain(|_| keep.next().unwrap_or(false));
+        }
+        if !one_project {
+            self.projects.retain(|p| !p.changes.is_empty());
+            self.only = self
+                .projects
+                .iter()
+                .filter_map(|p| p.label.clone())
+                .collect();
+        }
+        self.recount();
         let mut recorded: HashSet<String> = self.targets.iter().cloned().collect();
         for t in wanted {
             if recorded.insert(t.clone()) {
                 self.targets.push(t.clone());
             }
         }
+        Ok(self)
+    }
+
+    /// Counts the deletes again, in each project and in all, after its changes were cut (or
+    /// edited): the findings' counts stay as they are.
+    pub fn recount(&mut self) {
+        for part in &mut self.projects {
+            part.summary.delete = part.changes.len();
+            part.summary.likely_blocked = part.changes.iter().filter(|c| c.likely_blocked).count();
+        }
+        self.summary = self.projects.iter().map(|p| p.summary).sum();
+    }
+
+    /// Keeps only the projects labelled in `only` (all when it is empty), and records them.
+    /// A label the plan does not hold is refused, naming the ones it does.
+    pub fn select_projects(mut self, only: &[String]) -> Result<Plan, String> {
+        if only.is_empty() {
+            return Ok(self);
+        }
+        let labels: Vec<&str> = self
+            .projects
+            .iter()
+            .filter_map(|p| p.label.as_deref())
+            .collect();
+        if let Some(extra) = only.iter().find(|o| !labels.contains(&o.as_str())) {
+            return Err(format!(
+                "--only {extra:?} is not a project of the plan; its projects are {}",
+                labels.join(", ")
+            ));
+        }
+        self.projects
+            .retain(|p| p.label.as_ref().is_some_and(|l| only.contains(l)));
+        self.summary = self.projects.iter().map(|p| p.summary).sum();
+        self.only = only.to_vec();
         Ok(self)
     }
 }
@@ -441,7 +677,7 @@ mod tests {
         p
     }
 
-    pub(crate) fn plan_of(pools: &[Pool]) -> Plan {
+    fn part_of(label: Option<&str>, pools: &[Pool]) -> ProjectPlan {
         let changes: Vec<Change> = pools
             .iter()
             .map(|p| {
@@ -451,37 +687,47 @@ mod tests {
                     fingerprint: r.fingerprint(),
                     likely_blocked: r.desktop_count > 0,
                     pool: r,
-                    reason: "r".into(),
+                    reason: Reason::NotInConfig,
                 }
             })
             .collect();
-        Plan {
+        let findings = vec![Finding {
+            kind: FindingKind::Missing,
+            pool: FindingPool::Listed {
+                id: None,
+                name: Some("x".into()),
+            },
+            entry: Some(0),
+            rule: None,
+            filter: None,
+            differences: vec![],
+        }];
+        ProjectPlan {
+            label: label.map(str::to_owned),
             identity: crate::core::identity::testing::identity(),
-            targets: Vec::new(),
-            format_version: PLAN_FORMAT_VERSION,
-            poolform_version: "0.1.0".into(),
-            created_at: "2026-11-27T12:00:00Z".into(),
             project_id: ProjectId::parse("p").unwrap(),
             endpoint: "http://127.0.0.1:1".into(),
-            source: "pools.yaml".into(),
-            summary: Summary {
-                delete: changes.len(),
-                likely_blocked: changes.iter().filter(|c| c.likely_blocked).count(),
-                missing: 1,
-                ..Summary::default()
-            },
+            summary: Summary::count(&changes, &findings, 0),
             changes,
-            findings: vec![Finding {
-                kind: FindingKind::Missing,
-                pool: FindingPool::Listed {
-                    id: None,
-                    name: Some("x".into()),
-                },
-                detail: "d".into(),
-                differences: vec![],
-            }],
-            config_sha256: config_sha256(b"version: 1\n"),
+            findings,
         }
+    }
+
+    fn plan_of_parts(projects: Vec<ProjectPlan>) -> Plan {
+        let made = Made {
+            created_at: "2026-11-27T12:00:00Z".into(),
+            source: "pools.yaml".into(),
+            config_sha256: config_sha256(b"version: 1\n"),
+        };
+        Plan::new(made, Vec::new(), projects, Vec::new())
+    }
+
+    pub(crate) fn plan_of(pools: &[Pool]) -> Plan {
+        plan_of_parts(vec![part_of(None, pools)])
+    }
+
+    fn ids(plan: &Plan) -> Vec<&str> {
+        plan.changes().map(|(_, c)| c.pool.id.as_str()).collect()
     }
 
     #[test]
@@ -510,7 +756,7 @@ mod tests {
             edit(&mut v);
             assert_ne!(v.fingerprint(), base.fingerprint(), "{what}");
         }
-        // tag order does not matter
+        // tag order does not matter, nor the desktops in use (advice only)
         let mut a = pool("a", "n", 0);
         a.tags = vec![
             Tag {
@@ -524,6 +770,7 @@ mod tests {
         ];
         let mut b = a.clone();
         b.tags.reverse();
+        b.desktop_used = 3;
         assert_eq!(PoolRef::of(&a).fingerprint(), PoolRef::of(&b).fingerprint());
     }
 
@@ -549,9 +796,9 @@ mod tests {
         ];
         for (target, want) in ok {
             let cut = plan.clone().restrict(&[target.to_owned()]).unwrap();
-            let ids: Vec<&str> = cut.changes.iter().map(|c| c.pool.id.as_str()).collect();
-            assert_eq!(ids, [want], "{target}");
+            assert_eq!(ids(&cut), [want], "{target}");
             assert_eq!(cut.summary.delete, 1);
+            assert_eq!(cut.projects[0].summary.delete, 1);
             assert_eq!(cut.targets, [target]);
         }
         let refused = [
@@ -578,6 +825,44 @@ mod tests {
         assert!(err.contains("its targets do not hold"), "{err}");
     }
 
+    /// Across projects, a target is one pool of the whole run: the same name (or an id that
+    /// is another project's pool's name) in two projects is refused, naming both projects.
+    #[test]
+    fn a_target_selects_one_pool_across_projects() {
+        let uuid = "a130ab3a-72bf-4b71-baa9-af4987c8e338";
+        let plan = plan_of_parts(vec![
+            part_of(
+                Some("r/one"),
+                &[pool("a1", "lab-tmp", 0), pool(uuid, "x", 0)],
+            ),
+            part_of(
+                Some("r/two"),
+                &[pool("b1", "lab-tmp", 0), pool("b2", uuid, 0)],
+            ),
+            part_of(Some("r/three"), &[pool("c1", "keep-going", 0)]),
+        ]);
+        for (target, want) in [
+            ("lab-tmp", "is the name of 2 planned deletes: a1 (\"lab-tmp\") in r/one, b1 (\"lab-tmp\") in r/two; a target selects one pool across the run: target it by id, or narrow the run with --only LABEL"),
+            (uuid, "in r/one and the name of b2"),
+        ] {
+            let err = plan.clone().restrict(&[target.to_owned()]).unwrap_err();
+            assert!(err.to_string().contains(want), "{err}");
+        }
+        let cut = plan.clone().restrict(&["b1".to_owned()]).unwrap();
+        assert_eq!(ids(&cut), ["b1"]);
+        assert_eq!(
+            cut.only,
+            ["r/two"],
+            "the projects no target names are left out"
+        );
+        assert_eq!(cut.summary.delete, 1);
+        assert_eq!(Plan::from_json(&cut.to_json(), "p.json").unwrap(), cut);
+        // --only narrows, and is recorded
+        let two = plan.clone().select_projects(&["r/two".to_owned()]).unwrap();
+        assert_eq!(ids(&two), ["b1", "b2"]);
+        assert!(plan.select_projects(&["r/four".to_owned()]).is_err());
+    }
+
     /// Reading a plan file is linear, whatever its shape: 100,000 targets, or 100,000 changes
     /// sharing one name, read in well under a second (a generous bound: it was minutes).
     #[test]
@@ -589,15 +874,9 @@ mod tests {
         plan.targets = (0..20_000).map(|i| format!("p{i}")).collect();
         let text = plan.to_json();
         let started = std::time::Instant::now();
-        assert_eq!(
-            Plan::from_json(&text, "p.json").unwrap().changes.len(),
-            20_000
-        );
+        assert_eq!(Plan::from_json(&text, "p.json").unwrap().deletes(), 20_000);
         let wanted: Vec<String> = (0..20_000).map(|i| format!("P{i}")).collect();
-        assert_eq!(
-            plan.clone().restrict(&wanted).unwrap().changes.len(),
-            20_000
-        );
+        assert_eq!(plan.clone().restrict(&wanted).unwrap().deletes(), 20_000);
         assert!(
             started.elapsed() < std::time::Duration::from_secs(10),
             "{:?}",
@@ -609,6 +888,9 @@ mod tests {
     fn json_round_trips() {
         let plan = plan_of(&[pool("a", "n", 0), pool("b", "m", 2)]);
         assert_eq!(Plan::from_json(&plan.to_json(), "p.json").unwrap(), plan);
+        let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
+        assert_eq!(json["projects"][0]["label"], serde_json::Value::Null);
+        assert_eq!(json["projects"][0]["changes"][0]["reason"], "not_in_config");
     }
 
     #[test]
@@ -616,10 +898,21 @@ mod tests {
         let plan = plan_of(&[pool("a", "n", 0), pool("b", "m", 2)]);
         let good = plan.to_json();
         let mut twice = plan.clone();
-        twice.changes.push(twice.changes[0].clone());
+        let again = twice.projects[0].changes[0].clone();
+        twice.projects[0].changes.push(again);
+        twice.projects[0].summary.delete = 3;
         twice.summary.delete = 3;
         let mut extra_field: serde_json::Value = serde_json::from_str(&good).unwrap();
-        extra_field["changes"][0]["pool"]["colour"] = "red".into();
+        extra_field["projects"][0]["changes"][0]["pool"]["colour"] = "red".into();
+        let mut unlabelled = plan_of_parts(vec![
+            part_of(Some("r/one"), &[pool("a", "n", 0)]),
+            part_of(None, &[pool("b", "m", 0)]),
+        ]);
+        let mut same_label = unlabelled.clone();
+        same_label.projects[1].label = Some("r/one".into());
+        unlabelled.projects[0].label = Some("r/one".into());
+        let mut top: serde_json::Value = serde_json::from_str(&good).unwrap();
+        top["summary"]["delete"] = 1.into();
         let cases = [
             (String::new(), "the file is empty"),
             (good[..good.len() / 2].to_owned(), "looks truncated"),
@@ -629,12 +922,16 @@ mod tests {
                 "not a poolform plan: invalid type: string",
             ),
             (
-                good.replace("\"format_version\": 2", "\"format_version\": 3"),
-                "format_version 3 is not supported",
+                good.replace("\"format_version\": 3", "\"format_version\": 4"),
+                "format_version 4 is not supported",
             ),
             (
-                good.replace("\"format_version\": 2", "\"format_version\": 1"),
+                good.replace("\"format_version\": 3", "\"format_version\": 1"),
                 "it is a plan of format 1, made by an earlier poolform, which did not record the identity a plan is bound to; re-plan",
+            ),
+            (
+                good.replace("\"format_version\": 3", "\"format_version\": 2"),
+                "it is a plan of format 2, made by an earlier poolform, whose shape differs for one and for many projects; re-plan",
             ),
             (
                 good.replace("\"name\": \"n\"", "\"name\": \"other\""),
@@ -644,6 +941,7 @@ mod tests {
                 good.replace("\"delete\": 2", "\"delete\": 1"),
                 "its summary says 1 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches but its changes and findings count 2 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches; the plan was edited by hand",
             ),
+            (top.to_string(), "its summary says 1 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches but its projects count 2 to delete"),
             (
                 good.replace("\"likely_blocked\": 1", "\"likely_blocked\": 0"),
                 "summary says 2 to delete, 0 likely blocked",
@@ -653,6 +951,8 @@ mod tests {
                 "but its changes and findings count 2 to delete, 1 likely blocked, 1 missing",
             ),
             (twice.to_json(), "pool a is planned for deletion twice"),
+            (unlabelled.to_json(), "one of its several projects has no label"),
+            (same_label.to_json(), "project r/one appears twice"),
             (
                 good.replace(&plan.config_sha256, "abc"),
                 "config_sha256 \"abc\" is not a SHA-256 in hex",
@@ -665,6 +965,10 @@ mod tests {
             (
                 good.replace("\"id\": \"a\"", "\"id\": \"../a\""),
                 "not a poolform plan",
+            ),
+            (
+                good.replace("\"not_in_config\"", "\"because\""),
+                "not a poolform plan: unknown variant `because`",
             ),
             ("garbage\u{0}".to_owned(), "not valid JSON at line 1"),
         ];

@@ -1,32 +1,113 @@
-//! Many projects in one file: the projects a run covers (`--only`), each with its label and
-//! the single-project config it is planned as. The `projects:` entries themselves are part of
-//! the config's schema (`config`).
+//! The projects a config means, as one list: a file without `projects:` is a list of one
+//! project whose place the run completes (flags, environment, profile); each `projects:` entry
+//! is a project whose place the file alone names. Every project shares the file's protect
+//! rules (one copy, however many projects). Which of them a run covers (`--only`).
 
-use crate::core::config::{Config, ProjectEntry};
+use crate::core::config::{AssumeRoleEntry, Cloud, Config, IamName, ProtectRule, Region};
+use crate::core::model::ProjectId;
+use crate::core::rules::{Protect, Rules};
+use std::sync::Arc;
 
-/// A project of a many-project file, ready to plan as a single-project file is.
+/// Where a project is, as the config names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Project {
-    pub label: String,
-    /// Its index in `projects:`, for messages (`projects[2]`).
-    pub index: usize,
-    pub entry: ProjectEntry,
-    /// The single-project config it is planned with.
-    pub config: Config,
+pub enum Place {
+    /// A file of one project: what it names, completed by flags, environment and profile.
+    Run {
+        region: Option<Region>,
+        project_id: Option<ProjectId>,
+        cloud: Option<Cloud>,
+    },
+    /// An entry of `projects:`: the file alone names where it is.
+    Entry(Box<EntryPlace>),
 }
 
-/// The projects of a many-project file, in file order.
+/// Where `projects[index]` is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPlace {
+    pub index: usize,
+    /// `REGION/PROJECT` (with `@DOMAIN` for another account), as `--only` names it.
+    pub label: String,
+    pub region: Region,
+    pub project_id: Option<ProjectId>,
+    /// Looked up at IAM with the project's own credentials.
+    pub project_name: Option<IamName>,
+    pub cloud: Option<Cloud>,
+    pub assume_role: Option<AssumeRoleEntry>,
+}
+
+/// One project of a config, ready to resolve, plan and judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub place: Place,
+    pub rules: Rules,
+    /// The project's own `max_deletes` (an entry may lower the file's, which caps every
+    /// project and the whole file).
+    pub max_deletes: Option<u32>,
+}
+
+impl Project {
+    /// Its label, in a file with `projects:`.
+    pub fn label(&self) -> Option<&str> {
+        match &self.place {
+            Place::Run { .. } => None,
+            Place::Entry(e) => Some(&e.label),
+        }
+    }
+
+    /// The region the config names for it.
+    pub fn region(&self) -> Option<&Region> {
+        match &self.place {
+            Place::Run { region, .. } => region.as_ref(),
+            Place::Entry(e) => Some(&e.region),
+        }
+    }
+}
+
+/// Every project `file` means, in file order: one for a file without `projects:`.
 pub fn projects(file: &Config) -> Vec<Project> {
+    let shared: Arc<[ProtectRule]> = file.protect.clone().into();
+    if !file.is_many() {
+        return vec![Project {
+            place: Place::Run {
+                region: file.region.clone(),
+                project_id: file.project_id.clone(),
+                cloud: file.cloud.clone(),
+            },
+            rules: Rules {
+                scope: file.scope.clone(),
+                pools: file.pools.clone().into(),
+                protect: Protect::new(shared, Arc::new([])),
+            },
+            max_deletes: None,
+        }];
+    }
     file.projects
         .iter()
         .enumerate()
         .map(|(index, entry)| Project {
-            label: entry.label(),
-            index,
-            entry: entry.clone(),
-            config: file.project_config(entry),
+            place: Place::Entry(Box::new(EntryPlace {
+                index,
+                label: entry.label(),
+                region: entry.region.clone(),
+                project_id: entry.project_id.clone(),
+                project_name: entry.project_name.clone(),
+                cloud: entry.cloud.clone(),
+                assume_role: entry.assume_role.clone(),
+            })),
+            rules: Rules {
+                scope: entry.scope.clone(),
+                pools: entry.pools.clone().into(),
+                protect: Protect::new(shared.clone(), entry.protect.clone().into()),
+            },
+            max_deletes: entry.max_deletes.map(|m| m.0),
         })
         .collect()
+}
+
+/// The one project of a file without `projects:`; none for a file of several (whose top
+/// level is never planned).
+pub fn the_one(file: &Config) -> Option<Project> {
+    (!file.is_many()).then(|| projects(file).remove(0))
 }
 
 /// `--only` refers to a project that the file does not hold.
@@ -40,18 +121,19 @@ pub struct UnknownOnly {
 
 /// The projects `only` selects (all when it is empty), in file order.
 pub fn select(all: Vec<Project>, only: &[String], file: &str) -> Result<Vec<Project>, UnknownOnly> {
+    let labels = || all.iter().filter_map(|p| p.label()).map(str::to_owned);
     for wanted in only {
-        if !all.iter().any(|p| p.label == *wanted) {
+        if !labels().any(|l| l == *wanted) {
             return Err(UnknownOnly {
                 only: wanted.clone(),
                 file: file.to_owned(),
-                labels: all.iter().map(|p| p.label.clone()).collect(),
+                labels: labels().collect(),
             });
         }
     }
     Ok(all
         .into_iter()
-        .filter(|p| only.is_empty() || only.contains(&p.label))
+        .filter(|p| only.is_empty() || p.label().is_some_and(|l| only.iter().any(|o| o == l)))
         .collect())
 }
 
@@ -86,7 +168,7 @@ projects:
     #[test]
     fn labels_protect_and_limits_follow_the_file() {
         let all = projects(&file(THREE));
-        let labels: Vec<&str> = all.iter().map(|p| p.label.as_str()).collect();
+        let labels: Vec<&str> = all.iter().filter_map(Project::label).collect();
         assert_eq!(
             labels,
             [
@@ -95,21 +177,32 @@ projects:
                 "eu-west-101/eu-west-101@tenant-b"
             ]
         );
-        let limits: Vec<Option<u32>> = all
-            .iter()
-            .map(|p| p.config.max_deletes.map(|m| m.0))
-            .collect();
-        assert_eq!(limits, [Some(10), Some(3), Some(10)]);
-        let protects: Vec<usize> = all.iter().map(|p| p.config.protect.len()).collect();
+        let limits: Vec<Option<u32>> = all.iter().map(|p| p.max_deletes).collect();
+        assert_eq!(limits, [None, Some(3), None], "each project's own");
+        let protects: Vec<usize> = all.iter().map(|p| p.rules.protect.len()).collect();
         assert_eq!(
             protects,
             [1, 1, 2],
             "the file's rule in every project, the entry's added"
         );
+        let Place::Entry(third) = &all[2].place else {
+            panic!("an entry")
+        };
         assert_eq!(
-            all[2].entry.assume_role.as_ref().unwrap().allow_key(),
+            third.assume_role.as_ref().unwrap().allow_key(),
             "poolform@tenant-b"
         );
+    }
+
+    #[test]
+    fn a_file_of_one_project_is_a_list_of_one() {
+        let all = projects(&file(
+            "version: 1\nregion: cn-north-4\nscope: {name_prefix: ci-}\nprotect: [{name: x}]\n",
+        ));
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].label(), None);
+        assert_eq!(all[0].region().map(Region::as_str), Some("cn-north-4"));
+        assert_eq!(all[0].rules.protect.len(), 1);
     }
 
     #[test]

@@ -35,12 +35,7 @@ pub fn did_you_mean(region: &str) -> Option<&'static str> {
     if is_known(region) {
         return None;
     }
-    KNOWN_REGIONS
-        .iter()
-        .map(|known| (edit_distance(region, known), *known))
-        .filter(|(d, _)| (1..=2).contains(d))
-        .min()
-        .map(|(_, known)| known)
+    crate::core::names::closest(region, KNOWN_REGIONS.iter().copied(), 2)
 }
 
 /// A warning for a region Workspace is not known in, with the likely intended one; none for a
@@ -67,22 +62,6 @@ pub fn unresolved_host_hint(region: Option<&str>) -> String {
             KNOWN_REGIONS.join(", ")
         ),
     }
-}
-
-/// Levenshtein distance, for short names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@ use crate::core::model::{PoolDesktop, PoolRef};
 use crate::core::run_end::{RunEnd, Signal};
 use serde::{Deserialize, Serialize};
 
-/// Version of the JSON report format.
-pub const REPORT_FORMAT_VERSION: u32 = 1;
+/// Version of the JSON report format: 2 gave one shape to reports of one and of many projects
+/// (a `projects` list, one entry without a label for a file of one project).
+pub const REPORT_FORMAT_VERSION: u32 = 2;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
@@ -179,11 +180,90 @@ pub struct ReportSummary {
     pub skipped: usize,
 }
 
+impl std::ops::Add for ReportSummary {
+    type Output = ReportSummary;
+    fn add(self, o: ReportSummary) -> ReportSummary {
+        ReportSummary {
+            deleted: self.deleted + o.deleted,
+            already_absent: self.already_absent + o.already_absent,
+            blocked: self.blocked + o.blocked,
+            failed: self.failed + o.failed,
+            skipped: self.skipped + o.skipped,
+        }
+    }
+}
+
+impl std::iter::Sum for ReportSummary {
+    fn sum<I: Iterator<Item = ReportSummary>>(iter: I) -> ReportSummary {
+        iter.fold(ReportSummary::default(), |a, b| a + b)
+    }
+}
+
+impl ReportSummary {
+    /// The one place results are counted.
+    fn count(results: &[StepResult]) -> ReportSummary {
+        let mut summary = ReportSummary::default();
+        for r in results {
+            *match r.outcome {
+                Outcome::Deleted => &mut summary.deleted,
+                Outcome::AlreadyAbsent => &mut summary.already_absent,
+                Outcome::Blocked => &mut summary.blocked,
+                Outcome::Failed => &mut summary.failed,
+                Outcome::Skipped => &mut summary.skipped,
+            } += 1;
+        }
+        summary
+    }
+}
+
+/// Where and as whom one project's deletes were sent: the facts of its identity line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ActedAs {
+    /// The project's label, in a file with `projects:`; null in a file of one project.
+    pub label: Option<String>,
+    pub project_id: crate::core::model::ProjectId,
+    pub endpoint: String,
+    pub identity: crate::core::plan::Identity,
+}
+
+/// What an apply did in one project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ProjectReport {
+    #[serde(flatten)]
+    pub acted_as: ActedAs,
+    pub summary: ReportSummary,
+    /// How the project's part ended: `completed`, `blocked`, `failed`, `stopped_by_auth` or
+    /// `interrupted`.
+    #[serde(serialize_with = "end_name")]
+    #[schemars(with = "EndName")]
+    pub end: RunEnd,
+    pub results: Vec<StepResult>,
+    pub verification: Verification,
+    /// The signal that stopped the run, if one did (said once, for the run).
+    #[serde(skip)]
+    pub signal: Option<Signal>,
+    /// Why the run stopped early (an authentication failure), if it did (said once, for the
+    /// run).
+    #[serde(skip)]
+    pub stopped: Option<String>,
+    /// Blocked pools were waited on (`--wait-blocked`): the report's advice differs.
+    #[serde(skip)]
+    pub waited_for_blocked: bool,
+}
+
+/// What an apply did: every project's part, the counts added up, and how the whole run ended
+/// (the worst of the projects, in `RunEnd`'s order). A file of one project is a report of one
+/// part without a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub format_version: u32,
-    pub results: Vec<StepResult>,
+    /// Every project's counts added up.
     pub summary: ReportSummary,
+    /// How the run ended (the exit code follows from it): `completed`, `blocked`, `failed`,
+    /// `stopped_by_auth` or `interrupted`.
+    #[serde(serialize_with = "end_name")]
+    #[schemars(with = "EndName")]
+    pub end: RunEnd,
     /// A signal stopped the run.
     pub interrupted: bool,
     /// Which signal (`SIGINT`, `SIGTERM`, `SIGHUP`).
@@ -196,27 +276,7 @@ pub struct Report {
     /// Why the run stopped early (an authentication failure), if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
-    pub verification: Verification,
-    /// How the run ended (the exit code follows from it): `completed`, `blocked`, `failed`,
-    /// `stopped_by_auth` or `interrupted`.
-    #[serde(serialize_with = "end_name")]
-    #[schemars(with = "EndName")]
-    pub end: RunEnd,
-    /// Blocked pools were waited on (`--wait-blocked`): the report's advice differs.
-    #[serde(skip)]
-    pub waited_for_blocked: bool,
-    /// Whose identity the run acted as, on which project at which endpoint (top-level
-    /// `project_id`, `endpoint` and `identity`, as in a plan).
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub acted_as: Option<ActedAs>,
-}
-
-/// Whose identity an apply acted as, where: the facts of the identity line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct ActedAs {
-    pub project_id: crate::core::model::ProjectId,
-    pub endpoint: String,
-    pub identity: crate::core::plan::Identity,
+    pub projects: Vec<ProjectReport>,
 }
 
 /// How a report names a signal (for its schema).
@@ -252,42 +312,31 @@ fn end_name<S: serde::Serializer>(end: &RunEnd, ser: S) -> Result<S::Ok, S::Erro
     ser.serialize_str(end.name())
 }
 
-impl Report {
-    /// Sorts the results by pool name then id, and counts them.
+impl ProjectReport {
+    /// Sorts the results by pool name then id, counts them, and says how the part ended.
     pub fn new(
+        acted_as: ActedAs,
         mut results: Vec<StepResult>,
         signal: Option<Signal>,
         stopped: Option<String>,
         verification: Verification,
-    ) -> Report {
+    ) -> ProjectReport {
         results.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
-        let mut summary = ReportSummary::default();
-        for r in &results {
-            *match r.outcome {
-                Outcome::Deleted => &mut summary.deleted,
-                Outcome::AlreadyAbsent => &mut summary.already_absent,
-                Outcome::Blocked => &mut summary.blocked,
-                Outcome::Failed => &mut summary.failed,
-                Outcome::Skipped => &mut summary.skipped,
-            } += 1;
-        }
-        let mut report = Report {
-            format_version: REPORT_FORMAT_VERSION,
+        let mut report = ProjectReport {
+            acted_as,
+            summary: ReportSummary::count(&results),
+            end: RunEnd::Completed,
             results,
-            summary,
-            interrupted: signal.is_some(),
+            verification,
             signal,
             stopped,
-            verification,
-            end: RunEnd::Completed,
             waited_for_blocked: false,
-            acted_as: None,
         };
         report.end = RunEnd::of_apply(report.counts(), signal);
         report
     }
 
-    /// What decides how the run ended.
+    /// What decides how the part ended.
     pub fn counts(&self) -> crate::core::run_end::ApplyCounts {
         crate::core::run_end::ApplyCounts {
             failed: self.summary.failed,
@@ -305,26 +354,34 @@ impl Report {
             .filter(|r| r.claims_gone() && !r.verified)
             .count()
     }
+}
 
-    /// `Apply complete: 5 deleted, 1 already absent, 2 blocked, 0 failed.`
-    pub fn summary_line(&self) -> String {
-        let s = &self.summary;
-        let head = if self.interrupted {
-            "Apply interrupted"
-        } else if self.stopped.is_some() {
-            "Apply stopped"
-        } else {
-            "Apply complete"
-        };
-        let skipped = if s.skipped > 0 {
-            format!(", {} skipped", s.skipped)
-        } else {
-            String::new()
-        };
-        format!(
-            "{head}: {} deleted, {} already absent, {} blocked, {} failed{skipped}.",
-            s.deleted, s.already_absent, s.blocked, s.failed
-        )
+impl Report {
+    /// The projects' parts, added up: the worst end, the first signal and stop.
+    pub fn new(projects: Vec<ProjectReport>) -> Report {
+        let end = projects
+            .iter()
+            .fold(RunEnd::Completed, |end, p| end.worst(p.end));
+        let signal = projects.iter().find_map(|p| p.signal);
+        Report {
+            format_version: REPORT_FORMAT_VERSION,
+            summary: projects.iter().map(|p| p.summary).sum(),
+            end,
+            interrupted: signal.is_some(),
+            signal,
+            stopped: projects.iter().find_map(|p| p.stopped.clone()),
+            projects,
+        }
+    }
+
+    /// A report of a file of one project: one part, without a label.
+    pub fn is_of_one_project(&self) -> bool {
+        matches!(self.projects.as_slice(), [one] if one.acted_as.label.is_none())
+    }
+
+    /// Every result, of every project.
+    pub fn results(&self) -> impl Iterator<Item = &StepResult> + '_ {
+        self.projects.iter().flat_map(|p| p.results.iter())
     }
 
     pub fn to_json(&self) -> String {
@@ -355,73 +412,63 @@ mod tests {
         }
     }
 
+    /// One project's part, as a file of one project reports it.
+    pub(crate) fn part(
+        results: Vec<StepResult>,
+        signal: Option<Signal>,
+        stopped: Option<String>,
+        verification: Verification,
+    ) -> ProjectReport {
+        let acted_as = ActedAs {
+            label: None,
+            project_id: crate::core::model::ProjectId::parse("p").unwrap(),
+            endpoint: "http://127.0.0.1:1".into(),
+            identity: crate::core::identity::testing::identity(),
+        };
+        ProjectReport::new(acted_as, results, signal, stopped, verification)
+    }
+
     #[test]
-    fn ends_and_summary_lines() {
+    fn ends() {
         use Outcome::*;
-        let cases: Vec<(Vec<Outcome>, Option<Signal>, Option<&str>, RunEnd, &str)> = vec![
-            (
-                vec![Deleted, AlreadyAbsent],
-                None,
-                None,
-                RunEnd::Completed,
-                "Apply complete: 1 deleted, 1 already absent, 0 blocked, 0 failed.",
-            ),
-            (
-                vec![Deleted, Blocked],
-                None,
-                None,
-                RunEnd::Blocked,
-                "Apply complete: 1 deleted, 0 already absent, 1 blocked, 0 failed.",
-            ),
-            (
-                vec![Blocked, Failed],
-                None,
-                None,
-                RunEnd::Failed,
-                "Apply complete: 0 deleted, 0 already absent, 1 blocked, 1 failed.",
-            ),
+        let cases: Vec<(Vec<Outcome>, Option<Signal>, Option<&str>, RunEnd)> = vec![
+            (vec![Deleted, AlreadyAbsent], None, None, RunEnd::Completed),
+            (vec![Deleted, Blocked], None, None, RunEnd::Blocked),
+            (vec![Blocked, Failed], None, None, RunEnd::Failed),
             (
                 vec![Failed, Skipped],
                 None,
                 Some("401"),
                 RunEnd::StoppedByAuth,
-                "Apply stopped: 0 deleted, 0 already absent, 0 blocked, 1 failed, 1 skipped.",
             ),
             (
                 vec![Deleted, Skipped, Failed],
                 Some(Signal::Interrupt),
                 None,
                 RunEnd::Interrupted(Signal::Interrupt),
-                "Apply interrupted: 1 deleted, 0 already absent, 0 blocked, 1 failed, 1 skipped.",
             ),
-            (
-                vec![],
-                None,
-                None,
-                RunEnd::Completed,
-                "Apply complete: 0 deleted, 0 already absent, 0 blocked, 0 failed.",
-            ),
+            (vec![], None, None, RunEnd::Completed),
         ];
-        for (outcomes, signal, stopped, end, line) in cases {
+        for (outcomes, signal, stopped, end) in cases {
             let results = outcomes
                 .iter()
                 .enumerate()
                 .map(|(i, o)| result(&format!("p{i}"), *o))
                 .collect();
-            let r = Report::new(
+            let r = Report::new(vec![part(
                 results,
                 signal,
                 stopped.map(str::to_owned),
                 Verification::default(),
-            );
+            )]);
             assert_eq!(r.end, end, "{outcomes:?}");
-            assert_eq!(r.summary_line(), line);
+            assert_eq!(r.interrupted, signal.is_some());
         }
     }
 
     #[test]
     fn results_are_sorted_and_json_has_the_designed_shape() {
-        let r = Report::new(
+        let r = Report::new(vec![part(
             vec![result("b", Outcome::Deleted), result("a", Outcome::Blocked)],
             None,
             None,
@@ -430,18 +477,22 @@ mod tests {
                 verified: 1,
                 incomplete: None,
             },
-        );
+        )]);
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
-        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["format_version"], 2);
         assert_eq!(v["end"], "blocked");
         assert!(v.get("signal").is_none());
-        assert_eq!(v["results"][0]["pool"]["name"], "a");
-        assert_eq!(v["results"][0]["outcome"], "blocked");
-        assert_eq!(v["results"][1]["error"], serde_json::Value::Null);
-        assert_eq!(v["results"][1]["verified"], true);
-        assert_eq!(v["results"][0]["verified"], false);
+        let one = &v["projects"][0];
+        assert_eq!(one["label"], serde_json::Value::Null);
+        assert_eq!(one["end"], "blocked");
+        assert_eq!(one["project_id"], "p");
+        assert_eq!(one["results"][0]["pool"]["name"], "a");
+        assert_eq!(one["results"][0]["outcome"], "blocked");
+        assert_eq!(one["results"][1]["error"], serde_json::Value::Null);
+        assert_eq!(one["results"][1]["verified"], true);
+        assert_eq!(one["results"][0]["verified"], false);
         assert_eq!(
-            v["verification"],
+            one["verification"],
             serde_json::json!({"claimed": 1, "verified": 1})
         );
         assert_eq!(
@@ -505,17 +556,44 @@ mod tests {
                     .enumerate()
                     .map(|(i, o)| step(i, *o, verified && matches!(o, Deleted | AlreadyAbsent)))
                     .collect();
-                let report = Report::new(
+                let report = Report::new(vec![super::part(
                     results,
                     signal,
                     stopped.map(str::to_owned),
                     Verification::default(),
-                );
+                )]);
                 let end = report.end;
                 assert_eq!((end, end.exit_code()), (want, code), "{what}");
             }
             assert_eq!(RunEnd::Drift.exit_code(), 2);
             assert_eq!(RunEnd::Completed.exit_code(), 0);
         }
+    }
+}
+
+/// Ends of runs over several projects.
+#[cfg(test)]
+mod many {
+    use super::*;
+
+    #[test]
+    fn the_whole_run_ends_as_its_worst_project() {
+        let parts = [RunEnd::Blocked, RunEnd::Failed, RunEnd::Completed]
+            .into_iter()
+            .enumerate()
+            .map(|(i, end)| {
+                let mut p = tests::part(Vec::new(), None, None, Verification::default());
+                p.acted_as.label = Some(format!("p{i}"));
+                p.end = end;
+                p
+            })
+            .collect();
+        let many = Report::new(parts);
+        assert_eq!(many.end, RunEnd::Failed);
+        assert!(!many.is_of_one_project());
+        let json: serde_json::Value = serde_json::from_str(&many.to_json()).unwrap();
+        assert_eq!(json["end"], "failed");
+        assert_eq!(json["projects"][0]["label"], "p0");
+        assert_eq!(json["projects"][1]["end"], "failed");
     }
 }

@@ -1,14 +1,23 @@
-//! `--target ID|NAME`: which planned delete a target selects, exactly one or an error naming
-//! the candidates, found in constant time whatever the plan's size.
+//! `--target ID|NAME`: which planned delete a target selects across the whole run, exactly one
+//! or an error naming the candidates (and their projects), found in constant time whatever the
+//! plan's size.
 
 use crate::core::model::PoolId;
 use std::collections::HashMap;
 
+/// One planned delete, as a target sees it: its pool's id and name, and the label of its
+/// project in a file with `projects:`.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub id: &'a PoolId,
+    pub name: &'a str,
+    pub label: Option<&'a str>,
+}
+
 /// The planned deletes by id and by name, to find what a target selects in constant time.
 pub struct TargetIndex<'a> {
-    /// Each planned delete's pool: its id and name.
-    pools: Vec<(&'a PoolId, &'a str)>,
-    by_id: HashMap<&'a PoolId, usize>,
+    pools: Vec<Candidate<'a>>,
+    by_id: HashMap<&'a PoolId, Vec<usize>>,
     by_name: HashMap<&'a str, Vec<usize>>,
 }
 
@@ -16,14 +25,14 @@ pub struct TargetIndex<'a> {
 const TARGET_NAMES_SHOWN: usize = 10;
 
 impl<'a> TargetIndex<'a> {
-    /// The index of the planned deletes' pools, `(id, name)` in plan order.
-    pub fn of(pools: impl Iterator<Item = (&'a PoolId, &'a str)>) -> TargetIndex<'a> {
-        let pools: Vec<(&PoolId, &str)> = pools.collect();
-        let mut by_id = HashMap::with_capacity(pools.len());
+    /// The index of the planned deletes, in plan order.
+    pub fn of(pools: impl Iterator<Item = Candidate<'a>>) -> TargetIndex<'a> {
+        let pools: Vec<Candidate> = pools.collect();
+        let mut by_id: HashMap<&PoolId, Vec<usize>> = HashMap::with_capacity(pools.len());
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, (id, name)) in pools.iter().enumerate() {
-            by_id.entry(*id).or_insert(i);
-            by_name.entry(*name).or_default().push(i);
+        for (i, c) in pools.iter().enumerate() {
+            by_id.entry(c.id).or_default().push(i);
+            by_name.entry(c.name).or_default().push(i);
         }
         TargetIndex {
             pools,
@@ -32,14 +41,22 @@ impl<'a> TargetIndex<'a> {
         }
     }
 
-    /// `id "name"` for each of `indexes` (at most ten, then how many more).
+    /// Does any candidate carry a project's label (a run over a file with `projects:`)?
+    fn labelled(&self) -> bool {
+        self.pools.first().is_some_and(|c| c.label.is_some())
+    }
+
+    /// `id ("name")` (with `in LABEL`) for each of `indexes` (at most ten, then how many more).
     fn describe(&self, indexes: &[usize]) -> String {
         let mut parts: Vec<String> = indexes
             .iter()
             .take(TARGET_NAMES_SHOWN)
             .map(|i| {
-                let (id, name) = self.pools[*i];
-                format!("{id} ({name:?})")
+                let c = self.pools[*i];
+                match c.label {
+                    Some(label) => format!("{} ({:?}) in {label}", c.id, c.name),
+                    None => format!("{} ({:?})", c.id, c.name),
+                }
             })
             .collect();
         if indexes.len() > TARGET_NAMES_SHOWN {
@@ -62,41 +79,51 @@ impl<'a> TargetIndex<'a> {
     }
 
     /// The one planned delete `target` selects: the pool whose id (ASCII case aside) or name
-    /// it equals. One pool's id and another's name, or several pools' name, is ambiguous.
+    /// it equals, in any project. Two pools, in one project or in two, are ambiguous.
     pub fn select(&self, target: &str) -> Result<usize, TargetError> {
         let by_id = PoolId::parse(target)
             .ok()
-            .and_then(|id| self.by_id.get(&id).copied());
+            .and_then(|id| self.by_id.get(&id))
+            .map_or(&[][..], Vec::as_slice);
         let by_name = self.by_name.get(target).map_or(&[][..], Vec::as_slice);
         let others: Vec<usize> = by_name
             .iter()
             .copied()
-            .filter(|i| Some(*i) != by_id)
+            .filter(|i| !by_id.contains(i))
             .collect();
+        let narrow = if self.labelled() {
+            "a target selects one pool across the run: target it by id, or narrow the run with --only LABEL"
+        } else {
+            "a target selects exactly one pool: target it by id"
+        };
+        let ambiguous = |pools: String| TargetError::Ambiguous {
+            target: target.to_owned(),
+            pools,
+            narrow: narrow.to_owned(),
+        };
         match (by_id, others.as_slice()) {
-            (Some(i), []) => Ok(i),
-            (None, [i]) => Ok(*i),
-            (None, []) => Err(TargetError::NotPlanned {
+            ([i], []) => Ok(*i),
+            ([], [i]) => Ok(*i),
+            ([], []) => Err(TargetError::NotPlanned {
                 target: target.to_owned(),
                 why: None,
                 planned: self.planned(),
             }),
-            (Some(i), _) => Err(TargetError::Ambiguous {
-                target: target.to_owned(),
-                pools: format!(
-                    "the id of {} and the name of {}",
-                    self.describe(&[i]),
-                    self.describe(&others)
-                ),
-            }),
-            (None, _) => Err(TargetError::Ambiguous {
-                target: target.to_owned(),
-                pools: format!(
-                    "the name of {} planned deletes: {}",
-                    others.len(),
-                    self.describe(&others)
-                ),
-            }),
+            ([], _) => Err(ambiguous(format!(
+                "the name of {} planned deletes: {}",
+                others.len(),
+                self.describe(&others)
+            ))),
+            (ids, []) => Err(ambiguous(format!(
+                "the id of {} planned deletes: {}",
+                ids.len(),
+                self.describe(ids)
+            ))),
+            (ids, _) => Err(ambiguous(format!(
+                "the id of {} and the name of {}",
+                self.describe(ids),
+                self.describe(&others)
+            ))),
         }
     }
 }
@@ -112,6 +139,11 @@ pub enum TargetError {
         /// The planned deletes, named.
         planned: String,
     },
-    #[error("--target {target:?} is {pools}; a target selects exactly one pool: target it by id; nothing was done")]
-    Ambiguous { target: String, pools: String },
+    #[error("--target {target:?} is {pools}; {narrow}; nothing was done")]
+    Ambiguous {
+        target: String,
+        pools: String,
+        /// How to name one pool instead.
+        narrow: String,
+    },
 }

@@ -12,6 +12,12 @@ use serde_json::json;
 use workspace_sim::faults::Fate;
 use workspace_sim::{Faults, SimServer};
 
+/// The rules of a file of one project, `t.yaml`.
+fn rules_of(text: &str) -> poolform::core::rules::Rules {
+    let config = poolform::core::config::parse(text, "t.yaml").unwrap();
+    poolform::core::projects::the_one(&config).unwrap().rules
+}
+
 /// Every call, reads included, is tried once.
 fn one_attempt() -> ClientOptions {
     ClientOptions {
@@ -23,17 +29,17 @@ fn one_attempt() -> ClientOptions {
     }
 }
 
-async fn apply_all(sim: &SimServer, options: ClientOptions) -> poolform::core::report::Report {
+async fn apply_all(
+    sim: &SimServer,
+    options: ClientOptions,
+) -> poolform::core::report::ProjectReport {
     let c = token_client(sim, TOKEN, options);
-    let config =
-        poolform::core::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
+    let config = rules_of("version: 1\nscope: {name_prefix: ci-}\n");
     let live = c.list_pools(&Default::default()).await.unwrap();
     let ctx = PlanContext {
+        label: None,
         project_id: ProjectId::parse(PROJECT).unwrap(),
         endpoint: sim.url(),
-        created_at: "2026-11-27T12:00:00Z".into(),
-        source: "t.yaml".into(),
-        config_sha256: "0".repeat(64),
         identity: token_identity(),
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();
@@ -161,19 +167,16 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
             ..ClientOptions::default()
         },
     );
-    let config =
-        poolform::core::config::parse("version: 1\nscope: {name_prefix: ci-}\n", "t.yaml").unwrap();
+    let config = rules_of("version: 1\nscope: {name_prefix: ci-}\n");
     let live = loop {
         if let Ok(live) = c.list_pools(&Default::default()).await {
             break live;
         }
     };
     let ctx = PlanContext {
+        label: None,
         project_id: ProjectId::parse(PROJECT).unwrap(),
         endpoint: sim.url(),
-        created_at: "2026-11-27T12:00:00Z".into(),
-        source: "t.yaml".into(),
-        config_sha256: "0".repeat(64),
         identity: token_identity(),
     };
     let plan = planner::plan(&config, &live, &ctx).unwrap();

@@ -298,7 +298,7 @@ fn apply_edit(plan: &mut Value, edit: &PlanEdit) {
             }
         }
         PlanEdit::Duplicate(n) => {
-            if let Some(changes) = plan["changes"].as_array_mut() {
+            if let Some(changes) = plan["projects"][0]["changes"].as_array_mut() {
                 if !changes.is_empty() {
                     let c = changes[n % changes.len()].clone();
                     changes.push(c);
@@ -312,9 +312,10 @@ fn apply_edit(plan: &mut Value, edit: &PlanEdit) {
 }
 
 /// The example's live pools and config, and a valid plan of them as JSON.
-fn example_plan() -> (config::Config, Live, Value) {
+fn example_plan() -> (poolform::core::rules::Rules, Live, Value) {
     let text = std::fs::read_to_string(repo_file("examples/pools.yaml")).unwrap();
-    let config = config::parse(&text, "pools.yaml").unwrap();
+    let file = config::parse(&text, "pools.yaml").unwrap();
+    let config = poolform::core::projects::the_one(&file).unwrap().rules;
     let pools = example_fixture()
         .pools
         .iter()
@@ -322,14 +323,18 @@ fn example_plan() -> (config::Config, Live, Value) {
         .collect();
     let live = Live::new(pools).unwrap();
     let ctx = PlanContext {
+        label: None,
         project_id: project(),
         endpoint: "http://127.0.0.1:9".into(),
+        identity: token_identity(),
+    };
+    let made = poolform::core::plan::Made {
         created_at: "2026-11-28T00:00:00Z".into(),
         source: "pools.yaml".into(),
         config_sha256: poolform::core::plan::config_sha256(text.as_bytes()),
-        identity: token_identity(),
     };
-    let plan = planner::plan(&config, &live, &ctx).unwrap();
+    let part = planner::plan(&config, &live, &ctx).unwrap();
+    let plan = Plan::new(made, Vec::new(), vec![part], Vec::new());
     let value = serde_json::from_str(&plan.to_json()).unwrap();
     (config, live, value)
 }
@@ -360,10 +365,11 @@ proptest! {
         let Ok(plan) = read else { return Ok(()) };
         let fresh: std::collections::BTreeSet<String> = {
             let (_, _, v) = example_plan();
-            v["changes"].as_array().unwrap().iter().map(|c| c["pool"]["id"].as_str().unwrap().to_owned()).collect()
+            v["projects"][0]["changes"].as_array().unwrap().iter().map(|c| c["pool"]["id"].as_str().unwrap().to_owned()).collect()
         };
+        for part in &plan.projects {
         if let Ok(authorized) =
-            poolform::core::authorize::authorize(&plan, "the plan", &config, "pools.yaml", &live)
+            poolform::core::authorize::authorize(part, "the plan", &config, "pools.yaml", &live)
         {
             for step in &authorized.steps {
                 prop_assert!(
@@ -372,6 +378,7 @@ proptest! {
                     step.pool().id
                 );
             }
+        }
         }
     }
 }

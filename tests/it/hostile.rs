@@ -537,9 +537,9 @@ fn huge_plan_file(dir: &Path, sim: &SimServer, mib: usize) -> PathBuf {
         .assert()
         .success();
     let mut plan = Plan::from_json(&fs::read_to_string(&small).unwrap(), "small.json").unwrap();
-    let template = plan.changes[0].clone();
+    let template = plan.projects[0].changes[0].clone();
     let with = |plan: &mut Plan, count: usize| {
-        plan.changes = (0..count)
+        plan.projects[0].changes = (0..count)
             .map(|i| {
                 let mut c = template.clone();
                 c.pool.id = PoolId::parse(&format!("f{i:07}-0000-4000-8000-000000000000")).unwrap();
@@ -547,8 +547,7 @@ fn huge_plan_file(dir: &Path, sim: &SimServer, mib: usize) -> PathBuf {
                 c
             })
             .collect();
-        plan.summary.delete = count;
-        plan.summary.likely_blocked = 0;
+        plan.recount();
         plan.to_json().len()
     };
     // The size of one change as the file spells it, from a sample of 1,000.

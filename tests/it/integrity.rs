@@ -33,13 +33,18 @@ fn read_plan(path: &Path) -> Plan {
 fn forge(path: &Path, keep_summary: bool, edit: impl FnOnce(&mut Plan)) {
     let mut plan = read_plan(path);
     edit(&mut plan);
-    for c in &mut plan.changes {
-        c.fingerprint = c.pool.fingerprint();
-        c.likely_blocked = c.pool.desktop_count > 0;
+    for part in &mut plan.projects {
+        for c in &mut part.changes {
+            c.fingerprint = c.pool.fingerprint();
+            c.likely_blocked = c.pool.desktop_count > 0;
+        }
+        if !keep_summary {
+            part.summary.delete = part.changes.len();
+            part.summary.likely_blocked = part.changes.iter().filter(|c| c.likely_blocked).count();
+        }
     }
     if !keep_summary {
-        plan.summary.delete = plan.changes.len();
-        plan.summary.likely_blocked = plan.changes.iter().filter(|c| c.likely_blocked).count();
+        plan.summary = plan.projects.iter().map(|p| p.summary).sum();
     }
     fs::write(path, plan.to_json()).unwrap();
 }
@@ -51,7 +56,7 @@ fn change_for(pool: &Pool) -> Change {
         fingerprint: pool.fingerprint(),
         likely_blocked: pool.desktop_count > 0,
         pool,
-        reason: "not in pools.yaml".into(),
+        reason: poolform::core::plan::Reason::NotInConfig,
     }
 }
 
@@ -95,62 +100,65 @@ fn a_forged_plan_never_deletes_what_a_fresh_plan_would_not() {
         (
             "id: a planned delete redirected to a pool the config keeps",
             false,
-            Box::new(|p, sim| p.changes[0] = change_for(&live_pool(sim, ANALYTICS))),
+            Box::new(|p, sim| p.projects[0].changes[0] = change_for(&live_pool(sim, ANALYTICS))),
             "now keeps it (pools[2])",
         ),
         (
             "id: redirected to a protected pool",
             false,
-            Box::new(|p, sim| p.changes[0] = change_for(&live_pool(sim, PROD_PAYMENTS))),
+            Box::new(|p, sim| p.projects[0].changes[0] = change_for(&live_pool(sim, PROD_PAYMENTS))),
             "it is now protected by name \"ci-prod-*\"",
         ),
         (
             "id: redirected to a pool protected by tag",
             false,
-            Box::new(|p, sim| p.changes[0] = change_for(&live_pool(sim, LEGAL))),
+            Box::new(|p, sim| p.projects[0].changes[0] = change_for(&live_pool(sim, LEGAL))),
             "it is now protected by tag env=prod",
         ),
         (
             "name: a planned pool renamed in the file",
             false,
-            Box::new(|p, _| p.changes[0].pool.name = "ci-prod-old-build".into()),
+            Box::new(|p, _| p.projects[0].changes[0].pool.name = "ci-prod-old-build".into()),
             "1 of its pools changed since it was made",
         ),
         (
             "an added change for a pool out of scope",
             false,
-            Box::new(|p, sim| p.changes.push(change_for(&live_pool(sim, MARKETING)))),
+            Box::new(|p, sim| p.projects[0].changes.push(change_for(&live_pool(sim, MARKETING)))),
             "outside the scope of",
         ),
         (
             "an added change for a kept pool",
             false,
-            Box::new(|p, sim| p.changes.push(change_for(&live_pool(sim, ENG)))),
+            Box::new(|p, sim| p.projects[0].changes.push(change_for(&live_pool(sim, ENG)))),
             "now keeps it (pools[1])",
         ),
         (
             "an added change for a drifted, kept pool",
             false,
-            Box::new(|p, sim| p.changes.push(change_for(&live_pool(sim, FINANCE_2023)))),
+            Box::new(|p, sim| p.projects[0].changes.push(change_for(&live_pool(sim, FINANCE_2023)))),
             "now keeps it (pools[0])",
         ),
         (
             "a duplicated change",
             false,
-            Box::new(|p, _| p.changes.push(p.changes[0].clone())),
+            Box::new(|p, _| {
+                let again = p.projects[0].changes[0].clone();
+                p.projects[0].changes.push(again)
+            }),
             "is planned for deletion twice; the plan was edited by hand",
         ),
         (
             "the summary",
             true,
-            Box::new(|p, _| p.summary.delete += 1),
+            Box::new(|p, _| p.projects[0].summary.delete += 1),
             "its summary says 4 to delete, 1 likely blocked, 1 missing, 1 drifted, 2 protected, 0 out of scope, 0 near matches but its changes and findings count 3 to delete",
         ),
         (
             "the project",
             false,
             Box::new(|p, _| {
-                p.project_id = poolform::core::model::ProjectId::parse("someotherproject").unwrap()
+                p.projects[0].project_id = poolform::core::model::ProjectId::parse("someotherproject").unwrap()
             }),
             "is for project someotherproject, but this run resolves project 0bec5db98280d2d02fd6c00c2de791ce",
         ),
@@ -191,7 +199,9 @@ fn a_forged_endpoint_receives_nothing() {
     let elsewhere = example_sim();
     let dir = tempfile::tempdir().unwrap();
     let plan_file = save_plan(&sim, dir.path());
-    forge(&plan_file, false, |p| p.endpoint = elsewhere.url());
+    forge(&plan_file, false, |p| {
+        p.projects[0].endpoint = elsewhere.url()
+    });
     let before = sim.api_requests();
     let out = apply_saved_json(&sim, &plan_file);
     assert_exit(&out, 1);

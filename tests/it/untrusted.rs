@@ -441,7 +441,7 @@ fn a_plan_padded_with_invented_pools_is_refused_before_any_read() {
         .code(0);
     let mut plan: poolform::core::plan::Plan =
         serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
-    let template = plan.changes[0].clone();
+    let template = plan.projects[0].changes[0].clone();
     for i in 0..20 {
         let mut invented = template.clone();
         invented.pool.id =
@@ -449,10 +449,9 @@ fn a_plan_padded_with_invented_pools_is_refused_before_any_read() {
                 .unwrap();
         invented.pool.name = format!("ci-invented-{i}").into();
         invented.fingerprint = invented.pool.fingerprint();
-        plan.changes.push(invented);
+        plan.projects[0].changes.push(invented);
     }
-    plan.summary.delete = plan.changes.len();
-    plan.summary.likely_blocked = plan.changes.iter().filter(|c| c.likely_blocked).count();
+    plan.recount();
     fs::write(&plan_file, plan.to_json()).unwrap();
     let (shows, lists) = (requests_to(&sim, "show"), requests_to(&sim, "list"));
     let out = poolform(&sim)
@@ -759,24 +758,26 @@ fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding
                 fingerprint: pool.fingerprint(),
                 pool,
                 likely_blocked: false,
-                reason: "not in pools.yaml".into(),
+                reason: poolform::core::plan::Reason::NotInConfig,
             }
         })
         .collect();
-    let plan = Plan {
-        format_version: poolform::core::plan::PLAN_FORMAT_VERSION,
-        poolform_version: "0.1.0".into(),
-        created_at: "2026-11-28T00:00:00Z".into(),
+    let part = poolform::core::plan::ProjectPlan {
+        label: None,
         project_id: project(),
         endpoint: "http://127.0.0.1:9".into(),
         identity: token_identity(),
-        source: "pools.yaml".into(),
         summary: Summary::count(&changes, &[], 0),
-        targets: (0..n).map(workspace_sim::fixture::synthetic_id).collect(),
         changes,
         findings: Vec::new(),
+    };
+    let made = poolform::core::plan::Made {
+        created_at: "2026-11-28T00:00:00Z".into(),
+        source: "pools.yaml".into(),
         config_sha256: "0".repeat(64),
     };
+    let mut plan = Plan::new(made, Vec::new(), vec![part], Vec::new());
+    plan.targets = (0..n).map(workspace_sim::fixture::synthetic_id).collect();
     let dir = tempfile::tempdir().unwrap();
     let plan_file = dir.path().join("plan.json");
     fs::write(&plan_file, plan.to_json()).unwrap();

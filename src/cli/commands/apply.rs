@@ -1,36 +1,71 @@
-//! `poolform apply`: apply a saved plan as reviewed, or plan, show, confirm and apply.
+//! `poolform apply`: apply a saved plan as reviewed, or plan, show, confirm and apply; one
+//! apply for a file of one project and for a file with `projects:`.
 //!
-//! Either way, before any DELETE the config is planned again against a fresh listing and each
-//! delete must still be called for (`authorize`); planned pools the listing no longer shows are
-//! confirmed gone by a read of each; then the applier runs and verifies.
+//! Either way, before any DELETE every project is planned again against a fresh listing and
+//! each delete must still be called for (`authorize`); planned pools the listing no longer
+//! shows are confirmed gone by a read of each. Any refusal, in any project, refuses the whole
+//! apply. Then the projects' deletes run at once under the run's shared limits, and one
+//! report says what happened in each.
 
 use crate::api::connection::ProjectSource;
 use crate::api::Client;
-use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
-use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
-use crate::cli::context::{
-    client_options, client_with, connect, list_live, load_config, make_plan, resolve, restrict,
-    style, styled, LoadedConfig,
-};
-use crate::cli::jsonl::JsonLines;
+use crate::apply::{self, ApplyOptions, Judge, Observer, Slots, StopSignal, Work};
+use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs, ProjectArgs};
+use crate::cli::commands::plan::{check_caps, refuse_failures};
+use crate::cli::context::{client_options, load_config, read_plan, style, styled, LoadedConfig};
+use crate::cli::jsonl::{Batch, JsonLines};
 use crate::cli::output;
+use crate::cli::pipeline::{self, Listings, Reached};
 use crate::cli::progress::Progress;
 use crate::cli::render::{self, Style, View};
 use crate::core::authorize::{self, Objection, Refusal, Target};
-use crate::core::model::PoolRef;
-use crate::core::plan::Plan;
-use crate::core::planner;
-use crate::core::report::{Outcome, StepResult};
+use crate::core::escape::visible;
+use crate::core::model::{PoolId, PoolRef};
+use crate::core::plan::{Change, Plan, ProjectPlan};
+use crate::core::projects::Project;
+use crate::core::report::{Outcome, Report, StepResult};
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Result};
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Runs `poolform apply`.
+pub async fn run(
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    interrupt: &Arc<StopSignal>,
+) -> Result<RunEnd> {
+    let style = style(global.color);
+    let prepared = match &args.plan_file {
+        Some(path) => prepare_saved(path, args, style, interrupt).await?,
+        None => prepare_fresh(args, style, interrupt).await?,
+    };
+    match prepared {
+        Prepared::Run(ready) => execute(ready, args, style, interrupt).await,
+        Prepared::Ended(end) => Ok(end),
+    }
+}
+
+/// One project ready to run: its client, its deletes, and its part of the plan (which the
+/// events describe them by).
+struct Ready {
+    client: Client,
+    work: Work,
+    part: ProjectPlan,
+}
+
+/// What is left to do once the deletes are known, or how the command already ended.
+enum Prepared {
+    Run(Vec<Ready>),
+    Ended(RunEnd),
+}
+
 /// Says, once a signal stops the run, what happens now: the calls in flight finish, nothing
 /// new starts, and a second signal exits at once.
-pub(super) fn acknowledge_signals(client: &Client) {
+fn acknowledge_signals(client: &Client) {
     let client = client.clone();
     tokio::spawn(async move {
         let interrupt = client.pacer().interrupt().clone();
@@ -52,7 +87,7 @@ pub(super) fn acknowledge_signals(client: &Client) {
 }
 
 /// What the person at the prompt said.
-pub(super) enum Answer {
+enum Answer {
     Yes,
     No,
     /// A signal came first: nothing was sent.
@@ -62,7 +97,7 @@ pub(super) enum Answer {
 /// Asks on the terminal; yes only for `yes`. A signal at the prompt ends the wait at once:
 /// nothing was sent. Standard input is read on a thread of its own, which never holds up the
 /// exit.
-pub(super) async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<Answer> {
+async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<Answer> {
     output::stderr(&format!(
         "\nDo you want to delete {}?\n  poolform will delete exactly the pools shown above, and nothing else.\n  Only 'yes' will be accepted: ",
         if deletes == 1 { "this pool".to_owned() } else { format!("these {deletes} pools") }
@@ -85,7 +120,7 @@ pub(super) async fn confirm(deletes: usize, interrupt: &StopSignal) -> Result<An
 /// The yes a plan deleting `deletes` pools (said as `what`) needs: `--auto-approve`, or
 /// `yes` at the terminal's prompt; refused without a terminal. `Some(end)` when the run ends
 /// here, nothing sent (a no, or a signal first).
-pub(super) async fn approve(
+async fn approve(
     args: &ApplyArgs,
     deletes: usize,
     what: &str,
@@ -116,41 +151,12 @@ pub(super) async fn approve(
 
 /// Where the apply's own plan output goes: stdout for human output; else stderr, so that
 /// stdout carries only the report (or the events).
-pub(super) fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
+fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
     if args.format == ApplyFormat::Human {
         output::stdout(&render::plan(plan, render::Format::Human, &styled(style)));
     } else {
         output::stderr(&render::plan(plan, render::Format::Human, &View::PLAIN));
     }
-}
-
-/// What is left to do once the deletes are known, or how the command already ended.
-pub(super) enum Prepared {
-    Run {
-        client: Client,
-        work: Work,
-        /// The plan the steps come from (for the events that describe them).
-        plan: Option<Box<Plan>>,
-    },
-    Ended(RunEnd),
-}
-
-impl Prepared {
-    fn with_plan(self, plan: Plan) -> Prepared {
-        match self {
-            Prepared::Run { client, work, .. } => Prepared::Run {
-                client,
-                work,
-                plan: Some(Box::new(plan)),
-            },
-            ended => ended,
-        }
-    }
-}
-
-/// The config's judge, for judging pools again as the run goes.
-pub(super) fn judge(loaded: &LoadedConfig) -> Judge {
-    Judge::new(loaded.config.clone(), loaded.source.clone())
 }
 
 /// The most planned pools a saved plan may find missing from the apply-time listing before
@@ -168,20 +174,24 @@ fn check_absent(what: &str, absent: usize, deletes: usize) -> Result<()> {
     Ok(())
 }
 
-/// Lists the live pools and checks `plan` against `loaded` planned again on them; planned
-/// pools no longer listed are confirmed gone, each by a read (unless too many are missing).
-/// Refuses the whole plan when anything does not hold. `what` names the plan in messages.
-pub(super) async fn recheck(
-    plan: &Plan,
-    what: &str,
-    loaded: &LoadedConfig,
-    client: Client,
+/// Lists a project's live pools and checks its part of the plan against its rules planned
+/// again on them; planned pools no longer listed are confirmed gone, each by a read (unless
+/// too many are missing). Refuses the whole part when anything does not hold. `what` names
+/// the plan in messages.
+async fn recheck(
+    reached: Reached,
+    part: ProjectPlan,
+    what: String,
+    source: Arc<str>,
     style: Style,
     parallelism: usize,
-) -> Result<Prepared> {
+) -> Result<Ready> {
+    let Reached {
+        project, client, ..
+    } = reached;
     let judged_at = Instant::now();
-    let live = list_live(&client, loaded, "nothing was deleted").await?;
-    let authorized = match authorize::authorize(plan, what, &loaded.config, &loaded.source, &live) {
+    let live = pipeline::list(&client, &project, &source, "nothing was deleted").await?;
+    let authorized = match authorize::authorize(&part, &what, &project.rules, &source, &live) {
         Ok(a) => a,
         Err(refusal) => {
             if let Refusal::Objections { objections, .. } = &refusal {
@@ -194,22 +204,64 @@ pub(super) async fn recheck(
             return Err(refusal.into());
         }
     };
-    check_absent(what, authorized.unlisted.len(), plan.changes.len())?;
+    drop(live);
+    check_absent(&what, authorized.unlisted.len(), part.changes.len())?;
     let settled = confirm_gone(&client, authorized.unlisted, parallelism).await?;
-    Ok(Prepared::Run {
-        client,
+    Ok(Ready {
         work: Work {
+            label: project.label().map(str::to_owned),
             steps: authorized.steps,
             settled,
-            judge: judge(loaded),
+            judge: Judge::new(project.rules, source.to_string()),
             judged_at,
         },
-        plan: None,
+        client,
+        part,
     })
 }
 
-pub(super) fn parallelism(args: &ApplyArgs) -> usize {
-    usize::from(args.parallelism)
+/// Re-lists every project and checks its part of the plan against it, all at once; any
+/// refusal refuses the whole apply before a DELETE anywhere.
+async fn recheck_all(
+    parts: Vec<(Reached, ProjectPlan)>,
+    what: &str,
+    source: &str,
+    style: Style,
+    args: &ApplyArgs,
+) -> Result<Vec<Ready>> {
+    let source: Arc<str> = Arc::from(source);
+    let mut tasks = Vec::with_capacity(parts.len());
+    for (reached, part) in parts {
+        let label = reached.project.label().map(str::to_owned);
+        let what = match &label {
+            Some(label) => format!("{what} ({label})"),
+            None => what.to_owned(),
+        };
+        let parallelism = usize::from(args.parallelism);
+        let task = recheck(reached, part, what, source.clone(), style, parallelism);
+        tasks.push((label, tokio::spawn(task)));
+    }
+    let one = tasks.len() == 1;
+    let mut ready = Vec::with_capacity(tasks.len());
+    let mut refusals = Vec::new();
+    for (label, task) in tasks {
+        match (task.await?, label) {
+            (Ok(r), _) => ready.push(r),
+            (Err(e), None) if one => return Err(e),
+            (Err(e), label) => {
+                refusals.push(format!("{}: {e:#}", label.unwrap_or_default()));
+            }
+        }
+    }
+    if !refusals.is_empty() {
+        bail!(
+            "the plan is refused in {} of {} projects, so nothing was deleted in any:\n  {}",
+            refusals.len(),
+            refusals.len() + ready.len(),
+            refusals.join("\n  ")
+        );
+    }
+    Ok(ready)
 }
 
 /// Reads each planned pool the listing no longer shows (`parallelism` at a time): each read
@@ -254,7 +306,7 @@ async fn confirm_gone(
 }
 
 /// The config file apply reads: `-f`, else `pools.yaml`.
-pub(super) fn config_arg(args: &ApplyArgs) -> FileArg {
+fn config_arg(args: &ApplyArgs) -> FileArg {
     FileArg {
         file: args
             .file
@@ -263,23 +315,187 @@ pub(super) fn config_arg(args: &ApplyArgs) -> FileArg {
     }
 }
 
-/// A saved plan: bound to the config it was made from, and to the endpoint, project and
-/// identity this run resolves (checked before any request carries credentials, and before
-/// anything whose cost depends on the plan's contents); then re-checked.
+/// Each project of a plan beside its part, by label (the pipeline keeps both in plan order).
+fn pair(reached: Vec<Reached>, plan: Plan) -> Result<Vec<(Reached, ProjectPlan)>> {
+    let mut parts: HashMap<Option<String>, ProjectPlan> = plan
+        .projects
+        .into_iter()
+        .map(|p| (p.label.clone(), p))
+        .collect();
+    reached
+        .into_iter()
+        .map(|r| {
+            let label = r.project.label().map(str::to_owned);
+            let part = parts.remove(&label).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "internal error (a bug in poolform): no part of the plan for {}; nothing was deleted",
+                    label.as_deref().unwrap_or("the project")
+                )
+            })?;
+            Ok((r, part))
+        })
+        .collect()
+}
+
+/// No saved plan: plan every project now, show it, and ask once (unless --auto-approve);
+/// after `yes`, each project's part is checked against a fresh listing exactly as a saved
+/// plan is. Approved in advance, each is authorized against the listing it was made from.
+async fn prepare_fresh(
+    args: &ApplyArgs,
+    style: Style,
+    interrupt: &Arc<StopSignal>,
+) -> Result<Prepared> {
+    let loaded = load_config(&config_arg(args), interrupt).await?;
+    let listings = if args.auto_approve {
+        Listings::Kept
+    } else {
+        Listings::Dropped
+    };
+    let judged_at = Instant::now();
+    let run = pipeline::plan_projects(
+        &loaded,
+        &args.connection,
+        &args.projects,
+        &args.target,
+        &client_options(interrupt, args.rate_limit),
+        listings,
+        "nothing was planned",
+    )
+    .await?;
+    // Shown in full even when it is refused: the reviewer sees what was meant.
+    show_plan(&run.plan, args, style);
+    refuse_failures(&run.plan)?;
+    check_caps(&run.plan, &loaded, "the plan above", args.max_deletes)?;
+    let deletes = run.plan.deletes();
+    if deletes == 0 {
+        output::stderr_line("No changes. Nothing to delete.");
+        return Ok(Prepared::Ended(RunEnd::Completed));
+    }
+    // Nothing to confirm above (a pipeline with nothing to delete ends 0); something to
+    // delete needs a yes that only a terminal, or --auto-approve, can give.
+    let mut what = render::plural(deletes, "pool", "pools");
+    if !run.plan.is_of_one_project() {
+        what.push_str(&format!(
+            " in {}",
+            render::plural(run.plan.projects.len(), "project", "projects")
+        ));
+    }
+    if let Some(end) = approve(args, deletes, &what, interrupt).await? {
+        return Ok(Prepared::Ended(end));
+    }
+    // From here on a signal lets the calls in flight finish; said when it comes.
+    if let Some(first) = run.reached.first() {
+        acknowledge_signals(&first.client);
+    }
+    let parts = pair(run.reached, run.plan)?;
+    if !args.auto_approve {
+        // Time has passed while the plan was read: apply it only if it still holds.
+        let ready = recheck_all(parts, "the plan shown above", &loaded.source, style, args).await?;
+        return Ok(Prepared::Run(ready));
+    }
+    let ready = parts
+        .into_iter()
+        .map(|(r, part)| approved(r, part, &loaded.source, judged_at))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Prepared::Run(ready))
+}
+
+/// Approved in advance: a project's part was made from the very listing kept beside it.
+fn approved(
+    reached: Reached,
+    part: ProjectPlan,
+    source: &str,
+    judged_at: Instant,
+) -> Result<Ready> {
+    let Reached {
+        project,
+        client,
+        live,
+    } = reached;
+    let live = live.ok_or_else(|| {
+        anyhow::anyhow!("internal error (a bug in poolform) while authorizing: a listing was not kept; nothing was deleted")
+    })?;
+    let authorized = authorize::authorize(&part, "the plan", &project.rules, source, &live)?;
+    Ok(Ready {
+        work: Work {
+            label: project.label().map(str::to_owned),
+            steps: authorized.steps,
+            settled: Vec::new(),
+            judge: Judge::new(project.rules, source.to_owned()),
+            judged_at,
+        },
+        client,
+        part,
+    })
+}
+
+/// What a saved plan binds each project to, as this run resolves it.
+fn target<'a>(
+    loaded: &'a LoadedConfig,
+    endpoint: &'a str,
+    project_id: Option<&'a crate::core::model::ProjectId>,
+    identity: &'a crate::core::plan::Identity,
+) -> Target<'a> {
+    Target {
+        config_file: &loaded.source,
+        endpoint,
+        project_id,
+        identity,
+    }
+}
+
+/// The projects of the config a saved plan's parts are for (those `--only` selects), each
+/// with its part; a part for a project the config does not list is refused.
+fn projects_of(
+    plan: &Plan,
+    plan_file: &str,
+    loaded: &LoadedConfig,
+    args: &ApplyArgs,
+) -> Result<Vec<Project>> {
+    let only = ProjectArgs {
+        only: args.projects.only.clone(),
+        allow_agency: args.projects.allow_agency.clone(),
+    };
+    let selected = pipeline::select(loaded, &args.connection, &only)?;
+    let mut out = Vec::with_capacity(plan.projects.len());
+    for part in &plan.projects {
+        let label = part.label.as_deref();
+        if !args.projects.only.is_empty()
+            && !label.is_some_and(|l| args.projects.only.iter().any(|o| o == l))
+        {
+            continue;
+        }
+        let Some(project) = selected.iter().find(|p| p.label() == label) else {
+            bail!(
+                "{} plans for project {}, which {} does not list; nothing was sent",
+                visible(plan_file),
+                label.unwrap_or_default(),
+                visible(&loaded.source)
+            );
+        };
+        out.push(project.clone());
+    }
+    Ok(out)
+}
+
+/// A saved plan: bound to the config it was made from (its kind and its bytes), then each
+/// project's part to the endpoint, project and identity this run resolves (checked before any
+/// request carries credentials, and before anything whose cost depends on the plan's size);
+/// cut to `--only` and the `--target`s, held to the config's caps; then each part re-checked.
 async fn prepare_saved(
     path: &std::path::Path,
-    plan: Plan,
     args: &ApplyArgs,
     style: Style,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
     let plan_file = path.display().to_string();
+    let plan = read_plan(path, interrupt).await?;
     // Without -f, a plan made from another file gets that file suggested (never read: a path
     // taken from a plan file is only ever shown).
     let suggest = |e: anyhow::Error| match (&args.file, plan.source.as_str()) {
         (None, source) if source != "pools.yaml" => e.context(format!(
             "{plan_file} was made from {}: pass -f {} to apply it",
-            crate::core::escape::visible(source),
+            visible(source),
             crate::cli::hint::shell_word(source)
         )),
         _ => e,
@@ -287,116 +503,114 @@ async fn prepare_saved(
     let loaded = load_config(&config_arg(args), interrupt)
         .await
         .map_err(suggest)?;
-    super::plan::refuse_project_flags(&args.projects, &loaded)?;
-    let resolved = resolve(&args.connection, Some(&loaded))?;
-    let endpoint = resolved.endpoint_text();
-    let identity = resolved.identity();
-    let known_project = match &resolved.project {
-        ProjectSource::Known(p) => Some(p.clone()),
-        ProjectSource::LookUp { .. } => None,
-    };
-    let target = |project| Target {
-        config_file: &loaded.source,
-        config_sha256: &loaded.sha256,
-        endpoint: &endpoint,
-        project_id: project,
-        identity: &identity,
-    };
-    authorize::check_binding(&plan, &plan_file, &target(known_project.as_ref()))
-        .map_err(|e| suggest(e.into()))?;
-    let plan = plan.checked(&plan_file)?.restrict(&args.target)?;
-    let client = connect(resolved, client_options(interrupt, args.rate_limit)).await?;
-    acknowledge_signals(&client);
-    // A project looked up at IAM (at the endpoint the run resolved) is checked once known.
-    authorize::check_binding(
+    authorize::check_config(
         &plan,
-        &plan_file,
-        &target(Some(&client.connection().project_id)),
-    )?;
+        &visible(&plan_file),
+        &visible(&loaded.source),
+        loaded.config.is_many(),
+        &loaded.sha256,
+    )
+    .map_err(|e| suggest(e.into()))?;
+    let projects = projects_of(&plan, &plan_file, &loaded, args)?;
+    let resolved =
+        pipeline::resolve_all(projects, &args.connection, &loaded.source, &args.projects)?;
+    bind(&plan, &plan_file, &loaded, &resolved).map_err(suggest)?;
+    let plan = plan
+        .checked(&plan_file)?
+        .select_projects(&args.projects.only)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", visible(&plan_file)))?;
+    let plan = pipeline::restrict(plan, &args.target, &[])?;
     let what = format!("the plan in {plan_file}");
-    let prepared = recheck(&plan, &what, &loaded, client, style, parallelism(args)).await?;
-    if let Prepared::Run { work, .. } = &prepared {
-        if let Some(partial) = render::partial_notice(&plan) {
-            output::stderr_line(&crate::core::escape::visible(&partial));
+    check_caps(&plan, &loaded, &what, args.max_deletes)?;
+    let resolved = resolved
+        .into_iter()
+        .filter(|(p, _)| {
+            plan.projects
+                .iter()
+                .any(|part| part.label.as_deref() == p.label())
+        })
+        .collect();
+    let reached =
+        pipeline::connect_all(resolved, &client_options(interrupt, args.rate_limit)).await?;
+    // A project looked up at IAM (at the endpoint the run resolved) is checked once known.
+    for r in &reached {
+        let c = r.client.connection();
+        let part = plan
+            .projects
+            .iter()
+            .find(|p| p.label.as_deref() == r.project.label());
+        if let Some(part) = part {
+            let endpoint = c.endpoint_text();
+            let t = target(&loaded, &endpoint, Some(&c.project_id), &c.identity);
+            authorize::check_binding(part, &plan_file, &t)
+                .map_err(|e| anyhow::anyhow!("{}", in_label(r.project.label(), &e.to_string())))?;
         }
-        output::stderr_line(&format!(
-            "Applying the saved plan {} (made {}): {} to delete, {} already gone.",
-            crate::core::escape::visible(&plan_file),
-            crate::core::escape::visible(&plan.created_at),
-            work.steps.len(),
-            work.settled.len()
-        ));
     }
-    Ok(prepared.with_plan(plan))
+    if let Some(first) = reached.first() {
+        acknowledge_signals(&first.client);
+    }
+    if let Some(partial) = render::partial_notice(&plan) {
+        output::stderr_line(&visible(&partial));
+    }
+    let (created_at, one) = (plan.created_at.clone(), plan.is_of_one_project());
+    let ready = recheck_all(pair(reached, plan)?, &what, &loaded.source, style, args).await?;
+    let steps: usize = ready.iter().map(|r| r.work.steps.len()).sum();
+    let settled: usize = ready.iter().map(|r| r.work.settled.len()).sum();
+    let projects = if one {
+        String::new()
+    } else {
+        format!(" in {}", render::plural(ready.len(), "project", "projects"))
+    };
+    output::stderr_line(&format!(
+        "Applying the saved plan {} (made {}){projects}: {steps} to delete, {settled} already gone.",
+        visible(&plan_file),
+        visible(&created_at),
+    ));
+    Ok(Prepared::Run(ready))
 }
 
-/// No saved plan: plan now, show it, and ask (unless --auto-approve); after `yes`, the plan
-/// shown is checked against a fresh listing exactly as a saved plan is.
-async fn prepare_fresh(
-    args: &ApplyArgs,
-    loaded: LoadedConfig,
-    style: Style,
-    interrupt: &Arc<StopSignal>,
-) -> Result<Prepared> {
-    super::plan::refuse_project_flags(&args.projects, &loaded)?;
-    let client = client_with(
-        &args.connection,
-        Some(&loaded),
-        client_options(interrupt, args.rate_limit),
-    )
-    .await?;
-    let judged_at = Instant::now();
-    let live = list_live(&client, &loaded, "nothing was planned").await?;
-    let plan = restrict(make_plan(&loaded, &client, &live)?, &args.target, &live)?;
-    // Shown in full even when it is refused: the reviewer sees what was meant.
-    show_plan(&plan, args, style);
-    planner::check_max_deletes(&plan, &loaded.config, args.max_deletes)?;
-    if plan.changes.is_empty() {
-        output::stderr_line("No changes. Nothing to delete.");
-        return Ok(Prepared::Ended(RunEnd::Completed));
+/// `message`, said of the project labelled `label` (none in a file of one project).
+fn in_label(label: Option<&str>, message: &str) -> String {
+    match label {
+        Some(label) => format!("{label}: {message}"),
+        None => message.to_owned(),
     }
-    // Nothing to confirm above (a pipeline with nothing to delete ends 0); something to
-    // delete needs a yes that only a terminal, or --auto-approve, can give.
-    let deletes = render::plural(plan.changes.len(), "pool", "pools");
-    if let Some(end) = approve(args, plan.changes.len(), &deletes, interrupt).await? {
-        return Ok(Prepared::Ended(end));
-    }
-    if !args.auto_approve {
-        // From here on a signal lets the calls in flight finish; say so when it comes.
-        acknowledge_signals(&client);
-        // Time has passed while the plan was read: apply it only if it still holds.
-        let prepared = recheck(
-            &plan,
-            "the plan shown above",
-            &loaded,
-            client,
-            style,
-            parallelism(args),
+}
+
+/// Checks each project's part of a saved plan against what this run resolves for it (the
+/// endpoint, the identity, and the project id when it is known before any call).
+fn bind(
+    plan: &Plan,
+    plan_file: &str,
+    loaded: &LoadedConfig,
+    resolved: &[(Project, crate::api::connection::Resolved)],
+) -> Result<()> {
+    for (project, r) in resolved {
+        let Some(part) = plan
+            .projects
+            .iter()
+            .find(|p| p.label.as_deref() == project.label())
+        else {
+            continue;
+        };
+        let known = match &r.project {
+            ProjectSource::Known(p) => Some(p.clone()),
+            ProjectSource::LookUp { .. } => None,
+        };
+        let (endpoint, identity) = (r.endpoint_text(), r.identity());
+        authorize::check_binding(
+            part,
+            plan_file,
+            &target(loaded, &endpoint, known.as_ref(), &identity),
         )
-        .await?;
-        return Ok(prepared.with_plan(plan));
+        .map_err(|e| anyhow::anyhow!("{}", in_label(project.label(), &e.to_string())))?;
     }
-    acknowledge_signals(&client);
-    // Approved in advance: the plan was made from this very listing.
-    let authorized =
-        authorize::authorize(&plan, "the plan", &loaded.config, &loaded.source, &live)?;
-    drop(live);
-    Ok(Prepared::Run {
-        client,
-        work: Work {
-            steps: authorized.steps,
-            settled: Vec::new(),
-            judge: judge(&loaded),
-            judged_at,
-        },
-        plan: None,
-    }
-    .with_plan(plan))
+    Ok(())
 }
 
 /// The oldest judgement a DELETE is sent on: five minutes, or less when
 /// `POOLFORM_MAX_JUDGEMENT_AGE` (a duration) asks for less, for tests; never more.
-pub(super) fn max_judgement_age() -> Result<Duration> {
+fn max_judgement_age() -> Result<Duration> {
     let Some(text) = std::env::var("POOLFORM_MAX_JUDGEMENT_AGE")
         .ok()
         .filter(|t| !t.is_empty())
@@ -412,95 +626,94 @@ pub(super) fn max_judgement_age() -> Result<Duration> {
     }
 }
 
-/// `planned` events for `--format jsonl`: every step and every pool already settled, written
-/// a block at a time.
-pub(super) fn announce(work: &Work, plan: Option<&Plan>, mut events: crate::cli::jsonl::Batch) {
-    let changes: std::collections::HashMap<
-        &crate::core::model::PoolId,
-        &crate::core::plan::Change,
-    > = plan
-        .map(|p| p.changes.iter().map(|c| (&c.pool.id, c)).collect())
-        .unwrap_or_default();
-    for step in &work.steps {
-        match changes.get(&step.pool().id) {
-            Some(change) => events.planned(change),
-            None => events.planned_pool(step.pool()),
+/// `planned` events for `--format jsonl`: every step and every pool already settled, each
+/// with why its project's part of the plan planned it, written a block at a time.
+fn announce(ready: &Ready, mut events: Batch) {
+    let changes: HashMap<&PoolId, &Change> =
+        ready.part.changes.iter().map(|c| (&c.pool.id, c)).collect();
+    for step in &ready.work.steps {
+        if let Some(change) = changes.get(&step.pool().id) {
+            events.planned(change, false);
         }
     }
-    for settled in &work.settled {
-        events.planned_settled(settled);
+    for settled in &ready.work.settled {
+        if let Some(change) = changes.get(&settled.pool.id) {
+            events.planned(change, true);
+        }
     }
     events.flush();
 }
 
-/// Where an apply of a single-project file starts: a saved plan (read, not yet checked), or
-/// the config to plan now.
-pub enum Start {
-    Saved(PathBuf, Box<Plan>),
-    Fresh(Box<LoadedConfig>),
-}
-
-/// Applies a single-project file's plan (`apply_many::run` decides which kind of file it is).
-pub async fn run(
+/// Runs every project's deletes at once (sharing the run's `--parallelism`: one project may
+/// use all of it), then reports them together.
+async fn execute(
+    ready: Vec<Ready>,
     args: &ApplyArgs,
-    global: &GlobalArgs,
+    style: Style,
     interrupt: &Arc<StopSignal>,
-    start: Start,
 ) -> Result<RunEnd> {
-    let style = style(global.color);
-    let prepared = match start {
-        Start::Saved(path, plan) => prepare_saved(&path, *plan, args, style, interrupt).await?,
-        Start::Fresh(loaded) => prepare_fresh(args, *loaded, style, interrupt).await?,
-    };
-    let (client, work, plan) = match prepared {
-        Prepared::Run { client, work, plan } => (client, work, plan),
-        Prepared::Ended(end) => return Ok(end),
-    };
     if let Some(signal) = interrupt.signal() {
         output::stderr_line("Interrupted before any DELETE was sent.");
         return Ok(RunEnd::Interrupted(signal));
     }
     let options = ApplyOptions {
-        parallelism: parallelism(args),
+        parallelism: Slots::new(usize::from(args.parallelism)),
         wait_blocked: args.wait_blocked,
         verify_timeout: args.verify_timeout,
         max_judgement_age: max_judgement_age()?,
         ..ApplyOptions::default()
     };
-    let progress = Arc::new(Progress::new(
-        work.steps.len() + work.settled.len(),
-        client.listing_counts().clone(),
-    ));
-    let jsonl = args.format == ApplyFormat::Jsonl;
-    let observer: Arc<dyn Observer> = if jsonl {
-        announce(&work, plan.as_deref(), crate::cli::jsonl::Batch::default());
-        Arc::new(crate::apply::Tee(progress.clone(), JsonLines::default()))
-    } else {
-        progress.clone()
+    let Some(first) = ready.first() else {
+        return Ok(RunEnd::Completed);
     };
-    for settled in &work.settled {
-        observer.step_finished(settled);
+    let total = ready
+        .iter()
+        .map(|r| r.work.steps.len() + r.work.settled.len())
+        .sum();
+    let progress = Arc::new(Progress::new(total, first.client.listing_counts().clone()));
+    let jsonl = args.format == ApplyFormat::Jsonl;
+    if jsonl {
+        // Every project's deletes are announced before any is sent.
+        for r in &ready {
+            announce(r, Batch::of(r.work.label.as_deref()));
+        }
     }
-    let mut report = apply::apply(&client, work, &options, observer).await;
+    let mut tasks = Vec::with_capacity(ready.len());
+    for r in ready {
+        let observer: Arc<dyn Observer> = if jsonl {
+            let events = JsonLines::of(r.work.label.as_deref());
+            Arc::new(crate::apply::Tee(progress.clone(), events))
+        } else {
+            progress.clone()
+        };
+        for settled in &r.work.settled {
+            observer.step_finished(settled);
+        }
+        let options = options.clone();
+        tasks.push(tokio::spawn(async move {
+            apply::apply(&r.client, r.work, &options, observer).await
+        }));
+    }
+    let mut parts = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        parts.push(task.await?);
+    }
     progress.finish();
-    let connection = client.connection();
-    report.acted_as = Some(crate::core::report::ActedAs {
-        project_id: connection.project_id.clone(),
-        endpoint: connection.endpoint_text(),
-        identity: connection.identity.clone(),
-    });
+    Ok(print_report(&Report::new(parts), args, style))
+}
+
+/// Prints the report in the format asked for; how the run ended (failed when the report
+/// could not be written, said on stderr instead: the only audit trail of the DELETEs).
+fn print_report(report: &Report, args: &ApplyArgs, style: Style) -> RunEnd {
     match args.format {
-        ApplyFormat::Jsonl => JsonLines::default().summary(&report),
-        ApplyFormat::Human => output::stdout(&render::report_human(&report, &styled(style))),
+        ApplyFormat::Jsonl => JsonLines::summaries(report),
+        ApplyFormat::Human => output::stdout(&render::report_human(report, &styled(style))),
         ApplyFormat::Json => output::stdout(&report.to_json()),
-        ApplyFormat::Markdown => output::stdout(&render::report_markdown(&report)),
+        ApplyFormat::Markdown => output::stdout(&render::report_markdown(report)),
     }
     if let Some(why) = output::take_stdout_failure() {
-        // The only audit trail of the DELETEs: said where it can still be read.
-        output::stderr_line(&crate::core::escape::visible(&render::lost_report(
-            &report, &why,
-        )));
-        return Ok(RunEnd::Failed);
+        output::stderr_line(&visible(&render::lost_report(report, &why)));
+        return RunEnd::Failed;
     }
-    Ok(report.end)
+    report.end
 }

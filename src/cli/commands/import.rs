@@ -1,13 +1,20 @@
-//! `poolform import`: write a config file that keeps every live pool.
+//! `poolform import`: write a config file that keeps every live pool: of the one project the
+//! flags, environment and profile name, or (`--project`, `--all-projects`) of several
+//! projects found at IAM, through the same resolve, identity line and connection as any run.
 
-use crate::api::{ListFilter, StopSignal};
-use crate::cli::args::ImportArgs;
-use crate::cli::context::{client_options, client_with, endpoint_text, env_var, now_rfc3339};
+use crate::api::connection::ProjectSource;
+use crate::api::{Client, ListFilter, StopSignal};
+use crate::cli::args::{ImportArgs, ProjectArgs};
+use crate::cli::context::{client_options, now_rfc3339};
 use crate::cli::files::write_atomic;
 use crate::cli::output;
+use crate::cli::pipeline::{self, Reached};
 use crate::cli::progress::Activity;
-use crate::core::config;
-use crate::core::import::{import_config, ImportContext};
+use crate::core::config::{self, Region};
+use crate::core::escape::visible;
+use crate::core::import::{import, ImportedProject};
+use crate::core::model::ProjectId;
+use crate::core::projects::{EntryPlace, Place, Project};
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Context, Result};
 use std::sync::Arc;
@@ -21,126 +28,162 @@ pub async fn run(args: &ImportArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
             );
         }
     }
-    if args.all_projects || !args.project.is_empty() {
-        return import_many(args, stop).await;
+    let options = client_options(stop, None);
+    let here = vec![project_at(Place::Run {
+        region: None,
+        project_id: None,
+        cloud: None,
+    })];
+    let none = ProjectArgs::default();
+    let mut resolved = pipeline::resolve_all(here, &args.connection, "", &none)?;
+    let many = args.all_projects || !args.project.is_empty();
+    if many {
+        // The projects are found at IAM, as the credentials' own identity.
+        pipeline::say_identities(&resolved);
+        let (_, base) = resolved.remove(0);
+        let projects = chosen(args, &base, &options).await?;
+        resolved = pipeline::resolve_all(projects, &args.connection, "IAM", &none)?;
     }
-    let client = client_with(&args.connection, None, client_options(stop, None)).await?;
-    // Every pool is listed and filtered here, exactly as `scope: {name_prefix}` filters: the
-    // API's own name filter is fuzzy (its semantics unpublished), and what import leaves out,
-    // the next plan would delete.
-    let activity = Activity::listing("Listing pools", client.listing_counts().clone());
-    let live = client.list_pools(&ListFilter::default()).await;
-    activity.finish();
-    let live = live.context("cannot list the live pools")?;
-    let region = args
-        .connection
-        .region
-        .clone()
-        .or_else(|| env_var("HW_REGION_NAME"));
-    let endpoint = endpoint_text(&client);
-    let now = now_rfc3339();
-    let ctx = ImportContext {
-        project_id: &client.connection().project_id,
-        endpoint: &endpoint,
-        region: region.as_deref(),
-        name_prefix: args.name_prefix.as_deref(),
-        now: &now,
-    };
-    let (text, kept) = import_config(&live, &ctx)?;
+    let reached = pipeline::connect_all(resolved, &options).await?;
+    let mut listed = Vec::with_capacity(reached.len());
+    for r in reached {
+        // Every pool is listed and filtered here, exactly as `scope: {name_prefix}` filters:
+        // the API's own name filter is fuzzy (its semantics unpublished), and what import
+        // leaves out, the next plan would delete.
+        let activity = Activity::listing("Listing pools", r.client.listing_counts().clone());
+        let live = r.client.list_pools(&ListFilter::default()).await;
+        activity.finish();
+        let live = live.with_context(|| match r.project.label() {
+            Some(label) => format!("cannot list the live pools of {label}"),
+            None => "cannot list the live pools".to_owned(),
+        })?;
+        listed.push((r, live));
+    }
+    let (text, kept) = write(&listed, args, many)?;
     // What is written must read back as a valid config (the property tests say it always
     // does; this is the last guard before a file is written).
     config::parse(&text, "imported pools.yaml")
         .context("the imported file does not validate (a bug in poolform); nothing was written")?;
-    write_out(args, &text, kept)
-}
-
-fn write_out(args: &ImportArgs, text: &str, kept: usize) -> Result<RunEnd> {
     match &args.out {
         Some(out) => {
             // A config is meant for version control: readable like any source file.
-            write_atomic(out, text, 0o644)?;
+            write_atomic(out, &text, 0o644)?;
             output::stderr_line(&format!("Wrote {} with {kept} pools.", out.display()));
         }
-        None => output::stdout(text),
+        None => output::stdout(&text),
     }
     Ok(RunEnd::Completed)
 }
 
-/// `--project NAME`/`--all-projects`: the projects' ids from IAM, each project listed through
-/// its own region's endpoint, one file with `projects:`.
-async fn import_many(args: &ImportArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
-    use crate::api::connection::{self, ConnectionFlags, FileDefaults};
-    use crate::api::Client;
-    let base = crate::cli::context::resolve(&args.connection, None)?;
-    let options = client_options(stop, None);
-    let known = Client::iam_projects(&base, options.clone())
-        .await
-        .context("cannot list the account's projects at IAM")?;
-    let chosen: Vec<(String, crate::core::model::ProjectId)> =
-        if args.all_projects {
-            known
-        } else {
-            let mut chosen = Vec::new();
-            for name in &args.project {
-                match known.iter().find(|(n, _)| n == name) {
-                    Some(p) => chosen.push(p.clone()),
-                    None => {
-                        bail!(
-                    "IAM lists no project named {name:?} for these credentials; it lists {}",
-                    known.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
-                )
-                    }
-                }
-            }
-            chosen
-        };
-    let mut parts = Vec::with_capacity(chosen.len());
-    for (name, id) in chosen {
-        let region = name.split('_').next().unwrap_or_default().to_owned();
-        let flags = ConnectionFlags {
-            endpoint: args.connection.endpoint_for(&region)?,
-            cloud: args.connection.cloud.clone(),
-            profile: args.connection.profile.clone(),
-            ..ConnectionFlags::default()
-        };
-        let file = FileDefaults {
-            source: "IAM".into(),
-            region: Some(region.clone()),
-            project_id: Some(id.to_string()),
-            sole_source: true,
-            ..FileDefaults::default()
-        };
-        let resolved = connection::resolve(&flags, &file, &env_var)?;
-        output::stderr_line(&crate::core::escape::visible(&format!(
-            "{region}/{name}: {}",
-            resolved.identity_line()
-        )));
-        let client =
-            crate::cli::context::connect_as(resolved, options.clone(), Some(&name)).await?;
-        let live = client
-            .list_pools(&ListFilter::default())
-            .await
-            .with_context(|| format!("cannot list the live pools of {name}"))?;
-        parts.push((region, name, id, endpoint_text(&client), live));
+/// A project to import, with no rules of its own (an import keeps everything it lists).
+fn project_at(place: Place) -> Project {
+    Project {
+        place,
+        rules: Default::default(),
+        max_deletes: None,
     }
-    let projects: Vec<crate::core::import::ImportedProject> = parts
+}
+
+/// The text of the imported file, from every project listed.
+fn write(
+    listed: &[(Reached, crate::core::model::Live)],
+    args: &ImportArgs,
+    many: bool,
+) -> Result<(String, usize)> {
+    let endpoints: Vec<String> = listed
         .iter()
-        .map(
-            |(region, name, id, endpoint, live)| crate::core::import::ImportedProject {
-                region,
-                name,
-                project_id: id,
-                endpoint,
-                live,
-            },
-        )
+        .map(|(r, _)| r.client.connection().endpoint_text())
         .collect();
-    let (text, kept) = crate::core::import::import_projects(
+    let region = args
+        .connection
+        .region
+        .clone()
+        .or_else(|| crate::cli::context::env_var("HW_REGION_NAME"));
+    let projects: Vec<ImportedProject> = listed
+        .iter()
+        .zip(&endpoints)
+        .map(|((r, live), endpoint)| ImportedProject {
+            region: match &r.project.place {
+                Place::Entry(e) => Some(e.region.as_str()),
+                Place::Run { .. } => region.as_deref(),
+            },
+            name: many.then(|| {
+                r.project
+                    .label()
+                    .map_or("", |l| l.split_once('/').map_or(l, |(_, n)| n))
+            }),
+            project_id: &r.client.connection().project_id,
+            endpoint,
+            live,
+        })
+        .collect();
+    Ok(import(
         &projects,
         args.name_prefix.as_deref(),
         &now_rfc3339(),
-    )?;
-    config::parse(&text, "imported pools.yaml")
-        .context("the imported file does not validate (a bug in poolform); nothing was written")?;
-    write_out(args, &text, kept)
+    )?)
+}
+
+/// `--project NAME` / `--all-projects`: the projects IAM lists for the credentials (only
+/// regional ones hold pools), each to be reached at its own region's endpoint.
+async fn chosen(
+    args: &ImportArgs,
+    base: &crate::api::connection::Resolved,
+    options: &crate::api::ClientOptions,
+) -> Result<Vec<Project>> {
+    let known = Client::iam_projects(base, options.clone())
+        .await
+        .context("cannot list the account's projects at IAM")?;
+    let names = || {
+        known
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let regional: Vec<(Region, &String, &ProjectId)> = known
+        .iter()
+        .filter_map(|(name, id)| {
+            let region = name.split('_').next().unwrap_or_default();
+            Region::parse(region).ok().map(|r| (r, name, id))
+        })
+        .filter(|(r, _, _)| crate::core::model::is_region_name(r.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    if args.all_projects {
+        if regional.is_empty() {
+            bail!(
+                "IAM lists no regional project for these credentials (it lists {}); desktop pools live in a region's project (such as cn-north-4 or cn-north-4_training); nothing was written",
+                visible(&names())
+            );
+        }
+        out.extend(regional.iter().cloned());
+    }
+    for wanted in &args.project {
+        match regional.iter().find(|(_, n, _)| *n == wanted) {
+            Some(p) => out.push(p.clone()),
+            None => bail!(
+                "IAM lists no regional project named {wanted:?} for these credentials; it lists {}",
+                visible(&names())
+            ),
+        }
+    }
+    if let ProjectSource::LookUp { .. } = base.project {
+        // The credentials' own project is not needed: each project is named by its id.
+    }
+    Ok(out
+        .into_iter()
+        .enumerate()
+        .map(|(index, (region, name, id))| {
+            project_at(Place::Entry(Box::new(EntryPlace {
+                index,
+                label: format!("{}/{name}", region.as_str()),
+                region,
+                project_id: Some(id.clone()),
+                project_name: None,
+                cloud: None,
+                assume_role: None,
+            })))
+        })
+        .collect())
 }

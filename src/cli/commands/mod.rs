@@ -1,7 +1,6 @@
 //! One file per command: each wires config, API, planner, applier and rendering for its job.
 
 pub mod apply;
-pub mod apply_many;
 pub mod import;
 pub mod plan;
 pub mod show;

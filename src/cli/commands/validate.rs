@@ -1,46 +1,46 @@
-//! `poolform validate`: check a config file offline.
+//! `poolform validate`: check a config file offline, and say what each of its projects
+//! manages.
 
 use crate::api::StopSignal;
 use crate::cli::args::FileArg;
 use crate::cli::context::load_config;
 use crate::cli::output;
+use crate::cli::render::plural;
+use crate::core::escape::visible;
+use crate::core::projects::{self, Project};
 use crate::core::run_end::RunEnd;
 use anyhow::Result;
 
 pub async fn run(args: &FileArg, stop: &StopSignal) -> Result<RunEnd> {
     let loaded = load_config(args, stop).await?;
-    if loaded.config.is_many() {
-        let projects = crate::core::projects::projects(&loaded.config);
-        let mut out = format!(
-            "{} is valid: {} projects, {} protect rule{} for all of them.\n",
-            loaded.source,
-            projects.len(),
-            loaded.config.protect.len(),
-            if loaded.config.protect.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-        );
-        for p in &projects {
-            let line = format!("  {}: {}", p.label, describe(&p.config));
-            out.push_str(&crate::core::escape::visible(&line));
-            out.push('\n');
+    let all = projects::projects(&loaded.config);
+    let out = match all.as_slice() {
+        [one] if one.label().is_none() => {
+            format!("{} is valid: {}.\n", loaded.source, describe(one))
         }
-        output::stdout(&out);
-        return Ok(RunEnd::Completed);
-    }
-    output::stdout(&format!(
-        "{} is valid: {}.\n",
-        loaded.source,
-        describe(&loaded.config)
-    ));
+        all => {
+            let mut out = format!(
+                "{} is valid: {} projects, {} for all of them.\n",
+                loaded.source,
+                all.len(),
+                plural(loaded.config.protect.len(), "protect rule", "protect rules"),
+            );
+            for p in all {
+                let line = format!("  {}: {}", p.label().unwrap_or_default(), describe(p));
+                out.push_str(&visible(&line));
+                out.push('\n');
+            }
+            out
+        }
+    };
+    output::stdout(&out);
     Ok(RunEnd::Completed)
 }
 
 /// `2 listed to keep, 1 protect rule, managing pools with name_prefix "ci-"`.
-fn describe(config: &crate::core::config::Config) -> String {
-    let scope = match &config.scope {
+fn describe(project: &Project) -> String {
+    let rules = &project.rules;
+    let scope = match &rules.scope {
         Some(s) if s.is_restrictive() => {
             let mut parts = Vec::new();
             if let Some(p) = &s.name_prefix {
@@ -57,9 +57,8 @@ fn describe(config: &crate::core::config::Config) -> String {
         _ => "every pool in the project".to_owned(),
     };
     format!(
-        "{} listed to keep, {} protect rule{}, managing {scope}",
-        config.pools.len(),
-        config.protect.len(),
-        if config.protect.len() == 1 { "" } else { "s" },
+        "{} listed to keep, {}, managing {scope}",
+        rules.pools.len(),
+        plural(rules.protect.len(), "protect rule", "protect rules"),
     )
 }

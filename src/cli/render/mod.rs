@@ -6,15 +6,17 @@
 
 mod entries;
 mod layout;
-mod many;
 mod markdown;
 mod plan;
 mod report;
+mod sections;
 mod view;
 
 pub use layout::fit;
-pub use many::{many_plan, many_report};
 pub use markdown::{md, md_table};
-pub use plan::{partial_notice, plan, plan_human, plan_markdown, stale_diff, summary_line};
-pub use report::{lost_report, report_human, report_markdown, report_notes};
+pub use plan::{
+    change_reason, finding_detail, partial_notice, plan, plan_human, plan_markdown, stale_diff,
+    summary_line,
+};
+pub use report::{lost_report, report_human, report_markdown, report_notes, report_summary_line};
 pub use view::{plural, Format, Style, View};

@@ -1,13 +1,18 @@
-//! Plans as text: the summary line, the human plan (one entry per pool, laid out for the
-//! terminal's width), the markdown comment, and the diff of a stale plan against live.
+//! Plans as text: why each pool is planned and what each finding means (the words a plan's
+//! codes stand for), the summary line, the human plan (one entry per pool, laid out for the
+//! terminal's width; a section per project in a file with `projects:`), the markdown
+//! comment, and the diff of a stale plan against live.
 
 use super::entries::{write_entries, Entry};
 use super::layout::fit;
 use super::markdown::{md, md_table};
+use super::sections::{section, totals_shown};
 use super::view::{plural, Format, Style, View};
 use crate::core::escape::{self, visible};
 use crate::core::model::PoolRef;
-use crate::core::plan::{Change, Finding, FindingKind, Plan, Summary};
+use crate::core::plan::{
+    Change, Finding, FindingKind, FindingPool, Plan, ProjectPlan, Reason, Summary,
+};
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write as _;
 
@@ -36,6 +41,95 @@ pub fn summary_line(s: &Summary) -> String {
     format!("Plan: {}.", parts.join(", "))
 }
 
+/// Why a pool is planned, in words: `not in pools.yaml; likely blocked: 3 desktops remain (2
+/// in use)`.
+pub fn change_reason(c: &Change, source: &str) -> String {
+    let mut out = match c.reason {
+        Reason::NotInConfig => format!("not in {source}"),
+    };
+    let pool = &c.pool;
+    let n = pool.desktop_count;
+    if n > 0 {
+        out.push_str(&format!(
+            "; likely blocked: {} remain{} ({} in use)",
+            plural(n as usize, "desktop", "desktops"),
+            if n == 1 { "s" } else { "" },
+            pool.desktop_used
+        ));
+        if pool.prepaid {
+            out.push_str(
+                "; prepaid (yearly/monthly): its desktops are unsubscribed in the billing centre, not deleted",
+            );
+        }
+    }
+    if let Some(a) = &pool.autoscale {
+        out.push_str(&format!(
+            "; autoscale on (min_idle {}): desktops may come back until it is turned off",
+            a.min_idle
+        ));
+    }
+    out
+}
+
+/// The characters of `name` a reader cannot tell apart by eye (anything but printable ASCII),
+/// as code points: `U+200B, U+00A0`.
+fn unusual_characters(name: &str) -> String {
+    let mut seen: Vec<char> = Vec::new();
+    for c in name.chars() {
+        if !(c.is_ascii_graphic() || c == ' ' || seen.contains(&c)) {
+            seen.push(c);
+        }
+    }
+    seen.iter()
+        .take(8)
+        .map(|c| format!("U+{:04X}", *c as u32))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a finding means, in words (`source` names the config file).
+pub fn finding_detail(f: &Finding, source: &str) -> String {
+    let entry = f.entry.map(|i| format!("pools[{i}]")).unwrap_or_default();
+    let rule = f.rule.as_deref().unwrap_or_default();
+    match f.kind {
+        FindingKind::Missing => {
+            let how = match &f.pool {
+                FindingPool::Listed { id: Some(_), .. } => "no live pool has this id",
+                _ => "no live pool has this name",
+            };
+            format!("listed in {source} but {how}; poolform does not create pools")
+        }
+        FindingKind::Drift => f
+            .differences
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}: expected {:?}, live {:?}",
+                    d.attribute, d.expected, d.live
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        FindingKind::Protected => format!("not in {source} but protected by {rule}"),
+        FindingKind::OutOfScope => format!(
+            "listed in {source} ({entry}) but outside its scope ({}): not managed",
+            f.filter.as_deref().unwrap_or_default()
+        ),
+        FindingKind::NearMatch => {
+            let name = f.pool.name().unwrap_or_default();
+            let unusual = unusual_characters(name);
+            let holds = if unusual.is_empty() {
+                String::new()
+            } else {
+                format!(" (it holds {unusual})")
+            };
+            format!(
+                "not deleted: its name {name:?}{holds} reads as {rule} once both are normalised (NFKC_Casefold, trimmed), but does not match it as written. Rename the pool or fix the rule so that they agree"
+            )
+        }
+    }
+}
+
 /// `workspace · 3 desktops · prepaid`: what a live pool is, in a few words.
 fn facts(pool: &PoolRef) -> String {
     let mut parts = Vec::new();
@@ -49,19 +143,23 @@ fn facts(pool: &PoolRef) -> String {
     parts.join(" · ")
 }
 
-fn change_entry(c: &Change) -> Entry {
+fn change_entry(c: &Change, source: &str) -> Entry {
     Entry {
         mark: if c.likely_blocked { "!" } else { "-" }.to_owned(),
         name: visible(&c.pool.name).into_owned(),
         id: c.pool.id.to_string(),
         after: String::new(),
-        lines: vec![format!("{}: {}", facts(&c.pool), visible(&c.reason))],
+        lines: vec![format!(
+            "{}: {}",
+            facts(&c.pool),
+            visible(&change_reason(c, source))
+        )],
         raw: Vec::new(),
         cut_name: true,
     }
 }
 
-fn finding_entry(f: &Finding, style: Style) -> Entry {
+fn finding_entry(f: &Finding, source: &str, style: Style) -> Entry {
     let sign = match f.kind {
         FindingKind::Missing => "?",
         FindingKind::Drift => "~",
@@ -71,7 +169,7 @@ fn finding_entry(f: &Finding, style: Style) -> Entry {
     };
     let why = match f.kind {
         FindingKind::Drift => "drifted from the file:".to_owned(),
-        _ => visible(&f.detail).into_owned(),
+        _ => visible(&finding_detail(f, source)).into_owned(),
     };
     let line = match f.pool.live() {
         Some(pool) => format!("{}: {why}", facts(pool)),
@@ -155,9 +253,9 @@ pub fn partial_notice(plan: &Plan) -> Option<String> {
     })
 }
 
-/// Where the plan comes from: made now, or saved in a file (`show`).
-fn header(plan: &Plan, saved: Option<&str>) -> String {
-    let at = format!("project {} at {}", plan.project_id, visible(&plan.endpoint));
+/// Where a project's part of the plan comes from: made now, or saved in a file (`show`).
+fn header(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String {
+    let at = format!("project {} at {}", part.project_id, visible(&part.endpoint));
     match saved {
         Some(file) => format!(
             "Saved plan {}, made {} from {}, for {at}",
@@ -169,13 +267,14 @@ fn header(plan: &Plan, saved: Option<&str>) -> String {
     }
 }
 
-/// The plan for a terminal or a CI log.
-pub fn plan_human(plan: &Plan, view: &View) -> String {
+/// One project's part of the plan for a terminal or a CI log (`partial`: say that the plan
+/// was cut down with `--target`).
+fn part_human(plan: &Plan, part: &ProjectPlan, partial: bool, view: &View) -> String {
     let style = view.style;
     let mut out = String::new();
-    let head = fit(&header(plan, view.saved.as_deref()), view.width);
+    let head = fit(&header(plan, part, view.saved.as_deref()), view.width);
     let _ = writeln!(out, "{}\n", style.dim(&head));
-    if let Some(partial) = partial_notice(plan) {
+    if let Some(partial) = partial_notice(plan).filter(|_| partial) {
         let _ = writeln!(
             out,
             "{}\n",
@@ -183,47 +282,104 @@ pub fn plan_human(plan: &Plan, view: &View) -> String {
         );
     }
     let paint = |e: &Entry, text: &str| paint_mark(style, &e.mark, text);
-    if !plan.has_drift() {
+    let source = &plan.source;
+    if !part.summary.has_drift() {
         let _ = writeln!(
             out,
             "{}",
             fit(
-                &format!("No changes. Live pools match {}.", visible(&plan.source)),
+                &format!("No changes. Live pools match {}.", visible(source)),
                 view.width
             )
         );
-        let noted: Vec<Entry> = plan
+        let noted: Vec<Entry> = part
             .findings
             .iter()
             .filter(|f| matches!(f.kind, FindingKind::Protected | FindingKind::OutOfScope))
-            .map(|f| finding_entry(f, style))
+            .map(|f| finding_entry(f, source, style))
             .collect();
         if !noted.is_empty() {
             write_entries(&mut out, &noted, view.width, &paint);
             out.push('\n');
         }
-        let _ = writeln!(out, "{}", fit(&summary_line(&plan.summary), view.width));
+        let _ = writeln!(out, "{}", fit(&summary_line(&part.summary), view.width));
         return out;
     }
-    let mut entries: Vec<Entry> = plan.changes.iter().map(change_entry).collect();
-    entries.extend(plan.findings.iter().map(|f| finding_entry(f, style)));
+    let mut entries: Vec<Entry> = part
+        .changes
+        .iter()
+        .map(|c| change_entry(c, source))
+        .collect();
+    entries.extend(
+        part.findings
+            .iter()
+            .map(|f| finding_entry(f, source, style)),
+    );
     write_entries(&mut out, &entries, view.width, &paint);
     out.push('\n');
     let _ = writeln!(
         out,
         "{}",
-        style.bold(&fit(&summary_line(&plan.summary), view.width))
+        style.bold(&fit(&summary_line(&part.summary), view.width))
     );
     out
 }
 
-/// The plan as a pull-request comment.
-pub fn plan_markdown(plan: &Plan, saved: Option<&str>) -> String {
+/// The plan for a terminal or a CI log: a file of one project as it is; otherwise a section
+/// per project, the projects that failed and why, and one summary.
+pub fn plan_human(plan: &Plan, view: &View) -> String {
+    if plan.is_of_one_project() {
+        return part_human(plan, &plan.projects[0], true, view);
+    }
     let mut out = String::new();
-    let headline = if plan.has_drift() {
-        summary_line(&plan.summary)
+    for (i, part) in plan.projects.iter().enumerate() {
+        let _ = writeln!(out, "{}", section(part.label.as_deref(), view));
+        out.push_str(&part_human(plan, part, i == 0, view));
+        out.push('\n');
+    }
+    for failure in &plan.failures {
+        let _ = writeln!(out, "{}", section(Some(&failure.label), view));
+        let _ = writeln!(
+            out,
+            "{}\n",
+            view.style.red(&fit(
+                &format!("Error: {}", visible(&failure.error)),
+                view.width
+            ))
+        );
+    }
+    if totals_shown(plan.projects.len(), plan.failures.len()) {
+        let _ = writeln!(out, "{}", view.style.bold(&fit(&totals(plan), view.width)));
+    }
+    out
+}
+
+/// `All 3 projects: Plan: …` (or which failed).
+fn totals(plan: &Plan) -> String {
+    let planned = plan.projects.len();
+    match plan.failures.len() {
+        0 => format!(
+            "All {}: {}",
+            plural(planned, "project", "projects"),
+            summary_line(&plan.summary)
+        ),
+        failed => format!(
+            "{} of {} failed: nothing is applied while any project is in error. The others: {}",
+            plural(failed, "project", "projects"),
+            failed + planned,
+            summary_line(&plan.summary)
+        ),
+    }
+}
+
+/// One project's part of the plan as a pull-request comment.
+fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String {
+    let mut out = String::new();
+    let source = &plan.source;
+    let headline = if part.summary.has_drift() {
+        summary_line(&part.summary)
     } else {
-        format!("No changes. Live pools match {}.", plan.source)
+        format!("No changes. Live pools match {source}.")
     };
     let _ = writeln!(out, "### poolform: {}\n", md(&headline));
     if let Some(file) = saved {
@@ -237,14 +393,14 @@ pub fn plan_markdown(plan: &Plan, saved: Option<&str>) -> String {
     let _ = writeln!(
         out,
         "Project `{}` at {}, from {}.\n",
-        plan.project_id,
-        escape::code_span(&plan.endpoint),
-        escape::code_span(&plan.source)
+        part.project_id,
+        escape::code_span(&part.endpoint),
+        escape::code_span(source)
     );
     if let Some(partial) = partial_notice(plan) {
         let _ = writeln!(out, "> ⚠️ {}\n", md(&partial));
     }
-    let deletes: Vec<String> = plan
+    let deletes: Vec<String> = part
         .changes
         .iter()
         .map(|c| {
@@ -259,7 +415,7 @@ pub fn plan_markdown(plan: &Plan, saved: Option<&str>) -> String {
                 c.pool.id,
                 md(c.pool.pool_type.as_deref().unwrap_or("")),
                 c.pool.desktop_count,
-                md(&c.reason)
+                md(&change_reason(c, source))
             )
         })
         .collect();
@@ -269,7 +425,7 @@ pub fn plan_markdown(plan: &Plan, saved: Option<&str>) -> String {
         "| | Pool | ID | Type | Desktops | Why |\n|---|---|---|---|--:|---|",
         &deletes,
     );
-    let findings: Vec<String> = plan
+    let findings: Vec<String> = part
         .findings
         .iter()
         .map(|f| {
@@ -284,7 +440,7 @@ pub fn plan_markdown(plan: &Plan, saved: Option<&str>) -> String {
                 },
                 md(f.pool.name().unwrap_or("")),
                 f.pool.id().map_or_else(String::new, |i| format!("`{i}`")),
-                md(&f.detail)
+                md(&finding_detail(f, source))
             )
         })
         .collect();
@@ -294,6 +450,36 @@ pub fn plan_markdown(plan: &Plan, saved: Option<&str>) -> String {
         "| | Pool | ID | Detail |\n|---|---|---|---|",
         &findings,
     );
+    out
+}
+
+/// The plan as a pull-request comment: a file of one project as it is; otherwise the totals,
+/// the projects that failed, and a section per project.
+pub fn plan_markdown(plan: &Plan, saved: Option<&str>) -> String {
+    if plan.is_of_one_project() {
+        return part_markdown(plan, &plan.projects[0], saved);
+    }
+    let mut out = String::new();
+    if totals_shown(plan.projects.len(), plan.failures.len()) {
+        let _ = writeln!(out, "## poolform: {}\n", md(&totals(plan)));
+    }
+    for failure in &plan.failures {
+        let _ = writeln!(
+            out,
+            "### ❌ {}\n\n{}\n",
+            md(&failure.label),
+            md(&failure.error)
+        );
+    }
+    for part in &plan.projects {
+        let _ = writeln!(
+            out,
+            "## {}\n",
+            md(part.label.as_deref().unwrap_or_default())
+        );
+        out.push_str(&part_markdown(plan, part, saved));
+        out.push('\n');
+    }
     out
 }
 
@@ -331,6 +517,122 @@ pub fn stale_diff<'a>(
 #[allow(clippy::too_many_lines)] // tables of cases, spelled out
 mod tests {
     use super::*;
+
+    /// The words a plan's codes stand for: why a pool is planned, what a finding means.
+    #[test]
+    fn reasons_and_findings_in_words() {
+        use crate::core::model::{AutoscalePolicy, Pool, PoolId};
+        use crate::core::plan::{Action, Difference};
+        let change = |f: fn(&mut Pool)| {
+            let mut p = Pool::new(PoolId::parse("a1").unwrap(), "ci-a");
+            f(&mut p);
+            let pool = PoolRef::of(&p);
+            Change {
+                action: Action::Delete,
+                fingerprint: pool.fingerprint(),
+                likely_blocked: false,
+                pool,
+                reason: Reason::NotInConfig,
+            }
+        };
+        let cases: Vec<(Change, &str)> = vec![
+            (change(|_| {}), "not in pools.yaml"),
+            (
+                change(|p| p.desktop_count = 1),
+                "not in pools.yaml; likely blocked: 1 desktop remains (0 in use)",
+            ),
+            (
+                change(|p| {
+                    p.desktop_count = 3;
+                    p.desktop_used = 2;
+                    p.charging_mode = Some("0".into());
+                }),
+                "not in pools.yaml; likely blocked: 3 desktops remain (2 in use); prepaid (yearly/monthly): its desktops are unsubscribed in the billing centre, not deleted",
+            ),
+            (
+                change(|p| {
+                    p.enable_autoscale = true;
+                    p.autoscale_policy = Some(Box::new(AutoscalePolicy {
+                        min_idle: Some(2),
+                        ..Default::default()
+                    }));
+                }),
+                "not in pools.yaml; autoscale on (min_idle 2): desktops may come back until it is turned off",
+            ),
+        ];
+        for (c, want) in cases {
+            assert_eq!(change_reason(&c, "pools.yaml"), want);
+        }
+        let live = |name: &str| {
+            FindingPool::Live(PoolRef::of(&Pool::new(PoolId::parse("b1").unwrap(), name)))
+        };
+        let finding = |kind, pool| Finding {
+            kind,
+            pool,
+            entry: None,
+            rule: None,
+            filter: None,
+            differences: Vec::new(),
+        };
+        let findings = vec![
+            (
+                Finding {
+                    entry: Some(3),
+                    ..finding(
+                        FindingKind::Missing,
+                        FindingPool::Listed {
+                            id: None,
+                            name: Some("x".into()),
+                        },
+                    )
+                },
+                "listed in pools.yaml but no live pool has this name; poolform does not create pools",
+            ),
+            (
+                Finding {
+                    differences: vec![
+                        Difference {
+                            attribute: "name".into(),
+                            expected: "ci-finance".into(),
+                            live: "ci-renamed".into(),
+                        },
+                        Difference {
+                            attribute: "type".into(),
+                            expected: "STATIC".into(),
+                            live: "DYNAMIC".into(),
+                        },
+                    ],
+                    ..finding(FindingKind::Drift, live("ci-renamed"))
+                },
+                "name: expected \"ci-finance\", live \"ci-renamed\"; type: expected \"STATIC\", live \"DYNAMIC\"",
+            ),
+            (
+                Finding {
+                    rule: Some("name \"ci-prod-*\"".into()),
+                    ..finding(FindingKind::Protected, live("ci-prod-1"))
+                },
+                "not in pools.yaml but protected by name \"ci-prod-*\"",
+            ),
+            (
+                Finding {
+                    entry: Some(1),
+                    filter: Some("name_prefix \"ci-\"".into()),
+                    ..finding(FindingKind::OutOfScope, live("other"))
+                },
+                "listed in pools.yaml (pools[1]) but outside its scope (name_prefix \"ci-\"): not managed",
+            ),
+            (
+                Finding {
+                    rule: Some("pools[0] name \"ci-eng\"".into()),
+                    ..finding(FindingKind::NearMatch, live("ci-eng\u{200b}"))
+                },
+                "not deleted: its name \"ci-eng\\u{200b}\" (it holds U+200B) reads as pools[0] name \"ci-eng\" once both are normalised (NFKC_Casefold, trimmed), but does not match it as written. Rename the pool or fix the rule so that they agree",
+            ),
+        ];
+        for (f, want) in findings {
+            assert_eq!(finding_detail(&f, "pools.yaml"), want);
+        }
+    }
 
     #[test]
     fn summary_lines() {

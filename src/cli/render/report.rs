@@ -1,23 +1,77 @@
 //! Apply reports as text: one entry per step (outcome, name, id, why), then the notes a
 //! summary needs (steps not started, advice for blocked pools, what the verification listing
-//! confirmed); the same facts in markdown; and the report kept on standard error when
-//! standard output is lost.
+//! confirmed), a section per project in a file with `projects:`; the same facts in markdown;
+//! and the report kept on standard error when standard output is lost.
 
 use super::entries::{write_entries, Entry};
+use super::layout::fit;
 use super::markdown::{md, md_table};
+use super::sections::{section, totals_shown};
 use super::view::{plural, View};
 use crate::core::escape::visible;
-use crate::core::report::{Outcome, Report, StepResult};
+use crate::core::report::{Outcome, ProjectReport, Report, ReportSummary, StepResult};
 use std::fmt::Write as _;
 
+/// `5 deleted, 1 already absent, 2 blocked, 0 failed` (and skipped steps, when there are).
+fn counts(s: &ReportSummary) -> String {
+    let skipped = if s.skipped > 0 {
+        format!(", {} skipped", s.skipped)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} deleted, {} already absent, {} blocked, {} failed{skipped}",
+        s.deleted, s.already_absent, s.blocked, s.failed
+    )
+}
+
+/// `Apply complete: 5 deleted, 1 already absent, 2 blocked, 0 failed.` for one project's part
+/// (interrupted or stopped as the run was).
+pub fn report_summary_line(report: &Report, part: &ProjectReport) -> String {
+    let head = if report.interrupted {
+        "Apply interrupted"
+    } else if report.stopped.is_some() {
+        "Apply stopped"
+    } else {
+        "Apply complete"
+    };
+    format!("{head}: {}.", counts(&part.summary))
+}
+
+/// `All 3 projects: 5 deleted, 1 already absent, 2 blocked, 0 failed (ended: blocked).`
+fn totals(report: &Report) -> String {
+    format!(
+        "All {}: {} (ended: {}).",
+        plural(report.projects.len(), "project", "projects"),
+        counts(&report.summary),
+        report.end.name()
+    )
+}
+
 /// What an apply did, for standard error when its report could not be written to standard
-/// output: the summary and every pool it settled, so that the audit trail is not lost.
+/// output: each project's summary and every pool it settled, so that the audit trail is not
+/// lost.
 pub fn lost_report(report: &Report, why: &str) -> String {
+    report
+        .projects
+        .iter()
+        .map(|part| {
+            let lost = lost_part(report, part, why);
+            match &part.acted_as.label {
+                Some(label) => format!("{label}: {lost}"),
+                None => lost,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn lost_part(report: &Report, part: &ProjectReport, why: &str) -> String {
     let mut out = format!(
         "error: the report could not be written to standard output ({why}). {}",
-        report.summary_line()
+        report_summary_line(report, part)
     );
-    for r in &report.results {
+    for r in &part.results {
         if r.outcome != Outcome::Skipped {
             let _ = write!(
                 out,
@@ -48,7 +102,8 @@ fn why_lines(report: &Report, r: &StepResult) -> Vec<String> {
     lines
 }
 
-/// The apply report for a terminal or a CI log.
+/// The apply report for a terminal or a CI log: a file of one project as it is; otherwise a
+/// section per project and the totals.
 pub fn report_human(report: &Report, view: &View) -> String {
     let style = view.style;
     let mut out = String::new();
@@ -63,7 +118,26 @@ pub fn report_human(report: &Report, view: &View) -> String {
             ))
         );
     }
-    let entries: Vec<Entry> = report
+    if report.is_of_one_project() {
+        out.push_str(&part_human(report, &report.projects[0], view));
+        return out;
+    }
+    for part in &report.projects {
+        let _ = writeln!(out, "{}", section(part.acted_as.label.as_deref(), view));
+        out.push_str(&part_human(report, part, view));
+        out.push('\n');
+    }
+    if totals_shown(report.projects.len(), 0) {
+        let _ = writeln!(out, "{}", style.bold(&fit(&totals(report), view.width)));
+    }
+    out
+}
+
+/// One project's part of the report for a terminal or a CI log.
+fn part_human(report: &Report, part: &ProjectReport, view: &View) -> String {
+    let style = view.style;
+    let mut out = String::new();
+    let entries: Vec<Entry> = part
         .results
         .iter()
         .map(|r| Entry {
@@ -93,8 +167,8 @@ pub fn report_human(report: &Report, view: &View) -> String {
     if !entries.is_empty() {
         out.push('\n');
     }
-    let _ = writeln!(out, "{}", style.bold(&report.summary_line()));
-    for note in report_notes(report) {
+    let _ = writeln!(out, "{}", style.bold(&report_summary_line(report, part)));
+    for note in report_notes(report, part) {
         for line in super::layout::wrap(&note, view.width) {
             let _ = writeln!(out, "{line}");
         }
@@ -102,11 +176,12 @@ pub fn report_human(report: &Report, view: &View) -> String {
     out
 }
 
-/// What a report says after its summary line: steps not started, advice for blocked pools,
-/// and what the verification listing confirmed (or, when it could not, what and why).
-pub fn report_notes(report: &Report) -> Vec<String> {
+/// What a project's part of a report says after its summary line: steps not started, advice
+/// for blocked pools, and what the verification listing confirmed (or, when it could not, what
+/// and why).
+pub fn report_notes(report: &Report, part: &ProjectReport) -> Vec<String> {
     let mut notes = Vec::new();
-    let s = &report.summary;
+    let s = &part.summary;
     if report.interrupted && s.skipped > 0 {
         notes.push(format!(
             "Interrupted: {} step{} not started. Run `poolform plan` to see what remains.",
@@ -114,15 +189,15 @@ pub fn report_notes(report: &Report) -> Vec<String> {
             if s.skipped == 1 { " was" } else { "s were" }
         ));
     }
-    notes.extend(blocked_advice(report));
-    notes.extend(verification_line(report));
+    notes.extend(blocked_advice(report, part));
+    notes.extend(verification_line(report, part));
     notes
 }
 
 /// What to do about blocked pools, as it applies: after a wait (ran out or interrupted),
 /// with autoscale, with prepaid desktops.
-fn blocked_advice(report: &Report) -> Vec<String> {
-    let blocked: Vec<&crate::core::report::StepResult> = report
+fn blocked_advice(report: &Report, part: &ProjectReport) -> Vec<String> {
+    let blocked: Vec<&crate::core::report::StepResult> = part
         .results
         .iter()
         .filter(|r| r.outcome == Outcome::Blocked)
@@ -135,7 +210,7 @@ fn blocked_advice(report: &Report) -> Vec<String> {
     } else {
         ""
     };
-    let advice = match (report.waited_for_blocked, report.signal) {
+    let advice = match (part.waited_for_blocked, report.signal) {
         (true, Some(signal)) => format!(
             "the wait was interrupted ({}) while they still held desktops. Remove the desktops{autoscale}, then apply again.",
             signal.name()
@@ -168,8 +243,8 @@ fn blocked_advice(report: &Report) -> Vec<String> {
 
 /// What the verification listing confirmed; when it could not finish, what was not checked
 /// and why.
-fn verification_line(report: &Report) -> Option<String> {
-    let v = &report.verification;
+fn verification_line(report: &Report, part: &ProjectReport) -> Option<String> {
+    let v = &part.verification;
     if v.claimed == 0 {
         return None;
     }
@@ -205,10 +280,33 @@ fn verification_line(report: &Report) -> Option<String> {
 }
 
 /// The apply report as a pull-request or merge-request comment: everything the human report
-/// says (steps, request ids, advice, verification).
+/// says (steps, request ids, advice, verification); a section per project in a file with
+/// `projects:`.
 pub fn report_markdown(report: &Report) -> String {
+    if report.is_of_one_project() {
+        return part_markdown(report, &report.projects[0]);
+    }
     let mut out = String::new();
-    let _ = writeln!(out, "### poolform: {}\n", md(&report.summary_line()));
+    if totals_shown(report.projects.len(), 0) {
+        let _ = writeln!(out, "## poolform apply: {}\n", md(&totals(report)));
+    }
+    for part in &report.projects {
+        let label = part.acted_as.label.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "## {}\n", md(label));
+        out.push_str(&part_markdown(report, part));
+        out.push('\n');
+    }
+    out
+}
+
+/// One project's part of the report as a comment.
+fn part_markdown(report: &Report, part: &ProjectReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### poolform: {}\n",
+        md(&report_summary_line(report, part))
+    );
     if let Some(reason) = &report.stopped {
         let _ = writeln!(
             out,
@@ -216,7 +314,7 @@ pub fn report_markdown(report: &Report) -> String {
             md(reason)
         );
     }
-    let rows: Vec<String> = report
+    let rows: Vec<String> = part
         .results
         .iter()
         .map(|r| {
@@ -239,7 +337,7 @@ pub fn report_markdown(report: &Report) -> String {
         "| Outcome | Pool | ID | Attempts | Request ID | Detail |\n|---|---|---|--:|---|---|",
         &rows,
     );
-    for note in report_notes(report) {
+    for note in report_notes(report, part) {
         let _ = writeln!(out, "- {}", md(&note));
     }
     out

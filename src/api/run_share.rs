@@ -1,0 +1,138 @@
+//! What every client of one run shares, so that the run's limits hold for the whole run and
+//! not for each project: the rate ceiling (`--rate-limit`; each project's own limiter still
+//! adapts to its own 429s beneath it), the calls in flight, the list pages read and decoded at
+//! once, and the decoded pools the listings under way hold.
+
+use crate::core::ratelimit::AdaptiveRate;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// The limits, set by the first client of the run (every client of a run has the same
+/// options).
+#[derive(Debug)]
+struct Limits {
+    ceiling: Mutex<AdaptiveRate>,
+    /// List pages asked for and held at once.
+    pages: Arc<Semaphore>,
+    /// List pages decoded at once (each holds its answer and what it decodes to meanwhile).
+    decodes: Arc<Semaphore>,
+}
+
+/// Shared by every client of one run.
+#[derive(Debug, Default)]
+pub struct RunShare {
+    limits: OnceLock<Limits>,
+    in_flight: AtomicUsize,
+    /// What the decoded pools of the listings under way weigh, in bytes.
+    weight: AtomicUsize,
+}
+
+/// Pages decoded at once, in the whole run.
+const DECODES_AT_ONCE: usize = 2;
+
+impl RunShare {
+    /// The limits, set from the first caller's options.
+    fn limits(&self, ceiling: f64, pages: usize) -> &Limits {
+        self.limits.get_or_init(|| Limits {
+            ceiling: Mutex::new(AdaptiveRate::new(ceiling, Instant::now())),
+            pages: Arc::new(Semaphore::new(pages.max(1))),
+            decodes: Arc::new(Semaphore::new(DECODES_AT_ONCE)),
+        })
+    }
+
+    /// Sets the limits (once per run): `ceiling` requests per second, `pages` list pages at
+    /// once.
+    pub fn set_limits(&self, ceiling: f64, pages: usize) {
+        self.limits(ceiling, pages);
+    }
+
+    /// How long to wait before the run's ceiling admits one more request (`None`: admitted,
+    /// and counted).
+    pub fn try_admit(&self) -> Option<Duration> {
+        let limits = self.limits.get()?;
+        let mut ceiling = limits
+            .ceiling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        ceiling.try_acquire(Instant::now())
+    }
+
+    /// A list page may be asked for (and held until it is decoded) while this lives.
+    pub async fn page(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let pages = self.limits.get()?.pages.clone();
+        pages.acquire_owned().await.ok()
+    }
+
+    /// A page may be decoded while this lives.
+    pub async fn decode(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let decodes = self.limits.get()?.decodes.clone();
+        decodes.acquire_owned().await.ok()
+    }
+
+    /// Counts one request in flight until the guard is dropped.
+    pub fn sending(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(&self.in_flight)
+    }
+
+    /// Requests of the whole run sent and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Adds `weight` bytes of decoded pools to what the listings under way hold: the new
+    /// total of the whole run.
+    pub fn hold(&self, weight: usize) -> usize {
+        self.weight.fetch_add(weight, Ordering::SeqCst) + weight
+    }
+
+    /// Gives back `weight` bytes of decoded pools (a listing ended).
+    pub fn release(&self, weight: usize) {
+        self.weight.fetch_sub(weight, Ordering::SeqCst);
+    }
+}
+
+/// Counts one request in flight for as long as it lives.
+pub struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The decoded pools one listing holds in the run's count, given back when it ends (done or
+/// refused).
+#[derive(Debug)]
+pub struct Held {
+    run: Arc<RunShare>,
+    /// Bytes of answers read so far.
+    pub bytes: usize,
+    /// What the listing's decoded pools weigh.
+    pub weight: usize,
+}
+
+impl Held {
+    pub fn new(run: Arc<RunShare>) -> Held {
+        Held {
+            run,
+            bytes: 0,
+            weight: 0,
+        }
+    }
+
+    /// Adds a page's bytes and weight: the listing's weight and the whole run's.
+    pub fn add(&mut self, bytes: usize, weight: usize) -> (usize, usize) {
+        self.bytes = self.bytes.saturating_add(bytes);
+        self.weight = self.weight.saturating_add(weight);
+        (self.weight, self.run.hold(weight))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.run.release(self.weight);
+    }
+}

@@ -1,0 +1,614 @@
+//! The one pipeline every plan and apply goes through, over the list of projects a config
+//! means (one, for a file without `projects:`): select them (`--only`), resolve each before
+//! any call (its place from flags, environment and profile, or from the file alone; an agency
+//! only when the operator allows it), say whose identity each acts as, connect them at once,
+//! list and plan them at once (one client each, with its own adaptive limiter, under the run's
+//! shared limits), then combine the parts into one plan and cut it to the `--target`s. Fail
+//! closed: a project that cannot be resolved, reached or listed fails the run, and no project
+//! of it is ever applied.
+
+use crate::api::connection::{self, ConnectionFlags, FileDefaults, Resolved};
+use crate::api::listing::{list_for_judging, ListingError};
+use crate::api::{Client, ClientOptions};
+use crate::cli::args::{ConnectionArgs, EndpointFlag, ProjectArgs};
+use crate::cli::context::{env_var, now_rfc3339, stderr_width, with_next_step, LoadedConfig};
+use crate::cli::output;
+use crate::cli::progress::Activity;
+use crate::cli::render;
+use crate::core::escape::visible;
+use crate::core::model::{Live, PoolId, ProjectId};
+use crate::core::plan::{FindingKind, Made, Plan, ProjectFailure, ProjectPlan};
+use crate::core::planner::{self, PlanContext};
+use crate::core::projects::{self, EntryPlace, Place, Project};
+use anyhow::{bail, Result};
+use std::collections::{HashMap, HashSet};
+
+/// Variables that name one region or project, which cannot name one of many: ignored, said
+/// once.
+const PLACE_VARIABLES: [&str; 3] = [
+    "HW_REGION_NAME",
+    "HW_PROJECT_ID",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+];
+
+/// The agency variables: beside a file's `assume_role` they would chain agencies.
+const AGENCY_VARIABLES: [&str; 3] = [
+    "HW_ASSUME_ROLE_AGENCY_NAME",
+    "HW_ASSUME_ROLE_DOMAIN_NAME",
+    "HW_ASSUME_ROLE_DOMAIN_ID",
+];
+
+/// `error`, said of the project labelled `label` (a file of one project has none).
+fn in_project(label: Option<&str>, error: anyhow::Error) -> anyhow::Error {
+    match label {
+        Some(label) => anyhow::anyhow!("{label}: {error:#}"),
+        None => error,
+    }
+}
+
+/// The projects this run covers, in file order. A file of one project takes no `--only` or
+/// `--allow-agency`; in a file with `projects:`, `--region`/`--project-id` name nothing and
+/// are refused with the way forward, and the variables that would are ignored, said once.
+pub fn select(
+    loaded: &LoadedConfig,
+    conn: &ConnectionArgs,
+    args: &ProjectArgs,
+) -> Result<Vec<Project>> {
+    let all = projects::projects(&loaded.config);
+    if !loaded.config.is_many() {
+        refuse_project_flags(args, loaded)?;
+        return Ok(all);
+    }
+    let labels: Vec<&str> = all.iter().filter_map(Project::label).collect();
+    for (flag, given) in [
+        ("--region", &conn.region),
+        ("--project-id", &conn.project_id),
+    ] {
+        if given.is_some() {
+            bail!(
+                "{flag} names nothing in {}, which lists {} projects, each with its own region and project; choose projects with --only LABEL (its labels: {}); nothing was sent",
+                visible(&loaded.source),
+                all.len(),
+                labels.join(", ")
+            );
+        }
+    }
+    for name in PLACE_VARIABLES {
+        if env_var(name).is_some_and(|v| !v.is_empty()) {
+            output::stderr_line(&format!(
+                "note: {name} is ignored: {} lists several projects, each naming its own region and project",
+                visible(&loaded.source)
+            ));
+        }
+    }
+    Ok(projects::select(all, &args.only, &loaded.source)?)
+}
+
+/// `--only` and `--allow-agency` choose among the projects of a file with `projects:`; a
+/// file of one project has none to choose.
+fn refuse_project_flags(args: &ProjectArgs, loaded: &LoadedConfig) -> Result<()> {
+    let flag = match (args.only.first(), args.allow_agency.first()) {
+        (Some(_), _) => "--only",
+        (None, Some(_)) => "--allow-agency",
+        (None, None) => return Ok(()),
+    };
+    bail!(
+        "{flag} is for a file with projects:, and {} names one project; drop {flag}",
+        visible(&loaded.source)
+    )
+}
+
+/// The agencies the operator allows: `--allow-agency` and `POOLFORM_ALLOW_AGENCIES`
+/// (comma-separated).
+fn allowed_agencies(args: &ProjectArgs) -> Vec<String> {
+    let mut allowed = args.allow_agency.clone();
+    if let Some(list) = env_var("POOLFORM_ALLOW_AGENCIES") {
+        allowed.extend(
+            list.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    allowed
+}
+
+/// Where a project is and as whom it is reached, before any call: a file of one project from
+/// flags, environment, profile, then the file; an entry of `projects:` from the file alone,
+/// its endpoint from `--endpoint` (`REGION=URL` first), its agency only if the operator
+/// allows it (never on top of one from the environment or a profile).
+fn resolve(
+    project: &Project,
+    conn: &ConnectionArgs,
+    source: &str,
+    allowed: &[String],
+) -> Result<Resolved> {
+    match &project.place {
+        Place::Run {
+            region,
+            project_id,
+            cloud,
+        } => {
+            let file = FileDefaults {
+                source: source.to_owned(),
+                region: region.as_ref().map(|r| r.as_str().to_owned()),
+                project_id: project_id.as_ref().map(ToString::to_string),
+                cloud: cloud.as_ref().map(|c| c.as_str().to_owned()),
+                ..FileDefaults::default()
+            };
+            let flags = ConnectionFlags {
+                endpoint: conn.single_endpoint()?,
+                region: conn.region.clone(),
+                project_id: conn.project_id.clone(),
+                cloud: conn.cloud.clone(),
+                profile: conn.profile.clone(),
+            };
+            Ok(connection::resolve(&flags, &file, &env_var)?)
+        }
+        Place::Entry(entry) => resolve_entry(entry, conn, source, allowed),
+    }
+}
+
+/// [`resolve`] for an entry of `projects:`.
+fn resolve_entry(
+    entry: &EntryPlace,
+    conn: &ConnectionArgs,
+    source: &str,
+    allowed: &[String],
+) -> Result<Resolved> {
+    let flags = ConnectionFlags {
+        endpoint: conn.endpoint_for(entry.region.as_str())?,
+        region: None,
+        project_id: None,
+        cloud: conn.cloud.clone(),
+        profile: conn.profile.clone(),
+    };
+    let file = FileDefaults {
+        source: source.to_owned(),
+        region: Some(entry.region.as_str().to_owned()),
+        project_id: entry.project_id.as_ref().map(ToString::to_string),
+        cloud: entry.cloud.as_ref().map(|c| c.as_str().to_owned()),
+        project_name: entry.project_name.as_ref().map(|n| n.as_str().to_owned()),
+        sole_source: true,
+    };
+    let Some(role) = &entry.assume_role else {
+        return Ok(connection::resolve(&flags, &file, &env_var)?);
+    };
+    let key = role.allow_key();
+    if !allowed.contains(&key) {
+        bail!(
+            "projects[{}] of {} assumes agency {key}, which the operator has not allowed: a file cannot choose to reach another account. If you trust this file with that account, pass --allow-agency {key} (or POOLFORM_ALLOW_AGENCIES); nothing was sent",
+            entry.index,
+            visible(source)
+        );
+    }
+    let base = connection::resolve(&flags, &file, &env_var)?;
+    if let Some(agency) = base.agency() {
+        let from = if AGENCY_VARIABLES.iter().any(|v| env_var(v).is_some()) {
+            "HW_ASSUME_ROLE_AGENCY_NAME"
+        } else {
+            "the profile"
+        };
+        bail!(
+            "{} assumes agency {key}, but {from} already assumes agency {}: poolform does not chain agencies; unset it, or drop assume_role from the project; nothing was sent",
+            entry.label,
+            agency.name
+        );
+    }
+    let injected = |name: &str| -> Option<String> {
+        match name {
+            "HW_ASSUME_ROLE_AGENCY_NAME" => Some(role.agency.as_str().to_owned()),
+            "HW_ASSUME_ROLE_DOMAIN_NAME" => role.domain.as_ref().map(|d| d.as_str().to_owned()),
+            "HW_ASSUME_ROLE_DOMAIN_ID" => role.domain_id.as_ref().map(|d| d.as_str().to_owned()),
+            other => env_var(other),
+        }
+    };
+    Ok(connection::resolve(&flags, &file, &injected)?)
+}
+
+/// An `--endpoint REGION=URL` whose region no selected project has would be ignored, and the
+/// project meant would go to its public endpoint: refused, with the region it likely meant.
+fn refuse_stray_endpoints(selected: &[Project], conn: &ConnectionArgs) -> Result<()> {
+    let regions: Vec<&str> = selected
+        .iter()
+        .filter(|p| p.label().is_some())
+        .filter_map(|p| p.region().map(|r| r.as_str()))
+        .collect();
+    if regions.len() < selected.len() {
+        // A file of one project: `single_endpoint` refuses REGION=URL.
+        return Ok(());
+    }
+    for flag in conn.endpoints()? {
+        let EndpointFlag::Region { region, url } = flag else {
+            continue;
+        };
+        if regions.contains(&region.as_str()) {
+            continue;
+        }
+        let mut known: Vec<&str> = regions.clone();
+        known.sort_unstable();
+        known.dedup();
+        let guess = crate::core::names::closest(&region, known.iter().copied(), 3)
+            .map(|g| format!("; did you mean {g}?"))
+            .unwrap_or_default();
+        bail!(
+            "--endpoint {}={} names no selected project's region (the run covers {}){guess} Without it, that project would go to its public endpoint; nothing was sent",
+            visible(&region),
+            visible(&url),
+            known.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Resolves every project (all before any call), says each resolution warning once, and
+/// refuses a stray `--endpoint REGION=URL`.
+pub fn resolve_all(
+    selected: Vec<Project>,
+    conn: &ConnectionArgs,
+    source: &str,
+    args: &ProjectArgs,
+) -> Result<Vec<(Project, Resolved)>> {
+    refuse_stray_endpoints(&selected, conn)?;
+    let allowed = allowed_agencies(args);
+    let mut resolved = Vec::with_capacity(selected.len());
+    for project in selected {
+        let r = resolve(&project, conn, source, &allowed)
+            .map_err(|e| in_project(project.label(), e))?;
+        resolved.push((project, r));
+    }
+    Ok(resolved)
+}
+
+/// A project resolved and connected: its client, and its listing once it is kept.
+pub struct Reached {
+    pub project: Project,
+    pub client: Client,
+    pub live: Option<Live>,
+}
+
+/// Says every project's identity line (in file order, before any call) and then its
+/// resolution warnings (each once), then connects them at once (each with listing counts of
+/// its own); one that cannot be reached fails them all; two that turn out to be one project
+/// are refused.
+pub async fn connect_all(
+    resolved: Vec<(Project, Resolved)>,
+    options: &ClientOptions,
+) -> Result<Vec<Reached>> {
+    say_identities(&resolved);
+    let iam = resolved.iter().find(|(_, r)| r.calls_iam());
+    let counts = ClientOptions {
+        listing: std::sync::Arc::default(),
+        ..options.clone()
+    };
+    let news = counts.listing.clone();
+    let activity =
+        iam.map(|_| Activity::with_news("Calling IAM", String::new, move || news.trouble_now()));
+    let one = resolved.len() == 1;
+    let mut tasks = Vec::with_capacity(resolved.len());
+    for (i, (project, r)) in resolved.into_iter().enumerate() {
+        let options = if i == 0 {
+            counts.clone()
+        } else {
+            ClientOptions {
+                listing: std::sync::Arc::default(),
+                ..options.clone()
+            }
+        };
+        tasks.push((project, tokio::spawn(connect(r, options))));
+    }
+    let mut reached = Vec::with_capacity(tasks.len());
+    let mut failures = Vec::new();
+    for (project, task) in tasks {
+        match task.await? {
+            Ok(client) => reached.push(Reached {
+                project,
+                client,
+                live: None,
+            }),
+            Err(e) if one && project.label().is_none() => return Err(e),
+            Err(e) => failures.push(in_project(project.label(), e).to_string()),
+        }
+    }
+    drop(activity);
+    if !failures.is_empty() {
+        bail!(
+            "{} of {} projects cannot be reached, so none is planned or applied:\n  {}",
+            failures.len(),
+            failures.len() + reached.len(),
+            failures.join("\n  ")
+        );
+    }
+    refuse_duplicates(&reached)?;
+    Ok(reached)
+}
+
+/// Says whose identity each project acts as (its label first, in a file with `projects:`), in
+/// file order, before any call; then the resolution warnings, each once.
+pub fn say_identities(resolved: &[(Project, Resolved)]) {
+    for (project, r) in resolved {
+        let line = match project.label() {
+            Some(label) => format!("{label}: {}", r.identity_line()),
+            None => r.identity_line(),
+        };
+        output::stderr_line(&render::fit(&visible(&line), stderr_width()));
+    }
+    let mut said = HashSet::new();
+    for (_, r) in resolved {
+        for warning in r.warnings.iter().filter(|w| said.insert(*w)) {
+            output::stderr_line(warning);
+        }
+    }
+}
+
+/// Builds one project's client: the IAM calls its resolution calls for first.
+async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
+    Client::connect(resolved, options).await.map_err(|e| {
+        let next = e.next_step();
+        let what = if e.is_transport() {
+            "cannot reach IAM"
+        } else {
+            "the IAM calls before the first Workspace call failed"
+        };
+        with_next_step(
+            anyhow::Error::new(e).context(format!("{what}; nothing was planned or deleted")),
+            next,
+        )
+    })
+}
+
+/// Two entries that resolve to the same endpoint and project (ids compare without case): one
+/// would delete the other's keeps.
+fn refuse_duplicates(reached: &[Reached]) -> Result<()> {
+    let mut seen: HashMap<(String, ProjectId), &str> = HashMap::new();
+    for r in reached {
+        let c = r.client.connection();
+        let key = (c.endpoint_text(), c.project_id.clone());
+        let label = r.project.label().unwrap_or_default();
+        if let Some(first) = seen.insert(key.clone(), label) {
+            bail!(
+                "{first} and {label} are the same project ({} at {}): each would delete the pools the other keeps; list it once; nothing was planned or deleted",
+                key.1,
+                key.0
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether the listings a plan was made from are kept: an apply approved in advance
+/// authorizes against the very listing its plan was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listings {
+    Dropped,
+    Kept,
+}
+
+/// One project listed and planned (or why not), and which `--target`s name one of its live
+/// pools (for saying why a target is not a planned delete).
+struct Planned {
+    reached: Reached,
+    outcome: Result<ProjectPlan>,
+    listed_targets: Vec<bool>,
+}
+
+/// Lists a project's live pools, with the tags a judgement needs: `nothing_done` says what
+/// did not happen when it fails.
+pub async fn list(
+    client: &Client,
+    project: &Project,
+    source: &str,
+    nothing_done: &str,
+) -> Result<Live> {
+    list_for_judging(client, &project.rules, source)
+        .await
+        .map_err(|e| match e {
+            ListingError::Api(api) => {
+                let next = api.next_step();
+                with_next_step(
+                    anyhow::Error::new(api)
+                        .context(format!("cannot list the live pools; {nothing_done}")),
+                    next,
+                )
+            }
+            other => anyhow::anyhow!("{other}; {nothing_done}"),
+        })
+}
+
+/// The progress of the listings: one project's pages and pools, or every project's.
+fn listing_activity(reached: &[Reached]) -> Activity {
+    if let [one] = reached {
+        return Activity::listing("Listing pools", one.client.listing_counts().clone());
+    }
+    let counts: Vec<_> = reached
+        .iter()
+        .map(|r| r.client.listing_counts().clone())
+        .collect();
+    let projects = reached.len();
+    Activity::start("Listing pools", move || {
+        let (pages, pools) = counts.iter().fold((0, 0), |(pg, pl), c| {
+            let (p, n, _) = c.read();
+            (pg + p, pl + n)
+        });
+        format!("{pages} pages and {pools} pools read in {projects} projects")
+    })
+}
+
+/// Lists and plans every project at once; each listing is kept only when `listings` asks.
+async fn plan_all(
+    reached: Vec<Reached>,
+    loaded: &LoadedConfig,
+    targets: &[String],
+    listings: Listings,
+    nothing_done: &'static str,
+) -> Vec<Planned> {
+    let activity = listing_activity(&reached);
+    let mut tasks = Vec::with_capacity(reached.len());
+    for r in reached {
+        let (client, project) = (r.client.clone(), r.project.clone());
+        let (source, targets) = (loaded.source.clone(), targets.to_vec());
+        tasks.push((
+            r,
+            tokio::spawn(async move {
+                let live = list(&client, &project, &source, nothing_done).await?;
+                let c = client.connection();
+                let ctx = PlanContext {
+                    label: project.label().map(str::to_owned),
+                    project_id: c.project_id.clone(),
+                    endpoint: c.endpoint_text(),
+                    identity: c.identity.clone(),
+                };
+                let part = planner::plan(&project.rules, &live, &ctx)?;
+                let listed = targets.iter().map(|t| names_a_pool(&live, t)).collect();
+                Ok::<_, anyhow::Error>((part, listed, (listings == Listings::Kept).then_some(live)))
+            }),
+        ));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for (mut reached, task) in tasks {
+        let (outcome, listed_targets) = match task.await {
+            Ok(Ok((part, listed, live))) => {
+                reached.live = live;
+                (Ok(part), listed)
+            }
+            Ok(Err(e)) => (Err(e), Vec::new()),
+            Err(e) => (
+                Err(anyhow::anyhow!(
+                    "internal error (a bug in poolform) while planning: {e}"
+                )),
+                Vec::new(),
+            ),
+        };
+        out.push(Planned {
+            reached,
+            outcome,
+            listed_targets,
+        });
+    }
+    activity.finish();
+    out
+}
+
+/// Does `target` name a live pool (by id or exact name)?
+fn names_a_pool(live: &Live, target: &str) -> bool {
+    let by_id = PoolId::parse(target)
+        .ok()
+        .is_some_and(|id| live.get(&id).is_some());
+    by_id || live.pools().iter().any(|p| *p.name == *target)
+}
+
+/// A plan made now: every project's part (the failures apart), and each project reached.
+pub struct PlannedRun {
+    pub plan: Plan,
+    pub reached: Vec<Reached>,
+}
+
+/// Every project's part combined into one plan (with the projects that failed, which make it
+/// unsaveable); a file of one project fails with its own error.
+fn combine(
+    planned: Vec<Planned>,
+    loaded: &LoadedConfig,
+    only: &[String],
+) -> Result<(PlannedRun, Vec<bool>)> {
+    let mut projects = Vec::new();
+    let mut failures = Vec::new();
+    let mut reached = Vec::with_capacity(planned.len());
+    let mut listed = Vec::new();
+    for p in planned {
+        match (p.outcome, p.reached.project.label()) {
+            (Ok(part), _) => {
+                listed.resize(p.listed_targets.len(), false);
+                for (l, named) in listed.iter_mut().zip(&p.listed_targets) {
+                    *l |= named;
+                }
+                projects.push(part);
+                reached.push(p.reached);
+            }
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(label)) => failures.push(ProjectFailure {
+                label: label.to_owned(),
+                error: format!("{e:#}"),
+            }),
+        }
+    }
+    let made = Made {
+        created_at: now_rfc3339(),
+        source: loaded.source.clone(),
+        config_sha256: loaded.sha256.clone(),
+    };
+    let plan = Plan::new(made, only.to_vec(), projects, failures);
+    Ok((PlannedRun { plan, reached }, listed))
+}
+
+/// Everything a run does before it shows its plan: select the projects, resolve and reach
+/// each, list and plan them at once, combine the parts, and cut the plan to the `--target`s
+/// (unless a project failed: that plan is shown as it is, and refused).
+pub async fn plan_projects(
+    loaded: &LoadedConfig,
+    conn: &ConnectionArgs,
+    args: &ProjectArgs,
+    targets: &[String],
+    options: &ClientOptions,
+    listings: Listings,
+    nothing_done: &'static str,
+) -> Result<PlannedRun> {
+    let selected = select(loaded, conn, args)?;
+    let resolved = resolve_all(selected, conn, &loaded.source, args)?;
+    let reached = connect_all(resolved, options).await?;
+    let planned = plan_all(reached, loaded, targets, listings, nothing_done).await;
+    let (mut run, listed) = combine(planned, loaded, &args.only)?;
+    if !run.plan.failures.is_empty() || targets.is_empty() {
+        return Ok(run);
+    }
+    run.plan = restrict(run.plan, targets, &listed)?;
+    let kept: Vec<Option<String>> = run.plan.projects.iter().map(|p| p.label.clone()).collect();
+    run.reached
+        .retain(|r| kept.iter().any(|k| k.as_deref() == r.project.label()));
+    Ok(run)
+}
+
+/// `plan` cut down to the `--target`s; a target that is not a planned delete is refused with
+/// why: what the plan's findings say (protected, out of scope, …), else whether a listing
+/// showed it (`listed`, indexed like `targets`: kept, or not live; empty when no listing was
+/// read, as for a saved plan).
+pub fn restrict(plan: Plan, targets: &[String], listed: &[bool]) -> Result<Plan> {
+    Ok(plan.restrict_saying(targets, |plan, target| {
+        let i = targets.iter().position(|t| t == target);
+        why_not_planned(plan, target, i.and_then(|i| listed.get(i).copied()))
+    })?)
+}
+
+/// Why the pool `target` names (by id or exact name) is not a planned delete: as the plan's
+/// findings word it (protected, out of scope, a near match, kept but drifted, missing), else
+/// kept (`listed`: a listing showed it) or not live; `None` when nothing says.
+fn why_not_planned(plan: &Plan, target: &str, listed: Option<bool>) -> Option<String> {
+    let id = PoolId::parse(target).ok();
+    let found = plan.projects.iter().find_map(|part| {
+        part.findings
+            .iter()
+            .find(|f| f.pool.name() == Some(target) || (id.is_some() && f.pool.id() == id.as_ref()))
+            .map(|f| (part, f))
+    });
+    let source = visible(&plan.source);
+    let Some((part, f)) = found else {
+        return listed.map(|listed| {
+            if listed {
+                format!("it is kept: {source} lists it")
+            } else {
+                "no live pool has this id or name".to_owned()
+            }
+        });
+    };
+    let detail = visible(&render::finding_detail(f, &plan.source)).into_owned();
+    let why = match f.kind {
+        FindingKind::Protected => format!("it is protected ({detail})"),
+        FindingKind::OutOfScope => format!("it is out of scope ({detail})"),
+        FindingKind::NearMatch => format!("it is a near match, never deleted ({detail})"),
+        FindingKind::Drift => format!("it is kept: {source} lists it (it has drifted)"),
+        FindingKind::Missing => format!("{source} lists it, but no live pool has this name"),
+    };
+    Some(match &part.label {
+        Some(label) => format!("{why} in {label}"),
+        None => why,
+    })
+}

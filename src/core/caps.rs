@@ -1,0 +1,120 @@
+//! The caps on what a run deletes, checked on what it is about to delete, at `plan` and at
+//! every `apply` (fresh or saved): the file's `max_deletes` (or `--max-deletes` in its place)
+//! over the whole run and in each project, and a project's own lower one. A plan over the cap
+//! is shown in full, then refused.
+
+use crate::core::plan::Plan;
+
+/// The file's cap: `--max-deletes`, else `max_deletes` at the top of the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileCap {
+    pub max: u32,
+    pub from_flag: bool,
+}
+
+impl FileCap {
+    /// `--max-deletes` (`flag`) in place of the config's `max_deletes`.
+    pub fn of(config: Option<u32>, flag: Option<u32>) -> Option<FileCap> {
+        flag.map(|max| FileCap {
+            max,
+            from_flag: true,
+        })
+        .or(config.map(|max| FileCap {
+            max,
+            from_flag: false,
+        }))
+    }
+
+    fn named(self) -> &'static str {
+        if self.from_flag {
+            "--max-deletes"
+        } else {
+            "max_deletes in the config"
+        }
+    }
+}
+
+/// A plan that deletes more than a cap allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TooManyDeletes {
+    /// A file of one project over the file's cap.
+    #[error("refused: {what} deletes {count} pools, more than {named} allows ({max}); nothing was saved or deleted. If this is intended, pass --max-deletes {count}")]
+    Project {
+        what: String,
+        count: usize,
+        max: u32,
+        named: &'static str,
+    },
+    /// A project of several over its limit: its own, or the file's.
+    #[error("refused: {label} deletes {count} pools, more than its limit ({max}); nothing was saved or deleted. {next}")]
+    OneOfSeveral {
+        label: String,
+        count: usize,
+        max: u32,
+        next: String,
+    },
+    /// Several projects over the file's cap together.
+    #[error("refused: {what} deletes {count} pools in all, more than {named} allows for the whole file ({max}); nothing was saved or deleted. If this is intended, pass --max-deletes {count}")]
+    Run {
+        what: String,
+        count: usize,
+        max: u32,
+        named: &'static str,
+    },
+}
+
+/// Refuses `plan` (named `what` in messages: "the plan above") when a project deletes more
+/// than its limit (the file's cap, or its own lower one, given by `own`), or the whole plan
+/// more than the file's cap.
+pub fn check(
+    plan: &Plan,
+    what: &str,
+    file: Option<FileCap>,
+    own: impl Fn(&str) -> Option<u32>,
+) -> Result<(), TooManyDeletes> {
+    if plan.is_of_one_project() {
+        let count = plan.deletes();
+        return match file {
+            Some(cap) if count > cap.max as usize => Err(TooManyDeletes::Project {
+                what: what.to_owned(),
+                count,
+                max: cap.max,
+                named: cap.named(),
+            }),
+            _ => Ok(()),
+        };
+    }
+    for part in &plan.projects {
+        let label = part.label.as_deref().unwrap_or_default();
+        let count = part.changes.len();
+        let own = own(label);
+        let limit = match (file.map(|c| c.max), own) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(max) = limit.filter(|max| count > *max as usize) else {
+            continue;
+        };
+        let next = if own == Some(max) {
+            "Its own max_deletes in the config sets that limit".to_owned()
+        } else {
+            format!("If this is intended, pass --max-deletes {count}")
+        };
+        return Err(TooManyDeletes::OneOfSeveral {
+            label: label.to_owned(),
+            count,
+            max,
+            next,
+        });
+    }
+    let count = plan.deletes();
+    match file {
+        Some(cap) if count > cap.max as usize => Err(TooManyDeletes::Run {
+            what: what.to_owned(),
+            count,
+            max: cap.max,
+            named: cap.named(),
+        }),
+        _ => Ok(()),
+    }
+}
