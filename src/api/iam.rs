@@ -118,10 +118,6 @@ pub(super) async fn projects(
     let (listed, raw) = get_projects(transport, iam, credentials, who, &[]).await?;
     let mut out = Vec::with_capacity(listed.projects.len());
     for p in listed.projects {
-        let region = p.name.split('_').next().unwrap_or("");
-        if !crate::core::model::is_region_name(region) || !region.contains('-') {
-            continue;
-        }
         let id = ProjectId::parse(&p.id).map_err(|e| {
             raw.decode_error(format!("IAM's project id {:?} for {} {e}", p.id, p.name))
         })?;

@@ -76,7 +76,7 @@ enum Next {
     /// A slot of the run's parallelism is free: the next step may start.
     Slot(tokio::sync::OwnedSemaphorePermit),
     /// One of this project's steps ended.
-    Done(Result<(tokio::task::Id, (StepRun, StepResult)), tokio::task::JoinError>),
+    Done(Box<Result<(tokio::task::Id, (StepRun, StepResult)), tokio::task::JoinError>>),
     /// The run stopped: nothing more starts.
     Stopped,
 }
@@ -100,13 +100,13 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
         let next = if pending.peek().is_some() && sh.halted().is_none() {
             tokio::select! {
                 biased;
-                Some(done) = running.join_next_with_id() => Next::Done(done),
+                Some(done) = running.join_next_with_id() => Next::Done(Box::new(done)),
                 permit = slots.clone().acquire_owned() => permit.map_or(Next::Stopped, Next::Slot),
                 () = sh.client.pacer().stopped() => Next::Stopped,
             }
         } else {
             match running.join_next_with_id().await {
-                Some(done) => Next::Done(done),
+                Some(done) => Next::Done(Box::new(done)),
                 None => break,
             }
         };
@@ -123,7 +123,7 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
                 continue;
             }
             Next::Stopped => continue,
-            Next::Done(done) => done,
+            Next::Done(done) => *done,
         };
         let (i, result) = match done {
             Ok((id, (run, result))) => {

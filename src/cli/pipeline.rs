@@ -285,6 +285,7 @@ pub async fn connect_all(
     let activity =
         iam.map(|_| Activity::with_news("Calling IAM", String::new, move || news.trouble_now()));
     let one = resolved.len() == 1;
+    let mut projects = Vec::with_capacity(resolved.len());
     let mut tasks = Vec::with_capacity(resolved.len());
     for (i, (project, r)) in resolved.into_iter().enumerate() {
         let options = if i == 0 {
@@ -295,12 +296,13 @@ pub async fn connect_all(
                 ..options.clone()
             }
         };
-        tasks.push((project, tokio::spawn(connect(r, options))));
+        projects.push(project);
+        tasks.push(connect(r, options));
     }
     let mut reached = Vec::with_capacity(tasks.len());
     let mut failures = Vec::new();
-    for (project, task) in tasks {
-        match task.await? {
+    for (project, done) in projects.into_iter().zip(at_once(tasks).await) {
+        match done? {
             Ok(client) => reached.push(Reached {
                 project,
                 client,
@@ -434,6 +436,27 @@ fn listing_activity(reached: &[Reached]) -> Activity {
     })
 }
 
+/// Runs `tasks` at once, each project's on this thread (their calls go out, and pages are
+/// read and decoded, on the runtime's workers), and gives back what each came back with, in
+/// order. What a project's task builds (a plan, its deletes) is built where it is used, which
+/// keeps the allocator's arenas, and so the memory a large run takes, as for one project.
+pub async fn at_once<F>(tasks: Vec<F>) -> Vec<Result<F::Output, tokio::task::JoinError>>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    let here = tokio::task::LocalSet::new();
+    here.run_until(async {
+        let handles: Vec<_> = tasks.into_iter().map(tokio::task::spawn_local).collect();
+        let mut out = Vec::with_capacity(handles.len());
+        for handle in handles {
+            out.push(handle.await);
+        }
+        out
+    })
+    .await
+}
+
 /// Lists and plans every project at once; each listing is kept only when `listings` asks.
 async fn plan_all(
     reached: Vec<Reached>,
@@ -443,50 +466,64 @@ async fn plan_all(
     nothing_done: &'static str,
 ) -> Vec<Planned> {
     let activity = listing_activity(&reached);
-    let mut tasks = Vec::with_capacity(reached.len());
-    for r in reached {
-        let (client, project) = (r.client.clone(), r.project.clone());
-        let (source, targets) = (loaded.source.clone(), targets.to_vec());
-        tasks.push((
-            r,
-            tokio::spawn(async move {
+    let tasks = reached
+        .iter()
+        .map(|r| {
+            let (client, project) = (r.client.clone(), r.project.clone());
+            let (source, targets) = (loaded.source.clone(), targets.to_vec());
+            async move {
                 let live = list(&client, &project, &source, nothing_done).await?;
-                let c = client.connection();
-                let ctx = PlanContext {
-                    label: project.label().map(str::to_owned),
-                    project_id: c.project_id.clone(),
-                    endpoint: c.endpoint_text(),
-                    identity: c.identity.clone(),
-                };
-                let part = planner::plan(&project.rules, &live, &ctx)?;
+                let part = plan_one(&client, &project, &live)?;
                 let listed = targets.iter().map(|t| names_a_pool(&live, t)).collect();
-                Ok::<_, anyhow::Error>((part, listed, (listings == Listings::Kept).then_some(live)))
-            }),
-        ));
-    }
-    let mut out = Vec::with_capacity(tasks.len());
-    for (mut reached, task) in tasks {
-        let (outcome, listed_targets) = match task.await {
-            Ok(Ok((part, listed, live))) => {
-                reached.live = live;
-                (Ok(part), listed)
+                let kept = (listings == Listings::Kept).then_some(live);
+                Ok::<_, anyhow::Error>((part, listed, kept))
             }
-            Ok(Err(e)) => (Err(e), Vec::new()),
-            Err(e) => (
-                Err(anyhow::anyhow!(
-                    "internal error (a bug in poolform) while planning: {e}"
-                )),
-                Vec::new(),
-            ),
-        };
-        out.push(Planned {
-            reached,
-            outcome,
-            listed_targets,
-        });
-    }
+        })
+        .collect();
+    let done = at_once(tasks).await;
     activity.finish();
-    out
+    reached
+        .into_iter()
+        .zip(done)
+        .map(|(r, done)| planned(r, done))
+        .collect()
+}
+
+/// One project's part of the plan, made from its listing.
+fn plan_one(client: &Client, project: &Project, live: &Live) -> Result<ProjectPlan> {
+    let c = client.connection();
+    let ctx = PlanContext {
+        label: project.label().map(str::to_owned),
+        project_id: c.project_id.clone(),
+        endpoint: c.endpoint_text(),
+        identity: c.identity.clone(),
+    };
+    Ok(planner::plan(&project.rules, live, &ctx)?)
+}
+
+/// What one project's task came back with.
+fn planned(
+    mut reached: Reached,
+    done: Result<Result<(ProjectPlan, Vec<bool>, Option<Live>)>, tokio::task::JoinError>,
+) -> Planned {
+    let (outcome, listed_targets) = match done {
+        Ok(Ok((part, listed, live))) => {
+            reached.live = live;
+            (Ok(part), listed)
+        }
+        Ok(Err(e)) => (Err(e), Vec::new()),
+        Err(e) => (
+            Err(anyhow::anyhow!(
+                "internal error (a bug in poolform) while planning: {e}"
+            )),
+            Vec::new(),
+        ),
+    };
+    Planned {
+        reached,
+        outcome,
+        listed_targets,
+    }
 }
 
 /// Does `target` name a live pool (by id or exact name)?

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// The only config version this poolform reads.
 pub const CONFIG_VERSION: u64 = 1;
@@ -535,10 +536,10 @@ pub struct Config {
     pub scope: Option<Scope>,
     /// Pools to keep; every other pool in scope is planned for deletion.
     #[serde(default)]
-    pub pools: Vec<PoolEntry>,
+    pub pools: Arc<[PoolEntry]>,
     /// Never deleted, whatever the list says.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub protect: Vec<ProtectRule>,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub protect: Arc<[ProtectRule]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_deletes: Option<MaxDeletes>,
     /// Allows an empty `pools:` without a scope, which plans to delete every pool.
@@ -668,10 +669,10 @@ pub struct ProjectEntry {
     pub scope: Option<Scope>,
     /// Pools to keep in this project.
     #[serde(default)]
-    pub pools: Vec<PoolEntry>,
+    pub pools: Arc<[PoolEntry]>,
     /// Added to the file's `protect`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub protect: Vec<ProtectRule>,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub protect: Arc<[ProtectRule]>,
     /// Lower than the file's `max_deletes`, never higher.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_deletes: Option<MaxDeletes>,
@@ -695,6 +696,10 @@ impl ProjectEntry {
         }
         label
     }
+}
+
+fn is_empty<T>(items: &Arc<[T]>) -> bool {
+    items.is_empty()
 }
 
 /// One step of a path into the document.

@@ -1,4 +1,4 @@
-//! `plan(&Config, &Live) -> Plan`: decides, without any I/O, which live pools would be deleted
+//! `plan(&Rules, &Live) -> ProjectPlan`: decides, without any I/O, which live pools would be deleted
 //! and what is missing, drifted, protected or only nearly named. The same verdicts decide, at
 //! apply time, whether a reviewed delete is still called for.
 //!

@@ -65,7 +65,7 @@ impl Project {
 
 /// Every project `file` means, in file order: one for a file without `projects:`.
 pub fn projects(file: &Config) -> Vec<Project> {
-    let shared: Arc<[ProtectRule]> = file.protect.clone().into();
+    let shared: Arc<[ProtectRule]> = file.protect.clone();
     if !file.is_many() {
         return vec![Project {
             place: Place::Run {
@@ -75,7 +75,7 @@ pub fn projects(file: &Config) -> Vec<Project> {
             },
             rules: Rules {
                 scope: file.scope.clone(),
-                pools: file.pools.clone().into(),
+                pools: file.pools.clone(),
                 protect: Protect::new(shared, Arc::new([])),
             },
             max_deletes: None,
@@ -96,8 +96,8 @@ pub fn projects(file: &Config) -> Vec<Project> {
             })),
             rules: Rules {
                 scope: entry.scope.clone(),
-                pools: entry.pools.clone().into(),
-                protect: Protect::new(shared.clone(), entry.protect.clone().into()),
+                pools: entry.pools.clone(),
+                protect: Protect::new(shared.clone(), entry.protect.clone()),
             },
             max_deletes: entry.max_deletes.map(|m| m.0),
         })

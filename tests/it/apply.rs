@@ -12,7 +12,7 @@ use workspace_sim::Faults;
 use std::time::{Duration, Instant};
 
 fn outcomes(report: &Value) -> Vec<(String, String)> {
-    report["results"]
+    report["projects"][0]["results"]
         .as_array()
         .unwrap()
         .iter()
@@ -48,7 +48,7 @@ fn apply_deletes_reports_blocked_with_desktops_and_exits_2() {
             ("ci-training".into(), "blocked".into())
         ]
     );
-    let blocked = &report["results"][2];
+    let blocked = &report["projects"][0]["results"][2];
     assert_eq!(blocked["error"]["status"], 409);
     assert_eq!(blocked["error"]["error_code"], "WKS.00010032");
     assert!(blocked["error"]["error_msg"]
@@ -61,8 +61,8 @@ fn apply_deletes_reports_blocked_with_desktops_and_exits_2() {
         .starts_with("sim-"));
     assert_eq!(blocked["detail"], "3 desktops remain: ci-training-000 (user000), ci-training-001 (user001), ci-training-002 (unassigned)");
     assert_eq!(blocked["desktops"].as_array().unwrap().len(), 3);
-    assert_eq!(report["results"][0]["error"], Value::Null);
-    for deleted in &report["results"].as_array().unwrap()[..2] {
+    assert_eq!(report["projects"][0]["results"][0]["error"], Value::Null);
+    for deleted in &report["projects"][0]["results"].as_array().unwrap()[..2] {
         let id = deleted["request_id"].as_str().unwrap_or_default();
         assert!(
             id.starts_with("sim-"),
@@ -225,7 +225,7 @@ fn lost_delete_answers_end_already_absent_never_failed() {
         .assert()
         .code(0);
     let report = report_of(out.get_output());
-    for r in report["results"].as_array().unwrap() {
+    for r in report["projects"][0]["results"].as_array().unwrap() {
         assert_eq!(r["outcome"], "already_absent", "{r}");
         assert_eq!(r["attempts"], 2);
         assert!(r["detail"]
@@ -316,7 +316,7 @@ fn a_5xx_and_dropped_connection_storm_converges() {
     }
     assert_exit(&out, 0);
     let report = report_of(&out);
-    let retried = report["results"]
+    let retried = report["projects"][0]["results"]
         .as_array()
         .unwrap()
         .iter()
@@ -354,7 +354,7 @@ fn a_401_mid_run_stops_every_further_call() {
         .as_str()
         .unwrap()
         .contains("authentication failed"));
-    let failed = report["results"]
+    let failed = report["projects"][0]["results"]
         .as_array()
         .unwrap()
         .iter()
@@ -534,7 +534,7 @@ fn sigint_finishes_in_flight_calls_reports_and_exits_130() {
         json!({"deleted": 2, "already_absent": 0, "blocked": 0, "failed": 0, "skipped": 18})
     );
     assert_eq!(
-        report["results"].as_array().unwrap().len(),
+        report["projects"][0]["results"].as_array().unwrap().len(),
         20,
         "every step is listed"
     );
@@ -700,7 +700,7 @@ fn fault_soak_converges() {
         assert!(tries < 30, "the listing kept failing");
     }
     let plan: Value = serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
-    let planned: BTreeSet<String> = plan["changes"]
+    let planned: BTreeSet<String> = plan["projects"][0]["changes"]
         .as_array()
         .unwrap()
         .iter()

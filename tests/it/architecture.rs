@@ -1,14 +1,21 @@
 //! The layers hold (DESIGN.md, Architecture): `core` uses only `core`; `api` uses `core` and
 //! `api`; `apply` uses those and itself; `cli` may use all of them. No file imports a file that
-//! imports it back, no circle of imports runs through several files, and poolform never depends
-//! on the simulator. Read from the sources, as a reviewer would.
+//! imports it back, no circle of imports runs through several files (in poolform or in the
+//! simulator), poolform never depends on the simulator, and docs/architecture.md names every
+//! production file. Read from the sources, as a reviewer would.
 
 use crate::harness::repo_file;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// A module path (`["api", "client"]`) for each source file below `src/`.
-fn modules() -> BTreeMap<Vec<String>, PathBuf> {
+/// poolform's sources.
+const POOLFORM: &str = "src";
+/// The simulator's sources.
+const SIMULATOR: &str = "crates/workspace-sim/src";
+
+/// A module path (`["api", "client"]`) for each source file below `root` (`src`); the crate's
+/// root file is `[]`.
+fn modules(root: &str) -> BTreeMap<Vec<String>, PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -19,7 +26,7 @@ fn modules() -> BTreeMap<Vec<String>, PathBuf> {
             }
         }
     }
-    let src = repo_file("src");
+    let src = repo_file(root);
     let mut files = Vec::new();
     walk(&src, &mut files);
     files
@@ -119,9 +126,10 @@ fn resolve(
         .find(|p| known.contains_key(p))
 }
 
-/// Which module each file's production code names.
-fn imports() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
-    let known = modules();
+/// Which module each file's production code names (the crate's root among them: an item of
+/// `lib.rs` named from below it is an import of the root).
+fn imports(root: &str) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
+    let known = modules(root);
     let mut edges = BTreeMap::new();
     for (module, file) in &known {
         let text = std::fs::read_to_string(file).unwrap();
@@ -134,7 +142,7 @@ fn imports() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
         let named: BTreeSet<Vec<String>> = named_paths(&code, &children)
             .iter()
             .filter_map(|p| resolve(module, p, &known))
-            .filter(|target| target != module && !target.is_empty())
+            .filter(|target| target != module)
             .collect();
         edges.insert(module.clone(), named);
     }
@@ -154,7 +162,7 @@ fn layer(module: &[String]) -> usize {
 #[test]
 fn no_module_imports_a_layer_above_it() {
     let mut upward = Vec::new();
-    for (from, targets) in imports() {
+    for (from, targets) in imports(POOLFORM) {
         for to in targets {
             if layer(&to) > layer(&from) {
                 upward.push(format!("{} uses {}", from.join("::"), to.join("::")));
@@ -170,7 +178,14 @@ fn no_module_imports_a_layer_above_it() {
 
 #[test]
 fn no_import_circles() {
-    let edges = imports();
+    for root in [POOLFORM, SIMULATOR] {
+        circles_in(root);
+    }
+}
+
+/// Fails naming every circle of imports among the files below `root`.
+fn circles_in(root: &str) {
+    let edges = imports(root);
     // Tarjan's strongly connected components: a component of more than one file is a circle.
     struct Walk<'a> {
         edges: &'a BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
@@ -229,7 +244,7 @@ fn no_import_circles() {
     }
     assert!(
         walk.circles.is_empty(),
-        "files that import each other, directly or round a circle:\n{}",
+        "files of {root} that import each other, directly or round a circle:\n{}",
         walk.circles
             .iter()
             .map(|c| c.join(" <-> "))
@@ -240,20 +255,62 @@ fn no_import_circles() {
 
 #[test]
 fn the_checker_sees_what_it_checks() {
-    let edges = imports();
-    let of = |m: &str| -> Vec<String> { m.split("::").map(str::to_owned).collect() };
+    let of = |m: &str| -> Vec<String> {
+        m.split("::")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
     // a few imports known to exist, so that an empty answer cannot pass unnoticed
-    for (from, to) in [
-        ("cli::commands::plan", "cli::context"),
-        ("api::client", "api::transport"),
-        ("core::planner", "core::config"),
-        ("apply::step", "apply::shared"),
+    for (root, from, to) in [
+        (POOLFORM, "cli::commands::plan", "cli::context"),
+        (POOLFORM, "cli::commands::apply", "cli::pipeline"),
+        (POOLFORM, "api::client", "api::transport"),
+        (POOLFORM, "core::planner", "core::rules"),
+        (POOLFORM, "apply::step", "apply::shared"),
+        (SIMULATOR, "router", "handlers"),
+        (SIMULATOR, "server", "multi"),
+        (SIMULATOR, "multi", "shared"),
+        (SIMULATOR, "", "server"),
     ] {
+        let edges = imports(root);
         assert!(
             edges.get(&of(from)).is_some_and(|t| t.contains(&of(to))),
-            "{from} -> {to} not seen: {:?}",
+            "{root}: {from} -> {to} not seen: {:?}",
             edges.get(&of(from))
         );
+    }
+}
+
+/// docs/architecture.md names every production file by its path under `src/`
+/// (`core/plan.rs`), and every file it names exists.
+#[test]
+fn the_architecture_page_names_every_file() {
+    let page = std::fs::read_to_string(repo_file("docs/architecture.md")).unwrap();
+    let src = repo_file(POOLFORM);
+    let mut missing = Vec::new();
+    for file in modules(POOLFORM).values() {
+        let rel = file.strip_prefix(&src).unwrap().display().to_string();
+        if !page.contains(&format!("`{rel}`")) {
+            missing.push(rel);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/architecture.md does not name: {}",
+        missing.join(", ")
+    );
+    // every `layer/file.rs` it names is a file of src/ (the simulator's rooms, named bare,
+    // and other folders' files aside)
+    let layers = ["core/", "api/", "apply/", "cli/"];
+    for named in page.split('`').skip(1).step_by(2) {
+        let of_src = named.ends_with(".rs") && layers.iter().any(|l| named.starts_with(l));
+        if of_src && !named.contains(' ') {
+            assert!(
+                src.join(named).is_file(),
+                "docs/architecture.md names {named}, which does not exist"
+            );
+        }
     }
 }
 
@@ -271,7 +328,7 @@ fn poolform_never_depends_on_the_simulator() {
         !normal.contains("workspace-sim") && !normal.contains("axum"),
         "{normal}"
     );
-    for (module, file) in modules() {
+    for (module, file) in modules(POOLFORM) {
         let code = production_code(&std::fs::read_to_string(&file).unwrap());
         assert!(
             !code.contains("workspace_sim"),

@@ -269,7 +269,7 @@ fn the_project_id_is_looked_up_at_iam_by_region() {
         stdout_of(&out)
     );
     let saved: Value = serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
-    assert_eq!(saved["project_id"], PROJECT);
+    assert_eq!(saved["projects"][0]["project_id"], PROJECT);
     assert_eq!(sim.snapshot()["requests"]["iam-projects"], 1);
     // and applied with the project looked up again, which must agree with the plan's
     let out = poolform_without_project(&sim)

@@ -298,7 +298,8 @@ fn apply_edit(plan: &mut Value, edit: &PlanEdit) {
             }
         }
         PlanEdit::Duplicate(n) => {
-            if let Some(changes) = plan["projects"][0]["changes"].as_array_mut() {
+            let changes = plan.pointer_mut("/projects/0/changes");
+            if let Some(changes) = changes.and_then(Value::as_array_mut) {
                 if !changes.is_empty() {
                     let c = changes[n % changes.len()].clone();
                     changes.push(c);

@@ -329,7 +329,7 @@ fn a_max_deletes_refusal_shows_the_plan_in_every_format_then_exits_1_with_no_fil
         assert!(!saved.exists(), "{format}: no plan file");
         if format == "json" {
             let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-            assert_eq!(plan["changes"].as_array().unwrap().len(), 3);
+            assert_eq!(plan["projects"][0]["changes"].as_array().unwrap().len(), 3);
         }
     }
     let out = poolform(&sim)
@@ -375,7 +375,7 @@ fn a_listed_pool_outside_the_scope_is_counted_and_shown_with_its_filter() {
         .unwrap();
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plan["summary"]["out_of_scope"], 1);
-    let finding = plan["findings"]
+    let finding = plan["projects"][0]["findings"]
         .as_array()
         .unwrap()
         .iter()

@@ -348,7 +348,7 @@ fn hostile_names_cannot_fake_rows_or_hide_output_in_any_format() {
         .output()
         .unwrap();
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: Vec<&str> = plan["changes"]
+    let names: Vec<&str> = plan["projects"][0]["changes"]
         .as_array()
         .unwrap()
         .iter()

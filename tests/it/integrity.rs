@@ -72,7 +72,7 @@ fn apply_saved_json(sim: &SimServer, plan_file: &Path) -> std::process::Output {
 /// No pool that still exists is reported deleted or already absent.
 fn no_false_gone(sim: &SimServer, report: &Value) {
     let alive: BTreeSet<String> = sim.pool_ids().into_iter().collect();
-    for r in report["results"].as_array().unwrap() {
+    for r in report["projects"][0]["results"].as_array().unwrap() {
         let id = r["pool"]["id"].as_str().unwrap();
         if alive.contains(id) {
             assert!(
@@ -710,8 +710,8 @@ fn a_204_that_deleted_nothing_is_caught_by_the_verification_listing() {
         "the listing that settled it"
     );
     assert_eq!(result_for(&report, TMP_LOAD)["verified"], true);
-    assert_eq!(report["verification"]["claimed"], 2);
-    assert_eq!(report["verification"]["verified"], 1);
+    assert_eq!(report["projects"][0]["verification"]["claimed"], 2);
+    assert_eq!(report["projects"][0]["verification"]["verified"], 1);
     no_false_gone(&sim, &report);
     // the human report says it too (the pool deleted by the first apply is absent before this
     // one: not claimed gone by it, so not counted)
@@ -739,8 +739,11 @@ fn a_plan_listing_a_pool_twice_is_refused_before_any_call() {
     let dir = tempfile::tempdir().unwrap();
     let plan_file = save_plan(&sim, dir.path());
     let mut plan: Value = serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
-    let first = plan["changes"][0].clone();
-    plan["changes"].as_array_mut().unwrap().push(first);
+    let first = plan["projects"][0]["changes"][0].clone();
+    plan["projects"][0]["changes"]
+        .as_array_mut()
+        .unwrap()
+        .push(first);
     plan["summary"]["delete"] = json!(4);
     fs::write(&plan_file, plan.to_string()).unwrap();
     let before = sim.api_requests();

@@ -155,7 +155,7 @@ fn three_projects_are_planned_in_sections_with_the_files_protect_in_every_one() 
         .unwrap()
         .iter()
         .map(|p| {
-            let f = p["plan"]["findings"].as_array().unwrap();
+            let f = p["findings"].as_array().unwrap();
             assert_eq!(f.len(), 1, "{p}");
             assert_eq!(f[0]["kind"], "protected");
             f[0]["pool"]["name"].as_str().unwrap().to_owned()
@@ -167,7 +167,7 @@ fn three_projects_are_planned_in_sections_with_the_files_protect_in_every_one() 
         "a top-level glob keeps a pool in every project"
     );
     assert_eq!(
-        plan["projects"][1]["plan"]["project_id"], P2,
+        plan["projects"][1]["project_id"], P2,
         "the subproject was looked up at IAM"
     );
     assert_eq!(sim.delete_requests(), 0);
@@ -219,7 +219,9 @@ fn one_projects_listing_failing_sends_no_delete_anywhere() {
     assert_exit(&out, 1);
     let stderr = stderr_of(&out);
     assert!(
-        stderr.contains("1 of 3 projects could not be planned; nothing was deleted in any project"),
+        stderr.contains(&format!(
+            "1 of 3 projects could not be planned ({L2}); nothing was deleted in any project"
+        )),
         "{stderr}"
     );
     let stdout = stdout_of(&out);
@@ -460,7 +462,7 @@ fn the_json_report_ends_as_the_worst_of_the_three() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["report"]["end"].as_str().unwrap())
+        .map(|p| p["end"].as_str().unwrap())
         .collect();
     assert_eq!(ends, ["completed", "blocked", "failed"]);
     assert_eq!(
@@ -469,7 +471,7 @@ fn the_json_report_ends_as_the_worst_of_the_three() {
     );
     assert_eq!(report["summary"]["deleted"], 1);
     assert_eq!(report["projects"][2]["label"], L3);
-    assert_eq!(report["projects"][2]["report"]["project_id"], P3);
+    assert_eq!(report["projects"][2]["project_id"], P3);
     // without the failure, blocked (2) is the worst
     let sim = self::sim(|f| f["projects"][1]["pools"][0]["desktop_count"] = json!(2));
     let out = run(
@@ -655,15 +657,23 @@ fn jsonl_events_name_their_project_and_follow_the_events_schema() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let (last, about_projects) = events.split_last().unwrap();
     for e in &events {
         let errors: Vec<String> = validator.iter_errors(e).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{e}: {errors:?}");
+    }
+    for e in about_projects {
         assert!(
             [L1, L2, L3].contains(&e["project"].as_str().unwrap()),
             "{e}"
         );
     }
-    let summaries: Vec<&str> = events
+    assert_eq!(last["type"], "summary", "{last}");
+    assert!(
+        last.get("project").is_none(),
+        "the run's own summary: {last}"
+    );
+    let summaries: Vec<&str> = about_projects
         .iter()
         .filter(|e| e["type"] == "summary")
         .map(|e| e["project"].as_str().unwrap())
@@ -671,7 +681,7 @@ fn jsonl_events_name_their_project_and_follow_the_events_schema() {
     assert_eq!(
         summaries,
         [L1, L2, L3],
-        "one summary per project, in file order"
+        "one summary per project, in file order, before the run's"
     );
     let planned: Vec<&str> = events
         .iter()
@@ -719,7 +729,7 @@ fn target_selects_one_pool_across_the_projects() {
     assert_exit(&out, 1);
     let stderr = stderr_of(&out);
     assert!(
-        stderr.contains("--target \"prod-pay\" is not a planned delete in any project; the other projects' plans delete ci-old (cn-north-4/"),
+        stderr.contains(&format!("--target \"prod-pay\" is not a planned delete: it is protected (not in pools.yaml but protected by name \"*prod*\") in {L1}; the plan deletes 2 pools: 11110000-0000-4000-8000-000000000002 (\"ci-old\") in {L1}")),
         "{stderr}"
     );
     assert_eq!(deletes_sent(&sim), set(&[&id(3, 2)]));

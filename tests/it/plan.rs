@@ -53,13 +53,13 @@ fn plan_as_json_has_the_designed_shape() {
         .assert()
         .success();
     let mut plan: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(plan["format_version"], 2);
+    assert_eq!(plan["format_version"], 3);
     assert_eq!(
         plan["summary"],
         json!({"delete": 3, "likely_blocked": 1, "missing": 1, "drift": 1, "protected": 2, "out_of_scope": 0, "near_match": 0, "unchanged": 2})
     );
     assert_eq!(
-        plan["identity"],
+        plan["projects"][0]["identity"],
         json!({"credentials": "token", "source": "HW_AUTH_TOKEN", "temporary": false, "project_from": "HW_PROJECT_ID"})
     );
     plan["created_at"] = json!("CREATED_AT");
@@ -213,13 +213,19 @@ fn saved_plans_are_written_atomically_and_shown_in_every_format() {
     assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
     let saved: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
-    assert_eq!(saved["changes"].as_array().unwrap().len(), 3);
-    assert!(saved["changes"][0]["fingerprint"].as_str().unwrap().len() == 32);
-    assert_eq!(saved["project_id"], PROJECT);
+    assert_eq!(saved["projects"][0]["changes"].as_array().unwrap().len(), 3);
+    assert!(
+        saved["projects"][0]["changes"][0]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .len()
+            == 32
+    );
+    assert_eq!(saved["projects"][0]["project_id"], PROJECT);
     for (format, want) in [
         ("human", "Plan: 3 to delete (1 likely blocked)"),
         ("markdown", "| 🗑️ delete | ci-old-build |"),
-        ("json", "\"format_version\": 2"),
+        ("json", "\"format_version\": 3"),
     ] {
         let out = poolform_bare()
             .args(["show", "--format", format])
@@ -248,7 +254,7 @@ fn show_refuses_truncated_corrupt_and_foreign_plan_files() {
         (text[..text.len() / 3].to_owned(), "looks truncated"),
         ("not json at all".to_owned(), "not valid JSON at line 1"),
         (
-            text.replace("\"format_version\": 2", "\"format_version\": 7"),
+            text.replace("\"format_version\": 3", "\"format_version\": 7"),
             "format_version 7 is not supported",
         ),
         (

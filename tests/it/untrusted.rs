@@ -164,7 +164,7 @@ fn a_profiles_agency_never_serves_the_environments_keys() {
     assert_eq!(requests_to(&sim, "iam-tokens"), 0, "no agency was assumed");
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
-        plan["identity"],
+        plan["projects"][0]["identity"],
         json!({"credentials": "variable", "source": "HW_ACCESS_KEY", "access_key_last4": "0000", "temporary": false, "project_from": "HW_PROJECT_ID"})
     );
     assert_eq!(
@@ -195,8 +195,8 @@ fn a_saved_plan_is_applied_only_as_the_identity_that_made_it() {
         .assert()
         .code(0);
     let saved: Value = serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
-    assert_eq!(saved["format_version"], 2);
-    assert_eq!(saved["identity"]["credentials"], "token");
+    assert_eq!(saved["format_version"], 3);
+    assert_eq!(saved["projects"][0]["identity"]["credentials"], "token");
     let before = sim.api_requests();
     let out = poolform_bare()
         .env("HW_ACCESS_KEY", AK)
@@ -418,7 +418,9 @@ fn refusals_with_huge_error_bodies_stay_bounded() {
         "report of {} bytes",
         m.stdout.len()
     );
-    let msg = report["results"][0]["error"]["error_msg"].as_str().unwrap();
+    let msg = report["projects"][0]["results"][0]["error"]["error_msg"]
+        .as_str()
+        .unwrap();
     assert_eq!(msg.len(), 4096, "kept bounded");
     println!(
         "40 refusals with 7.9 MB bodies: report {} bytes, peak RSS {:.0} MiB (debug build, from {:.0} MiB)",
@@ -442,7 +444,7 @@ fn a_plan_padded_with_invented_pools_is_refused_before_any_read() {
     let mut plan: poolform::core::plan::Plan =
         serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
     let template = plan.projects[0].changes[0].clone();
-    for i in 0..20 {
+    for i in 0..15 {
         let mut invented = template.clone();
         invented.pool.id =
             poolform::core::model::PoolId::parse(&format!("f0000000-0000-4000-8000-{i:012}"))
@@ -461,7 +463,7 @@ fn a_plan_padded_with_invented_pools_is_refused_before_any_read() {
         .unwrap();
     assert_exit(&out, 1);
     assert!(
-        stderr_of(&out).contains("20 of which the listing does not show; more than 10 and more than a tenth of its deletes"),
+        stderr_of(&out).contains("15 of which the listing does not show; more than 10 and more than a tenth of its deletes"),
         "{}",
         stderr_of(&out)
     );

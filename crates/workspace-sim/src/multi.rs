@@ -3,9 +3,12 @@
 //! IAM lists each account's projects by name and issues agencies' temporary keys, a key of
 //! another account gets 403 from a project, and every request is recorded as (key, project).
 
+use crate::config::SimConfig;
+use crate::errors::huawei_error;
 use crate::fixture::{Fixture, FixtureError};
 use crate::gate::{GateRequest, IssuedKey, SimAuth};
-use crate::{build_shared, huawei_error, router as project_router, Shared, SimConfig};
+use crate::router::router as project_router;
+use crate::shared::{build_shared, Shared};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -447,51 +450,67 @@ async fn dispatch(State(multi): State<Arc<Multi>>, req: Request) -> Response {
         ["v3", "projects"] => multi.iam_projects(domain, &query),
         ["v3.0", "OS-CREDENTIAL", "securitytokens"] => multi.assume_role(domain, &body),
         ["v2", project, ..] => {
-            // Project ids are hex: either case names the same project.
-            let Some(slot) = multi
-                .slots
-                .iter()
-                .find(|s| s.def.project_id.eq_ignore_ascii_case(project))
-            else {
-                return huawei_error(
-                    404,
-                    "APIGW.0101",
-                    "The API does not exist or has not been published in the environment",
-                );
-            };
-            let owner = slot.def.domain.as_deref();
-            if caller.is_some() && owner.is_some() && owner != domain {
-                multi.record(key, project, true);
-                return huawei_error(
-                    403,
-                    "WKS.0004",
-                    "The project ID in the request does not match the credentials",
-                );
-            }
-            multi.record(key, project, false);
-            let listing =
-                parts.method == axum::http::Method::GET && path.ends_with("/desktop-pools");
-            if let (Some(status), true) = (slot.def.fail_list, listing) {
-                return huawei_error(
-                    status,
-                    "WKS.0403",
-                    "The listing is refused for this project (workspace-sim fail_list)",
-                );
-            }
-            multi.load.arrive();
-            let _deleting = (parts.method == axum::http::Method::DELETE)
-                .then(|| DeleteInFlight::new(&multi.load));
-            let req = Request::from_parts(parts, Body::from(body));
-            match slot.router.clone().oneshot(req).await {
-                Ok(r) => r,
-                Err(never) => match never {},
-            }
+            let project = (*project).to_owned();
+            to_project(&multi, &project, caller.as_ref(), parts, body).await
         }
         _ => huawei_error(
             404,
             "APIGW.0101",
             "The API does not exist or has not been published in the environment",
         ),
+    }
+}
+
+/// A request for a project's API: refused (403) when the caller's key is of another account
+/// than the project's, refused as the fixture says for a failing listing, else answered by
+/// that project's own simulator.
+async fn to_project(
+    multi: &Multi,
+    project: &str,
+    caller: Option<&(String, String)>,
+    parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+) -> Response {
+    let domain = caller.map(|(_, d)| d.as_str());
+    let key = caller.map_or("", |(k, _)| k.as_str());
+    // Project ids are hex: either case names the same project.
+    let Some(slot) = multi
+        .slots
+        .iter()
+        .find(|s| s.def.project_id.eq_ignore_ascii_case(project))
+    else {
+        return huawei_error(
+            404,
+            "APIGW.0101",
+            "The API does not exist or has not been published in the environment",
+        );
+    };
+    let owner = slot.def.domain.as_deref();
+    if caller.is_some() && owner.is_some() && owner != domain {
+        multi.record(key, project, true);
+        return huawei_error(
+            403,
+            "WKS.0004",
+            "The project ID in the request does not match the credentials",
+        );
+    }
+    multi.record(key, project, false);
+    let listing =
+        parts.method == axum::http::Method::GET && parts.uri.path().ends_with("/desktop-pools");
+    if let (Some(status), true) = (slot.def.fail_list, listing) {
+        return huawei_error(
+            status,
+            "WKS.0403",
+            "The listing is refused for this project (workspace-sim fail_list)",
+        );
+    }
+    multi.load.arrive();
+    let _deleting =
+        (parts.method == axum::http::Method::DELETE).then(|| DeleteInFlight::new(&multi.load));
+    let req = Request::from_parts(parts, Body::from(body));
+    match slot.router.clone().oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
     }
 }
 

@@ -230,6 +230,7 @@ async fn recheck_all(
     args: &ApplyArgs,
 ) -> Result<Vec<Ready>> {
     let source: Arc<str> = Arc::from(source);
+    let mut labels = Vec::with_capacity(parts.len());
     let mut tasks = Vec::with_capacity(parts.len());
     for (reached, part) in parts {
         let label = reached.project.label().map(str::to_owned);
@@ -238,14 +239,21 @@ async fn recheck_all(
             None => what.to_owned(),
         };
         let parallelism = usize::from(args.parallelism);
-        let task = recheck(reached, part, what, source.clone(), style, parallelism);
-        tasks.push((label, tokio::spawn(task)));
+        tasks.push(recheck(
+            reached,
+            part,
+            what,
+            source.clone(),
+            style,
+            parallelism,
+        ));
+        labels.push(label);
     }
     let one = tasks.len() == 1;
     let mut ready = Vec::with_capacity(tasks.len());
     let mut refusals = Vec::new();
-    for (label, task) in tasks {
-        match (task.await?, label) {
+    for (label, done) in labels.into_iter().zip(pipeline::at_once(tasks).await) {
+        match (done?, label) {
             (Ok(r), _) => ready.push(r),
             (Err(e), None) if one => return Err(e),
             (Err(e), label) => {
@@ -364,7 +372,7 @@ async fn prepare_fresh(
     .await?;
     // Shown in full even when it is refused: the reviewer sees what was meant.
     show_plan(&run.plan, args, style);
-    refuse_failures(&run.plan)?;
+    refuse_failures(&run.plan, "nothing was deleted in any project")?;
     check_caps(&run.plan, &loaded, "the plan above", args.max_deletes)?;
     let deletes = run.plan.deletes();
     if deletes == 0 {
@@ -690,13 +698,11 @@ async fn execute(
             observer.step_finished(settled);
         }
         let options = options.clone();
-        tasks.push(tokio::spawn(async move {
-            apply::apply(&r.client, r.work, &options, observer).await
-        }));
+        tasks.push(async move { apply::apply(&r.client, r.work, &options, observer).await });
     }
     let mut parts = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        parts.push(task.await?);
+    for done in pipeline::at_once(tasks).await {
+        parts.push(done?);
     }
     progress.finish();
     Ok(print_report(&Report::new(parts), args, style))

@@ -2,7 +2,6 @@
 //! flags, environment and profile name, or (`--project`, `--all-projects`) of several
 //! projects found at IAM, through the same resolve, identity line and connection as any run.
 
-use crate::api::connection::ProjectSource;
 use crate::api::{Client, ListFilter, StopSignal};
 use crate::cli::args::{ImportArgs, ProjectArgs};
 use crate::cli::context::{client_options, now_rfc3339};
@@ -141,13 +140,18 @@ async fn chosen(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // A regional project is named after its region (`cn-north-4`, `cn-north-4_training`);
+    // others (`MOS`, a global service's) hold no desktop pools.
     let regional: Vec<(Region, &String, &ProjectId)> = known
         .iter()
         .filter_map(|(name, id)| {
             let region = name.split('_').next().unwrap_or_default();
-            Region::parse(region).ok().map(|r| (r, name, id))
+            let regional = crate::core::model::is_region_name(region) && region.contains('-');
+            regional
+                .then(|| Region::parse(region).ok())
+                .flatten()
+                .map(|r| (r, name, id))
         })
-        .filter(|(r, _, _)| crate::core::model::is_region_name(r.as_str()))
         .collect();
     let mut out = Vec::new();
     if args.all_projects {
@@ -162,14 +166,14 @@ async fn chosen(
     for wanted in &args.project {
         match regional.iter().find(|(_, n, _)| *n == wanted) {
             Some(p) => out.push(p.clone()),
+            None if known.iter().any(|(n, _)| n == wanted) => bail!(
+                "{wanted:?} is not a regional project (desktop pools live in a region's project, such as cn-north-4 or cn-north-4_training); nothing was written"
+            ),
             None => bail!(
-                "IAM lists no regional project named {wanted:?} for these credentials; it lists {}",
+                "IAM lists no project named {wanted:?} for these credentials; it lists {}",
                 visible(&names())
             ),
         }
-    }
-    if let ProjectSource::LookUp { .. } = base.project {
-        // The credentials' own project is not needed: each project is named by its id.
     }
     Ok(out
         .into_iter()

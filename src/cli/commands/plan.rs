@@ -33,7 +33,10 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     }
     // Refused after it is shown, so that a reviewer sees which pools were meant; nothing is
     // saved.
-    refuse_failures(&plan)?;
+    refuse_failures(
+        &plan,
+        "nothing was saved, and nothing is applied while any project is in error",
+    )?;
     check_caps(&plan, &loaded, "the plan above", args.max_deletes)?;
     let drift = plan.has_drift();
     drop(loaded);
@@ -44,14 +47,15 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     Ok(end(args, drift))
 }
 
-/// A plan in which a project failed is shown, then refused: nothing is saved or applied.
-pub fn refuse_failures(plan: &Plan) -> Result<()> {
+/// A plan in which a project failed is shown, then refused (`nothing_done` says what did not
+/// happen): nothing is saved or applied.
+pub fn refuse_failures(plan: &Plan, nothing_done: &str) -> Result<()> {
     if plan.failures.is_empty() {
         return Ok(());
     }
     let labels: Vec<&str> = plan.failures.iter().map(|f| f.label.as_str()).collect();
     bail!(
-        "{} of {} projects could not be planned ({}); nothing was saved, and nothing is applied while any project is in error",
+        "{} of {} projects could not be planned ({}); {nothing_done}",
         plan.failures.len(),
         plan.failures.len() + plan.projects.len(),
         labels.join(", ")

@@ -379,10 +379,11 @@ pub fn report_of(out: &std::process::Output) -> Value {
 /// The report's result for pool `id`.
 #[track_caller]
 pub fn result_for<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
+    report["projects"]
         .as_array()
         .unwrap()
         .iter()
+        .flat_map(|p| p["results"].as_array().unwrap())
         .find(|r| r["pool"]["id"] == id)
         .unwrap_or_else(|| panic!("no result for {id}: {report}"))
 }
