@@ -30,7 +30,19 @@ fn log_level(verbose: bool) -> Result<Option<tracing::Level>, String> {
     }
 }
 
+/// At most two malloc arenas: the runtime's worker threads decode list pages that the main
+/// thread plans from and frees, and an arena per thread would keep memory the others freed
+/// (a run's memory bound holds for the process, not only for what it counts).
+fn few_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
+    few_arenas();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())

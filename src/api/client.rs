@@ -15,7 +15,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 pub use super::options::MAX_PAGE_LIMIT;
-use super::run_share::{Held, RunShare};
+use super::run_share::{Held, PageSlot, Reserved, RunShare};
 /// A listing that claims more pools than this is refused rather than paged forever.
 const MAX_LISTED_POOLS: u64 = 1_000_000;
 /// A listing whose answers add up to more bytes than this is refused.
@@ -78,6 +78,11 @@ pub struct ListedPage {
     pub request_id: Option<String>,
     /// The size of the answer's body.
     pub bytes: usize,
+    /// The run's slot for a page in memory, held until the page is taken into its listing
+    /// (and counted there): read, decoded or waiting, the run's pages stay bounded.
+    _slot: Option<PageSlot>,
+    /// Its decoded pools in the run's count, from the moment they were decoded.
+    reserved: Option<Reserved>,
 }
 
 struct Inner {
@@ -248,9 +253,10 @@ impl Client {
         limit: u32,
     ) -> Result<ListedPage, ApiError> {
         let suffix = "desktop-pools";
-        // Held until the page is decoded: the run's pages in memory at once are bounded.
+        // Held until the page is taken into its listing: the run's pages in memory at once
+        // are bounded.
         let run = &self.inner.transport.options.run;
-        let _page = run.page().await;
+        let slot = run.page().await;
         let raw = self
             .send(Method::GET, suffix, &filter.query(offset, limit))
             .await?;
@@ -262,11 +268,19 @@ impl Client {
             wire::page_from_body(&raw.body, limit as usize)
                 .map_err(|m| raw.decode_error(format!("the page at offset {offset}: {m}")))?
         };
+        // Counted for the run as soon as it is decoded: once the run holds more than it will,
+        // no more pages are decoded and kept.
+        let (reserved, run_weight) = run.reserve(page.weight);
+        if run_weight > MAX_LISTING_WEIGHT {
+            return Err(over_weight(", with those of the other listings under way,"));
+        }
         self.inner.transport.options.listing.page(page.pools.len());
         Ok(ListedPage {
             page,
             bytes: raw.body.len(),
             request_id: raw.request_id,
+            _slot: slot,
+            reserved: Some(reserved),
         })
     }
 
@@ -605,30 +619,31 @@ fn check_edges(
     Ok(Ok(()))
 }
 
-/// Adds a page to a listing's count (and the run's), refusing a listing larger than poolform
-/// will hold, alone or with the other listings of the run under way.
-fn count_bytes(total: &mut Held, page: &ListedPage) -> Result<(), ApiError> {
-    let (weight, run_weight) = total.add(page.bytes, page.page.weight);
-    let over = |what: &str, limit: usize, others: &str| {
-        Err(ApiError::InvalidListing {
-            detail: format!(
-                "its pages{others} add up to more than the {} MiB of {what} poolform will hold",
-                limit / (1024 * 1024)
-            ),
-        })
-    };
+/// A listing whose pages (`others`: with those of the other listings under way) weigh more
+/// than poolform will hold.
+fn over_weight(others: &str) -> ApiError {
+    ApiError::InvalidListing {
+        detail: format!(
+            "its pages{others} add up to more than the {} MiB of decoded pools poolform will hold",
+            MAX_LISTING_WEIGHT / (1024 * 1024)
+        ),
+    }
+}
+
+/// Takes a page into a listing's count (its pools already in the run's), refusing a listing
+/// larger than poolform will hold.
+fn count_bytes(total: &mut Held, page: &mut ListedPage) -> Result<(), ApiError> {
+    let weight = total.take(page.bytes, page.reserved.take());
     if total.bytes > MAX_LISTING_BYTES {
-        return over("answers", MAX_LISTING_BYTES, "");
+        return Err(ApiError::InvalidListing {
+            detail: format!(
+                "its pages add up to more than the {} MiB of answers poolform will hold",
+                MAX_LISTING_BYTES / (1024 * 1024)
+            ),
+        });
     }
     if weight > MAX_LISTING_WEIGHT {
-        return over("decoded pools", MAX_LISTING_WEIGHT, "");
-    }
-    if run_weight > MAX_LISTING_WEIGHT {
-        return over(
-            "decoded pools",
-            MAX_LISTING_WEIGHT,
-            ", with those of the other listings under way,",
-        );
+        return Err(over_weight(""));
     }
     Ok(())
 }
@@ -669,8 +684,8 @@ impl Gathered {
     }
 
     /// Takes in the page at `slot` (read at `offset`).
-    fn take(&mut self, slot: usize, offset: u64, page: ListedPage) -> Result<(), ApiError> {
-        count_bytes(&mut self.held, &page)?;
+    fn take(&mut self, slot: usize, offset: u64, mut page: ListedPage) -> Result<(), ApiError> {
+        count_bytes(&mut self.held, &mut page)?;
         refuse_conflicts_within(offset, &page.page.pools)?;
         let pools = page.page.pools;
         self.edges[slot] = Some(Edge {

@@ -13,6 +13,7 @@ pub mod iam;
 pub mod listing;
 pub mod options;
 pub mod pacer;
+pub mod place;
 pub mod redact;
 pub mod run_share;
 pub mod signer;

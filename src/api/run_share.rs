@@ -16,6 +16,8 @@ struct Limits {
     ceiling: Mutex<AdaptiveRate>,
     /// List pages asked for and held at once.
     pages: Arc<Semaphore>,
+    /// Fewer of them once the run's listings hold much (see [`PRESSURE`]).
+    pressed: Arc<Semaphore>,
     /// List pages decoded at once (each holds its answer and what it decodes to meanwhile).
     decodes: Arc<Semaphore>,
 }
@@ -31,6 +33,18 @@ pub struct RunShare {
 
 /// Pages decoded at once, in the whole run.
 const DECODES_AT_ONCE: usize = 2;
+/// Once the run's listings hold this much of decoded pools, fewer pages are asked for at once
+/// ([`PAGES_UNDER_PRESSURE`]): fewer projects are listed at once while memory is tight.
+const PRESSURE: usize = 32 * 1024 * 1024;
+/// List pages asked for and held at once under pressure.
+const PAGES_UNDER_PRESSURE: usize = 2;
+
+/// A run's slot for a list page in memory (and, under pressure, one of the fewer slots).
+#[derive(Debug)]
+pub struct PageSlot {
+    _page: tokio::sync::OwnedSemaphorePermit,
+    _pressed: Option<tokio::sync::OwnedSemaphorePermit>,
+}
 
 impl RunShare {
     /// The limits, set from the first caller's options.
@@ -38,6 +52,7 @@ impl RunShare {
         self.limits.get_or_init(|| Limits {
             ceiling: Mutex::new(AdaptiveRate::new(ceiling, Instant::now())),
             pages: Arc::new(Semaphore::new(pages.max(1))),
+            pressed: Arc::new(Semaphore::new(PAGES_UNDER_PRESSURE.min(pages.max(1)))),
             decodes: Arc::new(Semaphore::new(DECODES_AT_ONCE)),
         })
     }
@@ -59,10 +74,20 @@ impl RunShare {
         ceiling.try_acquire(Instant::now())
     }
 
-    /// A list page may be asked for (and held until it is decoded) while this lives.
-    pub async fn page(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let pages = self.limits.get()?.pages.clone();
-        pages.acquire_owned().await.ok()
+    /// A list page may be asked for, and held until it is taken into its listing, while this
+    /// lives; fewer at once while the run's listings hold much.
+    pub async fn page(&self) -> Option<PageSlot> {
+        let limits = self.limits.get()?;
+        let page = limits.pages.clone().acquire_owned().await.ok()?;
+        let pressed = if self.weight.load(Ordering::SeqCst) > PRESSURE {
+            limits.pressed.clone().acquire_owned().await.ok()
+        } else {
+            None
+        };
+        Some(PageSlot {
+            _page: page,
+            _pressed: pressed,
+        })
     }
 
     /// A page may be decoded while this lives.
@@ -103,6 +128,32 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// A decoded page's pools in the run's count, from the moment they are decoded: given back
+/// when the page is dropped, or kept by the listing that takes the page in ([`Held::take`]).
+#[derive(Debug)]
+pub struct Reserved {
+    run: Arc<RunShare>,
+    weight: usize,
+}
+
+impl RunShare {
+    /// Counts `weight` bytes of decoded pools for the run: the guard, and the run's new total.
+    pub fn reserve(self: &Arc<Self>, weight: usize) -> (Reserved, usize) {
+        let total = self.hold(weight);
+        let reserved = Reserved {
+            run: self.clone(),
+            weight,
+        };
+        (reserved, total)
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        self.run.release(self.weight);
+    }
+}
+
 /// The decoded pools one listing holds in the run's count, given back when it ends (done or
 /// refused).
 #[derive(Debug)]
@@ -123,11 +174,17 @@ impl Held {
         }
     }
 
-    /// Adds a page's bytes and weight: the listing's weight and the whole run's.
-    pub fn add(&mut self, bytes: usize, weight: usize) -> (usize, usize) {
+    /// Takes in a page of `bytes` whose pools the run already counts (`reserved`): the
+    /// listing's weight now.
+    pub fn take(&mut self, bytes: usize, reserved: Option<Reserved>) -> usize {
         self.bytes = self.bytes.saturating_add(bytes);
-        self.weight = self.weight.saturating_add(weight);
-        (self.weight, self.run.hold(weight))
+        if let Some(mut reserved) = reserved {
+            // The run keeps counting it, now as the listing's.
+            self.weight = self
+                .weight
+                .saturating_add(std::mem::take(&mut reserved.weight));
+        }
+        self.weight
     }
 }
 

@@ -291,6 +291,9 @@ struct Interner {
     weight: usize,
 }
 
+/// The most distinct strings a page's interner keeps.
+const MAX_INTERNED: usize = 4096;
+
 /// What an allocation costs beyond its bytes (the allocator's and `Arc`'s bookkeeping).
 const ALLOCATION_OVERHEAD: usize = 32;
 
@@ -305,7 +308,11 @@ impl Interner {
         }
         self.weight += s.len() + ALLOCATION_OVERHEAD;
         let text: Text = Text::from(s);
-        self.known.insert(text.clone());
+        // Strings many pools share are few: past that many, a page's strings are its own (a
+        // flood of unique tags), and a table of them would only cost memory.
+        if self.known.len() < MAX_INTERNED {
+            self.known.insert(text.clone());
+        }
         text
     }
 }

@@ -10,6 +10,7 @@
 //! In phases: the steps run ([`step`]); blocked pools are waited on ([`wait`]); the results
 //! are verified ([`verify`]).
 
+mod absent;
 mod calls;
 mod judgement;
 mod observer;
@@ -25,6 +26,7 @@ use crate::api::{Client, Halt};
 use crate::core::model::PoolRef;
 use crate::core::plan::DeleteStep;
 use crate::core::report::{ActedAs, Outcome, ProjectReport, StepResult};
+pub use absent::{confirm_gone, AbsentError, MAX_ABSENT};
 pub use judgement::Judge;
 use judgement::Judgements;
 pub use observer::{Observer, Tee, Unobserved};

@@ -22,9 +22,7 @@
 use crate::apply::Observer;
 use crate::core::model::{PoolDesktop, PoolRef};
 use crate::core::plan::{Change, Reason};
-use crate::core::report::{
-    Outcome, ProjectReport, Report, ReportSummary, StepError, StepResult, Verification,
-};
+use crate::core::report::{Outcome, Report, ReportSummary, StepError, StepResult, Verification};
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
@@ -230,18 +228,8 @@ impl JsonLines {
                 JsonLines::for_project(label).emit(one);
             }
         }
-        let verification = whole_verification(&report.projects);
-        JsonLines::default().emit(event(report.summary, verification, report.end));
-    }
-}
-
-/// What the verification listings of every project confirmed, added up (the first reason one
-/// could not finish).
-fn whole_verification(parts: &[ProjectReport]) -> Verification {
-    Verification {
-        claimed: parts.iter().map(|p| p.verification.claimed).sum(),
-        verified: parts.iter().map(|p| p.verification.verified).sum(),
-        incomplete: parts.iter().find_map(|p| p.verification.incomplete.clone()),
+        let whole = event(report.summary, report.verification(), report.end);
+        JsonLines::default().emit(whole);
     }
 }
 

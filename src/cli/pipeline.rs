@@ -7,100 +7,55 @@
 //! closed: a project that cannot be resolved, reached or listed fails the run, and no project
 //! of it is ever applied.
 
-use crate::api::connection::{self, ConnectionFlags, FileDefaults, Resolved};
+use crate::api::connection::Resolved;
 use crate::api::listing::{list_for_judging, ListingError};
+use crate::api::place::{self, RunFlags};
 use crate::api::{Client, ClientOptions};
-use crate::cli::args::{ConnectionArgs, EndpointFlag, ProjectArgs};
+use crate::cli::args::{ConnectionArgs, ProjectArgs};
 use crate::cli::context::{env_var, now_rfc3339, stderr_width, with_next_step, LoadedConfig};
 use crate::cli::output;
 use crate::cli::progress::Activity;
 use crate::cli::render;
+use crate::core::endpoints::Endpoints;
 use crate::core::escape::visible;
-use crate::core::model::{Live, PoolId, ProjectId};
+use crate::core::model::Live;
 use crate::core::plan::{FindingKind, Made, Plan, ProjectFailure, ProjectPlan};
 use crate::core::planner::{self, PlanContext};
-use crate::core::projects::{self, EntryPlace, Place, Project};
+use crate::core::projects::{self, Project};
 use anyhow::{bail, Result};
-use std::collections::{HashMap, HashSet};
-
-/// Variables that name one region or project, which cannot name one of many: ignored, said
-/// once.
-const PLACE_VARIABLES: [&str; 3] = [
-    "HW_REGION_NAME",
-    "HW_PROJECT_ID",
-    "HUAWEICLOUD_SDK_PROJECT_ID",
-];
-
-/// The agency variables: beside a file's `assume_role` they would chain agencies.
-const AGENCY_VARIABLES: [&str; 3] = [
-    "HW_ASSUME_ROLE_AGENCY_NAME",
-    "HW_ASSUME_ROLE_DOMAIN_NAME",
-    "HW_ASSUME_ROLE_DOMAIN_ID",
-];
+use std::collections::HashSet;
 
 /// `error`, said of the project labelled `label` (a file of one project has none).
-fn in_project(label: Option<&str>, error: anyhow::Error) -> anyhow::Error {
+pub fn in_project(label: Option<&str>, error: anyhow::Error) -> anyhow::Error {
     match label {
         Some(label) => anyhow::anyhow!("{label}: {error:#}"),
         None => error,
     }
 }
 
-/// The projects this run covers, in file order. A file of one project takes no `--only` or
-/// `--allow-agency`; in a file with `projects:`, `--region`/`--project-id` name nothing and
-/// are refused with the way forward, and the variables that would are ignored, said once.
-pub fn select(
-    loaded: &LoadedConfig,
-    conn: &ConnectionArgs,
-    args: &ProjectArgs,
-) -> Result<Vec<Project>> {
+/// The projects this run covers, in file order (`--only`), once the flags that name nothing
+/// for the config's kind are refused; in a file with `projects:`, the variables that would
+/// name one project are ignored, said once.
+pub fn select(loaded: &LoadedConfig, flags: &RunFlags, only: &[String]) -> Result<Vec<Project>> {
     let all = projects::projects(&loaded.config);
-    if !loaded.config.is_many() {
-        refuse_project_flags(args, loaded)?;
-        return Ok(all);
-    }
-    let labels: Vec<&str> = all.iter().filter_map(Project::label).collect();
-    for (flag, given) in [
-        ("--region", &conn.region),
-        ("--project-id", &conn.project_id),
-    ] {
-        if given.is_some() {
-            bail!(
-                "{flag} names nothing in {}, which lists {} projects, each with its own region and project; choose projects with --only LABEL (its labels: {}); nothing was sent",
-                visible(&loaded.source),
-                all.len(),
-                labels.join(", ")
-            );
+    place::refuse_flags_of_kind(&all, flags, &loaded.source)?;
+    if loaded.config.is_many() {
+        for name in place::PLACE_VARIABLES {
+            if env_var(name).is_some_and(|v| !v.is_empty()) {
+                output::stderr_line(&format!(
+                    "note: {name} is ignored: {} lists several projects, each naming its own region and project",
+                    visible(&loaded.source)
+                ));
+            }
         }
     }
-    for name in PLACE_VARIABLES {
-        if env_var(name).is_some_and(|v| !v.is_empty()) {
-            output::stderr_line(&format!(
-                "note: {name} is ignored: {} lists several projects, each naming its own region and project",
-                visible(&loaded.source)
-            ));
-        }
-    }
-    Ok(projects::select(all, &args.only, &loaded.source)?)
+    Ok(projects::select(all, only, &loaded.source)?)
 }
 
-/// `--only` and `--allow-agency` choose among the projects of a file with `projects:`; a
-/// file of one project has none to choose.
-fn refuse_project_flags(args: &ProjectArgs, loaded: &LoadedConfig) -> Result<()> {
-    let flag = match (args.only.first(), args.allow_agency.first()) {
-        (Some(_), _) => "--only",
-        (None, Some(_)) => "--allow-agency",
-        (None, None) => return Ok(()),
-    };
-    bail!(
-        "{flag} is for a file with projects:, and {} names one project; drop {flag}",
-        visible(&loaded.source)
-    )
-}
-
-/// The agencies the operator allows: `--allow-agency` and `POOLFORM_ALLOW_AGENCIES`
-/// (comma-separated).
-fn allowed_agencies(args: &ProjectArgs) -> Vec<String> {
+/// What the command line says of every project of a run: the connection flags, and the
+/// agencies the operator allows (`--allow-agency` and `POOLFORM_ALLOW_AGENCIES`,
+/// comma-separated).
+pub fn run_flags(conn: &ConnectionArgs, args: &ProjectArgs) -> Result<RunFlags> {
     let mut allowed = args.allow_agency.clone();
     if let Some(list) = env_var("POOLFORM_ALLOW_AGENCIES") {
         allowed.extend(
@@ -110,151 +65,36 @@ fn allowed_agencies(args: &ProjectArgs) -> Vec<String> {
                 .map(str::to_owned),
         );
     }
-    allowed
-}
-
-/// Where a project is and as whom it is reached, before any call: a file of one project from
-/// flags, environment, profile, then the file; an entry of `projects:` from the file alone,
-/// its endpoint from `--endpoint` (`REGION=URL` first), its agency only if the operator
-/// allows it (never on top of one from the environment or a profile).
-fn resolve(
-    project: &Project,
-    conn: &ConnectionArgs,
-    source: &str,
-    allowed: &[String],
-) -> Result<Resolved> {
-    match &project.place {
-        Place::Run {
-            region,
-            project_id,
-            cloud,
-        } => {
-            let file = FileDefaults {
-                source: source.to_owned(),
-                region: region.as_ref().map(|r| r.as_str().to_owned()),
-                project_id: project_id.as_ref().map(ToString::to_string),
-                cloud: cloud.as_ref().map(|c| c.as_str().to_owned()),
-                ..FileDefaults::default()
-            };
-            let flags = ConnectionFlags {
-                endpoint: conn.single_endpoint()?,
-                region: conn.region.clone(),
-                project_id: conn.project_id.clone(),
-                cloud: conn.cloud.clone(),
-                profile: conn.profile.clone(),
-            };
-            Ok(connection::resolve(&flags, &file, &env_var)?)
-        }
-        Place::Entry(entry) => resolve_entry(entry, conn, source, allowed),
-    }
-}
-
-/// [`resolve`] for an entry of `projects:`.
-fn resolve_entry(
-    entry: &EntryPlace,
-    conn: &ConnectionArgs,
-    source: &str,
-    allowed: &[String],
-) -> Result<Resolved> {
-    let flags = ConnectionFlags {
-        endpoint: conn.endpoint_for(entry.region.as_str())?,
-        region: None,
-        project_id: None,
+    let choosing = [
+        ("--only", !args.only.is_empty()),
+        ("--allow-agency", !args.allow_agency.is_empty()),
+    ];
+    Ok(RunFlags {
+        endpoints: Endpoints::parse(&conn.endpoint)?,
+        region: conn.region.clone(),
+        project_id: conn.project_id.clone(),
         cloud: conn.cloud.clone(),
         profile: conn.profile.clone(),
-    };
-    let file = FileDefaults {
-        source: source.to_owned(),
-        region: Some(entry.region.as_str().to_owned()),
-        project_id: entry.project_id.as_ref().map(ToString::to_string),
-        cloud: entry.cloud.as_ref().map(|c| c.as_str().to_owned()),
-        project_name: entry.project_name.as_ref().map(|n| n.as_str().to_owned()),
-        sole_source: true,
-    };
-    let Some(role) = &entry.assume_role else {
-        return Ok(connection::resolve(&flags, &file, &env_var)?);
-    };
-    let key = role.allow_key();
-    if !allowed.contains(&key) {
-        bail!(
-            "projects[{}] of {} assumes agency {key}, which the operator has not allowed: a file cannot choose to reach another account. If you trust this file with that account, pass --allow-agency {key} (or POOLFORM_ALLOW_AGENCIES); nothing was sent",
-            entry.index,
-            visible(source)
-        );
-    }
-    let base = connection::resolve(&flags, &file, &env_var)?;
-    if let Some(agency) = base.agency() {
-        let from = if AGENCY_VARIABLES.iter().any(|v| env_var(v).is_some()) {
-            "HW_ASSUME_ROLE_AGENCY_NAME"
-        } else {
-            "the profile"
-        };
-        bail!(
-            "{} assumes agency {key}, but {from} already assumes agency {}: poolform does not chain agencies; unset it, or drop assume_role from the project; nothing was sent",
-            entry.label,
-            agency.name
-        );
-    }
-    let injected = |name: &str| -> Option<String> {
-        match name {
-            "HW_ASSUME_ROLE_AGENCY_NAME" => Some(role.agency.as_str().to_owned()),
-            "HW_ASSUME_ROLE_DOMAIN_NAME" => role.domain.as_ref().map(|d| d.as_str().to_owned()),
-            "HW_ASSUME_ROLE_DOMAIN_ID" => role.domain_id.as_ref().map(|d| d.as_str().to_owned()),
-            other => env_var(other),
-        }
-    };
-    Ok(connection::resolve(&flags, &file, &injected)?)
+        allowed_agencies: allowed,
+        choosing: choosing
+            .iter()
+            .filter(|(_, g)| *g)
+            .map(|(f, _)| *f)
+            .collect(),
+    })
 }
 
-/// An `--endpoint REGION=URL` whose region no selected project has would be ignored, and the
-/// project meant would go to its public endpoint: refused, with the region it likely meant.
-fn refuse_stray_endpoints(selected: &[Project], conn: &ConnectionArgs) -> Result<()> {
-    let regions: Vec<&str> = selected
-        .iter()
-        .filter(|p| p.label().is_some())
-        .filter_map(|p| p.region().map(|r| r.as_str()))
-        .collect();
-    if regions.len() < selected.len() {
-        // A file of one project: `single_endpoint` refuses REGION=URL.
-        return Ok(());
-    }
-    for flag in conn.endpoints()? {
-        let EndpointFlag::Region { region, url } = flag else {
-            continue;
-        };
-        if regions.contains(&region.as_str()) {
-            continue;
-        }
-        let mut known: Vec<&str> = regions.clone();
-        known.sort_unstable();
-        known.dedup();
-        let guess = crate::core::names::closest(&region, known.iter().copied(), 3)
-            .map(|g| format!("; did you mean {g}?"))
-            .unwrap_or_default();
-        bail!(
-            "--endpoint {}={} names no selected project's region (the run covers {}){guess} Without it, that project would go to its public endpoint; nothing was sent",
-            visible(&region),
-            visible(&url),
-            known.join(", ")
-        );
-    }
-    Ok(())
-}
-
-/// Resolves every project (all before any call), says each resolution warning once, and
-/// refuses a stray `--endpoint REGION=URL`.
+/// Resolves every project (all before any call), refusing a stray `--endpoint REGION=URL`.
 pub fn resolve_all(
     selected: Vec<Project>,
-    conn: &ConnectionArgs,
+    flags: &RunFlags,
     source: &str,
-    args: &ProjectArgs,
 ) -> Result<Vec<(Project, Resolved)>> {
-    refuse_stray_endpoints(&selected, conn)?;
-    let allowed = allowed_agencies(args);
+    place::refuse_stray_endpoints(&selected, flags)?;
     let mut resolved = Vec::with_capacity(selected.len());
     for project in selected {
-        let r = resolve(&project, conn, source, &allowed)
-            .map_err(|e| in_project(project.label(), e))?;
+        let r = place::resolve(&project, flags, source, &env_var)
+            .map_err(|e| in_project(project.label(), e.into()))?;
         resolved.push((project, r));
     }
     Ok(resolved)
@@ -276,29 +116,32 @@ pub async fn connect_all(
     options: &ClientOptions,
 ) -> Result<Vec<Reached>> {
     say_identities(&resolved);
-    let iam = resolved.iter().find(|(_, r)| r.calls_iam());
-    let counts = ClientOptions {
-        listing: std::sync::Arc::default(),
-        ..options.clone()
-    };
-    let news = counts.listing.clone();
-    let activity =
-        iam.map(|_| Activity::with_news("Calling IAM", String::new, move || news.trouble_now()));
     let one = resolved.len() == 1;
-    let mut projects = Vec::with_capacity(resolved.len());
-    let mut tasks = Vec::with_capacity(resolved.len());
-    for (i, (project, r)) in resolved.into_iter().enumerate() {
-        let options = if i == 0 {
-            counts.clone()
-        } else {
-            ClientOptions {
-                listing: std::sync::Arc::default(),
-                ..options.clone()
-            }
-        };
-        projects.push(project);
-        tasks.push(connect(r, options));
-    }
+    // Each project has listing counts of its own; the IAM spinner follows one that calls IAM.
+    let (projects, connecting): (Vec<Project>, Vec<_>) = resolved
+        .into_iter()
+        .map(|(project, r)| {
+            let listing = std::sync::Arc::default();
+            (
+                project,
+                (
+                    r,
+                    ClientOptions {
+                        listing,
+                        ..options.clone()
+                    },
+                ),
+            )
+        })
+        .unzip();
+    let activity = connecting
+        .iter()
+        .find(|(r, _)| r.calls_iam())
+        .map(|(_, o)| {
+            let news = o.listing.clone();
+            Activity::with_news("Calling IAM", String::new, move || news.trouble_now())
+        });
+    let tasks: Vec<_> = connecting.into_iter().map(|(r, o)| connect(r, o)).collect();
     let mut reached = Vec::with_capacity(tasks.len());
     let mut failures = Vec::new();
     for (project, done) in projects.into_iter().zip(at_once(tasks).await) {
@@ -321,7 +164,11 @@ pub async fn connect_all(
             failures.join("\n  ")
         );
     }
-    refuse_duplicates(&reached)?;
+    projects::refuse_duplicates(reached.iter().map(|r| {
+        let c = r.client.connection();
+        let label = r.project.label().unwrap_or_default();
+        (label, c.endpoint_text(), &c.project_id)
+    }))?;
     Ok(reached)
 }
 
@@ -357,25 +204,6 @@ async fn connect(resolved: Resolved, options: ClientOptions) -> Result<Client> {
             next,
         )
     })
-}
-
-/// Two entries that resolve to the same endpoint and project (ids compare without case): one
-/// would delete the other's keeps.
-fn refuse_duplicates(reached: &[Reached]) -> Result<()> {
-    let mut seen: HashMap<(String, ProjectId), &str> = HashMap::new();
-    for r in reached {
-        let c = r.client.connection();
-        let key = (c.endpoint_text(), c.project_id.clone());
-        let label = r.project.label().unwrap_or_default();
-        if let Some(first) = seen.insert(key.clone(), label) {
-            bail!(
-                "{first} and {label} are the same project ({} at {}): each would delete the pools the other keeps; list it once; nothing was planned or deleted",
-                key.1,
-                key.0
-            );
-        }
-    }
-    Ok(())
 }
 
 /// Whether the listings a plan was made from are kept: an apply approved in advance
@@ -474,7 +302,7 @@ async fn plan_all(
             async move {
                 let live = list(&client, &project, &source, nothing_done).await?;
                 let part = plan_one(&client, &project, &live)?;
-                let listed = targets.iter().map(|t| names_a_pool(&live, t)).collect();
+                let listed = targets.iter().map(|t| live.names(t)).collect();
                 let kept = (listings == Listings::Kept).then_some(live);
                 Ok::<_, anyhow::Error>((part, listed, kept))
             }
@@ -524,14 +352,6 @@ fn planned(
         outcome,
         listed_targets,
     }
-}
-
-/// Does `target` name a live pool (by id or exact name)?
-fn names_a_pool(live: &Live, target: &str) -> bool {
-    let by_id = PoolId::parse(target)
-        .ok()
-        .is_some_and(|id| live.get(&id).is_some());
-    by_id || live.pools().iter().any(|p| *p.name == *target)
 }
 
 /// A plan made now: every project's part (the failures apart), and each project reached.
@@ -589,8 +409,9 @@ pub async fn plan_projects(
     listings: Listings,
     nothing_done: &'static str,
 ) -> Result<PlannedRun> {
-    let selected = select(loaded, conn, args)?;
-    let resolved = resolve_all(selected, conn, &loaded.source, args)?;
+    let flags = run_flags(conn, args)?;
+    let selected = select(loaded, &flags, &args.only)?;
+    let resolved = resolve_all(selected, &flags, &loaded.source)?;
     let reached = connect_all(resolved, options).await?;
     let planned = plan_all(reached, loaded, targets, listings, nothing_done).await;
     let (mut run, listed) = combine(planned, loaded, &args.only)?;
@@ -619,15 +440,8 @@ pub fn restrict(plan: Plan, targets: &[String], listed: &[bool]) -> Result<Plan>
 /// findings word it (protected, out of scope, a near match, kept but drifted, missing), else
 /// kept (`listed`: a listing showed it) or not live; `None` when nothing says.
 fn why_not_planned(plan: &Plan, target: &str, listed: Option<bool>) -> Option<String> {
-    let id = PoolId::parse(target).ok();
-    let found = plan.projects.iter().find_map(|part| {
-        part.findings
-            .iter()
-            .find(|f| f.pool.name() == Some(target) || (id.is_some() && f.pool.id() == id.as_ref()))
-            .map(|f| (part, f))
-    });
     let source = visible(&plan.source);
-    let Some((part, f)) = found else {
+    let Some((part, f)) = plan.finding_of(target) else {
         return listed.map(|listed| {
             if listed {
                 format!("it is kept: {source} lists it")

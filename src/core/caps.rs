@@ -3,6 +3,7 @@
 //! over the whole run and in each project, and a project's own lower one. A plan over the cap
 //! is shown in full, then refused.
 
+use crate::core::config::Config;
 use crate::core::plan::Plan;
 
 /// The file's cap: `--max-deletes`, else `max_deletes` at the top of the config.
@@ -61,6 +62,25 @@ pub enum TooManyDeletes {
         max: u32,
         named: &'static str,
     },
+}
+
+/// Refuses `plan` (named `what` in messages: "the plan above") when it deletes more than
+/// `config`'s caps allow (`--max-deletes`, the `flag`, in place of the file's).
+pub fn check_config(
+    plan: &Plan,
+    what: &str,
+    config: &Config,
+    flag: Option<u32>,
+) -> Result<(), TooManyDeletes> {
+    let file = FileCap::of(config.max_deletes.map(|m| m.0), flag);
+    let own = |label: &str| {
+        config
+            .projects
+            .iter()
+            .find(|e| e.label() == label)
+            .and_then(|e| e.max_deletes.map(|m| m.0))
+    };
+    check(plan, what, file, own)
 }
 
 /// Refuses `plan` (named `what` in messages: "the plan above") when a project deletes more

@@ -6,6 +6,7 @@
 //! one, would be a key that matches nothing or several pools: the entry keeps the id alone
 //! and a comment says why.
 
+use crate::core::config::Region;
 use crate::core::model::{Live, Pool, ProjectId};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -20,6 +21,59 @@ pub struct ImportedProject<'a> {
     pub project_id: &'a ProjectId,
     pub endpoint: &'a str,
     pub live: &'a Live,
+}
+
+/// Why an import of projects found at IAM cannot go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChooseError {
+    #[error("IAM lists no regional project for these credentials (it lists {known}); desktop pools live in a region's project (such as cn-north-4 or cn-north-4_training); nothing was written")]
+    NoneRegional { known: String },
+    #[error("{0:?} is not a regional project (desktop pools live in a region's project, such as cn-north-4 or cn-north-4_training); nothing was written")]
+    NotRegional(String),
+    #[error("IAM lists no project named {wanted:?} for these credentials; it lists {known}")]
+    Unknown { wanted: String, known: String },
+}
+
+/// Of the projects IAM lists (`known`, name and id), those an import covers: every regional
+/// one (`all`: named after its region, `cn-north-4` or `cn-north-4_training`; others, such as
+/// `MOS`, hold no desktop pools), and those `wanted` by name; each with its region.
+pub fn choose<'a>(
+    known: &'a [(String, ProjectId)],
+    all: bool,
+    wanted: &[String],
+) -> Result<Vec<(Region, &'a str, &'a ProjectId)>, ChooseError> {
+    let names = || {
+        let all: Vec<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
+        crate::core::escape::visible(&all.join(", ")).into_owned()
+    };
+    let regional: Vec<(Region, &str, &ProjectId)> = known
+        .iter()
+        .filter_map(|(name, id)| {
+            let region = name.split('_').next().unwrap_or_default();
+            let named_so = crate::core::model::is_region_name(region) && region.contains('-');
+            let region = named_so.then(|| Region::parse(region).ok()).flatten()?;
+            Some((region, name.as_str(), id))
+        })
+        .collect();
+    if all && regional.is_empty() {
+        return Err(ChooseError::NoneRegional { known: names() });
+    }
+    let mut out = if all { regional.clone() } else { Vec::new() };
+    for wanted in wanted {
+        match regional.iter().find(|(_, n, _)| n == wanted) {
+            Some(p) => out.push(p.clone()),
+            None if known.iter().any(|(n, _)| n == wanted) => {
+                return Err(ChooseError::NotRegional(wanted.clone()))
+            }
+            None => {
+                return Err(ChooseError::Unknown {
+                    wanted: wanted.clone(),
+                    known: names(),
+                })
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Why there is nothing worth writing.

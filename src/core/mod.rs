@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod caps;
 pub mod config;
+pub mod endpoints;
 pub mod escape;
 pub mod identity;
 pub mod import;

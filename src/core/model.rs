@@ -570,6 +570,14 @@ impl Live {
         self.index_of(id).map(|i| &self.pools[i])
     }
     /// The position of pool `id` in [`Live::pools`].
+    /// Does `target` name a pool of the listing, by id (case aside) or exact name?
+    pub fn names(&self, target: &str) -> bool {
+        let by_id = PoolId::parse(target)
+            .ok()
+            .is_some_and(|id| self.get(&id).is_some());
+        by_id || self.pools().iter().any(|p| *p.name == *target)
+    }
+
     pub fn index_of(&self, id: &PoolId) -> Option<usize> {
         self.pools.binary_search_by(|p| p.id.cmp(id)).ok()
     }

@@ -525,6 +525,23 @@ impl Plan {
         Ok(())
     }
 
+    /// The part of the project labelled `label` (none: a file of one project).
+    pub fn part(&self, label: Option<&str>) -> Option<&ProjectPlan> {
+        self.projects.iter().find(|p| p.label.as_deref() == label)
+    }
+
+    /// The finding about the pool `target` names (by id, case aside, or exact name), with its
+    /// project's part: why a target is not a planned delete.
+    pub fn finding_of(&self, target: &str) -> Option<(&ProjectPlan, &Finding)> {
+        let id = PoolId::parse(target).ok();
+        let names = |f: &Finding| {
+            f.pool.name() == Some(target) || (id.is_some() && f.pool.id() == id.as_ref())
+        };
+        self.projects
+            .iter()
+            .find_map(|part| part.findings.iter().find(|f| names(f)).map(|f| (part, f)))
+    }
+
     /// Every planned delete with its project, in plan order.
     pub fn changes(&self) -> impl Iterator<Item = (&ProjectPlan, &Change)> + '_ {
         self.projects

@@ -110,6 +110,37 @@ pub fn the_one(file: &Config) -> Option<Project> {
     (!file.is_many()).then(|| projects(file).remove(0))
 }
 
+/// Two entries that resolve to the same endpoint and project: each would delete the pools the
+/// other keeps.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{first} and {second} are the same project ({project_id} at {endpoint}): each would delete the pools the other keeps; list it once; nothing was planned or deleted")]
+pub struct SameProject {
+    pub first: String,
+    pub second: String,
+    pub project_id: ProjectId,
+    pub endpoint: String,
+}
+
+/// Refuses two projects (label, endpoint, project id as resolved) that are one (ids compare
+/// without case).
+pub fn refuse_duplicates<'a>(
+    resolved: impl IntoIterator<Item = (&'a str, String, &'a ProjectId)>,
+) -> Result<(), SameProject> {
+    let mut seen: std::collections::HashMap<(String, &ProjectId), &str> =
+        std::collections::HashMap::new();
+    for (label, endpoint, project_id) in resolved {
+        if let Some(first) = seen.insert((endpoint.clone(), project_id), label) {
+            return Err(SameProject {
+                first: first.to_owned(),
+                second: label.to_owned(),
+                project_id: project_id.clone(),
+                endpoint,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// `--only` refers to a project that the file does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("--only {only:?} names no project of {file}; its projects are {}", labels.join(", "))]

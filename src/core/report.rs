@@ -379,6 +379,19 @@ impl Report {
         matches!(self.projects.as_slice(), [one] if one.acted_as.label.is_none())
     }
 
+    /// What the verification listings of every project confirmed, added up (the first reason
+    /// one could not finish).
+    pub fn verification(&self) -> Verification {
+        Verification {
+            claimed: self.projects.iter().map(|p| p.verification.claimed).sum(),
+            verified: self.projects.iter().map(|p| p.verification.verified).sum(),
+            incomplete: self
+                .projects
+                .iter()
+                .find_map(|p| p.verification.incomplete.clone()),
+        }
+    }
+
     /// Every result, of every project.
     pub fn results(&self) -> impl Iterator<Item = &StepResult> + '_ {
         self.projects.iter().flat_map(|p| p.results.iter())

@@ -8,10 +8,11 @@
 //! report says what happened in each.
 
 use crate::api::connection::ProjectSource;
+use crate::api::place::RunFlags;
 use crate::api::Client;
 use crate::apply::{self, ApplyOptions, Judge, Observer, Slots, StopSignal, Work};
-use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs, ProjectArgs};
-use crate::cli::commands::plan::{check_caps, refuse_failures};
+use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
+use crate::cli::commands::plan::refuse_failures;
 use crate::cli::context::{client_options, load_config, read_plan, style, styled, LoadedConfig};
 use crate::cli::jsonl::{Batch, JsonLines};
 use crate::cli::output;
@@ -19,11 +20,12 @@ use crate::cli::pipeline::{self, Listings, Reached};
 use crate::cli::progress::Progress;
 use crate::cli::render::{self, Style, View};
 use crate::core::authorize::{self, Objection, Refusal, Target};
+use crate::core::caps;
 use crate::core::escape::visible;
-use crate::core::model::{PoolId, PoolRef};
+use crate::core::model::PoolId;
 use crate::core::plan::{Change, Plan, ProjectPlan};
 use crate::core::projects::Project;
-use crate::core::report::{Outcome, Report, StepResult};
+use crate::core::report::Report;
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
@@ -159,21 +161,6 @@ fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
     }
 }
 
-/// The most planned pools a saved plan may find missing from the apply-time listing before
-/// each is read: more than this, and more than a tenth of its deletes, and the plan is refused
-/// unread (a forged plan cannot spend the tenant's rate limit on invented pools).
-const MAX_ABSENT: usize = 10;
-
-/// Refuses a plan whose planned pools are mostly not listed, before any per-pool read.
-fn check_absent(what: &str, absent: usize, deletes: usize) -> Result<()> {
-    if absent > MAX_ABSENT && absent > deletes / 10 {
-        bail!(
-            "{what} plans to delete {deletes} pools, {absent} of which the listing does not show; more than {MAX_ABSENT} and more than a tenth of its deletes: the plan does not describe this project (or was padded by hand). Nothing was read or deleted; plan again and review the new plan"
-        );
-    }
-    Ok(())
-}
-
 /// Lists a project's live pools and checks its part of the plan against its rules planned
 /// again on them; planned pools no longer listed are confirmed gone, each by a read (unless
 /// too many are missing). Refuses the whole part when anything does not hold. `what` names
@@ -205,8 +192,9 @@ async fn recheck(
         }
     };
     drop(live);
-    check_absent(&what, authorized.unlisted.len(), part.changes.len())?;
-    let settled = confirm_gone(&client, authorized.unlisted, parallelism).await?;
+    let deletes = part.changes.len();
+    let settled =
+        apply::confirm_gone(&client, &what, authorized.unlisted, deletes, parallelism).await?;
     Ok(Ready {
         work: Work {
             label: project.label().map(str::to_owned),
@@ -272,47 +260,6 @@ async fn recheck_all(
     Ok(ready)
 }
 
-/// Reads each planned pool the listing no longer shows (`parallelism` at a time): each read
-/// that finds no such pool settles its step as already absent (before this apply), with the
-/// read's request id. A pool still found, or a read that fails, refuses the whole plan: the
-/// listing it was planned against cannot be trusted.
-async fn confirm_gone(
-    client: &Client,
-    unlisted: Vec<PoolRef>,
-    parallelism: usize,
-) -> Result<Vec<StepResult>> {
-    let ids = unlisted.iter().map(|p| p.id.clone()).collect();
-    let shown = client.show_pools(ids, parallelism).await?;
-    let mut settled = Vec::with_capacity(unlisted.len());
-    for (pool, (_, shown)) in unlisted.into_iter().zip(shown) {
-        let shown = shown.map_err(|e| {
-            anyhow::anyhow!(
-                "pool {} ({:?}) is planned but missing from the listing, and a read to confirm it is gone failed: {e}; nothing was deleted",
-                pool.id,
-                pool.name
-            )
-        })?;
-        if shown.pool.is_some() {
-            bail!(
-                "pool {} ({:?}) is planned but missing from the listing, yet a read still finds it [request id: {}]: the listing cannot be trusted; nothing was deleted",
-                pool.id,
-                pool.name,
-                shown.request_id.as_deref().unwrap_or("none")
-            );
-        }
-        settled.push(StepResult {
-            request_id: shown.request_id,
-            absent_before_apply: true,
-            ..StepResult::without_call(
-                pool,
-                Outcome::AlreadyAbsent,
-                "absent before apply: not listed when this apply started, and a read confirms it is gone".into(),
-            )
-        });
-    }
-    Ok(settled)
-}
-
 /// The config file apply reads: `-f`, else `pools.yaml`.
 fn config_arg(args: &ApplyArgs) -> FileArg {
     FileArg {
@@ -321,6 +268,59 @@ fn config_arg(args: &ApplyArgs) -> FileArg {
             .clone()
             .unwrap_or_else(|| PathBuf::from("pools.yaml")),
     }
+}
+
+/// The projects of the config that a saved plan's parts are for (those `--only` selects); a
+/// part for a project the config does not list is refused.
+fn projects_of(
+    plan: &Plan,
+    plan_file: &str,
+    loaded: &LoadedConfig,
+    flags: &RunFlags,
+    only: &[String],
+) -> Result<Vec<Project>> {
+    let selected = pipeline::select(loaded, flags, only)?;
+    let mut out = Vec::with_capacity(plan.projects.len());
+    for label in plan.projects.iter().map(|p| p.label.as_deref()) {
+        if !only.is_empty() && !label.is_some_and(|l| only.iter().any(|o| o == l)) {
+            continue;
+        }
+        let Some(project) = selected.iter().find(|p| p.label() == label) else {
+            bail!(
+                "{} plans for project {}, which {} does not list; nothing was sent",
+                visible(plan_file),
+                label.unwrap_or_default(),
+                visible(&loaded.source)
+            );
+        };
+        out.push(project.clone());
+    }
+    Ok(out)
+}
+
+/// Checks a project's part of a saved plan against what this run resolves for it: the
+/// endpoint, the identity, and the project id once it is known.
+#[allow(clippy::too_many_arguments)] // what a binding is checked against, each named
+fn bind(
+    plan: &Plan,
+    plan_file: &str,
+    loaded: &LoadedConfig,
+    project: &Project,
+    endpoint: &str,
+    project_id: Option<&crate::core::model::ProjectId>,
+    identity: &crate::core::plan::Identity,
+) -> Result<()> {
+    let Some(part) = plan.part(project.label()) else {
+        return Ok(());
+    };
+    let target = Target {
+        config_file: &loaded.source,
+        endpoint,
+        project_id,
+        identity,
+    };
+    authorize::check_binding(part, plan_file, &target)
+        .map_err(|e| pipeline::in_project(project.label(), e.into()))
 }
 
 /// Each project of a plan beside its part, by label (the pipeline keeps both in plan order).
@@ -373,7 +373,12 @@ async fn prepare_fresh(
     // Shown in full even when it is refused: the reviewer sees what was meant.
     show_plan(&run.plan, args, style);
     refuse_failures(&run.plan, "nothing was deleted in any project")?;
-    check_caps(&run.plan, &loaded, "the plan above", args.max_deletes)?;
+    caps::check_config(
+        &run.plan,
+        "the plan above",
+        &loaded.config,
+        args.max_deletes,
+    )?;
     let deletes = run.plan.deletes();
     if deletes == 0 {
         output::stderr_line("No changes. Nothing to delete.");
@@ -437,65 +442,22 @@ fn approved(
     })
 }
 
-/// What a saved plan binds each project to, as this run resolves it.
-fn target<'a>(
-    loaded: &'a LoadedConfig,
-    endpoint: &'a str,
-    project_id: Option<&'a crate::core::model::ProjectId>,
-    identity: &'a crate::core::plan::Identity,
-) -> Target<'a> {
-    Target {
-        config_file: &loaded.source,
-        endpoint,
-        project_id,
-        identity,
-    }
+/// A saved plan read and bound, before any call: to the config it was made from (its kind
+/// and its bytes), then each project's part to the endpoint, project and identity this run
+/// resolves (before anything whose cost depends on the plan's size); then checked against
+/// itself, cut to `--only` and the `--target`s, and held to the config's caps.
+struct Bound {
+    plan: Plan,
+    plan_file: String,
+    loaded: LoadedConfig,
+    resolved: Vec<(Project, crate::api::connection::Resolved)>,
 }
 
-/// The projects of the config a saved plan's parts are for (those `--only` selects), each
-/// with its part; a part for a project the config does not list is refused.
-fn projects_of(
-    plan: &Plan,
-    plan_file: &str,
-    loaded: &LoadedConfig,
-    args: &ApplyArgs,
-) -> Result<Vec<Project>> {
-    let only = ProjectArgs {
-        only: args.projects.only.clone(),
-        allow_agency: args.projects.allow_agency.clone(),
-    };
-    let selected = pipeline::select(loaded, &args.connection, &only)?;
-    let mut out = Vec::with_capacity(plan.projects.len());
-    for part in &plan.projects {
-        let label = part.label.as_deref();
-        if !args.projects.only.is_empty()
-            && !label.is_some_and(|l| args.projects.only.iter().any(|o| o == l))
-        {
-            continue;
-        }
-        let Some(project) = selected.iter().find(|p| p.label() == label) else {
-            bail!(
-                "{} plans for project {}, which {} does not list; nothing was sent",
-                visible(plan_file),
-                label.unwrap_or_default(),
-                visible(&loaded.source)
-            );
-        };
-        out.push(project.clone());
-    }
-    Ok(out)
-}
-
-/// A saved plan: bound to the config it was made from (its kind and its bytes), then each
-/// project's part to the endpoint, project and identity this run resolves (checked before any
-/// request carries credentials, and before anything whose cost depends on the plan's size);
-/// cut to `--only` and the `--target`s, held to the config's caps; then each part re-checked.
-async fn prepare_saved(
+async fn bind_saved(
     path: &std::path::Path,
     args: &ApplyArgs,
-    style: Style,
     interrupt: &Arc<StopSignal>,
-) -> Result<Prepared> {
+) -> Result<Bound> {
     let plan_file = path.display().to_string();
     let plan = read_plan(path, interrupt).await?;
     // Without -f, a plan made from another file gets that file suggested (never read: a path
@@ -511,48 +473,75 @@ async fn prepare_saved(
     let loaded = load_config(&config_arg(args), interrupt)
         .await
         .map_err(suggest)?;
-    authorize::check_config(
-        &plan,
-        &visible(&plan_file),
-        &visible(&loaded.source),
-        loaded.config.is_many(),
-        &loaded.sha256,
-    )
-    .map_err(|e| suggest(e.into()))?;
-    let projects = projects_of(&plan, &plan_file, &loaded, args)?;
-    let resolved =
-        pipeline::resolve_all(projects, &args.connection, &loaded.source, &args.projects)?;
-    bind(&plan, &plan_file, &loaded, &resolved).map_err(suggest)?;
+    let (file, many) = (visible(&loaded.source), loaded.config.is_many());
+    authorize::check_config(&plan, &visible(&plan_file), &file, many, &loaded.sha256)
+        .map_err(|e| suggest(e.into()))?;
+    let flags = pipeline::run_flags(&args.connection, &args.projects)?;
+    let projects = projects_of(&plan, &plan_file, &loaded, &flags, &args.projects.only)?;
+    let resolved = pipeline::resolve_all(projects, &flags, &loaded.source)?;
+    for (project, r) in &resolved {
+        let known = match &r.project {
+            ProjectSource::Known(p) => Some(p),
+            ProjectSource::LookUp { .. } => None,
+        };
+        let (endpoint, identity) = (r.endpoint_text(), r.identity());
+        bind(
+            &plan, &plan_file, &loaded, project, &endpoint, known, &identity,
+        )
+        .map_err(suggest)?;
+    }
     let plan = plan
         .checked(&plan_file)?
         .select_projects(&args.projects.only)
         .map_err(|e| anyhow::anyhow!("{}: {e}", visible(&plan_file)))?;
     let plan = pipeline::restrict(plan, &args.target, &[])?;
-    let what = format!("the plan in {plan_file}");
-    check_caps(&plan, &loaded, &what, args.max_deletes)?;
+    caps::check_config(&plan, &what(&plan_file), &loaded.config, args.max_deletes)?;
     let resolved = resolved
         .into_iter()
-        .filter(|(p, _)| {
-            plan.projects
-                .iter()
-                .any(|part| part.label.as_deref() == p.label())
-        })
+        .filter(|(p, _)| plan.part(p.label()).is_some())
         .collect();
+    Ok(Bound {
+        plan,
+        plan_file,
+        loaded,
+        resolved,
+    })
+}
+
+/// How a saved plan is named in messages.
+fn what(plan_file: &str) -> String {
+    format!("the plan in {plan_file}")
+}
+
+/// A saved plan, bound ([`bind_saved`]), connected (a project looked up at IAM checked once
+/// its id is known), and re-checked in every project.
+async fn prepare_saved(
+    path: &std::path::Path,
+    args: &ApplyArgs,
+    style: Style,
+    interrupt: &Arc<StopSignal>,
+) -> Result<Prepared> {
+    let Bound {
+        plan,
+        plan_file,
+        loaded,
+        resolved,
+    } = bind_saved(path, args, interrupt).await?;
     let reached =
         pipeline::connect_all(resolved, &client_options(interrupt, args.rate_limit)).await?;
-    // A project looked up at IAM (at the endpoint the run resolved) is checked once known.
     for r in &reached {
         let c = r.client.connection();
-        let part = plan
-            .projects
-            .iter()
-            .find(|p| p.label.as_deref() == r.project.label());
-        if let Some(part) = part {
-            let endpoint = c.endpoint_text();
-            let t = target(&loaded, &endpoint, Some(&c.project_id), &c.identity);
-            authorize::check_binding(part, &plan_file, &t)
-                .map_err(|e| anyhow::anyhow!("{}", in_label(r.project.label(), &e.to_string())))?;
-        }
+        let endpoint = c.endpoint_text();
+        let id = Some(&c.project_id);
+        bind(
+            &plan,
+            &plan_file,
+            &loaded,
+            &r.project,
+            &endpoint,
+            id,
+            &c.identity,
+        )?;
     }
     if let Some(first) = reached.first() {
         acknowledge_signals(&first.client);
@@ -561,7 +550,8 @@ async fn prepare_saved(
         output::stderr_line(&visible(&partial));
     }
     let (created_at, one) = (plan.created_at.clone(), plan.is_of_one_project());
-    let ready = recheck_all(pair(reached, plan)?, &what, &loaded.source, style, args).await?;
+    let parts = pair(reached, plan)?;
+    let ready = recheck_all(parts, &what(&plan_file), &loaded.source, style, args).await?;
     let steps: usize = ready.iter().map(|r| r.work.steps.len()).sum();
     let settled: usize = ready.iter().map(|r| r.work.settled.len()).sum();
     let projects = if one {
@@ -575,45 +565,6 @@ async fn prepare_saved(
         visible(&created_at),
     ));
     Ok(Prepared::Run(ready))
-}
-
-/// `message`, said of the project labelled `label` (none in a file of one project).
-fn in_label(label: Option<&str>, message: &str) -> String {
-    match label {
-        Some(label) => format!("{label}: {message}"),
-        None => message.to_owned(),
-    }
-}
-
-/// Checks each project's part of a saved plan against what this run resolves for it (the
-/// endpoint, the identity, and the project id when it is known before any call).
-fn bind(
-    plan: &Plan,
-    plan_file: &str,
-    loaded: &LoadedConfig,
-    resolved: &[(Project, crate::api::connection::Resolved)],
-) -> Result<()> {
-    for (project, r) in resolved {
-        let Some(part) = plan
-            .projects
-            .iter()
-            .find(|p| p.label.as_deref() == project.label())
-        else {
-            continue;
-        };
-        let known = match &r.project {
-            ProjectSource::Known(p) => Some(p.clone()),
-            ProjectSource::LookUp { .. } => None,
-        };
-        let (endpoint, identity) = (r.endpoint_text(), r.identity());
-        authorize::check_binding(
-            part,
-            plan_file,
-            &target(loaded, &endpoint, known.as_ref(), &identity),
-        )
-        .map_err(|e| anyhow::anyhow!("{}", in_label(project.label(), &e.to_string())))?;
-    }
-    Ok(())
 }
 
 /// The oldest judgement a DELETE is sent on: five minutes, or less when

@@ -9,10 +9,8 @@ use crate::cli::files::write_atomic;
 use crate::cli::output;
 use crate::cli::pipeline::{self, Reached};
 use crate::cli::progress::Activity;
-use crate::core::config::{self, Region};
-use crate::core::escape::visible;
-use crate::core::import::{import, ImportedProject};
-use crate::core::model::ProjectId;
+use crate::core::config;
+use crate::core::import::{choose, import, ImportedProject};
 use crate::core::projects::{EntryPlace, Place, Project};
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Context, Result};
@@ -33,15 +31,15 @@ pub async fn run(args: &ImportArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
         project_id: None,
         cloud: None,
     })];
-    let none = ProjectArgs::default();
-    let mut resolved = pipeline::resolve_all(here, &args.connection, "", &none)?;
+    let flags = pipeline::run_flags(&args.connection, &ProjectArgs::default())?;
+    let mut resolved = pipeline::resolve_all(here, &flags, "")?;
     let many = args.all_projects || !args.project.is_empty();
     if many {
         // The projects are found at IAM, as the credentials' own identity.
         pipeline::say_identities(&resolved);
         let (_, base) = resolved.remove(0);
         let projects = chosen(args, &base, &options).await?;
-        resolved = pipeline::resolve_all(projects, &args.connection, "IAM", &none)?;
+        resolved = pipeline::resolve_all(projects, &flags, "IAM")?;
     }
     let reached = pipeline::connect_all(resolved, &options).await?;
     let mut listed = Vec::with_capacity(reached.len());
@@ -133,48 +131,7 @@ async fn chosen(
     let known = Client::iam_projects(base, options.clone())
         .await
         .context("cannot list the account's projects at IAM")?;
-    let names = || {
-        known
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    // A regional project is named after its region (`cn-north-4`, `cn-north-4_training`);
-    // others (`MOS`, a global service's) hold no desktop pools.
-    let regional: Vec<(Region, &String, &ProjectId)> = known
-        .iter()
-        .filter_map(|(name, id)| {
-            let region = name.split('_').next().unwrap_or_default();
-            let regional = crate::core::model::is_region_name(region) && region.contains('-');
-            regional
-                .then(|| Region::parse(region).ok())
-                .flatten()
-                .map(|r| (r, name, id))
-        })
-        .collect();
-    let mut out = Vec::new();
-    if args.all_projects {
-        if regional.is_empty() {
-            bail!(
-                "IAM lists no regional project for these credentials (it lists {}); desktop pools live in a region's project (such as cn-north-4 or cn-north-4_training); nothing was written",
-                visible(&names())
-            );
-        }
-        out.extend(regional.iter().cloned());
-    }
-    for wanted in &args.project {
-        match regional.iter().find(|(_, n, _)| *n == wanted) {
-            Some(p) => out.push(p.clone()),
-            None if known.iter().any(|(n, _)| n == wanted) => bail!(
-                "{wanted:?} is not a regional project (desktop pools live in a region's project, such as cn-north-4 or cn-north-4_training); nothing was written"
-            ),
-            None => bail!(
-                "IAM lists no project named {wanted:?} for these credentials; it lists {}",
-                visible(&names())
-            ),
-        }
-    }
+    let out = choose(&known, args.all_projects, &args.project)?;
     Ok(out
         .into_iter()
         .enumerate()

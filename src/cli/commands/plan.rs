@@ -3,11 +3,11 @@
 
 use crate::api::StopSignal;
 use crate::cli::args::{GlobalArgs, PlanArgs};
-use crate::cli::context::{client_options, load_config, reload_plan, view, LoadedConfig};
+use crate::cli::context::{client_options, load_config, reload_plan, view};
 use crate::cli::files::write_atomic_with;
 use crate::cli::pipeline::{self, Listings};
 use crate::cli::{output, render};
-use crate::core::caps::{self, FileCap};
+use crate::core::caps;
 use crate::core::plan::Plan;
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Context, Result};
@@ -37,7 +37,7 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
         &plan,
         "nothing was saved, and nothing is applied while any project is in error",
     )?;
-    check_caps(&plan, &loaded, "the plan above", args.max_deletes)?;
+    caps::check_config(&plan, "the plan above", &loaded.config, args.max_deletes)?;
     let drift = plan.has_drift();
     drop(loaded);
     if let Some(out) = &args.out {
@@ -60,20 +60,6 @@ pub fn refuse_failures(plan: &Plan, nothing_done: &str) -> Result<()> {
         plan.failures.len() + plan.projects.len(),
         labels.join(", ")
     )
-}
-
-/// The config's caps (and `--max-deletes` in place of the file's) on what `plan` deletes.
-pub fn check_caps(plan: &Plan, loaded: &LoadedConfig, what: &str, flag: Option<u32>) -> Result<()> {
-    let file = FileCap::of(loaded.config.max_deletes.map(|m| m.0), flag);
-    let own = |label: &str| {
-        loaded
-            .config
-            .projects
-            .iter()
-            .find(|e| e.label() == label)
-            .and_then(|e| e.max_deletes.map(|m| m.0))
-    };
-    Ok(caps::check(plan, what, file, own)?)
 }
 
 /// Says where the plan was saved and the command that applies exactly it.

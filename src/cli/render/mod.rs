@@ -13,10 +13,6 @@ mod sections;
 mod view;
 
 pub use layout::fit;
-pub use markdown::{md, md_table};
-pub use plan::{
-    change_reason, finding_detail, partial_notice, plan, plan_human, plan_markdown, stale_diff,
-    summary_line,
-};
-pub use report::{lost_report, report_human, report_markdown, report_notes, report_summary_line};
+pub use plan::{finding_detail, partial_notice, plan, stale_diff};
+pub use report::{lost_report, report_human, report_markdown};
 pub use view::{plural, Format, Style, View};
