@@ -77,11 +77,14 @@ struct Ran {
 enum Next {
     /// A slot of the run's parallelism is free: the next step may start.
     Slot(tokio::sync::OwnedSemaphorePermit),
-    /// One of this project's steps ended.
-    Done(Box<Result<(tokio::task::Id, (StepRun, StepResult)), tokio::task::JoinError>>),
+    /// One of this project's steps ended (its slot given back once its result is taken).
+    Done(Box<Result<(tokio::task::Id, Ended), tokio::task::JoinError>>),
     /// The run stopped: nothing more starts.
     Stopped,
 }
+
+/// A step's task, ended: its run, its result, and its slot of the run's parallelism.
+type Ended = ((StepRun, StepResult), tokio::sync::OwnedSemaphorePermit);
 
 /// Runs every step, as many at a time as the run's parallelism frees slots for (shared with
 /// the other projects of the run), until each is settled or the run stops; blocked steps are
@@ -116,10 +119,7 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
             Next::Slot(permit) => {
                 if let Some((i, step)) = pending.next() {
                     let step = run_step(sh.clone(), step, judged_at);
-                    let handle = running.spawn(async move {
-                        let _slot = permit;
-                        step.await
-                    });
+                    let handle = running.spawn(async move { (step.await, permit) });
                     index_of.insert(handle.id(), i);
                 }
                 continue;
@@ -127,8 +127,12 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
             Next::Stopped => continue,
             Next::Done(done) => *done,
         };
+        // The slot is given back once the result is said: with one slot, steps follow each
+        // other in order.
+        let mut slot = None;
         let (i, result) = match done {
-            Ok((id, (run, result))) => {
+            Ok((id, ((run, result), permit))) => {
+                slot = Some(permit);
                 let i = index_of[&id];
                 if waiting && result.outcome == Outcome::Blocked && sh.halted().is_none() {
                     ran.blocked.push((i, run, result));
@@ -148,6 +152,7 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
         };
         sh.observer.step_finished(&result);
         ran.results[i] = Some(result);
+        drop(slot);
     }
     ran
 }

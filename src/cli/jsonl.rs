@@ -135,13 +135,6 @@ fn line(event: Event, project: Option<&str>) -> String {
 }
 
 impl JsonLines {
-    /// The events of one project (each carries its label, in a file with `projects:`).
-    pub fn for_project(label: &str) -> JsonLines {
-        JsonLines {
-            project: Some(label.to_owned()),
-        }
-    }
-
     /// The events of a project labelled `label`, or of a file of one project.
     pub fn of(label: Option<&str>) -> JsonLines {
         JsonLines {
@@ -210,7 +203,7 @@ pub struct JsonLines {
 }
 
 impl JsonLines {
-    /// The end of the run: in a file with `projects:`, each project's summary (with its
+    /// The end of the run: in a run over several projects, each project's summary (with its
     /// label), then the run's own (no `project`), the last line.
     pub fn summaries(report: &Report) {
         let event = |summary, verification, end: crate::core::run_end::RunEnd| Event::Summary {
@@ -222,11 +215,9 @@ impl JsonLines {
             signal: report.signal.map(|s| s.name().to_owned()),
             stopped: report.stopped.clone(),
         };
-        for part in &report.projects {
-            if let Some(label) = &part.acted_as.label {
-                let one = event(part.summary, part.verification.clone(), part.end);
-                JsonLines::for_project(label).emit(one);
-            }
+        for part in report.projects.iter().filter(|_| report.projects.len() > 1) {
+            let one = event(part.summary, part.verification.clone(), part.end);
+            JsonLines::of(part.acted_as.label.as_deref()).emit(one);
         }
         let whole = event(report.summary, report.verification(), report.end);
         JsonLines::default().emit(whole);

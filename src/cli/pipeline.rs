@@ -151,7 +151,7 @@ pub async fn connect_all(
                 client,
                 live: None,
             }),
-            Err(e) if one && project.label().is_none() => return Err(e),
+            Err(e) if one => return Err(in_project(project.label(), e)),
             Err(e) => failures.push(in_project(project.label(), e).to_string()),
         }
     }

@@ -38,7 +38,7 @@ impl FileCap {
 /// A plan that deletes more than a cap allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TooManyDeletes {
-    /// A file of one project over the file's cap.
+    /// The one project of a run over the file's cap.
     #[error("refused: {what} deletes {count} pools, more than {named} allows ({max}); nothing was saved or deleted. If this is intended, pass --max-deletes {count}")]
     Project {
         what: String,
@@ -92,49 +92,49 @@ pub fn check(
     file: Option<FileCap>,
     own: impl Fn(&str) -> Option<u32>,
 ) -> Result<(), TooManyDeletes> {
-    if plan.is_of_one_project() {
-        let count = plan.deletes();
-        return match file {
-            Some(cap) if count > cap.max as usize => Err(TooManyDeletes::Project {
-                what: what.to_owned(),
+    let several = plan.projects.len() > 1;
+    for part in &plan.projects {
+        let count = part.changes.len();
+        let label = part.label.as_deref().unwrap_or_default();
+        let own = part.label.as_deref().and_then(&own);
+        // A project's own limit, when it is lower than the file's.
+        let stricter = own.filter(|o| file.is_none_or(|f| *o < f.max));
+        if let Some(max) = stricter.filter(|max| count > *max as usize) {
+            return Err(TooManyDeletes::OneOfSeveral {
+                label: label.to_owned(),
+                count,
+                max,
+                next: "Its own max_deletes in the config sets that limit".to_owned(),
+            });
+        }
+        // The file's cap holds in each of several projects too.
+        if let Some(cap) = file.filter(|f| several && count > f.max as usize) {
+            return Err(TooManyDeletes::OneOfSeveral {
+                label: label.to_owned(),
                 count,
                 max: cap.max,
-                named: cap.named(),
-            }),
-            _ => Ok(()),
-        };
-    }
-    for part in &plan.projects {
-        let label = part.label.as_deref().unwrap_or_default();
-        let count = part.changes.len();
-        let own = own(label);
-        let limit = match (file.map(|c| c.max), own) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let Some(max) = limit.filter(|max| count > *max as usize) else {
-            continue;
-        };
-        let next = if own == Some(max) {
-            "Its own max_deletes in the config sets that limit".to_owned()
-        } else {
-            format!("If this is intended, pass --max-deletes {count}")
-        };
-        return Err(TooManyDeletes::OneOfSeveral {
-            label: label.to_owned(),
-            count,
-            max,
-            next,
-        });
+                next: format!("If this is intended, pass --max-deletes {count}"),
+            });
+        }
     }
     let count = plan.deletes();
-    match file {
-        Some(cap) if count > cap.max as usize => Err(TooManyDeletes::Run {
-            what: what.to_owned(),
+    let Some(cap) = file.filter(|f| count > f.max as usize) else {
+        return Ok(());
+    };
+    let (what, max, named) = (what.to_owned(), cap.max, cap.named());
+    Err(if several {
+        TooManyDeletes::Run {
+            what,
             count,
-            max: cap.max,
-            named: cap.named(),
-        }),
-        _ => Ok(()),
-    }
+            max,
+            named,
+        }
+    } else {
+        TooManyDeletes::Project {
+            what,
+            count,
+            max,
+            named,
+        }
+    })
 }

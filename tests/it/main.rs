@@ -17,6 +17,7 @@ mod hostile;
 mod integrity;
 mod many_projects;
 mod newcomer;
+mod one_pipeline;
 mod plan;
 mod projects_safety;
 mod terminal;

@@ -243,7 +243,7 @@ async fn recheck_all(
     for (label, done) in labels.into_iter().zip(pipeline::at_once(tasks).await) {
         match (done?, label) {
             (Ok(r), _) => ready.push(r),
-            (Err(e), None) if one => return Err(e),
+            (Err(e), label) if one => return Err(pipeline::in_project(label.as_deref(), e)),
             (Err(e), label) => {
                 refusals.push(format!("{}: {e:#}", label.unwrap_or_default()));
             }
@@ -387,11 +387,8 @@ async fn prepare_fresh(
     // Nothing to confirm above (a pipeline with nothing to delete ends 0); something to
     // delete needs a yes that only a terminal, or --auto-approve, can give.
     let mut what = render::plural(deletes, "pool", "pools");
-    if !run.plan.is_of_one_project() {
-        what.push_str(&format!(
-            " in {}",
-            render::plural(run.plan.projects.len(), "project", "projects")
-        ));
+    if run.plan.projects.len() > 1 {
+        what.push_str(&format!(" in {} projects", run.plan.projects.len()));
     }
     if let Some(end) = approve(args, deletes, &what, interrupt).await? {
         return Ok(Prepared::Ended(end));
@@ -549,15 +546,14 @@ async fn prepare_saved(
     if let Some(partial) = render::partial_notice(&plan) {
         output::stderr_line(&visible(&partial));
     }
-    let (created_at, one) = (plan.created_at.clone(), plan.is_of_one_project());
+    let created_at = plan.created_at.clone();
     let parts = pair(reached, plan)?;
     let ready = recheck_all(parts, &what(&plan_file), &loaded.source, style, args).await?;
     let steps: usize = ready.iter().map(|r| r.work.steps.len()).sum();
     let settled: usize = ready.iter().map(|r| r.work.settled.len()).sum();
-    let projects = if one {
-        String::new()
-    } else {
-        format!(" in {}", render::plural(ready.len(), "project", "projects"))
+    let projects = match ready.len() {
+        1 => String::new(),
+        n => format!(" in {n} projects"),
     };
     output::stderr_line(&format!(
         "Applying the saved plan {} (made {}){projects}: {steps} to delete, {settled} already gone.",

@@ -331,27 +331,28 @@ pub fn plan_human(plan: &Plan, view: &View) -> String {
     if plan.is_of_one_project() {
         return part_human(plan, &plan.projects[0], true, view);
     }
-    let mut out = String::new();
-    for (i, part) in plan.projects.iter().enumerate() {
-        let _ = writeln!(out, "{}", section(part.label.as_deref(), view));
-        out.push_str(&part_human(plan, part, i == 0, view));
-        out.push('\n');
-    }
-    for failure in &plan.failures {
-        let _ = writeln!(out, "{}", section(Some(&failure.label), view));
-        let _ = writeln!(
-            out,
-            "{}\n",
-            view.style.red(&fit(
-                &format!("Error: {}", visible(&failure.error)),
-                view.width
-            ))
-        );
-    }
+    // Sections, a blank line between them (and before the totals).
+    let mut sections: Vec<String> = plan
+        .projects
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let head = section(part.label.as_deref(), view);
+            format!("{head}\n{}", part_human(plan, part, i == 0, view))
+        })
+        .collect();
+    sections.extend(plan.failures.iter().map(|failure| {
+        let error = fit(&format!("Error: {}", visible(&failure.error)), view.width);
+        let head = section(Some(&failure.label), view);
+        format!("{head}\n{}\n", view.style.red(&error))
+    }));
     if totals_shown(plan.projects.len(), plan.failures.len()) {
-        let _ = writeln!(out, "{}", view.style.bold(&fit(&totals(plan), view.width)));
+        sections.push(format!(
+            "{}\n",
+            view.style.bold(&fit(&totals(plan), view.width))
+        ));
     }
-    out
+    sections.join("\n")
 }
 
 /// `All 3 projects: Plan: …` (or which failed).
@@ -477,8 +478,8 @@ pub fn plan_markdown(plan: &Plan, saved: Option<&str>) -> String {
             "## {}\n",
             md(part.label.as_deref().unwrap_or_default())
         );
+        // Each part ends with a blank line of its own.
         out.push_str(&part_markdown(plan, part, saved));
-        out.push('\n');
     }
     out
 }

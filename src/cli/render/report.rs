@@ -122,14 +122,22 @@ pub fn report_human(report: &Report, view: &View) -> String {
         out.push_str(&part_human(report, &report.projects[0], view));
         return out;
     }
-    for part in &report.projects {
-        let _ = writeln!(out, "{}", section(part.acted_as.label.as_deref(), view));
-        out.push_str(&part_human(report, part, view));
-        out.push('\n');
-    }
+    // Sections, a blank line between them (and before the totals).
+    let mut sections: Vec<String> = report
+        .projects
+        .iter()
+        .map(|part| {
+            let head = section(part.acted_as.label.as_deref(), view);
+            format!("{head}\n{}", part_human(report, part, view))
+        })
+        .collect();
     if totals_shown(report.projects.len(), 0) {
-        let _ = writeln!(out, "{}", style.bold(&fit(&totals(report), view.width)));
+        sections.push(format!(
+            "{}\n",
+            style.bold(&fit(&totals(report), view.width))
+        ));
     }
+    out.push_str(&sections.join("\n"));
     out
 }
 
@@ -293,8 +301,8 @@ pub fn report_markdown(report: &Report) -> String {
     for part in &report.projects {
         let label = part.acted_as.label.as_deref().unwrap_or_default();
         let _ = writeln!(out, "## {}\n", md(label));
+        // Each part ends with a blank line of its own.
         out.push_str(&part_markdown(report, part));
-        out.push('\n');
     }
     out
 }
