@@ -115,7 +115,7 @@ fn every_flag_the_examples_pass_is_one_the_command_takes() {
         let found = invocations(&all_scripts(file));
         assert!(found.len() >= 5, "{file}: {found:?}");
         for (command, flags) in found {
-            let known = crate::habits::flags_of(&command);
+            let known = crate::usage::flags_of(&command);
             for flag in flags {
                 assert!(
                     known.contains(&flag),

@@ -6,130 +6,20 @@
 //! the calls in flight at a signal. Each asserts the DELETEs (and, where it matters, every
 //! request) that reached the simulator.
 
+use crate::harness::projects::*;
 use crate::harness::*;
 use serde_json::{json, Value};
 use std::path::Path;
-use workspace_sim::multi::MultiFixture;
 use workspace_sim::{SimConfig, SimServer};
 
-const P1: &str = "0bec5db98280d2d02fd6c00c2de791ce";
-const P2: &str = "1bec5db98280d2d02fd6c00c2de791ce";
-const P3: &str = "2bec5db98280d2d02fd6c00c2de791ce";
-const L1: &str = "cn-north-4/0bec5db98280d2d02fd6c00c2de791ce";
-const L2: &str = "cn-north-4/cn-north-4_training";
-const L3: &str = "eu-west-101/eu-west-101@tenant-b";
-const AK_A: &str = "AKTENANTA0000000";
-const SK_A: &str = "SKtenantaSecret0";
-const AK_B: &str = "AKTENANTB0000000";
-
-/// Pool ids: project, index.
-fn id(project: u8, n: u8) -> String {
-    format!("{project}{project}{project}{project}0000-0000-4000-8000-0000000000{n:02}")
-}
-
-fn pool(p: u8, n: u8, name: &str) -> Value {
-    json!({"id": id(p, n), "name": name})
-}
-
-/// Three projects in two accounts (as in `many_projects`).
-fn fixture() -> Value {
-    json!({
-        "accounts": [
-            {"domain": "tenant-a", "access_key": AK_A, "secret_key": SK_A},
-            {"domain": "tenant-b", "access_key": AK_B, "secret_key": "SKtenantb-secret"}
-        ],
-        "agencies": [{"name": "poolform", "domain": "tenant-b", "trusts": ["tenant-a"]}],
-        "projects": [
-            {"project_id": P1, "name": "cn-north-4", "region": "cn-north-4", "domain": "tenant-a",
-             "pools": [pool(1, 1, "ci-eng"), pool(1, 2, "ci-old"), pool(1, 3, "prod-pay")]},
-            {"project_id": P2, "name": "cn-north-4_training", "region": "cn-north-4", "domain": "tenant-a",
-             "pools": [pool(2, 1, "lab-1"), pool(2, 2, "lab-prod")]},
-            {"project_id": P3, "name": "eu-west-101", "region": "eu-west-101", "domain": "tenant-b",
-             "pools": [pool(3, 1, "eu-ops"), pool(3, 2, "eu-tmp"), pool(3, 3, "eu-prod")]}
-        ]
-    })
-}
-
-/// The simulator of `fixture`, its own switches (the same in every project) set by `set`.
-fn spawn_projects(fixture: Value, set: impl FnOnce(&mut SimConfig)) -> SimServer {
-    let multi = MultiFixture::from_value(fixture, "test").unwrap();
-    let mut base = SimConfig::new(multi.projects[0].fixture.clone());
-    set(&mut base);
-    SimServer::spawn_multi(base, multi).unwrap()
-}
-
-/// The three projects; `tweak` edits the fixture first.
-fn sim(tweak: impl FnOnce(&mut Value)) -> SimServer {
-    let mut f = fixture();
-    tweak(&mut f);
-    spawn_projects(f, |_| {})
-}
-
-fn add_pools(fixture: &mut Value, project: usize, pools: &[Value]) {
-    let list = fixture["projects"][project]["pools"]
-        .as_array_mut()
-        .unwrap();
+fn add_pools(f: &mut Value, project: usize, pools: &[Value]) {
+    let list = f["projects"][project]["pools"].as_array_mut().unwrap();
     list.extend(pools.iter().cloned());
 }
-
-const FILE: &str = "version: 1
-protect:
-  - name: \"*prod*\"
-max_deletes: 10
-projects:
-  - region: cn-north-4
-    project_id: 0bec5db98280d2d02fd6c00c2de791ce
-    pools: [{name: ci-eng}]
-  - region: cn-north-4
-    project_name: cn-north-4_training
-    scope: {name_prefix: lab-}
-    pools: []
-  - region: eu-west-101
-    project_name: eu-west-101
-    assume_role: {agency: poolform, domain: tenant-b}
-    pools: [{name: eu-ops}]
-";
 
 /// A single-project file for the first project.
 fn one_project(extra: &str) -> String {
     format!("version: 1\nproject_id: {P1}\nregion: cn-north-4\npools: [{{name: ci-eng}}]\n{extra}")
-}
-
-/// `poolform` in `dir` with tenant-a's keys, IAM at the simulator.
-fn as_tenant_a(sim: &SimServer, dir: &Path) -> assert_cmd::Command {
-    let mut cmd = poolform_bare();
-    cmd.current_dir(dir)
-        .env("HW_ACCESS_KEY", AK_A)
-        .env("HW_SECRET_KEY", SK_A)
-        .env("HW_AUTH_URL", sim.url());
-    cmd
-}
-
-/// `poolform ARGS` in `dir` as tenant-a, every project at the simulator (`--endpoint`), the
-/// agency allowed when the config is a `projects:` file (`many`).
-fn run_in(sim: &SimServer, dir: &Path, many: bool, args: &[&str]) -> std::process::Output {
-    let mut cmd = as_tenant_a(sim, dir);
-    cmd.args(args);
-    if !args.iter().any(|a| a.starts_with("--endpoint")) {
-        cmd.args(["--endpoint", &sim.url()]);
-    }
-    if many {
-        cmd.args(["--allow-agency", "poolform@tenant-b"]);
-    }
-    cmd.output().unwrap()
-}
-
-fn checkout(text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_file(dir.path(), "pools.yaml", text);
-    dir
-}
-
-/// Every API request the simulator received (IAM included).
-fn all_requests(sim: &SimServer) -> u64 {
-    sim.snapshot()["requests"]
-        .as_object()
-        .map_or(0, |r| r.values().filter_map(Value::as_u64).sum())
 }
 
 /// Rewrites a saved plan as a forger would: bound to `config`'s SHA-256, without the deletes
@@ -176,16 +66,15 @@ fn forge(plan_file: &Path, config: &str, drop: &[&str]) {
 
 #[test]
 fn a_single_project_plan_spliced_onto_a_projects_file_is_refused_before_any_call() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = checkout(FILE);
     let one = format!(
         "version: 1\nproject_id: {P1}\nregion: cn-north-4\npools: []\nallow_delete_all: true\n"
     );
     write_file(dir.path(), "one.yaml", &one);
-    let out = run_in(
+    let out = run_one(
         &sim,
         dir.path(),
-        false,
         &["plan", "-f", "one.yaml", "-o", "one.json"],
     );
     assert_exit(&out, 0);
@@ -216,7 +105,7 @@ fn a_single_project_plan_spliced_onto_a_projects_file_is_refused_before_any_call
     assert_eq!(all_requests(&sim), before, "not one call was made");
 
     // the other way round: a plan of the projects: file, applied with the one-project file
-    let out = run_in(&sim, dir.path(), true, &["plan", "-o", "many.json"]);
+    let out = run(&sim, dir.path(), &["plan", "-o", "many.json"]);
     assert_exit(&out, 0);
     forge(&dir.path().join("many.json"), &one, &[]);
     let before = all_requests(&sim);
@@ -248,7 +137,7 @@ fn a_single_project_plan_spliced_onto_a_projects_file_is_refused_before_any_call
 
 #[test]
 fn a_target_that_names_pools_in_two_projects_is_refused_naming_them() {
-    let sim = sim(|f| {
+    let sim = projects_sim(|f| {
         add_pools(f, 0, &[pool(1, 4, "lab-tmp")]);
         add_pools(f, 1, &[pool(2, 3, "lab-tmp")]);
         // a pool of the third project named as a pool of the first is identified
@@ -261,7 +150,7 @@ fn a_target_that_names_pools_in_two_projects_is_refused_naming_them() {
             if command == "apply" {
                 args.push("--auto-approve");
             }
-            let out = run_in(&sim, dir.path(), true, &args);
+            let out = run(&sim, dir.path(), &args);
             assert_exit(&out, 1);
             let stderr = stderr_of(&out);
             for label in projects {
@@ -275,10 +164,9 @@ fn a_target_that_names_pools_in_two_projects_is_refused_naming_them() {
     }
     assert_eq!(sim.delete_requests(), 0);
     // narrowed with --only, the target selects the one pool
-    let out = run_in(
+    let out = run(
         &sim,
         dir.path(),
-        true,
         &[
             "apply",
             "--auto-approve",
@@ -307,9 +195,9 @@ fn eight_deletes(f: &mut Value) {
 
 #[test]
 fn a_saved_plan_rebound_to_a_config_with_lower_caps_is_refused() {
-    let sim = sim(eight_deletes);
+    let sim = projects_sim(eight_deletes);
     let dir = checkout(FILE);
-    let out = run_in(&sim, dir.path(), true, &["plan", "-o", "plan.json"]);
+    let out = run(&sim, dir.path(), &["plan", "-o", "plan.json"]);
     assert_exit(&out, 0);
     let cases = [
         (
@@ -328,32 +216,27 @@ fn a_saved_plan_rebound_to_a_config_with_lower_caps_is_refused() {
         write_file(dir.path(), "real.yaml", config);
         std::fs::copy(dir.path().join("plan.json"), dir.path().join("forged.json")).unwrap();
         forge(&dir.path().join("forged.json"), config, &[]);
-        let out = run_in(
+        let out = run(
             &sim,
             dir.path(),
-            true,
             &["apply", "forged.json", "-f", "real.yaml"],
         );
-        assert_exit(&out, 1);
-        let stderr = stderr_of(&out);
-        assert!(stderr.contains(want), "{want}: {stderr}");
-        assert_eq!(sim.delete_requests(), 0);
+        assert_refused(&out, &sim, &[want]);
     }
 }
 
 #[test]
 fn a_saved_single_project_plan_meets_the_configs_cap_and_the_flag_given_to_apply() {
-    let sim = sim(eight_deletes);
+    let sim = projects_sim(eight_deletes);
     let dir = checkout(&one_project(""));
     let capped = one_project("max_deletes: 1\n");
-    let out = run_in(&sim, dir.path(), false, &["plan", "-o", "plan.json"]);
+    let out = run_one(&sim, dir.path(), &["plan", "-o", "plan.json"]);
     assert_exit(&out, 0);
     write_file(dir.path(), "capped.yaml", &capped);
     forge(&dir.path().join("plan.json"), &capped, &[]);
-    let out = run_in(
+    let out = run_one(
         &sim,
         dir.path(),
-        false,
         &["apply", "plan.json", "-f", "capped.yaml"],
     );
     assert_exit(&out, 1);
@@ -366,10 +249,9 @@ fn a_saved_single_project_plan_meets_the_configs_cap_and_the_flag_given_to_apply
 
     // planned past the cap with --max-deletes: applied only with the same flag, which the
     // hint repeats
-    let out = run_in(
+    let out = run_one(
         &sim,
         dir.path(),
-        false,
         &[
             "plan",
             "-f",
@@ -386,10 +268,9 @@ fn a_saved_single_project_plan_meets_the_configs_cap_and_the_flag_given_to_apply
         "{}",
         stderr_of(&out)
     );
-    let out = run_in(
+    let out = run_one(
         &sim,
         dir.path(),
-        false,
         &["apply", "flag.json", "-f", "capped.yaml"],
     );
     assert_exit(&out, 1);
@@ -399,10 +280,9 @@ fn a_saved_single_project_plan_meets_the_configs_cap_and_the_flag_given_to_apply
         stderr_of(&out)
     );
     assert_eq!(sim.delete_requests(), 0);
-    let out = run_in(
+    let out = run_one(
         &sim,
         dir.path(),
-        false,
         &[
             "apply",
             "flag.json",
@@ -457,7 +337,7 @@ fn file_wide_protect_rules_are_shared_not_copied_into_every_project() {
 
 #[test]
 fn an_endpoint_for_a_region_no_project_has_is_refused_with_a_did_you_mean() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = checkout(FILE);
     // Were the typo ignored, the cn-north-4 projects would go to the public endpoint: through a
     // proxy on loopback that nothing answers, so no traffic leaves this machine even then.
@@ -569,7 +449,7 @@ fn parallelism_and_the_rate_limit_bound_the_whole_run_not_each_project() {
 
 #[test]
 fn one_project_in_two_letter_cases_is_refused_as_one_project() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let upper = P1.to_ascii_uppercase();
     for second in [
         format!("  - region: cn-north-4\n    project_id: {upper}\n    scope: {{name_prefix: ci-}}\n    pools: []\n"),
@@ -581,14 +461,13 @@ fn one_project_in_two_letter_cases_is_refused_as_one_project() {
             "version: 1\nprojects:\n  - region: cn-north-4\n    project_id: {first}\n    pools: [{{name: ci-eng}}]\n{second}"
         );
         let dir = checkout(&text);
-        let out = run_in(&sim, dir.path(), false, &["apply", "--auto-approve"]);
-        assert_exit(&out, 1);
+        let out = run_one(&sim, dir.path(), &["apply", "--auto-approve"]);
+        assert_refused(&out, &sim, &[]);
         let stderr = stderr_of(&out);
         assert!(
             stderr.contains("are the same project") || stderr.contains("as projects[0] is"),
             "{stderr}"
         );
-        assert_eq!(sim.delete_requests(), 0);
         assert_eq!(requests_to(&sim, "list"), 0, "refused before any listing");
     }
 }
@@ -598,7 +477,7 @@ fn one_project_in_two_letter_cases_is_refused_as_one_project() {
 
 #[test]
 fn a_run_over_several_projects_says_its_resolution_warnings() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = checkout(FILE);
     let shared = dir.path().join("config.json");
     std::fs::write(
@@ -637,12 +516,11 @@ fn a_run_over_several_projects_says_its_resolution_warnings() {
 #[test]
 fn a_jsonl_stream_ends_with_the_runs_own_summary() {
     // the third project's only delete is forbidden: that project, and the run, fail
-    let sim = spawn_projects(fixture(), |c| c.forbid_delete = vec![id(3, 2)]);
+    let sim = spawn_projects(projects_fixture(), |c| c.forbid_delete = vec![id(3, 2)]);
     let dir = checkout(FILE);
-    let out = run_in(
+    let out = run(
         &sim,
         dir.path(),
-        true,
         &["apply", "--auto-approve", "--format", "jsonl"],
     );
     assert_exit(&out, 1);
@@ -734,7 +612,7 @@ fn import_of_several_projects_says_whose_identity_first_and_why_none_is_regional
         "the identity line comes first: {stderr}"
     );
     // an account whose only project is not a region's
-    let sim = sim(|f| {
+    let sim = projects_sim(|f| {
         f["projects"] = json!([{"project_id": P1, "name": "MOS", "region": "cn-north-4", "domain": "tenant-a", "pools": []}]);
     });
     let out = as_tenant_a(&sim, dir.path())

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod measure;
+pub mod projects;
 pub mod terminal;
 
 use poolform::api::connection::{Connection, Credentials, Secret};
@@ -362,6 +363,18 @@ pub fn assert_exit(out: &std::process::Output, code: i32) {
         stdout_of(out),
         stderr_of(out)
     );
+}
+
+/// Asserts a refusal: exit 1, every one of `wants` said on stderr, and no DELETE reached the
+/// simulator.
+#[track_caller]
+pub fn assert_refused(out: &std::process::Output, sim: &SimServer, wants: &[&str]) {
+    assert_exit(out, 1);
+    let stderr = stderr_of(out);
+    for want in wants {
+        assert!(stderr.contains(want), "wanted {want:?} in: {stderr}");
+    }
+    assert_eq!(sim.delete_requests(), 0, "a refusal sends no DELETE");
 }
 
 /// The JSON report on `out`'s stdout.

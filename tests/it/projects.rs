@@ -1,106 +1,11 @@
 //! Many projects in one file, through the binary against one simulator of three projects in
-//! two accounts: two in cn-north-4 (one named by id, one a subproject looked up at IAM) and one
-//! in eu-west-101 in another account, reached through an agency the operator allows.
+//! two accounts (`harness::projects`): sections, shared rules, fail-closed listings, bindings,
+//! `--only`, agencies, keys per account, reports, import, jsonl and `--target`.
 
+use crate::harness::projects::*;
 use crate::harness::*;
 use serde_json::{json, Value};
-use std::path::Path;
-use workspace_sim::multi::MultiFixture;
-use workspace_sim::{SimConfig, SimServer};
-
-const P1: &str = "0bec5db98280d2d02fd6c00c2de791ce";
-const P2: &str = "1bec5db98280d2d02fd6c00c2de791ce";
-const P3: &str = "2bec5db98280d2d02fd6c00c2de791ce";
-const L1: &str = "cn-north-4/0bec5db98280d2d02fd6c00c2de791ce";
-const L2: &str = "cn-north-4/cn-north-4_training";
-const L3: &str = "eu-west-101/eu-west-101@tenant-b";
-const AK_A: &str = "AKTENANTA0000000";
-const SK_A: &str = "SKtenanta-secret";
-const AK_B: &str = "AKTENANTB0000000";
-
-/// Pool ids: project, index.
-fn id(project: u8, n: u8) -> String {
-    format!("{project}{project}{project}{project}0000-0000-4000-8000-0000000000{n:02}")
-}
-
-/// The three projects; `tweak` edits the fixture's JSON first.
-fn sim(tweak: impl FnOnce(&mut Value)) -> SimServer {
-    sim_with(tweak, |_| {})
-}
-
-/// [`sim`], with the simulator's own switches (the same in every project) set by `base`.
-fn sim_with(tweak: impl FnOnce(&mut Value), set: impl FnOnce(&mut SimConfig)) -> SimServer {
-    let pool = |p: u8, n: u8, name: &str| json!({"id": id(p, n), "name": name});
-    let mut fixture = json!({
-        "accounts": [
-            {"domain": "tenant-a", "access_key": AK_A, "secret_key": SK_A},
-            {"domain": "tenant-b", "access_key": AK_B, "secret_key": "SKtenantb-secret"}
-        ],
-        "agencies": [{"name": "poolform", "domain": "tenant-b", "trusts": ["tenant-a"]}],
-        "projects": [
-            {"project_id": P1, "name": "cn-north-4", "region": "cn-north-4", "domain": "tenant-a",
-             "pools": [pool(1, 1, "ci-eng"), pool(1, 2, "ci-old"), pool(1, 3, "prod-pay")]},
-            {"project_id": P2, "name": "cn-north-4_training", "region": "cn-north-4", "domain": "tenant-a",
-             "pools": [pool(2, 1, "lab-1"), pool(2, 2, "lab-prod")]},
-            {"project_id": P3, "name": "eu-west-101", "region": "eu-west-101", "domain": "tenant-b",
-             "pools": [pool(3, 1, "eu-ops"), pool(3, 2, "eu-tmp"), pool(3, 3, "eu-prod")]}
-        ]
-    });
-    tweak(&mut fixture);
-    let multi = MultiFixture::from_value(fixture, "test").unwrap();
-    let mut base = SimConfig::new(multi.projects[0].fixture.clone());
-    set(&mut base);
-    SimServer::spawn_multi(base, multi).unwrap()
-}
-
-const FILE: &str = "version: 1
-protect:
-  - name: \"*prod*\"
-max_deletes: 10
-projects:
-  - region: cn-north-4
-    project_id: 0bec5db98280d2d02fd6c00c2de791ce
-    pools: [{name: ci-eng}]
-  - region: cn-north-4
-    project_name: cn-north-4_training
-    scope: {name_prefix: lab-}
-    pools: []
-  - region: eu-west-101
-    project_name: eu-west-101
-    assume_role: {agency: poolform, domain: tenant-b}
-    pools: [{name: eu-ops}]
-";
-
-/// `poolform ARGS` in `dir` as tenant-a, IAM and Workspace at the simulator, the agency
-/// allowed.
-fn run(sim: &SimServer, dir: &Path, args: &[&str]) -> std::process::Output {
-    let mut cmd = as_tenant_a(sim, dir);
-    cmd.args(args);
-    let connects = matches!(args.first(), Some(&"plan" | &"apply"));
-    if connects && !args.iter().any(|a| a.starts_with("--endpoint")) {
-        cmd.args(["--endpoint", &sim.url()]);
-    }
-    if connects {
-        cmd.args(["--allow-agency", "poolform@tenant-b"]);
-    }
-    cmd.output().unwrap()
-}
-
-/// `poolform` in `dir` with tenant-a's keys, IAM at the simulator.
-fn as_tenant_a(sim: &SimServer, dir: &Path) -> assert_cmd::Command {
-    let mut cmd = poolform_bare();
-    cmd.current_dir(dir)
-        .env("HW_ACCESS_KEY", AK_A)
-        .env("HW_SECRET_KEY", SK_A)
-        .env("HW_AUTH_URL", sim.url());
-    cmd
-}
-
-fn checkout(text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_file(dir.path(), "pools.yaml", text);
-    dir
-}
+use workspace_sim::SimServer;
 
 fn keys(sim: &SimServer) -> Vec<Value> {
     sim.snapshot()["keys"]
@@ -117,7 +22,7 @@ fn lists_of(sim: &SimServer, project: &str) -> u64 {
 
 #[test]
 fn three_projects_are_planned_in_sections_with_the_files_protect_in_every_one() {
-    let sim = self::sim(|_| {});
+    let sim = self::projects_sim(|_| {});
     let dir = checkout(FILE);
     let out = run(&sim, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_exit(&out, 2);
@@ -185,7 +90,7 @@ fn three_projects_are_planned_in_sections_with_the_files_protect_in_every_one() 
 
 #[test]
 fn a_project_cannot_choose_where_the_credentials_go() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = checkout(&FILE.replace(
         "    project_name: eu-west-101\n",
         "    project_name: eu-west-101\n    cloud: evil.example.com\n",
@@ -213,7 +118,7 @@ fn a_project_cannot_choose_where_the_credentials_go() {
 
 #[test]
 fn one_projects_listing_failing_sends_no_delete_anywhere() {
-    let sim = self::sim(|f| f["projects"][1]["fail_list"] = json!(403));
+    let sim = self::projects_sim(|f| f["projects"][1]["fail_list"] = json!(403));
     let dir = checkout(FILE);
     let out = run(&sim, dir.path(), &["apply", "--auto-approve"]);
     assert_exit(&out, 1);
@@ -245,7 +150,7 @@ fn one_projects_listing_failing_sends_no_delete_anywhere() {
 
 #[test]
 fn a_saved_plan_applied_with_one_projects_endpoint_changed_is_refused_whole() {
-    let sim = self::sim(|_| {});
+    let sim = self::projects_sim(|_| {});
     let dir = checkout(FILE);
     assert_exit(&run(&sim, dir.path(), &["plan", "-o", "plan.json"]), 0);
     let before = sim.snapshot()["requests"].clone();
@@ -306,7 +211,7 @@ fn a_saved_plan_applied_with_one_projects_endpoint_changed_is_refused_whole() {
 
 #[test]
 fn only_limits_both_plan_and_apply_and_is_recorded_in_the_saved_plan() {
-    let sim = self::sim(|_| {});
+    let sim = self::projects_sim(|_| {});
     let dir = checkout(FILE);
     let out = run(&sim, dir.path(), &["plan", "--only", L2, "-o", "plan.json"]);
     assert_exit(&out, 0);
@@ -347,7 +252,7 @@ fn only_limits_both_plan_and_apply_and_is_recorded_in_the_saved_plan() {
 
 #[test]
 fn an_agency_the_operator_did_not_allow_is_refused_before_any_call() {
-    let sim = self::sim(|_| {});
+    let sim = self::projects_sim(|_| {});
     let dir = checkout(FILE);
     let out = as_tenant_a(&sim, dir.path())
         .args(["apply", "--auto-approve", "--endpoint", &sim.url()])
@@ -388,7 +293,7 @@ fn an_agency_the_operator_did_not_allow_is_refused_before_any_call() {
 
 #[test]
 fn no_accounts_key_ever_reaches_another_accounts_project() {
-    let sim = self::sim(|_| {});
+    let sim = self::projects_sim(|_| {});
     let dir = checkout(FILE);
     let out = run(&sim, dir.path(), &["apply", "--auto-approve"]);
     assert_exit(&out, 0);
@@ -421,7 +326,7 @@ fn no_accounts_key_ever_reaches_another_accounts_project() {
     );
     // a file that names the other account's project without an agency is refused by it (403),
     // and nothing is deleted anywhere
-    let sim = self::sim(|_| {});
+    let sim = self::projects_sim(|_| {});
     let dir = checkout(&FILE.replace(
         "    project_name: eu-west-101\n    assume_role: {agency: poolform, domain: tenant-b}\n",
         &format!("    project_id: {P3}\n"),
@@ -446,7 +351,7 @@ fn no_accounts_key_ever_reaches_another_accounts_project() {
 #[test]
 fn the_json_report_ends_as_the_worst_of_the_three() {
     // P2's lab-1 holds desktops (blocked); P3's eu-tmp is refused by policy (failed)
-    let sim = sim_with(
+    let sim = projects_sim_with(
         |f| f["projects"][1]["pools"][0]["desktop_count"] = json!(2),
         |c| c.forbid_delete = vec![id(3, 2)],
     );
@@ -473,7 +378,7 @@ fn the_json_report_ends_as_the_worst_of_the_three() {
     assert_eq!(report["projects"][2]["label"], L3);
     assert_eq!(report["projects"][2]["project_id"], P3);
     // without the failure, blocked (2) is the worst
-    let sim = self::sim(|f| f["projects"][1]["pools"][0]["desktop_count"] = json!(2));
+    let sim = self::projects_sim(|f| f["projects"][1]["pools"][0]["desktop_count"] = json!(2));
     let out = run(
         &sim,
         dir.path(),
@@ -486,7 +391,7 @@ fn the_json_report_ends_as_the_worst_of_the_three() {
 
 #[test]
 fn region_and_project_id_name_nothing_in_a_many_project_file() {
-    let sim = self::sim(|_| {});
+    let sim = self::projects_sim(|_| {});
     let dir = checkout(FILE);
     for flag in [["--region", "cn-north-4"], ["--project-id", P1]] {
         let out = run(&sim, dir.path(), &["plan", flag[0], flag[1]]);
@@ -527,7 +432,7 @@ fn region_and_project_id_name_nothing_in_a_many_project_file() {
 
 #[test]
 fn import_of_several_projects_writes_a_file_that_plans_in_sync() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = tempfile::tempdir().unwrap();
     let import = |args: &[&str]| {
         as_tenant_a(&sim, dir.path())
@@ -570,7 +475,7 @@ fn import_of_several_projects_writes_a_file_that_plans_in_sync() {
 
 #[test]
 fn validate_and_show_speak_of_every_project() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = checkout(FILE);
     let out = poolform_bare()
         .current_dir(dir.path())
@@ -639,7 +544,7 @@ fn validate_and_show_speak_of_every_project() {
 
 #[test]
 fn jsonl_events_name_their_project_and_follow_the_events_schema() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = checkout(FILE);
     let out = run(
         &sim,
@@ -700,7 +605,7 @@ fn jsonl_events_name_their_project_and_follow_the_events_schema() {
 
 #[test]
 fn target_selects_one_pool_across_the_projects() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = checkout(FILE);
     let out = run(
         &sim,
@@ -737,7 +642,7 @@ fn target_selects_one_pool_across_the_projects() {
 
 #[test]
 fn two_entries_that_are_one_project_and_chained_agencies_are_refused_before_any_delete() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     // by id and by name: the same project, found once both are resolved
     let dir = checkout(&FILE.replace(
         "  - region: cn-north-4\n    project_id: 0bec5db98280d2d02fd6c00c2de791ce\n",
@@ -779,7 +684,7 @@ fn two_entries_that_are_one_project_and_chained_agencies_are_refused_before_any_
 
 #[test]
 fn at_the_terminal_one_yes_applies_every_project_after_each_is_checked_again() {
-    let sim = sim(|_| {});
+    let sim = projects_sim(|_| {});
     let dir = checkout(FILE);
     let config = dir.path().join("pools.yaml").display().to_string();
     let url = sim.url();

@@ -787,7 +787,7 @@ pub(crate) fn flags_of(command: &str) -> Vec<String> {
 // --- README's command reference -----------------------------------------------------------
 
 const REFERENCE_FILE: &str = "docs/reference.md";
-const REFERENCE_START: &str = "<!-- command reference: generated from `poolform <command> --help`; tests/it/habits.rs checks it (UPDATE_README=1 rewrites it) -->";
+const REFERENCE_START: &str = "<!-- command reference: generated from `poolform <command> --help`; tests/it/usage.rs checks it (UPDATE_README=1 rewrites it) -->";
 const REFERENCE_END: &str = "<!-- end of command reference -->";
 
 /// The reference as README should hold it: each command's `--help`.
@@ -845,7 +845,7 @@ fn readmes_command_reference_matches_help_for_every_command() {
     }
     assert!(
         readme[start..end] == want,
-        "README's command reference differs from --help; run UPDATE_README=1 cargo test --test habits readmes_command_reference"
+        "README's command reference differs from --help; run UPDATE_README=1 cargo test --test it usage::readmes_command_reference"
     );
     // and the synopsis names every flag, and only flags that exist
     let synopsis_start = readme.find("## Commands and exit codes").unwrap();
