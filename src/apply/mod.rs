@@ -30,7 +30,7 @@ pub use absent::{confirm_gone, AbsentError, MAX_ABSENT};
 pub use judgement::Judge;
 use judgement::Judgements;
 pub use observer::{Observer, Tee, Unobserved};
-pub use options::{ApplyOptions, Slots, MAX_JUDGEMENT_AGE};
+pub use options::{ApplyOptions, Slots, DEFAULT_PARALLELISM, MAX_JUDGEMENT_AGE};
 use run::StepRun;
 use shared::Shared;
 use std::collections::{HashMap, HashSet};

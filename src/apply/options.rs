@@ -22,6 +22,9 @@ impl Slots {
     }
 }
 
+/// DELETE calls in flight at once when `--parallelism` is not given.
+pub const DEFAULT_PARALLELISM: usize = 8;
+
 /// The oldest judgement a DELETE is sent on. May be shortened (for tests), never lengthened.
 pub const MAX_JUDGEMENT_AGE: Duration = Duration::from_secs(5 * 60);
 
@@ -45,7 +48,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            parallelism: Slots::new(8),
+            parallelism: Slots::new(DEFAULT_PARALLELISM),
             wait_blocked: None,
             wait_poll: Duration::from_secs(2),
             verify_timeout: Duration::from_secs(60),

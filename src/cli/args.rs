@@ -188,13 +188,16 @@ pub enum Command {
     },
 }
 
+/// The config file a command reads when none is named.
+pub const DEFAULT_CONFIG: &str = "pools.yaml";
+
 #[derive(Debug, Args)]
 pub struct FileArg {
     /// The config file; `-` reads standard input.
     #[arg(
         short = 'f',
         long = "file",
-        default_value = "pools.yaml",
+        default_value = DEFAULT_CONFIG,
         value_name = "FILE"
     )]
     pub file: PathBuf,
@@ -242,7 +245,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub auto_approve: bool,
     /// DELETE calls in flight at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = crate::apply::DEFAULT_PARALLELISM as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
     /// Never send more than N requests per second (the limiter also slows down by itself on 429).
     #[arg(long, value_name = "N", value_parser = positive_rate)]

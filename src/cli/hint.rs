@@ -56,7 +56,7 @@ pub fn apply_command(
         "apply".to_owned(),
         plan_file.to_owned(),
     ];
-    if config != "pools.yaml" {
+    if config != crate::cli::args::DEFAULT_CONFIG {
         words.push("-f".to_owned());
         words.push(config.to_owned());
     }

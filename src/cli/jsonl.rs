@@ -1,7 +1,8 @@
 //! `apply --format jsonl`: one JSON object per line on stdout, written as it happens, for a
 //! machine to follow a run (as Terraform's `-json`). Every object has `type` and `time` (RFC
-//! 3339, milliseconds); those about one pool carry `pool`. [`Event`] is the one definition:
-//! what is written, and the JSON Schema `poolform schema --for events` prints.
+//! 3339, milliseconds); those about one pool carry `pool`. The events themselves
+//! (`core::events`) are the one definition: what is written, and the JSON Schema `poolform
+//! schema --for events` prints.
 //!
 //! | type | when | more fields |
 //! |---|---|---|
@@ -20,99 +21,11 @@
 //! `project`; the run's own summary, the last line, carries none.
 
 use crate::apply::Observer;
-use crate::core::model::{PoolDesktop, PoolRef};
-use crate::core::plan::{Change, Reason};
-use crate::core::report::{Outcome, Report, ReportSummary, StepError, StepResult, Verification};
-use serde::Serialize;
+use crate::core::events::{Event, Waited};
+use crate::core::model::PoolRef;
+use crate::core::plan::Change;
+use crate::core::report::{Outcome, Report, StepError, StepResult, Verification};
 use std::time::{Duration, SystemTime};
-
-/// A pool waited on, with the desktops it holds.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct Waited {
-    pub pool: PoolRef,
-    pub desktops: u64,
-}
-
-/// One event of `apply --format jsonl`.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    /// A pool the run will settle, before any DELETE: why it is planned, and whether it was
-    /// gone before the run started (settled without a DELETE).
-    Planned {
-        pool: PoolRef,
-        likely_blocked: bool,
-        reason: Reason,
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        absent_before_apply: bool,
-    },
-    /// A pool's DELETE is about to be sent (again, after a wait).
-    StepStarted { pool: PoolRef },
-    /// A DELETE failed in a way worth another try, which starts after `delay_ms`.
-    Retry {
-        pool: PoolRef,
-        attempt: u32,
-        delay_ms: u64,
-        error: StepError,
-    },
-    /// A pool's result is final, before verification.
-    StepFinished {
-        pool: PoolRef,
-        outcome: Outcome,
-        attempts: u32,
-        error: Option<StepError>,
-        request_id: Option<String>,
-        detail: Option<String>,
-        desktops: Vec<PoolDesktop>,
-    },
-    /// A pool's DELETE was refused while it holds desktops.
-    Blocked {
-        pool: PoolRef,
-        error: Option<StepError>,
-        detail: Option<String>,
-        desktops: Vec<PoolDesktop>,
-    },
-    /// `--wait-blocked` starts: the pools waited on, for at most `wait_s` seconds.
-    WaitStarted { wait_s: u64, pools: Vec<Waited> },
-    /// The wait on one pool is over, and how.
-    WaitEnded {
-        pool: PoolRef,
-        outcome: Outcome,
-        detail: Option<String>,
-    },
-    /// The pools left are judged again on a fresh listing: their judgement is older than
-    /// `max_age_s`.
-    Rejudging { max_age_s: u64 },
-    /// A pool reported gone, after the verification listing.
-    Verified {
-        pool: PoolRef,
-        verified: bool,
-        outcome: Outcome,
-    },
-    /// The end of one project's part (with `project`), or of the whole run (the last line).
-    Summary {
-        summary: ReportSummary,
-        verification: Verification,
-        /// `completed`, `blocked`, `failed`, `stopped_by_auth` or `interrupted`.
-        end: String,
-        exit_code: u8,
-        interrupted: bool,
-        signal: Option<String>,
-        stopped: Option<String>,
-    },
-}
-
-/// An event as a line carries it: `type` and `time` first.
-#[derive(Serialize, schemars::JsonSchema)]
-pub struct EventLine {
-    /// When, RFC 3339 with milliseconds.
-    pub time: String,
-    /// The project's label, in a many-project run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-    #[serde(flatten)]
-    pub event: Event,
-}
 
 fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
@@ -183,14 +96,23 @@ impl Batch {
         }
     }
 
-    /// A planned delete the run will settle: with a DELETE, or (`absent_before_apply`) as
-    /// gone before the run started.
-    pub fn planned(&mut self, change: &Change, absent_before_apply: bool) {
+    /// A planned delete the run will send.
+    pub fn planned(&mut self, change: &Change) {
         self.push(Event::Planned {
             pool: change.pool.clone(),
-            likely_blocked: change.likely_blocked && !absent_before_apply,
+            likely_blocked: change.likely_blocked,
             reason: change.reason,
-            absent_before_apply,
+            absent_before_apply: false,
+        });
+    }
+
+    /// A planned delete the run settles without a DELETE: the pool was gone before it started.
+    pub fn planned_gone(&mut self, change: &Change) {
+        self.push(Event::Planned {
+            pool: change.pool.clone(),
+            likely_blocked: false,
+            reason: change.reason,
+            absent_before_apply: true,
         });
     }
 }

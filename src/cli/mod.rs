@@ -85,7 +85,7 @@ async fn run_command(
                 SchemaOf::Config => schemars::schema_for!(Config),
                 SchemaOf::Plan => schemars::schema_for!(crate::core::plan::Plan),
                 SchemaOf::Report => schemars::schema_for!(crate::core::report::Report),
-                SchemaOf::Events => schemars::schema_for!(crate::cli::jsonl::EventLine),
+                SchemaOf::Events => schemars::schema_for!(crate::core::events::EventLine),
             };
             crate::cli::output::stdout(&(serde_json::to_string_pretty(&schema)? + "\n"));
             Ok(RunEnd::Completed)

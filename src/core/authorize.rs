@@ -7,6 +7,7 @@
 //! each planned delete must be a delete there too, with the same fingerprint. So editing a plan
 //! file can only ever remove deletes: an added, duplicated or redirected one is refused.
 
+use crate::core::config::Config;
 use crate::core::model::{Live, PoolRef, ProjectId};
 use crate::core::plan::{Change, DeleteStep, Identity, Plan, ProjectPlan};
 use crate::core::planner::{self, PlanError, Verdict};
@@ -161,11 +162,11 @@ pub fn check_config(
     plan: &Plan,
     plan_file: &str,
     config_file: &str,
-    config_is_many: bool,
+    config: &Config,
     config_sha256: &str,
 ) -> Result<(), Mismatch> {
     let (plan_file, config_file) = (plan_file.to_owned(), config_file.to_owned());
-    match (plan.is_of_one_project(), config_is_many) {
+    match (plan.is_of_one_project(), config.is_many()) {
         (true, true) => {
             return Err(Mismatch::OneProjectPlan {
                 plan_file,
@@ -416,16 +417,22 @@ mod tests {
             project_id: Some(project),
         };
         // the config: its kind, then its bytes
-        assert!(check_config(&whole, "plan.json", "pools.yaml", false, &sha).is_ok());
-        for (many, sha, want) in [
-            (false, &other_sha, "was made from a config with SHA-256"),
+        let one = config::parse(YAML, "pools.yaml").unwrap();
+        let many = config::parse(
+            "version: 1\nprojects: [{region: cn-north-4, project_id: p, pools: [{name: x}]}]\n",
+            "pools.yaml",
+        )
+        .unwrap();
+        assert!(check_config(&whole, "plan.json", "pools.yaml", &one, &sha).is_ok());
+        for (file, sha, want) in [
+            (&one, &other_sha, "was made from a config with SHA-256"),
             (
-                true,
+                &many,
                 &sha,
                 "plan.json was made from a file of one project, but pools.yaml lists projects:",
             ),
         ] {
-            let err = check_config(&whole, "plan.json", "pools.yaml", many, sha).unwrap_err();
+            let err = check_config(&whole, "plan.json", "pools.yaml", file, sha).unwrap_err();
             assert!(err.to_string().contains(want), "{err}");
         }
         assert!(
@@ -603,7 +610,8 @@ mod tests {
             let sha = config_sha256(YAML.as_bytes());
             let identity = crate::core::identity::testing::identity();
             let target = Target { config_file: "pools.yaml", endpoint: ENDPOINT, project_id: Some(&project), identity: &identity };
-            if check_config(&read, "plan.json", "pools.yaml", false, &sha).is_err() {
+            let file = config::parse(YAML, "pools.yaml").unwrap();
+            if check_config(&read, "plan.json", "pools.yaml", &file, &sha).is_err() {
                 return Ok(());
             }
             let read = read.projects[0].clone();

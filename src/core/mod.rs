@@ -6,6 +6,7 @@ pub mod caps;
 pub mod config;
 pub mod endpoints;
 pub mod escape;
+pub mod events;
 pub mod identity;
 pub mod import;
 pub mod model;

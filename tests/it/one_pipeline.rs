@@ -425,3 +425,76 @@ fn a_saved_plan_whose_config_is_not_found_names_it() {
     );
     assert!(seen.deletes.is_empty());
 }
+
+/// `poolform schema --for WHAT`, as a validator, and the schema itself.
+fn schema_of(what: &str) -> (jsonschema::Validator, Value) {
+    let out = poolform_bare()
+        .args(["schema", "--for", what])
+        .output()
+        .unwrap();
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (jsonschema::validator_for(&schema).unwrap(), schema)
+}
+
+/// One schema for each artefact, whatever the kind of file: the plan file and `--format json`,
+/// the JSON report and every jsonl event of both kinds follow it, and it offers no choice of
+/// two shapes.
+#[test]
+fn one_schema_per_artefact_fits_both_kinds() {
+    let check = |what: &str, doc: &Value| {
+        let (validator, _) = schema_of(what);
+        let errors: Vec<String> = validator.iter_errors(doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{what}: {errors:?}\n{doc}");
+    };
+    for what in ["plan", "report"] {
+        let (_, schema) = schema_of(what);
+        assert!(
+            schema.get("anyOf").is_none() && schema.get("oneOf").is_none(),
+            "{what}: one shape, not a choice of two"
+        );
+    }
+    // events are one line shape; their choice is of the event's `type`, one each
+    let (_, events) = schema_of("events");
+    let kinds: Vec<&Value> = events["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| &v["properties"]["type"])
+        .collect();
+    assert!(kinds.iter().all(|k| k.get("const").is_some()), "{kinds:?}");
+    for kind in [Kind::One, Kind::Projects] {
+        let sim = example_sim();
+        let dir = tempfile::tempdir().unwrap();
+        write_file(dir.path(), "pools.yaml", &config(kind));
+        let out = run(
+            &sim,
+            dir.path(),
+            &["plan", "--format", "json", "-o", "plan.json"],
+        );
+        assert_exit(&out, 0);
+        let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let saved: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+                .unwrap();
+        check("plan", &shown);
+        check("plan", &saved);
+        assert_eq!(saved["projects"].as_array().unwrap().len(), 1, "{kind:?}");
+        let label = &saved["projects"][0]["label"];
+        assert_eq!(label.is_null(), kind == Kind::One, "{kind:?}: {label}");
+        let out = run(
+            &sim,
+            dir.path(),
+            &["apply", "plan.json", "--format", "json"],
+        );
+        check("report", &report_of(&out));
+        let sim = example_sim();
+        let out = run(
+            &sim,
+            dir.path(),
+            &["apply", "--auto-approve", "--format", "jsonl"],
+        );
+        for line in stdout_of(&out).lines() {
+            check("events", &serde_json::from_str(line).unwrap());
+        }
+    }
+}

@@ -11,7 +11,7 @@ use crate::api::connection::ProjectSource;
 use crate::api::place::RunFlags;
 use crate::api::Client;
 use crate::apply::{self, ApplyOptions, Judge, Observer, Slots, StopSignal, Work};
-use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs};
+use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs, DEFAULT_CONFIG};
 use crate::cli::commands::plan::refuse_failures;
 use crate::cli::context::{client_options, load_config, read_plan, style, styled, LoadedConfig};
 use crate::cli::jsonl::{Batch, JsonLines};
@@ -266,7 +266,7 @@ fn config_arg(args: &ApplyArgs) -> FileArg {
         file: args
             .file
             .clone()
-            .unwrap_or_else(|| PathBuf::from("pools.yaml")),
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
     }
 }
 
@@ -460,7 +460,7 @@ async fn bind_saved(
     // Without -f, a plan made from another file gets that file suggested (never read: a path
     // taken from a plan file is only ever shown).
     let suggest = |e: anyhow::Error| match (&args.file, plan.source.as_str()) {
-        (None, source) if source != "pools.yaml" => e.context(format!(
+        (None, source) if source != DEFAULT_CONFIG => e.context(format!(
             "{plan_file} was made from {}: pass -f {} to apply it",
             visible(source),
             crate::cli::hint::shell_word(source)
@@ -470,9 +470,15 @@ async fn bind_saved(
     let loaded = load_config(&config_arg(args), interrupt)
         .await
         .map_err(suggest)?;
-    let (file, many) = (visible(&loaded.source), loaded.config.is_many());
-    authorize::check_config(&plan, &visible(&plan_file), &file, many, &loaded.sha256)
-        .map_err(|e| suggest(e.into()))?;
+    let file = visible(&loaded.source);
+    authorize::check_config(
+        &plan,
+        &visible(&plan_file),
+        &file,
+        &loaded.config,
+        &loaded.sha256,
+    )
+    .map_err(|e| suggest(e.into()))?;
     let flags = pipeline::run_flags(&args.connection, &args.projects)?;
     let projects = projects_of(&plan, &plan_file, &loaded, &flags, &args.projects.only)?;
     let resolved = pipeline::resolve_all(projects, &flags, &loaded.source)?;
@@ -588,12 +594,12 @@ fn announce(ready: &Ready, mut events: Batch) {
         ready.part.changes.iter().map(|c| (&c.pool.id, c)).collect();
     for step in &ready.work.steps {
         if let Some(change) = changes.get(&step.pool().id) {
-            events.planned(change, false);
+            events.planned(change);
         }
     }
     for settled in &ready.work.settled {
         if let Some(change) = changes.get(&settled.pool.id) {
-            events.planned(change, true);
+            events.planned_gone(change);
         }
     }
     events.flush();

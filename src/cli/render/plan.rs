@@ -267,18 +267,18 @@ fn header(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String {
     }
 }
 
-/// One project's part of the plan for a terminal or a CI log (`partial`: say that the plan
-/// was cut down with `--target`).
-fn part_human(plan: &Plan, part: &ProjectPlan, partial: bool, view: &View) -> String {
+/// One project's part of the plan for a terminal or a CI log, with `notice` under its head
+/// (that the plan was cut down with `--target`).
+fn part_human(plan: &Plan, part: &ProjectPlan, notice: Option<&str>, view: &View) -> String {
     let style = view.style;
     let mut out = String::new();
     let head = fit(&header(plan, part, view.saved.as_deref()), view.width);
     let _ = writeln!(out, "{}\n", style.dim(&head));
-    if let Some(partial) = partial_notice(plan).filter(|_| partial) {
+    if let Some(notice) = notice {
         let _ = writeln!(
             out,
             "{}\n",
-            style.yellow(&fit(&visible(&partial), view.width))
+            style.yellow(&fit(&visible(notice), view.width))
         );
     }
     let paint = |e: &Entry, text: &str| paint_mark(style, &e.mark, text);
@@ -328,8 +328,10 @@ fn part_human(plan: &Plan, part: &ProjectPlan, partial: bool, view: &View) -> St
 /// The plan for a terminal or a CI log: a file of one project as it is; otherwise a section
 /// per project, the projects that failed and why, and one summary.
 pub fn plan_human(plan: &Plan, view: &View) -> String {
+    // Said once, under the first head.
+    let notice = partial_notice(plan);
     if plan.is_of_one_project() {
-        return part_human(plan, &plan.projects[0], true, view);
+        return part_human(plan, &plan.projects[0], notice.as_deref(), view);
     }
     // Sections, a blank line between them (and before the totals).
     let mut sections: Vec<String> = plan
@@ -338,7 +340,8 @@ pub fn plan_human(plan: &Plan, view: &View) -> String {
         .enumerate()
         .map(|(i, part)| {
             let head = section(part.label.as_deref(), view);
-            format!("{head}\n{}", part_human(plan, part, i == 0, view))
+            let notice = notice.as_deref().filter(|_| i == 0);
+            format!("{head}\n{}", part_human(plan, part, notice, view))
         })
         .collect();
     sections.extend(plan.failures.iter().map(|failure| {
