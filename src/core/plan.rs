@@ -426,7 +426,8 @@ impl Plan {
     /// Everything a plan says twice must agree: each change with its fingerprint, each
     /// project's summary with its changes and findings, the plan's with the projects', the
     /// targets with the changes; labels are all there or none (one project), never twice; no
-    /// pool is planned twice. Linear in the plan's size, whatever its shape.
+    /// pool is planned twice in a project (two projects are two address spaces: a DELETE names
+    /// its project). Linear in the plan's size, whatever its shape.
     fn check_consistent(&self) -> Result<(), String> {
         if self.config_sha256.len() != 64
             || !self
@@ -440,8 +441,9 @@ impl Plan {
             ));
         }
         self.check_labels()?;
-        let mut seen = HashSet::with_capacity(self.deletes());
+        let mut seen = HashSet::new();
         for part in &self.projects {
+            seen.clear();
             for c in &part.changes {
                 if !seen.insert(&c.pool.id) {
                     return Err(format!("pool {} is planned for deletion twice", c.pool.id));
@@ -908,6 +910,17 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
         assert_eq!(json["projects"][0]["label"], serde_json::Value::Null);
         assert_eq!(json["projects"][0]["changes"][0]["reason"], "not_in_config");
+    }
+
+    #[test]
+    fn two_projects_may_each_plan_a_pool_of_the_same_id() {
+        // Each DELETE names its project: pool a of r/one and pool a of r/two are two pools.
+        let plan = plan_of_parts(vec![
+            part_of(Some("r/one"), &[pool("a", "n", 0)]),
+            part_of(Some("r/two"), &[pool("a", "n", 0)]),
+        ]);
+        let back = Plan::from_json(&plan.to_json(), "p.json").unwrap();
+        assert_eq!(back.deletes(), 2);
     }
 
     #[test]

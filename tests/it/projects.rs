@@ -725,3 +725,33 @@ fn at_the_terminal_one_yes_applies_every_project_after_each_is_checked_again() {
     );
     assert_eq!(sim.delete_requests(), 3);
 }
+
+#[test]
+fn two_projects_holding_a_pool_of_the_same_id_each_delete_their_own() {
+    // Pool ids are the API's, unique in a project; a DELETE names its project, so one id in two
+    // projects is two pools, planned, saved, read back and deleted apart.
+    let twin = id(9, 9);
+    let sim = projects_sim(|f| {
+        for p in [0, 2] {
+            f["projects"][p]["pools"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"id": twin, "name": "dup-tmp"}));
+        }
+    });
+    let dir = checkout(FILE);
+    assert_exit(&run(&sim, dir.path(), &["plan", "-o", "plan.json"]), 0);
+    let out = run(&sim, dir.path(), &["apply", "plan.json"]);
+    assert_exit(&out, 0);
+    let state = sim.snapshot();
+    for project in [P1, P3] {
+        assert!(
+            state["projects"][project]["deletes"]
+                .as_object()
+                .is_some_and(|d| d.contains_key(&twin)),
+            "{project}: {}",
+            state["projects"][project]["deletes"]
+        );
+    }
+    assert!(stdout_of(&out).contains("5 deleted"), "{}", stdout_of(&out));
+}
