@@ -12,7 +12,7 @@
 
 mod support;
 
-use poolform::api::ListFilter;
+use poolform::api::{ClientOptions, ListFilter};
 use poolform::apply::{self, ApplyOptions, Work};
 use poolform::core::authorize;
 use poolform::core::planner;
@@ -33,7 +33,10 @@ struct Outcome {
 
 async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     let sim = ChildSim::start(spec);
-    let client = sim.client();
+    let client = sim.client_with(ClientOptions {
+        calls_at_once: parallelism,
+        ..ClientOptions::default()
+    });
     let config = rules_of("version: 1\nscope: {name_prefix: bench-}\n", "bench.yaml");
     let live = client.list_pools(&ListFilter::default()).await.unwrap();
     let ctx = sim.plan_context();
@@ -42,7 +45,7 @@ async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
     // Let the simulator's bucket refill after the listing, so the apply starts as a fresh run would.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let options = ApplyOptions {
-        parallelism: apply::Slots::new(parallelism),
+        parallelism,
         ..ApplyOptions::default()
     };
     let t = Instant::now();

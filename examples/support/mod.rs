@@ -176,6 +176,11 @@ impl ChildSim {
 
     /// A client for the simulator, with its token.
     pub fn client(&self) -> Client {
+        self.client_with(ClientOptions::default())
+    }
+
+    /// [`ChildSim::client`] with `options`.
+    pub fn client_with(&self, options: ClientOptions) -> Client {
         let connection = Connection {
             endpoint: self.url.parse().unwrap(),
             project_id: ProjectId::parse(PROJECT).unwrap(),
@@ -183,7 +188,7 @@ impl ChildSim {
             iam_endpoint: None,
             identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         };
-        Client::new(connection, ClientOptions::default()).unwrap()
+        Client::new(connection, options).unwrap()
     }
 
     /// What the planner needs to plan against this simulator.

@@ -208,23 +208,25 @@ impl Client {
         &self.inner.transport.pacer
     }
 
-    /// Sends one Workspace request (`/v2/{project}/{suffix}`).
+    /// Sends one Workspace call (`/v2/{project}/{suffix}`) in one of the run's call slots.
     async fn send(
         &self,
         method: Method,
         suffix: &str,
         query: &[(String, String)],
     ) -> Result<RawResponse, ApiError> {
-        self.send_before(method, suffix, query, None).await
+        self.send_before(method, suffix, query, None, true).await
     }
 
-    /// [`Client::send`], not sent once `not_after` has passed.
+    /// [`Client::send`], not sent once `not_after` has passed; in a call slot or not (a list
+    /// page has a slot of its own).
     async fn send_before(
         &self,
         method: Method,
         suffix: &str,
         query: &[(String, String)],
         not_after: Option<std::time::Instant>,
+        call_slot: bool,
     ) -> Result<RawResponse, ApiError> {
         let inner = &*self.inner;
         let retried = method == Method::GET;
@@ -241,6 +243,7 @@ impl Client {
                 retried,
                 who: &inner.who,
                 not_after,
+                call_slot,
             })
             .await
     }
@@ -258,7 +261,7 @@ impl Client {
         let run = &self.inner.transport.options.run;
         let slot = run.page().await;
         let raw = self
-            .send(Method::GET, suffix, &filter.query(offset, limit))
+            .send_before(Method::GET, suffix, &filter.query(offset, limit), None, false)
             .await?;
         if !raw.is_success() {
             return Err(raw.http_error());
@@ -570,7 +573,7 @@ impl Client {
     ) -> Result<Deleted, ApiError> {
         let suffix = format!("desktop-pools/{id}");
         let raw = self
-            .send_before(Method::DELETE, &suffix, &[], Some(not_after))
+            .send_before(Method::DELETE, &suffix, &[], Some(not_after), true)
             .await?;
         if raw.is_success() {
             return Ok(Deleted {

@@ -58,6 +58,7 @@ async fn get_projects(
             retried: true,
             who,
             not_after: None,
+            call_slot: false,
         })
         .await
         .and_then(accepted)?;
@@ -169,6 +170,7 @@ pub(super) async fn assume_role(
             retried: true,
             who,
             not_after: None,
+            call_slot: false,
         })
         .await
         .and_then(accepted)?;

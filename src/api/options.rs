@@ -6,6 +6,9 @@ use crate::core::retry::RetryPolicy;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Calls in flight at once when `--parallelism` is not given.
+pub const DEFAULT_CALLS_AT_ONCE: usize = 8;
+
 /// Largest page the API serves.
 pub const MAX_PAGE_LIMIT: u32 = 1000;
 
@@ -19,6 +22,9 @@ pub struct ClientOptions {
     /// Pages fetched (and decoded) at once after the first: with the body cap, this bounds the
     /// memory a listing can take, whatever a server sends.
     pub list_concurrency: usize,
+    /// Calls other than list pages (DELETEs, reads of one pool) in flight at once, in the
+    /// whole run: `--parallelism`.
+    pub calls_at_once: usize,
     /// Page size (1..=1000).
     pub page_limit: u32,
     /// How many times a listing that changed while it was read is read again.
@@ -115,6 +121,7 @@ impl Default for ClientOptions {
             request_timeout: Duration::from_secs(60),
             max_body_bytes: 8 * 1024 * 1024,
             list_concurrency: 8,
+            calls_at_once: DEFAULT_CALLS_AT_ONCE,
             page_limit: MAX_PAGE_LIMIT,
             max_relists: 3,
             rate_ceiling: 1000.0,

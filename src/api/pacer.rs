@@ -3,7 +3,7 @@
 //! jitter), and the two ways a run stops: an interrupt, and an authentication failure, after
 //! which no further call of any kind is made.
 
-use super::run_share::{InFlight, RunShare};
+use super::run_share::{InFlight, RunLimits, RunShare};
 use crate::core::ratelimit::{named_limit, AdaptiveRate};
 use crate::core::retry::{Decision, Observed, RetryPolicy};
 use rand::rngs::StdRng;
@@ -157,8 +157,8 @@ impl Pacer {
 
     /// Shares the run's limits with the other pacers of the run: its rate ceiling (set here
     /// when it is not yet) and its count of requests in flight.
-    pub fn with_run(mut self, run: Arc<RunShare>, ceiling: f64, pages: usize) -> Pacer {
-        run.set_limits(ceiling, pages);
+    pub fn with_run(mut self, run: Arc<RunShare>, limits: &RunLimits) -> Pacer {
+        run.set_limits(limits);
         self.run = run;
         self
     }
@@ -172,6 +172,11 @@ impl Pacer {
     /// Marks a request in flight until the returned guard is dropped.
     pub fn sending(&self) -> InFlight<'_> {
         self.run.sending()
+    }
+
+    /// One of the run's call slots (see [`RunShare::call`]).
+    pub async fn call_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.run.call().await
     }
 
     /// Requests of the whole run sent and not yet answered.

@@ -1,7 +1,7 @@
 //! What every client of one run shares, so that the run's limits hold for the whole run and
 //! not for each project: the rate ceiling (`--rate-limit`; each project's own limiter still
-//! adapts to its own 429s beneath it), the calls in flight, the list pages read and decoded at
-//! once, and the decoded pools the listings under way hold.
+//! adapts to its own 429s beneath it), the calls in flight (`--parallelism`), the list pages
+//! read and decoded at once, and the decoded pools the listings under way hold.
 
 use crate::core::ratelimit::AdaptiveRate;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +20,22 @@ struct Limits {
     pressed: Arc<Semaphore>,
     /// List pages decoded at once (each holds its answer and what it decodes to meanwhile).
     decodes: Arc<Semaphore>,
+    /// Calls other than list pages (DELETEs, reads of one pool) in flight at once: a slot is
+    /// held from the moment the rate limiters admit a call until its answer is read, never
+    /// while a call waits on a limiter or a retry's pause, so that a throttled project does
+    /// not hold slots the others could use.
+    calls: Arc<Semaphore>,
+}
+
+/// The figures of a run's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct RunLimits {
+    /// Requests per second.
+    pub ceiling: f64,
+    /// List pages asked for and held at once.
+    pub pages: usize,
+    /// Other calls in flight at once.
+    pub calls: usize,
 }
 
 /// Shared by every client of one run.
@@ -47,20 +63,15 @@ pub struct PageSlot {
 }
 
 impl RunShare {
-    /// The limits, set from the first caller's options.
-    fn limits(&self, ceiling: f64, pages: usize) -> &Limits {
+    /// Sets the limits (once per run; every client of a run has the same options).
+    pub fn set_limits(&self, limits: &RunLimits) {
         self.limits.get_or_init(|| Limits {
-            ceiling: Mutex::new(AdaptiveRate::new(ceiling, Instant::now())),
-            pages: Arc::new(Semaphore::new(pages.max(1))),
-            pressed: Arc::new(Semaphore::new(PAGES_UNDER_PRESSURE.min(pages.max(1)))),
+            ceiling: Mutex::new(AdaptiveRate::new(limits.ceiling, Instant::now())),
+            pages: Arc::new(Semaphore::new(limits.pages.max(1))),
+            pressed: Arc::new(Semaphore::new(PAGES_UNDER_PRESSURE.min(limits.pages.max(1)))),
             decodes: Arc::new(Semaphore::new(DECODES_AT_ONCE)),
-        })
-    }
-
-    /// Sets the limits (once per run): `ceiling` requests per second, `pages` list pages at
-    /// once.
-    pub fn set_limits(&self, ceiling: f64, pages: usize) {
-        self.limits(ceiling, pages);
+            calls: Arc::new(Semaphore::new(limits.calls.max(1))),
+        });
     }
 
     /// How long to wait before the run's ceiling admits one more request (`None`: admitted,
@@ -88,6 +99,12 @@ impl RunShare {
             _page: page,
             _pressed: pressed,
         })
+    }
+
+    /// A call other than a list page may be in flight while this lives.
+    pub async fn call(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let calls = self.limits.get()?.calls.clone();
+        calls.acquire_owned().await.ok()
     }
 
     /// A page may be decoded while this lives.

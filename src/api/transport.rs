@@ -6,6 +6,7 @@
 use super::connection::{is_loopback_host, Credentials};
 use super::error::{ApiError, ErrorBody, HttpFailure, TransportKind};
 use super::options::ClientOptions;
+use super::run_share::RunLimits;
 use super::pacer::{Answer, Halt, Pacer};
 use super::signer::{self, SigningInput};
 use crate::core::model::ProjectId;
@@ -110,6 +111,9 @@ pub(super) struct Request<'a> {
     /// Not sent once this instant has passed (checked once the rate limiter admits it): the
     /// judgement a DELETE rests on has an age limit.
     pub not_after: Option<Instant>,
+    /// Holds one of the run's call slots (`--parallelism`) while in flight: DELETEs and reads
+    /// of one pool. List pages have slots of their own; IAM calls take none.
+    pub call_slot: bool,
 }
 
 fn header(name: &str, value: &str, sensitive: bool) -> Option<(HeaderName, HeaderValue)> {
@@ -185,8 +189,11 @@ impl Transport {
         .with_auth_stop(options.auth_stop.clone())
         .with_run(
             options.run.clone(),
-            options.rate_ceiling,
-            options.list_concurrency,
+            &RunLimits {
+                ceiling: options.rate_ceiling,
+                pages: options.list_concurrency,
+                calls: options.calls_at_once,
+            },
         );
         Ok(Transport {
             http,
@@ -275,6 +282,15 @@ impl Transport {
         let mut tries = 0;
         loop {
             pacer.admit().await.map_err(stopped)?;
+            // Taken once admitted, so that a call waiting on its limiter holds no slot.
+            let slot = if req.call_slot {
+                tokio::select! {
+                    slot = pacer.call_slot() => slot,
+                    () = pacer.stopped() => return Err(stopped(pacer.halted().unwrap_or(Halt::Interrupted))),
+                }
+            } else {
+                None
+            };
             if req.not_after.is_some_and(|t| Instant::now() >= t) {
                 return Err(ApiError::Expired {
                     method: method_name,
@@ -294,6 +310,7 @@ impl Transport {
                 attempt.await
             };
             drop(in_flight);
+            drop(slot);
             let Some(observed) = self.observe(&req, sent_at, &result) else {
                 return result;
             };

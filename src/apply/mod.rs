@@ -30,7 +30,7 @@ pub use absent::{confirm_gone, AbsentError, MAX_ABSENT};
 pub use judgement::Judge;
 use judgement::Judgements;
 pub use observer::{Observer, Tee, Unobserved};
-pub use options::{ApplyOptions, Slots, DEFAULT_PARALLELISM, MAX_JUDGEMENT_AGE};
+pub use options::{ApplyOptions, DEFAULT_PARALLELISM, MAX_JUDGEMENT_AGE};
 use run::StepRun;
 use shared::Shared;
 use std::collections::{HashMap, HashSet};
@@ -75,7 +75,7 @@ struct Ran {
 
 /// What the step loop waits for next.
 enum Next {
-    /// A slot of the run's parallelism is free: the next step may start.
+    /// A slot of the project's parallelism is free: the next step may start.
     Slot(tokio::sync::OwnedSemaphorePermit),
     /// One of this project's steps ended (its slot given back once its result is taken).
     Done(Box<Result<(tokio::task::Id, Ended), tokio::task::JoinError>>),
@@ -83,12 +83,13 @@ enum Next {
     Stopped,
 }
 
-/// A step's task, ended: its run, its result, and its slot of the run's parallelism.
+/// A step's task, ended: its run, its result, and its slot of the project's parallelism.
 type Ended = ((StepRun, StepResult), tokio::sync::OwnedSemaphorePermit);
 
-/// Runs every step, as many at a time as the run's parallelism frees slots for (shared with
-/// the other projects of the run), until each is settled or the run stops; blocked steps are
-/// set aside when they are to be waited on.
+/// Runs every step, `--parallelism` at a time, until each is settled or the run stops; blocked
+/// steps are set aside when they are to be waited on. The calls of every project's steps
+/// together are bounded by the run's call slots, held only while a call is in flight: a
+/// project waiting on its throttled rate limiter or a retry's pause holds none of them.
 async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant) -> Ran {
     let waiting = sh.options.wait_blocked.is_some();
     let total = steps.len();
@@ -100,7 +101,7 @@ async fn run_steps(sh: &Arc<Shared>, steps: Vec<DeleteStep>, judged_at: Instant)
     let mut running = JoinSet::new();
     let mut index_of = HashMap::new();
     let mut pending = steps.into_iter().enumerate().peekable();
-    let slots = sh.options.parallelism.semaphore().clone();
+    let slots = Arc::new(tokio::sync::Semaphore::new(sh.options.parallelism.max(1)));
     loop {
         let next = if pending.peek().is_some() && sh.halted().is_none() {
             tokio::select! {
@@ -173,8 +174,8 @@ fn tick_while_waiting(sh: &Arc<Shared>, deadline: Instant) -> tokio::task::JoinH
     })
 }
 
-/// `--wait-blocked`: waits on every blocked step at once (as many reads at a time as the
-/// run's parallelism frees slots for) until `wait` has passed.
+/// `--wait-blocked`: waits on every blocked step at once (their reads in the run's call
+/// slots) until `wait` has passed.
 async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wait: Duration) {
     // Flags bound the wait (a day at most); a deadline past what the clock can hold is
     // simply never reached.
@@ -183,7 +184,6 @@ async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wai
         .checked_add(wait)
         .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
         .unwrap_or(now);
-    let calls = sh.options.parallelism.semaphore().clone();
     for (_, run, _) in &ran.blocked {
         sh.set_waiting(run.step.pool(), Some(run.step.pool().desktop_count));
     }
@@ -196,7 +196,6 @@ async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wai
         fallback.insert(i, result.clone());
         let handle = waiters.spawn(wait::wait_until_clear(
             sh.clone(),
-            calls.clone(),
             run,
             result,
             deadline,

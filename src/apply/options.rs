@@ -1,29 +1,11 @@
 //! How the steps of a run are paced and waited on: parallelism, the wait on blocked pools, the
 //! verification listing, and the age limit of a judgement.
 
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
-/// The DELETE calls (and, while waiting on blocked pools, the reads) a run may have in flight
-/// at once: `--parallelism`, shared by every project of the run, so that one project may use
-/// all of it and all of them together never more.
-#[derive(Debug, Clone)]
-pub struct Slots(Arc<Semaphore>);
-
-impl Slots {
-    pub fn new(n: usize) -> Slots {
-        Slots(Arc::new(Semaphore::new(n.max(1))))
-    }
-
-    /// The semaphore the calls take a permit of.
-    pub fn semaphore(&self) -> &Arc<Semaphore> {
-        &self.0
-    }
-}
-
-/// DELETE calls in flight at once when `--parallelism` is not given.
-pub const DEFAULT_PARALLELISM: usize = 8;
+/// Steps of a project under way at once, and calls of the run in flight at once, when
+/// `--parallelism` is not given.
+pub use crate::api::options::DEFAULT_CALLS_AT_ONCE as DEFAULT_PARALLELISM;
 
 /// The oldest judgement a DELETE is sent on. May be shortened (for tests), never lengthened.
 pub const MAX_JUDGEMENT_AGE: Duration = Duration::from_secs(5 * 60);
@@ -31,8 +13,10 @@ pub const MAX_JUDGEMENT_AGE: Duration = Duration::from_secs(5 * 60);
 /// How the steps are run. Pacing (rate, retry policy, interrupt) is the client's.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// DELETE calls in flight at once, for the whole run.
-    pub parallelism: Slots,
+    /// A project's steps under way at once (`--parallelism`; with one, they follow each other
+    /// in plan order). The calls in flight are bounded for the whole run by the client's
+    /// call slots (`ClientOptions::calls_at_once`), taken only while a call is in flight.
+    pub parallelism: usize,
     /// Re-check blocked pools until this much time has passed, and delete them once empty.
     pub wait_blocked: Option<Duration>,
     /// The first pause between checks of a blocked pool (doubles, up to 30 s).
@@ -48,7 +32,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            parallelism: Slots::new(DEFAULT_PARALLELISM),
+            parallelism: DEFAULT_PARALLELISM,
             wait_blocked: None,
             wait_poll: Duration::from_secs(2),
             verify_timeout: Duration::from_secs(60),

@@ -10,7 +10,6 @@ use crate::core::model::{Pool, PoolRef};
 use crate::core::report::{Outcome, StepResult};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::Semaphore;
 
 /// Why a pool re-read while waiting may no longer be deleted: it is not the pool the plan
 /// named (id, name, creation time), or the config no longer calls for its deletion.
@@ -51,7 +50,6 @@ fn refilled_by_autoscale(pool: &crate::core::model::Pool, last_count: u64) -> Op
 /// plan named and still called for) or gone, or time runs out.
 pub(super) async fn wait_until_clear(
     sh: Arc<Shared>,
-    calls: Arc<Semaphore>,
     mut run: StepRun,
     mut result: StepResult,
     deadline: Instant,
@@ -70,9 +68,6 @@ pub(super) async fn wait_until_clear(
             break result;
         }
         poll = (poll * 2).min(MAX_WAIT_POLL);
-        let Ok(_permit) = calls.acquire().await else {
-            break result;
-        };
         let read_at = Instant::now();
         let shown = match sh.show(&run.step.pool().id).await {
             Err(_) => continue,

@@ -9,8 +9,8 @@
 
 use crate::api::connection::ProjectSource;
 use crate::api::place::RunFlags;
-use crate::api::Client;
-use crate::apply::{self, ApplyOptions, Judge, Observer, Slots, StopSignal, Work};
+use crate::api::{Client, ClientOptions};
+use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs, DEFAULT_CONFIG};
 use crate::cli::commands::plan::refuse_failures;
 use crate::cli::context::{client_options, load_config, read_plan, style, styled, LoadedConfig};
@@ -365,7 +365,7 @@ async fn prepare_fresh(
         &args.connection,
         &args.projects,
         &args.target,
-        &client_options(interrupt, args.rate_limit),
+        &paced(args, interrupt),
         listings,
         "nothing was planned",
     )
@@ -531,7 +531,7 @@ async fn prepare_saved(
         resolved,
     } = bind_saved(path, args, interrupt).await?;
     let reached =
-        pipeline::connect_all(resolved, &client_options(interrupt, args.rate_limit)).await?;
+        pipeline::connect_all(resolved, &paced(args, interrupt)).await?;
     for r in &reached {
         let c = r.client.connection();
         let endpoint = c.endpoint_text();
@@ -587,6 +587,14 @@ fn max_judgement_age() -> Result<Duration> {
     }
 }
 
+/// How apply's calls are paced: the run's rate limit, and its calls in flight at once.
+fn paced(args: &ApplyArgs, interrupt: &Arc<StopSignal>) -> ClientOptions {
+    ClientOptions {
+        calls_at_once: usize::from(args.parallelism),
+        ..client_options(interrupt, args.rate_limit)
+    }
+}
+
 /// `planned` events for `--format jsonl`: every step and every pool already settled, each
 /// with why its project's part of the plan planned it, written a block at a time.
 fn announce(ready: &Ready, mut events: Batch) {
@@ -618,7 +626,7 @@ async fn execute(
         return Ok(RunEnd::Interrupted(signal));
     }
     let options = ApplyOptions {
-        parallelism: Slots::new(usize::from(args.parallelism)),
+        parallelism: usize::from(args.parallelism),
         wait_blocked: args.wait_blocked,
         verify_timeout: args.verify_timeout,
         max_judgement_age: max_judgement_age()?,
