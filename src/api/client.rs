@@ -6,7 +6,7 @@ use super::error::{Absence, ApiError};
 use super::iam;
 use super::options::{ClientOptions, ListingCounts};
 use super::pacer::Pacer;
-use super::transport::{Endpoint, RawResponse, Request, Transport};
+use super::transport::{Endpoint, RawResponse, Request, Slot, Transport};
 use super::wire::{self, Page};
 use crate::core::model::{Live, Pool, PoolDesktop, PoolId};
 use reqwest::Method;
@@ -215,18 +215,19 @@ impl Client {
         suffix: &str,
         query: &[(String, String)],
     ) -> Result<RawResponse, ApiError> {
-        self.send_before(method, suffix, query, None, true).await
+        self.send_before(method, suffix, query, None, Slot::Call)
+            .await
     }
 
-    /// [`Client::send`], not sent once `not_after` has passed; in a call slot or not (a list
-    /// page has a slot of its own).
+    /// [`Client::send`], not sent once `not_after` has passed, holding `slot` of the run's
+    /// limits.
     async fn send_before(
         &self,
         method: Method,
         suffix: &str,
         query: &[(String, String)],
         not_after: Option<std::time::Instant>,
-        call_slot: bool,
+        slot: Slot,
     ) -> Result<RawResponse, ApiError> {
         let inner = &*self.inner;
         let retried = method == Method::GET;
@@ -243,7 +244,7 @@ impl Client {
                 retried,
                 who: &inner.who,
                 not_after,
-                call_slot,
+                slot,
             })
             .await
     }
@@ -261,16 +262,27 @@ impl Client {
         let run = &self.inner.transport.options.run;
         let slot = run.page().await;
         let raw = self
-            .send_before(Method::GET, suffix, &filter.query(offset, limit), None, false)
+            .send_before(
+                Method::GET,
+                suffix,
+                &filter.query(offset, limit),
+                None,
+                Slot::Page,
+            )
             .await?;
         if !raw.is_success() {
             return Err(raw.http_error());
         }
+        let mut raw = raw;
         let page = {
             let _decoding = run.decode().await;
             wire::page_from_body(&raw.body, limit as usize)
                 .map_err(|m| raw.decode_error(format!("the page at offset {offset}: {m}")))?
         };
+        // Decoded: the answer's bytes leave the run's budget.
+        let bytes = raw.body.len();
+        raw.body = Vec::new();
+        raw.held = None;
         // Counted for the run as soon as it is decoded: once the run holds more than it will,
         // no more pages are decoded and kept.
         let (reserved, run_weight) = run.reserve(page.weight);
@@ -280,7 +292,7 @@ impl Client {
         self.inner.transport.options.listing.page(page.pools.len());
         Ok(ListedPage {
             page,
-            bytes: raw.body.len(),
+            bytes,
             request_id: raw.request_id,
             _slot: slot,
             reserved: Some(reserved),
@@ -573,7 +585,7 @@ impl Client {
     ) -> Result<Deleted, ApiError> {
         let suffix = format!("desktop-pools/{id}");
         let raw = self
-            .send_before(Method::DELETE, &suffix, &[], Some(not_after), true)
+            .send_before(Method::DELETE, &suffix, &[], Some(not_after), Slot::Call)
             .await?;
         if raw.is_success() {
             return Ok(Deleted {

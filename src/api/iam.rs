@@ -5,7 +5,7 @@
 use super::connection::{Credentials, Secret};
 use super::credentials::{AgencyDomain, AssumeRole};
 use super::error::ApiError;
-use super::transport::{Endpoint, RawResponse, Request, Transport};
+use super::transport::{Endpoint, RawResponse, Request, Slot, Transport};
 use crate::core::model::ProjectId;
 use reqwest::Method;
 use serde::Deserialize;
@@ -58,7 +58,7 @@ async fn get_projects(
             retried: true,
             who,
             not_after: None,
-            call_slot: false,
+            slot: Slot::None,
         })
         .await
         .and_then(accepted)?;
@@ -170,7 +170,7 @@ pub(super) async fn assume_role(
             retried: true,
             who,
             not_after: None,
-            call_slot: false,
+            slot: Slot::None,
         })
         .await
         .and_then(accepted)?;

@@ -1,7 +1,8 @@
 //! What every client of one run shares, so that the run's limits hold for the whole run and
 //! not for each project: the rate ceiling (`--rate-limit`; each project's own limiter still
 //! adapts to its own 429s beneath it), the calls in flight (`--parallelism`), the list pages
-//! read and decoded at once, and the decoded pools the listings under way hold.
+//! asked for, read and decoded at once (by count, and by the bytes of their answers), and the
+//! decoded pools the listings under way hold.
 
 use crate::core::ratelimit::AdaptiveRate;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +17,10 @@ struct Limits {
     ceiling: Mutex<AdaptiveRate>,
     /// List pages asked for and held at once.
     pages: Arc<Semaphore>,
+    /// Kibibytes of list pages' answers held at once, reserved once an answer's headers are
+    /// read (its length, else the most a body may be) and given back once it is decoded: many
+    /// small pages at once, few large ones.
+    body_kib: Arc<Semaphore>,
     /// Fewer of them once the run's listings hold much (see [`PRESSURE`]).
     pressed: Arc<Semaphore>,
     /// List pages decoded at once (each holds its answer and what it decodes to meanwhile).
@@ -32,9 +37,7 @@ struct Limits {
 pub struct RunLimits {
     /// Requests per second.
     pub ceiling: f64,
-    /// List pages asked for and held at once.
-    pub pages: usize,
-    /// Other calls in flight at once.
+    /// Calls other than list pages in flight at once.
     pub calls: usize,
 }
 
@@ -46,6 +49,12 @@ pub struct RunShare {
     /// What the decoded pools of the listings under way weigh, in bytes.
     weight: AtomicUsize,
 }
+
+/// List pages asked for and held at once, in the whole run.
+const PAGES_AT_ONCE: usize = 32;
+/// What the answers of the list pages read at once may hold, in the whole run: eight pages at
+/// the largest a body may be.
+const BODY_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Pages decoded at once, in the whole run.
 const DECODES_AT_ONCE: usize = 2;
@@ -67,8 +76,9 @@ impl RunShare {
     pub fn set_limits(&self, limits: &RunLimits) {
         self.limits.get_or_init(|| Limits {
             ceiling: Mutex::new(AdaptiveRate::new(limits.ceiling, Instant::now())),
-            pages: Arc::new(Semaphore::new(limits.pages.max(1))),
-            pressed: Arc::new(Semaphore::new(PAGES_UNDER_PRESSURE.min(limits.pages.max(1)))),
+            pages: Arc::new(Semaphore::new(PAGES_AT_ONCE)),
+            body_kib: Arc::new(Semaphore::new(BODY_BUDGET / 1024)),
+            pressed: Arc::new(Semaphore::new(PAGES_UNDER_PRESSURE)),
             decodes: Arc::new(Semaphore::new(DECODES_AT_ONCE)),
             calls: Arc::new(Semaphore::new(limits.calls.max(1))),
         });
@@ -99,6 +109,17 @@ impl RunShare {
             _page: page,
             _pressed: pressed,
         })
+    }
+
+    /// A list page's answer of `bytes` may be read and held while this lives (the whole
+    /// budget, for an answer larger than it).
+    pub async fn body(&self, bytes: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let budget = self.limits.get()?.body_kib.clone();
+        let kib = bytes.div_ceil(1024).clamp(1, BODY_BUDGET / 1024);
+        budget
+            .acquire_many_owned(u32::try_from(kib).unwrap_or(u32::MAX))
+            .await
+            .ok()
     }
 
     /// A call other than a list page may be in flight while this lives.

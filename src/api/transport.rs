@@ -6,8 +6,8 @@
 use super::connection::{is_loopback_host, Credentials};
 use super::error::{ApiError, ErrorBody, HttpFailure, TransportKind};
 use super::options::ClientOptions;
-use super::run_share::RunLimits;
 use super::pacer::{Answer, Halt, Pacer};
+use super::run_share::RunLimits;
 use super::signer::{self, SigningInput};
 use crate::core::model::ProjectId;
 use crate::core::retry::{Decision, Observed};
@@ -26,6 +26,8 @@ pub(super) struct RawResponse {
     pub retry_after_secs: Option<u64>,
     /// Whose credentials the request carried, named in a 401.
     pub who: std::sync::Arc<str>,
+    /// A list page's bytes in the run's budget, until the answer is dropped.
+    pub held: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl RawResponse {
@@ -111,9 +113,21 @@ pub(super) struct Request<'a> {
     /// Not sent once this instant has passed (checked once the rate limiter admits it): the
     /// judgement a DELETE rests on has an age limit.
     pub not_after: Option<Instant>,
-    /// Holds one of the run's call slots (`--parallelism`) while in flight: DELETEs and reads
-    /// of one pool. List pages have slots of their own; IAM calls take none.
-    pub call_slot: bool,
+    /// What of the run's limits it holds while in flight.
+    pub slot: Slot,
+}
+
+/// What of the run's limits a request holds while in flight (beyond the rate ceiling, which
+/// every request passes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    /// One of the run's call slots (`--parallelism`): DELETEs and reads of one pool.
+    Call,
+    /// Its answer's bytes in the run's budget of list pages, from its headers until it is
+    /// decoded (the page's own slot is its caller's).
+    Page,
+    /// Nothing more: IAM calls.
+    None,
 }
 
 fn header(name: &str, value: &str, sensitive: bool) -> Option<(HeaderName, HeaderValue)> {
@@ -191,7 +205,6 @@ impl Transport {
             options.run.clone(),
             &RunLimits {
                 ceiling: options.rate_ceiling,
-                pages: options.list_concurrency,
                 calls: options.calls_at_once,
             },
         );
@@ -283,7 +296,7 @@ impl Transport {
         loop {
             pacer.admit().await.map_err(stopped)?;
             // Taken once admitted, so that a call waiting on its limiter holds no slot.
-            let slot = if req.call_slot {
+            let slot = if req.slot == Slot::Call {
                 tokio::select! {
                     slot = pacer.call_slot() => slot,
                     () = pacer.stopped() => return Err(stopped(pacer.halted().unwrap_or(Halt::Interrupted))),
@@ -458,10 +471,18 @@ impl Transport {
             limit,
             request_id: request_id.clone(),
         };
-        if response.content_length().is_some_and(|n| n > limit as u64) {
+        let length = response.content_length();
+        if length.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        // The whole body is read before the first byte is looked at: sized once, when the
+        // answer says its length.
+        let expected = length.map_or(limit, |n| n as usize);
+        let held = match req.slot {
+            Slot::Page => self.options.run.body(expected).await,
+            Slot::Call | Slot::None => None,
+        };
+        let mut body = Vec::with_capacity(length.map_or(0, |n| n as usize));
         while let Some(chunk) = response.chunk().await.map_err(|e| failed.classify(e))? {
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
@@ -476,6 +497,7 @@ impl Transport {
             request_id,
             retry_after_secs,
             who: req.who.clone(),
+            held,
         })
     }
 }

@@ -194,12 +194,7 @@ async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wai
     let mut fallback = HashMap::new();
     for (i, run, result) in std::mem::take(&mut ran.blocked) {
         fallback.insert(i, result.clone());
-        let handle = waiters.spawn(wait::wait_until_clear(
-            sh.clone(),
-            run,
-            result,
-            deadline,
-        ));
+        let handle = waiters.spawn(wait::wait_until_clear(sh.clone(), run, result, deadline));
         index_of.insert(handle.id(), i);
     }
     while let Some(done) = waiters.join_next_with_id().await {

@@ -530,8 +530,7 @@ async fn prepare_saved(
         loaded,
         resolved,
     } = bind_saved(path, args, interrupt).await?;
-    let reached =
-        pipeline::connect_all(resolved, &paced(args, interrupt)).await?;
+    let reached = pipeline::connect_all(resolved, &paced(args, interrupt)).await?;
     for r in &reached {
         let c = r.client.connection();
         let endpoint = c.endpoint_text();
