@@ -274,15 +274,23 @@ impl Client {
             return Err(raw.http_error());
         }
         let mut raw = raw;
-        let page = {
+        let bytes = raw.body.len();
+        let body = std::mem::take(&mut raw.body);
+        let decoded = {
             let _decoding = run.decode().await;
-            wire::page_from_body(&raw.body, limit as usize)
-                .map_err(|m| raw.decode_error(format!("the page at offset {offset}: {m}")))?
+            // Off the thread the projects' tasks run on: pages of several projects are
+            // decoded on as many cores as the run decodes pages at once.
+            tokio::task::spawn_blocking(move || wire::page_from_body(&body, limit as usize))
+                .await
+                .map_err(|e| ApiError::Internal {
+                    doing: "decoding a list page",
+                    message: e.to_string(),
+                })?
         };
         // Decoded: the answer's bytes leave the run's budget.
-        let bytes = raw.body.len();
-        raw.body = Vec::new();
         raw.held = None;
+        let page =
+            decoded.map_err(|m| raw.decode_error(format!("the page at offset {offset}: {m}")))?;
         // Counted for the run as soon as it is decoded: once the run holds more than it will,
         // no more pages are decoded and kept.
         let (reserved, run_weight) = run.reserve(page.weight);

@@ -23,5 +23,5 @@ pub mod wire;
 pub use client::{Client, Deleted, ListFilter, ListedPage, Shown};
 pub use connection::{Connection, Credentials, ProjectSource, Secret};
 pub use error::{Absence, ApiError, ErrorBody, HttpFailure, TransportKind};
-pub use options::{ClientOptions, ListingCounts};
+pub use options::{ClientOptions, HttpClients, ListingCounts};
 pub use pacer::{Halt, Pacer, Signal, StopSignal};

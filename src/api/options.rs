@@ -42,13 +42,34 @@ pub struct ClientOptions {
     /// Set by the first 401: every client made with these options (every project of a run)
     /// makes no further call.
     pub auth_stop: Arc<super::pacer::AuthStop>,
-    /// The HTTP client, built by the first transport made with these options and shared by
-    /// the others (timeouts and proxies are the options', the same for all).
-    pub http: Arc<std::sync::OnceLock<reqwest::Client>>,
+    /// The HTTP clients, built when first needed by a transport made with these options and
+    /// shared by the others (timeouts and proxies are the options', the same for all).
+    pub http: Arc<HttpClients>,
     /// The limits of the whole run, shared by every client made with these options (every
     /// project of a run): the rate ceiling, the calls in flight, the pages read and decoded
     /// at once, the decoded pools held.
     pub run: Arc<super::run_share::RunShare>,
+}
+
+/// The HTTP clients of a run, each built when first needed and shared by every transport made
+/// with the same options (the projects of a run): one for HTTPS, with the TLS roots (the
+/// system's, read once, and the built-in ones), and one for plain HTTP (loopback only), which
+/// reads none.
+#[derive(Debug, Default)]
+pub struct HttpClients {
+    tls: std::sync::OnceLock<reqwest::Client>,
+    plain: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl HttpClients {
+    /// The client for HTTPS (`tls`), or for plain HTTP, once built.
+    pub(super) fn of(&self, tls: bool) -> &std::sync::OnceLock<reqwest::Client> {
+        if tls {
+            &self.tls
+        } else {
+            &self.plain
+        }
+    }
 }
 
 /// Pages and pools read so far by the listing in progress (reset when a listing starts or is

@@ -176,24 +176,14 @@ fn proxy_for(url: &Url) -> Option<Url> {
         .and_then(|p| Url::parse(&p).ok())
 }
 
-/// What every request of a run shares: the HTTP client, the pacing, the limits.
+/// What every request of a run shares: the HTTP clients, the pacing, the limits.
 pub(super) struct Transport {
-    http: reqwest::Client,
     pub pacer: Pacer,
     pub options: ClientOptions,
 }
 
 impl Transport {
     pub fn new(options: ClientOptions) -> Result<Transport, ApiError> {
-        // One HTTP client (its TLS roots read once) for every transport made with these
-        // options: the projects of a many-project run share it.
-        let http = match options.http.get() {
-            Some(http) => http.clone(),
-            None => {
-                let built = Self::http(&options)?;
-                options.http.get_or_init(|| built).clone()
-            }
-        };
         let pacer = Pacer::new(
             options.rate_ceiling,
             options.retry,
@@ -208,23 +198,27 @@ impl Transport {
                 calls: options.calls_at_once,
             },
         );
-        Ok(Transport {
-            http,
-            pacer,
-            options,
-        })
+        Ok(Transport { pacer, options })
     }
 
-    fn http(options: &ClientOptions) -> Result<reqwest::Client, ApiError> {
+    /// The run's HTTP client for `url`'s scheme, built the first time it is needed.
+    fn http_for(&self, url: &Url) -> Result<reqwest::Client, ApiError> {
+        let tls = url.scheme() == "https";
+        let once = self.options.http.of(tls);
+        if let Some(http) = once.get() {
+            return Ok(http.clone());
+        }
         let proxy = reqwest::Proxy::custom(proxy_for).no_proxy(reqwest::NoProxy::from_env());
-        reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
+        let built = reqwest::Client::builder()
+            .connect_timeout(self.options.connect_timeout)
+            .timeout(self.options.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("poolform/", env!("CARGO_PKG_VERSION")))
             .proxy(proxy)
+            .tls_built_in_root_certs(tls)
             .build()
-            .map_err(|e| ApiError::Setup(describe(e)))
+            .map_err(|e| ApiError::Setup(describe(e)))?;
+        Ok(once.get_or_init(|| built).clone())
     }
 
     /// Headers for one request, signed when the credentials are AK/SK.
@@ -419,7 +413,7 @@ impl Transport {
             .map_err(|e| failed.transport(TransportKind::Connect, format!("bad URL: {e}")))?;
         let started = Instant::now();
         let mut builder = self
-            .http
+            .http_for(&url)?
             .request(req.method.clone(), url)
             .headers(self.headers(req, method_name));
         if let Some(body) = &req.body {
