@@ -793,6 +793,44 @@ mod tests {
         assert_eq!(PoolRef::of(&a).fingerprint(), PoolRef::of(&b).fingerprint());
     }
 
+    /// Fingerprints are stable across versions: a saved plan made by an earlier poolform
+    /// still matches the same pool.
+    #[test]
+    fn fingerprints_are_stable_across_versions() {
+        let mut p = pool("a130ab3a-72bf-4b71-baa9-af4987c8e338", "ci \"old\"", 2);
+        p.tags = vec![
+            Tag {
+                key: "team".into(),
+                value: "ci".into(),
+            },
+            Tag {
+                key: "env".into(),
+                value: "".into(),
+            },
+        ];
+        p.status = None;
+        let mut scaled = PoolRef::of(&p);
+        scaled.autoscale = Some(crate::core::model::AutoscaleRef { min_idle: 3 });
+        // As poolform has computed them since saved plans were bound to fingerprints.
+        assert_eq!(
+            PoolRef::of(&p).fingerprint(),
+            "6fba2ce13ff85dff7b842679f8e00d20"
+        );
+        assert_eq!(scaled.fingerprint(), "54108af2660ccbdb63e37b4b535a2e16");
+        assert_eq!(
+            scaled.fingerprint_text(),
+            r#"name: "ci \"old\""
+type: (absent)
+status: (absent)
+desktop_count: 2
+created_time: "2026-01-05T08:00:00.000Z"
+enterprise_project_id: (absent)
+tags: ["env"="", "team"="ci"]
+autoscale: on (min_idle 3)
+"#
+        );
+    }
+
     /// A target selects exactly one planned delete: by id (case aside) or exact name; never
     /// two, never a guess.
     #[test]
