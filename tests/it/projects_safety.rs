@@ -387,15 +387,16 @@ fn an_endpoint_for_a_region_no_project_has_is_refused_with_a_did_you_mean() {
 /// `n` projects in one account-less simulator, each with `deletes` pools to delete (and one
 /// to keep), every DELETE taking `delete_latency`.
 fn sim_of_projects(n: usize, deletes: u8, set: impl FnOnce(&mut SimConfig)) -> SimServer {
-    let projects: Vec<Value> = (0..n)
-        .map(|p| {
-            let pools: Vec<Value> = (0..=deletes)
-                .map(|i| json!({"id": format!("{p:04x}{i:04x}-0000-4000-8000-000000000000"), "name": if i == 0 { "keep".to_owned() } else { format!("tmp-{i}") }}))
-                .collect();
-            json!({"project_id": format!("{p:032x}"), "name": format!("cn-north-4_p{p}"), "region": "cn-north-4", "pools": pools})
-        })
-        .collect();
+    let projects: Vec<Value> = (0..n).map(|p| project_of(p, deletes)).collect();
     spawn_projects(json!({"projects": projects}), set)
+}
+
+/// Project `p` of [`sim_of_projects`], with `deletes` pools to delete.
+fn project_of(p: usize, deletes: u8) -> Value {
+    let pools: Vec<Value> = (0..=deletes)
+        .map(|i| json!({"id": format!("{p:04x}{i:04x}-0000-4000-8000-000000000000"), "name": if i == 0 { "keep".to_owned() } else { format!("tmp-{i}") }}))
+        .collect();
+    json!({"project_id": format!("{p:032x}"), "name": format!("cn-north-4_p{p}"), "region": "cn-north-4", "pools": pools})
 }
 
 /// A `projects:` file of `n` projects, as [`sim_of_projects`] serves them.
@@ -441,6 +442,52 @@ fn parallelism_and_the_rate_limit_bound_the_whole_run_not_each_project() {
         state["peak_requests_per_second"].as_u64().unwrap() <= 5,
         "--rate-limit 4: {}",
         state["peak_requests_per_second"]
+    );
+}
+
+#[test]
+fn a_throttled_project_holds_no_slot_of_the_run_while_it_waits() {
+    // Project 0 answers 429 past 2 requests a second; project 1 is not throttled. With
+    // --parallelism 2, project 0's six steps wait on its limiter and its retries' pauses
+    // without a slot, so project 1's ten deletes are not queued behind them.
+    let mut throttled = project_of(0, 6);
+    throttled["rate_limit"] = json!(2);
+    let sim = spawn_projects(json!({"projects": [throttled, project_of(1, 10)]}), |_| {});
+    let dir = checkout(&file_of_projects(2));
+    let started = std::time::Instant::now();
+    let out = with_token(&sim, dir.path())
+        .args(["apply", "--auto-approve", "--endpoint", &sim.url()])
+        .args([
+            "--parallelism",
+            "2",
+            "--format",
+            "jsonl",
+            "--max-deletes",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "does not hang"
+    );
+    let finished: Vec<String> = stdout_of(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["type"] == "step_finished")
+        .map(|e| e["project"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(finished.len(), 16, "{finished:?}");
+    let throttled = format!("cn-north-4/{:032x}", 0);
+    let last_free = finished.iter().rposition(|p| *p != throttled).unwrap();
+    let throttled_before = finished[..last_free]
+        .iter()
+        .filter(|p| **p == throttled)
+        .count();
+    assert!(
+        throttled_before <= 3,
+        "the free project's deletes finished only after {throttled_before} of the throttled one's six: {finished:?}"
     );
 }
 
