@@ -18,6 +18,7 @@ mod one_pipeline;
 mod plan;
 mod projects;
 mod projects_safety;
+mod release;
 mod saved_plans;
 mod terminal;
 mod trust_boundaries;
