@@ -50,19 +50,19 @@ impl Agency {
 }
 
 /// Whose identity a run acts as: said on stderr before the first call, carried in the JSON
-/// plan and report, and bound into a saved plan (kind, agency, and for permanent keys the
-/// key's last four characters; the project and endpoint are bound beside it).
+/// plan and report, and bound into a saved plan (the credentials' kind and the agency; the
+/// project and endpoint are bound beside it). The key itself is recorded and shown, never
+/// bound: in CI a read-only key plans and a delete key applies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
     pub credentials: CredentialKind,
     /// Where they come from: `HW_ACCESS_KEY`, `HW_AUTH_TOKEN`, `profile "ops" of FILE`.
     pub source: String,
-    /// The access key's last four characters (AK/SK only).
+    /// The access key's last four characters (AK/SK only): recorded and shown, not bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_last4: Option<String>,
-    /// The key carries a security token: temporary, so its characters are not bound (a CI
-    /// plan job and its apply job get different ones).
+    /// The key carries a security token: a temporary key.
     #[serde(default)]
     pub temporary: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,15 +84,9 @@ impl Identity {
         }
     }
 
-    /// The key characters that bind a plan: those of a permanent key only.
-    pub fn bound_key(&self) -> Option<&str> {
-        (!self.temporary)
-            .then_some(self.access_key_last4.as_deref())
-            .flatten()
-    }
-
-    /// How `self` (a plan's) differs from `now` in what binds a plan, in words; `None` when
-    /// it does not.
+    /// How `self` (a plan's) differs from `now` in what binds a plan (the credentials' kind,
+    /// the agency), in words; `None` when it does not. Another key of the same kind binds:
+    /// the plan says which key made it, and apply shows it.
     pub fn mismatch(&self, now: &Identity) -> Option<String> {
         if self.credentials != now.credentials {
             return Some(format!(
@@ -114,12 +108,7 @@ impl Identity {
                 show(&now.agency)
             ));
         }
-        match (self.bound_key(), now.bound_key()) {
-            (Some(planned), Some(current)) if planned != current => Some(format!(
-                "access key …{planned}, but this run uses access key …{current}"
-            )),
-            _ => None,
-        }
+        None
     }
 
     /// The identity line's words: `access key …ABCD from HW_ACCESS_KEY (permanent), assuming

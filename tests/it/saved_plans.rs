@@ -869,3 +869,53 @@ fn a_token_in_a_pool_name_never_reaches_output_or_the_plan_file() {
     }
     assert!(deletes_sent(&sim).is_empty());
 }
+
+#[test]
+fn a_plan_made_with_a_read_only_key_is_applied_with_a_delete_key_and_says_which_made_it() {
+    use crate::harness::projects::*;
+    // tenant-a holds two keys: one the drift check plans with, one only the apply job holds
+    let sim = projects_sim(|f| {
+        f["accounts"].as_array_mut().unwrap().push(
+            json!({"domain": "tenant-a", "access_key": "AKDELETEKEY00009", "secret_key": "SKdelete"}),
+        );
+    });
+    let dir = checkout(&format!(
+        "version: 1\nregion: cn-north-4\nproject_id: {P1}\nprotect: [{{name: \"*prod*\"}}]\npools: [{{name: ci-eng}}]\n"
+    ));
+    assert_exit(&run_one(&sim, dir.path(), &["plan", "-o", "plan.json"]), 0);
+    let out = run_one(&sim, dir.path(), &["show", "plan.json"]);
+    assert!(
+        stdout_of(&out).contains("with access key …0000 from HW_ACCESS_KEY (permanent)"),
+        "show names the key that made the plan: {}",
+        stdout_of(&out)
+    );
+    let out = as_tenant_a(&sim, dir.path())
+        .env("HW_ACCESS_KEY", "AKDELETEKEY00009")
+        .env("HW_SECRET_KEY", "SKdelete")
+        .args(["apply", "plan.json", "--endpoint", &sim.url()])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("Acting as access key …0009 from HW_ACCESS_KEY (permanent)")
+            && stderr.contains("(made ")
+            && stderr.contains(" with access key …0000 from HW_ACCESS_KEY (permanent))"),
+        "{stderr}"
+    );
+    assert_eq!(deletes_sent(&sim), set(&[&id(1, 2)]));
+    // the kind is still bound: a token cannot apply a plan made with a key
+    let out = as_tenant_a(&sim, dir.path())
+        .env_remove("HW_ACCESS_KEY")
+        .env_remove("HW_SECRET_KEY")
+        .env("HW_AUTH_TOKEN", "a-token")
+        .args(["apply", "plan.json", "--endpoint", &sim.url()])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr_of(&out).contains("was made as another identity"),
+        "{}",
+        stderr_of(&out)
+    );
+}

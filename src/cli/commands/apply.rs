@@ -552,6 +552,7 @@ async fn prepare_saved(
         output::stderr_line(&visible(&partial));
     }
     let created_at = plan.created_at.clone();
+    let made_with = made_with(&plan);
     let parts = pair(reached, plan)?;
     let ready = recheck_all(parts, &what(&plan_file), &loaded.source, style, args).await?;
     let steps: usize = ready.iter().map(|r| r.work.steps.len()).sum();
@@ -561,11 +562,24 @@ async fn prepare_saved(
         n => format!(" in {n} projects"),
     };
     output::stderr_line(&format!(
-        "Applying the saved plan {} (made {}){projects}: {steps} to delete, {settled} already gone.",
+        "Applying the saved plan {} (made {} with {}){projects}: {steps} to delete, {settled} already gone.",
         visible(&plan_file),
         visible(&created_at),
+        visible(&made_with),
     ));
     Ok(Prepared::Run(ready))
+}
+
+/// Who made a saved plan, in words: each distinct identity its projects were planned with.
+fn made_with(plan: &Plan) -> String {
+    let mut said: Vec<String> = Vec::new();
+    for part in &plan.projects {
+        let words = part.identity.describe();
+        if !said.contains(&words) {
+            said.push(words);
+        }
+    }
+    said.join("; ")
 }
 
 /// The oldest judgement a DELETE is sent on: five minutes, or less when

@@ -258,10 +258,11 @@ fn header(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String {
     let at = format!("project {} at {}", part.project_id, visible(&part.endpoint));
     match saved {
         Some(file) => format!(
-            "Saved plan {}, made {} from {}, for {at}",
+            "Saved plan {}, made {} from {} with {}, for {at}",
             visible(file),
             visible(&plan.created_at),
-            visible(&plan.source)
+            visible(&plan.source),
+            visible(&part.identity.describe())
         ),
         None => format!("poolform plan for {at} ({})", visible(&plan.source)),
     }
@@ -389,9 +390,10 @@ fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String
     if let Some(file) = saved {
         let _ = writeln!(
             out,
-            "Saved plan {}, made {}.\n",
+            "Saved plan {}, made {} with {}.\n",
             escape::code_span(file),
-            md(&plan.created_at)
+            md(&plan.created_at),
+            md(&part.identity.describe())
         );
     }
     let _ = writeln!(
