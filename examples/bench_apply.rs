@@ -12,7 +12,7 @@
 
 mod support;
 
-use poolform::api::{ClientOptions, ListFilter};
+use poolform::api::{ClientOptions, Deleter, ListFilter};
 use poolform::apply::{self, ApplyOptions, Work};
 use poolform::core::authorize;
 use poolform::core::planner;
@@ -55,7 +55,7 @@ async fn apply_all(spec: SimSpec, parallelism: usize) -> Outcome {
         apply::Judge::new(config.clone(), "bench.yaml"),
     );
     let report = apply::apply(
-        &client,
+        &Deleter::new(client.clone()),
         work,
         &options,
         std::sync::Arc::new(apply::Unobserved),

@@ -221,7 +221,7 @@ impl Client {
 
     /// [`Client::send`], not sent once `not_after` has passed, holding `slot` of the run's
     /// limits.
-    async fn send_before(
+    pub(super) async fn send_before(
         &self,
         method: Method,
         suffix: &str,
@@ -580,27 +580,6 @@ impl Client {
             return Err(raw.http_error());
         }
         wire::desktops_from_body(&raw.body).map_err(|m| raw.decode_error(m))
-    }
-
-    /// Sends one DELETE. A 2xx is reported as [`Deleted`]; every other answer is an error for
-    /// the caller to judge ([`HttpFailure::absence`] says what it tells about the pool).
-    /// Nothing is retried here. Sends one DELETE, unless `not_after` has passed by the time the rate limiter admits it
-    /// ([`ApiError::Expired`]: the judgement it rests on is too old).
-    pub async fn delete_pool(
-        &self,
-        id: &PoolId,
-        not_after: std::time::Instant,
-    ) -> Result<Deleted, ApiError> {
-        let suffix = format!("desktop-pools/{id}");
-        let raw = self
-            .send_before(Method::DELETE, &suffix, &[], Some(not_after), Slot::Call)
-            .await?;
-        if raw.is_success() {
-            return Ok(Deleted {
-                request_id: raw.request_id,
-            });
-        }
-        Err(raw.http_error())
     }
 }
 

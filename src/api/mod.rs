@@ -7,6 +7,7 @@
 pub mod client;
 pub mod connection;
 pub mod credentials;
+pub mod deleter;
 pub mod error;
 pub mod files;
 pub mod iam;
@@ -22,6 +23,7 @@ pub mod wire;
 
 pub use client::{Client, Deleted, ListFilter, ListedPage, Shown};
 pub use connection::{Connection, Credentials, ProjectSource, Secret};
+pub use deleter::Deleter;
 pub use error::{Absence, ApiError, ErrorBody, HttpFailure, TransportKind};
 pub use options::{ClientOptions, HttpClients, ListingCounts};
 pub use pacer::{Halt, Pacer, Signal, StopSignal};

@@ -22,7 +22,7 @@ mod verify;
 mod wait;
 
 pub use crate::api::StopSignal;
-use crate::api::{Client, Halt};
+use crate::api::{Client, Deleter, Halt};
 use crate::core::model::PoolRef;
 use crate::core::plan::DeleteStep;
 use crate::core::report::{ActedAs, Outcome, ProjectReport, StepResult};
@@ -221,7 +221,7 @@ async fn wait_on_blocked(sh: &Arc<Shared>, ran: &mut Ran, pools: &[PoolRef], wai
 /// final (before the verification listing, which may still turn a claimed "gone" into a
 /// failure), retries, the wait on blocked pools, and the verification.
 pub async fn apply(
-    client: &Client,
+    client: &Deleter,
     work: Work,
     options: &ApplyOptions,
     observer: Arc<dyn Observer>,

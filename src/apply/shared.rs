@@ -5,7 +5,7 @@ use super::calls;
 use super::judgement::Judgements;
 use super::observer::Observer;
 use super::options::ApplyOptions;
-use crate::api::{ApiError, Client, Halt};
+use crate::api::{ApiError, Deleter, Halt};
 use crate::core::model::{Pool, PoolId, PoolRef};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +19,8 @@ pub const MAX_WAIT_POLL: Duration = Duration::from_secs(30);
 pub const MAX_VERIFY_POLL: Duration = Duration::from_secs(10);
 
 pub(super) struct Shared {
-    pub client: Client,
+    /// Reads through it as a [`crate::api::Client`]; the steps' DELETEs are its own.
+    pub client: Deleter,
     pub options: ApplyOptions,
     pub judgements: Judgements,
     pub observer: Arc<dyn Observer>,

@@ -63,6 +63,24 @@ pub enum SchemaOf {
     Events,
 }
 
+/// `policy --for`: which command's permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyOf {
+    /// `plan` (and `import`, which makes the same calls; `validate` and `show` make none).
+    Plan,
+    /// `apply`.
+    Apply,
+}
+
+/// `policy --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    /// Each policy document, headed by whom to attach it to, and what each action is for.
+    Human,
+    /// `{"command", "agency", "documents": [{"holder", "policy"}], "calls": [...]}`.
+    Json,
+}
+
 /// `--format`: how a plan is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -179,6 +197,20 @@ pub enum Command {
             value_name = "WHAT"
         )]
         of: SchemaOf,
+    },
+    /// Print the Huawei IAM policy a key needs for a command: the action of each API it
+    /// calls, from Huawei's page for that API.
+    Policy {
+        /// Which command.
+        #[arg(long = "for", value_enum, value_name = "COMMAND")]
+        of: PolicyOf,
+        /// The key assumes an agency: print the key's own policy (to assume it) apart from the
+        /// agency's.
+        #[arg(long)]
+        agency: bool,
+        /// `human`: each document and whom to attach it to; `json`: for tools.
+        #[arg(long, value_enum, default_value = "human")]
+        format: PolicyFormat,
     },
     /// Print shell completions.
     Completions {

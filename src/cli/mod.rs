@@ -90,6 +90,10 @@ async fn run_command(
             crate::cli::output::stdout(&(serde_json::to_string_pretty(&schema)? + "\n"));
             Ok(RunEnd::Completed)
         }
+        Command::Policy { of, agency, format } => {
+            crate::cli::output::stdout(&commands::policy::text(of, agency, format));
+            Ok(RunEnd::Completed)
+        }
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::args::Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

@@ -13,6 +13,7 @@ pub mod model;
 pub mod names;
 pub mod plan;
 pub mod planner;
+pub mod policy;
 pub mod projects;
 pub mod ratelimit;
 pub mod regions;

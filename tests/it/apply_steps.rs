@@ -2,7 +2,7 @@
 //! a step that gives up after unanswered attempts reports the pool's real state.
 
 use crate::harness::*;
-use poolform::api::ClientOptions;
+use poolform::api::{ClientOptions, Deleter};
 use poolform::apply::{self, ApplyOptions, Work};
 use poolform::core::model::ProjectId;
 use poolform::core::planner::{self, PlanContext};
@@ -50,7 +50,7 @@ async fn apply_all(
         apply::Judge::new(config.clone(), "t.yaml"),
     );
     apply::apply(
-        &c,
+        &Deleter::new(c.clone()),
         work,
         &ApplyOptions::default(),
         std::sync::Arc::new(apply::Unobserved),
@@ -193,7 +193,13 @@ async fn a_retry_after_waiting_gets_a_fresh_attempt_count() {
         ..ApplyOptions::default()
     };
     let running = tokio::spawn(async move {
-        apply::apply(&c, work, &options, std::sync::Arc::new(apply::Unobserved)).await
+        apply::apply(
+            &Deleter::new(c),
+            work,
+            &options,
+            std::sync::Arc::new(apply::Unobserved),
+        )
+        .await
     });
     // Once the refusal has been explained (its desktops listed), the desktops go.
     while sim.snapshot()["requests"]["desktops"].as_u64().unwrap_or(0) < 1 {

@@ -337,3 +337,37 @@ fn poolform_never_depends_on_the_simulator() {
         );
     }
 }
+
+#[test]
+fn only_apply_holds_a_client_that_can_delete() {
+    // plan, show, import and validate hold a `Client`, which has no way to send a DELETE: a
+    // read-only key is enough for them by construction. A `Deleter` is made in one place.
+    let allowed = [
+        vec!["api".to_owned(), "deleter".to_owned()],
+        vec!["api".to_owned()],
+        vec!["cli".to_owned(), "commands".to_owned(), "apply".to_owned()],
+    ];
+    let mut holders = Vec::new();
+    for (module, file) in modules(POOLFORM) {
+        let code = production_code(&std::fs::read_to_string(&file).unwrap());
+        let names_it = code.contains("Deleter") || code.contains("delete_pool");
+        let in_apply = module.first().is_some_and(|m| m == "apply");
+        if names_it && !in_apply && !allowed.contains(&module) {
+            holders.push(module.join("::"));
+        }
+    }
+    assert!(holders.is_empty(), "these may delete: {holders:?}");
+    let client = production_code(&std::fs::read_to_string(repo_file("src/api/client.rs")).unwrap());
+    assert!(
+        !client.contains("Method::DELETE"),
+        "Client itself can send a DELETE"
+    );
+    let made = modules(POOLFORM)
+        .into_iter()
+        .filter(|(_, f)| {
+            production_code(&std::fs::read_to_string(f).unwrap()).contains("Deleter::new(")
+        })
+        .map(|(m, _)| m.join("::"))
+        .collect::<Vec<_>>();
+    assert_eq!(made, ["cli::commands::apply"], "where a Deleter is made");
+}

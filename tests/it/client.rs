@@ -3,7 +3,7 @@
 
 use crate::harness::*;
 use poolform::api::connection::{Credentials, Secret};
-use poolform::api::{Absence, ApiError, ClientOptions, ListFilter, TransportKind};
+use poolform::api::{Absence, ApiError, ClientOptions, Deleter, ListFilter, TransportKind};
 use poolform::core::model::PoolId;
 use serde_json::json;
 use std::time::Duration;
@@ -51,7 +51,7 @@ async fn token_auth_lists_shows_and_deletes() {
     assert_eq!(desktops.len(), 3);
     assert_eq!(desktops[0].user_name, "user000");
     assert_eq!(desktops[2].user_name, "");
-    assert!(c
+    assert!(Deleter::new(c.clone())
         .delete_pool(&id("p-empty"), soon())
         .await
         .unwrap()
@@ -132,7 +132,10 @@ async fn wrong_token_is_401_with_code_message_and_request_id() {
     );
     assert!(!text.contains("wrong"), "the token leaked: {text}");
     // After a 401, no further call of any kind is made.
-    let err = c.delete_pool(&id("p-empty"), soon()).await.unwrap_err();
+    let err = Deleter::new(c.clone())
+        .delete_pool(&id("p-empty"), soon())
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, ApiError::Stopped { .. })
             && err.to_string().contains("not sent: authentication failed"),
@@ -178,7 +181,10 @@ async fn aksk_signing_is_accepted_with_filters_and_a_security_token() {
         assert_eq!(c.list_pool_desktops(&id("p-busy"), 100).await.unwrap().0, 3);
     }
     let c = client_with(&sim, aksk(AK, SK, None), ClientOptions::default());
-    assert!(c.delete_pool(&id("p-empty"), soon()).await.is_ok());
+    assert!(Deleter::new(c.clone())
+        .delete_pool(&id("p-empty"), soon())
+        .await
+        .is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,7 +195,10 @@ async fn aksk_with_wrong_keys_is_refused_and_deletes_nothing() {
         ("AKWRONG", SK, "ak not found"),
     ] {
         let c = client_with(&sim, aksk(ak, sk, None), ClientOptions::default());
-        let err = c.delete_pool(&id("p-empty"), soon()).await.unwrap_err();
+        let err = Deleter::new(c.clone())
+            .delete_pool(&id("p-empty"), soon())
+            .await
+            .unwrap_err();
         let (status, code, msg, rid) = http_failure(&err);
         assert_eq!((status, code.as_deref()), (401, Some("APIGW.0301")));
         assert!(msg.unwrap().contains(want));
@@ -325,13 +334,19 @@ async fn delete_answers_say_what_they_prove() {
         cfg.missing_pool = style;
         let sim = start(cfg).await;
         let c = client(&sim);
-        let busy = c.delete_pool(&id("p-busy"), soon()).await.unwrap_err();
+        let busy = Deleter::new(c.clone())
+            .delete_pool(&id("p-busy"), soon())
+            .await
+            .unwrap_err();
         let f = busy.http_failure().unwrap();
         assert_eq!(f.status, 409);
         assert!(f.body.error_code.is_some() && f.request_id.is_some());
         assert!(f.body.error_msg.as_deref().unwrap().contains("3 desktops"));
         assert_eq!(f.absence(), Absence::Unknown);
-        let gone = c.delete_pool(&id("p-gone"), soon()).await.unwrap_err();
+        let gone = Deleter::new(c.clone())
+            .delete_pool(&id("p-gone"), soon())
+            .await
+            .unwrap_err();
         let f = gone.http_failure().unwrap();
         assert_eq!(
             (f.status, f.body.error_code.as_deref()),
@@ -350,7 +365,10 @@ async fn a_gateway_404_is_never_read_as_gone() {
     cfg.hostile.gateway_404 = vec!["p-empty".into()];
     let sim = start(cfg).await;
     let c = client(&sim);
-    let err = c.delete_pool(&id("p-empty"), soon()).await.unwrap_err();
+    let err = Deleter::new(c.clone())
+        .delete_pool(&id("p-empty"), soon())
+        .await
+        .unwrap_err();
     let f = err.http_failure().unwrap();
     assert_eq!(
         (f.status, f.body.error_code.as_deref()),
@@ -480,7 +498,10 @@ async fn another_project_is_refused() {
         identity: token_identity(),
     };
     let c = poolform::api::Client::new(connection, ClientOptions::default()).unwrap();
-    let err = c.delete_pool(&id("p-empty"), soon()).await.unwrap_err();
+    let err = Deleter::new(c.clone())
+        .delete_pool(&id("p-empty"), soon())
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(403));
     assert!(err.to_string().contains("does not match"), "{err}");
     assert_eq!(sim.pool_ids().len(), 3);
@@ -561,13 +582,19 @@ async fn a_lost_delete_answer_is_applied_and_the_retry_sees_absent() {
     }))
     .await;
     let c = client(&sim);
-    let err = c.delete_pool(&id("p-empty"), soon()).await.unwrap_err();
+    let err = Deleter::new(c.clone())
+        .delete_pool(&id("p-empty"), soon())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApiError::Transport { .. }), "{err:?}");
     assert!(
         !sim.pool_ids().contains(&"p-empty".to_owned()),
         "the delete was applied"
     );
-    let again = c.delete_pool(&id("p-empty"), soon()).await.unwrap_err();
+    let again = Deleter::new(c.clone())
+        .delete_pool(&id("p-empty"), soon())
+        .await
+        .unwrap_err();
     assert_eq!(again.http_failure().unwrap().absence(), Absence::Proven);
 }
 
@@ -785,7 +812,7 @@ async fn error_bodies_in_other_shapes_keep_status_and_request_id() {
     ];
     for (body, want) in cases {
         let url = raw_server(http_response("500 Internal Server Error", "", body)).await;
-        let err = raw_client(&url, ClientOptions::default())
+        let err = Deleter::new(raw_client(&url, ClientOptions::default()))
             .delete_pool(&id("p"), soon())
             .await
             .unwrap_err();
@@ -801,7 +828,7 @@ async fn redirects_are_not_followed() {
         "",
     ))
     .await;
-    let err = raw_client(&url, ClientOptions::default())
+    let err = Deleter::new(raw_client(&url, ClientOptions::default()))
         .delete_pool(&id("p"), soon())
         .await
         .unwrap_err();

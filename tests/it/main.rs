@@ -16,6 +16,7 @@ mod generated;
 mod messages;
 mod one_pipeline;
 mod plan;
+mod policy;
 mod projects;
 mod projects_safety;
 mod release;

@@ -150,6 +150,8 @@ pub struct Multi {
     issued: Mutex<Vec<(IssuedKey, String)>>,
     /// `(access key, project id) -> (requests let through, requests refused with 403)`.
     records: Mutex<BTreeMap<(String, String), (u64, u64)>>,
+    /// IAM requests by kind (`iam-projects`, `iam-tokens`), as a single simulator counts them.
+    iam_requests: Mutex<BTreeMap<&'static str, u64>>,
     seed: u64,
     /// How busy the run kept the whole simulator: DELETEs in flight, requests per second.
     load: Load,
@@ -233,6 +235,7 @@ impl Multi {
             agencies: fixture.agencies,
             issued: Mutex::new(Vec::new()),
             records: Mutex::new(BTreeMap::new()),
+            iam_requests: Mutex::new(BTreeMap::new()),
             seed: base.faults.seed,
             load: Load::default(),
         }
@@ -253,6 +256,9 @@ impl Multi {
         let mut requests: BTreeMap<String, u64> = BTreeMap::new();
         let mut deleted = Vec::new();
         let mut deletes = Map::new();
+        for (kind, n) in lock(&self.iam_requests).iter() {
+            requests.insert((*kind).to_owned(), *n);
+        }
         for slot in &self.slots {
             let mut one = slot.shared.state().snapshot();
             deletes.extend(one["deletes"].as_object().cloned().unwrap_or_default());
@@ -440,6 +446,12 @@ async fn dispatch(State(multi): State<Arc<Multi>>, req: Request) -> Response {
     let key = caller.as_ref().map_or("", |(k, _)| k.as_str());
     if path.starts_with("/v3") {
         multi.record(key, "iam", false);
+        let kind = if path.starts_with("/v3.0/") {
+            "iam-tokens"
+        } else {
+            "iam-projects"
+        };
+        *lock(&multi.iam_requests).entry(kind).or_default() += 1;
     }
     match path
         .trim_start_matches('/')

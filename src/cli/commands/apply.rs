@@ -9,7 +9,7 @@
 
 use crate::api::connection::ProjectSource;
 use crate::api::place::RunFlags;
-use crate::api::{Client, ClientOptions};
+use crate::api::{Client, ClientOptions, Deleter};
 use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs, DEFAULT_CONFIG};
 use crate::cli::commands::plan::refuse_failures;
@@ -672,7 +672,10 @@ async fn execute(
             observer.step_finished(settled);
         }
         let options = options.clone();
-        tasks.push(async move { apply::apply(&r.client, r.work, &options, observer).await });
+        // The only place a client that can delete is made: after the plan was shown,
+        // approved and checked again.
+        let deleter = Deleter::new(r.client);
+        tasks.push(async move { apply::apply(&deleter, r.work, &options, observer).await });
     }
     let mut parts = Vec::with_capacity(tasks.len());
     for done in pipeline::at_once(tasks).await {

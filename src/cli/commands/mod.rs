@@ -3,5 +3,6 @@
 pub mod apply;
 pub mod import;
 pub mod plan;
+pub mod policy;
 pub mod show;
 pub mod validate;
