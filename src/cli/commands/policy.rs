@@ -32,9 +32,7 @@ pub fn text(of: PolicyOf, agency: bool, format: PolicyFormat) -> String {
             (Holder::Key, false) => format!(
                 "The policy of the key that runs `poolform {name}` (attach it to its IAM user, or a group of it):"
             ),
-            (Holder::Key, true) => format!(
-                "The key's own policy: it may only assume the agency (attach it to the key's IAM user; narrow it with a Resource of the agency's URI, /iam/agencies/AGENCY_ID):"
-            ),
+            (Holder::Key, true) => "The key's own policy: it may only assume the agency (attach it to the key's IAM user; narrow it with a Resource of the agency's URI, /iam/agencies/AGENCY_ID):".to_owned(),
             (Holder::Agency, _) => format!(
                 "The agency's policy, in the account the agency is in: what `poolform {name}` does as the agency:"
             ),
