@@ -405,7 +405,9 @@ pub fn load_profile(
              or set HW_ACCESS_KEY and HW_SECRET_KEY instead"
         )));
     }
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut warnings = Vec::new();
+    // Windows has no mode bits to check: its ACLs are the user profile's.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

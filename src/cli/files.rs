@@ -124,6 +124,7 @@ pub fn write_atomic(path: &Path, text: &str, mode: u32) -> Result<()> {
 /// (a device, a FIFO, a folder) is refused. What is written is data, written as it is: a plan
 /// file keeps every pool name exactly (the redactor is for what is printed); a file that would
 /// hold a credential in use is not written at all.
+#[cfg_attr(not(unix), allow(unused_variables))]
 pub fn write_atomic_with(
     path: &Path,
     mode: u32,

@@ -399,6 +399,23 @@ async fn serve_until_stopped(server: SimServer, exit_after: Option<Duration>) {
     server.stop();
 }
 
+/// Starts `command` in a process group of its own, so that the shell's Ctrl-C does not reach
+/// a simulator serving in the background.
+fn own_process_group(command: &mut std::process::Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        /// `CREATE_NEW_PROCESS_GROUP`.
+        const NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        command.creation_flags(NEW_PROCESS_GROUP);
+    }
+}
+
 /// How long a simulator started with --background serves unless told otherwise: a forgotten
 /// one does not outlive the afternoon.
 const BACKGROUND_LIFETIME: Duration = Duration::from_secs(3600);
@@ -406,7 +423,6 @@ const BACKGROUND_LIFETIME: Duration = Duration::from_secs(3600);
 /// Starts this very command again without `--background`, in a process group of its own,
 /// waits until it listens, prints its URL (and writes its pid), and returns.
 fn background(pid_file: Option<&std::path::Path>, exit_after: Option<Duration>) -> ExitCode {
-    use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     let fail = |what: String| {
         eprintln!("workspace-sim: {what}");
@@ -430,8 +446,8 @@ fn background(pid_file: Option<&std::path::Path>, exit_after: Option<Duration>) 
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
+    own_process_group(&mut command);
     if exit_after.is_none() {
         command.env(
             "WORKSPACE_SIM_EXIT_AFTER",
