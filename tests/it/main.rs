@@ -13,6 +13,7 @@ mod client;
 mod credentials;
 mod docs;
 mod generated;
+mod install;
 mod messages;
 mod one_pipeline;
 mod plan;
