@@ -1,19 +1,33 @@
 //! The CI examples (`examples/ci`) work when copied: both are valid against their published
 //! JSON Schemas (vendored in `tests/it/vendor`), their shape keeps the promises the files make
-//! (one always-reporting check, fork pull requests safe, apply only when the plan deletes,
-//! drift amber on GitLab), and their jobs' scripts run, step by step, against the simulator,
-//! with stand-ins for `gh` and `curl` and a `poolform` that adds `--endpoint`.
+//! (one always-reporting check; two keys, the delete key only in the apply job; a person
+//! behind every apply; pinned actions and images; timeouts), and their jobs run, step by step,
+//! against the simulator: poolform installed through the action or install.sh from a loopback
+//! mirror of a release (its `poolform` adds `--endpoint`), stand-ins for `gh`, GitLab's API,
+//! `git ls-remote` and `apk`, and a simulator account whose read-only key cannot delete.
 
 use crate::harness::ids::*;
+use crate::harness::release::{archive_name, build_archive, sha256_of, Mirror};
 use crate::harness::*;
 use serde_yaml::Value as Yaml;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
-use workspace_sim::{SimAuth, SimServer};
+use workspace_sim::SimServer;
 
 const GITHUB: &str = "examples/ci/github-actions.yml";
 const GITLAB: &str = "examples/ci/gitlab-ci.yml";
+/// The release the examples install in these tests, and the commit that pins it.
+const VERSION: &str = "v0.1.0";
+const COMMIT: &str = "1111111111111111111111111111111111111111";
+/// The commit the jobs run for.
+const SHA: &str = "abcabcabcabcabcabcabcabcabcabcabcabcabca";
+
+/// The drift check's key (the simulator refuses its DELETEs, as IAM would) and the apply's.
+const AK_RO: &str = "AKREADONLY000001";
+const SK_RO: &str = "SKreadonly-secret";
+const AK_DEL: &str = "AKDELETE00000002";
+const SK_DEL: &str = "SKdelete-secret";
 
 fn yaml(file: &str) -> Yaml {
     let text = fs::read_to_string(repo_file(file)).unwrap();
@@ -71,7 +85,7 @@ fn invocations(text: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// The schema errors of `file` against the vendored schema `schema`.
+/// The schema errors of `document` against the vendored schema `schema`.
 fn schema_errors(document: &serde_json::Value, schema: &str) -> Vec<String> {
     let path = repo_file(&format!("tests/it/vendor/{schema}"));
     let schema: serde_json::Value =
@@ -127,7 +141,7 @@ fn every_flag_the_examples_pass_is_one_the_command_takes() {
 }
 
 #[test]
-fn the_github_workflow_reports_always_skips_forks_safely_and_applies_only_deletes() {
+fn the_github_workflow_reports_always_and_keeps_the_delete_key_in_the_apply_job() {
     let gh = yaml(GITHUB);
     let text = fs::read_to_string(repo_file(GITHUB)).unwrap();
     assert!(
@@ -137,124 +151,172 @@ fn the_github_workflow_reports_always_skips_forks_safely_and_applies_only_delete
     let on = &gh["on"];
     assert!(
         on["pull_request"].is_null(),
-        "pull requests without a paths filter: {on:?}"
+        "pull requests without a paths filter"
     );
     assert_eq!(on["push"]["branches"][0], "main");
-    assert!(on["push"]["paths"].is_null(), "no paths filter on push");
-    assert!(
-        on["schedule"][0]["cron"].is_string(),
-        "a scheduled drift check"
-    );
+    assert!(on["schedule"][0]["cron"].is_string());
     assert!(on.get("workflow_dispatch").is_some());
-    // no expression is pasted into a shell script (they go through env:)
-    for script in {
-        let mut s = Vec::new();
-        scripts(&gh, &mut s);
-        s
-    } {
+    // no expression pasted into a shell script (they go through env:)
+    let mut all = Vec::new();
+    scripts(&gh, &mut all);
+    for script in all {
         assert!(
             !script.contains("${{"),
             "an expression inside run: {script}"
         );
     }
-    // installed the way a user would, from a placeholder URL at a tag, and cached
-    assert!(gh["env"]["POOLFORM_GIT"]
-        .as_str()
-        .unwrap()
-        .contains("YOUR-ORG"));
-    for job in ["drift-check", "apply"] {
-        let steps = gh["jobs"][job]["steps"].as_sequence().unwrap();
-        let cache = steps
-            .iter()
-            .position(|s| {
-                s["uses"]
-                    .as_str()
-                    .is_some_and(|u| u.starts_with("actions/cache@"))
-            })
-            .unwrap();
-        let install = steps.iter().position(|s| s["run"].as_str().is_some_and(|r| r.contains("cargo install --locked --git \"$POOLFORM_GIT\" --tag \"$POOLFORM_VERSION\""))).unwrap();
-        assert!(
-            cache < install,
-            "{job}: the cache is restored before the install"
-        );
-        assert_eq!(
-            steps[install]["if"],
-            "steps.cache.outputs.cache-hit != 'true'"
-        );
-        assert!(!serde_yaml::to_string(&gh["jobs"][job])
-            .unwrap()
-            .contains("cargo build"));
-    }
-    // the required check always runs; the apply job only for a push whose plan deletes
+    crate::release::assert_pinned(GITHUB, &text);
     let check = &gh["jobs"]["drift-check"];
-    assert!(check["if"].is_null(), "drift-check always reports");
     let apply = &gh["jobs"]["apply"];
-    assert_eq!(apply["needs"], "drift-check");
-    let condition = apply["if"].as_str().unwrap();
+    for job in [check, apply] {
+        assert!(job["timeout-minutes"].as_u64().is_some(), "timeout-minutes");
+    }
+    assert!(check["if"].is_null(), "drift-check always reports");
+    // two keys: the read-only one only in the check, the delete one only in the apply job,
+    // whose environment (deployment branches: main) holds it
+    let check_text = serde_yaml::to_string(check).unwrap();
+    let apply_text = serde_yaml::to_string(apply).unwrap();
+    assert!(check_text.contains("secrets.HW_READONLY_ACCESS_KEY"));
     assert!(
-        condition.contains("github.event_name == 'push'"),
-        "{condition}"
+        !check_text.contains("HW_DELETE"),
+        "the check never names the delete key"
     );
-    assert!(
-        condition.contains("needs.drift-check.outputs.deletes != '0'"),
-        "{condition}"
-    );
+    assert!(apply_text.contains("secrets.HW_DELETE_ACCESS_KEY"));
+    assert!(!apply_text.contains("HW_READONLY"));
     assert_eq!(apply["environment"], "production");
+    let condition = apply["if"].as_str().unwrap();
+    for clause in [
+        "github.ref == 'refs/heads/main'",
+        "github.event_name == 'push' || github.event_name == 'workflow_dispatch'",
+        "needs.drift-check.outputs.deletes != '0'",
+    ] {
+        assert!(condition.contains(clause), "{condition}");
+    }
     assert_eq!(apply["concurrency"]["group"], "poolform-production");
     assert_eq!(apply["concurrency"]["cancel-in-progress"], false);
+    // installed through the action, the archive cached by OS, architecture and version, and
+    // saved before the plan (drift must not lose it)
+    let steps = check["steps"].as_sequence().unwrap();
+    let position = |pred: &dyn Fn(&Yaml) -> bool| steps.iter().position(pred).unwrap();
+    let install = position(&|s| {
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("YOUR-ORG/poolform@"))
+    });
+    let save = position(&|s| {
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/cache/save@"))
+    });
+    let plan = position(&|s| s["id"] == "plan");
+    assert!(install < save && save < plan);
+    let key = steps[save]["with"]["key"].as_str().unwrap();
+    for part in ["runner.os", "runner.arch", "env.POOLFORM_VERSION"] {
+        assert!(key.contains(part), "{key}");
+    }
+    assert!(!text.contains("cargo install"), "no build in CI");
 }
 
 #[test]
-fn the_gitlab_pipeline_shows_drift_amber_and_applies_by_hand() {
+fn the_gitlab_pipeline_pins_its_image_applies_by_hand_and_never_blocks() {
     let gl = yaml(GITLAB);
-    let rules = gl["workflow"]["rules"].as_sequence().unwrap();
-    let sources = serde_yaml::to_string(rules).unwrap();
+    let rules = serde_yaml::to_string(&gl["workflow"]["rules"]).unwrap();
     for source in ["merge_request_event", "schedule", "CI_DEFAULT_BRANCH"] {
-        assert!(sources.contains(source), "workflow: rules has {source}");
+        assert!(rules.contains(source), "workflow: rules has {source}");
     }
+    let base = &gl[".poolform"];
+    let image = base["image"]["name"].as_str().unwrap();
+    let tag = image.rsplit_once(':').unwrap().1;
+    assert!(
+        tag.split('.').count() == 3 || image.contains("@sha256:"),
+        "the image is pinned to a full version: {image}"
+    );
+    assert_eq!(
+        base["cache"]["when"], "always",
+        "the cache is saved on drift too"
+    );
+    let key = base["cache"]["key"].as_str().unwrap();
+    assert!(
+        key.contains("$POOLFORM_VERSION") && key.contains("linux-amd64"),
+        "{key}"
+    );
+    assert_eq!(base["image"]["docker"]["platform"], "linux/amd64");
+    assert!(
+        base["resource_group"].is_null(),
+        "the check does not queue behind applies"
+    );
     let check = &gl["drift-check"];
+    let apply = &gl["apply"];
+    for job in [check, apply] {
+        assert_eq!(job["extends"], ".poolform");
+        assert!(job["timeout"].is_string(), "a timeout");
+    }
     assert!(
         check["rules"].is_null(),
         "drift-check runs in every pipeline"
     );
     assert_eq!(check["allow_failure"]["exit_codes"][0], 2, "drift is amber");
-    let apply = &gl["apply"];
     assert_eq!(apply["rules"][0]["when"], "manual");
     assert_eq!(
-        apply["allow_failure"]["exit_codes"][0], 2,
-        "blocked pools are amber"
+        apply["rules"][0]["allow_failure"], true,
+        "a manual job waiting for its person does not block the pipeline"
     );
-    assert_eq!(apply["environment"], "production");
-    let base = &gl[".poolform"];
-    assert_eq!(base["resource_group"], "poolform-production");
-    assert!(base["cache"]["key"]
-        .as_str()
+    assert_eq!(apply["resource_group"], "poolform-production");
+    assert_eq!(apply["environment"]["name"], "production");
+    let check_text = serde_yaml::to_string(check).unwrap();
+    let apply_text = serde_yaml::to_string(apply).unwrap();
+    assert!(check_text.contains("HW_READONLY_ACCESS_KEY") && !check_text.contains("HW_DELETE"));
+    assert!(apply_text.contains("HW_DELETE_ACCESS_KEY") && !apply_text.contains("HW_READONLY"));
+    let install = serde_yaml::to_string(&base["before_script"]).unwrap();
+    assert!(
+        install.contains("sha256sum -c"),
+        "install.sh is checked: {install}"
+    );
+    assert!(!fs::read_to_string(repo_file(GITLAB))
         .unwrap()
-        .contains("$POOLFORM_VERSION"));
-    let install = base["before_script"][0].as_str().unwrap();
-    assert!(install.starts_with("test -x .poolform/bin/poolform || cargo install --locked --git \"$POOLFORM_GIT\" --tag \"$POOLFORM_VERSION\""), "{install}");
-    for job in ["drift-check", "apply"] {
-        assert_eq!(gl[job]["extends"], ".poolform");
-    }
+        .contains("cargo install"));
 }
 
 // --- running the jobs against the simulator ------------------------------------------------
 
-/// A scratch repository: the example pools.yaml, and a bin folder with `poolform` (adding
-/// `--endpoint`), and stand-ins for `gh` and `curl` that record their arguments.
+/// A scratch repository at commit [`SHA`]: pools.yaml, stand-ins on PATH, and a loopback
+/// mirror serving the release [`VERSION`] (whose `poolform` adds `--endpoint`) and the files
+/// of poolform's repository at [`COMMIT`].
 struct Checkout {
     dir: tempfile::TempDir,
     sim: SimServer,
+    mirror: Mirror,
+    /// install.sh and the release's checksums, as the action's checkout holds them.
+    action: PathBuf,
 }
 
 impl Checkout {
+    /// The example pools.yaml against its pools, in an account with a read-only key and a
+    /// delete key.
     fn new() -> Checkout {
-        let mut c = config(example_fixture());
-        c.auth = SimAuth::AkSk {
-            access_key: AK.into(),
-            secret_key: SK.into(),
-        };
-        Checkout::with(spawn(c), "examples/pools.yaml")
+        Checkout::edited(|_| {})
+    }
+
+    /// [`Checkout::new`], the simulator's project edited by `edit` first.
+    fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> Checkout {
+        let text = fs::read_to_string(repo_file("examples/sim-pools.json")).unwrap();
+        let pools: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut project = serde_json::json!({
+            "project_id": pools["project_id"], "name": "cn-north-4", "region": "cn-north-4",
+            "domain": "tenant", "pools": pools["pools"]
+        });
+        edit(&mut project);
+        let fixture = serde_json::json!({
+            "accounts": [
+                {"domain": "tenant", "access_key": AK_RO, "secret_key": SK_RO, "read_only": true},
+                {"domain": "tenant", "access_key": AK_DEL, "secret_key": SK_DEL}
+            ],
+            "projects": [project]
+        });
+        Checkout::with(
+            crate::harness::projects::spawn_projects(fixture, |_| {}),
+            "examples/pools.yaml",
+        )
     }
 
     /// The many-project example (`examples/projects.yaml`) against the simulator of its three
@@ -278,28 +340,66 @@ impl Checkout {
         fs::copy(repo_file(pools), dir.path().join("pools.yaml")).unwrap();
         let bin = dir.path().join("fake-bin");
         fs::create_dir(&bin).unwrap();
-        let real = poolform_path();
         let calls = dir.path().join("calls.log");
+        let gh_answer = |name: &str| dir.path().join(name).display().to_string();
         let scripts = [
-            ("poolform", format!(
-                "#!/bin/sh\nexport HW_AUTH_URL='{}'\ncase \"$1\" in plan|apply|import) c=$1; shift; exec '{}' \"$c\" --endpoint '{}' \"$@\";; esac\nexec '{}' \"$@\"\n",
-                sim.url(), real.display(), sim.url(), real.display())),
-            ("gh", format!("#!/bin/sh\necho \"gh $*\" >> '{}'\n", calls.display())),
+            ("gh", format!(
+                "#!/bin/sh\necho \"gh $*\" >> '{}'\ncase \"$*\" in\n  *actions/runs/*/approvals*) cat '{}' 2>/dev/null ;;\n  *git/ref/heads/*) cat '{}' 2>/dev/null ;;\n  *'api repos/'*/issues/*/comments\\ --paginate*) cat '{}' 2>/dev/null ;;\nesac\nexit 0\n",
+                calls.display(), gh_answer("gh-approvals"), gh_answer("gh-head"), gh_answer("gh-comments"))),
             ("curl", format!(
-                "#!/bin/sh\necho \"curl $*\" >> '{}'\ncase \"$*\" in *--request*) ;; *) cat '{}' 2>/dev/null ;; esac\n",
+                "#!/bin/sh\ncase \"$*\" in\n  *gitlab.example.com*) echo \"curl $*\" >> '{}'\n    case \"$*\" in *--request*) ;; *) cat '{}' 2>/dev/null ;; esac ;;\n  *) exec /usr/bin/curl \"$@\" ;;\nesac\n",
                 calls.display(), dir.path().join("gitlab-notes.json").display())),
+            ("git", format!(
+                "#!/bin/sh\necho \"git $*\" >> '{}'\ncase \"$1\" in ls-remote) printf '%s\\t%s\\n' \"$(cat '{}')\" \"$3\" ;; esac\n",
+                calls.display(), gh_answer("gh-head"))),
+            ("apk", "#!/bin/sh\nexit 0\n".to_owned()),
         ];
         for (name, body) in scripts {
-            let path = bin.join(name);
-            fs::write(&path, body).unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+            write_executable(&bin.join(name), &body);
         }
-        // GitLab's cached install, where the job looks for it
-        let cached = dir.path().join(".poolform/bin");
-        fs::create_dir_all(&cached).unwrap();
-        fs::copy(bin.join("poolform"), cached.join("poolform")).unwrap();
-        Checkout { dir, sim }
+        fs::write(dir.path().join("gh-head"), format!("{SHA}\n")).unwrap();
+        // the release: a `poolform` that adds the simulator's endpoint
+        let stage = dir.path().join("stage");
+        fs::create_dir(&stage).unwrap();
+        let real = sim_binary().with_file_name("poolform");
+        let wrapper = stage.join("poolform");
+        write_executable(&wrapper, &format!(
+            "#!/bin/sh\nexport HW_AUTH_URL='{}'\ncase \"$1\" in plan|apply|import) c=$1; shift; exec '{}' \"$c\" --endpoint '{}' \"$@\";; esac\nexec '{}' \"$@\"\n",
+            sim.url(), real.display(), sim.url(), real.display()));
+        let simulator = stage.join("workspace-sim");
+        write_executable(&simulator, "#!/bin/sh\nexit 0\n");
+        let served = dir.path().join("served");
+        let releases = served.join("releases").join(VERSION);
+        fs::create_dir_all(&releases).unwrap();
+        let (_, sha) = build_archive(
+            &releases,
+            VERSION,
+            &[("poolform", &wrapper), ("workspace-sim", &simulator)],
+        );
+        let sums = format!("{sha}  {}\n", archive_name(VERSION));
+        let raw = served.join("raw").join(COMMIT);
+        fs::create_dir_all(raw.join("checksums")).unwrap();
+        fs::copy(repo_file("install.sh"), raw.join("install.sh")).unwrap();
+        fs::write(
+            raw.join("checksums").join(format!("{VERSION}.sha256")),
+            &sums,
+        )
+        .unwrap();
+        let action = dir.path().join("action");
+        fs::create_dir_all(action.join("checksums")).unwrap();
+        fs::copy(repo_file("install.sh"), action.join("install.sh")).unwrap();
+        fs::write(
+            action.join("checksums").join(format!("{VERSION}.sha256")),
+            &sums,
+        )
+        .unwrap();
+        let mirror = Mirror::serve(served);
+        Checkout {
+            dir,
+            sim,
+            mirror,
+            action,
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -310,152 +410,341 @@ impl Checkout {
         fs::read_to_string(self.path("calls.log")).unwrap_or_default()
     }
 
-    /// Runs `script` in the checkout with `env`; the exit code and what it printed.
-    fn sh(&self, script: &str, env: &BTreeMap<String, String>) -> (i32, String) {
-        let out = std::process::Command::new("sh")
+    /// The answer the stand-in `gh` (or `git ls-remote`) gives for `what`: `gh-approvals`,
+    /// `gh-head`, `gh-comments`.
+    fn answer(&self, what: &str, text: &str) {
+        fs::write(self.path(what), text).unwrap();
+    }
+
+    /// Runs `script` (in `shell`) in the checkout with `env` and `path` before the stand-ins;
+    /// the exit code and what it printed.
+    fn sh(
+        &self,
+        shell: &str,
+        script: &str,
+        env: &BTreeMap<String, String>,
+        path: &[String],
+    ) -> (i32, String) {
+        let mut dirs: Vec<String> = path.to_vec();
+        dirs.push(self.path("fake-bin").display().to_string());
+        dirs.push("/usr/local/bin:/usr/bin:/bin".to_owned());
+        let out = std::process::Command::new(shell)
             .arg("-ec")
             .arg(script)
             .current_dir(self.dir.path())
             .env_clear()
-            .env(
-                "PATH",
-                format!("{}:/usr/bin:/bin", self.path("fake-bin").display()),
-            )
+            .env("PATH", dirs.join(":"))
             .env("HOME", self.dir.path())
+            .env(
+                "POOLFORM_RELEASES_URL",
+                format!("{}/releases", self.mirror.url),
+            )
             .envs(env)
             .output()
             .unwrap();
         let log = format!("{}{}", stdout_of(&out), stderr_of(&out));
         (out.status.code().unwrap_or(-1), log)
     }
+
+    /// Requests each key made (let through, refused), summed over projects.
+    fn by_key(&self, key: &str) -> (u64, u64) {
+        let keys = self.sim.snapshot()["keys"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        keys.iter()
+            .filter(|k| k["access_key"] == key)
+            .fold((0, 0), |(a, b), k| {
+                (
+                    a + k["requests"].as_u64().unwrap_or(0),
+                    b + k["refused"].as_u64().unwrap_or(0),
+                )
+            })
+    }
 }
 
-fn poolform_path() -> PathBuf {
-    sim_binary().with_file_name(format!("poolform{}", std::env::consts::EXE_SUFFIX))
+fn write_executable(path: &std::path::Path, body: &str) {
+    fs::write(path, body).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// One GitHub Actions event: its name, its secrets, and a pull request's number.
+// --- GitHub Actions ----------------------------------------------------------------------------
+
+/// One GitHub Actions event.
 struct Event<'a> {
     name: &'a str,
+    /// `refs/heads/main`, or a pull request's merge ref.
+    git_ref: &'a str,
+    /// The repository's secrets.
     secrets: &'a [(&'a str, &'a str)],
+    /// The `production` environment's secrets: only a job in that environment, on main, gets
+    /// them (its deployment branches).
+    production: &'a [(&'a str, &'a str)],
     /// The repository variable POOLFORM_ALLOW_AGENCIES.
     allow: &'a str,
+    /// A pull request from a fork.
+    fork: bool,
 }
 
-/// The value of a `${{ ... }}` expression this workflow uses in `env:`.
-fn github_expression(expr: &str, event: &Event) -> String {
-    let expr = expr.trim();
-    if let Some(name) = expr.strip_prefix("secrets.") {
-        return event
-            .secrets
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map_or(String::new(), |(_, v)| v.to_string());
-    }
-    match expr {
-        "github.event_name" => event.name.to_owned(),
-        "github.event.pull_request.number" => "7".to_owned(),
-        "github.token" => "github-token-for-the-test".to_owned(),
-        "vars.POOLFORM_ALLOW_AGENCIES" => event.allow.to_owned(),
-        other => panic!("the test does not know the expression {other}"),
-    }
-}
+const RO: &[(&str, &str)] = &[
+    ("HW_READONLY_ACCESS_KEY", AK_RO),
+    ("HW_READONLY_SECRET_KEY", SK_RO),
+];
+const DEL: &[(&str, &str)] = &[
+    ("HW_DELETE_ACCESS_KEY", AK_DEL),
+    ("HW_DELETE_SECRET_KEY", SK_DEL),
+];
 
-fn substitute(value: &str, event: &Event) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("${{") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find("}}").unwrap() + start;
-        out.push_str(&github_expression(&rest[start + 3..end], event));
-        rest = &rest[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// A step's `if:`: clauses `LHS == 'v'` / `LHS != 'v'` joined by `&&`.
-fn holds(condition: &str, outputs: &BTreeMap<String, String>, event: &Event) -> bool {
-    condition.split("&&").all(|clause| {
-        let (lhs, rhs, equal) = match clause.split_once("!=") {
-            Some((l, r)) => (l, r, false),
-            None => {
-                let (l, r) = clause
-                    .split_once("==")
-                    .unwrap_or_else(|| panic!("{clause}"));
-                (l, r, true)
-            }
-        };
-        let lhs = lhs.trim();
-        let value = if lhs == "github.event_name" {
-            event.name.to_owned()
+fn event<'a>(name: &'a str) -> Event<'a> {
+    Event {
+        name,
+        git_ref: if name == "pull_request" {
+            "refs/pull/7/merge"
         } else {
-            let key = lhs
-                .strip_prefix("steps.")
-                .unwrap_or_else(|| panic!("{lhs}"));
-            outputs.get(key).cloned().unwrap_or_default()
-        };
-        (value == rhs.trim().trim_matches('\'')) == equal
-    })
+            "refs/heads/main"
+        },
+        secrets: RO,
+        production: DEL,
+        allow: "",
+        fork: false,
+    }
 }
 
-/// Runs one job's steps as the runner would: `uses:` steps are stood in for (the cache hits,
-/// artifacts are the checkout's files), `if:` is evaluated, `run:` goes to `sh -e`. Returns
-/// whether the job passed, its log, its steps' outputs and its job summary.
-fn run_github_job(
-    co: &Checkout,
-    job: &str,
-    event: &Event,
-) -> (bool, String, BTreeMap<String, String>, String) {
-    let gh = yaml(GITHUB);
-    let mut outputs = BTreeMap::from([("cache.outputs.cache-hit".to_owned(), "true".to_owned())]);
-    let mut log = String::new();
-    let summary = co.path(&format!("summary-{job}.md"));
-    for step in gh["jobs"][job]["steps"].as_sequence().unwrap() {
-        if let Some(condition) = step["if"].as_str() {
-            if !holds(condition, &outputs, event) {
-                continue;
+/// What a job of the run sees of `${{ … }}`.
+struct Context<'a> {
+    event: &'a Event<'a>,
+    job: &'a Yaml,
+    outputs: &'a BTreeMap<String, String>,
+    inputs: BTreeMap<String, String>,
+}
+
+impl Context<'_> {
+    fn value(&self, expr: &str) -> String {
+        let expr = expr.trim();
+        let event = self.event;
+        if let Some(name) = expr.strip_prefix("secrets.") {
+            let in_production =
+                self.job["environment"] == "production" && event.git_ref == "refs/heads/main";
+            let mut available = event.secrets.to_vec();
+            if in_production {
+                available.extend_from_slice(event.production);
             }
+            if event.fork {
+                available.clear();
+            }
+            return available
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map_or(String::new(), |(_, v)| v.to_string());
         }
-        let Some(run) = step["run"].as_str() else {
-            continue;
+        if let Some(key) = expr.strip_prefix("steps.") {
+            return self.outputs.get(key).cloned().unwrap_or_default();
+        }
+        if let Some(key) = expr.strip_prefix("inputs.") {
+            return self.inputs.get(key).cloned().unwrap_or_default();
+        }
+        let repo = "octo/pools";
+        match expr {
+            "github.event_name" => event.name.to_owned(),
+            "github.ref" => event.git_ref.to_owned(),
+            "github.event.pull_request.number" => "7".to_owned(),
+            "github.event.pull_request.head.sha" | "github.sha" => SHA.to_owned(),
+            "github.event.pull_request.head.repo.full_name" => {
+                if event.fork { "someone/pools" } else { repo }.to_owned()
+            }
+            "github.repository" => repo.to_owned(),
+            "github.event.repository.default_branch" => "main".to_owned(),
+            "github.server_url" => "https://github.com".to_owned(),
+            "github.run_id" => "4242".to_owned(),
+            "github.token" => "github-token-for-the-test".to_owned(),
+            "github.triggering_actor" => "alice".to_owned(),
+            "vars.POOLFORM_ALLOW_AGENCIES" => event.allow.to_owned(),
+            "env.POOLFORM_VERSION" => VERSION.to_owned(),
+            "runner.os" => "Linux".to_owned(),
+            "runner.arch" => "X64".to_owned(),
+            "github.action_path" => String::new(),
+            "github.action_repository" => "YOUR-ORG/poolform".to_owned(),
+            other => panic!("the test does not know the expression {other}"),
+        }
+    }
+
+    fn substitute(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${{") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find("}}").unwrap() + start;
+            out.push_str(&self.value(&rest[start + 3..end]));
+            rest = &rest[end + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// An `if:`: `always()` and clauses `LHS == 'v'` / `LHS != 'v'` joined by `&&`.
+    fn holds(&self, condition: &str) -> bool {
+        condition.split("&&").all(|clause| {
+            let clause = clause.trim();
+            if clause == "always()" {
+                return true;
+            }
+            let (lhs, rhs, equal) = match clause.split_once("!=") {
+                Some((l, r)) => (l, r, false),
+                None => {
+                    let (l, r) = clause
+                        .split_once("==")
+                        .unwrap_or_else(|| panic!("{clause}"));
+                    (l, r, true)
+                }
+            };
+            (self.value(lhs) == rhs.trim().trim_matches('\'')) == equal
+        })
+    }
+}
+
+/// A job's run: whether it passed, its log, its steps' outputs, its job summary, and every
+/// value its steps were given in `env:`.
+struct JobRun {
+    passed: bool,
+    log: String,
+    outputs: BTreeMap<String, String>,
+    summary: String,
+    env_seen: Vec<String>,
+}
+
+/// Runs one job's steps as the runner would: `if:` evaluated (after a failure only
+/// `always()` steps run), `run:` in bash; poolform's action runs its own step (install.sh
+/// from the mirror, GITHUB_PATH honoured); other actions are stood in for (the cache misses,
+/// artifacts are the checkout's files).
+fn run_github_job(co: &Checkout, job: &str, event: &Event) -> JobRun {
+    let gh = yaml(GITHUB);
+    let action = yaml("action.yml");
+    let job_yaml = &gh["jobs"][job];
+    let mut run = JobRun {
+        passed: true,
+        log: String::new(),
+        outputs: BTreeMap::new(),
+        summary: String::new(),
+        env_seen: Vec::new(),
+    };
+    let summary = co.path(&format!("summary-{job}.md"));
+    let github_path = co.path("github-path");
+    fs::write(&github_path, "").unwrap();
+    for step in job_yaml["steps"].as_sequence().unwrap() {
+        let ctx = Context {
+            event,
+            job: job_yaml,
+            outputs: &run.outputs,
+            inputs: BTreeMap::new(),
         };
-        let mut env = BTreeMap::new();
-        for scope in [&gh["env"], &step["env"]] {
-            for (k, v) in scope.as_mapping().into_iter().flatten() {
+        let condition = step["if"].as_str().unwrap_or("");
+        let runs = if run.passed {
+            condition.is_empty() || ctx.holds(condition)
+        } else {
+            condition.contains("always()") && ctx.holds(condition)
+        };
+        if !runs {
+            continue;
+        }
+        let uses = step["uses"].as_str().unwrap_or("");
+        let (script, mut env) = if uses.starts_with("YOUR-ORG/poolform@") {
+            let install = &action["runs"]["steps"][0];
+            let inputs = step["with"]
+                .as_mapping()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().unwrap().to_owned(),
+                        ctx.substitute(v.as_str().unwrap()),
+                    )
+                })
+                .collect();
+            let action_ctx = Context { inputs, ..ctx };
+            let mut env = BTreeMap::new();
+            for (k, v) in install["env"].as_mapping().unwrap() {
                 env.insert(
                     k.as_str().unwrap().to_owned(),
-                    substitute(v.as_str().unwrap(), event),
+                    action_ctx.substitute(v.as_str().unwrap()),
                 );
             }
-        }
+            env.insert(
+                "POOLFORM_CHECKSUMS_DIR".into(),
+                co.action.join("checksums").display().to_string(),
+            );
+            env.insert("GITHUB_ACTION_PATH".into(), co.action.display().to_string());
+            (install["run"].as_str().unwrap().to_owned(), env)
+        } else if let Some(script) = step["run"].as_str() {
+            let mut env = BTreeMap::new();
+            for scope in [&gh["env"], &step["env"]] {
+                for (k, v) in scope.as_mapping().into_iter().flatten() {
+                    env.insert(
+                        k.as_str().unwrap().to_owned(),
+                        ctx.substitute(v.as_str().unwrap()),
+                    );
+                }
+            }
+            (script.to_owned(), env)
+        } else {
+            if let (true, Some(id)) = (
+                uses.starts_with("actions/cache/restore@"),
+                step["id"].as_str(),
+            ) {
+                run.outputs
+                    .insert(format!("{id}.outputs.cache-hit"), "false".into());
+            }
+            continue;
+        };
+        run.env_seen.extend(env.values().cloned());
         let output_file = co.path("github-output");
         fs::write(&output_file, "").unwrap();
         env.insert("GITHUB_OUTPUT".into(), output_file.display().to_string());
         env.insert("GITHUB_STEP_SUMMARY".into(), summary.display().to_string());
-        let (code, text) = co.sh(run, &env);
-        log.push_str(&text);
+        env.insert("GITHUB_PATH".into(), github_path.display().to_string());
+        let path: Vec<String> = fs::read_to_string(&github_path)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let (code, text) = co.sh("bash", &script, &env, &path);
+        run.log.push_str(&text);
         if let Some(id) = step["id"].as_str() {
             for line in fs::read_to_string(&output_file).unwrap().lines() {
                 let (k, v) = line.split_once('=').unwrap();
-                outputs.insert(format!("{id}.outputs.{k}"), v.to_owned());
+                run.outputs
+                    .insert(format!("{id}.outputs.{k}"), v.to_owned());
             }
         }
         if code != 0 {
-            return (
-                false,
-                log,
-                outputs,
-                fs::read_to_string(&summary).unwrap_or_default(),
-            );
+            run.passed = false;
         }
     }
-    (
-        true,
-        log,
-        outputs,
-        fs::read_to_string(&summary).unwrap_or_default(),
-    )
+    run.summary = fs::read_to_string(&summary).unwrap_or_default();
+    run
+}
+
+/// Whether the apply job starts after `check`, for `event`.
+fn apply_starts(check: &JobRun, event: &Event) -> bool {
+    let gh = yaml(GITHUB);
+    let condition = gh["jobs"]["apply"]["if"].as_str().unwrap();
+    let deletes = check
+        .outputs
+        .get("plan.outputs.deletes")
+        .cloned()
+        .unwrap_or_default();
+    condition.split("&&").all(|clause| {
+        let clause = clause.trim();
+        match clause {
+            "github.ref == 'refs/heads/main'" => event.git_ref == "refs/heads/main",
+            "(github.event_name == 'push' || github.event_name == 'workflow_dispatch')" => {
+                event.name == "push" || event.name == "workflow_dispatch"
+            }
+            "needs.drift-check.outputs.deletes != ''" => !deletes.is_empty(),
+            "needs.drift-check.outputs.deletes != '0'" => deletes != "0",
+            other => panic!("the test does not know the clause {other}"),
+        }
+    })
 }
 
 /// Lists every live pool in the checkout's pools.yaml: nothing to delete, still drift (a
@@ -467,139 +756,299 @@ fn keep_every_live_pool(co: &Checkout) {
     fs::write(co.path("pools.yaml"), text.replacen("pools:\n", kept, 1)).unwrap();
 }
 
-const SECRETS: &[(&str, &str)] = &[("HW_ACCESS_KEY", AK), ("HW_SECRET_KEY", SK)];
-
 #[test]
-fn the_github_drift_check_comments_on_a_pull_request_and_passes_on_drift() {
+fn a_pull_request_is_planned_with_the_read_only_key_and_commented_once_by_marker() {
     let co = Checkout::new();
-    let event = Event {
-        name: "pull_request",
-        secrets: SECRETS,
-        allow: "",
-    };
-    let (passed, log, outputs, summary) = run_github_job(&co, "drift-check", &event);
-    assert!(passed, "{log}");
+    let pr = event("pull_request");
+    let check = run_github_job(&co, "drift-check", &pr);
+    assert!(check.passed, "{}", check.log);
     assert!(
-        log.contains("::notice::Drift: the plan deletes 3 pools"),
-        "{log}"
+        check
+            .log
+            .contains("::notice::Drift: the plan deletes 3 pools"),
+        "{}",
+        check.log
     );
-    assert_eq!(outputs["plan.outputs.deletes"], "3");
-    assert!(summary.contains("ci-old-build"), "{summary}");
-    assert_eq!(
-        co.calls(),
-        "gh pr comment 7 --body-file plan.md --edit-last\n"
+    assert_eq!(check.outputs["plan.outputs.deletes"], "3");
+    assert!(check.summary.contains("ci-old-build"));
+    // the comment: created once, with the marker, the commit and the time
+    let comment = fs::read_to_string(co.path("comment.md")).unwrap();
+    assert!(
+        comment.starts_with("<!-- poolform-plan -->\npoolform plan of "),
+        "{comment}"
     );
+    assert!(
+        comment.contains(SHA) && comment.contains("ci-old-build"),
+        "{comment}"
+    );
+    assert!(
+        co.calls()
+            .contains("gh pr comment 7 --repo octo/pools --body-file comment.md"),
+        "{}",
+        co.calls()
+    );
+    // the read-only key planned; the delete key never reached the job
+    assert!(co.by_key(AK_RO).0 > 0);
+    assert_eq!(co.by_key(AK_DEL), (0, 0));
+    assert!(!check.env_seen.iter().any(|v| v == AK_DEL || v == SK_DEL));
+    assert!(!check.log.contains(SK_RO), "no secret in the log");
+    assert!(
+        !apply_starts(&check, &pr),
+        "a pull request never starts the apply"
+    );
+    // the next run finds its comment by the marker and edits it
+    co.answer("gh-comments", "555\n");
+    fs::write(co.path("calls.log"), "").unwrap();
+    let check = run_github_job(&co, "drift-check", &pr);
+    assert!(check.passed, "{}", check.log);
+    assert!(
+        co.calls().contains(
+            "gh api --method PATCH repos/octo/pools/issues/comments/555 -F body=@comment.md"
+        ),
+        "{}",
+        co.calls()
+    );
+    assert!(!co.calls().contains("gh pr comment"));
     assert_eq!(requests_to(&co.sim, "delete"), 0);
-    assert!(!log.contains(SK), "no secret in the log");
 }
 
 #[test]
-fn the_github_drift_check_of_a_fork_validates_offline_and_skips_with_a_notice() {
-    let co = Checkout::new();
-    let event = Event {
-        name: "pull_request",
-        secrets: &[],
-        allow: "",
-    };
-    let (passed, log, outputs, summary) = run_github_job(&co, "drift-check", &event);
-    assert!(passed, "{log}");
+fn a_failed_plan_says_so_in_the_comment_instead_of_leaving_the_last_plan_up() {
+    let co = Checkout::edited(|p| p["fail_list"] = serde_json::json!(500));
+    let check = run_github_job(&co, "drift-check", &event("pull_request"));
+    assert!(!check.passed, "{}", check.log);
     assert!(
-        log.contains("::notice::Drift check skipped: this run has no cloud credentials"),
-        "{log}"
+        check.log.contains("::error::poolform plan exited 1"),
+        "{}",
+        check.log
     );
-    assert!(summary.contains("pools.yaml is valid"), "{summary}");
-    assert!(!outputs.contains_key("plan.outputs.deletes"));
+    let comment = fs::read_to_string(co.path("comment.md")).unwrap();
+    assert!(
+        comment.starts_with("<!-- poolform-plan -->\n**poolform plan failed** (exit 1) for "),
+        "{comment}"
+    );
+    assert!(co.calls().contains("gh pr comment 7"), "{}", co.calls());
+}
+
+#[test]
+fn a_fork_is_validated_offline_and_a_missing_read_only_key_is_an_error() {
+    let co = Checkout::new();
+    let fork = Event {
+        fork: true,
+        ..event("pull_request")
+    };
+    let check = run_github_job(&co, "drift-check", &fork);
+    assert!(check.passed, "{}", check.log);
+    assert!(
+        check.log.contains(
+            "::notice::Drift check skipped: this pull request comes from a fork (someone/pools)"
+        ),
+        "{}",
+        check.log
+    );
+    assert!(check.summary.contains("pools.yaml is valid"));
     assert_eq!(co.calls(), "", "no comment from a fork's run");
-    assert_eq!(
-        co.sim.snapshot()["requests"]
-            .as_object()
-            .map_or(0, |r| r.values().filter_map(|v| v.as_u64()).sum::<u64>()),
-        0,
-        "no call reached the cloud"
+    assert_eq!(co.by_key(AK_RO), (0, 0), "no call reached the cloud");
+    // the same repository without the secret: a misconfiguration, said as one
+    let unset = Event {
+        secrets: &[],
+        ..event("pull_request")
+    };
+    let check = run_github_job(&co, "drift-check", &unset);
+    assert!(!check.passed);
+    assert!(
+        check
+            .log
+            .contains("The repository secret HW_READONLY_ACCESS_KEY is not set"),
+        "{}",
+        check.log
     );
-    // and a broken pools.yaml fails even without credentials
+    // a broken pools.yaml fails even without credentials
     fs::write(co.path("pools.yaml"), "version: 1\nproject_id: [\n").unwrap();
-    let (passed, log, ..) = run_github_job(&co, "drift-check", &event);
-    assert!(!passed && log.contains("pools.yaml"), "{log}");
+    let check = run_github_job(&co, "drift-check", &fork);
+    assert!(
+        !check.passed && check.log.contains("pools.yaml"),
+        "{}",
+        check.log
+    );
 }
 
 #[test]
-fn the_scheduled_github_drift_check_fails_on_drift_so_someone_is_told() {
+fn the_scheduled_check_fails_on_drift_so_someone_is_told() {
     let co = Checkout::new();
-    let event = Event {
-        name: "schedule",
-        secrets: SECRETS,
-        allow: "",
-    };
-    let (passed, log, ..) = run_github_job(&co, "drift-check", &event);
-    assert!(!passed, "{log}");
+    let check = run_github_job(&co, "drift-check", &event("schedule"));
+    assert!(!check.passed, "{}", check.log);
     assert!(
-        log.contains("::error::Drift found by the scheduled check"),
-        "{log}"
+        check
+            .log
+            .contains("::error::Drift found by the scheduled check"),
+        "{}",
+        check.log
     );
     assert_eq!(co.calls(), "", "no PR comment on a schedule");
 }
 
 #[test]
-fn a_push_to_main_applies_the_saved_plan_and_only_its_deletes() {
+fn a_push_applies_the_saved_plan_with_the_delete_key_only_once_a_person_approved() {
     let co = Checkout::new();
-    let event = Event {
-        name: "push",
-        secrets: SECRETS,
-        allow: "",
-    };
-    let (passed, log, outputs, _) = run_github_job(&co, "drift-check", &event);
-    assert!(passed, "{log}");
-    assert_eq!(outputs["plan.outputs.deletes"], "3");
+    let push = event("push");
+    let check = run_github_job(&co, "drift-check", &push);
+    assert!(check.passed, "{}", check.log);
     assert!(
         co.path("plan.json").is_file(),
         "the saved plan is the artifact"
     );
-    let (passed, log, _, summary) = run_github_job(&co, "apply", &event);
-    assert!(passed, "{log}");
-    // the likely-blocked pool stays: 2 is a warning, not a failure
+    assert!(apply_starts(&check, &push));
+    // nobody approved (no required reviewers here): the job stops before any call
+    let before = co.by_key(AK_DEL);
+    let apply = run_github_job(&co, "apply", &push);
+    assert!(!apply.passed);
     assert!(
-        log.contains("::warning::Some pools are blocked by their desktops"),
-        "{log}"
+        apply.log.contains("::error::No person approved this apply"),
+        "{}",
+        apply.log
     );
-    assert!(summary.contains("ci-old-build"), "{summary}");
+    assert_eq!(co.by_key(AK_DEL), before);
+    assert_eq!(requests_to(&co.sim, "delete"), 0);
+    // a reviewer approved the deployment: applied with the delete key, only the plan's
+    co.answer("gh-approvals", "bob\n");
+    let apply = run_github_job(&co, "apply", &push);
+    assert!(apply.passed, "{}", apply.log);
+    assert!(apply.log.contains("approved by bob"), "{}", apply.log);
+    assert!(
+        apply
+            .log
+            .contains("::warning::Some pools are blocked by their desktops"),
+        "{}",
+        apply.log
+    );
+    assert!(apply.summary.contains("ci-old-build"));
     only_deletes_for(&co.sim, &[OLD_BUILD, TMP_LOAD, TRAINING]);
     assert!(!deletes_sent(&co.sim).is_empty());
+    assert!(co.by_key(AK_DEL).0 > 0, "the delete key applied");
+    assert_eq!(
+        co.by_key(AK_RO).1,
+        0,
+        "the read-only key never tried to delete"
+    );
+}
+
+#[test]
+fn a_run_started_by_hand_applies_and_an_older_pending_apply_stops() {
+    let co = Checkout::new();
+    let dispatch = event("workflow_dispatch");
+    let check = run_github_job(&co, "drift-check", &dispatch);
+    assert!(
+        check.passed && apply_starts(&check, &dispatch),
+        "{}",
+        check.log
+    );
+    // main moved on since this run planned: the stale plan is not applied
+    co.answer("gh-head", "ffffffffffffffffffffffffffffffffffffffff\n");
+    let apply = run_github_job(&co, "apply", &dispatch);
+    assert!(apply.passed, "{}", apply.log);
+    assert!(
+        apply.log.contains("::notice::Not applied: this plan is of"),
+        "{}",
+        apply.log
+    );
+    assert_eq!(requests_to(&co.sim, "delete"), 0);
+    assert_eq!(co.by_key(AK_DEL), (0, 0));
+    // still the head: started by hand is a person's decision
+    co.answer("gh-head", &format!("{SHA}\n"));
+    let apply = run_github_job(&co, "apply", &dispatch);
+    assert!(apply.passed, "{}", apply.log);
+    assert!(
+        apply.log.contains("Started by hand by alice."),
+        "{}",
+        apply.log
+    );
+    assert!(!deletes_sent(&co.sim).is_empty());
+    // never from another branch, whoever starts it
+    let elsewhere = Event {
+        git_ref: "refs/heads/feature",
+        ..event("workflow_dispatch")
+    };
+    assert!(!apply_starts(&check, &elsewhere));
 }
 
 #[test]
 fn a_push_whose_plan_deletes_nothing_does_not_start_the_apply_job() {
     let co = Checkout::new();
     keep_every_live_pool(&co);
-    let event = Event {
-        name: "push",
-        secrets: SECRETS,
-        allow: "",
-    };
-    let (passed, log, outputs, _) = run_github_job(&co, "drift-check", &event);
-    assert!(passed, "{log}");
-    assert_eq!(outputs["plan.outputs.deletes"], "0", "{log}");
-    let gh = yaml(GITHUB);
-    let condition = gh["jobs"]["apply"]["if"].as_str().unwrap();
-    let needs = BTreeMap::from([("deletes".to_owned(), "0".to_owned())]);
-    let starts = condition.split("&&").all(|clause| {
-        let clause = clause.trim();
-        if let Some(rest) = clause.strip_prefix("needs.drift-check.outputs.deletes != ") {
-            needs["deletes"] != rest.trim_matches('\'')
-        } else {
-            clause == "github.event_name == 'push'"
-        }
-    });
+    let push = event("push");
+    let check = run_github_job(&co, "drift-check", &push);
+    assert!(check.passed, "{}", check.log);
+    assert_eq!(check.outputs["plan.outputs.deletes"], "0", "{}", check.log);
     assert!(
-        !starts,
-        "the apply job (and its approval) is skipped: {condition}"
+        !apply_starts(&check, &push),
+        "the apply job (and its approval) is skipped"
     );
+}
+
+#[test]
+fn one_file_of_several_projects_is_one_check_one_comment_and_one_apply() {
+    let co = Checkout::many();
+    let tenant_a: &[(&str, &str)] = &[
+        ("HW_READONLY_ACCESS_KEY", "AKDEMOTENANTA000"),
+        ("HW_READONLY_SECRET_KEY", "SKdemo-tenant-a"),
+    ];
+    let tenant_a_delete: &[(&str, &str)] = &[
+        ("HW_DELETE_ACCESS_KEY", "AKDEMOTENANTA000"),
+        ("HW_DELETE_SECRET_KEY", "SKdemo-tenant-a"),
+    ];
+    // without the repository's allow-list, the agency is refused before any call
+    let pr = Event {
+        secrets: tenant_a,
+        production: tenant_a_delete,
+        ..event("pull_request")
+    };
+    let check = run_github_job(&co, "drift-check", &pr);
+    assert!(!check.passed, "{}", check.log);
+    assert!(
+        check.log.contains("which the operator has not allowed"),
+        "{}",
+        check.log
+    );
+    assert_eq!(co.sim.delete_requests(), 0);
+    // with it: one plan, one comment with a section per project
+    let push = Event {
+        secrets: tenant_a,
+        production: tenant_a_delete,
+        allow: "poolform@tenant-b",
+        ..event("push")
+    };
+    let check = run_github_job(&co, "drift-check", &push);
+    assert!(check.passed, "{}", check.log);
+    assert_eq!(
+        check.outputs["plan.outputs.deletes"], "3",
+        "the total over the projects"
+    );
+    for label in [
+        r"cn-north-4/cn-north-4\_training",
+        "eu-west-101/eu-west-101&#64;tenant-b",
+    ] {
+        assert!(
+            check.summary.contains(&format!("## {label}")),
+            "{}",
+            check.summary
+        );
+    }
+    co.answer("gh-approvals", "bob\n");
+    let apply = run_github_job(&co, "apply", &push);
+    assert!(apply.passed, "{}", apply.log);
+    assert!(
+        apply.summary.contains("All 3 projects: 3 deleted"),
+        "{}",
+        apply.summary
+    );
+    assert_eq!(co.sim.delete_requests(), 3);
 }
 
 // --- GitLab ----------------------------------------------------------------------------------
 
 /// Runs one GitLab job (`before_script` then `script`, one shell) with the pipeline's
-/// variables and `env`.
+/// variables (poolform's repository and release at the mirror) and `env`.
 fn run_gitlab_job(co: &Checkout, job: &str, env: &[(&str, &str)]) -> (i32, String) {
     let gl = yaml(GITLAB);
     let mut lines: Vec<String> = Vec::new();
@@ -622,24 +1071,61 @@ fn run_gitlab_job(co: &Checkout, job: &str, env: &[(&str, &str)]) -> (i32, Strin
             )
         })
         .collect();
+    vars.insert("POOLFORM_RAW".into(), format!("{}/raw", co.mirror.url));
+    vars.insert("POOLFORM_COMMIT".into(), COMMIT.into());
+    vars.insert(
+        "POOLFORM_INSTALL_SH_SHA256".into(),
+        sha256_of(&repo_file("install.sh")),
+    );
+    for (k, v) in [
+        ("CI_COMMIT_SHA", SHA),
+        ("CI_DEFAULT_BRANCH", "main"),
+        ("CI_PIPELINE_SOURCE", "push"),
+        (
+            "CI_JOB_URL",
+            "https://gitlab.example.com/octo/pools/-/jobs/9",
+        ),
+        ("GITLAB_USER_LOGIN", "carol"),
+    ] {
+        vars.insert(k.into(), v.into());
+    }
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    co.sh(&lines.join("\n"), &vars)
+    co.sh("sh", &lines.join("\n"), &vars, &[])
 }
 
-const MR: &[(&str, &str)] = &[
-    ("HW_ACCESS_KEY", AK),
-    ("HW_SECRET_KEY", SK),
-    ("CI_MERGE_REQUEST_IID", "12"),
-    ("GITLAB_API_TOKEN", "glpat-test"),
-    ("CI_API_V4_URL", "https://gitlab.example.com/api/v4"),
-    ("CI_PROJECT_ID", "42"),
+const GL_RO: [(&str, &str); 2] = [
+    ("HW_READONLY_ACCESS_KEY", AK_RO),
+    ("HW_READONLY_SECRET_KEY", SK_RO),
+];
+const GL_DEL: [(&str, &str); 2] = [
+    ("HW_DELETE_ACCESS_KEY", AK_DEL),
+    ("HW_DELETE_SECRET_KEY", SK_DEL),
 ];
 
+fn merge_request(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut env = vec![
+        ("CI_PIPELINE_SOURCE", "merge_request_event"),
+        ("CI_MERGE_REQUEST_IID", "12"),
+        ("CI_MERGE_REQUEST_PROJECT_ID", "42"),
+        ("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "42"),
+        ("GITLAB_API_TOKEN", "glpat-test"),
+        ("CI_API_V4_URL", "https://gitlab.example.com/api/v4"),
+        ("CI_PROJECT_ID", "42"),
+    ];
+    env.extend_from_slice(extra);
+    env
+}
+
 #[test]
-fn the_gitlab_drift_check_exits_2_on_drift_and_posts_one_note_then_updates_it() {
+fn the_gitlab_check_plans_with_the_read_only_key_and_keeps_one_note_up_to_date() {
     let co = Checkout::new();
-    let (code, log) = run_gitlab_job(&co, "drift-check", MR);
+    let env = merge_request(&GL_RO);
+    let (code, log) = run_gitlab_job(&co, "drift-check", &env);
     assert_eq!(code, 2, "drift is the allowed (amber) exit code: {log}");
+    assert!(
+        log.contains("Installed poolform"),
+        "installed by install.sh: {log}"
+    );
     assert!(
         log.contains("ci-old-build"),
         "the plan is in the log: {log}"
@@ -647,9 +1133,12 @@ fn the_gitlab_drift_check_exits_2_on_drift_and_posts_one_note_then_updates_it() 
     let notes = "https://gitlab.example.com/api/v4/projects/42/merge_requests/12/notes";
     let calls = co.calls();
     assert!(calls.contains(&format!("--request POST --header PRIVATE-TOKEN: glpat-test --data-urlencode body@note.md {notes}")), "{calls}");
-    assert!(fs::read_to_string(co.path("note.md"))
-        .unwrap()
-        .starts_with("<!-- poolform-plan-note -->\n"));
+    let note = fs::read_to_string(co.path("note.md")).unwrap();
+    assert!(
+        note.starts_with("<!-- poolform-plan-note -->\npoolform plan of "),
+        "{note}"
+    );
+    assert!(note.contains(SHA), "{note}");
     // the next run finds its note (GitLab escapes '<' in JSON) and edits it
     fs::write(co.path("calls.log"), "").unwrap();
     fs::write(
@@ -657,96 +1146,93 @@ fn the_gitlab_drift_check_exits_2_on_drift_and_posts_one_note_then_updates_it() 
         r#"[{"id":301,"type":null,"body":"LGTM","author":{"id":5}},{"id":302,"type":null,"body":"\u003c!-- poolform-plan-note --\u003e\nPlan","author":{"id":9}}]"#,
     )
     .unwrap();
-    let (code, log) = run_gitlab_job(&co, "drift-check", MR);
+    let (code, log) = run_gitlab_job(&co, "drift-check", &env);
     assert_eq!(code, 2, "{log}");
     assert!(co.calls().contains(&format!("--request PUT --header PRIVATE-TOKEN: glpat-test --data-urlencode body@note.md {notes}/302")), "{}", co.calls());
     assert_eq!(requests_to(&co.sim, "delete"), 0);
+    assert!(co.by_key(AK_RO).0 > 0);
+    assert_eq!(co.by_key(AK_DEL), (0, 0));
 }
 
 #[test]
-fn the_gitlab_drift_check_without_credentials_validates_and_passes() {
+fn the_gitlab_check_of_a_fork_passes_offline_and_a_missing_key_says_where_to_set_it() {
     let co = Checkout::new();
-    let (code, log) = run_gitlab_job(&co, "drift-check", &[("CI_MERGE_REQUEST_IID", "12")]);
+    let fork = merge_request(&[("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "77")]);
+    let (code, log) = run_gitlab_job(&co, "drift-check", &fork);
     assert_eq!(code, 0, "{log}");
     assert!(
-        log.contains("Drift check skipped: this pipeline has no cloud credentials"),
+        log.contains("this merge request comes from a fork"),
         "{log}"
     );
-    assert_eq!(co.calls(), "");
-    assert_eq!(requests_to(&co.sim, "list"), 0);
+    assert_eq!(co.by_key(AK_RO), (0, 0));
+    // a merge request of the project itself without the key: not a fork, a missing variable
+    let (code, log) = run_gitlab_job(&co, "drift-check", &merge_request(&[]));
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("masked and not protected"), "{log}");
+    // a schedule fails on drift, so that someone is told
+    let mut schedule = GL_RO.to_vec();
+    schedule.push(("CI_PIPELINE_SOURCE", "schedule"));
+    let (code, log) = run_gitlab_job(&co, "drift-check", &schedule);
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("Drift found by the scheduled check"), "{log}");
 }
 
 #[test]
-fn the_gitlab_apply_job_applies_the_saved_plan_or_ends_when_it_deletes_nothing() {
+fn the_gitlab_apply_uses_the_delete_key_for_the_head_commit_only() {
     let co = Checkout::new();
-    let env = &MR[..2];
-    let (code, log) = run_gitlab_job(&co, "drift-check", env);
+    let (code, log) = run_gitlab_job(&co, "drift-check", &GL_RO);
     assert_eq!(code, 2, "{log}");
-    let (code, log) = run_gitlab_job(&co, "apply", env);
-    assert_eq!(code, 2, "one pool blocked by desktops: amber: {log}");
+    // an older pending apply: the branch moved on
+    co.answer("gh-head", "ffffffffffffffffffffffffffffffffffffffff\n");
+    let (code, log) = run_gitlab_job(&co, "apply", &GL_DEL);
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("Not applied: this plan is of"), "{log}");
+    assert_eq!(requests_to(&co.sim, "delete"), 0);
+    // the head: applied, with the delete key; one pool blocked by desktops is amber
+    co.answer("gh-head", &format!("{SHA}\n"));
+    let (code, log) = run_gitlab_job(&co, "apply", &[]);
+    assert_eq!(code, 1, "no delete key: {log}");
+    assert!(
+        log.contains("scoped to the environment production"),
+        "{log}"
+    );
+    let (code, log) = run_gitlab_job(&co, "apply", &GL_DEL);
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("Applied by carol"), "{log}");
     assert!(
         log.contains("Some pools are blocked by their desktops; none failed"),
         "{log}"
     );
     only_deletes_for(&co.sim, &[OLD_BUILD, TMP_LOAD, TRAINING]);
+    assert!(co.by_key(AK_DEL).0 > 0);
     // a plan that deletes nothing: the job ends at once, before any call
     let co = Checkout::new();
     keep_every_live_pool(&co);
-    let (code, log) = run_gitlab_job(&co, "drift-check", env);
+    let (code, log) = run_gitlab_job(&co, "drift-check", &GL_RO);
     assert_eq!(code, 2, "a missing pool is still drift: {log}");
-    let before = requests_to(&co.sim, "list");
-    let (code, log) = run_gitlab_job(&co, "apply", env);
+    let (code, log) = run_gitlab_job(&co, "apply", &GL_DEL);
     assert_eq!(code, 0, "{log}");
     assert!(
         log.contains("The saved plan deletes nothing: nothing to apply."),
         "{log}"
     );
-    assert_eq!(
-        requests_to(&co.sim, "list"),
-        before,
-        "nothing was listed again"
-    );
-    assert_eq!(requests_to(&co.sim, "delete"), 0);
+    assert_eq!(co.by_key(AK_DEL), (0, 0));
 }
 
 #[test]
-fn one_file_of_several_projects_is_one_check_one_comment_and_one_apply() {
-    let co = Checkout::many();
-    let secrets: &[(&str, &str)] = &[
-        ("HW_ACCESS_KEY", "AKDEMOTENANTA000"),
-        ("HW_SECRET_KEY", "SKdemo-tenant-a"),
-    ];
-    // without the repository's allow-list, the agency is refused before any call
-    let event = Event {
-        name: "pull_request",
-        secrets,
-        allow: "",
-    };
-    let (passed, log, ..) = run_github_job(&co, "drift-check", &event);
-    assert!(!passed, "{log}");
-    assert!(log.contains("which the operator has not allowed"), "{log}");
-    assert_eq!(co.sim.delete_requests(), 0);
-    // with it: one plan, one comment with a section per project
-    let event = Event {
-        name: "push",
-        secrets,
-        allow: "poolform@tenant-b",
-    };
-    let (passed, log, outputs, summary) = run_github_job(&co, "drift-check", &event);
-    assert!(passed, "{log}");
-    assert_eq!(
-        outputs["plan.outputs.deletes"], "3",
-        "the total over the projects: {log}"
+fn a_gitlab_job_refuses_an_install_script_that_is_not_the_pinned_one() {
+    let co = Checkout::new();
+    let mut env = GL_RO.to_vec();
+    let wrong = "0".repeat(64);
+    env.push(("POOLFORM_INSTALL_SH_SHA256", &wrong));
+    let (code, log) = run_gitlab_job(&co, "drift-check", &env);
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("FAILED"), "sha256sum says so: {log}");
+    assert!(!log.contains("Installed poolform"), "{log}");
+    assert_eq!(co.by_key(AK_RO), (0, 0));
+    assert!(
+        co.mirror.asked().iter().all(|p| !p.contains("/releases/")),
+        "no archive was downloaded: {:?}",
+        co.mirror.asked()
     );
-    // (labels escaped for markdown)
-    for label in [
-        r"cn-north-4/cn-north-4\_training",
-        "eu-west-101/eu-west-101&#64;tenant-b",
-    ] {
-        assert!(summary.contains(&format!("## {label}")), "{summary}");
-    }
-    let (passed, log, _, report) = run_github_job(&co, "apply", &event);
-    assert!(passed, "{log}");
-    assert!(report.contains("All 3 projects: 3 deleted"), "{report}");
-    assert_eq!(co.sim.delete_requests(), 3);
 }

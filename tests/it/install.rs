@@ -3,81 +3,12 @@
 //! installs and runs; a tampered one, a missing one, an unknown platform, an unknown release
 //! and a plain-HTTP mirror elsewhere are refused with a clear error, and nothing is installed.
 
+use crate::harness::release::{build_archive, host_target, Mirror};
 use crate::harness::*;
-use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const VERSION: &str = "v9.9.9";
-
-/// The archive install.sh picks on this machine.
-fn host_target() -> String {
-    let os = match std::env::consts::OS {
-        "macos" => "apple-darwin",
-        _ => "unknown-linux-musl",
-    };
-    format!("{}-{os}", std::env::consts::ARCH)
-}
-
-fn archive_name() -> String {
-    format!("poolform-{VERSION}-{}.tar.gz", host_target())
-}
-
-/// A folder served over HTTP on loopback, and the paths asked for.
-struct Mirror {
-    url: String,
-    root: PathBuf,
-    asked: Arc<Mutex<Vec<String>>>,
-}
-
-impl Mirror {
-    fn serve(root: PathBuf) -> Mirror {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let asked = Arc::new(Mutex::new(Vec::new()));
-        let (files, log) = (root.clone(), asked.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&request);
-                let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                log.lock().unwrap().push(path.clone());
-                let file = files.join(path.trim_start_matches('/'));
-                let answer = match std::fs::read(&file) {
-                    Ok(body) if !path.contains("..") => {
-                        let mut a = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .into_bytes();
-                        a.extend_from_slice(&body);
-                        a
-                    }
-                    _ => {
-                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                            .to_vec()
-                    }
-                };
-                let _ = stream.write_all(&answer);
-            }
-        });
-        Mirror { url, root, asked }
-    }
-
-    fn asked(&self) -> Vec<String> {
-        self.asked.lock().unwrap().clone()
-    }
-}
 
 /// A release of this build's binaries: the mirror serving its archive, and a checksums
 /// folder as the repository holds it.
@@ -93,28 +24,24 @@ fn built_archive() -> &'static (tempfile::TempDir, PathBuf, String) {
         std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let stage = dir
-            .path()
-            .join(format!("poolform-{VERSION}-{}", host_target()));
-        std::fs::create_dir_all(&stage).unwrap();
-        let poolform = sim_binary().with_file_name("poolform");
-        for (from, name) in [(poolform, "poolform"), (sim_binary(), "workspace-sim")] {
-            std::fs::copy(from, stage.join(name)).unwrap();
-        }
-        std::fs::copy(repo_file("README.md"), stage.join("README.md")).unwrap();
-        let archive = dir.path().join(archive_name());
-        let tar = std::process::Command::new("tar")
-            .arg("-czf")
-            .arg(&archive)
-            .arg("-C")
-            .arg(dir.path())
-            .arg(stage.file_name().unwrap())
-            .status()
-            .unwrap();
-        assert!(tar.success());
-        let sha = hex::encode(Sha256::digest(std::fs::read(&archive).unwrap()));
+        let (poolform, sim, readme) = (
+            sim_binary().with_file_name("poolform"),
+            sim_binary(),
+            repo_file("README.md"),
+        );
+        let files = [
+            ("poolform", poolform.as_path()),
+            ("workspace-sim", sim.as_path()),
+            ("README.md", readme.as_path()),
+        ];
+        let (archive, sha) = build_archive(dir.path(), VERSION, &files);
         (dir, archive, sha)
     })
+}
+
+/// This release's archive name on this machine.
+fn archive_name() -> String {
+    crate::harness::release::archive_name(VERSION)
 }
 
 impl Release {

@@ -30,6 +30,10 @@ pub struct Account {
     pub domain_id: Option<String>,
     pub access_key: String,
     pub secret_key: String,
+    /// The key's IAM policy allows reads only: its DELETEs are refused with 403, as a key
+    /// with the policy of `poolform policy --for plan` would be.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// An agency: created by `domain`, assumable by the accounts it `trusts`.
@@ -504,6 +508,18 @@ async fn to_project(
             403,
             "WKS.0004",
             "The project ID in the request does not match the credentials",
+        );
+    }
+    let read_only = multi
+        .accounts
+        .iter()
+        .any(|a| a.access_key == key && a.read_only);
+    if read_only && parts.method == axum::http::Method::DELETE {
+        multi.record(key, project, true);
+        return huawei_error(
+            403,
+            "WKS.0403",
+            "Policy doesn't allow workspace:desktopPools:delete to be performed.",
         );
     }
     multi.record(key, project, false);

@@ -5,6 +5,7 @@
 
 pub mod measure;
 pub mod projects;
+pub mod release;
 pub mod terminal;
 
 use poolform::api::connection::{Connection, Credentials, Secret};
