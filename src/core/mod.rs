@@ -22,5 +22,6 @@ pub mod retry;
 pub mod rules;
 pub mod run_end;
 pub mod target;
+pub mod time;
 pub mod validated;
 pub mod yaml_guard;

@@ -9,6 +9,13 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
+pub(crate) async fn admin_clock(
+    Ext(shared): Ext<Arc<Shared>>,
+    Json(change): Json<crate::clock::ClockChange>,
+) -> Response {
+    crate::clock::change_answer(&shared.clock, &change)
+}
+
 pub(crate) async fn admin_state(Ext(shared): Ext<Arc<Shared>>) -> Json<Value> {
     Json(shared.state().snapshot())
 }

@@ -55,6 +55,8 @@ pub struct SimConfig {
     /// The list route's `name` filter: a substring (as documented, "fuzzy") or an exact
     /// match (its semantics are unpublished).
     pub exact_name_filter: bool,
+    /// The simulator's clock (shared by every project of one simulator).
+    pub clock: std::sync::Arc<crate::clock::SimClock>,
 }
 
 impl SimConfig {
@@ -78,6 +80,7 @@ impl SimConfig {
             iam_projects: vec![("cn-north-4".into(), fixture_project)],
             agencies: Vec::new(),
             exact_name_filter: false,
+            clock: std::sync::Arc::default(),
         }
     }
 }

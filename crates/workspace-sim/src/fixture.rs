@@ -19,6 +19,19 @@ pub struct FixtureError {
     pub message: String,
 }
 
+impl Fixture {
+    /// Reads each pool's relative `created_time` (`now-3d`) against `clock`, once.
+    pub fn resolve_times(&mut self, clock: &crate::clock::SimClock) -> Result<(), String> {
+        for pool in &mut self.pools {
+            if let Some(Value::String(t)) = pool.get("created_time") {
+                let resolved = clock.resolve(t)?;
+                pool.insert("created_time".into(), Value::String(resolved));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A deterministic UUID-shaped id for the `index`-th generated pool.
 pub fn synthetic_id(index: u64) -> String {
     let h = index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5bd1_e995;

@@ -5,6 +5,7 @@
 //! faults are reproducible with a seed. No production module imports this one.
 
 pub mod admin;
+pub mod clock;
 pub mod config;
 pub mod conn;
 pub mod errors;
@@ -20,6 +21,7 @@ pub mod server;
 pub mod shared;
 pub mod state;
 
+pub use clock::SimClock;
 pub use config::{MissingPool, SimConfig};
 pub use faults::Faults;
 pub use fixture::Fixture;

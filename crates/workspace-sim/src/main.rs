@@ -61,6 +61,14 @@ struct Args {
     /// Stop serving after this long (e.g. 10m), whatever happens.
     #[arg(long, value_name = "DURATION", env = "WORKSPACE_SIM_EXIT_AFTER", value_parser = humantime::parse_duration)]
     exit_after: Option<Duration>,
+    /// Shift the simulator's clock (its `Date` headers, a fixture's `now-3d`) from the
+    /// system's: `-2h`, `8d`.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = workspace_sim::clock::signed_span, conflicts_with = "clock_at")]
+    clock_offset: Option<i64>,
+    /// Freeze the simulator's clock at INSTANT (RFC 3339, or YYYY-MM-DD): its output does not
+    /// change from day to day. `POST /__sim/clock` moves it while it runs.
+    #[arg(long, value_name = "INSTANT", value_parser = poolform::core::time::Instant::parse)]
+    clock_at: Option<poolform::core::time::Instant>,
     /// Require `X-Auth-Token: TOKEN` (or set SIM_TOKEN).
     #[arg(long, env = "SIM_TOKEN", hide_env_values = true, conflicts_with = "ak")]
     token: Option<String>,
@@ -325,7 +333,12 @@ async fn main() -> ExitCode {
         _ => SimAuth::Open,
     };
     let fixture_project = fixture.project_id.to_string();
+    let clock = match (args.clock_at, args.clock_offset) {
+        (Some(at), _) => workspace_sim::SimClock::frozen_at(at),
+        (None, offset) => workspace_sim::SimClock::offset_by(offset.unwrap_or(0)),
+    };
     let config = SimConfig {
+        clock: std::sync::Arc::new(clock),
         fixture,
         auth,
         missing_pool: match args.missing_pool {

@@ -425,9 +425,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Routes a request: the state route, IAM, or the project its path names.
 async fn dispatch(State(multi): State<Arc<Multi>>, req: Request) -> Response {
+    let clock = multi.first_shared().clock.clone();
+    let response = route(multi, req).await;
+    crate::clock::stamp(response, &clock)
+}
+
+/// [`dispatch`], before the answer is dated.
+async fn route(multi: Arc<Multi>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     if path == "/__sim/state" {
         return Json(multi.snapshot()).into_response();
+    }
+    if path == "/__sim/clock" {
+        let clock = multi.first_shared().clock.clone();
+        let Ok(body) = to_bytes(req.into_body(), 64 * 1024).await else {
+            return huawei_error(413, "APIGW.0201", "Request entity too large");
+        };
+        return match serde_json::from_slice::<crate::clock::ClockChange>(&body) {
+            Ok(change) => crate::clock::change_answer(&clock, &change),
+            Err(e) => crate::errors::bad_parameter(e.to_string()),
+        };
     }
     let (parts, body) = req.into_parts();
     let Ok(body) = to_bytes(body, 1024 * 1024).await else {

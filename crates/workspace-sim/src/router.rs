@@ -1,7 +1,8 @@
 //! One project's routes (the API behind its gateway, and the `__sim` routes) as one router.
 
 use crate::admin::{
-    admin_add_pool, admin_patch_pool, admin_remove_pool, admin_set_desktops, admin_state,
+    admin_add_pool, admin_clock, admin_patch_pool, admin_remove_pool, admin_set_desktops,
+    admin_state,
 };
 use crate::errors::gateway_not_found;
 use crate::gateway::gateway;
@@ -39,11 +40,19 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .layer(middleware::from_fn_with_state(shared.clone(), gateway));
     let admin = Router::new()
         .route("/__sim/state", get(admin_state))
+        .route("/__sim/clock", post(admin_clock))
         .route("/__sim/pools", post(admin_add_pool))
         .route(
             "/__sim/pools/{id}",
             axum::routing::patch(admin_patch_pool).delete(admin_remove_pool),
         )
         .route("/__sim/pools/{id}/desktops", post(admin_set_desktops));
-    admin.merge(api).with_state(shared)
+    let clock = shared.clock.clone();
+    admin
+        .merge(api)
+        .with_state(shared)
+        .layer(middleware::map_response(move |r: Response| {
+            let clock = clock.clone();
+            async move { crate::clock::stamp(r, &clock) }
+        }))
 }

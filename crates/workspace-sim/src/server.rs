@@ -74,8 +74,12 @@ pub(crate) async fn serve(
 
 impl SimServer {
     /// Starts on `listen` inside the current Tokio runtime. Only loopback addresses are allowed.
-    pub async fn start(config: SimConfig, listen: SocketAddr) -> std::io::Result<SimServer> {
+    pub async fn start(mut config: SimConfig, listen: SocketAddr) -> std::io::Result<SimServer> {
         check_loopback(listen)?;
+        config
+            .fixture
+            .resolve_times(&config.clock)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let shared = build_shared(config);
         let app = router(shared.clone()).into_make_service_with_connect_info::<Cut>();
         let (addr, shutdown) = serve(listen, app).await?;
@@ -95,6 +99,13 @@ impl SimServer {
         listen: SocketAddr,
     ) -> std::io::Result<SimServer> {
         check_loopback(listen)?;
+        let mut fixture = fixture;
+        for project in &mut fixture.projects {
+            project
+                .fixture
+                .resolve_times(&base.clock)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        }
         let multi = Arc::new(multi::Multi::new(base, fixture));
         let first = multi.first_shared();
         let app = multi::router(multi.clone()).into_make_service_with_connect_info::<Cut>();

@@ -27,6 +27,7 @@ pub struct Shared {
     pub(crate) iam_projects: Vec<(String, String)>,
     pub(crate) agencies: Vec<(String, String)>,
     pub(crate) exact_name_filter: bool,
+    pub(crate) clock: Arc<crate::clock::SimClock>,
     /// Temporary credentials issued by assume role, accepted from then on.
     pub(crate) issued: Mutex<Vec<IssuedKey>>,
     /// API requests received in all.
@@ -82,6 +83,7 @@ pub(crate) fn build_shared(config: SimConfig) -> Arc<Shared> {
         iam_projects: config.iam_projects,
         agencies: config.agencies,
         exact_name_filter: config.exact_name_filter,
+        clock: config.clock,
         issued: Mutex::new(Vec::new()),
         api_requests: AtomicU64::new(0),
         hostile: Mutex::new(config.hostile),
