@@ -132,7 +132,7 @@ impl Instant {
             if day < 1 || day > days_in_month(year, month) {
                 return Err(what(&format!("{year:04}-{month:02} has no day {day}")));
             }
-            Ok((year as i64, month as u32, day as u32))
+            Ok((i64::from(year), month, day))
         };
         if bytes.len() == 10 {
             let (y, m, d) = date(bytes)?;
@@ -235,7 +235,7 @@ fn number(b: &[u8]) -> Option<u32> {
 }
 
 fn is_leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {

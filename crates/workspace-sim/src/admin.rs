@@ -13,7 +13,18 @@ pub(crate) async fn admin_clock(
     Ext(shared): Ext<Arc<Shared>>,
     Json(change): Json<crate::clock::ClockChange>,
 ) -> Response {
-    crate::clock::change_answer(&shared.clock, &change)
+    clock_answer(&shared.clock, &change)
+}
+
+/// The answer of `POST /__sim/clock`: the clock's new "now", or what is wrong with the change.
+pub(crate) fn clock_answer(
+    clock: &crate::clock::SimClock,
+    change: &crate::clock::ClockChange,
+) -> Response {
+    match clock.change(change) {
+        Ok(now) => Json(json!({"now": now.to_string()})).into_response(),
+        Err(e) => bad_parameter(e),
+    }
 }
 
 pub(crate) async fn admin_state(Ext(shared): Ext<Arc<Shared>>) -> Json<Value> {

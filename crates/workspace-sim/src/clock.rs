@@ -137,15 +137,6 @@ pub fn stamp(mut response: axum::response::Response, clock: &SimClock) -> axum::
     response
 }
 
-/// The answer of `POST /__sim/clock`.
-pub fn change_answer(clock: &SimClock, change: &ClockChange) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    match clock.change(change) {
-        Ok(now) => axum::Json(serde_json::json!({"now": now.to_string()})).into_response(),
-        Err(e) => crate::errors::bad_parameter(e),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -310,6 +310,26 @@ async fn start(
     }
 }
 
+/// Who the gateway lets in: a token, an AK/SK pair, or anyone.
+fn auth_of(args: &Args) -> SimAuth {
+    match (&args.token, &args.ak, &args.sk) {
+        (Some(t), _, _) => SimAuth::Token(t.clone()),
+        (None, Some(access_key), Some(secret_key)) => SimAuth::AkSk {
+            access_key: access_key.clone(),
+            secret_key: secret_key.clone(),
+        },
+        _ => SimAuth::Open,
+    }
+}
+
+/// The simulator's clock: frozen at --clock-at, or the system's shifted by --clock-offset.
+fn clock_of(args: &Args) -> workspace_sim::SimClock {
+    match (args.clock_at, args.clock_offset) {
+        (Some(at), _) => workspace_sim::SimClock::frozen_at(at),
+        (None, offset) => workspace_sim::SimClock::offset_by(offset.unwrap_or(0)),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -324,21 +344,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let auth = match (args.token, args.ak, args.sk) {
-        (Some(t), _, _) => SimAuth::Token(t),
-        (None, Some(access_key), Some(secret_key)) => SimAuth::AkSk {
-            access_key,
-            secret_key,
-        },
-        _ => SimAuth::Open,
-    };
+    let auth = auth_of(&args);
     let fixture_project = fixture.project_id.to_string();
-    let clock = match (args.clock_at, args.clock_offset) {
-        (Some(at), _) => workspace_sim::SimClock::frozen_at(at),
-        (None, offset) => workspace_sim::SimClock::offset_by(offset.unwrap_or(0)),
-    };
     let config = SimConfig {
-        clock: std::sync::Arc::new(clock),
+        clock: std::sync::Arc::new(clock_of(&args)),
         fixture,
         auth,
         missing_pool: match args.missing_pool {

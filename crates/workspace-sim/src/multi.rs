@@ -442,7 +442,7 @@ async fn route(multi: Arc<Multi>, req: Request) -> Response {
             return huawei_error(413, "APIGW.0201", "Request entity too large");
         };
         return match serde_json::from_slice::<crate::clock::ClockChange>(&body) {
-            Ok(change) => crate::clock::change_answer(&clock, &change),
+            Ok(change) => crate::admin::clock_answer(&clock, &change),
             Err(e) => crate::errors::bad_parameter(e.to_string()),
         };
     }
