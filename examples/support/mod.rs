@@ -272,6 +272,7 @@ pub fn bench_change(i: u64, name: &str) -> poolform::core::plan::Change {
         pool,
         likely_blocked: false,
         reason: poolform::core::plan::Reason::NotInConfig,
+        expired: None,
     }
 }
 
@@ -283,6 +284,7 @@ pub fn bench_plan(changes: Vec<poolform::core::plan::Change>) -> poolform::core:
         project_id: ProjectId::parse(PROJECT).unwrap(),
         endpoint: "http://127.0.0.1:9".into(),
         identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
+        clock: None,
         summary: Summary::count(&changes, &[], 0),
         changes,
         findings: Vec::new(),

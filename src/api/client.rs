@@ -8,7 +8,9 @@ use super::options::{ClientOptions, ListingCounts};
 use super::pacer::Pacer;
 use super::transport::{Endpoint, RawResponse, Request, Slot, Transport};
 use super::wire::{self, Page};
+use crate::core::escape::visible;
 use crate::core::model::{Live, Pool, PoolDesktop, PoolId};
+use crate::core::time::{Clock, ClockSource, Instant};
 use reqwest::Method;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +26,21 @@ pub const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
 /// each page and the pages decoded at once, what a server can make poolform hold stays bounded
 /// (100,000 ordinary pools hold ~40 MiB).
 pub const MAX_LISTING_WEIGHT: usize = 128 * 1024 * 1024;
+
+/// The API's clock from an answer's `Date` header: `None` when it sent none; a `Date` that is
+/// not an HTTP date is refused (time rules are judged by it, and never fail open).
+fn api_date(raw: &RawResponse) -> Result<Option<Instant>, ApiError> {
+    let Some(text) = raw.date.as_deref() else {
+        return Ok(None);
+    };
+    match httpdate::parse_http_date(text) {
+        Ok(t) => Ok(Some(Instant::of_system(t))),
+        Err(_) => Err(raw.decode_error(format!(
+            "its Date header {:?} is not an HTTP date (time rules are judged by the API's clock)",
+            visible(text)
+        ))),
+    }
+}
 
 /// Filters the list route supports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,6 +93,8 @@ pub struct Shown {
 pub struct ListedPage {
     pub page: Page,
     pub request_id: Option<String>,
+    /// The API's clock, from the answer's `Date` header (`None`: it sent none).
+    pub date: Option<Instant>,
     /// The size of the answer's body.
     pub bytes: usize,
     /// The run's slot for a page in memory, held until the page is taken into its listing
@@ -274,6 +293,7 @@ impl Client {
             return Err(raw.http_error());
         }
         let mut raw = raw;
+        let date = api_date(&raw)?;
         let bytes = raw.body.len();
         let body = std::mem::take(&mut raw.body);
         let decoded = {
@@ -302,6 +322,7 @@ impl Client {
             page,
             bytes,
             request_id: raw.request_id,
+            date,
             _slot: slot,
             reserved: Some(reserved),
         })
@@ -338,6 +359,18 @@ impl Client {
         limit: u32,
     ) -> Result<Result<Live, String>, ApiError> {
         let first = self.list_page(filter, 0, limit).await?;
+        // "Now" is the API's, as its first page saw it; this machine's only when it sent no
+        // `Date` (and the plan says whose it is).
+        let clock = match first.date {
+            Some(now) => Clock {
+                now,
+                source: ClockSource::Api,
+            },
+            None => Clock {
+                now: Instant::of_system(std::time::SystemTime::now()),
+                source: ClockSource::Local,
+            },
+        };
         let total = first.page.total_count;
         let gathered = match total {
             Some(total) => self.pages_counted(filter, first, total).await?,
@@ -347,7 +380,8 @@ impl Client {
             Ok(gathered) => gathered,
             Err(why) => return Ok(Err(why)),
         };
-        let live = Live::from_parts(gathered.pools, gathered.page_of, gathered.request_ids);
+        let live = Live::from_parts(gathered.pools, gathered.page_of, gathered.request_ids)
+            .map(|live| live.with_clock(clock));
         Ok(match (live, total) {
             // The same pool read twice (an overlap) with different content: it changed.
             (Err(conflict), _) => Err(conflict.to_string()),

@@ -24,6 +24,8 @@ pub(super) struct RawResponse {
     pub body: Vec<u8>,
     pub request_id: Option<String>,
     pub retry_after_secs: Option<u64>,
+    /// The answer's `Date` header, as sent: the API's clock.
+    pub date: Option<String>,
     /// Whose credentials the request carried, named in a 401.
     pub who: std::sync::Arc<str>,
     /// A list page's bytes in the run's budget, until the answer is dropped.
@@ -457,6 +459,7 @@ impl Transport {
         };
         let request_id = header("x-request-id");
         let retry_after_secs = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let date = header("date");
         let status = response.status().as_u16();
         let limit = self.options.max_body_bytes;
         let too_large = || ApiError::BodyTooLarge {
@@ -490,6 +493,7 @@ impl Transport {
             body,
             request_id,
             retry_after_secs,
+            date,
             who: req.who.clone(),
             held,
         })

@@ -21,11 +21,13 @@ use std::time::{Duration, Instant};
 /// gives up (a listing slower than the age limit would renew forever).
 const MAX_RENEWALS: u32 = 3;
 
-/// The rules a run judges a project's pools by, and how the config is named in reasons.
+/// The rules a run judges a project's pools by, how the config is named in reasons, and the
+/// API's clock as its latest listing read it (moved on by this machine's monotonic clock).
 #[derive(Clone)]
 pub struct Judge {
     rules: Arc<Rules>,
     source: String,
+    clock: Arc<std::sync::Mutex<Option<(crate::core::time::Instant, Instant)>>>,
 }
 
 impl Judge {
@@ -33,12 +35,29 @@ impl Judge {
         Judge {
             rules: Arc::new(rules),
             source: source.into(),
+            clock: Arc::default(),
         }
+    }
+
+    /// The API's clock as `live` read it, from now on.
+    pub fn saw(&self, live: &Live) {
+        if let Some(clock) = live.clock() {
+            *self.clock.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((clock.now, Instant::now()));
+        }
+    }
+
+    /// The API's "now": its latest listing's clock, moved on by the time since.
+    fn now(&self) -> Option<crate::core::time::Instant> {
+        let seen = *self.clock.lock().unwrap_or_else(|e| e.into_inner());
+        seen.map(|(api, at)| {
+            api.plus(crate::core::time::Span::from_secs(at.elapsed().as_secs()))
+        })
     }
 
     /// Whether a pool re-read on its own may still be deleted: `Err(why not)`.
     pub fn still_called_for(&self, pool: &Pool) -> Result<(), String> {
-        match planner::verdict_alone(&self.rules, pool).why_kept(&self.source) {
+        match planner::verdict_alone(&self.rules, pool, self.now()).why_kept(&self.source) {
             None => Ok(()),
             Some(why) => Err(why),
         }
@@ -46,6 +65,7 @@ impl Judge {
 
     /// What a fresh listing says of each of `planned`.
     fn fates(&self, live: &Live, planned: &[PoolRef]) -> Result<HashMap<PoolId, Fate>, String> {
+        self.saw(live);
         let verdicts = planner::verdicts(&self.rules, live).map_err(|e| e.to_string())?;
         Ok(planned
             .iter()

@@ -258,6 +258,10 @@ pub struct PlanArgs {
     /// Plan only the deletion of this pool, by id or exact name (repeatable): a partial plan.
     #[arg(long, value_name = "ID|NAME")]
     pub target: Vec<String>,
+    /// Save the plan as an announcement (needs -o): `apply FILE` deletes its pools only once
+    /// DURATION has passed (e.g. 4d, 1w), and only those the config still calls for then.
+    #[arg(long, value_name = "DURATION", value_parser = notice_span)]
+    pub notice: Option<crate::core::time::Span>,
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +301,10 @@ pub struct ApplyArgs {
     /// the file; a saved plan planned past the file's cap needs the same flag again).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_deletes: Option<u32>,
+    /// For a scheduled job: an announcement that is not due yet exits 0 instead of 1 (nothing
+    /// is deleted either way). Refused for a plan that is not an announcement.
+    #[arg(long)]
+    pub if_due: bool,
     /// Apply only the deletion of this pool, by id or exact name (repeatable): the rest of the
     /// plan is left alone.
     #[arg(long, value_name = "ID|NAME")]
@@ -332,6 +340,14 @@ fn bounded_duration(
 
 fn wait_duration(s: &str) -> Result<std::time::Duration, String> {
     bounded_duration(s, std::time::Duration::from_secs(24 * 3600), "24h")
+}
+
+/// A notice period: a duration of the config's grammar (`4d`, `1w3d`), more than zero.
+fn notice_span(s: &str) -> Result<crate::core::time::Span, String> {
+    match crate::core::time::Span::parse(s)? {
+        crate::core::time::Span::ZERO => Err("a notice of 0 gives no notice".into()),
+        span => Ok(span),
+    }
 }
 
 fn verify_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -48,6 +48,20 @@ fn line(event: Event, project: Option<&str>) -> String {
 }
 
 impl JsonLines {
+    /// The announced pools that are not deleted, each with its project's label, before any
+    /// DELETE.
+    pub fn dropped(dropped: &[crate::core::announcement::Dropped]) {
+        for d in dropped {
+            let mut batch = Batch::of(d.label.as_deref());
+            batch.push(Event::Dropped {
+                pool: d.pool.clone(),
+                reason: d.reason,
+                detail: d.detail.clone(),
+            });
+            batch.flush();
+        }
+    }
+
     /// The events of a project labelled `label`, or of a file of one project.
     pub fn of(label: Option<&str>) -> JsonLines {
         JsonLines {

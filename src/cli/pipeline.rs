@@ -22,6 +22,7 @@ use crate::core::model::Live;
 use crate::core::plan::{FindingKind, Made, Plan, ProjectFailure, ProjectPlan};
 use crate::core::planner::{self, PlanContext};
 use crate::core::projects::{self, Project};
+use crate::core::time::{Clock, ClockSource, Instant, Span};
 use anyhow::{bail, Result};
 use std::collections::HashSet;
 
@@ -230,7 +231,7 @@ pub async fn list(
     source: &str,
     nothing_done: &str,
 ) -> Result<Live> {
-    list_for_judging(client, &project.rules, source)
+    let live = list_for_judging(client, &project.rules, source)
         .await
         .map_err(|e| match e {
             ListingError::Api(api) => {
@@ -242,7 +243,46 @@ pub async fn list(
                 )
             }
             other => anyhow::anyhow!("{other}; {nothing_done}"),
-        })
+        })?;
+    say_clock_skew(project.label(), live.clock());
+    Ok(live)
+}
+
+/// How far this machine's clock may be from the API's before the run says so.
+const CLOCK_SKEW_NOTED: Span = Span::from_secs(5 * 60);
+
+/// Says on stderr when this machine's clock is more than 5 minutes off the API's: time rules
+/// are judged by the API's clock, and the operator should know the two disagree.
+fn say_clock_skew(label: Option<&str>, clock: Option<Clock>) {
+    let Some(Clock {
+        now: api,
+        source: ClockSource::Api,
+    }) = clock
+    else {
+        return;
+    };
+    let local = Instant::of_system(std::time::SystemTime::now());
+    let (off, way) = if local.unix() >= api.unix() {
+        (api.until(local), "ahead of")
+    } else {
+        (local.until(api), "behind")
+    };
+    // Said once a run for each project, however often it is listed.
+    static SAID: std::sync::Mutex<Vec<Option<String>>> = std::sync::Mutex::new(Vec::new());
+    let first = SAID.lock().map_or(true, |mut said| {
+        let key = label.map(str::to_owned);
+        let new = !said.contains(&key);
+        if new {
+            said.push(key);
+        }
+        new
+    });
+    if off > CLOCK_SKEW_NOTED && first {
+        let whose = label.map(|l| format!("{l}: ")).unwrap_or_default();
+        output::stderr_line(&format!(
+            "{whose}note: this machine's clock is {off} {way} the API's ({api}); time rules (min_age, expires, notice) are judged by the API's clock"
+        ));
+    }
 }
 
 /// The progress of the listings: one project's pages and pools, or every project's.
@@ -318,7 +358,7 @@ async fn plan_all(
 }
 
 /// One project's part of the plan, made from its listing.
-fn plan_one(client: &Client, project: &Project, live: &Live) -> Result<ProjectPlan> {
+pub fn plan_one(client: &Client, project: &Project, live: &Live) -> Result<ProjectPlan> {
     let c = client.connection();
     let ctx = PlanContext {
         label: project.label().map(str::to_owned),
@@ -457,6 +497,9 @@ fn why_not_planned(plan: &Plan, target: &str, listed: Option<bool>) -> Option<St
         FindingKind::NearMatch => format!("it is a near match, never deleted ({detail})"),
         FindingKind::Drift => format!("it is kept: {source} lists it (it has drifted)"),
         FindingKind::Missing => format!("{source} lists it, but no live pool has this name"),
+        FindingKind::Young => format!("it is young ({detail})"),
+        FindingKind::AgeUnknown => format!("its age is unknown ({detail})"),
+        FindingKind::Expiring => format!("it is kept: {source} lists it ({detail})"),
     };
     Some(match &part.label {
         Some(label) => format!("{why} in {label}"),

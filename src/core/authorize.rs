@@ -165,6 +165,26 @@ pub fn check_config(
     config: &Config,
     config_sha256: &str,
 ) -> Result<(), Mismatch> {
+    check_kind(plan, plan_file, config_file, config)?;
+    if plan.config_sha256 != config_sha256 {
+        return Err(Mismatch::Config {
+            plan_file: plan_file.to_owned(),
+            config_file: config_file.to_owned(),
+            planned: plan.config_sha256.clone(),
+            now: config_sha256.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that a plan is of the config's kind (one project, or `projects:`): what binds an
+/// announcement to its config, which may change during the notice.
+pub fn check_kind(
+    plan: &Plan,
+    plan_file: &str,
+    config_file: &str,
+    config: &Config,
+) -> Result<(), Mismatch> {
     let (plan_file, config_file) = (plan_file.to_owned(), config_file.to_owned());
     match (plan.is_of_one_project(), config.is_many()) {
         (true, true) => {
@@ -180,14 +200,6 @@ pub fn check_config(
             })
         }
         _ => {}
-    }
-    if plan.config_sha256 != config_sha256 {
-        return Err(Mismatch::Config {
-            plan_file,
-            config_file,
-            planned: plan.config_sha256.clone(),
-            now: config_sha256.to_owned(),
-        });
     }
     Ok(())
 }

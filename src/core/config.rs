@@ -5,6 +5,7 @@
 //! walking the document again to the offending path, so every error names file, line, column.
 
 use crate::core::model::{Pool, PoolId, ProjectId};
+pub use crate::core::time::{Instant, Span};
 use crate::core::validated;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -309,6 +310,10 @@ pub struct Scope {
     /// Only pools of this type.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub pool_type: Option<PoolType>,
+    /// A live pool younger than this (by its `created_time`, on the API's clock) is never
+    /// deleted: it is reported as young. One whose age is unknown is kept too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_age: Option<Span>,
 }
 
 impl Scope {
@@ -442,6 +447,10 @@ pub struct PoolEntry {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Box<Expect>>,
+    /// Keeps its pool until this instant; after it the entry keeps nothing (its pool is
+    /// planned as if the entry were absent, the reason `expired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Instant>,
 }
 
 /// A tag condition: `key`, and `value` when given.
@@ -469,6 +478,9 @@ pub struct ProtectRule {
     pub id: Option<PoolId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<TagRule>,
+    /// Protects until this instant; after it the rule protects nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Instant>,
 }
 
 impl ProtectRule {
@@ -545,6 +557,10 @@ pub struct Config {
     /// Allows an empty `pools:` without a scope, which plans to delete every pool.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_delete_all: bool,
+    /// Deletes need an announcement made this long before (`plan --notice`): a fresh apply,
+    /// or a plain saved plan, that would delete anything is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Span>,
     /// Several projects in one file, each planned as a single-project file would be; the
     /// file's `protect` and `max_deletes` apply to every one of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -678,6 +694,9 @@ pub struct ProjectEntry {
     pub max_deletes: Option<MaxDeletes>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_delete_all: bool,
+    /// Longer than the file's `notice`, never shorter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Span>,
 }
 
 impl ProjectEntry {
@@ -814,6 +833,9 @@ const KNOWN_KEYS: &[&str] = &[
     "agency",
     "domain",
     "domain_id",
+    "min_age",
+    "expires",
+    "notice",
 ];
 
 /// Adds "did you mean `pools`?" to serde's "unknown field `pool`, expected ..." messages.
@@ -999,6 +1021,11 @@ fn validate_entry(
             return Err((at("assume_role"), format!("projects[{i}].assume_role needs exactly one of domain and domain_id (the account that created the agency)")));
         }
     }
+    if let (Some(own), Some(file)) = (entry.notice, config.notice) {
+        if own < file {
+            return Err((at("notice"), format!("projects[{i}].notice is {own}, shorter than the file's notice {file}: a project may lengthen the notice, never shorten it")));
+        }
+    }
     if let (Some(own), Some(file)) = (entry.max_deletes, config.max_deletes) {
         if own.0 > file.0 {
             return Err((at("max_deletes"), format!("projects[{i}].max_deletes is {}, higher than the file's max_deletes {}: a project may lower the limit, never raise it", own.0, file.0)));
@@ -1147,9 +1174,9 @@ max_deletes: 20
         ),
         ("", "1:1: the file is empty"),
         ("   \n\n", "1:1: the file is empty"),
-        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `cloud`, `scope`, `pools`, `protect`, `max_deletes`, `allow_delete_all`, `projects`; did you mean `pools`?"),
+        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `cloud`, `scope`, `pools`, `protect`, `max_deletes`, `allow_delete_all`, `notice`, `projects`; did you mean `pools`?"),
         ("version: 1\ncloud: evil.com/x\npools: [{id: a}]\n", "2:8: cloud: cloud \"evil.com/x\" is not a domain name"),
-        ("version: 1\npools:\n  - id: a\n    nmae: x\n", "4:5: pools[0]: unknown field `nmae`, expected one of `id`, `name`, `expect`; did you mean `name`?"),
+        ("version: 1\npools:\n  - id: a\n    nmae: x\n", "4:5: pools[0]: unknown field `nmae`, expected one of `id`, `name`, `expect`, `expires`; did you mean `name`?"),
         ("version: 2\npools: [{id: a}]\n", "1:10: version: unsupported version 2; this poolform reads version 1"),
         ("version: one\n", "1:10: version: invalid type: string \"one\""),
         ("pools: [{id: a}]\n", "1:1: missing field `version`"),
@@ -1178,7 +1205,7 @@ max_deletes: 20
         ("version: 1\n", "1:1: pools is empty and there is no scope"),
         ("version: 1\nscope: {}\npools: []\n", "pools is empty and there is no scope"),
         ("version: 1\nscope: {name_prefix: \"\"}\n", "pools is empty and there is no scope"),
-        ("version: 1\nscope: {prefix: ci-}\npools: []\n", "2:9: scope: unknown field `prefix`, expected one of `name_prefix`, `enterprise_project_id`, `type`; did you mean `name_prefix`?"),
+        ("version: 1\nscope: {prefix: ci-}\npools: []\n", "2:9: scope: unknown field `prefix`, expected one of `name_prefix`, `enterprise_project_id`, `type`, `min_age`; did you mean `name_prefix`?"),
         ("version: 1\nscope: {type: dynamic}\n", "unknown variant `dynamic`"),
         ("version: 1\npools: {id: a}\n", "pools: invalid type: map, expected a sequence"),
         ("version: 1\npools:\n  - a130ab3a\n", "pools[0]: invalid type: string \"a130ab3a\", expected a pool entry such as `{id: ..., name: ...}`"),
@@ -1186,6 +1213,17 @@ max_deletes: 20
         ("version: 1\nversion: 1\npools: [{id: a}]\n", "duplicate field `version`"),
         ("version: 1\npools: [{id: a}\n", "did not find expected"),
         ("\u{0}\u{1}\u{2}binary", "control characters are not allowed"),
+        ("version: 1\nscope: {name_prefix: ci-, min_age: 7}\n", "2:36: scope.min_age: \"7\" is not a duration"),
+        ("version: 1\nscope: {name_prefix: ci-, min_age: 7 days}\n", "2:36: scope.min_age: \"7 days\" is not a duration"),
+        ("version: 1\nscope: {name_prefix: ci-, min_age: 1y}\n", "2:36: scope.min_age: \"1y\" is not a duration"),
+        ("version: 1\nscope: {name_prefix: ci-, min_age: -3d}\n", "2:36: scope.min_age: \"-3d\" is not a duration"),
+        ("version: 1\nscope: {name_prefix: ci-, min_age: \"\"}\n", "2:36: scope.min_age: \"\" is not a duration"),
+        ("version: 1\nnotice: 4\npools: [{id: a}]\n", "2:9: notice: \"4\" is not a duration"),
+        ("version: 1\npools:\n  - {id: a, expires: 2026-13-01}\n", "3:22: pools[0].expires: \"2026-13-01\" is not an instant"),
+        ("version: 1\npools:\n  - {id: a, expires: \"2026-12-01T10:00\"}\n", "3:22: pools[0].expires: \"2026-12-01T10:00\" is not an instant"),
+        ("version: 1\npools:\n  - {id: a, expires: 20261231}\n", "3:22: pools[0].expires: \"20261231\" is not an instant"),
+        ("version: 1\npools:\n  - {id: a, expires: next friday}\n", "3:22: pools[0].expires: \"next friday\" is not an instant"),
+        ("version: 1\npools: [{id: a}]\nprotect:\n  - {name: x, expires: 2026-02-30}\n", "4:24: protect[0].expires: \"2026-02-30\" is not an instant"),
         ("version: 1\nallow_delete_all: yes\npools: []\n", "allow_delete_all: invalid type: string \"yes\", expected a boolean"),
     ];
 

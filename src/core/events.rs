@@ -26,6 +26,14 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         absent_before_apply: bool,
     },
+    /// Applying an announcement: an announced pool that is not deleted, and why (before any
+    /// DELETE).
+    Dropped {
+        pool: PoolRef,
+        reason: crate::core::announcement::DropReason,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
     /// A pool's DELETE is about to be sent (again, after a wait).
     StepStarted { pool: PoolRef },
     /// A DELETE failed in a way worth another try, which starts after `delay_ms`.

@@ -1,6 +1,7 @@
 //! The pure core: values and decisions, no I/O. Given the same inputs, every function here
 //! gives the same answer.
 
+pub mod announcement;
 pub mod authorize;
 pub mod caps;
 pub mod config;

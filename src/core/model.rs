@@ -501,6 +501,9 @@ pub struct Live {
     page_of: Vec<u32>,
     /// The request id of each page read.
     pages: Vec<Option<String>>,
+    /// "Now" as the listing saw it (the API's `Date`): what time rules are judged by. `None`
+    /// only for listings made without an API (tests); time rules then fail closed.
+    clock: Option<crate::core::time::Clock>,
 }
 
 impl Live {
@@ -568,7 +571,19 @@ impl Live {
             pools,
             page_of,
             pages: request_ids,
+            clock: None,
         })
+    }
+
+    /// The listing, as seen at `clock`.
+    pub fn with_clock(mut self, clock: crate::core::time::Clock) -> Live {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// "Now" as the listing saw it.
+    pub fn clock(&self) -> Option<crate::core::time::Clock> {
+        self.clock
     }
 
     pub fn pools(&self) -> &[Pool] {

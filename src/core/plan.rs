@@ -1,9 +1,11 @@
 //! The plan: a plain value (what would be deleted, what is missing, drifted or protected) and
 //! its JSON form (the `-o` plan file), read back only when it is whole and self-consistent.
 
+pub use crate::core::announcement::Announcement;
 pub use crate::core::identity::{Agency, CredentialKind, Identity};
 pub use crate::core::model::PoolRef;
 use crate::core::model::{PoolId, ProjectId};
+pub use crate::core::time::{Clock, ClockSource, Instant, Span};
 pub use crate::core::target::TargetError;
 use crate::core::target::{Candidate, TargetIndex};
 use serde::{Deserialize, Serialize};
@@ -12,14 +14,16 @@ use std::collections::HashSet;
 /// Version of the JSON plan format. 2 added the identity a plan is bound to, and near
 /// matches; 3 gave one shape to plans of one and of many projects (a `projects` list, one
 /// entry without a label for a file of one project) and stored why a pool is planned as a
-/// code. A plan of an earlier version is refused with "re-plan".
-pub const PLAN_FORMAT_VERSION: u32 = 3;
+/// code; 4 added the API's clock, ages and expiries, and announcements. A plan of an earlier
+/// version is refused with "re-plan".
+pub const PLAN_FORMAT_VERSION: u32 = 4;
 
 /// Why each earlier plan format cannot be applied, for the message that refuses it.
 fn earlier_format(version: u64) -> &'static str {
     match version {
         1 => "which did not record the identity a plan is bound to",
-        _ => "whose shape differs for one and for many projects",
+        2 => "whose shape differs for one and for many projects",
+        _ => "which did not record the API's clock, ages and expiries",
     }
 }
 
@@ -35,14 +39,26 @@ pub enum Action {
 pub enum Reason {
     /// In scope, and neither listed in the config nor protected.
     NotInConfig,
+    /// The keep entry or protect rule that kept it expired (the change names it).
+    Expired,
 }
 
 impl Reason {
     pub fn code(self) -> &'static str {
         match self {
             Reason::NotInConfig => "not_in_config",
+            Reason::Expired => "expired",
         }
     }
+}
+
+/// The keep entry or protect rule that would still keep a pool, had it not expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expiry {
+    /// As the config spells it: `pools[2] name "lab-7"`, `protect[0] name "ci-prod-*"`.
+    pub rule: String,
+    pub expires: Instant,
 }
 
 /// One planned change.
@@ -55,6 +71,9 @@ pub struct Change {
     /// (it is still attempted).
     pub likely_blocked: bool,
     pub reason: Reason,
+    /// With the reason `expired`: the entry or rule that expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<Expiry>,
     pub fingerprint: String,
 }
 
@@ -71,6 +90,13 @@ pub enum FindingKind {
     /// A would-be delete whose name matches a keep entry or a protect glob only once both
     /// are normalised: not deleted, reported (like drift, it needs a person).
     NearMatch,
+    /// A would-be delete younger than the scope's `min_age`: not deleted, not drift.
+    Young,
+    /// A would-be delete under a `min_age` whose creation time is missing or unreadable:
+    /// kept, not drift.
+    AgeUnknown,
+    /// A keep entry or protect rule that expires within 7 days.
+    Expiring,
 }
 
 impl FindingKind {
@@ -81,6 +107,9 @@ impl FindingKind {
             FindingKind::Protected => "protected",
             FindingKind::OutOfScope => "out_of_scope",
             FindingKind::NearMatch => "near_match",
+            FindingKind::Young => "young",
+            FindingKind::AgeUnknown => "age_unknown",
+            FindingKind::Expiring => "expiring",
         }
     }
 }
@@ -147,6 +176,17 @@ pub struct Finding {
     pub filter: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
+    /// A young pool's age, and when it is old enough to be deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_enough_at: Option<Instant>,
+    /// When an expiring entry or rule expires, and in how many days (rounded up) from the
+    /// plan's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Instant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u64>,
 }
 
 /// Counts of each category, for one project or (added up) for a run.
@@ -166,6 +206,13 @@ pub struct Summary {
     /// Would-be deletes spared because their name reads as a keep entry or protect glob.
     #[serde(default)]
     pub near_match: usize,
+    /// Would-be deletes spared because they are younger than `min_age`, or their age is
+    /// unknown.
+    #[serde(default)]
+    pub young: usize,
+    /// Keep entries and protect rules that expire within 7 days.
+    #[serde(default)]
+    pub expiring: usize,
     pub unchanged: usize,
 }
 
@@ -180,6 +227,8 @@ impl std::ops::Add for Summary {
             protected: self.protected + o.protected,
             out_of_scope: self.out_of_scope + o.out_of_scope,
             near_match: self.near_match + o.near_match,
+            young: self.young + o.young,
+            expiring: self.expiring + o.expiring,
             unchanged: self.unchanged + o.unchanged,
         }
     }
@@ -195,8 +244,8 @@ impl Summary {
     /// Every count, for a message: `3 to delete, 1 likely blocked, 0 missing, …`.
     pub fn counts_text(&self) -> String {
         format!(
-            "{} to delete, {} likely blocked, {} missing, {} drifted, {} protected, {} out of scope, {} near matches",
-            self.delete, self.likely_blocked, self.missing, self.drift, self.protected, self.out_of_scope, self.near_match
+            "{} to delete, {} likely blocked, {} missing, {} drifted, {} protected, {} out of scope, {} near matches, {} young, {} expiring",
+            self.delete, self.likely_blocked, self.missing, self.drift, self.protected, self.out_of_scope, self.near_match, self.young, self.expiring
         )
     }
 
@@ -215,6 +264,8 @@ impl Summary {
                 FindingKind::Protected => &mut s.protected,
                 FindingKind::OutOfScope => &mut s.out_of_scope,
                 FindingKind::NearMatch => &mut s.near_match,
+                FindingKind::Young | FindingKind::AgeUnknown => &mut s.young,
+                FindingKind::Expiring => &mut s.expiring,
             } += 1;
         }
         s
@@ -237,6 +288,9 @@ pub struct ProjectPlan {
     pub endpoint: String,
     /// Whose identity the project was planned as; applying it needs the same.
     pub identity: Identity,
+    /// "Now" as the project's listing saw it: every time rule was judged by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<Clock>,
     pub summary: Summary,
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
@@ -276,6 +330,10 @@ pub struct Plan {
     /// Projects that failed (only in printed plans; a plan with failures is never saved).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<ProjectFailure>,
+    /// Made with `plan --notice`: an announcement, applied only once it is due, and only to
+    /// what the config current then still calls for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<Announcement>,
 }
 
 /// When and from which config a plan was made.
@@ -322,7 +380,13 @@ impl Plan {
             summary: projects.iter().map(|p| p.summary).sum(),
             projects,
             failures,
+            announcement: None,
         }
+    }
+
+    /// Is this plan an announcement (`plan --notice`)?
+    pub fn is_announcement(&self) -> bool {
+        self.announcement.is_some()
     }
 
     /// Anything to report as drift (`--detailed-exitcode` 2) in any project.
@@ -441,6 +505,9 @@ impl Plan {
             ));
         }
         self.check_labels()?;
+        if let Some(a) = &self.announcement {
+            a.check(&self.projects)?;
+        }
         let mut seen = HashSet::new();
         for part in &self.projects {
             seen.clear();
@@ -707,6 +774,7 @@ mod tests {
                     likely_blocked: r.desktop_count > 0,
                     pool: r,
                     reason: Reason::NotInConfig,
+                    expired: None,
                 }
             })
             .collect();
@@ -720,10 +788,15 @@ mod tests {
             rule: None,
             filter: None,
             differences: vec![],
+            age: None,
+            old_enough_at: None,
+            expires: None,
+            expires_in_days: None,
         }];
         ProjectPlan {
             label: label.map(str::to_owned),
             identity: crate::core::identity::testing::identity(),
+            clock: None,
             project_id: ProjectId::parse("p").unwrap(),
             endpoint: "http://127.0.0.1:1".into(),
             summary: Summary::count(&changes, &findings, 0),
@@ -990,15 +1063,19 @@ autoscale: on (min_idle 3)
                 "not a poolform plan: invalid type: string",
             ),
             (
-                good.replace("\"format_version\": 3", "\"format_version\": 4"),
-                "format_version 4 is not supported",
+                good.replace("\"format_version\": 4", "\"format_version\": 5"),
+                "format_version 5 is not supported",
             ),
             (
-                good.replace("\"format_version\": 3", "\"format_version\": 1"),
+                good.replace("\"format_version\": 4", "\"format_version\": 3"),
+                "it is a plan of format 3, made by an earlier poolform, which did not record the API's clock, ages and expiries; re-plan",
+            ),
+            (
+                good.replace("\"format_version\": 4", "\"format_version\": 1"),
                 "it is a plan of format 1, made by an earlier poolform, which did not record the identity a plan is bound to; re-plan",
             ),
             (
-                good.replace("\"format_version\": 3", "\"format_version\": 2"),
+                good.replace("\"format_version\": 4", "\"format_version\": 2"),
                 "it is a plan of format 2, made by an earlier poolform, whose shape differs for one and for many projects; re-plan",
             ),
             (
@@ -1007,9 +1084,9 @@ autoscale: on (min_idle 3)
             ),
             (
                 good.replace("\"delete\": 2", "\"delete\": 1"),
-                "its summary says 1 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches but its changes and findings count 2 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches; the plan was edited by hand",
+                "its summary says 1 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches, 0 young, 0 expiring but its changes and findings count 2 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches, 0 young, 0 expiring; the plan was edited by hand",
             ),
-            (top.to_string(), "its summary says 1 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches but its projects count 2 to delete"),
+            (top.to_string(), "its summary says 1 to delete, 1 likely blocked, 1 missing, 0 drifted, 0 protected, 0 out of scope, 0 near matches, 0 young, 0 expiring but its projects count 2 to delete"),
             (
                 good.replace("\"likely_blocked\": 1", "\"likely_blocked\": 0"),
                 "summary says 2 to delete, 0 likely blocked",

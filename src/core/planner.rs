@@ -11,9 +11,9 @@ use crate::core::model::{Live, Pool, PoolId, ProjectId};
 use crate::core::names;
 use crate::core::plan::{
     Action, Change, Difference, Finding, FindingKind, FindingPool, PoolRef, ProjectPlan, Reason,
-    Summary,
-};
+    Summary, Expiry};
 use crate::core::rules::Rules;
+use crate::core::time::{Instant, Span};
 use std::collections::HashMap;
 
 /// Where and as whom a project's part of the plan was made; all passed in, none looked up.
@@ -54,6 +54,11 @@ pub enum Verdict {
     /// Would be deleted, but its tags are unknown and the config has tag rules: not deleted
     /// until a read of the pool gives its tags.
     TagsUnknown,
+    /// Would be deleted, but it is younger than the scope's `min_age`.
+    Young { age: Span, old_enough_at: Instant },
+    /// Would be deleted, but under a `min_age` its age is unknown (no or an unreadable
+    /// `created_time`, or no clock to judge it by).
+    AgeUnknown,
     /// Planned for deletion.
     Delete,
 }
@@ -73,6 +78,12 @@ impl Verdict {
             Verdict::TagsUnknown => {
                 Some(format!("its tags are unknown and {source} has tag rules"))
             }
+            Verdict::Young { age, .. } => Some(format!(
+                "it is now {age} old, younger than the min_age of {source}"
+            )),
+            Verdict::AgeUnknown => Some(format!(
+                "its age is unknown, and {source} has a min_age"
+            )),
             Verdict::Delete => None,
         }
     }
@@ -112,15 +123,37 @@ fn near_match(rules: &Rules, near: &NearNames, pool: &Pool) -> Option<String> {
         .map(|(i, r)| format!("protect[{i}] {}", r.describe()))
 }
 
-/// The verdict on a pool once it is known whether the config lists it.
-fn judge(rules: &Rules, near: &NearNames, pool: &Pool, listed: Option<usize>) -> Verdict {
+/// Has an entry or rule that `expires` expired at `now`? Never without a clock: a rule that
+/// cannot be judged keeps (fails closed).
+fn expired(expires: Option<Instant>, now: Option<Instant>) -> bool {
+    matches!((expires, now), (Some(at), Some(now)) if now >= at)
+}
+
+/// How old `pool` is at `now`, when both are known.
+fn age_of(pool: &Pool, now: Option<Instant>) -> Option<(Span, Instant)> {
+    let created = Instant::parse(pool.created_time.as_deref()?).ok()?;
+    Some((created.until(now?), created))
+}
+
+/// The verdict on a pool once it is known whether the config lists it, at `now`.
+fn judge(
+    rules: &Rules,
+    near: &NearNames,
+    pool: &Pool,
+    listed: Option<usize>,
+    now: Option<Instant>,
+) -> Verdict {
     if let Some(entry) = listed {
         return Verdict::Kept { entry };
     }
     if let Some(filter) = rules.scope_excludes(pool) {
         return Verdict::OutOfScope { filter };
     }
-    if let Some(rule) = rules.protect.iter().find(|r| r.matches(pool)) {
+    if let Some(rule) = rules
+        .protect
+        .iter()
+        .find(|r| r.matches(pool) && !expired(r.expires, now))
+    {
         return Verdict::Protected {
             rule: rule.describe(),
         };
@@ -128,29 +161,101 @@ fn judge(rules: &Rules, near: &NearNames, pool: &Pool, listed: Option<usize>) ->
     if let Some(rule) = near_match(rules, near, pool) {
         return Verdict::NearMatch { rule };
     }
+    if let Some(min) = rules.scope.as_ref().and_then(|s| s.min_age) {
+        match age_of(pool, now) {
+            None => return Verdict::AgeUnknown,
+            Some((age, created)) if age < min => {
+                return Verdict::Young {
+                    age,
+                    old_enough_at: created.plus(min),
+                }
+            }
+            Some(_) => {}
+        }
+    }
     if pool.tags_unknown && rules.has_tag_rules() {
         return Verdict::TagsUnknown;
     }
     Verdict::Delete
 }
 
+/// The expired keep entry or protect rule that would still keep `pool`, had it not expired.
+fn expired_keeper(rules: &Rules, pool: &Pool, now: Option<Instant>) -> Option<Expiry> {
+    let entry = rules.pools.iter().enumerate().find(|(_, e)| {
+        expired(e.expires, now)
+            && match (&e.id, &e.name) {
+                (Some(id), _) => *id == pool.id,
+                (None, Some(name)) => **name == *pool.name,
+                (None, None) => false,
+            }
+    });
+    if let Some((i, e)) = entry {
+        return Some(Expiry {
+            rule: entry_words(i, e),
+            expires: e.expires?,
+        });
+    }
+    let (i, rule) = rules
+        .protect
+        .iter()
+        .enumerate()
+        .find(|(_, r)| expired(r.expires, now) && r.matches(pool))?;
+    Some(Expiry {
+        rule: format!("protect[{i}] {}", rule.describe()),
+        expires: rule.expires?,
+    })
+}
+
+/// A keep entry as expiries name it: `pools[2] name "lab-7"`.
+fn entry_words(i: usize, e: &crate::core::config::PoolEntry) -> String {
+    match (&e.id, &e.name) {
+        (Some(id), _) => format!("pools[{i}] id {id}"),
+        (None, name) => format!("pools[{i}] name {:?}", name.as_deref().unwrap_or_default()),
+    }
+}
+
+/// The keep entries and protect rules already expired at `now` (this machine's clock, for
+/// `validate`, which reads no API).
+pub fn expired_rules(rules: &Rules, now: Instant) -> Vec<Expiry> {
+    let entries = rules.pools.iter().enumerate().filter_map(|(i, e)| {
+        let at = e.expires.filter(|_| expired(e.expires, Some(now)))?;
+        Some(Expiry {
+            rule: entry_words(i, e),
+            expires: at,
+        })
+    });
+    let protect = rules.protect.iter().enumerate().filter_map(|(i, r)| {
+        let at = r.expires.filter(|_| expired(r.expires, Some(now)))?;
+        Some(Expiry {
+            rule: format!("protect[{i}] {}", r.describe()),
+            expires: at,
+        })
+    });
+    entries.chain(protect).collect()
+}
+
 /// The verdict on one pool seen on its own (re-read while waiting on it): an entry naming it
 /// by id, or by its exact name, keeps it, without the rest of the listing to tell whether that
 /// name is unique (which can only keep more).
-pub fn verdict_alone(rules: &Rules, pool: &Pool) -> Verdict {
-    let listed = rules.pools.iter().position(|e| match (&e.id, &e.name) {
-        (Some(id), _) => *id == pool.id,
-        (None, Some(name)) => **name == *pool.name,
-        (None, None) => false,
+pub fn verdict_alone(rules: &Rules, pool: &Pool, now: Option<Instant>) -> Verdict {
+    let listed = rules.pools.iter().position(|e| {
+        !expired(e.expires, now)
+            && match (&e.id, &e.name) {
+                (Some(id), _) => *id == pool.id,
+                (None, Some(name)) => **name == *pool.name,
+                (None, None) => false,
+            }
     });
-    judge(rules, &NearNames::of(rules), pool, listed)
+    judge(rules, &NearNames::of(rules), pool, listed, now)
 }
 
 /// Which config entry keeps each live pool (indexed like `live.pools()`), and which live pool
-/// each entry matches (indexed like `rules.pools`).
+/// each entry matches (indexed like `rules.pools`; an expired entry matches none).
 struct Matching {
     kept_by: Vec<Option<usize>>,
     found: Vec<Option<usize>>,
+    /// Entries that expired: they keep nothing and are not missing.
+    expired: Vec<bool>,
 }
 
 /// The live pools each name-keyed entry names, by name.
@@ -175,9 +280,17 @@ fn pools_by_name<'a>(rules: &'a Rules, live: &'a Live) -> HashMap<&'a str, Vec<&
 
 fn match_entries(rules: &Rules, live: &Live) -> Result<Matching, PlanError> {
     let by_name = pools_by_name(rules, live);
+    let now = live.clock().map(|c| c.now);
     let mut kept_by = vec![None; live.len()];
     let mut found_by_entry = Vec::with_capacity(rules.pools.len());
+    let mut expired_entries = Vec::with_capacity(rules.pools.len());
     for (i, entry) in rules.pools.iter().enumerate() {
+        let is_expired = expired(entry.expires, now);
+        expired_entries.push(is_expired);
+        if is_expired {
+            found_by_entry.push(None);
+            continue;
+        }
         let found: Option<usize> = match (&entry.id, &entry.name) {
             (Some(id), _) => live.index_of(id),
             (None, Some(name)) => match by_name.get(name.as_str()).map(Vec::as_slice) {
@@ -204,6 +317,7 @@ fn match_entries(rules: &Rules, live: &Live) -> Result<Matching, PlanError> {
     Ok(Matching {
         kept_by,
         found: found_by_entry,
+        expired: expired_entries,
     })
 }
 
@@ -211,11 +325,12 @@ fn match_entries(rules: &Rules, live: &Live) -> Result<Matching, PlanError> {
 pub fn verdicts(rules: &Rules, live: &Live) -> Result<Vec<Verdict>, PlanError> {
     let matching = match_entries(rules, live)?;
     let near = NearNames::of(rules);
+    let now = live.clock().map(|c| c.now);
     Ok(live
         .pools()
         .iter()
         .zip(matching.kept_by)
-        .map(|(pool, listed)| judge(rules, &near, pool, listed))
+        .map(|(pool, listed)| judge(rules, &near, pool, listed, now))
         .collect())
 }
 
@@ -276,16 +391,23 @@ fn finding(kind: FindingKind, pool: FindingPool) -> Finding {
         rule: None,
         filter: None,
         differences: Vec::new(),
+        age: None,
+        old_enough_at: None,
+        expires: None,
+        expires_in_days: None,
     }
 }
 
 /// Missing entries; drift of every pool the file keeps, whichever entries keep it; a kept
 /// pool outside the scope is reported as such instead (it is not managed).
-fn entry_findings(rules: &Rules, live: &Live, found: &[Option<usize>]) -> EntryFindings {
+fn entry_findings(rules: &Rules, live: &Live, matching: &Matching) -> EntryFindings {
     let mut findings = Vec::new();
     let mut drifted = vec![false; live.len()];
     let mut outside = vec![false; live.len()];
-    for (i, (entry, found)) in rules.pools.iter().zip(found).enumerate() {
+    for (i, (entry, found)) in rules.pools.iter().zip(&matching.found).enumerate() {
+        if matching.expired[i] {
+            continue;
+        }
         let Some(index) = *found else {
             let listed = FindingPool::Listed {
                 id: entry.id.clone(),
@@ -324,7 +446,7 @@ fn entry_findings(rules: &Rules, live: &Live, found: &[Option<usize>]) -> EntryF
 
 /// The delete of `pool`, and whether it is likely blocked (desktops, or autoscale that
 /// refills it).
-fn delete_change(pool: &Pool) -> Change {
+fn delete_change(pool: &Pool, expired: Option<Expiry>) -> Change {
     let autoscale = pool.autoscale_min_idle();
     let likely_blocked = pool.desktop_count > 0 || autoscale.is_some_and(|min_idle| min_idle > 0);
     let pool = PoolRef::of(pool);
@@ -333,7 +455,12 @@ fn delete_change(pool: &Pool) -> Change {
         fingerprint: pool.fingerprint(),
         pool,
         likely_blocked,
-        reason: Reason::NotInConfig,
+        reason: if expired.is_some() {
+            Reason::Expired
+        } else {
+            Reason::NotInConfig
+        },
+        expired,
     }
 }
 
@@ -352,6 +479,7 @@ fn classify(
     drifted: &[bool],
 ) -> Result<Classified, PlanError> {
     let near = NearNames::of(rules);
+    let now = live.clock().map(|c| c.now);
     let mut out = Classified {
         changes: Vec::new(),
         findings: Vec::new(),
@@ -363,7 +491,7 @@ fn classify(
             rule: Some(rule),
             ..finding(kind, FindingPool::Live(PoolRef::of(pool)))
         };
-        match judge(rules, &near, pool, *listed) {
+        match judge(rules, &near, pool, *listed, now) {
             Verdict::Kept { .. } => {
                 if rules.in_scope(pool) {
                     out.unchanged += usize::from(!drifted[index]);
@@ -373,7 +501,18 @@ fn classify(
             Verdict::Protected { rule } => out.findings.push(about(FindingKind::Protected, rule)),
             Verdict::NearMatch { rule } => out.findings.push(about(FindingKind::NearMatch, rule)),
             Verdict::TagsUnknown => tags_unknown.push(pool.id.clone()),
-            Verdict::Delete => out.changes.push(delete_change(pool)),
+            Verdict::Young { age, old_enough_at } => out.findings.push(Finding {
+                age: Some(age),
+                old_enough_at: Some(old_enough_at),
+                ..finding(FindingKind::Young, FindingPool::Live(PoolRef::of(pool)))
+            }),
+            Verdict::AgeUnknown => out.findings.push(finding(
+                FindingKind::AgeUnknown,
+                FindingPool::Live(PoolRef::of(pool)),
+            )),
+            Verdict::Delete => out
+                .changes
+                .push(delete_change(pool, expired_keeper(rules, pool, now))),
         }
     }
     if !tags_unknown.is_empty() {
@@ -382,14 +521,59 @@ fn classify(
     Ok(out)
 }
 
+/// How long before an entry or rule expires the plan says so.
+pub const EXPIRY_NOTICE: Span = Span::from_secs(7 * 86_400);
+
+/// Keep entries and protect rules that expire within [`EXPIRY_NOTICE`] of the listing's clock.
+fn expiring(rules: &Rules, live: &Live, matching: &Matching) -> Vec<Finding> {
+    let Some(now) = live.clock().map(|c| c.now) else {
+        return Vec::new();
+    };
+    let soon = |at: Option<Instant>| at.filter(|at| now < *at && *at <= now.plus(EXPIRY_NOTICE));
+    let mut out = Vec::new();
+    for (i, entry) in rules.pools.iter().enumerate() {
+        let Some(at) = soon(entry.expires) else {
+            continue;
+        };
+        let pool = match matching.found[i] {
+            Some(index) => FindingPool::Live(PoolRef::of(&live.pools()[index])),
+            None => FindingPool::Listed {
+                id: entry.id.clone(),
+                name: entry.name.clone(),
+            },
+        };
+        out.push(Finding {
+            entry: Some(i),
+            expires: Some(at),
+            expires_in_days: Some(now.until(at).days_ceil()),
+            ..finding(FindingKind::Expiring, pool)
+        });
+    }
+    for (i, rule) in rules.protect.iter().enumerate() {
+        if let Some(at) = soon(rule.expires) {
+            out.push(Finding {
+                rule: Some(format!("protect[{i}] {}", rule.describe())),
+                expires: Some(at),
+                expires_in_days: Some(now.until(at).days_ceil()),
+                ..finding(
+                    FindingKind::Expiring,
+                    FindingPool::Listed { id: None, name: None },
+                )
+            });
+        }
+    }
+    out
+}
+
 /// Computes one project's part of the plan.
 pub fn plan(rules: &Rules, live: &Live, ctx: &PlanContext) -> Result<ProjectPlan, PlanError> {
     let matching = match_entries(rules, live)?;
-    let entries = entry_findings(rules, live, &matching.found);
+    let entries = entry_findings(rules, live, &matching);
     let classified = classify(rules, live, &matching.kept_by, &entries.drifted)?;
     let mut changes = classified.changes;
     let mut findings = entries.findings;
     findings.extend(classified.findings);
+    findings.extend(expiring(rules, live, &matching));
     changes.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
     findings.sort_by(|a, b| {
         (a.kind, a.pool.name(), a.pool.id()).cmp(&(b.kind, b.pool.name(), b.pool.id()))
@@ -399,6 +583,7 @@ pub fn plan(rules: &Rules, live: &Live, ctx: &PlanContext) -> Result<ProjectPlan
         project_id: ctx.project_id.clone(),
         endpoint: ctx.endpoint.clone(),
         identity: ctx.identity.clone(),
+        clock: live.clock(),
         summary: Summary::count(&changes, &findings, classified.unchanged),
         changes,
         findings,
@@ -503,19 +688,19 @@ mod tests {
                 "scope, keep by id and name, protect by glob and tag, drift, missing",
                 "scope: {name_prefix: ci-, type: DYNAMIC, enterprise_project_id: \"0\"}\npools:\n  - id: k1\n  - name: ci-byname\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1}\n  - name: ci-gone\n  - id: zz\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n",
                 vec![("ci-gone", "missing"), ("d1", "delete"), ("d2", "blocked"), ("dr", "drift"), ("pr", "protected"), ("tg", "protected"), ("zz", "missing")],
-                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, near_match: 0, unchanged: 2 },
+                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, unchanged: 2 },
             ),
             (
                 "listed pools outside the scope are reported, not checked for drift or kept twice",
                 "scope: {name_prefix: ci-, type: DYNAMIC}\npools:\n  - id: st\n    expect: {type: DYNAMIC}\n  - name: other-team\n  - id: k1\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "out_of_scope"), ("tg", "delete"), ("xx", "out_of_scope")],
-                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, near_match: 0, unchanged: 1 },
+                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, near_match: 0, young: 0, expiring: 0, unchanged: 1 },
             ),
             (
                 "no scope: everything unlisted goes, including other teams' pools",
                 "pools: [{id: k1}]\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
-                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, near_match: 0, unchanged: 1 },
+                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, unchanged: 1 },
             ),
             (
                 "protect by id",
@@ -693,11 +878,11 @@ mod tests {
         assert_eq!(got, want);
         // seen alone, a pool keeps the verdict the whole listing gives it
         for (pool, v) in live.pools().iter().zip(verdicts(&config, &live).unwrap()) {
-            assert_eq!(verdict_alone(&config, pool), v, "{}", pool.id);
+            assert_eq!(verdict_alone(&config, pool, None), v, "{}", pool.id);
         }
         // and a rename onto a kept name keeps it, even without the listing
         let renamed = with(pool("d1", "ci-byname"), |_| {});
-        assert_eq!(verdict_alone(&config, &renamed), Verdict::Kept { entry: 1 });
+        assert_eq!(verdict_alone(&config, &renamed, None), Verdict::Kept { entry: 1 });
     }
 
     /// A would-be delete whose name reads as a keep entry or a protect glob, once both are
@@ -754,7 +939,8 @@ mod tests {
         assert!(matches!(
             verdict_alone(
                 &config,
-                &live.pools()[live.index_of(&PoolId::parse("z2").unwrap()).unwrap()]
+                &live.pools()[live.index_of(&PoolId::parse("z2").unwrap()).unwrap()],
+                None
             ),
             Verdict::NearMatch { .. }
         ));

@@ -43,6 +43,9 @@ pub struct Project {
     /// The project's own `max_deletes` (an entry may lower the file's, which caps every
     /// project and the whole file).
     pub max_deletes: Option<u32>,
+    /// How long before its deletes they must be announced (`plan --notice`): the project's
+    /// own `notice`, else the file's; `None`: no announcement is needed.
+    pub notice: Option<crate::core::time::Span>,
 }
 
 impl Project {
@@ -79,6 +82,7 @@ pub fn projects(file: &Config) -> Vec<Project> {
                 protect: Protect::new(shared, Arc::new([])),
             },
             max_deletes: None,
+            notice: file.notice,
         }];
     }
     file.projects
@@ -100,6 +104,7 @@ pub fn projects(file: &Config) -> Vec<Project> {
                 protect: Protect::new(shared.clone(), entry.protect.clone()),
             },
             max_deletes: entry.max_deletes.map(|m| m.0),
+            notice: entry.notice.or(file.notice),
         })
         .collect()
 }

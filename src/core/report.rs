@@ -277,6 +277,11 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
     pub projects: Vec<ProjectReport>,
+    /// Applying an announcement: the announced pools not deleted, and why (gone before this
+    /// apply, kept by the config now, another pool under the id, project no longer in the
+    /// file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<crate::core::announcement::Dropped>,
 }
 
 /// How a report names a signal (for its schema).
@@ -371,7 +376,14 @@ impl Report {
             signal,
             stopped: projects.iter().find_map(|p| p.stopped.clone()),
             projects,
+            dropped: Vec::new(),
         }
+    }
+
+    /// The report, with the announced pools that were dropped.
+    pub fn with_dropped(mut self, dropped: Vec<crate::core::announcement::Dropped>) -> Report {
+        self.dropped = dropped;
+        self
     }
 
     /// A report of a file of one project: one part, without a label.

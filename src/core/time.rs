@@ -5,6 +5,9 @@
 //!
 //! Pure: text in, typed values or a reason out.
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A length of time, in whole seconds, never negative.
@@ -27,7 +30,7 @@ const UNITS: [(char, u64); 5] = [
 impl Span {
     pub const ZERO: Span = Span(0);
 
-    pub fn from_secs(secs: u64) -> Span {
+    pub const fn from_secs(secs: u64) -> Span {
         Span(secs)
     }
 
@@ -224,6 +227,66 @@ impl fmt::Display for Instant {
             secs % 60
         )
     }
+}
+
+impl Serialize for Span {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::core::validated::string(d, "a duration such as 7d or 1w3d", Span::parse)
+    }
+}
+
+impl JsonSchema for Span {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "pattern": "^([0-9]+[smhdw])+$", "description": "A duration: integers with units s, m, h, d, w (7d, 1w3d, 12h)."})
+    }
+}
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::core::validated::string(d, "an instant such as 2026-12-31 or 2026-12-31T18:00:00Z", Instant::parse)
+    }
+}
+
+impl JsonSchema for Instant {
+    fn schema_name() -> Cow<'static, str> {
+        "Instant".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$", "description": "An instant: RFC 3339 with Z or an offset (2026-12-31T18:00:00Z), or a date (2026-12-31, meaning 00:00 UTC)."})
+    }
+}
+
+/// Whose clock a time was read on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockSource {
+    /// The `Date` header of the API's answer: the clock every time rule is judged by.
+    Api,
+    /// This machine's, because the API sent no `Date` (the plan says so).
+    Local,
+}
+
+/// "Now", as a project's listing saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Clock {
+    pub now: Instant,
+    pub source: ClockSource,
 }
 
 /// ASCII digits as a number (`None` for anything else).

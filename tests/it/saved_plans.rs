@@ -57,6 +57,7 @@ fn change_for(pool: &Pool) -> Change {
         likely_blocked: pool.desktop_count > 0,
         pool,
         reason: poolform::core::plan::Reason::NotInConfig,
+        expired: None,
     }
 }
 

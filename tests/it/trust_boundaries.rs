@@ -761,6 +761,7 @@ fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding
                 pool,
                 likely_blocked: false,
                 reason: poolform::core::plan::Reason::NotInConfig,
+                expired: None,
             }
         })
         .collect();
@@ -769,6 +770,7 @@ fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding
         project_id: project(),
         endpoint: "http://127.0.0.1:9".into(),
         identity: token_identity(),
+        clock: None,
         summary: Summary::count(&changes, &[], 0),
         changes,
         findings: Vec::new(),

@@ -19,6 +19,7 @@ use crate::cli::output;
 use crate::cli::pipeline::{self, Listings, Reached};
 use crate::cli::progress::Progress;
 use crate::cli::render::{self, Style, View};
+use crate::core::announcement::Dropped;
 use crate::core::authorize::{self, Objection, Refusal, Target};
 use crate::core::caps;
 use crate::core::escape::visible;
@@ -41,26 +42,35 @@ pub async fn run(
     interrupt: &Arc<StopSignal>,
 ) -> Result<RunEnd> {
     let style = style(global.color);
-    let prepared = match &args.plan_file {
-        Some(path) => prepare_saved(path, args, style, interrupt).await?,
-        None => prepare_fresh(args, style, interrupt).await?,
+    let (prepared, dropped) = match &args.plan_file {
+        Some(path) => {
+            let plan_file = path.display().to_string();
+            let plan = read_plan(path, interrupt).await?;
+            if plan.is_announcement() {
+                super::announced::prepare(plan, plan_file, args, interrupt).await?
+            } else {
+                let prepared = prepare_saved(plan, plan_file, args, style, interrupt).await?;
+                (prepared, Vec::new())
+            }
+        }
+        None => (prepare_fresh(args, style, interrupt).await?, Vec::new()),
     };
     match prepared {
-        Prepared::Run(ready) => execute(ready, args, style, interrupt).await,
+        Prepared::Run(ready) => execute(ready, dropped, args, style, interrupt).await,
         Prepared::Ended(end) => Ok(end),
     }
 }
 
 /// One project ready to run: its client, its deletes, and its part of the plan (which the
 /// events describe them by).
-struct Ready {
+pub(super) struct Ready {
     client: Client,
-    work: Work,
+    pub(super) work: Work,
     part: ProjectPlan,
 }
 
 /// What is left to do once the deletes are known, or how the command already ended.
-enum Prepared {
+pub(super) enum Prepared {
     Run(Vec<Ready>),
     Ended(RunEnd),
 }
@@ -191,16 +201,19 @@ async fn recheck(
             return Err(refusal.into());
         }
     };
+    let label = project.label().map(str::to_owned);
+    let judge = Judge::new(project.rules, source.to_string());
+    judge.saw(&live);
     drop(live);
     let deletes = part.changes.len();
     let settled =
         apply::confirm_gone(&client, &what, authorized.unlisted, deletes, parallelism).await?;
     Ok(Ready {
         work: Work {
-            label: project.label().map(str::to_owned),
+            label,
             steps: authorized.steps,
             settled,
-            judge: Judge::new(project.rules, source.to_string()),
+            judge,
             judged_at,
         },
         client,
@@ -261,7 +274,7 @@ async fn recheck_all(
 }
 
 /// The config file apply reads: `-f`, else `pools.yaml`.
-fn config_arg(args: &ApplyArgs) -> FileArg {
+pub(super) fn config_arg(args: &ApplyArgs) -> FileArg {
     FileArg {
         file: args
             .file
@@ -384,6 +397,11 @@ async fn prepare_fresh(
         output::stderr_line("No changes. Nothing to delete.");
         return Ok(Prepared::Ended(RunEnd::Completed));
     }
+    refuse_unannounced(
+        &run.plan,
+        run.reached.iter().map(|r| &r.project),
+        &loaded.source,
+    )?;
     // Nothing to confirm above (a pipeline with nothing to delete ends 0); something to
     // delete needs a yes that only a terminal, or --auto-approve, can give.
     let mut what = render::plural(deletes, "pool", "pools");
@@ -410,8 +428,31 @@ async fn prepare_fresh(
     Ok(Prepared::Run(ready))
 }
 
+/// A plan that is not an announcement deletes nothing in a project whose config asks for
+/// notice (`notice:`): refused, with the next step.
+fn refuse_unannounced<'a>(
+    plan: &Plan,
+    projects: impl Iterator<Item = &'a Project>,
+    source: &str,
+) -> Result<()> {
+    for project in projects {
+        let (Some(notice), Some(part)) = (project.notice, plan.part(project.label())) else {
+            continue;
+        };
+        if !part.changes.is_empty() {
+            bail!(
+                "{} asks for {notice} of notice before any delete{}, and this plan is not an announcement; nothing was sent. \
+                 Announce the deletes with `poolform plan --notice {notice} -o announcement.json`, and apply that file once it is due",
+                visible(source),
+                project.label().map(|l| format!(" in {l}")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Approved in advance: a project's part was made from the very listing kept beside it.
-fn approved(
+pub(super) fn approved(
     reached: Reached,
     part: ProjectPlan,
     source: &str,
@@ -426,12 +467,15 @@ fn approved(
         anyhow::anyhow!("internal error (a bug in poolform) while authorizing: a listing was not kept; nothing was deleted")
     })?;
     let authorized = authorize::authorize(&part, "the plan", &project.rules, source, &live)?;
+    let label = project.label().map(str::to_owned);
+    let judge = Judge::new(project.rules, source.to_owned());
+    judge.saw(&live);
     Ok(Ready {
         work: Work {
-            label: project.label().map(str::to_owned),
+            label,
             steps: authorized.steps,
             settled: Vec::new(),
-            judge: Judge::new(project.rules, source.to_owned()),
+            judge,
             judged_at,
         },
         client,
@@ -451,12 +495,17 @@ struct Bound {
 }
 
 async fn bind_saved(
-    path: &std::path::Path,
+    plan: Plan,
+    plan_file: String,
     args: &ApplyArgs,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Bound> {
-    let plan_file = path.display().to_string();
-    let plan = read_plan(path, interrupt).await?;
+    if args.if_due {
+        bail!(
+            "--if-due is for an announcement (made with `poolform plan --notice`), and {} is a plain saved plan; nothing was sent",
+            visible(&plan_file)
+        );
+    }
     // Without -f, a plan made from another file gets that file suggested (never read: a path
     // taken from a plan file is only ever shown).
     let suggest = |e: anyhow::Error| match (&args.file, plan.source.as_str()) {
@@ -499,10 +548,11 @@ async fn bind_saved(
         .map_err(|e| anyhow::anyhow!("{}: {e}", visible(&plan_file)))?;
     let plan = pipeline::restrict(plan, &args.target, &[])?;
     caps::check_config(&plan, &what(&plan_file), &loaded.config, args.max_deletes)?;
-    let resolved = resolved
+    let resolved: Vec<_> = resolved
         .into_iter()
         .filter(|(p, _)| plan.part(p.label()).is_some())
         .collect();
+    refuse_unannounced(&plan, resolved.iter().map(|(p, _)| p), &loaded.source)?;
     Ok(Bound {
         plan,
         plan_file,
@@ -519,7 +569,8 @@ fn what(plan_file: &str) -> String {
 /// A saved plan, bound ([`bind_saved`]), connected (a project looked up at IAM checked once
 /// its id is known), and re-checked in every project.
 async fn prepare_saved(
-    path: &std::path::Path,
+    plan: Plan,
+    plan_file: String,
     args: &ApplyArgs,
     style: Style,
     interrupt: &Arc<StopSignal>,
@@ -529,7 +580,7 @@ async fn prepare_saved(
         plan_file,
         loaded,
         resolved,
-    } = bind_saved(path, args, interrupt).await?;
+    } = bind_saved(plan, plan_file, args, interrupt).await?;
     let reached = pipeline::connect_all(resolved, &paced(args, interrupt)).await?;
     for r in &reached {
         let c = r.client.connection();
@@ -601,7 +652,7 @@ fn max_judgement_age() -> Result<Duration> {
 }
 
 /// How apply's calls are paced: the run's rate limit, and its calls in flight at once.
-fn paced(args: &ApplyArgs, interrupt: &Arc<StopSignal>) -> ClientOptions {
+pub(super) fn paced(args: &ApplyArgs, interrupt: &Arc<StopSignal>) -> ClientOptions {
     ClientOptions {
         calls_at_once: usize::from(args.parallelism),
         ..client_options(interrupt, args.rate_limit)
@@ -630,6 +681,7 @@ fn announce(ready: &Ready, mut events: Batch) {
 /// use all of it), then reports them together.
 async fn execute(
     ready: Vec<Ready>,
+    dropped: Vec<Dropped>,
     args: &ApplyArgs,
     style: Style,
     interrupt: &Arc<StopSignal>,
@@ -646,7 +698,8 @@ async fn execute(
         ..ApplyOptions::default()
     };
     let Some(first) = ready.first() else {
-        return Ok(RunEnd::Completed);
+        let report = Report::new(Vec::new()).with_dropped(dropped);
+        return Ok(print_report(&report, args, style));
     };
     let total = ready
         .iter()
@@ -659,6 +712,7 @@ async fn execute(
         for r in &ready {
             announce(r, Batch::of(r.work.label.as_deref()));
         }
+        JsonLines::dropped(&dropped);
     }
     let mut tasks = Vec::with_capacity(ready.len());
     for r in ready {
@@ -682,7 +736,8 @@ async fn execute(
         parts.push(done?);
     }
     progress.finish();
-    Ok(print_report(&Report::new(parts), args, style))
+    let report = Report::new(parts).with_dropped(dropped);
+    Ok(print_report(&report, args, style))
 }
 
 /// Prints the report in the format asked for; how the run ended (failed when the report

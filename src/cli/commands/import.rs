@@ -78,6 +78,7 @@ fn project_at(place: Place) -> Project {
         place,
         rules: Default::default(),
         max_deletes: None,
+        notice: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! One file per command: each wires config, API, planner, applier and rendering for its job.
 
+mod announced;
 pub mod apply;
 pub mod import;
 pub mod plan;

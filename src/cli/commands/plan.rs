@@ -8,13 +8,30 @@ use crate::cli::files::write_atomic_with;
 use crate::cli::pipeline::{self, Listings};
 use crate::cli::{output, render};
 use crate::core::caps;
-use crate::core::plan::Plan;
+use crate::core::announcement;
+use crate::core::escape::visible;
+use crate::core::plan::{Announcement, Plan};
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Context, Result};
 use std::sync::Arc;
 
 pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
+    if args.notice.is_some() && args.out.is_none() {
+        bail!(
+            "--notice makes an announcement, and an announcement must be kept until it is applied: add -o FILE (for example -o announcement.json); nothing was planned"
+        );
+    }
     let loaded = load_config(&args.file, stop).await?;
+    if let Some(notice) = args.notice {
+        let projects = crate::core::projects::projects(&loaded.config);
+        if let Some((label, needed)) = announcement::notice_too_short(notice, &projects) {
+            bail!(
+                "--notice {notice} is shorter than the notice {needed} that {} asks for{}: announce with --notice {needed} or longer; nothing was planned",
+                visible(&loaded.source),
+                label.map(|l| format!(" in {l}")).unwrap_or_default()
+            );
+        }
+    }
     let run = pipeline::plan_projects(
         &loaded,
         &args.connection,
@@ -25,8 +42,11 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
         "nothing was planned",
     )
     .await?;
-    let plan = run.plan;
+    let mut plan = run.plan;
     drop(run.reached);
+    if let Some(notice) = args.notice {
+        plan.announcement = Announcement::of_parts(notice, &plan.projects);
+    }
     match render::Format::from(args.format) {
         render::Format::Json => output::stdout_with(|w| plan.write_json(w)),
         format => output::stdout(&render::plan(&plan, format, &view(global.color))),
@@ -39,10 +59,26 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     )?;
     caps::check_config(&plan, "the plan above", &loaded.config, args.max_deletes)?;
     let drift = plan.has_drift();
+    let unannounced = plan.deletes() > 0
+        && plan.announcement.is_none()
+        && crate::core::projects::projects(&loaded.config)
+            .iter()
+            .any(|p| p.notice.is_some());
     drop(loaded);
     if let Some(out) = &args.out {
+        let announced = plan.announcement;
+        let deletes = plan.deletes();
         save_plan(plan, out)?;
-        say_saved(args, out);
+        match announced {
+            Some(a) => say_announced(args, out, &a, deletes),
+            None => say_saved(args, out),
+        }
+        if unannounced {
+            output::stderr_line(&format!(
+                "Note: {} asks for notice before any delete: this plan is for review and cannot be applied; announce its deletes with `poolform plan --notice DURATION -o FILE`.",
+                visible(&args.file.file.display().to_string())
+            ));
+        }
     }
     Ok(end(args, drift))
 }
@@ -75,6 +111,33 @@ fn say_saved(args: &PlanArgs, out: &std::path::Path) {
     output::stderr_line(&crate::core::escape::visible(&format!(
         "Saved the plan to {}. Apply exactly this plan with: {apply}",
         out.display()
+    )));
+}
+
+/// Says where the announcement was saved, when it is due, and the command that applies it
+/// then (a scheduled job passes `--if-due`).
+fn say_announced(args: &PlanArgs, out: &std::path::Path, a: &Announcement, deletes: usize) {
+    let apply = crate::cli::hint::apply_command(
+        &out.display().to_string(),
+        &args.file.file.display().to_string(),
+        &args.connection,
+        &args.projects,
+        &args.target,
+        args.max_deletes,
+    );
+    let what = match deletes {
+        0 => "It announces no delete".to_owned(),
+        n => format!(
+            "Its {} will be deleted on or after {} unless {} keeps them",
+            render::plural(n, "pool", "pools"),
+            a.not_before,
+            args.file.file.display()
+        ),
+    };
+    output::stderr_line(&visible(&format!(
+        "Saved the announcement to {}. {what}; it can be applied until {}. Apply it when it is due with: {apply} --if-due",
+        out.display(),
+        a.valid_until
     )));
 }
 

@@ -7,6 +7,8 @@ use crate::cli::context::load_config;
 use crate::cli::output;
 use crate::cli::render::plural;
 use crate::core::escape::visible;
+use crate::core::planner;
+use crate::core::time::Instant;
 use crate::core::projects::{self, Project};
 use crate::core::run_end::RunEnd;
 use anyhow::Result;
@@ -34,7 +36,29 @@ pub async fn run(args: &FileArg, stop: &StopSignal) -> Result<RunEnd> {
         }
     };
     output::stdout(&out);
+    warn_expired(&all);
     Ok(RunEnd::Completed)
+}
+
+/// Warns (on stderr; the file is still valid) about keep entries and protect rules already
+/// expired by this machine's clock: they no longer keep or protect anything. `plan` judges
+/// them by the API's clock.
+fn warn_expired(all: &[Project]) {
+    let now = Instant::of_system(std::time::SystemTime::now());
+    let mut said = std::collections::HashSet::new();
+    for p in all {
+        for e in planner::expired_rules(&p.rules, now) {
+            let whose = p.label().map(|l| format!("{l}: ")).unwrap_or_default();
+            // Shared protect rules are said once, not once per project.
+            if e.rule.starts_with("protect[") && !said.insert(e.rule.clone()) {
+                continue;
+            }
+            output::stderr_line(&visible(&format!(
+                "warning: {whose}{} expired {} (by this machine's clock, {now}): it no longer keeps or protects anything; remove it or move its expiry",
+                e.rule, e.expires
+            )));
+        }
+    }
 }
 
 /// `2 listed to keep, 1 protect rule, managing pools with name_prefix "ci-"`.

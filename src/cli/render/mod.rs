@@ -14,5 +14,5 @@ mod view;
 
 pub use layout::fit;
 pub use plan::{finding_detail, partial_notice, plan, stale_diff};
-pub use report::{lost_report, report_human, report_markdown};
+pub use report::{drop_reason, dropped_pool, lost_report, report_human, report_markdown};
 pub use view::{plural, Format, Style, View};

@@ -11,7 +11,7 @@ use super::view::{plural, Format, Style, View};
 use crate::core::escape::{self, visible};
 use crate::core::model::PoolRef;
 use crate::core::plan::{
-    Change, Finding, FindingKind, FindingPool, Plan, ProjectPlan, Reason, Summary,
+    Change, ClockSource, Finding, FindingKind, FindingPool, Plan, ProjectPlan, Reason, Summary,
 };
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write as _;
@@ -37,6 +37,12 @@ pub fn summary_line(s: &Summary) -> String {
     if s.near_match > 0 {
         parts.push(plural(s.near_match, "near match", "near matches"));
     }
+    if s.young > 0 {
+        parts.push(format!("{} young", s.young));
+    }
+    if s.expiring > 0 {
+        parts.push(format!("{} expiring", s.expiring));
+    }
     parts.push(format!("{} unchanged", s.unchanged));
     format!("Plan: {}.", parts.join(", "))
 }
@@ -44,8 +50,12 @@ pub fn summary_line(s: &Summary) -> String {
 /// Why a pool is planned, in words: `not in pools.yaml; likely blocked: 3 desktops remain (2
 /// in use)`.
 pub fn change_reason(c: &Change, source: &str) -> String {
-    let mut out = match c.reason {
-        Reason::NotInConfig => format!("not in {source}"),
+    let mut out = match (&c.reason, &c.expired) {
+        (Reason::Expired, Some(e)) => format!(
+            "{} expired at {}: {source} no longer keeps it",
+            e.rule, e.expires
+        ),
+        _ => format!("not in {source}"),
     };
     let pool = &c.pool;
     let n = pool.desktop_count;
@@ -127,6 +137,27 @@ pub fn finding_detail(f: &Finding, source: &str) -> String {
                 "not deleted: its name {name:?}{holds} reads as {rule} once both are normalised (NFKC_Casefold, trimmed), but does not match it as written. Rename the pool or fix the rule so that they agree"
             )
         }
+        FindingKind::Young => format!(
+            "not deleted: {} old, younger than the min_age of {source}; old enough at {}",
+            f.age.map(|a| a.to_string()).unwrap_or_default(),
+            f.old_enough_at.map(|t| t.to_string()).unwrap_or_default()
+        ),
+        FindingKind::AgeUnknown => format!(
+            "not deleted: its created_time is missing or unreadable, and {source} has a min_age"
+        ),
+        FindingKind::Expiring => {
+            let what = if f.entry.is_some() {
+                format!("{entry} keeps")
+            } else {
+                format!("{rule} protects")
+            };
+            let days = f.expires_in_days.unwrap_or_default();
+            format!(
+                "{what} it until {}: expires in {}",
+                f.expires.map(|t| t.to_string()).unwrap_or_default(),
+                plural(days as usize, "day", "days")
+            )
+        }
     }
 }
 
@@ -166,6 +197,8 @@ fn finding_entry(f: &Finding, source: &str, style: Style) -> Entry {
         FindingKind::Protected => "=",
         FindingKind::OutOfScope => "^",
         FindingKind::NearMatch => "≈",
+        FindingKind::Young | FindingKind::AgeUnknown => "·",
+        FindingKind::Expiring => "!",
     };
     let why = match f.kind {
         FindingKind::Drift => "drifted from the file:".to_owned(),
@@ -177,7 +210,7 @@ fn finding_entry(f: &Finding, source: &str, style: Style) -> Entry {
     };
     Entry {
         mark: sign.to_owned(),
-        name: visible(f.pool.name().unwrap_or("(no name)")).into_owned(),
+        name: visible(f.pool.name().or(f.rule.as_deref()).unwrap_or("(no name)")).into_owned(),
         id: f.pool.id().map_or_else(String::new, ToString::to_string),
         after: String::new(),
         lines: vec![line],
@@ -253,6 +286,34 @@ pub fn partial_notice(plan: &Plan) -> Option<String> {
     })
 }
 
+/// What an announcement says to the teams it is posted to, and to its scheduled apply.
+pub fn announcement_notice(plan: &Plan) -> Option<String> {
+    let a = plan.announcement.as_ref()?;
+    let local = plan
+        .projects
+        .iter()
+        .any(|p| p.clock.is_some_and(|c| c.source == ClockSource::Local));
+    let clock = if local {
+        "this machine's clock: the API sent no Date"
+    } else {
+        "the API's clock"
+    };
+    let source = &plan.source;
+    Some(format!(
+        "Announcement: these pools will be deleted on or after {} ({clock}) unless {source} keeps them; to keep one, add it to {source}. Announced {} with a notice of {}; it can be applied until {}, then it must be announced again.",
+        a.not_before, a.announced_at, a.notice, a.valid_until
+    ))
+}
+
+/// What is said under the first head: that the plan was cut down with `--target`, that it
+/// is an announcement.
+fn notices(plan: &Plan) -> Vec<String> {
+    [partial_notice(plan), announcement_notice(plan)]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// Where a project's part of the plan comes from: made now, or saved in a file (`show`).
 fn header(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String {
     let at = format!("project {} at {}", part.project_id, visible(&part.endpoint));
@@ -268,14 +329,14 @@ fn header(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String {
     }
 }
 
-/// One project's part of the plan for a terminal or a CI log, with `notice` under its head
-/// (that the plan was cut down with `--target`).
-fn part_human(plan: &Plan, part: &ProjectPlan, notice: Option<&str>, view: &View) -> String {
+/// One project's part of the plan for a terminal or a CI log, with `notices` under its head
+/// (that the plan was cut down with `--target`, that it is an announcement).
+fn part_human(plan: &Plan, part: &ProjectPlan, notices: &[String], view: &View) -> String {
     let style = view.style;
     let mut out = String::new();
     let head = fit(&header(plan, part, view.saved.as_deref()), view.width);
     let _ = writeln!(out, "{}\n", style.dim(&head));
-    if let Some(notice) = notice {
+    for notice in notices {
         let _ = writeln!(
             out,
             "{}\n",
@@ -330,9 +391,9 @@ fn part_human(plan: &Plan, part: &ProjectPlan, notice: Option<&str>, view: &View
 /// per project, the projects that failed and why, and one summary.
 pub fn plan_human(plan: &Plan, view: &View) -> String {
     // Said once, under the first head.
-    let notice = partial_notice(plan);
+    let notice = notices(plan);
     if plan.is_of_one_project() {
-        return part_human(plan, &plan.projects[0], notice.as_deref(), view);
+        return part_human(plan, &plan.projects[0], &notice, view);
     }
     // Sections, a blank line between them (and before the totals).
     let mut sections: Vec<String> = plan
@@ -341,7 +402,7 @@ pub fn plan_human(plan: &Plan, view: &View) -> String {
         .enumerate()
         .map(|(i, part)| {
             let head = section(part.label.as_deref(), view);
-            let notice = notice.as_deref().filter(|_| i == 0);
+            let notice = if i == 0 { notice.as_slice() } else { &[] };
             format!("{head}\n{}", part_human(plan, part, notice, view))
         })
         .collect();
@@ -406,6 +467,9 @@ fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String
     if let Some(partial) = partial_notice(plan) {
         let _ = writeln!(out, "> ⚠️ {}\n", md(&partial));
     }
+    if let Some(announced) = announcement_notice(plan) {
+        let _ = writeln!(out, "> 📣 {}\n", md(&announced));
+    }
     let deletes: Vec<String> = part
         .changes
         .iter()
@@ -443,8 +507,11 @@ fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String
                     FindingKind::Protected => "🛡️ protected",
                     FindingKind::OutOfScope => "↪️ out of scope",
                     FindingKind::NearMatch => "≈ near match",
+                    FindingKind::Young => "⏳ young",
+                    FindingKind::AgeUnknown => "❔ age unknown",
+                    FindingKind::Expiring => "⌛ expiring",
                 },
-                md(f.pool.name().unwrap_or("")),
+                md(f.pool.name().or(f.rule.as_deref()).unwrap_or("")),
                 f.pool.id().map_or_else(String::new, |i| format!("`{i}`")),
                 md(&finding_detail(f, source))
             )
@@ -539,6 +606,7 @@ mod tests {
                 likely_blocked: false,
                 pool,
                 reason: Reason::NotInConfig,
+                expired: None,
             }
         };
         let cases: Vec<(Change, &str)> = vec![
@@ -579,6 +647,10 @@ mod tests {
             rule: None,
             filter: None,
             differences: Vec::new(),
+            age: None,
+            old_enough_at: None,
+            expires: None,
+            expires_in_days: None,
         };
         let findings = vec![
             (

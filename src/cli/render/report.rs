@@ -8,6 +8,7 @@ use super::layout::fit;
 use super::markdown::{md, md_table};
 use super::sections::{section, totals_shown};
 use super::view::{plural, View};
+use crate::core::announcement::{DropReason, Dropped};
 use crate::core::escape::visible;
 use crate::core::report::{Outcome, ProjectReport, Report, ReportSummary, StepResult};
 use std::fmt::Write as _;
@@ -105,6 +106,45 @@ fn why_lines(report: &Report, r: &StepResult) -> Vec<String> {
 /// The apply report for a terminal or a CI log: a file of one project as it is; otherwise a
 /// section per project and the totals.
 pub fn report_human(report: &Report, view: &View) -> String {
+    let mut out = report_human_parts(report, view);
+    if !report.dropped.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "Dropped from the announcement (not deleted):");
+        for d in &report.dropped {
+            let line = format!("  - {}: {}", dropped_pool(d), drop_reason(d));
+            let _ = writeln!(out, "{}", fit(&visible(&line), view.width));
+        }
+    } else if report.projects.is_empty() {
+        let _ = writeln!(out, "Nothing to delete.");
+    }
+    out
+}
+
+/// An announced pool that was dropped, as the report names it: `label: name (id)`.
+pub fn dropped_pool(d: &Dropped) -> String {
+    let label = d.label.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
+    format!("{label}{} ({})", d.pool.name, d.pool.id)
+}
+
+/// Why an announced pool was not deleted, in words.
+pub fn drop_reason(d: &Dropped) -> String {
+    let detail = d.detail.as_deref().unwrap_or("");
+    match d.reason {
+        DropReason::GoneBeforeApply => {
+            "gone before this apply (not in the listing; not read)".to_owned()
+        }
+        DropReason::AnotherPool => format!("another pool now: {detail}; it was never announced"),
+        DropReason::NotCalledFor => format!("no longer called for: {detail}"),
+        DropReason::ProjectNotInFile => {
+            "its project is no longer in the config file".to_owned()
+        }
+    }
+}
+
+/// Every project's part of the report for a terminal or a CI log.
+fn report_human_parts(report: &Report, view: &View) -> String {
     let style = view.style;
     let mut out = String::new();
     // An authentication failure is said once, above the steps it stopped.
@@ -291,6 +331,31 @@ fn verification_line(report: &Report, part: &ProjectReport) -> Option<String> {
 /// says (steps, request ids, advice, verification); a section per project in a file with
 /// `projects:`.
 pub fn report_markdown(report: &Report) -> String {
+    let mut out = report_markdown_parts(report);
+    let rows: Vec<String> = report
+        .dropped
+        .iter()
+        .map(|d| {
+            format!(
+                "| {} | `{}` | {} | {} |",
+                md(&d.pool.name),
+                d.pool.id,
+                md(d.label.as_deref().unwrap_or("")),
+                md(&drop_reason(d))
+            )
+        })
+        .collect();
+    md_table(
+        &mut out,
+        "Dropped from the announcement",
+        "| Pool | ID | Project | Why not deleted |\n|---|---|---|---|",
+        &rows,
+    );
+    out
+}
+
+/// Every project's part of the report as a comment.
+fn report_markdown_parts(report: &Report) -> String {
     if report.is_of_one_project() {
         return part_markdown(report, &report.projects[0]);
     }
