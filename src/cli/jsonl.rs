@@ -50,7 +50,7 @@ fn line(event: Event, project: Option<&str>) -> String {
 impl JsonLines {
     /// The announced pools that are not deleted, each with its project's label, before any
     /// DELETE.
-    pub fn dropped(dropped: &[crate::core::announcement::Dropped]) {
+    pub fn dropped(dropped: &[crate::core::narrowing::Dropped]) {
         for d in dropped {
             let mut batch = Batch::of(d.label.as_deref());
             batch.push(Event::Dropped {

@@ -30,7 +30,7 @@ pub enum Event {
     /// DELETE).
     Dropped {
         pool: PoolRef,
-        reason: crate::core::announcement::DropReason,
+        reason: crate::core::narrowing::DropReason,
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },

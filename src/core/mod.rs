@@ -12,6 +12,7 @@ pub mod identity;
 pub mod import;
 pub mod model;
 pub mod names;
+pub mod narrowing;
 pub mod plan;
 pub mod planner;
 pub mod policy;

@@ -506,7 +506,7 @@ impl Plan {
         }
         self.check_labels()?;
         if let Some(a) = &self.announcement {
-            a.check(&self.projects)?;
+            a.check(self.projects.iter().map(|p| p.clock))?;
         }
         let mut seen = HashSet::new();
         for part in &self.projects {

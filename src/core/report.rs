@@ -280,8 +280,8 @@ pub struct Report {
     /// Applying an announcement: the announced pools not deleted, and why (gone before this
     /// apply, kept by the config now, another pool under the id, project no longer in the
     /// file).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub dropped: Vec<crate::core::announcement::Dropped>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<crate::core::narrowing::Dropped>,
 }
 
 /// How a report names a signal (for its schema).
@@ -381,7 +381,7 @@ impl Report {
     }
 
     /// The report, with the announced pools that were dropped.
-    pub fn with_dropped(mut self, dropped: Vec<crate::core::announcement::Dropped>) -> Report {
+    pub fn with_dropped(mut self, dropped: Vec<crate::core::narrowing::Dropped>) -> Report {
         self.dropped = dropped;
         self
     }

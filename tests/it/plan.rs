@@ -53,16 +53,18 @@ fn plan_as_json_has_the_designed_shape() {
         .assert()
         .success();
     let mut plan: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(plan["format_version"], 3);
+    assert_eq!(plan["format_version"], 4);
     assert_eq!(
         plan["summary"],
-        json!({"delete": 3, "likely_blocked": 1, "missing": 1, "drift": 1, "protected": 2, "out_of_scope": 0, "near_match": 0, "unchanged": 2})
+        json!({"delete": 3, "likely_blocked": 1, "missing": 1, "drift": 1, "protected": 2, "out_of_scope": 0, "near_match": 0, "young": 0, "expiring": 0, "unchanged": 2})
     );
     assert_eq!(
         plan["projects"][0]["identity"],
         json!({"credentials": "token", "source": "HW_AUTH_TOKEN", "temporary": false, "project_from": "HW_PROJECT_ID"})
     );
     plan["created_at"] = json!("CREATED_AT");
+    assert_eq!(plan["projects"][0]["clock"]["source"], "api");
+    plan["projects"][0]["clock"]["now"] = json!("NOW");
     let shown = serde_json::to_string_pretty(&plan)
         .unwrap()
         .replace(&sim.url(), "http://SIM");
@@ -225,7 +227,7 @@ fn saved_plans_are_written_atomically_and_shown_in_every_format() {
     for (format, want) in [
         ("human", "Plan: 3 to delete (1 likely blocked)"),
         ("markdown", "| 🗑️ delete | ci-old-build |"),
-        ("json", "\"format_version\": 3"),
+        ("json", "\"format_version\": 4"),
     ] {
         let out = poolform_bare()
             .args(["show", "--format", format])
@@ -254,7 +256,7 @@ fn show_refuses_truncated_corrupt_and_foreign_plan_files() {
         (text[..text.len() / 3].to_owned(), "looks truncated"),
         ("not json at all".to_owned(), "not valid JSON at line 1"),
         (
-            text.replace("\"format_version\": 3", "\"format_version\": 7"),
+            text.replace("\"format_version\": 4", "\"format_version\": 7"),
             "format_version 7 is not supported",
         ),
         (

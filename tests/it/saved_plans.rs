@@ -150,10 +150,24 @@ fn a_forged_plan_never_deletes_what_a_fresh_plan_would_not() {
             "is planned for deletion twice; the plan was edited by hand",
         ),
         (
+            "an announcement made due at once",
+            false,
+            Box::new(|p, _| {
+                let clock = p.projects[0].clock.unwrap();
+                let mut a = poolform::core::plan::Announcement::new(
+                    poolform::core::time::Span::parse("4d").unwrap(),
+                    clock.now,
+                );
+                a.not_before = clock.now;
+                p.announcement = Some(a);
+            }),
+            "does not follow from its notice 4d and its projects' clocks; the plan was edited by hand",
+        ),
+        (
             "the summary",
             true,
             Box::new(|p, _| p.projects[0].summary.delete += 1),
-            "its summary says 4 to delete, 1 likely blocked, 1 missing, 1 drifted, 2 protected, 0 out of scope, 0 near matches but its changes and findings count 3 to delete",
+            "its summary says 4 to delete, 1 likely blocked, 1 missing, 1 drifted, 2 protected, 0 out of scope, 0 near matches, 0 young, 0 expiring but its changes and findings count 3 to delete",
         ),
         (
             "the project",

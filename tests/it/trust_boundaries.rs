@@ -195,7 +195,7 @@ fn a_saved_plan_is_applied_only_as_the_identity_that_made_it() {
         .assert()
         .code(0);
     let saved: Value = serde_json::from_str(&fs::read_to_string(&plan_file).unwrap()).unwrap();
-    assert_eq!(saved["format_version"], 3);
+    assert_eq!(saved["format_version"], 4);
     assert_eq!(saved["projects"][0]["identity"]["credentials"], "token");
     let before = sim.api_requests();
     let out = poolform_bare()

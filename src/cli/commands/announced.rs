@@ -4,15 +4,15 @@
 //! to the pools both announced and called for by the config current now, each other announced
 //! pool dropped with its reason. It is its own review: no prompt.
 
-use super::apply::{approved, config_arg, paced, Prepared, Ready};
 use crate::api::connection::{ProjectSource, Resolved};
-use crate::apply::StopSignal;
+use crate::api::ClientOptions;
 use crate::cli::args::ApplyArgs;
-use crate::cli::context::{load_config, LoadedConfig};
+use crate::cli::context::LoadedConfig;
 use crate::cli::output;
 use crate::cli::pipeline::{self, Reached};
 use crate::cli::render;
-use crate::core::announcement::{self, Announcement, Dropped, Due};
+use crate::core::announcement::{Announcement, Due};
+use crate::core::narrowing::{self, Dropped, Narrowed};
 use crate::core::authorize;
 use crate::core::caps;
 use crate::core::escape::visible;
@@ -24,32 +24,45 @@ use anyhow::{anyhow, bail, Result};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Reads the config, binds the announcement to it, reaches its projects, and (when it is due
-/// by every project's API clock) narrows each project's part to what is still called for.
+/// What an announcement comes to: not due (how the run ends), or due, with each project's
+/// part narrowed to what is still called for (beside the project, its listing kept), and the
+/// announced pools dropped.
+pub enum Announced {
+    NotDue(RunEnd),
+    Due {
+        parts: Vec<(Reached, ProjectPlan)>,
+        dropped: Vec<Dropped>,
+        judged_at: Instant,
+    },
+}
+
+/// Binds the announcement to the config (`loaded`), reaches its projects, and (when it is
+/// due by every project's API clock) narrows each project's part to what is still called for.
 pub async fn prepare(
     plan: Plan,
-    plan_file: String,
+    plan_file: &str,
+    loaded: &LoadedConfig,
     args: &ApplyArgs,
-    interrupt: &Arc<StopSignal>,
-) -> Result<(Prepared, Vec<Dropped>)> {
+    options: &ClientOptions,
+) -> Result<Announced> {
     let Some(notice) = plan.announcement else {
         bail!("internal error (a bug in poolform): {plan_file} is not an announcement");
     };
-    let loaded = load_config(&config_arg(args), interrupt).await?;
+    let plan = plan.checked(plan_file)?;
     let file = visible(&loaded.source).into_owned();
-    authorize::check_kind(&plan, &visible(&plan_file), &file, &loaded.config)?;
+    authorize::check_kind(&plan, &visible(plan_file), &file, &loaded.config)?;
     let plan = plan
         .select_projects(&args.projects.only)
-        .map_err(|e| anyhow!("{}: {e}", visible(&plan_file)))?;
+        .map_err(|e| anyhow!("{}: {e}", visible(plan_file)))?;
     let plan = pipeline::restrict(plan, &args.target, &[])?;
     let what = format!("the announcement in {plan_file}");
     caps::check_config(&plan, &what, &loaded.config, args.max_deletes)?;
     let flags = pipeline::run_flags(&args.connection, &args.projects)?;
-    let selected = pipeline::select(&loaded, &flags, &args.projects.only)?;
-    if let Some((label, needed)) = announcement::notice_too_short(notice.notice, &selected) {
+    let selected = pipeline::select(loaded, &flags, &args.projects.only)?;
+    if let Some((label, needed)) = narrowing::notice_too_short(notice.notice, &selected) {
         bail!(
             "{} gives {} of notice, but {file} now asks for {needed}{}: announce again with `poolform plan --notice {needed} -o FILE`; nothing was sent",
-            visible(&plan_file),
+            visible(plan_file),
             notice.notice,
             label.map(|l| format!(" in {l}")).unwrap_or_default()
         );
@@ -62,17 +75,17 @@ pub async fn prepare(
             ProjectSource::LookUp { .. } => None,
         };
         let identity = r.identity();
-        bind_part(part, &plan_file, &loaded, project, &r.endpoint_text(), known, &identity)?;
+        bind_part(part, plan_file, loaded, project, &r.endpoint_text(), known, &identity)?;
     }
     let (parts, resolved): (Vec<ProjectPlan>, Vec<(Project, Resolved)>) =
         pairs.into_iter().map(|(part, p, r)| (part, (p, r))).unzip();
-    let reached = pipeline::connect_all(resolved, &paced(args, interrupt)).await?;
+    let reached = pipeline::connect_all(resolved, options).await?;
     for (r, part) in reached.iter().zip(&parts) {
         let c = r.client.connection();
         bind_part(
             part,
-            &plan_file,
-            &loaded,
+            plan_file,
+            loaded,
             &r.project,
             &c.endpoint_text(),
             Some(&c.project_id),
@@ -93,20 +106,24 @@ pub async fn prepare(
     for done in pipeline::at_once(tasks).await {
         listed.push(done??);
     }
-    if let Some(end) = judge_due(&notice, &listed, &plan_file, args)? {
-        return Ok((Prepared::Ended(end), Vec::new()));
+    if let Some(end) = judge_due(&notice, &listed, plan_file, args)? {
+        return Ok(Announced::NotDue(end));
     }
-    let mut ready = Vec::with_capacity(listed.len());
+    let mut parts = Vec::with_capacity(listed.len());
     let mut unannounced = 0;
     for l in listed {
         unannounced += l.narrowed.unannounced;
         dropped.extend(l.narrowed.dropped);
         let mut reached = l.reached;
         reached.live = Some(l.live);
-        ready.push(approved(reached, l.narrowed.part, &source, judged_at)?);
+        parts.push((reached, l.narrowed.part));
     }
-    say_applying(&plan_file, &notice, &ready, &dropped, unannounced);
-    Ok((Prepared::Run(ready), dropped))
+    say_applying(plan_file, &notice, &parts, &dropped, unannounced);
+    Ok(Announced::Due {
+        parts,
+        dropped,
+        judged_at,
+    })
 }
 
 /// Checks an announced part against what this run resolves for its project: its endpoint,
@@ -153,7 +170,7 @@ fn match_projects(
         });
         match found.and_then(|i| candidates[i].take()) {
             Some((project, r)) => pairs.push((part, project, r)),
-            None => dropped.extend(announcement::drop_project(&part)),
+            None => dropped.extend(narrowing::drop_project(&part)),
         }
     }
     (pairs, dropped)
@@ -165,7 +182,7 @@ struct Listed {
     live: crate::core::model::Live,
     clock: Option<Clock>,
     label: Option<String>,
-    narrowed: announcement::Narrowed,
+    narrowed: Narrowed,
 }
 
 /// Lists a project now and plans it again with the config current now.
@@ -179,7 +196,7 @@ async fn replan(reached: Reached, announced: ProjectPlan, source: &str) -> Resul
     .await?;
     let fresh = pipeline::plan_one(&reached.client, &reached.project, &live)?;
     let narrowed =
-        announcement::narrow(&announced, fresh, &reached.project.rules, source, &live)?;
+        narrowing::narrow(&announced, fresh, &reached.project.rules, source, &live)?;
     Ok(Listed {
         clock: live.clock(),
         label: reached.project.label().map(str::to_owned),
@@ -243,11 +260,11 @@ fn judge_due(
 fn say_applying(
     plan_file: &str,
     notice: &Announcement,
-    ready: &[Ready],
+    parts: &[(Reached, ProjectPlan)],
     dropped: &[Dropped],
     unannounced: usize,
 ) {
-    let deletes: usize = ready.iter().map(|r| r.work.steps.len()).sum();
+    let deletes: usize = parts.iter().map(|(_, p)| p.changes.len()).sum();
     output::stderr_line(&format!(
         "Applying the announcement {} (announced {}, due {}): {} to delete, {} dropped.",
         visible(plan_file),

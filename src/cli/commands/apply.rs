@@ -11,6 +11,7 @@ use crate::api::connection::ProjectSource;
 use crate::api::place::RunFlags;
 use crate::api::{Client, ClientOptions, Deleter};
 use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
+use super::announced::{self, Announced};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs, DEFAULT_CONFIG};
 use crate::cli::commands::plan::refuse_failures;
 use crate::cli::context::{client_options, load_config, read_plan, style, styled, LoadedConfig};
@@ -19,7 +20,7 @@ use crate::cli::output;
 use crate::cli::pipeline::{self, Listings, Reached};
 use crate::cli::progress::Progress;
 use crate::cli::render::{self, Style, View};
-use crate::core::announcement::Dropped;
+use crate::core::narrowing::Dropped;
 use crate::core::authorize::{self, Objection, Refusal, Target};
 use crate::core::caps;
 use crate::core::escape::visible;
@@ -47,7 +48,7 @@ pub async fn run(
             let plan_file = path.display().to_string();
             let plan = read_plan(path, interrupt).await?;
             if plan.is_announcement() {
-                super::announced::prepare(plan, plan_file, args, interrupt).await?
+                prepare_announced(plan, &plan_file, args, interrupt).await?
             } else {
                 let prepared = prepare_saved(plan, plan_file, args, style, interrupt).await?;
                 (prepared, Vec::new())
@@ -63,14 +64,14 @@ pub async fn run(
 
 /// One project ready to run: its client, its deletes, and its part of the plan (which the
 /// events describe them by).
-pub(super) struct Ready {
+struct Ready {
     client: Client,
-    pub(super) work: Work,
+    work: Work,
     part: ProjectPlan,
 }
 
 /// What is left to do once the deletes are known, or how the command already ended.
-pub(super) enum Prepared {
+enum Prepared {
     Run(Vec<Ready>),
     Ended(RunEnd),
 }
@@ -274,7 +275,7 @@ async fn recheck_all(
 }
 
 /// The config file apply reads: `-f`, else `pools.yaml`.
-pub(super) fn config_arg(args: &ApplyArgs) -> FileArg {
+fn config_arg(args: &ApplyArgs) -> FileArg {
     FileArg {
         file: args
             .file
@@ -428,6 +429,36 @@ async fn prepare_fresh(
     Ok(Prepared::Run(ready))
 }
 
+/// An announcement: bound, listed and narrowed ([`announced::prepare`]); when it is due, each
+/// project's part is authorized against the very listing it was narrowed on. It is its own
+/// review (posted a notice period ahead): no prompt.
+async fn prepare_announced(
+    plan: Plan,
+    plan_file: &str,
+    args: &ApplyArgs,
+    interrupt: &Arc<StopSignal>,
+) -> Result<(Prepared, Vec<Dropped>)> {
+    let loaded = load_config(&config_arg(args), interrupt).await?;
+    let options = paced(args, interrupt);
+    match announced::prepare(plan, plan_file, &loaded, args, &options).await? {
+        Announced::NotDue(end) => Ok((Prepared::Ended(end), Vec::new())),
+        Announced::Due {
+            parts,
+            dropped,
+            judged_at,
+        } => {
+            if let Some((first, _)) = parts.first() {
+                acknowledge_signals(&first.client);
+            }
+            let ready = parts
+                .into_iter()
+                .map(|(r, part)| approved(r, part, &loaded.source, judged_at))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((Prepared::Run(ready), dropped))
+        }
+    }
+}
+
 /// A plan that is not an announcement deletes nothing in a project whose config asks for
 /// notice (`notice:`): refused, with the next step.
 fn refuse_unannounced<'a>(
@@ -452,7 +483,7 @@ fn refuse_unannounced<'a>(
 }
 
 /// Approved in advance: a project's part was made from the very listing kept beside it.
-pub(super) fn approved(
+fn approved(
     reached: Reached,
     part: ProjectPlan,
     source: &str,
@@ -652,7 +683,7 @@ fn max_judgement_age() -> Result<Duration> {
 }
 
 /// How apply's calls are paced: the run's rate limit, and its calls in flight at once.
-pub(super) fn paced(args: &ApplyArgs, interrupt: &Arc<StopSignal>) -> ClientOptions {
+fn paced(args: &ApplyArgs, interrupt: &Arc<StopSignal>) -> ClientOptions {
     ClientOptions {
         calls_at_once: usize::from(args.parallelism),
         ..client_options(interrupt, args.rate_limit)

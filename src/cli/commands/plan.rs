@@ -8,7 +8,7 @@ use crate::cli::files::write_atomic_with;
 use crate::cli::pipeline::{self, Listings};
 use crate::cli::{output, render};
 use crate::core::caps;
-use crate::core::announcement;
+use crate::core::narrowing;
 use crate::core::escape::visible;
 use crate::core::plan::{Announcement, Plan};
 use crate::core::run_end::RunEnd;
@@ -24,7 +24,7 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     let loaded = load_config(&args.file, stop).await?;
     if let Some(notice) = args.notice {
         let projects = crate::core::projects::projects(&loaded.config);
-        if let Some((label, needed)) = announcement::notice_too_short(notice, &projects) {
+        if let Some((label, needed)) = narrowing::notice_too_short(notice, &projects) {
             bail!(
                 "--notice {notice} is shorter than the notice {needed} that {} asks for{}: announce with --notice {needed} or longer; nothing was planned",
                 visible(&loaded.source),
@@ -45,7 +45,7 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
     let mut plan = run.plan;
     drop(run.reached);
     if let Some(notice) = args.notice {
-        plan.announcement = Announcement::of_parts(notice, &plan.projects);
+        plan.announcement = Announcement::of_clocks(notice, plan.projects.iter().map(|p| p.clock));
     }
     match render::Format::from(args.format) {
         render::Format::Json => output::stdout_with(|w| plan.write_json(w)),

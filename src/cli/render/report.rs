@@ -8,7 +8,7 @@ use super::layout::fit;
 use super::markdown::{md, md_table};
 use super::sections::{section, totals_shown};
 use super::view::{plural, View};
-use crate::core::announcement::{DropReason, Dropped};
+use crate::core::narrowing::{DropReason, Dropped};
 use crate::core::escape::visible;
 use crate::core::report::{Outcome, ProjectReport, Report, ReportSummary, StepResult};
 use std::fmt::Write as _;
