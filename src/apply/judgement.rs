@@ -50,9 +50,7 @@ impl Judge {
     /// The API's "now": its latest listing's clock, moved on by the time since.
     fn now(&self) -> Option<crate::core::time::Instant> {
         let seen = *self.clock.lock().unwrap_or_else(|e| e.into_inner());
-        seen.map(|(api, at)| {
-            api.plus(crate::core::time::Span::from_secs(at.elapsed().as_secs()))
-        })
+        seen.map(|(api, at)| api.plus(crate::core::time::Span::from_secs(at.elapsed().as_secs())))
     }
 
     /// Whether a pool re-read on its own may still be deleted: `Err(why not)`.

@@ -25,10 +25,14 @@ pub struct Announcement {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Due {
     /// Before `not_before`: nothing is deleted yet; it is due in `wait`.
-    Early { wait: Span },
+    Early {
+        wait: Span,
+    },
     Due,
     /// After `valid_until`: too old to act on.
-    Lapsed { late: Span },
+    Lapsed {
+        late: Span,
+    },
 }
 
 impl Announcement {
@@ -105,11 +109,26 @@ mod tests {
         assert_eq!(a.not_before, at("2026-12-11T09:00:00Z"));
         assert_eq!(a.valid_until, at("2026-12-15T09:00:00Z"));
         let cases = [
-            ("2026-12-11T08:59:59Z", Due::Early { wait: Span::from_secs(1) }),
+            (
+                "2026-12-11T08:59:59Z",
+                Due::Early {
+                    wait: Span::from_secs(1),
+                },
+            ),
             ("2026-12-11T09:00:00Z", Due::Due),
             ("2026-12-15T09:00:00Z", Due::Due),
-            ("2026-12-15T09:00:01Z", Due::Lapsed { late: Span::from_secs(1) }),
-            ("2026-12-07T09:00:00Z", Due::Early { wait: Span::from_secs(4 * 86_400) }),
+            (
+                "2026-12-15T09:00:01Z",
+                Due::Lapsed {
+                    late: Span::from_secs(1),
+                },
+            ),
+            (
+                "2026-12-07T09:00:00Z",
+                Due::Early {
+                    wait: Span::from_secs(4 * 86_400),
+                },
+            ),
         ];
         for (now, want) in cases {
             assert_eq!(a.due(at(now)), want, "{now}");

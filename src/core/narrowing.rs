@@ -158,4 +158,3 @@ pub fn narrow(
         unannounced,
     })
 }
-

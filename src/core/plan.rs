@@ -5,9 +5,9 @@ pub use crate::core::announcement::Announcement;
 pub use crate::core::identity::{Agency, CredentialKind, Identity};
 pub use crate::core::model::PoolRef;
 use crate::core::model::{PoolId, ProjectId};
-pub use crate::core::time::{Clock, ClockSource, Instant, Span};
 pub use crate::core::target::TargetError;
 use crate::core::target::{Candidate, TargetIndex};
+pub use crate::core::time::{Clock, ClockSource, Instant, Span};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 

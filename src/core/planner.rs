@@ -6,12 +6,13 @@
 //! give the findings about listed pools (missing, drift, out of scope); then each live pool is
 //! classified ([`judge`]) into a delete, a protected or near-match finding, or a kept pool.
 
-use crate::core::config::PoolEntry;
+use crate::core::config::{PoolEntry, ProtectRule};
 use crate::core::model::{Live, Pool, PoolId, ProjectId};
 use crate::core::names;
 use crate::core::plan::{
-    Action, Change, Difference, Finding, FindingKind, FindingPool, PoolRef, ProjectPlan, Reason,
-    Summary, Expiry};
+    Action, Change, Difference, Expiry, Finding, FindingKind, FindingPool, PoolRef, ProjectPlan,
+    Reason, Summary,
+};
 use crate::core::rules::Rules;
 use crate::core::time::{Instant, Span};
 use std::collections::HashMap;
@@ -81,37 +82,40 @@ impl Verdict {
             Verdict::Young { age, .. } => Some(format!(
                 "it is now {age} old, younger than the min_age of {source}"
             )),
-            Verdict::AgeUnknown => Some(format!(
-                "its age is unknown, and {source} has a min_age"
-            )),
+            Verdict::AgeUnknown => Some(format!("its age is unknown, and {source} has a min_age")),
             Verdict::Delete => None,
         }
     }
 }
 
-/// The folded names of the entries that keep pools by name, for near matches.
-struct NearNames(HashMap<String, usize>);
+/// The folded names of the entries that keep pools by name (and have not expired at `now`),
+/// for near matches.
+struct NearNames {
+    by_fold: HashMap<String, usize>,
+    now: Option<Instant>,
+}
 
 impl NearNames {
-    fn of(rules: &Rules) -> NearNames {
+    fn of(rules: &Rules, now: Option<Instant>) -> NearNames {
         let mut by_fold = HashMap::new();
         for (i, e) in rules.pools.iter().enumerate() {
-            if let (None, Some(name)) = (&e.id, &e.name) {
+            if let (None, Some(name), false) = (&e.id, &e.name, expired(e.expires, now)) {
                 by_fold.entry(names::fold(name)).or_insert(i);
             }
         }
-        NearNames(by_fold)
+        NearNames { by_fold, now }
     }
 }
 
-/// The keep entry or protect glob `pool`'s name matches only once folded, described.
+/// The keep entry or protect glob `pool`'s name matches only once folded, described (an
+/// expired one keeps nothing, near or exact).
 fn near_match(rules: &Rules, near: &NearNames, pool: &Pool) -> Option<String> {
-    let has_globs = rules.protect.iter().any(|r| r.name.is_some());
-    if near.0.is_empty() && !has_globs {
+    let live_glob = |r: &ProtectRule| r.name.is_some() && !expired(r.expires, near.now);
+    if near.by_fold.is_empty() && !rules.protect.iter().any(live_glob) {
         return None;
     }
     let folded = names::fold(&pool.name);
-    if let Some(&i) = near.0.get(&folded) {
+    if let Some(&i) = near.by_fold.get(&folded) {
         let name = rules.pools[i].name.as_deref().unwrap_or_default();
         return Some(format!("pools[{i}] name {name:?}"));
     }
@@ -119,7 +123,7 @@ fn near_match(rules: &Rules, near: &NearNames, pool: &Pool) -> Option<String> {
         .protect
         .iter()
         .enumerate()
-        .find(|(_, r)| r.matches_folded_name(&folded))
+        .find(|(_, r)| live_glob(r) && r.matches_folded_name(&folded))
         .map(|(i, r)| format!("protect[{i}] {}", r.describe()))
 }
 
@@ -246,7 +250,7 @@ pub fn verdict_alone(rules: &Rules, pool: &Pool, now: Option<Instant>) -> Verdic
                 (None, None) => false,
             }
     });
-    judge(rules, &NearNames::of(rules), pool, listed, now)
+    judge(rules, &NearNames::of(rules, now), pool, listed, now)
 }
 
 /// Which config entry keeps each live pool (indexed like `live.pools()`), and which live pool
@@ -324,8 +328,8 @@ fn match_entries(rules: &Rules, live: &Live) -> Result<Matching, PlanError> {
 /// The verdict on every live pool, indexed like `live.pools()`.
 pub fn verdicts(rules: &Rules, live: &Live) -> Result<Vec<Verdict>, PlanError> {
     let matching = match_entries(rules, live)?;
-    let near = NearNames::of(rules);
     let now = live.clock().map(|c| c.now);
+    let near = NearNames::of(rules, now);
     Ok(live
         .pools()
         .iter()
@@ -478,7 +482,8 @@ fn classify(
     kept_by: &[Option<usize>],
     drifted: &[bool],
 ) -> Result<Classified, PlanError> {
-    let near = NearNames::of(rules);
+    let now = live.clock().map(|c| c.now);
+    let near = NearNames::of(rules, now);
     let now = live.clock().map(|c| c.now);
     let mut out = Classified {
         changes: Vec::new(),
@@ -557,7 +562,10 @@ fn expiring(rules: &Rules, live: &Live, matching: &Matching) -> Vec<Finding> {
                 expires_in_days: Some(now.until(at).days_ceil()),
                 ..finding(
                     FindingKind::Expiring,
-                    FindingPool::Listed { id: None, name: None },
+                    FindingPool::Listed {
+                        id: None,
+                        name: None,
+                    },
                 )
             });
         }
@@ -882,7 +890,10 @@ mod tests {
         }
         // and a rename onto a kept name keeps it, even without the listing
         let renamed = with(pool("d1", "ci-byname"), |_| {});
-        assert_eq!(verdict_alone(&config, &renamed, None), Verdict::Kept { entry: 1 });
+        assert_eq!(
+            verdict_alone(&config, &renamed, None),
+            Verdict::Kept { entry: 1 }
+        );
     }
 
     /// A would-be delete whose name reads as a keep entry or a protect glob, once both are

@@ -380,8 +380,12 @@ impl Report {
         }
     }
 
-    /// The report, with the announced pools that were dropped.
-    pub fn with_dropped(mut self, dropped: Vec<crate::core::narrowing::Dropped>) -> Report {
+    /// The report, with the announced pools that were dropped (by project label, then pool
+    /// name and id).
+    pub fn with_dropped(mut self, mut dropped: Vec<crate::core::narrowing::Dropped>) -> Report {
+        dropped.sort_by(|a, b| {
+            (&a.label, &a.pool.name, &a.pool.id).cmp(&(&b.label, &b.pool.name, &b.pool.id))
+        });
         self.dropped = dropped;
         self
     }

@@ -258,7 +258,11 @@ impl Serialize for Instant {
 
 impl<'de> Deserialize<'de> for Instant {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::core::validated::string(d, "an instant such as 2026-12-31 or 2026-12-31T18:00:00Z", Instant::parse)
+        crate::core::validated::string(
+            d,
+            "an instant such as 2026-12-31 or 2026-12-31T18:00:00Z",
+            Instant::parse,
+        )
     }
 }
 

@@ -23,5 +23,6 @@ mod projects_safety;
 mod release;
 mod saved_plans;
 mod terminal;
+mod time;
 mod trust_boundaries;
 mod usage;

@@ -249,6 +249,11 @@ impl SimServer {
         self.shared.state().remove(id, false)
     }
 
+    /// Creates a pool (someone else created it); returns its id.
+    pub fn add_pool(&self, fields: Map<String, Value>) -> Option<String> {
+        self.shared.state().upsert(None, fields)
+    }
+
     /// Merges fields into an existing pool.
     pub fn patch_pool(&self, id: &str, fields: Map<String, Value>) -> bool {
         self.shared.state().upsert(Some(id), fields).is_some()

@@ -12,10 +12,10 @@ use crate::cli::output;
 use crate::cli::pipeline::{self, Reached};
 use crate::cli::render;
 use crate::core::announcement::{Announcement, Due};
-use crate::core::narrowing::{self, Dropped, Narrowed};
 use crate::core::authorize;
 use crate::core::caps;
 use crate::core::escape::visible;
+use crate::core::narrowing::{self, Dropped, Narrowed};
 use crate::core::plan::{Plan, ProjectPlan};
 use crate::core::projects::Project;
 use crate::core::run_end::RunEnd;
@@ -36,15 +36,18 @@ pub enum Announced {
     },
 }
 
-/// Binds the announcement to the config (`loaded`), reaches its projects, and (when it is
-/// due by every project's API clock) narrows each project's part to what is still called for.
-pub async fn prepare(
-    plan: Plan,
-    plan_file: &str,
-    loaded: &LoadedConfig,
-    args: &ApplyArgs,
-    options: &ClientOptions,
-) -> Result<Announced> {
+/// An announcement bound before any call: its notice, each part beside its project (resolved),
+/// and the pools of the parts whose project left the file.
+struct Bound {
+    notice: Announcement,
+    pairs: Vec<(ProjectPlan, Project, Resolved)>,
+    dropped: Vec<Dropped>,
+}
+
+/// Checks the announcement against itself and the config (its kind, the notice it asks for,
+/// its caps), cuts it to `--only` and the `--target`s, and binds each part to the endpoint,
+/// identity and project this run resolves for it.
+fn bind_all(plan: Plan, plan_file: &str, loaded: &LoadedConfig, args: &ApplyArgs) -> Result<Bound> {
     let Some(notice) = plan.announcement else {
         bail!("internal error (a bug in poolform): {plan_file} is not an announcement");
     };
@@ -68,15 +71,44 @@ pub async fn prepare(
         );
     }
     let resolved = pipeline::resolve_all(selected, &flags, &loaded.source)?;
-    let (pairs, mut dropped) = match_projects(plan, resolved);
+    let (pairs, dropped) = match_projects(plan, resolved);
     for (part, project, r) in &pairs {
         let known = match &r.project {
             ProjectSource::Known(p) => Some(p),
             ProjectSource::LookUp { .. } => None,
         };
         let identity = r.identity();
-        bind_part(part, plan_file, loaded, project, &r.endpoint_text(), known, &identity)?;
+        bind_part(
+            part,
+            plan_file,
+            loaded,
+            project,
+            &r.endpoint_text(),
+            known,
+            &identity,
+        )?;
     }
+    Ok(Bound {
+        notice,
+        pairs,
+        dropped,
+    })
+}
+
+/// Binds the announcement to the config (`loaded`), reaches its projects, and (when it is
+/// due by every project's API clock) narrows each project's part to what is still called for.
+pub async fn prepare(
+    plan: Plan,
+    plan_file: &str,
+    loaded: &LoadedConfig,
+    args: &ApplyArgs,
+    options: &ClientOptions,
+) -> Result<Announced> {
+    let Bound {
+        notice,
+        pairs,
+        mut dropped,
+    } = bind_all(plan, plan_file, loaded, args)?;
     let (parts, resolved): (Vec<ProjectPlan>, Vec<(Project, Resolved)>) =
         pairs.into_iter().map(|(part, p, r)| (part, (p, r))).unzip();
     let reached = pipeline::connect_all(resolved, options).await?;
@@ -99,7 +131,12 @@ pub async fn prepare(
         .zip(parts)
         .map(|(reached, part)| {
             let source = source.clone();
-            async move { replan(reached, part, &source).await }
+            async move {
+                let label = reached.project.label().map(str::to_owned);
+                replan(reached, part, &source)
+                    .await
+                    .map_err(|e| pipeline::in_project(label.as_deref(), e))
+            }
         })
         .collect();
     let mut listed = Vec::new();
@@ -149,8 +186,9 @@ fn bind_part(
 
 /// Each announced part beside the project of the config it is for, matched by endpoint and
 /// project id (by label, at the same endpoint, for a project still to be looked up at IAM:
-/// its id is bound once it is known). A part whose project is no longer in the file is
-/// dropped, every pool of it with that reason.
+/// its id is bound once it is known). A project found by its id or label alone is paired too,
+/// and its binding refuses the other endpoint. A part whose project is no longer in the file
+/// is dropped, every pool of it with that reason.
 fn match_projects(
     plan: Plan,
     resolved: Vec<(Project, Resolved)>,
@@ -166,6 +204,15 @@ fn match_projects(
                         ProjectSource::Known(id) => *id == part.project_id,
                         ProjectSource::LookUp { .. } => project.label() == part.label.as_deref(),
                     }
+            })
+        });
+        // The same project at another endpoint is not another project: bound, and refused.
+        let found = found.or_else(|| {
+            candidates.iter().position(|c| {
+                c.as_ref().is_some_and(|(project, r)| match &r.project {
+                    ProjectSource::Known(id) => *id == part.project_id,
+                    ProjectSource::LookUp { .. } => project.label() == part.label.as_deref(),
+                })
             })
         });
         match found.and_then(|i| candidates[i].take()) {
@@ -195,8 +242,7 @@ async fn replan(reached: Reached, announced: ProjectPlan, source: &str) -> Resul
     )
     .await?;
     let fresh = pipeline::plan_one(&reached.client, &reached.project, &live)?;
-    let narrowed =
-        narrowing::narrow(&announced, fresh, &reached.project.rules, source, &live)?;
+    let narrowed = narrowing::narrow(&announced, fresh, &reached.project.rules, source, &live)?;
     Ok(Listed {
         clock: live.clock(),
         label: reached.project.label().map(str::to_owned),

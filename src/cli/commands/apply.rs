@@ -7,11 +7,11 @@
 //! apply. Then the projects' deletes run at once under the run's shared limits, and one
 //! report says what happened in each.
 
+use super::announced::{self, Announced};
 use crate::api::connection::ProjectSource;
 use crate::api::place::RunFlags;
 use crate::api::{Client, ClientOptions, Deleter};
 use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
-use super::announced::{self, Announced};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs, DEFAULT_CONFIG};
 use crate::cli::commands::plan::refuse_failures;
 use crate::cli::context::{client_options, load_config, read_plan, style, styled, LoadedConfig};
@@ -20,11 +20,11 @@ use crate::cli::output;
 use crate::cli::pipeline::{self, Listings, Reached};
 use crate::cli::progress::Progress;
 use crate::cli::render::{self, Style, View};
-use crate::core::narrowing::Dropped;
 use crate::core::authorize::{self, Objection, Refusal, Target};
 use crate::core::caps;
 use crate::core::escape::visible;
 use crate::core::model::PoolId;
+use crate::core::narrowing::Dropped;
 use crate::core::plan::{Change, Plan, ProjectPlan};
 use crate::core::projects::Project;
 use crate::core::report::Report;

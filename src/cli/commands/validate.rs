@@ -8,9 +8,9 @@ use crate::cli::output;
 use crate::cli::render::plural;
 use crate::core::escape::visible;
 use crate::core::planner;
-use crate::core::time::Instant;
 use crate::core::projects::{self, Project};
 use crate::core::run_end::RunEnd;
+use crate::core::time::Instant;
 use anyhow::Result;
 
 pub async fn run(args: &FileArg, stop: &StopSignal) -> Result<RunEnd> {

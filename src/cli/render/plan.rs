@@ -438,6 +438,16 @@ fn totals(plan: &Plan) -> String {
     }
 }
 
+/// What is said under a part's head in markdown: a partial plan, an announcement.
+fn notices_markdown(out: &mut String, plan: &Plan) {
+    if let Some(partial) = partial_notice(plan) {
+        let _ = writeln!(out, "> ⚠️ {}\n", md(&partial));
+    }
+    if let Some(announced) = announcement_notice(plan) {
+        let _ = writeln!(out, "> 📣 {}\n", md(&announced));
+    }
+}
+
 /// One project's part of the plan as a pull-request comment.
 fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String {
     let mut out = String::new();
@@ -464,12 +474,7 @@ fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String
         escape::code_span(&part.endpoint),
         escape::code_span(source)
     );
-    if let Some(partial) = partial_notice(plan) {
-        let _ = writeln!(out, "> ⚠️ {}\n", md(&partial));
-    }
-    if let Some(announced) = announcement_notice(plan) {
-        let _ = writeln!(out, "> 📣 {}\n", md(&announced));
-    }
+    notices_markdown(&mut out, plan);
     let deletes: Vec<String> = part
         .changes
         .iter()

@@ -8,8 +8,8 @@ use super::layout::fit;
 use super::markdown::{md, md_table};
 use super::sections::{section, totals_shown};
 use super::view::{plural, View};
-use crate::core::narrowing::{DropReason, Dropped};
 use crate::core::escape::visible;
+use crate::core::narrowing::{DropReason, Dropped};
 use crate::core::report::{Outcome, ProjectReport, Report, ReportSummary, StepResult};
 use std::fmt::Write as _;
 
@@ -124,7 +124,11 @@ pub fn report_human(report: &Report, view: &View) -> String {
 
 /// An announced pool that was dropped, as the report names it: `label: name (id)`.
 pub fn dropped_pool(d: &Dropped) -> String {
-    let label = d.label.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
+    let label = d
+        .label
+        .as_deref()
+        .map(|l| format!("{l}: "))
+        .unwrap_or_default();
     format!("{label}{} ({})", d.pool.name, d.pool.id)
 }
 
@@ -137,9 +141,7 @@ pub fn drop_reason(d: &Dropped) -> String {
         }
         DropReason::AnotherPool => format!("another pool now: {detail}; it was never announced"),
         DropReason::NotCalledFor => format!("no longer called for: {detail}"),
-        DropReason::ProjectNotInFile => {
-            "its project is no longer in the config file".to_owned()
-        }
+        DropReason::ProjectNotInFile => "its project is no longer in the config file".to_owned(),
     }
 }
 
