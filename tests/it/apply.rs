@@ -162,7 +162,7 @@ fn everything_deleted_exits_0_and_a_second_apply_has_nothing_to_do() {
         .assert()
         .code(0);
     assert!(String::from_utf8_lossy(&out.get_output().stdout)
-        .contains("Apply complete: 2 deleted, 0 already absent, 0 blocked, 0 failed."));
+        .contains("Apply complete: 3 deleted, 0 already absent, 0 blocked, 0 failed."));
     let out = poolform(&sim)
         .args(["apply", "--auto-approve", "-f"])
         .arg(&file)

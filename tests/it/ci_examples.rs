@@ -307,6 +307,7 @@ impl Checkout {
         });
         edit(&mut project);
         let fixture = serde_json::json!({
+            "clock_at": pools["clock_at"],
             "accounts": [
                 {"domain": "tenant", "access_key": AK_RO, "secret_key": SK_RO, "read_only": true},
                 {"domain": "tenant", "access_key": AK_DEL, "secret_key": SK_DEL}

@@ -167,7 +167,7 @@ fn a_forged_plan_never_deletes_what_a_fresh_plan_would_not() {
             "the summary",
             true,
             Box::new(|p, _| p.projects[0].summary.delete += 1),
-            "its summary says 4 to delete, 1 likely blocked, 1 missing, 1 drifted, 2 protected, 0 out of scope, 0 near matches, 0 young, 0 expiring but its changes and findings count 3 to delete",
+            "its summary says 4 to delete, 1 likely blocked, 1 missing, 1 drifted, 2 protected, 0 out of scope, 0 near matches, 1 young, 1 expiring but its changes and findings count 3 to delete",
         ),
         (
             "the project",

@@ -62,6 +62,11 @@ pub struct SimConfig {
 impl SimConfig {
     pub fn new(fixture: Fixture) -> SimConfig {
         let fixture_project = fixture.project_id.to_string();
+        // A fixture that names its instant is served on a clock standing still there.
+        let fixture_clock = match fixture.clock_at {
+            Some(at) => crate::clock::SimClock::frozen_at(at),
+            None => crate::clock::SimClock::default(),
+        };
         SimConfig {
             fixture,
             auth: SimAuth::Open,
@@ -80,7 +85,7 @@ impl SimConfig {
             iam_projects: vec![("cn-north-4".into(), fixture_project)],
             agencies: Vec::new(),
             exact_name_filter: false,
-            clock: std::sync::Arc::default(),
+            clock: std::sync::Arc::new(fixture_clock),
         }
     }
 }

@@ -10,6 +10,10 @@ use std::collections::HashSet;
 pub struct Fixture {
     pub project_id: ProjectId,
     pub pools: Vec<Map<String, Value>>,
+    /// `clock_at`: where the simulator's clock stands still while it serves this fixture
+    /// (unless `--clock-at` or `--clock-offset` says otherwise), so that what is planned from
+    /// it does not change from day to day.
+    pub clock_at: Option<poolform::core::time::Instant>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +110,11 @@ impl Fixture {
                 with_defaults(m, i)
             })
             .collect();
-        Fixture { project_id, pools }
+        Fixture {
+            project_id,
+            pools,
+            clock_at: None,
+        }
     }
 
     /// Parses JSON or YAML and checks what the simulator relies on.
@@ -128,11 +136,22 @@ impl Fixture {
         let Value::Object(mut top) = value else {
             return Err(err("expected an object with project_id and pools".into()));
         };
-        if let Some(key) = top.keys().find(|k| *k != "project_id" && *k != "pools") {
+        if let Some(key) = top
+            .keys()
+            .find(|k| !["project_id", "pools", "clock_at"].contains(&k.as_str()))
+        {
             return Err(err(format!(
-                "unknown key {key:?}; expected project_id and pools"
+                "unknown key {key:?}; expected project_id, pools and clock_at"
             )));
         }
+        let clock_at = match top.remove("clock_at") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(t)) => Some(
+                poolform::core::time::Instant::parse(&t)
+                    .map_err(|e| err(format!("clock_at: {e}")))?,
+            ),
+            Some(_) => return Err(err("clock_at must be an instant such as 2026-12-01T09:00:00Z".into())),
+        };
         let project_id = match top.remove("project_id") {
             Some(Value::String(s)) => {
                 ProjectId::parse(&s).map_err(|e| err(format!("project_id {s:?} {e}")))?
@@ -160,7 +179,11 @@ impl Fixture {
             }
             pools.push(pool);
         }
-        Ok(Fixture { project_id, pools })
+        Ok(Fixture {
+            project_id,
+            pools,
+            clock_at,
+        })
     }
 }
 

@@ -35,7 +35,7 @@ enum MissingPoolArg {
 )]
 struct Args {
     /// Pools to serve: JSON or YAML `{"project_id": ..., "pools": [...]}`.
-    #[arg(long, required_unless_present = "generate")]
+    #[arg(long, required_unless_present_any = ["generate", "move_clock"])]
     fixture: Option<PathBuf>,
     /// Serve N generated pools instead of a fixture, named gen-00000, gen-00001, ...
     #[arg(long, value_name = "N", conflicts_with = "fixture")]
@@ -69,6 +69,14 @@ struct Args {
     /// change from day to day. `POST /__sim/clock` moves it while it runs.
     #[arg(long, value_name = "INSTANT", value_parser = poolform::core::time::Instant::parse)]
     clock_at: Option<poolform::core::time::Instant>,
+    /// Move the clock of the simulator running at URL (`POST URL/__sim/clock`), to
+    /// --clock-at, by --clock-offset from the system's, or by --clock-advance; print its new
+    /// "now" and exit.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["fixture", "generate", "background"])]
+    move_clock: Option<String>,
+    /// With --move-clock: move the clock by DURATION (`4d`, `-1h`), frozen or not.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = workspace_sim::clock::signed_span, requires = "move_clock")]
+    clock_advance: Option<i64>,
     /// Require `X-Auth-Token: TOKEN` (or set SIM_TOKEN).
     #[arg(long, env = "SIM_TOKEN", hide_env_values = true, conflicts_with = "ak")]
     token: Option<String>,
@@ -322,17 +330,82 @@ fn auth_of(args: &Args) -> SimAuth {
     }
 }
 
-/// The simulator's clock: frozen at --clock-at, or the system's shifted by --clock-offset.
-fn clock_of(args: &Args) -> workspace_sim::SimClock {
-    match (args.clock_at, args.clock_offset) {
-        (Some(at), _) => workspace_sim::SimClock::frozen_at(at),
-        (None, offset) => workspace_sim::SimClock::offset_by(offset.unwrap_or(0)),
+/// `POST URL/__sim/clock` to a simulator on loopback (one request over a plain socket: the
+/// simulator speaks HTTP/1.1 and closes); its new "now".
+fn move_clock(url: &str, args: &Args) -> Result<String, String> {
+    let change = match (args.clock_at, args.clock_offset, args.clock_advance) {
+        (Some(at), None, None) => serde_json::json!({"at": at.to_string()}),
+        (None, Some(secs), None) => serde_json::json!({"offset": format!("{}{}s", if secs < 0 { "-" } else { "" }, secs.unsigned_abs())}),
+        (None, None, Some(secs)) => serde_json::json!({"advance": format!("{}{}s", if secs < 0 { "-" } else { "" }, secs.unsigned_abs())}),
+        _ => return Err("give one of --clock-at, --clock-offset, --clock-advance".into()),
+    };
+    let host = url
+        .strip_prefix("http://")
+        .map(|rest| rest.trim_end_matches('/'))
+        .filter(|h| !h.contains('/'))
+        .ok_or("the URL must be http://127.0.0.1:PORT, as the simulator printed it")?;
+    let addr: SocketAddr = host
+        .parse()
+        .map_err(|_| format!("{host:?} is not an address and port"))?;
+    if !addr.ip().is_loopback() {
+        return Err("the simulator listens on loopback only".into());
+    }
+    let body = change.to_string();
+    let request = format!(
+        "POST /__sim/clock HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream
+        .take(64 * 1024)
+        .read_to_string(&mut answer)
+        .map_err(|e| e.to_string())?;
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let body = body.trim();
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(format!("the simulator answered {}: {body}", head.lines().next().unwrap_or("")));
+    }
+    let now: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format!("an answer that is not JSON ({e}): {body}"))?;
+    now["now"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("an answer without now: {body}"))
+}
+
+/// The simulator's clock: frozen at --clock-at, or the system's shifted by --clock-offset;
+/// else frozen where the fixture says (`clock_at`), else the system's.
+fn clock_of(args: &Args, fixture: &workspace_sim::Fixture) -> workspace_sim::SimClock {
+    match (args.clock_at, args.clock_offset, fixture.clock_at) {
+        (Some(at), _, _) | (None, None, Some(at)) => workspace_sim::SimClock::frozen_at(at),
+        (None, offset, _) => workspace_sim::SimClock::offset_by(offset.unwrap_or(0)),
     }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(url) = &args.move_clock {
+        return match move_clock(url, &args) {
+            Ok(now) => {
+                println!("{now}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("workspace-sim: --move-clock {url}: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if args.background {
         return background(args.pid_file.as_deref(), args.exit_after);
     }
@@ -347,7 +420,7 @@ async fn main() -> ExitCode {
     let auth = auth_of(&args);
     let fixture_project = fixture.project_id.to_string();
     let config = SimConfig {
-        clock: std::sync::Arc::new(clock_of(&args)),
+        clock: std::sync::Arc::new(clock_of(&args, &fixture)),
         fixture,
         auth,
         missing_pool: match args.missing_pool {

@@ -60,8 +60,8 @@ pub struct ProjectDef {
     pub fixture: Fixture,
 }
 
-/// `{"accounts": [...], "agencies": [...], "projects": [{"project_id", "name", "region",
-/// "domain", "rate_limit", "fail_list", "pools"}]}`.
+/// `{"accounts": [...], "agencies": [...], "clock_at": INSTANT, "projects": [{"project_id",
+/// "name", "region", "domain", "rate_limit", "fail_list", "pools"}]}`.
 #[derive(Debug, Clone)]
 pub struct MultiFixture {
     pub accounts: Vec<Account>,
@@ -92,6 +92,9 @@ struct RawMulti {
     accounts: Vec<Account>,
     #[serde(default)]
     agencies: Vec<Agency>,
+    /// Where the simulator's clock stands still (every project's: one simulator, one clock).
+    #[serde(default)]
+    clock_at: Option<String>,
     projects: Vec<RawProject>,
 }
 
@@ -116,7 +119,7 @@ impl MultiFixture {
                     )));
                 }
             }
-            let text = json!({"project_id": p.project_id, "pools": p.pools}).to_string();
+            let text = json!({"project_id": p.project_id, "pools": p.pools, "clock_at": raw.clock_at}).to_string();
             let fixture = Fixture::parse(&text, &format!("{source_name} projects[{i}]"))?;
             projects.push(ProjectDef {
                 project_id: p.project_id,

@@ -198,7 +198,7 @@ fn finding_entry(f: &Finding, source: &str, style: Style) -> Entry {
         FindingKind::OutOfScope => "^",
         FindingKind::NearMatch => "≈",
         FindingKind::Young | FindingKind::AgeUnknown => "·",
-        FindingKind::Expiring => "!",
+        FindingKind::Expiring => "@",
     };
     let why = match f.kind {
         FindingKind::Drift => "drifted from the file:".to_owned(),
@@ -227,7 +227,7 @@ fn finding_entry(f: &Finding, source: &str, style: Style) -> Entry {
 fn paint_mark(style: Style, mark: &str, text: &str) -> String {
     match mark {
         "-" => style.red(text),
-        "!" | "~" | "≈" => style.yellow(text),
+        "!" | "~" | "≈" | "@" => style.yellow(text),
         "?" => style.cyan(text),
         "^" => style.dim(text),
         _ => style.green(text),
