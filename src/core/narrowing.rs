@@ -67,8 +67,8 @@ pub struct Narrowed {
     /// The part made now, with only the announced deletes: what the apply runs.
     pub part: ProjectPlan,
     pub dropped: Vec<Dropped>,
-    /// Deletes the config calls for now that were not announced (never deleted by it).
-    pub unannounced: usize,
+    /// Pools the config calls for now that were not announced (never deleted by it).
+    pub unannounced: Vec<PoolRef>,
 }
 
 /// Every announced pool of a project whose project is no longer in the file, dropped.
@@ -147,9 +147,11 @@ pub fn narrow(
             }
         }
     }
-    let before = fresh.changes.len();
-    fresh.changes.retain(|c| keep.contains(&c.pool.id));
-    let unannounced = before - fresh.changes.len();
+    let (kept, unannounced): (Vec<Change>, Vec<Change>) = std::mem::take(&mut fresh.changes)
+        .into_iter()
+        .partition(|c| keep.contains(&c.pool.id));
+    fresh.changes = kept;
+    let unannounced = unannounced.into_iter().map(|c| c.pool).collect();
     fresh.summary.delete = fresh.changes.len();
     fresh.summary.likely_blocked = fresh.changes.iter().filter(|c| c.likely_blocked).count();
     Ok(Narrowed {

@@ -484,7 +484,7 @@ fn an_announcement_deletes_only_what_it_announced_and_is_still_called_for_once_d
         "Applying the announcement announcement.json (announced 2026-12-01T12:00:00Z, due 2026-12-05T12:00:00Z): 1 to delete, 2 dropped.",
         "dropped lab-b (b-1): no longer called for: pools.yaml now keeps it (pools[1])",
         "dropped lab-c (c-1): gone before this apply",
-        "Note: 1 pool the config calls for now was not announced, and is not deleted",
+        "not announced: lab-new (new-1): the config calls for its deletion now, but only what was announced is deleted",
     ] {
         assert!(stderr.contains(want), "{want:?} in {stderr}");
     }

@@ -150,7 +150,11 @@ impl Fixture {
                 poolform::core::time::Instant::parse(&t)
                     .map_err(|e| err(format!("clock_at: {e}")))?,
             ),
-            Some(_) => return Err(err("clock_at must be an instant such as 2026-12-01T09:00:00Z".into())),
+            Some(_) => {
+                return Err(err(
+                    "clock_at must be an instant such as 2026-12-01T09:00:00Z".into(),
+                ))
+            }
         };
         let project_id = match top.remove("project_id") {
             Some(Value::String(s)) => {

@@ -335,8 +335,12 @@ fn auth_of(args: &Args) -> SimAuth {
 fn move_clock(url: &str, args: &Args) -> Result<String, String> {
     let change = match (args.clock_at, args.clock_offset, args.clock_advance) {
         (Some(at), None, None) => serde_json::json!({"at": at.to_string()}),
-        (None, Some(secs), None) => serde_json::json!({"offset": format!("{}{}s", if secs < 0 { "-" } else { "" }, secs.unsigned_abs())}),
-        (None, None, Some(secs)) => serde_json::json!({"advance": format!("{}{}s", if secs < 0 { "-" } else { "" }, secs.unsigned_abs())}),
+        (None, Some(secs), None) => {
+            serde_json::json!({"offset": format!("{}{}s", if secs < 0 { "-" } else { "" }, secs.unsigned_abs())})
+        }
+        (None, None, Some(secs)) => {
+            serde_json::json!({"advance": format!("{}{}s", if secs < 0 { "-" } else { "" }, secs.unsigned_abs())})
+        }
         _ => return Err("give one of --clock-at, --clock-offset, --clock-advance".into()),
     };
     let host = url
@@ -372,10 +376,13 @@ fn move_clock(url: &str, args: &Args) -> Result<String, String> {
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
     let body = body.trim();
     if !head.starts_with("HTTP/1.1 200") {
-        return Err(format!("the simulator answered {}: {body}", head.lines().next().unwrap_or("")));
+        return Err(format!(
+            "the simulator answered {}: {body}",
+            head.lines().next().unwrap_or("")
+        ));
     }
-    let now: serde_json::Value =
-        serde_json::from_str(body).map_err(|e| format!("an answer that is not JSON ({e}): {body}"))?;
+    let now: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| format!("an answer that is not JSON ({e}): {body}"))?;
     now["now"]
         .as_str()
         .map(str::to_owned)

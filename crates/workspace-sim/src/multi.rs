@@ -119,7 +119,9 @@ impl MultiFixture {
                     )));
                 }
             }
-            let text = json!({"project_id": p.project_id, "pools": p.pools, "clock_at": raw.clock_at}).to_string();
+            let text =
+                json!({"project_id": p.project_id, "pools": p.pools, "clock_at": raw.clock_at})
+                    .to_string();
             let fixture = Fixture::parse(&text, &format!("{source_name} projects[{i}]"))?;
             projects.push(ProjectDef {
                 project_id: p.project_id,

@@ -147,15 +147,15 @@ pub async fn prepare(
         return Ok(Announced::NotDue(end));
     }
     let mut parts = Vec::with_capacity(listed.len());
-    let mut unannounced = 0;
+    let mut unannounced = Vec::new();
     for l in listed {
-        unannounced += l.narrowed.unannounced;
+        unannounced.extend(l.narrowed.unannounced);
         dropped.extend(l.narrowed.dropped);
         let mut reached = l.reached;
         reached.live = Some(l.live);
         parts.push((reached, l.narrowed.part));
     }
-    say_applying(plan_file, &notice, &parts, &dropped, unannounced);
+    say_applying(plan_file, &notice, &parts, &dropped, &unannounced);
     Ok(Announced::Due {
         parts,
         dropped,
@@ -308,7 +308,7 @@ fn say_applying(
     notice: &Announcement,
     parts: &[(Reached, ProjectPlan)],
     dropped: &[Dropped],
-    unannounced: usize,
+    unannounced: &[crate::core::model::PoolRef],
 ) {
     let deletes: usize = parts.iter().map(|(_, p)| p.changes.len()).sum();
     output::stderr_line(&format!(
@@ -326,13 +326,10 @@ fn say_applying(
             render::drop_reason(d)
         )));
     }
-    if unannounced > 0 {
-        output::stderr_line(&format!(
-            "Note: {} the config calls for now {} not announced, and {} not deleted: announce again to delete {}.",
-            render::plural(unannounced, "pool", "pools"),
-            if unannounced == 1 { "was" } else { "were" },
-            if unannounced == 1 { "is" } else { "are" },
-            if unannounced == 1 { "it" } else { "them" },
-        ));
+    for pool in unannounced {
+        output::stderr_line(&visible(&format!(
+            "  not announced: {} ({}): the config calls for its deletion now, but only what was announced is deleted; announce again to delete it",
+            pool.name, pool.id
+        )));
     }
 }
