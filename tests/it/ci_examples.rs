@@ -251,10 +251,12 @@ fn the_gitlab_pipeline_pins_its_image_applies_by_hand_and_never_blocks() {
         assert_eq!(job["extends"], ".poolform");
         assert!(job["timeout"].is_string(), "a timeout");
     }
-    assert!(
-        check["rules"].is_null(),
-        "drift-check runs in every pipeline"
-    );
+    // drift-check runs in every pipeline but the announcement schedules' (their own jobs)
+    let rules = check["rules"].as_sequence().unwrap();
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert_eq!(rules[0]["if"], "$POOLFORM_SCHEDULE");
+    assert_eq!(rules[0]["when"], "never");
+    assert_eq!(rules[1]["when"], "on_success");
     assert_eq!(check["allow_failure"]["exit_codes"][0], 2, "drift is amber");
     assert_eq!(apply["rules"][0]["when"], "manual");
     assert_eq!(
@@ -345,11 +347,11 @@ impl Checkout {
         let gh_answer = |name: &str| dir.path().join(name).display().to_string();
         let scripts = [
             ("gh", format!(
-                "#!/bin/sh\necho \"gh $*\" >> '{}'\ncase \"$*\" in\n  *actions/runs/*/approvals*) cat '{}' 2>/dev/null ;;\n  *git/ref/heads/*) cat '{}' 2>/dev/null ;;\n  *'api repos/'*/issues/*/comments\\ --paginate*) cat '{}' 2>/dev/null ;;\nesac\nexit 0\n",
-                calls.display(), gh_answer("gh-approvals"), gh_answer("gh-head"), gh_answer("gh-comments"))),
+                "#!/bin/sh\necho \"gh $*\" >> '{}'\ncase \"$*\" in\n  *actions/runs/*/approvals*) cat '{}' 2>/dev/null ;;\n  *git/ref/heads/*) cat '{}' 2>/dev/null ;;\n  *actions/artifacts*) cat '{}' 2>/dev/null ;;\n  *'api repos/'*/issues/*/comments\\ --paginate*) cat '{}' 2>/dev/null ;;\nesac\nexit 0\n",
+                calls.display(), gh_answer("gh-approvals"), gh_answer("gh-head"), gh_answer("gh-artifacts"), gh_answer("gh-comments"))),
             ("curl", format!(
-                "#!/bin/sh\ncase \"$*\" in\n  *gitlab.example.com*) echo \"curl $*\" >> '{}'\n    case \"$*\" in *--request*) ;; *) cat '{}' 2>/dev/null ;; esac ;;\n  *) exec /usr/bin/curl \"$@\" ;;\nesac\n",
-                calls.display(), dir.path().join("gitlab-notes.json").display())),
+                "#!/bin/sh\ncase \"$*\" in\n  *gitlab.example.com*/jobs/artifacts/*) echo \"curl $*\" >> '{}'\n    cat '{}' 2>/dev/null || exit 22 ;;\n  *gitlab.example.com*) echo \"curl $*\" >> '{}'\n    case \"$*\" in *--request*) ;; *) cat '{}' 2>/dev/null ;; esac ;;\n  *) exec /usr/bin/curl \"$@\" ;;\nesac\n",
+                calls.display(), dir.path().join("gitlab-artifact").display(), calls.display(), dir.path().join("gitlab-notes.json").display())),
             ("git", format!(
                 "#!/bin/sh\necho \"git $*\" >> '{}'\ncase \"$1\" in ls-remote) printf '%s\\t%s\\n' \"$(cat '{}')\" \"$3\" ;; esac\n",
                 calls.display(), gh_answer("gh-head"))),
@@ -486,6 +488,8 @@ struct Event<'a> {
     allow: &'a str,
     /// A pull request from a fork.
     fork: bool,
+    /// The cron line of a scheduled run (`github.event.schedule`).
+    schedule: &'a str,
 }
 
 const RO: &[(&str, &str)] = &[
@@ -509,6 +513,7 @@ fn event<'a>(name: &'a str) -> Event<'a> {
         production: DEL,
         allow: "",
         fork: false,
+        schedule: "",
     }
 }
 
@@ -525,8 +530,10 @@ impl Context<'_> {
         let expr = expr.trim();
         let event = self.event;
         if let Some(name) = expr.strip_prefix("secrets.") {
-            let in_production =
-                self.job["environment"] == "production" && event.git_ref == "refs/heads/main";
+            // The delete key lives in the environments whose deployment branches are main.
+            let in_production = (self.job["environment"] == "production"
+                || self.job["environment"] == "announcements")
+                && event.git_ref == "refs/heads/main";
             let mut available = event.secrets.to_vec();
             if in_production {
                 available.extend_from_slice(event.production);
@@ -548,6 +555,7 @@ impl Context<'_> {
         let repo = "octo/pools";
         match expr {
             "github.event_name" => event.name.to_owned(),
+            "github.event.schedule" => event.schedule.to_owned(),
             "github.ref" => event.git_ref.to_owned(),
             "github.event.pull_request.number" => "7".to_owned(),
             "github.event.pull_request.head.sha" | "github.sha" => SHA.to_owned(),
@@ -619,7 +627,12 @@ struct JobRun {
 /// from the mirror, GITHUB_PATH honoured); other actions are stood in for (the cache misses,
 /// artifacts are the checkout's files).
 fn run_github_job(co: &Checkout, job: &str, event: &Event) -> JobRun {
-    let gh = yaml(GITHUB);
+    run_workflow_job(GITHUB, co, job, event)
+}
+
+/// [`run_github_job`] for a job of the workflow `workflow`.
+fn run_workflow_job(workflow: &str, co: &Checkout, job: &str, event: &Event) -> JobRun {
+    let gh = yaml(workflow);
     let action = yaml("action.yml");
     let job_yaml = &gh["jobs"][job];
     let mut run = JobRun {
@@ -1236,4 +1249,248 @@ fn a_gitlab_job_refuses_an_install_script_that_is_not_the_pinned_one() {
         "no archive was downloaded: {:?}",
         co.mirror.asked()
     );
+}
+
+// --- Announcements -----------------------------------------------------------------------------
+
+const ANNOUNCEMENTS: &str = "examples/ci/github-announcements.yml";
+
+/// A scheduled run of the cron line `cron`.
+fn scheduled(cron: &'static str) -> Event<'static> {
+    Event {
+        schedule: cron,
+        ..event("schedule")
+    }
+}
+
+/// Whether `job` of the announcements workflow starts for `event` (its `if:`, alternatives
+/// joined by `||`).
+fn starts(job: &str, event: &Event) -> bool {
+    let gh = yaml(ANNOUNCEMENTS);
+    let outputs = BTreeMap::new();
+    let ctx = Context {
+        event,
+        job: &gh["jobs"][job],
+        outputs: &outputs,
+        inputs: BTreeMap::new(),
+    };
+    let condition = gh["jobs"][job]["if"].as_str().unwrap();
+    condition
+        .split("||")
+        .any(|alternative| ctx.holds(alternative))
+}
+
+/// Moves the simulator's clock by `by`, as the API's moves from one day to the next.
+fn days_pass(co: &Checkout, by: &str) {
+    let out = std::process::Command::new(sim_binary())
+        .args(["--move-clock", &co.sim.url(), "--clock-advance", by])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
+
+/// A team keeps `name` during the notice: one more entry in the checkout's pools.yaml.
+fn keep_during_the_notice(co: &Checkout, name: &str) {
+    let text = fs::read_to_string(co.path("pools.yaml")).unwrap();
+    let kept = format!("pools:\n  - name: {name}\n");
+    fs::write(co.path("pools.yaml"), text.replacen("pools:\n", &kept, 1)).unwrap();
+}
+
+#[test]
+fn the_announcement_workflow_is_pinned_keeps_expressions_out_of_scripts_and_the_delete_key_in_its_job(
+) {
+    let gh = yaml(ANNOUNCEMENTS);
+    let text = fs::read_to_string(repo_file(ANNOUNCEMENTS)).unwrap();
+    crate::release::assert_pinned(ANNOUNCEMENTS, &text);
+    let mut all = Vec::new();
+    scripts(&gh, &mut all);
+    for script in all {
+        assert!(
+            !script.contains("${{"),
+            "an expression inside run: {script}"
+        );
+    }
+    let announce = serde_yaml::to_string(&gh["jobs"]["announce"]).unwrap();
+    let apply = serde_yaml::to_string(&gh["jobs"]["apply-announced"]).unwrap();
+    assert!(announce.contains("secrets.HW_READONLY_ACCESS_KEY") && !announce.contains("HW_DELETE"));
+    assert!(apply.contains("secrets.HW_DELETE_ACCESS_KEY") && !apply.contains("HW_READONLY"));
+    assert_eq!(
+        gh["jobs"]["apply-announced"]["environment"],
+        "announcements"
+    );
+    assert_eq!(
+        gh["jobs"]["apply-announced"]["concurrency"]["group"],
+        "poolform-production"
+    );
+    assert!(apply.contains("--if-due"));
+    for job in ["announce", "apply-announced"] {
+        assert!(
+            gh["jobs"][job]["timeout-minutes"].as_u64().is_some(),
+            "{job}"
+        );
+    }
+    // Monday announces, every day applies; neither on the other's schedule, nor elsewhere.
+    let monday = scheduled("0 7 * * 1");
+    let daily = scheduled("30 7 * * *");
+    assert!(starts("announce", &monday) && !starts("apply-announced", &monday));
+    assert!(starts("apply-announced", &daily) && !starts("announce", &daily));
+    assert!(starts("announce", &event("workflow_dispatch")));
+    assert!(!starts("apply-announced", &event("workflow_dispatch")));
+    let elsewhere = Event {
+        git_ref: "refs/heads/feature",
+        ..scheduled("30 7 * * *")
+    };
+    assert!(!starts("apply-announced", &elsewhere));
+}
+
+#[test]
+fn github_announces_on_monday_and_the_daily_job_deletes_only_what_is_due_and_still_called_for() {
+    let co = Checkout::new();
+    let monday = scheduled("0 7 * * 1");
+    let daily = scheduled("30 7 * * *");
+    // Before any announcement: the daily job passes and nothing reaches the cloud.
+    let run = run_workflow_job(ANNOUNCEMENTS, &co, "apply-announced", &daily);
+    assert!(run.passed, "{}", run.log);
+    assert!(
+        run.log.contains("::notice::No announcement yet"),
+        "{}",
+        run.log
+    );
+    assert_eq!(co.by_key(AK_DEL), (0, 0));
+
+    let run = run_workflow_job(ANNOUNCEMENTS, &co, "announce", &monday);
+    assert!(run.passed, "{}", run.log);
+    assert!(
+        run.summary.contains(
+            "📣 Announcement: these pools will be deleted on or after 2026-12-05T09:00:00Z"
+        ),
+        "{}",
+        run.summary
+    );
+    assert!(co.path("announcement.json").exists());
+    assert_eq!(
+        co.by_key(AK_DEL),
+        (0, 0),
+        "announcing needs only the read-only key"
+    );
+    co.answer("gh-artifacts", "4711\n");
+
+    // Tuesday: not due; the job passes and deletes nothing.
+    days_pass(&co, "1d");
+    let run = run_workflow_job(ANNOUNCEMENTS, &co, "apply-announced", &daily);
+    assert!(run.passed, "{}", run.log);
+    assert!(run.log.contains("is not due yet"), "{}", run.log);
+    assert_eq!(co.sim.delete_requests(), 0);
+
+    // Meanwhile a team keeps ci-tmp-load-test. Friday: due.
+    keep_during_the_notice(&co, "ci-tmp-load-test");
+    days_pass(&co, "3d");
+    let run = run_workflow_job(ANNOUNCEMENTS, &co, "apply-announced", &daily);
+    assert!(run.passed, "{}", run.log);
+    assert!(
+        run.log
+            .contains("::warning::Some announced pools are blocked"),
+        "{}",
+        run.log
+    );
+    let sent = deletes_sent(&co.sim);
+    assert_eq!(sent, set(&[OLD_BUILD, TRAINING]), "{}", run.log);
+    assert!(
+        run.summary.contains("Dropped from the announcement"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("ci-tmp-load-test"), "{}", run.summary);
+    // ci-analytics expired on the 4th and ci-canary grew old enough: called for now, never
+    // announced, not deleted.
+    assert!(
+        run.log.contains("not announced: ci-analytics"),
+        "{}",
+        run.log
+    );
+    assert!(run.log.contains("not announced: ci-canary"), "{}", run.log);
+    let (requests, refused) = co.by_key(AK_DEL);
+    assert!(requests > 0 && refused == 0);
+}
+
+#[test]
+fn gitlab_announces_on_its_schedule_and_applies_the_newest_announcement_only_once_due() {
+    let co = Checkout::new();
+    let gl = yaml(GITLAB);
+    let rules = serde_yaml::to_string(&gl["drift-check"]["rules"]).unwrap();
+    assert!(
+        rules.contains("$POOLFORM_SCHEDULE") && rules.contains("never"),
+        "{rules}"
+    );
+    for (job, schedule) in [
+        ("announce", "announce"),
+        ("apply-announced", "apply-announced"),
+    ] {
+        let rule = gl[job]["rules"][0]["if"].as_str().unwrap();
+        assert!(
+            rule.contains(&format!("$POOLFORM_SCHEDULE == \"{schedule}\"")),
+            "{rule}"
+        );
+        assert!(
+            rule.contains("$CI_PIPELINE_SOURCE == \"schedule\""),
+            "{rule}"
+        );
+    }
+    assert_eq!(
+        gl["apply-announced"]["environment"]["name"],
+        "announcements"
+    );
+    assert_eq!(
+        gl["apply-announced"]["resource_group"],
+        "poolform-production"
+    );
+
+    let mut monday = GL_RO.to_vec();
+    monday.extend([
+        ("CI_PIPELINE_SOURCE", "schedule"),
+        ("POOLFORM_SCHEDULE", "announce"),
+    ]);
+    let (code, log) = run_gitlab_job(&co, "announce", &monday);
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("📣 Announcement"), "{log}");
+    assert_eq!(co.by_key(AK_DEL), (0, 0));
+    let announcement = fs::read(co.path("announcement.json")).unwrap();
+
+    let mut daily = GL_DEL.to_vec();
+    daily.extend([
+        ("CI_PIPELINE_SOURCE", "schedule"),
+        ("POOLFORM_SCHEDULE", "apply-announced"),
+        ("CI_API_V4_URL", "https://gitlab.example.com/api/v4"),
+        ("CI_PROJECT_ID", "42"),
+        ("CI_JOB_TOKEN", "job-token-for-the-test"),
+    ]);
+    // No announce job has succeeded yet: nothing to apply.
+    let (code, log) = run_gitlab_job(&co, "apply-announced", &daily);
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("No announcement yet"), "{log}");
+    assert_eq!(co.by_key(AK_DEL), (0, 0));
+    fs::write(co.path("gitlab-artifact"), &announcement).unwrap();
+    // Not due: exit 0, nothing deleted.
+    let (code, log) = run_gitlab_job(&co, "apply-announced", &daily);
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("is not due yet"), "{log}");
+    assert_eq!(co.sim.delete_requests(), 0);
+    // Due: the announced pools still called for, with the delete key; 2 for the blocked one.
+    days_pass(&co, "4d");
+    let (code, log) = run_gitlab_job(&co, "apply-announced", &daily);
+    assert_eq!(code, 2, "{log}");
+    assert_eq!(
+        deletes_sent(&co.sim),
+        set(&[OLD_BUILD, TMP_LOAD, TRAINING]),
+        "{log}"
+    );
+    assert!(co
+        .calls()
+        .contains("jobs/artifacts/main/raw/announcement.json?job=announce"));
+    // Applied again the next day: what is gone is dropped unread; the blocked pool is tried
+    // again.
+    days_pass(&co, "1d");
+    let (code, log) = run_gitlab_job(&co, "apply-announced", &daily);
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("gone before this apply"), "{log}");
 }

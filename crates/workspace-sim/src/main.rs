@@ -330,6 +330,20 @@ fn auth_of(args: &Args) -> SimAuth {
     }
 }
 
+/// `--move-clock URL`: moves the clock, prints its new "now".
+fn say_moved(url: &str, args: &Args) -> ExitCode {
+    match move_clock(url, args) {
+        Ok(now) => {
+            println!("{now}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("workspace-sim: --move-clock {url}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// `POST URL/__sim/clock` to a simulator on loopback (one request over a plain socket: the
 /// simulator speaks HTTP/1.1 and closes); its new "now".
 fn move_clock(url: &str, args: &Args) -> Result<String, String> {
@@ -402,16 +416,7 @@ fn clock_of(args: &Args, fixture: &workspace_sim::Fixture) -> workspace_sim::Sim
 async fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(url) = &args.move_clock {
-        return match move_clock(url, &args) {
-            Ok(now) => {
-                println!("{now}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("workspace-sim: --move-clock {url}: {e}");
-                ExitCode::from(1)
-            }
-        };
+        return say_moved(url, &args);
     }
     if args.background {
         return background(args.pid_file.as_deref(), args.exit_after);
