@@ -116,6 +116,7 @@ impl Batch {
             pool: change.pool.clone(),
             likely_blocked: change.likely_blocked,
             reason: change.reason,
+            expired: change.expired.clone(),
             absent_before_apply: false,
         });
     }
@@ -126,6 +127,7 @@ impl Batch {
             pool: change.pool.clone(),
             likely_blocked: false,
             reason: change.reason,
+            expired: change.expired.clone(),
             absent_before_apply: true,
         });
     }

@@ -23,6 +23,9 @@ pub enum Event {
         pool: PoolRef,
         likely_blocked: bool,
         reason: Reason,
+        /// With the reason `expired`: the keep entry or protect rule that expired, and when.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expired: Option<crate::core::plan::Expiry>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         absent_before_apply: bool,
     },

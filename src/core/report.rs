@@ -277,11 +277,41 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
     pub projects: Vec<ProjectReport>,
-    /// Applying an announcement: the announced pools not deleted, and why (gone before this
-    /// apply, kept by the config now, another pool under the id, project no longer in the
-    /// file).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The announcement applied (`apply FILE` of a plan made with `plan --notice`): its dates,
+    /// and the announced pools it did not delete, with why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<AnnouncementApplied>,
+}
+
+/// What a report says of the announcement it applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct AnnouncementApplied {
+    pub notice: crate::core::time::Span,
+    pub announced_at: crate::core::time::Instant,
+    pub not_before: crate::core::time::Instant,
+    pub valid_until: crate::core::time::Instant,
+    /// The announced pools not deleted, and why (gone before this apply, kept by the config
+    /// now, another pool under the id, project no longer in the file), by project label, then
+    /// pool name and id.
     pub dropped: Vec<crate::core::narrowing::Dropped>,
+}
+
+impl AnnouncementApplied {
+    pub fn new(
+        a: &crate::core::announcement::Announcement,
+        mut dropped: Vec<crate::core::narrowing::Dropped>,
+    ) -> AnnouncementApplied {
+        dropped.sort_by(|a, b| {
+            (&a.label, &a.pool.name, &a.pool.id).cmp(&(&b.label, &b.pool.name, &b.pool.id))
+        });
+        AnnouncementApplied {
+            notice: a.notice,
+            announced_at: a.announced_at,
+            not_before: a.not_before,
+            valid_until: a.valid_until,
+            dropped,
+        }
+    }
 }
 
 /// How a report names a signal (for its schema).
@@ -376,17 +406,13 @@ impl Report {
             signal,
             stopped: projects.iter().find_map(|p| p.stopped.clone()),
             projects,
-            dropped: Vec::new(),
+            announcement: None,
         }
     }
 
-    /// The report, with the announced pools that were dropped (by project label, then pool
-    /// name and id).
-    pub fn with_dropped(mut self, mut dropped: Vec<crate::core::narrowing::Dropped>) -> Report {
-        dropped.sort_by(|a, b| {
-            (&a.label, &a.pool.name, &a.pool.id).cmp(&(&b.label, &b.pool.name, &b.pool.id))
-        });
-        self.dropped = dropped;
+    /// The report of an applied announcement (`None`: a plan that is not one).
+    pub fn with_announcement(mut self, announcement: Option<AnnouncementApplied>) -> Report {
+        self.announcement = announcement;
         self
     }
 

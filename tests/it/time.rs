@@ -170,7 +170,7 @@ fn min_age_and_expires_decide_one_second_either_side_of_their_boundary() {
     }
 
     let out = poolform(&sim)
-        .args(["apply", "--auto-approve", "--format", "json", "-f"])
+        .args(["apply", "--auto-approve", "--format", "jsonl", "-f"])
         .arg(&config)
         .output()
         .unwrap();
@@ -178,6 +178,21 @@ fn min_age_and_expires_decide_one_second_either_side_of_their_boundary() {
     assert_eq!(
         deletes_sent(&sim),
         set(&["guarded-1", "kept-gone-1", "old-1"])
+    );
+    // The events say why, the expired entry named.
+    let planned: Vec<Value> = stdout_of(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["type"] == "planned")
+        .collect();
+    let kept_gone = planned
+        .iter()
+        .find(|e| e["pool"]["id"] == "kept-gone-1")
+        .unwrap();
+    assert_eq!(kept_gone["reason"], "expired");
+    assert_eq!(
+        kept_gone["expired"]["rule"],
+        "pools[1] name \"lab-kept-gone\""
     );
 }
 
@@ -490,7 +505,9 @@ fn an_announcement_deletes_only_what_it_announced_and_is_still_called_for_once_d
     }
     let report = report_of(&out);
     assert_eq!(result_for(&report, "a-1")["outcome"], "deleted");
-    let dropped: Vec<(String, String)> = report["dropped"]
+    assert_eq!(report["announcement"]["not_before"], "2026-12-05T12:00:00Z");
+    assert_eq!(report["announcement"]["notice"], "4d");
+    let dropped: Vec<(String, String)> = report["announcement"]["dropped"]
         .as_array()
         .unwrap()
         .iter()
@@ -719,7 +736,7 @@ fn an_announcement_over_projects_drops_a_project_no_longer_in_the_file_and_stays
     assert_exit(&out, 0);
     assert_eq!(deletes_sent(&sim), set(&[&id(1, 2)]), "{}", stderr_of(&out));
     let report = report_of(&out);
-    let reasons: Vec<(String, String)> = report["dropped"]
+    let reasons: Vec<(String, String)> = report["announcement"]["dropped"]
         .as_array()
         .unwrap()
         .iter()
@@ -764,3 +781,56 @@ fn an_announcement_over_projects_drops_a_project_no_longer_in_the_file_and_stays
     );
     assert_eq!(all_requests(&sim), requests, "{}", stderr_of(&out));
 }
+
+/// Asserts that `doc` follows `poolform schema --for WHAT`.
+#[track_caller]
+fn follows_schema(what: &str, doc: &Value) {
+    let out = poolform_bare()
+        .args(["schema", "--for", what])
+        .output()
+        .unwrap();
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{what}: {errors:?}\n{doc}");
+}
+
+#[test]
+fn plans_reports_and_events_of_time_follow_their_schemas() {
+    let (sim, clock) = frozen_sim(boundary_pools(), T0);
+    let dir = tempfile::tempdir().unwrap();
+    let config = scope_file(dir.path(), BOUNDARY_CONFIG);
+    let plan = plan_json(&sim, &config);
+    follows_schema("plan", &plan);
+    let out = announce(&sim, dir.path(), "1d");
+    assert_exit(&out, 0);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("announcement.json")).unwrap())
+            .unwrap();
+    follows_schema("plan", &saved);
+    sim.remove_pool("old-1");
+    clock.freeze(at("2026-12-02T12:00:00Z"));
+    let out = apply_announcement(&sim, dir.path(), &[]);
+    assert_exit(&out, 0);
+    let report = report_of(&out);
+    assert_eq!(report["announcement"]["dropped"][0]["reason"], "gone_before_apply");
+    follows_schema("report", &report);
+    // The events: a second announcement, applied as jsonl.
+    let out = announce(&sim, dir.path(), "1d");
+    assert_exit(&out, 0);
+    // lab-young is old enough now, and announced; gone before the apply.
+    sim.remove_pool("young-1");
+    clock.freeze(at("2026-12-03T12:00:00Z"));
+    let mut cmd = poolform(&sim);
+    cmd.args(["apply", "announcement.json", "--format", "jsonl"]);
+    let out = cmd.current_dir(dir.path()).output().unwrap();
+    assert_exit(&out, 0);
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in stdout_of(&out).lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        kinds.insert(event["type"].as_str().unwrap().to_owned());
+        follows_schema("events", &event);
+    }
+    assert!(kinds.contains("dropped") && kinds.contains("planned"), "{kinds:?}");
+}
+

@@ -30,6 +30,7 @@ use std::time::Instant;
 pub enum Announced {
     NotDue(RunEnd),
     Due {
+        announcement: Announcement,
         parts: Vec<(Reached, ProjectPlan)>,
         dropped: Vec<Dropped>,
         judged_at: Instant,
@@ -157,6 +158,7 @@ pub async fn prepare(
     }
     say_applying(plan_file, &notice, &parts, &dropped, &unannounced);
     Ok(Announced::Due {
+        announcement: notice,
         parts,
         dropped,
         judged_at,

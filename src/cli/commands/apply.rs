@@ -24,10 +24,9 @@ use crate::core::authorize::{self, Objection, Refusal, Target};
 use crate::core::caps;
 use crate::core::escape::visible;
 use crate::core::model::PoolId;
-use crate::core::narrowing::Dropped;
 use crate::core::plan::{Change, Plan, ProjectPlan};
 use crate::core::projects::Project;
-use crate::core::report::Report;
+use crate::core::report::{AnnouncementApplied, Report};
 use crate::core::run_end::RunEnd;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
@@ -43,7 +42,7 @@ pub async fn run(
     interrupt: &Arc<StopSignal>,
 ) -> Result<RunEnd> {
     let style = style(global.color);
-    let (prepared, dropped) = match &args.plan_file {
+    let (prepared, announced) = match &args.plan_file {
         Some(path) => {
             let plan_file = path.display().to_string();
             let plan = read_plan(path, interrupt).await?;
@@ -51,13 +50,13 @@ pub async fn run(
                 prepare_announced(plan, &plan_file, args, interrupt).await?
             } else {
                 let prepared = prepare_saved(plan, plan_file, args, style, interrupt).await?;
-                (prepared, Vec::new())
+                (prepared, None)
             }
         }
-        None => (prepare_fresh(args, style, interrupt).await?, Vec::new()),
+        None => (prepare_fresh(args, style, interrupt).await?, None),
     };
     match prepared {
-        Prepared::Run(ready) => execute(ready, dropped, args, style, interrupt).await,
+        Prepared::Run(ready) => execute(ready, announced, args, style, interrupt).await,
         Prepared::Ended(end) => Ok(end),
     }
 }
@@ -437,12 +436,13 @@ async fn prepare_announced(
     plan_file: &str,
     args: &ApplyArgs,
     interrupt: &Arc<StopSignal>,
-) -> Result<(Prepared, Vec<Dropped>)> {
+) -> Result<(Prepared, Option<AnnouncementApplied>)> {
     let loaded = load_config(&config_arg(args), interrupt).await?;
     let options = paced(args, interrupt);
     match announced::prepare(plan, plan_file, &loaded, args, &options).await? {
-        Announced::NotDue(end) => Ok((Prepared::Ended(end), Vec::new())),
+        Announced::NotDue(end) => Ok((Prepared::Ended(end), None)),
         Announced::Due {
+            announcement,
             parts,
             dropped,
             judged_at,
@@ -454,7 +454,8 @@ async fn prepare_announced(
                 .into_iter()
                 .map(|(r, part)| approved(r, part, &loaded.source, judged_at))
                 .collect::<Result<Vec<_>>>()?;
-            Ok((Prepared::Run(ready), dropped))
+            let applied = AnnouncementApplied::new(&announcement, dropped);
+            Ok((Prepared::Run(ready), Some(applied)))
         }
     }
 }
@@ -712,7 +713,7 @@ fn announce(ready: &Ready, mut events: Batch) {
 /// use all of it), then reports them together.
 async fn execute(
     ready: Vec<Ready>,
-    dropped: Vec<Dropped>,
+    announced: Option<AnnouncementApplied>,
     args: &ApplyArgs,
     style: Style,
     interrupt: &Arc<StopSignal>,
@@ -729,7 +730,7 @@ async fn execute(
         ..ApplyOptions::default()
     };
     let Some(first) = ready.first() else {
-        let report = Report::new(Vec::new()).with_dropped(dropped);
+        let report = Report::new(Vec::new()).with_announcement(announced);
         return Ok(print_report(&report, args, style));
     };
     let total = ready
@@ -743,7 +744,9 @@ async fn execute(
         for r in &ready {
             announce(r, Batch::of(r.work.label.as_deref()));
         }
-        JsonLines::dropped(&dropped);
+        if let Some(a) = &announced {
+            JsonLines::dropped(&a.dropped);
+        }
     }
     let mut tasks = Vec::with_capacity(ready.len());
     for r in ready {
@@ -767,7 +770,7 @@ async fn execute(
         parts.push(done?);
     }
     progress.finish();
-    let report = Report::new(parts).with_dropped(dropped);
+    let report = Report::new(parts).with_announcement(announced);
     Ok(print_report(&report, args, style))
 }
 

@@ -107,12 +107,13 @@ fn why_lines(report: &Report, r: &StepResult) -> Vec<String> {
 /// section per project and the totals.
 pub fn report_human(report: &Report, view: &View) -> String {
     let mut out = report_human_parts(report, view);
-    if !report.dropped.is_empty() {
+    let dropped = report.announcement.as_ref().map_or(&[][..], |a| &a.dropped);
+    if !dropped.is_empty() {
         if !out.is_empty() {
             out.push('\n');
         }
         let _ = writeln!(out, "Dropped from the announcement (not deleted):");
-        for d in &report.dropped {
+        for d in dropped {
             let line = format!("  - {}: {}", dropped_pool(d), drop_reason(d));
             let _ = writeln!(out, "{}", fit(&visible(&line), view.width));
         }
@@ -335,8 +336,9 @@ fn verification_line(report: &Report, part: &ProjectReport) -> Option<String> {
 pub fn report_markdown(report: &Report) -> String {
     let mut out = report_markdown_parts(report);
     let rows: Vec<String> = report
-        .dropped
+        .announcement
         .iter()
+        .flat_map(|a| &a.dropped)
         .map(|d| {
             format!(
                 "| {} | `{}` | {} | {} |",
