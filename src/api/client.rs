@@ -10,7 +10,7 @@ use super::transport::{Endpoint, RawResponse, Request, Slot, Transport};
 use super::wire::{self, Page};
 use crate::core::escape::visible;
 use crate::core::model::{Live, Pool, PoolDesktop, PoolId};
-use crate::core::time::{Clock, ClockSource, Instant};
+use crate::core::time::{Clock, Instant};
 use reqwest::Method;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -361,16 +361,8 @@ impl Client {
         let first = self.list_page(filter, 0, limit).await?;
         // "Now" is the API's, as its first page saw it; this machine's only when it sent no
         // `Date` (and the plan says whose it is).
-        let clock = match first.date {
-            Some(now) => Clock {
-                now,
-                source: ClockSource::Api,
-            },
-            None => Clock {
-                now: Instant::of_system(std::time::SystemTime::now()),
-                source: ClockSource::Local,
-            },
-        };
+        let local = Instant::of_system(std::time::SystemTime::now());
+        let clock = Clock::of_listing(first.date, local);
         let total = first.page.total_count;
         let gathered = match total {
             Some(total) => self.pages_counted(filter, first, total).await?,

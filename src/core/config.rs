@@ -1224,6 +1224,7 @@ max_deletes: 20
         ("version: 1\npools:\n  - {id: a, expires: 20261231}\n", "3:22: pools[0].expires: \"20261231\" is not an instant"),
         ("version: 1\npools:\n  - {id: a, expires: next friday}\n", "3:22: pools[0].expires: \"next friday\" is not an instant"),
         ("version: 1\npools: [{id: a}]\nprotect:\n  - {name: x, expires: 2026-02-30}\n", "4:24: protect[0].expires: \"2026-02-30\" is not an instant"),
+        ("version: 1\nnotice: 1w\nprojects:\n  - {region: cn-north-4, project_id: p1, notice: 3d, pools: [{name: a}]}\n", "projects[0].notice is 3d, shorter than the file's notice 1w"),
         ("version: 1\nallow_delete_all: yes\npools: []\n", "allow_delete_all: invalid type: string \"yes\", expected a boolean"),
     ];
 

@@ -293,6 +293,23 @@ pub struct Clock {
     pub source: ClockSource,
 }
 
+impl Clock {
+    /// "Now" for a listing: the API's `Date` when it sent one, else this machine's `local`
+    /// (and the clock says whose it is).
+    pub fn of_listing(api_date: Option<Instant>, local: Instant) -> Clock {
+        match api_date {
+            Some(now) => Clock {
+                now,
+                source: ClockSource::Api,
+            },
+            None => Clock {
+                now: local,
+                source: ClockSource::Local,
+            },
+        }
+    }
+}
+
 /// ASCII digits as a number (`None` for anything else).
 fn number(b: &[u8]) -> Option<u32> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
@@ -443,5 +460,25 @@ mod tests {
             let (y, m, d) = civil_from_days(day);
             assert_eq!(days_from_civil(y, m, d), day);
         }
+    }
+
+    #[test]
+    fn a_listing_is_judged_by_the_apis_clock_and_by_this_machines_only_without_one() {
+        let api = Instant::parse("2026-12-01T09:00:00Z").unwrap();
+        let local = Instant::parse("2026-12-06T10:00:00Z").unwrap();
+        assert_eq!(
+            Clock::of_listing(Some(api), local),
+            Clock {
+                now: api,
+                source: ClockSource::Api
+            }
+        );
+        assert_eq!(
+            Clock::of_listing(None, local),
+            Clock {
+                now: local,
+                source: ClockSource::Local
+            }
+        );
     }
 }

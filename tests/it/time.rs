@@ -804,16 +804,20 @@ fn plans_reports_and_events_of_time_follow_their_schemas() {
     follows_schema("plan", &plan);
     let out = announce(&sim, dir.path(), "1d");
     assert_exit(&out, 0);
-    let saved: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("announcement.json")).unwrap())
-            .unwrap();
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("announcement.json")).unwrap(),
+    )
+    .unwrap();
     follows_schema("plan", &saved);
     sim.remove_pool("old-1");
     clock.freeze(at("2026-12-02T12:00:00Z"));
     let out = apply_announcement(&sim, dir.path(), &[]);
     assert_exit(&out, 0);
     let report = report_of(&out);
-    assert_eq!(report["announcement"]["dropped"][0]["reason"], "gone_before_apply");
+    assert_eq!(
+        report["announcement"]["dropped"][0]["reason"],
+        "gone_before_apply"
+    );
     follows_schema("report", &report);
     // The events: a second announcement, applied as jsonl.
     let out = announce(&sim, dir.path(), "1d");
@@ -831,6 +835,32 @@ fn plans_reports_and_events_of_time_follow_their_schemas() {
         kinds.insert(event["type"].as_str().unwrap().to_owned());
         follows_schema("events", &event);
     }
-    assert!(kinds.contains("dropped") && kinds.contains("planned"), "{kinds:?}");
+    assert!(
+        kinds.contains("dropped") && kinds.contains("planned"),
+        "{kinds:?}"
+    );
 }
 
+#[test]
+fn a_date_header_that_does_not_parse_is_refused_before_any_delete() {
+    let (sim, clock) = frozen_sim(boundary_pools(), T0);
+    let dir = tempfile::tempdir().unwrap();
+    let config = scope_file(dir.path(), BOUNDARY_CONFIG);
+    for text in ["yesterday", "1733043600", "Sun, 32 Dec 2026 09:00:00 GMT"] {
+        clock.serve_date_text(Some(text.to_owned()));
+        for command in ["plan", "apply"] {
+            let out = poolform(&sim)
+                .arg(command)
+                .args(["--auto-approve"].iter().filter(|_| command == "apply"))
+                .arg("-f")
+                .arg(&config)
+                .output()
+                .unwrap();
+            assert_refused(
+                &out,
+                &sim,
+                &[&format!("its Date header \"{text}\" is not an HTTP date (time rules are judged by the API's clock)")],
+            );
+        }
+    }
+}

@@ -15,6 +15,9 @@ pub struct SimClock {
     offset: AtomicI64,
     /// A frozen instant, when the clock stands still.
     frozen: Mutex<Option<Instant>>,
+    /// Served as every answer's `Date` instead of the clock's (`--date-header`): a hostile
+    /// gateway's.
+    date_text: Mutex<Option<String>>,
 }
 
 /// `-2h`, `8d`, `+30m`: a signed duration in poolform's grammar, in seconds.
@@ -34,6 +37,7 @@ impl SimClock {
         SimClock {
             offset: AtomicI64::new(offset_secs),
             frozen: Mutex::new(None),
+            date_text: Mutex::new(None),
         }
     }
 
@@ -42,6 +46,7 @@ impl SimClock {
         SimClock {
             offset: AtomicI64::new(0),
             frozen: Mutex::new(Some(at)),
+            date_text: Mutex::new(None),
         }
     }
 
@@ -79,8 +84,16 @@ impl SimClock {
         }
     }
 
-    /// The `Date` header's value: `Sun, 06 Dec 2026 09:00:00 GMT`.
+    /// Serves `text` as every answer's `Date` header, whatever the clock says.
+    pub fn serve_date_text(&self, text: Option<String>) {
+        *self.date_text.lock().unwrap_or_else(|e| e.into_inner()) = text;
+    }
+
+    /// The `Date` header's value: `Sun, 06 Dec 2026 09:00:00 GMT` (or the text served instead).
     pub fn http_date(&self) -> String {
+        if let Some(text) = &*self.date_text.lock().unwrap_or_else(|e| e.into_inner()) {
+            return text.clone();
+        }
         let secs = u64::try_from(self.now().unix()).unwrap_or(0);
         httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
     }

@@ -74,6 +74,9 @@ struct Args {
     /// "now" and exit.
     #[arg(long, value_name = "URL", conflicts_with_all = ["fixture", "generate", "background"])]
     move_clock: Option<String>,
+    /// Serve TEXT as every answer's `Date` header instead of the clock's (a hostile gateway's).
+    #[arg(long, value_name = "TEXT")]
+    date_header: Option<String>,
     /// With --move-clock: move the clock by DURATION (`4d`, `-1h`), frozen or not.
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = workspace_sim::clock::signed_span, requires = "move_clock")]
     clock_advance: Option<i64>,
@@ -432,7 +435,11 @@ async fn main() -> ExitCode {
     let auth = auth_of(&args);
     let fixture_project = fixture.project_id.to_string();
     let config = SimConfig {
-        clock: std::sync::Arc::new(clock_of(&args, &fixture)),
+        clock: std::sync::Arc::new({
+            let clock = clock_of(&args, &fixture);
+            clock.serve_date_text(args.date_header.clone());
+            clock
+        }),
         fixture,
         auth,
         missing_pool: match args.missing_pool {
