@@ -285,6 +285,7 @@ pub fn bench_plan(changes: Vec<poolform::core::plan::Change>) -> poolform::core:
         endpoint: "http://127.0.0.1:9".into(),
         identity: poolform::core::plan::Identity::token("HW_AUTH_TOKEN", "HW_PROJECT_ID"),
         clock: None,
+        in_scope: changes.len(),
         summary: Summary::count(&changes, &[], 0),
         changes,
         findings: Vec::new(),

@@ -258,6 +258,14 @@ pub struct PlanArgs {
     /// Plan only the deletion of this pool, by id or exact name (repeatable): a partial plan.
     #[arg(long, value_name = "ID|NAME")]
     pub target: Vec<String>,
+    /// A Terraform state (`terraform state pull`, `terraform show -json`; `-` for standard
+    /// input) whose pools are kept (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub terraform_state: Vec<PathBuf>,
+    /// Refuse a plan that deletes more than this share (0 to 100) of the live pools in scope
+    /// (replaces max_deletes_percent at the top of the file).
+    #[arg(long, value_name = "PERCENT", value_parser = percent)]
+    pub max_deletes_percent: Option<crate::core::config::Percent>,
     /// Save the plan as an announcement (needs -o): `apply FILE` deletes its pools only once
     /// DURATION has passed (e.g. 4d, 1w), and only those the config still calls for then.
     #[arg(long, value_name = "DURATION", value_parser = notice_span)]
@@ -301,6 +309,14 @@ pub struct ApplyArgs {
     /// the file; a saved plan planned past the file's cap needs the same flag again).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_deletes: Option<u32>,
+    /// A Terraform state (`-` for standard input) whose pools are kept (repeatable); a saved
+    /// plan needs the very states it was made with.
+    #[arg(long, value_name = "FILE")]
+    pub terraform_state: Vec<PathBuf>,
+    /// Refuse a plan that deletes more than this share (0 to 100) of the live pools in scope
+    /// (replaces max_deletes_percent at the top of the file).
+    #[arg(long, value_name = "PERCENT", value_parser = percent)]
+    pub max_deletes_percent: Option<crate::core::config::Percent>,
     /// For a scheduled job: an announcement that is not due yet exits 0 instead of 1 (nothing
     /// is deleted either way). Refused for a plan that is not an announcement.
     #[arg(long)]
@@ -342,6 +358,15 @@ fn wait_duration(s: &str) -> Result<std::time::Duration, String> {
     bounded_duration(s, std::time::Duration::from_secs(24 * 3600), "24h")
 }
 
+/// A share of the live pools in scope, 0 to 100.
+fn percent(s: &str) -> Result<crate::core::config::Percent, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number from 0 to 100"))?;
+    crate::core::config::Percent::parse(v)
+}
+
 /// A notice period: a duration of the config's grammar (`4d`, `1w3d`), more than zero.
 fn notice_span(s: &str) -> Result<crate::core::time::Span, String> {
     match crate::core::time::Span::parse(s)? {
@@ -381,6 +406,10 @@ pub struct ImportArgs {
     /// Write a file with projects: every project the account has at IAM.
     #[arg(long)]
     pub all_projects: bool,
+    /// A Terraform state (`-` for standard input): the pools it manages are left out of the
+    /// keep list (they are kept through the state; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub terraform_state: Vec<PathBuf>,
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,

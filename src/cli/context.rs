@@ -76,6 +76,20 @@ pub struct LoadedConfig {
     pub source: String,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
+    /// The Terraform states whose pools are kept (read by [`with_states`]).
+    pub states: std::sync::Arc<crate::cli::states::States>,
+}
+
+/// The config with the Terraform states of the run read: its `keep_terraform_state` and the
+/// `--terraform-state` files.
+pub async fn with_states(
+    mut loaded: LoadedConfig,
+    flags: &[std::path::PathBuf],
+    stop: &StopSignal,
+) -> Result<LoadedConfig> {
+    let states = crate::cli::states::load(&loaded.config, &loaded.source, flags, stop).await?;
+    loaded.states = std::sync::Arc::new(states);
+    Ok(loaded)
 }
 
 /// Reads and validates the config file (a signal ends a read of standard input).
@@ -100,6 +114,7 @@ pub async fn load_config(arg: &FileArg, stop: &StopSignal) -> Result<LoadedConfi
         config,
         source: input.name,
         sha256: input.sha256,
+        states: std::sync::Arc::default(),
     })
 }
 

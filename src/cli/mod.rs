@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod render;
 pub mod signals;
+pub mod states;
 
 use crate::api::StopSignal;
 use crate::cli::args::{Command, GlobalArgs, SchemaOf};

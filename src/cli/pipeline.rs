@@ -50,7 +50,15 @@ pub fn select(loaded: &LoadedConfig, flags: &RunFlags, only: &[String]) -> Resul
             }
         }
     }
-    Ok(projects::select(all, only, &loaded.source)?)
+    let mut selected = projects::select(all, only, &loaded.source)?;
+    for project in &mut selected {
+        let entry = match &project.place {
+            projects::Place::Entry(e) => Some(e.index),
+            projects::Place::Run { .. } => None,
+        };
+        project.rules.terraform = loaded.states.managed_for(entry);
+    }
+    Ok(selected)
 }
 
 /// What the command line says of every project of a run: the connection flags, and the
@@ -433,7 +441,8 @@ fn combine(
         source: loaded.source.clone(),
         config_sha256: loaded.sha256.clone(),
     };
-    let plan = Plan::new(made, only.to_vec(), projects, failures);
+    let mut plan = Plan::new(made, only.to_vec(), projects, failures);
+    plan.terraform_states = loaded.states.digests();
     Ok((PlannedRun { plan, reached }, listed))
 }
 
@@ -500,6 +509,7 @@ fn why_not_planned(plan: &Plan, target: &str, listed: Option<bool>) -> Option<St
         FindingKind::Young => format!("it is young ({detail})"),
         FindingKind::AgeUnknown => format!("its age is unknown ({detail})"),
         FindingKind::Expiring => format!("it is kept: {source} lists it ({detail})"),
+        FindingKind::Terraform => format!("it is kept: {detail}"),
     };
     Some(match &part.label {
         Some(label) => format!("{why} in {label}"),

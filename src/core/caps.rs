@@ -138,3 +138,95 @@ pub fn check(
         }
     })
 }
+
+/// One project's deletes against the live pools in its scope, for the percentage cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share<'a> {
+    /// Its label, in a file with `projects:`.
+    pub label: Option<&'a str>,
+    pub deletes: usize,
+    pub in_scope: usize,
+}
+
+/// Each project's share of a plan: its deletes against its live pools in scope.
+pub fn shares(plan: &Plan) -> Vec<Share<'_>> {
+    plan.projects
+        .iter()
+        .map(|p| Share {
+            label: p.label.as_deref(),
+            deletes: p.changes.len(),
+            in_scope: p.in_scope,
+        })
+        .collect()
+}
+
+/// Why a plan deletes too large a share (the message names the cap and the next step).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TooLargeAShare(pub String);
+
+/// The percentage cap: each project's deletes against its own live pools in scope (under its
+/// own `max_deletes_percent`, else the file's), and the whole file's against all of them (under
+/// the file's, or `--max-deletes-percent`, which replaces it). Exactly at the share is allowed.
+pub fn check_share(
+    shares: &[Share<'_>],
+    what: &str,
+    config: &Config,
+    flag: Option<crate::core::config::Percent>,
+) -> Result<(), TooLargeAShare> {
+    let file = flag.or(config.max_deletes_percent);
+    let named_file = if flag.is_some() {
+        "--max-deletes-percent"
+    } else {
+        "max_deletes_percent in the config"
+    };
+    let refuse = |deletes: usize,
+                  in_scope: usize,
+                  whose: String,
+                  cap: crate::core::config::Percent,
+                  named: &str| {
+        let needed = if in_scope == 0 {
+            100.0
+        } else {
+            (deletes as f64 * 100.0 / in_scope as f64 * 100.0).ceil() / 100.0
+        };
+        TooLargeAShare(format!(
+            "refused: {what} deletes {deletes} of the {in_scope} live pools in scope{whose}, more than {named} allows ({cap}); nothing was saved or deleted. If this is intended, pass --max-deletes-percent {needed}"
+        ))
+    };
+    let several = shares.len() > 1;
+    for share in shares {
+        let own = share.label.and_then(|label| {
+            config
+                .projects
+                .iter()
+                .find(|e| e.label() == label)
+                .and_then(|e| e.max_deletes_percent)
+        });
+        let (cap, named) = match (own, file) {
+            (Some(o), Some(f)) if o < f => (Some(o), "its own max_deletes_percent in the config"),
+            (Some(o), None) => (Some(o), "its own max_deletes_percent in the config"),
+            (_, f) => (f, named_file),
+        };
+        if let Some(cap) = cap.filter(|c| c.exceeded_by(share.deletes, share.in_scope)) {
+            let whose = match share.label {
+                Some(l) if several || own.is_some() => format!(" of {l}"),
+                _ => String::new(),
+            };
+            return Err(refuse(share.deletes, share.in_scope, whose, cap, named));
+        }
+    }
+    let (deletes, in_scope) = shares
+        .iter()
+        .fold((0, 0), |(d, n), s| (d + s.deletes, n + s.in_scope));
+    match file.filter(|c| several && c.exceeded_by(deletes, in_scope)) {
+        Some(cap) => Err(refuse(
+            deletes,
+            in_scope,
+            " of the whole file".to_owned(),
+            cap,
+            named_file,
+        )),
+        None => Ok(()),
+    }
+}

@@ -115,6 +115,136 @@ impl JsonSchema for MaxDeletes {
     }
 }
 
+/// `max_deletes_percent`: a share of the live pools in scope, 0 to 100, decimals allowed.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(into = "f64")]
+pub struct Percent(f64);
+
+impl Percent {
+    pub fn parse(v: f64) -> Result<Percent, String> {
+        if v.is_finite() && (0.0..=100.0).contains(&v) {
+            Ok(Percent(v))
+        } else {
+            Err(format!(
+                "max_deletes_percent must be a number from 0 to 100, not {v}"
+            ))
+        }
+    }
+
+    pub fn value(self) -> f64 {
+        self.0
+    }
+
+    /// Would deleting `deletes` of `in_scope` pools exceed this share? (`deletes` × 100 >
+    /// percent × `in_scope`: exactly at the share is allowed.)
+    pub fn exceeded_by(self, deletes: usize, in_scope: usize) -> bool {
+        deletes as f64 * 100.0 > self.0 * in_scope as f64
+    }
+}
+
+impl PartialEq for Percent {
+    fn eq(&self, other: &Percent) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Percent {}
+
+impl PartialOrd for Percent {
+    fn partial_cmp(&self, other: &Percent) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(&other.0)
+    }
+}
+
+impl From<Percent> for f64 {
+    fn from(p: Percent) -> f64 {
+        p.0
+    }
+}
+
+impl std::fmt::Display for Percent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::number(d, "a number from 0 to 100", Percent::parse)
+    }
+}
+
+impl JsonSchema for Percent {
+    fn schema_name() -> Cow<'static, str> {
+        "Percent".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "number", "minimum": 0, "maximum": 100, "description": "A plan that deletes more than this share of the live pools in scope is refused."})
+    }
+}
+
+/// A path or glob of Terraform state files, relative to the config file's folder and inside
+/// it: never absolute, never `..`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct StatePath(String);
+
+impl StatePath {
+    pub fn parse(text: &str) -> Result<StatePath, String> {
+        let what = || format!("keep_terraform_state {text:?}");
+        if text.is_empty() {
+            return Err(format!("{}: is empty", what()));
+        }
+        if text.starts_with('/') || text.starts_with('\\') || text.as_bytes().get(1) == Some(&b':')
+        {
+            return Err(format!(
+                "{}: is absolute; name state files relative to the config file's folder, inside it",
+                what()
+            ));
+        }
+        if text.split(['/', '\\']).any(|c| c == "..") {
+            return Err(format!(
+                "{}: leaves the config file's folder (`..`); state files must be inside it",
+                what()
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(format!("{}: holds a control character", what()));
+        }
+        glob::Pattern::new(text).map_err(|e| format!("{}: is not a valid glob: {e}", what()))?;
+        Ok(StatePath(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<StatePath> for String {
+    fn from(p: StatePath) -> String {
+        p.0
+    }
+}
+
+impl<'de> Deserialize<'de> for StatePath {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        validated::string(
+            d,
+            "a path or glob relative to the config file",
+            StatePath::parse,
+        )
+    }
+}
+
+impl JsonSchema for StatePath {
+    fn schema_name() -> Cow<'static, str> {
+        "StatePath".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "minLength": 1, "description": "A Terraform state file (or glob), relative to the config file's folder and inside it: `terraform.tfstate`, `states/*.json`."})
+    }
+}
+
 /// A name glob (`*`, `?`, `[...]`) for `protect`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(into = "String")]
@@ -554,6 +684,14 @@ pub struct Config {
     pub protect: Arc<[ProtectRule]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_deletes: Option<MaxDeletes>,
+    /// A plan that deletes more than this share (0 to 100) of the live pools in scope, in a
+    /// project or over the whole file, is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_deletes_percent: Option<Percent>,
+    /// Terraform state files (paths or globs, relative to this file's folder): every pool a
+    /// state manages is kept, in every project.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_terraform_state: Vec<StatePath>,
     /// Allows an empty `pools:` without a scope, which plans to delete every pool.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_delete_all: bool,
@@ -692,6 +830,12 @@ pub struct ProjectEntry {
     /// Lower than the file's `max_deletes`, never higher.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_deletes: Option<MaxDeletes>,
+    /// Lower than the file's `max_deletes_percent`, never higher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_deletes_percent: Option<Percent>,
+    /// Terraform state files whose pools this project keeps, in addition to the file's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_terraform_state: Vec<StatePath>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_delete_all: bool,
     /// Longer than the file's `notice`, never shorter.
@@ -836,6 +980,8 @@ const KNOWN_KEYS: &[&str] = &[
     "min_age",
     "expires",
     "notice",
+    "keep_terraform_state",
+    "max_deletes_percent",
 ];
 
 /// Adds "did you mean `pools`?" to serde's "unknown field `pool`, expected ..." messages.
@@ -1026,6 +1172,11 @@ fn validate_entry(
             return Err((at("notice"), format!("projects[{i}].notice is {own}, shorter than the file's notice {file}: a project may lengthen the notice, never shorten it")));
         }
     }
+    if let (Some(own), Some(file)) = (entry.max_deletes_percent, config.max_deletes_percent) {
+        if own > file {
+            return Err((at("max_deletes_percent"), format!("projects[{i}].max_deletes_percent is {own}, higher than the file's max_deletes_percent {file}: a project may lower the limit, never raise it")));
+        }
+    }
     if let (Some(own), Some(file)) = (entry.max_deletes, config.max_deletes) {
         if own.0 > file.0 {
             return Err((at("max_deletes"), format!("projects[{i}].max_deletes is {}, higher than the file's max_deletes {}: a project may lower the limit, never raise it", own.0, file.0)));
@@ -1174,7 +1325,7 @@ max_deletes: 20
         ),
         ("", "1:1: the file is empty"),
         ("   \n\n", "1:1: the file is empty"),
-        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `cloud`, `scope`, `pools`, `protect`, `max_deletes`, `allow_delete_all`, `notice`, `projects`; did you mean `pools`?"),
+        ("version: 1\npool: []\n", "2:1: unknown field `pool`, expected one of `version`, `project_id`, `region`, `cloud`, `scope`, `pools`, `protect`, `max_deletes`, `max_deletes_percent`, `keep_terraform_state`, `allow_delete_all`, `notice`, `projects`; did you mean `pools`?"),
         ("version: 1\ncloud: evil.com/x\npools: [{id: a}]\n", "2:8: cloud: cloud \"evil.com/x\" is not a domain name"),
         ("version: 1\npools:\n  - id: a\n    nmae: x\n", "4:5: pools[0]: unknown field `nmae`, expected one of `id`, `name`, `expect`, `expires`; did you mean `name`?"),
         ("version: 2\npools: [{id: a}]\n", "1:10: version: unsupported version 2; this poolform reads version 1"),
@@ -1225,6 +1376,15 @@ max_deletes: 20
         ("version: 1\npools:\n  - {id: a, expires: next friday}\n", "3:22: pools[0].expires: \"next friday\" is not an instant"),
         ("version: 1\npools: [{id: a}]\nprotect:\n  - {name: x, expires: 2026-02-30}\n", "4:24: protect[0].expires: \"2026-02-30\" is not an instant"),
         ("version: 1\nnotice: 1w\nprojects:\n  - {region: cn-north-4, project_id: p1, notice: 3d, pools: [{name: a}]}\n", "projects[0].notice is 3d, shorter than the file's notice 1w"),
+        ("version: 1\npools: [{id: a}]\nmax_deletes_percent: 101\n", "3:22: max_deletes_percent: max_deletes_percent must be a number from 0 to 100, not 101"),
+        ("version: 1\npools: [{id: a}]\nmax_deletes_percent: -0.5\n", "not -0.5"),
+        ("version: 1\npools: [{id: a}]\nmax_deletes_percent: lots\n", "max_deletes_percent: invalid type: string \"lots\", expected a number from 0 to 100"),
+        ("version: 1\nmax_deletes_percent: 10\nprojects:\n  - {region: cn-north-4, project_id: p1, max_deletes_percent: 20, pools: [{name: a}]}\n", "projects[0].max_deletes_percent is 20%, higher than the file's max_deletes_percent 10%"),
+        ("version: 1\npools: [{id: a}]\nkeep_terraform_state: [/etc/tf.state]\n", "3:24: keep_terraform_state[0]: keep_terraform_state \"/etc/tf.state\": is absolute"),
+        ("version: 1\npools: [{id: a}]\nkeep_terraform_state: [../other/tf.state]\n", "leaves the config file's folder (`..`)"),
+        ("version: 1\npools: [{id: a}]\nkeep_terraform_state: [states/../../x]\n", "leaves the config file's folder"),
+        ("version: 1\npools: [{id: a}]\nkeep_terraform_state: [\"\"]\n", "keep_terraform_state \"\": is empty"),
+        ("version: 1\npools: [{id: a}]\nkeep_terraform_state: [\"s[\"]\n", "is not a valid glob"),
         ("version: 1\nallow_delete_all: yes\npools: []\n", "allow_delete_all: invalid type: string \"yes\", expected a boolean"),
     ];
 

@@ -92,12 +92,26 @@ fn scalar(s: &str) -> String {
     }
 }
 
-/// The pools of `live` an import keeps (in scope of `name_prefix`), sorted by name then id.
-fn kept<'l>(live: &'l Live, name_prefix: Option<&str>) -> Vec<&'l Pool> {
+/// What an import knows of Terraform: the pools its states manage (left out of the keep
+/// list), and the `keep_terraform_state` paths to write (relative to the written file).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TerraformKept<'a> {
+    pub managed: Option<&'a crate::core::tfstate::Managed>,
+    pub paths: &'a [String],
+}
+
+/// The pools of `live` an import keeps (in scope of `name_prefix`, not managed by Terraform),
+/// sorted by name then id.
+fn kept<'l>(
+    live: &'l Live,
+    name_prefix: Option<&str>,
+    terraform: &TerraformKept<'_>,
+) -> Vec<&'l Pool> {
     let mut pools: Vec<&Pool> = live
         .pools()
         .iter()
         .filter(|p| name_prefix.is_none_or(|prefix| p.name.starts_with(prefix)))
+        .filter(|p| terraform.managed.is_none_or(|m| m.get(&p.id).is_none()))
         .collect();
     pools.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     pools
@@ -145,6 +159,7 @@ pub fn import(
     projects: &[ImportedProject],
     name_prefix: Option<&str>,
     now: &str,
+    terraform: &TerraformKept<'_>,
 ) -> Result<(String, usize), ImportError> {
     // An empty prefix narrows nothing: it is no scope.
     let prefix = name_prefix.filter(|p| !p.is_empty());
@@ -163,6 +178,7 @@ pub fn import(
             "# Every pool listed here is kept; any other pool in scope is planned for deletion."
         );
         let _ = writeln!(out, "version: 1");
+        write_states(&mut out, terraform.paths);
         ("", "")
     } else {
         let _ = writeln!(
@@ -174,12 +190,14 @@ pub fn import(
             out,
             "# Every pool listed here is kept; any other pool in a project's scope is planned for deletion."
         );
-        let _ = writeln!(out, "version: 1\nprojects:");
+        let _ = writeln!(out, "version: 1");
+        write_states(&mut out, terraform.paths);
+        let _ = writeln!(out, "projects:");
         ("    ", "  - ")
     };
     let mut total = 0;
     for p in projects {
-        let pools = kept(p.live, prefix);
+        let pools = kept(p.live, prefix, terraform);
         if pools.is_empty() && prefix.is_none() {
             return Err(ImportError::Nothing);
         }
@@ -195,6 +213,21 @@ pub fn import(
         total += pools.len();
     }
     Ok((out, total))
+}
+
+/// `keep_terraform_state:`, when there are paths to keep by.
+fn write_states(out: &mut String, paths: &[String]) {
+    if paths.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "# The pools these Terraform states manage are kept through them, not listed below."
+    );
+    let _ = writeln!(out, "keep_terraform_state:");
+    for p in paths {
+        let _ = writeln!(out, "  - {}", scalar(p));
+    }
 }
 
 /// Where a project is: `project_id` and `region` at the top of a file of one project, or as
@@ -242,7 +275,12 @@ mod tests {
             endpoint: "http://127.0.0.1:9",
             live,
         };
-        import(&[one], prefix, "2026-11-28T00:00:00Z")
+        import(
+            &[one],
+            prefix,
+            "2026-11-28T00:00:00Z",
+            &TerraformKept::default(),
+        )
     }
 
     fn plan_of(text: &str, live: &Live, project: &ProjectId) -> crate::core::plan::ProjectPlan {

@@ -24,6 +24,7 @@ pub mod retry;
 pub mod rules;
 pub mod run_end;
 pub mod target;
+pub mod tfstate;
 pub mod time;
 pub mod validated;
 pub mod yaml_guard;

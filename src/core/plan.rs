@@ -97,6 +97,8 @@ pub enum FindingKind {
     AgeUnknown,
     /// A keep entry or protect rule that expires within 7 days.
     Expiring,
+    /// Kept: a Terraform state manages it (`rule` is its address, `filter` the state file).
+    Terraform,
 }
 
 impl FindingKind {
@@ -110,6 +112,7 @@ impl FindingKind {
             FindingKind::Young => "young",
             FindingKind::AgeUnknown => "age_unknown",
             FindingKind::Expiring => "expiring",
+            FindingKind::Terraform => "terraform",
         }
     }
 }
@@ -213,6 +216,9 @@ pub struct Summary {
     /// Keep entries and protect rules that expire within 7 days.
     #[serde(default)]
     pub expiring: usize,
+    /// Would-be deletes kept because a Terraform state manages them.
+    #[serde(default)]
+    pub terraform: usize,
     pub unchanged: usize,
 }
 
@@ -229,6 +235,7 @@ impl std::ops::Add for Summary {
             near_match: self.near_match + o.near_match,
             young: self.young + o.young,
             expiring: self.expiring + o.expiring,
+            terraform: self.terraform + o.terraform,
             unchanged: self.unchanged + o.unchanged,
         }
     }
@@ -243,8 +250,13 @@ impl std::iter::Sum for Summary {
 impl Summary {
     /// Every count, for a message: `3 to delete, 1 likely blocked, 0 missing, …`.
     pub fn counts_text(&self) -> String {
+        let terraform = if self.terraform > 0 {
+            format!(", {} managed by terraform", self.terraform)
+        } else {
+            String::new()
+        };
         format!(
-            "{} to delete, {} likely blocked, {} missing, {} drifted, {} protected, {} out of scope, {} near matches, {} young, {} expiring",
+            "{} to delete, {} likely blocked, {} missing, {} drifted, {} protected, {} out of scope, {} near matches, {} young, {} expiring{terraform}",
             self.delete, self.likely_blocked, self.missing, self.drift, self.protected, self.out_of_scope, self.near_match, self.young, self.expiring
         )
     }
@@ -266,6 +278,7 @@ impl Summary {
                 FindingKind::NearMatch => &mut s.near_match,
                 FindingKind::Young | FindingKind::AgeUnknown => &mut s.young,
                 FindingKind::Expiring => &mut s.expiring,
+                FindingKind::Terraform => &mut s.terraform,
             } += 1;
         }
         s
@@ -291,6 +304,10 @@ pub struct ProjectPlan {
     /// "Now" as the project's listing saw it: every time rule was judged by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<Clock>,
+    /// The live pools in the project's scope, which `max_deletes_percent` is a share of (at
+    /// apply, the fresh listing's count is what the cap reads).
+    #[serde(default)]
+    pub in_scope: usize,
     pub summary: Summary,
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
@@ -330,10 +347,24 @@ pub struct Plan {
     /// Projects that failed (only in printed plans; a plan with failures is never saved).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<ProjectFailure>,
+    /// The Terraform states whose pools were kept: applying the plan needs states of the same
+    /// SHA-256s (an announcement reads them again instead).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terraform_states: Vec<StateDigest>,
     /// Made with `plan --notice`: an announcement, applied only once it is due, and only to
     /// what the config current then still calls for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announcement: Option<Announcement>,
+}
+
+/// A Terraform state a plan was made with: its name, and the SHA-256 of its bytes.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct StateDigest {
+    pub file: String,
+    pub sha256: String,
 }
 
 /// When and from which config a plan was made.
@@ -380,6 +411,7 @@ impl Plan {
             summary: projects.iter().map(|p| p.summary).sum(),
             projects,
             failures,
+            terraform_states: Vec::new(),
             announcement: None,
         }
     }
@@ -797,6 +829,7 @@ mod tests {
             label: label.map(str::to_owned),
             identity: crate::core::identity::testing::identity(),
             clock: None,
+            in_scope: changes.len(),
             project_id: ProjectId::parse("p").unwrap(),
             endpoint: "http://127.0.0.1:1".into(),
             summary: Summary::count(&changes, &findings, 0),

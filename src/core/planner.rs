@@ -60,6 +60,8 @@ pub enum Verdict {
     /// Would be deleted, but under a `min_age` its age is unknown (no or an unreadable
     /// `created_time`, or no clock to judge it by).
     AgeUnknown,
+    /// Managed by Terraform (a state names it): kept.
+    Terraform { address: String, file: String },
     /// Planned for deletion.
     Delete,
 }
@@ -83,6 +85,9 @@ impl Verdict {
                 "it is now {age} old, younger than the min_age of {source}"
             )),
             Verdict::AgeUnknown => Some(format!("its age is unknown, and {source} has a min_age")),
+            Verdict::Terraform { address, file } => {
+                Some(format!("it is managed by terraform: {address} ({file})"))
+            }
             Verdict::Delete => None,
         }
     }
@@ -149,6 +154,12 @@ fn judge(
 ) -> Verdict {
     if let Some(entry) = listed {
         return Verdict::Kept { entry };
+    }
+    if let Some(by) = rules.terraform.get(&pool.id) {
+        return Verdict::Terraform {
+            address: by.address.clone(),
+            file: by.file.clone(),
+        };
     }
     if let Some(filter) = rules.scope_excludes(pool) {
         return Verdict::OutOfScope { filter };
@@ -515,6 +526,11 @@ fn classify(
                 FindingKind::AgeUnknown,
                 FindingPool::Live(PoolRef::of(pool)),
             )),
+            Verdict::Terraform { address, file } => out.findings.push(Finding {
+                rule: Some(address),
+                filter: Some(file),
+                ..finding(FindingKind::Terraform, FindingPool::Live(PoolRef::of(pool)))
+            }),
             Verdict::Delete => out
                 .changes
                 .push(delete_change(pool, expired_keeper(rules, pool, now))),
@@ -592,6 +608,7 @@ pub fn plan(rules: &Rules, live: &Live, ctx: &PlanContext) -> Result<ProjectPlan
         endpoint: ctx.endpoint.clone(),
         identity: ctx.identity.clone(),
         clock: live.clock(),
+        in_scope: live.pools().iter().filter(|p| rules.in_scope(p)).count(),
         summary: Summary::count(&changes, &findings, classified.unchanged),
         changes,
         findings,
@@ -696,19 +713,19 @@ mod tests {
                 "scope, keep by id and name, protect by glob and tag, drift, missing",
                 "scope: {name_prefix: ci-, type: DYNAMIC, enterprise_project_id: \"0\"}\npools:\n  - id: k1\n  - name: ci-byname\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1}\n  - name: ci-gone\n  - id: zz\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n",
                 vec![("ci-gone", "missing"), ("d1", "delete"), ("d2", "blocked"), ("dr", "drift"), ("pr", "protected"), ("tg", "protected"), ("zz", "missing")],
-                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, unchanged: 2 },
+                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, terraform: 0, unchanged: 2 },
             ),
             (
                 "listed pools outside the scope are reported, not checked for drift or kept twice",
                 "scope: {name_prefix: ci-, type: DYNAMIC}\npools:\n  - id: st\n    expect: {type: DYNAMIC}\n  - name: other-team\n  - id: k1\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "out_of_scope"), ("tg", "delete"), ("xx", "out_of_scope")],
-                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, near_match: 0, young: 0, expiring: 0, unchanged: 1 },
+                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, near_match: 0, young: 0, expiring: 0, terraform: 0, unchanged: 1 },
             ),
             (
                 "no scope: everything unlisted goes, including other teams' pools",
                 "pools: [{id: k1}]\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
-                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, unchanged: 1 },
+                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, terraform: 0, unchanged: 1 },
             ),
             (
                 "protect by id",

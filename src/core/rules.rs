@@ -42,6 +42,8 @@ pub struct Rules {
     /// Pools to keep; every other pool in scope is planned for deletion.
     pub pools: Arc<[PoolEntry]>,
     pub protect: Protect,
+    /// The pools Terraform manages (`keep_terraform_state`, `--terraform-state`): kept.
+    pub terraform: Arc<crate::core::tfstate::Managed>,
 }
 
 impl Rules {

@@ -63,3 +63,33 @@ pub fn integer<'de, D: Deserializer<'de>, T>(
         _t: PhantomData,
     })
 }
+
+struct NumberCheck<T> {
+    expecting: &'static str,
+    check: fn(f64) -> Result<T, String>,
+}
+
+impl<T> Visitor<'_> for NumberCheck<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        (self.check)(v).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        self.visit_f64(v as f64)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        self.visit_f64(v as f64)
+    }
+}
+
+/// A number scalar (integer or decimal) that must pass `check`.
+pub fn number<'de, D: Deserializer<'de>, T>(
+    d: D,
+    expecting: &'static str,
+    check: fn(f64) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    d.deserialize_f64(NumberCheck { expecting, check })
+}

@@ -771,6 +771,7 @@ fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding
         endpoint: "http://127.0.0.1:9".into(),
         identity: token_identity(),
         clock: None,
+        in_scope: changes.len(),
         summary: Summary::count(&changes, &[], 0),
         changes,
         findings: Vec::new(),

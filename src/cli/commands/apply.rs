@@ -14,7 +14,9 @@ use crate::api::{Client, ClientOptions, Deleter};
 use crate::apply::{self, ApplyOptions, Judge, Observer, StopSignal, Work};
 use crate::cli::args::{ApplyArgs, ApplyFormat, FileArg, GlobalArgs, DEFAULT_CONFIG};
 use crate::cli::commands::plan::refuse_failures;
-use crate::cli::context::{client_options, load_config, read_plan, style, styled, LoadedConfig};
+use crate::cli::context::{
+    client_options, load_config, read_plan, style, styled, with_states, LoadedConfig,
+};
 use crate::cli::jsonl::{Batch, JsonLines};
 use crate::cli::output;
 use crate::cli::pipeline::{self, Listings, Reached};
@@ -177,7 +179,7 @@ fn show_plan(plan: &Plan, args: &ApplyArgs, style: Style) {
 /// the plan in messages.
 async fn recheck(
     reached: Reached,
-    part: ProjectPlan,
+    mut part: ProjectPlan,
     what: String,
     source: Arc<str>,
     style: Style,
@@ -201,6 +203,12 @@ async fn recheck(
             return Err(refusal.into());
         }
     };
+    // The share the percentage cap reads is the listing's now, not the plan's word for it.
+    part.in_scope = live
+        .pools()
+        .iter()
+        .filter(|p| project.rules.in_scope(p))
+        .count();
     let label = project.label().map(str::to_owned);
     let judge = Judge::new(project.rules, source.to_string());
     judge.saw(&live);
@@ -366,7 +374,12 @@ async fn prepare_fresh(
     style: Style,
     interrupt: &Arc<StopSignal>,
 ) -> Result<Prepared> {
-    let loaded = load_config(&config_arg(args), interrupt).await?;
+    let loaded = with_states(
+        load_config(&config_arg(args), interrupt).await?,
+        &args.terraform_state,
+        interrupt,
+    )
+    .await?;
     let listings = if args.auto_approve {
         Listings::Kept
     } else {
@@ -391,6 +404,12 @@ async fn prepare_fresh(
         "the plan above",
         &loaded.config,
         args.max_deletes,
+    )?;
+    caps::check_share(
+        &caps::shares(&run.plan),
+        "the plan above",
+        &loaded.config,
+        args.max_deletes_percent,
     )?;
     let deletes = run.plan.deletes();
     if deletes == 0 {
@@ -437,7 +456,12 @@ async fn prepare_announced(
     args: &ApplyArgs,
     interrupt: &Arc<StopSignal>,
 ) -> Result<(Prepared, Option<AnnouncementApplied>)> {
-    let loaded = load_config(&config_arg(args), interrupt).await?;
+    let loaded = with_states(
+        load_config(&config_arg(args), interrupt).await?,
+        &args.terraform_state,
+        interrupt,
+    )
+    .await?;
     let options = paced(args, interrupt);
     match announced::prepare(plan, plan_file, &loaded, args, &options).await? {
         Announced::NotDue(end) => Ok((Prepared::Ended(end), None)),
@@ -454,10 +478,40 @@ async fn prepare_announced(
                 .into_iter()
                 .map(|(r, part)| approved(r, part, &loaded.source, judged_at))
                 .collect::<Result<Vec<_>>>()?;
+            check_shares_now(
+                &ready,
+                &format!("the announcement in {plan_file}"),
+                &loaded,
+                args,
+            )?;
             let applied = AnnouncementApplied::new(&announcement, dropped);
             Ok((Prepared::Run(ready), Some(applied)))
         }
     }
+}
+
+/// The percentage cap against the fresh listings: each project's deletes (and the whole
+/// run's) against its live pools in scope now.
+fn check_shares_now(
+    ready: &[Ready],
+    what: &str,
+    loaded: &LoadedConfig,
+    args: &ApplyArgs,
+) -> Result<()> {
+    let shares: Vec<caps::Share<'_>> = ready
+        .iter()
+        .map(|r| caps::Share {
+            label: r.part.label.as_deref(),
+            deletes: r.work.steps.len(),
+            in_scope: r.part.in_scope,
+        })
+        .collect();
+    Ok(caps::check_share(
+        &shares,
+        what,
+        &loaded.config,
+        args.max_deletes_percent,
+    )?)
 }
 
 /// A plan that is not an announcement deletes nothing in a project whose config asks for
@@ -551,6 +605,8 @@ async fn bind_saved(
     let loaded = load_config(&config_arg(args), interrupt)
         .await
         .map_err(suggest)?;
+    let loaded = with_states(loaded, &args.terraform_state, interrupt).await?;
+    check_states(&plan, &plan_file, &loaded)?;
     let file = visible(&loaded.source);
     authorize::check_config(
         &plan,
@@ -580,6 +636,12 @@ async fn bind_saved(
         .map_err(|e| anyhow::anyhow!("{}: {e}", visible(&plan_file)))?;
     let plan = pipeline::restrict(plan, &args.target, &[])?;
     caps::check_config(&plan, &what(&plan_file), &loaded.config, args.max_deletes)?;
+    caps::check_share(
+        &caps::shares(&plan),
+        &what(&plan_file),
+        &loaded.config,
+        args.max_deletes_percent,
+    )?;
     let resolved: Vec<_> = resolved
         .into_iter()
         .filter(|(p, _)| plan.part(p.label()).is_some())
@@ -591,6 +653,49 @@ async fn bind_saved(
         loaded,
         resolved,
     })
+}
+
+/// A saved plan is bound to the Terraform states it was made with: the same SHA-256s, read
+/// again from the config's `keep_terraform_state` and this run's `--terraform-state` files.
+fn check_states(plan: &Plan, plan_file: &str, loaded: &LoadedConfig) -> Result<()> {
+    let mut planned: Vec<&str> = plan
+        .terraform_states
+        .iter()
+        .map(|d| d.sha256.as_str())
+        .collect();
+    let digests = loaded.states.digests();
+    let mut now: Vec<&str> = digests.iter().map(|d| d.sha256.as_str()).collect();
+    planned.sort_unstable();
+    now.sort_unstable();
+    if planned != now {
+        bail!(
+            "Terraform's state changed since the plan: {} was made with {} state file(s) ({}), and this run reads {} ({}); nothing was sent. Re-plan with the states as they are now (the same --terraform-state files, and the config's keep_terraform_state), and review the new plan",
+            visible(plan_file),
+            plan.terraform_states.len(),
+            describe_states(&plan.terraform_states),
+            digests.len(),
+            describe_states(&digests)
+        );
+    }
+    Ok(())
+}
+
+/// `name (sha256 0123abcd…)`, for each state.
+fn describe_states(states: &[crate::core::plan::StateDigest]) -> String {
+    if states.is_empty() {
+        return "none".to_owned();
+    }
+    states
+        .iter()
+        .map(|d| {
+            format!(
+                "{} sha256 {}…",
+                visible(&d.file),
+                &d.sha256[..d.sha256.len().min(12)]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How a saved plan is named in messages.
@@ -638,6 +743,7 @@ async fn prepare_saved(
     let made_with = made_with(&plan);
     let parts = pair(reached, plan)?;
     let ready = recheck_all(parts, &what(&plan_file), &loaded.source, style, args).await?;
+    check_shares_now(&ready, &what(&plan_file), &loaded, args)?;
     let steps: usize = ready.iter().map(|r| r.work.steps.len()).sum();
     let settled: usize = ready.iter().map(|r| r.work.settled.len()).sum();
     let projects = match ready.len() {

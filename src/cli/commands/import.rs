@@ -25,6 +25,9 @@ pub async fn run(args: &ImportArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
             );
         }
     }
+    // The states first: a state that cannot be read is refused before any call.
+    let managed = crate::cli::states::read_flags(&args.terraform_state, stop).await?;
+    let state_paths = state_lines(args);
     let options = client_options(stop, None);
     let here = vec![project_at(Place::Run {
         region: None,
@@ -56,7 +59,11 @@ pub async fn run(args: &ImportArgs, stop: &Arc<StopSignal>) -> Result<RunEnd> {
         })?;
         listed.push((r, live));
     }
-    let (text, kept) = write(&listed, args, many)?;
+    let terraform = crate::core::import::TerraformKept {
+        managed: Some(&managed),
+        paths: &state_paths,
+    };
+    let (text, kept) = write(&listed, args, many, &terraform)?;
     // What is written must read back as a valid config (the property tests say it always
     // does; this is the last guard before a file is written).
     config::parse(&text, "imported pools.yaml")
@@ -87,6 +94,7 @@ fn write(
     listed: &[(Reached, crate::core::model::Live)],
     args: &ImportArgs,
     many: bool,
+    terraform: &crate::core::import::TerraformKept<'_>,
 ) -> Result<(String, usize)> {
     let endpoints: Vec<String> = listed
         .iter()
@@ -119,7 +127,30 @@ fn write(
         &projects,
         args.name_prefix.as_deref(),
         &now_rfc3339(),
+        terraform,
     )?)
+}
+
+/// The `keep_terraform_state` lines of the written file: each `--terraform-state` that lies
+/// inside the output file's folder, relative to it. Any other state is said: it must be passed
+/// with `--terraform-state` on every run.
+fn state_lines(args: &ImportArgs) -> Vec<String> {
+    let mut lines = Vec::new();
+    for state in &args.terraform_state {
+        let inside = args
+            .out
+            .as_deref()
+            .and_then(|out| crate::cli::states::relative_to_output(state, out));
+        match inside {
+            Some(line) => lines.push(line),
+            None => output::stderr_line(&crate::core::escape::visible(&format!(
+                "note: the Terraform state {} is not inside the folder of the file written, so it is not written as keep_terraform_state: pass --terraform-state {} to every plan and apply, or the pools it manages will be planned for deletion",
+                state.display(),
+                state.display()
+            ))),
+        }
+    }
+    lines
 }
 
 /// `--project NAME` / `--all-projects`: the projects IAM lists for the credentials (only

@@ -3,7 +3,7 @@
 
 use crate::api::StopSignal;
 use crate::cli::args::{GlobalArgs, PlanArgs};
-use crate::cli::context::{client_options, load_config, reload_plan, view};
+use crate::cli::context::{client_options, load_config, reload_plan, view, with_states};
 use crate::cli::files::write_atomic_with;
 use crate::cli::pipeline::{self, Listings};
 use crate::cli::{output, render};
@@ -21,7 +21,12 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
             "--notice makes an announcement, and an announcement must be kept until it is applied: add -o FILE (for example -o announcement.json); nothing was planned"
         );
     }
-    let loaded = load_config(&args.file, stop).await?;
+    let loaded = with_states(
+        load_config(&args.file, stop).await?,
+        &args.terraform_state,
+        stop,
+    )
+    .await?;
     if let Some(notice) = args.notice {
         let projects = crate::core::projects::projects(&loaded.config);
         if let Some((label, needed)) = narrowing::notice_too_short(notice, &projects) {
@@ -58,6 +63,12 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs, stop: &Arc<StopSignal>) -
         "nothing was saved, and nothing is applied while any project is in error",
     )?;
     caps::check_config(&plan, "the plan above", &loaded.config, args.max_deletes)?;
+    caps::check_share(
+        &caps::shares(&plan),
+        "the plan above",
+        &loaded.config,
+        args.max_deletes_percent,
+    )?;
     let drift = plan.has_drift();
     let unannounced = plan.deletes() > 0
         && plan.announcement.is_none()

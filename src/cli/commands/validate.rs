@@ -15,6 +15,7 @@ use anyhow::Result;
 
 pub async fn run(args: &FileArg, stop: &StopSignal) -> Result<RunEnd> {
     let loaded = load_config(args, stop).await?;
+    crate::cli::states::check_paths(&loaded.config, &loaded.source)?;
     let all = projects::projects(&loaded.config);
     let out = match all.as_slice() {
         [one] if one.label().is_none() => {

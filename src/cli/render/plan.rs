@@ -43,6 +43,9 @@ pub fn summary_line(s: &Summary) -> String {
     if s.expiring > 0 {
         parts.push(format!("{} expiring", s.expiring));
     }
+    if s.terraform > 0 {
+        parts.push(format!("{} managed by terraform", s.terraform));
+    }
     parts.push(format!("{} unchanged", s.unchanged));
     format!("Plan: {}.", parts.join(", "))
 }
@@ -145,6 +148,10 @@ pub fn finding_detail(f: &Finding, source: &str) -> String {
         FindingKind::AgeUnknown => format!(
             "not deleted: its created_time is missing or unreadable, and {source} has a min_age"
         ),
+        FindingKind::Terraform => format!(
+            "not in {source} but managed by terraform: {rule} ({})",
+            f.filter.as_deref().unwrap_or_default()
+        ),
         FindingKind::Expiring => {
             let what = if f.entry.is_some() {
                 format!("{entry} keeps")
@@ -199,6 +206,7 @@ fn finding_entry(f: &Finding, source: &str, style: Style) -> Entry {
         FindingKind::NearMatch => "≈",
         FindingKind::Young | FindingKind::AgeUnknown => "·",
         FindingKind::Expiring => "@",
+        FindingKind::Terraform => "=",
     };
     let why = match f.kind {
         FindingKind::Drift => "drifted from the file:".to_owned(),
@@ -515,6 +523,7 @@ fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String
                     FindingKind::Young => "⏳ young",
                     FindingKind::AgeUnknown => "❔ age unknown",
                     FindingKind::Expiring => "⌛ expiring",
+                    FindingKind::Terraform => "🏗️ terraform",
                 },
                 md(f.pool.name().or(f.rule.as_deref()).unwrap_or("")),
                 f.pool.id().map_or_else(String::new, |i| format!("`{i}`")),
