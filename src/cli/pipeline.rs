@@ -510,6 +510,7 @@ fn why_not_planned(plan: &Plan, target: &str, listed: Option<bool>) -> Option<St
         FindingKind::AgeUnknown => format!("its age is unknown ({detail})"),
         FindingKind::Expiring => format!("it is kept: {source} lists it ({detail})"),
         FindingKind::Terraform => format!("it is kept: {detail}"),
+        FindingKind::TerraformNotLive => format!("it is not live ({detail})"),
     };
     Some(match &part.label {
         Some(label) => format!("{why} in {label}"),

@@ -99,6 +99,8 @@ pub enum FindingKind {
     Expiring,
     /// Kept: a Terraform state manages it (`rule` is its address, `filter` the state file).
     Terraform,
+    /// A pool a Terraform state manages that is not live: a note (Terraform's drift).
+    TerraformNotLive,
 }
 
 impl FindingKind {
@@ -113,6 +115,7 @@ impl FindingKind {
             FindingKind::AgeUnknown => "age_unknown",
             FindingKind::Expiring => "expiring",
             FindingKind::Terraform => "terraform",
+            FindingKind::TerraformNotLive => "terraform_not_live",
         }
     }
 }
@@ -219,6 +222,9 @@ pub struct Summary {
     /// Would-be deletes kept because a Terraform state manages them.
     #[serde(default)]
     pub terraform: usize,
+    /// Pools a Terraform state manages that are not live (notes, not drift).
+    #[serde(default)]
+    pub terraform_not_live: usize,
     pub unchanged: usize,
 }
 
@@ -236,6 +242,7 @@ impl std::ops::Add for Summary {
             young: self.young + o.young,
             expiring: self.expiring + o.expiring,
             terraform: self.terraform + o.terraform,
+            terraform_not_live: self.terraform_not_live + o.terraform_not_live,
             unchanged: self.unchanged + o.unchanged,
         }
     }
@@ -279,6 +286,7 @@ impl Summary {
                 FindingKind::Young | FindingKind::AgeUnknown => &mut s.young,
                 FindingKind::Expiring => &mut s.expiring,
                 FindingKind::Terraform => &mut s.terraform,
+                FindingKind::TerraformNotLive => &mut s.terraform_not_live,
             } += 1;
         }
         s

@@ -589,6 +589,29 @@ fn expiring(rules: &Rules, live: &Live, matching: &Matching) -> Vec<Finding> {
     out
 }
 
+/// The pools a state manages that the listing does not show: notes (Terraform's drift, not
+/// poolform's). Said in a file of one project only: in a file of several, a state's pool may
+/// live in another of its projects.
+fn managed_not_live(rules: &Rules, live: &Live) -> Vec<Finding> {
+    rules
+        .terraform
+        .all()
+        .into_iter()
+        .filter(|(id, _)| live.index_of(id).is_none())
+        .map(|(id, by)| Finding {
+            rule: Some(by.address.clone()),
+            filter: Some(by.file.clone()),
+            ..finding(
+                FindingKind::TerraformNotLive,
+                FindingPool::Listed {
+                    id: Some(id.clone()),
+                    name: None,
+                },
+            )
+        })
+        .collect()
+}
+
 /// Computes one project's part of the plan.
 pub fn plan(rules: &Rules, live: &Live, ctx: &PlanContext) -> Result<ProjectPlan, PlanError> {
     let matching = match_entries(rules, live)?;
@@ -598,6 +621,9 @@ pub fn plan(rules: &Rules, live: &Live, ctx: &PlanContext) -> Result<ProjectPlan
     let mut findings = entries.findings;
     findings.extend(classified.findings);
     findings.extend(expiring(rules, live, &matching));
+    if ctx.label.is_none() {
+        findings.extend(managed_not_live(rules, live));
+    }
     changes.sort_by(|a, b| (&a.pool.name, &a.pool.id).cmp(&(&b.pool.name, &b.pool.id)));
     findings.sort_by(|a, b| {
         (a.kind, a.pool.name(), a.pool.id()).cmp(&(b.kind, b.pool.name(), b.pool.id()))
@@ -713,19 +739,19 @@ mod tests {
                 "scope, keep by id and name, protect by glob and tag, drift, missing",
                 "scope: {name_prefix: ci-, type: DYNAMIC, enterprise_project_id: \"0\"}\npools:\n  - id: k1\n  - name: ci-byname\n  - id: dr\n    name: ci-finance\n    expect: {image_id: img-1}\n  - name: ci-gone\n  - id: zz\nprotect:\n  - name: \"ci-prod-*\"\n  - tag: {key: env, value: prod}\n",
                 vec![("ci-gone", "missing"), ("d1", "delete"), ("d2", "blocked"), ("dr", "drift"), ("pr", "protected"), ("tg", "protected"), ("zz", "missing")],
-                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, terraform: 0, unchanged: 2 },
+                Summary { delete: 2, likely_blocked: 1, missing: 2, drift: 1, protected: 2, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, terraform: 0, terraform_not_live: 0, unchanged: 2 },
             ),
             (
                 "listed pools outside the scope are reported, not checked for drift or kept twice",
                 "scope: {name_prefix: ci-, type: DYNAMIC}\npools:\n  - id: st\n    expect: {type: DYNAMIC}\n  - name: other-team\n  - id: k1\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "out_of_scope"), ("tg", "delete"), ("xx", "out_of_scope")],
-                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, near_match: 0, young: 0, expiring: 0, terraform: 0, unchanged: 1 },
+                Summary { delete: 7, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 2, near_match: 0, young: 0, expiring: 0, terraform: 0, terraform_not_live: 0, unchanged: 1 },
             ),
             (
                 "no scope: everything unlisted goes, including other teams' pools",
                 "pools: [{id: k1}]\n",
                 vec![("d1", "delete"), ("d2", "blocked"), ("dr", "delete"), ("ep", "delete"), ("k2", "delete"), ("pr", "delete"), ("st", "delete"), ("tg", "delete"), ("xx", "delete")],
-                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, terraform: 0, unchanged: 1 },
+                Summary { delete: 9, likely_blocked: 1, missing: 0, drift: 0, protected: 0, out_of_scope: 0, near_match: 0, young: 0, expiring: 0, terraform: 0, terraform_not_live: 0, unchanged: 1 },
             ),
             (
                 "protect by id",

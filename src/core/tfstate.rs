@@ -57,6 +57,13 @@ impl Managed {
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
+
+    /// Every pool the states manage, sorted by address.
+    pub fn all(&self) -> Vec<(&PoolId, &ManagedBy)> {
+        let mut all: Vec<_> = self.by_id.iter().collect();
+        all.sort_by(|a, b| (&a.1.address, a.0).cmp(&(&b.1.address, b.0)));
+        all
+    }
 }
 
 /// Why a state is refused.

@@ -61,6 +61,7 @@ fn every_sh_block_of_the_readme_and_the_guide_runs_against_the_simulator() {
             "sim-pools.json",
             "projects.yaml",
             "sim-projects.json",
+            "terraform.tfstate",
         ] {
             std::fs::copy(
                 repo_file(&format!("examples/{f}")),

@@ -23,6 +23,7 @@ mod projects_safety;
 mod release;
 mod saved_plans;
 mod terminal;
+mod terraform;
 mod time;
 mod trust_boundaries;
 mod usage;

@@ -56,7 +56,7 @@ fn plan_as_json_has_the_designed_shape() {
     assert_eq!(plan["format_version"], 4);
     assert_eq!(
         plan["summary"],
-        json!({"delete": 3, "likely_blocked": 1, "missing": 1, "drift": 1, "protected": 2, "out_of_scope": 0, "near_match": 0, "young": 1, "expiring": 1, "terraform": 0, "unchanged": 2})
+        json!({"delete": 3, "likely_blocked": 1, "missing": 1, "drift": 1, "protected": 2, "out_of_scope": 0, "near_match": 0, "young": 1, "expiring": 1, "terraform": 0, "terraform_not_live": 0, "unchanged": 2})
     );
     assert_eq!(
         plan["projects"][0]["identity"],

@@ -216,10 +216,13 @@ fn a_young_pool_is_not_drift_and_cannot_be_targeted() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
+    let stdout = stdout_of(&out);
+    assert!(stdout.contains("No changes"), "{stdout}");
+    // Said even when nothing is to be done.
+    assert!(stdout.contains("younger than the min_age"), "{stdout}");
     assert!(
-        stdout_of(&out).contains("No changes"),
-        "{}",
-        stdout_of(&out)
+        stdout.contains("its created_time is missing or unreadable"),
+        "{stdout}"
     );
     for target in ["lab-young", "ageless-1"] {
         let out = poolform(&sim)

@@ -46,6 +46,9 @@ pub fn summary_line(s: &Summary) -> String {
     if s.terraform > 0 {
         parts.push(format!("{} managed by terraform", s.terraform));
     }
+    if s.terraform_not_live > 0 {
+        parts.push(format!("{} in a state but not live", s.terraform_not_live));
+    }
     parts.push(format!("{} unchanged", s.unchanged));
     format!("Plan: {}.", parts.join(", "))
 }
@@ -152,6 +155,10 @@ pub fn finding_detail(f: &Finding, source: &str) -> String {
             "not in {source} but managed by terraform: {rule} ({})",
             f.filter.as_deref().unwrap_or_default()
         ),
+        FindingKind::TerraformNotLive => format!(
+            "{rule} ({}) names this pool, but it is not live: Terraform's drift, not poolform's",
+            f.filter.as_deref().unwrap_or_default()
+        ),
         FindingKind::Expiring => {
             let what = if f.entry.is_some() {
                 format!("{entry} keeps")
@@ -207,6 +214,7 @@ fn finding_entry(f: &Finding, source: &str, style: Style) -> Entry {
         FindingKind::Young | FindingKind::AgeUnknown => "·",
         FindingKind::Expiring => "@",
         FindingKind::Terraform => "=",
+        FindingKind::TerraformNotLive => "^",
     };
     let why = match f.kind {
         FindingKind::Drift => "drifted from the file:".to_owned(),
@@ -365,7 +373,18 @@ fn part_human(plan: &Plan, part: &ProjectPlan, notices: &[String], view: &View) 
         let noted: Vec<Entry> = part
             .findings
             .iter()
-            .filter(|f| matches!(f.kind, FindingKind::Protected | FindingKind::OutOfScope))
+            .filter(|f| {
+                matches!(
+                    f.kind,
+                    FindingKind::Protected
+                        | FindingKind::OutOfScope
+                        | FindingKind::Young
+                        | FindingKind::AgeUnknown
+                        | FindingKind::Expiring
+                        | FindingKind::Terraform
+                        | FindingKind::TerraformNotLive
+                )
+            })
             .map(|f| finding_entry(f, source, style))
             .collect();
         if !noted.is_empty() {
@@ -456,6 +475,22 @@ fn notices_markdown(out: &mut String, plan: &Plan) {
     }
 }
 
+/// A finding's kind as a markdown table labels it.
+fn finding_label(kind: FindingKind) -> &'static str {
+    match kind {
+        FindingKind::Missing => "❓ missing",
+        FindingKind::Drift => "⚠️ drift",
+        FindingKind::Protected => "🛡️ protected",
+        FindingKind::OutOfScope => "↪️ out of scope",
+        FindingKind::NearMatch => "≈ near match",
+        FindingKind::Young => "⏳ young",
+        FindingKind::AgeUnknown => "❔ age unknown",
+        FindingKind::Expiring => "⌛ expiring",
+        FindingKind::Terraform => "🏗️ terraform",
+        FindingKind::TerraformNotLive => "ℹ️ terraform, not live",
+    }
+}
+
 /// One project's part of the plan as a pull-request comment.
 fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String {
     let mut out = String::new();
@@ -514,17 +549,7 @@ fn part_markdown(plan: &Plan, part: &ProjectPlan, saved: Option<&str>) -> String
         .map(|f| {
             format!(
                 "| {} | {} | {} | {} |",
-                match f.kind {
-                    FindingKind::Missing => "❓ missing",
-                    FindingKind::Drift => "⚠️ drift",
-                    FindingKind::Protected => "🛡️ protected",
-                    FindingKind::OutOfScope => "↪️ out of scope",
-                    FindingKind::NearMatch => "≈ near match",
-                    FindingKind::Young => "⏳ young",
-                    FindingKind::AgeUnknown => "❔ age unknown",
-                    FindingKind::Expiring => "⌛ expiring",
-                    FindingKind::Terraform => "🏗️ terraform",
-                },
+                finding_label(f.kind),
                 md(f.pool.name().or(f.rule.as_deref()).unwrap_or("")),
                 f.pool.id().map_or_else(String::new, |i| format!("`{i}`")),
                 md(&finding_detail(f, source))
