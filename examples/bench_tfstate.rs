@@ -20,7 +20,7 @@ const INSTANCES: usize = 100_000;
 /// A state v4 of `INSTANCES` instances (every other one a desktop pool), padded to
 /// `STATE_BYTES`.
 fn state() -> String {
-    let per = STATE_BYTES / INSTANCES - 260;
+    let per = STATE_BYTES / INSTANCES - 215;
     let pad = "x".repeat(per);
     let mut out = String::with_capacity(STATE_BYTES + 1024);
     out.push_str("{\"version\": 4, \"terraform_version\": \"1.9.5\", \"serial\": 1, \"lineage\": \"bench\", \"outputs\": {}, \"resources\": [");
