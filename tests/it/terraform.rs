@@ -503,3 +503,76 @@ fn a_pool_in_a_state_that_is_not_live_is_a_note_not_drift() {
     );
     assert!(stdout.contains("3 in a state but not live"), "{stdout}");
 }
+
+#[test]
+fn a_state_on_standard_input_keeps_its_pools_and_an_announcement_reads_the_states_again() {
+    use std::sync::Arc;
+    use workspace_sim::SimClock;
+    let mut c = config(fixture(state_pools()));
+    let clock = Arc::new(SimClock::frozen_at(
+        poolform::core::time::Instant::parse("2026-12-01T09:00:00Z").unwrap(),
+    ));
+    c.clock = clock.clone();
+    let sim = spawn(c);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "");
+    // `-`: the state on standard input.
+    let out = poolform(&sim)
+        .args(["plan", "--format", "json", "--terraform-state", "-", "-f"])
+        .arg(&config)
+        .write_stdin(STATE_V4)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["summary"]["terraform"], 3, "{plan}");
+    assert_eq!(plan["terraform_states"][0]["file"], "<stdin>");
+    // An announcement made with no state; Terraform adopts lab-loose during the notice.
+    let announcement = dir.path().join("announcement.json");
+    let out = poolform(&sim)
+        .args(["plan", "--notice", "1d", "-o"])
+        .arg(&announcement)
+        .arg("-f")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let state = write_file(
+        dir.path(),
+        "adopted.tfstate",
+        &STATE_V4.replace("\"count-0\"", "\"loose-1\""),
+    );
+    clock.advance(86_400);
+    let out = poolform(&sim)
+        .arg("apply")
+        .arg(&announcement)
+        .arg("-f")
+        .arg(&config)
+        .arg("--terraform-state")
+        .arg(&state)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    // Not bound to the states (none were given when it was made): read again, it only
+    // shrinks.
+    assert_eq!(
+        deletes_sent(&sim),
+        set(&["count-0", "data-only", "nested-1"]),
+        "{}",
+        stderr_of(&out)
+    );
+    let report = report_of(&out);
+    let dropped: Vec<&str> = report["announcement"]["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["pool"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(dropped, ["deposed-1", "each-k", "loose-1"]);
+    assert!(
+        stderr_of(&out).contains("managed by terraform"),
+        "{}",
+        stderr_of(&out)
+    );
+}
