@@ -576,3 +576,33 @@ fn a_state_on_standard_input_keeps_its_pools_and_an_announcement_reads_the_state
         stderr_of(&out)
     );
 }
+
+#[test]
+fn a_project_of_a_projects_file_keeps_the_pools_of_its_own_state() {
+    use crate::harness::projects::*;
+    let sim = projects_sim(|_| {});
+    let state = format!(
+        r#"{{"version": 4, "resources": [{{"mode": "managed", "type": "huaweicloud_workspace_desktop_pool", "name": "lab", "instances": [{{"attributes": {{"id": "{}"}}}}]}}]}}"#,
+        id(2, 1)
+    );
+    let file = FILE.replace(
+        "    scope: {name_prefix: lab-}\n",
+        "    scope: {name_prefix: lab-}\n    keep_terraform_state: [training.tfstate]\n",
+    );
+    let dir = checkout(&file);
+    write_file(dir.path(), "training.tfstate", &state);
+    let out = run(&sim, dir.path(), &["apply", "--auto-approve"]);
+    assert_exit(&out, 0);
+    // lab-1 is kept in its project through the state; the other projects' deletes go on.
+    assert_eq!(
+        deletes_sent(&sim),
+        set(&[&id(1, 2), &id(3, 2)]),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        stdout_of(&out).contains("Apply complete"),
+        "{}",
+        stdout_of(&out)
+    );
+}
