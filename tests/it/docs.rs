@@ -87,3 +87,160 @@ fn every_sh_block_of_the_readme_and_the_guide_runs_against_the_simulator() {
     }
     assert!(ran >= 10, "{ran} blocks ran");
 }
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped (but `-` and `_`), spaces
+/// as `-`.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The anchors of a page's headings (outside code blocks), with GitHub's `-1`, `-2` for
+/// repeats.
+fn anchors(text: &str) -> std::collections::HashSet<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out = std::collections::HashSet::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced || !line.starts_with('#') {
+            continue;
+        }
+        let base = slug(line.trim_start_matches('#'));
+        let n = seen.entry(base.clone()).or_default();
+        out.insert(if *n == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        });
+        *n += 1;
+    }
+    out
+}
+
+/// Every relative link of a page (outside code blocks): `](path#anchor)`.
+fn links(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("](") {
+            let tail = &rest[at + 2..];
+            let Some(end) = tail.find(')') else { break };
+            let target = &tail[..end];
+            if !target.starts_with("http") && !target.starts_with("mailto:") {
+                out.push(target.to_owned());
+            }
+            rest = &tail[end..];
+        }
+    }
+    out
+}
+
+#[test]
+fn every_relative_link_and_anchor_of_the_readme_and_the_guide_exists() {
+    let mut broken = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let dir = page.parent().unwrap();
+        for link in links(&text) {
+            let (path, anchor) = match link.split_once('#') {
+                Some((p, a)) => (p, Some(a)),
+                None => (link.as_str(), None),
+            };
+            let target = if path.is_empty() {
+                page.clone()
+            } else {
+                dir.join(path)
+            };
+            if !target.exists() {
+                broken.push(format!("{}: {link} (no such file)", page.display()));
+                continue;
+            }
+            if let Some(anchor) = anchor {
+                let text = std::fs::read_to_string(&target).unwrap_or_default();
+                if !anchors(&text).contains(anchor) {
+                    broken.push(format!("{}: {link} (no such heading)", page.display()));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// Names that look like environment variables (`HW_…`, `HUAWEICLOUD_…`, `HCLOUD_…`,
+/// `POOLFORM_…`) in `text`.
+fn variables(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for word in text.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')) {
+        if ["HW_", "HUAWEICLOUD_", "HCLOUD_", "POOLFORM_"]
+            .iter()
+            .any(|p| word.starts_with(p))
+            && !word.ends_with('_')
+        {
+            out.insert(word.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn every_variable_the_docs_name_is_read_and_the_reference_lists_every_one_read() {
+    let mut code = String::new();
+    for dir in ["src", "src/api", "src/cli", "src/cli/commands", "src/core", "src/apply"] {
+        for entry in std::fs::read_dir(repo_file(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                code.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let read = variables(&code);
+    // What the CI examples and the installer read, and the CI secrets the docs name.
+    let mut others = String::new();
+    for f in [
+        "install.sh",
+        "action.yml",
+        "examples/ci/github-actions.yml",
+        "examples/ci/github-announcements.yml",
+        "examples/ci/gitlab-ci.yml",
+    ] {
+        others.push_str(&std::fs::read_to_string(repo_file(f)).unwrap());
+    }
+    let elsewhere = variables(&others);
+    let mut unknown = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for name in variables(&text) {
+            if !read.contains(&name) && !elsewhere.contains(&name) {
+                unknown.push(format!("{}: {name}", page.display()));
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "named but read by nothing:\n{}", unknown.join("\n"));
+    let reference = std::fs::read_to_string(repo_file("docs/reference.md")).unwrap();
+    let listed = &reference[reference.find("## Environment variables").unwrap()..];
+    let missing: Vec<&String> = read
+        .iter()
+        .filter(|v| !listed.contains(&format!("`{v}`")))
+        .collect();
+    assert!(missing.is_empty(), "the reference does not list: {missing:?}");
+}
