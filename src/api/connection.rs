@@ -468,6 +468,20 @@ fn project(
     }
 }
 
+/// When both an access key pair and `HW_AUTH_TOKEN` are set, the pair is used: said, with
+/// which variables, so that a token left from another shell is not silently outranked.
+fn ignored_token(env: Env<'_>) -> Option<String> {
+    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+    let pair = ["HW_ACCESS_KEY", "HUAWEICLOUD_SDK_AK"]
+        .into_iter()
+        .find(|n| set(n))?;
+    set("HW_AUTH_TOKEN").then(|| {
+        format!(
+            "note: both an access key ({pair}) and HW_AUTH_TOKEN are set; poolform uses the access key and ignores HW_AUTH_TOKEN (unset {pair} and its secret key to use the token)"
+        )
+    })
+}
+
 /// Resolves the connection, before any call. Precedence, first wins:
 ///
 /// - credentials: environment AK/SK, environment token, the profile (never both);
@@ -490,6 +504,7 @@ pub fn resolve(
         .as_ref()
         .map(|p| p.warnings.clone())
         .unwrap_or_default();
+    warnings.extend(ignored_token(env));
     let region = region(flags, file, env, profile)?.map(|(from, region)| {
         // Not beside --endpoint: there the region only names the project at IAM.
         if flags.endpoint.is_none() {

@@ -640,3 +640,27 @@ fn verbose_lines_name_the_host_of_every_request() {
         "{stderr}"
     );
 }
+
+/// Both an access key pair and a token: the pair is used, and the run says so after the
+/// identity line (a token left from another shell is not silently outranked, nor the other
+/// way round).
+#[test]
+fn a_token_beside_an_access_key_is_said_to_be_ignored_after_the_identity_line() {
+    let sim = example_sim();
+    let out = poolform(&sim)
+        .args(["plan", "-f", &example_config()])
+        .env("HW_ACCESS_KEY", AK)
+        .env("HW_SECRET_KEY", SK)
+        .output()
+        .unwrap();
+    // The simulator takes tokens: the access key is refused, and the run said why first.
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[0].starts_with("Acting as access key"), "{stderr}");
+    assert!(
+        lines[1].contains("both an access key (HW_ACCESS_KEY) and HW_AUTH_TOKEN are set; poolform uses the access key and ignores HW_AUTH_TOKEN"),
+        "{stderr}"
+    );
+    assert_eq!(sim.delete_requests(), 0);
+}

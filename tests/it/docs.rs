@@ -44,9 +44,41 @@ fn pages() -> Vec<std::path::PathBuf> {
     pages
 }
 
+/// Runs `runnable` blocks as one shell session (`set -e`) in a scratch folder holding the
+/// examples, with only a POSIX shell, poolform and workspace-sim on the PATH.
+fn run_session(runnable: &[String]) -> std::process::Output {
+    let bin = sim_binary().parent().unwrap().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("examples")).unwrap();
+    for f in [
+        "pools.yaml",
+        "sim-pools.json",
+        "projects.yaml",
+        "sim-projects.json",
+        "terraform.tfstate",
+    ] {
+        std::fs::copy(
+            repo_file(&format!("examples/{f}")),
+            dir.path().join("examples").join(f),
+        )
+        .unwrap();
+    }
+    let script = format!("set -e\n{}\n", runnable.join("\n"));
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", format!("{bin}:/usr/bin:/bin"))
+        .env("HOME", dir.path())
+        .env("NO_COLOR", "1")
+        .env("WORKSPACE_SIM_EXIT_AFTER", "90s")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn every_sh_block_of_the_readme_and_the_guide_runs_against_the_simulator() {
-    let bin = sim_binary().parent().unwrap().display().to_string();
     let mut ran = 0;
     for page in pages() {
         let name = page.display().to_string();
@@ -54,38 +86,46 @@ fn every_sh_block_of_the_readme_and_the_guide_runs_against_the_simulator() {
         if runnable.is_empty() {
             continue;
         }
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("examples")).unwrap();
-        for f in [
-            "pools.yaml",
-            "sim-pools.json",
-            "projects.yaml",
-            "sim-projects.json",
-            "terraform.tfstate",
-        ] {
-            std::fs::copy(
-                repo_file(&format!("examples/{f}")),
-                dir.path().join("examples").join(f),
-            )
-            .unwrap();
-        }
-        let script = format!("set -e\n{}\n", runnable.join("\n"));
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(&script)
-            .current_dir(dir.path())
-            .env_clear()
-            .env("PATH", format!("{bin}:/usr/bin:/bin"))
-            .env("HOME", dir.path())
-            .env("NO_COLOR", "1")
-            .env("WORKSPACE_SIM_EXIT_AFTER", "90s")
-            .output()
-            .unwrap();
+        let out = run_session(&runnable);
         assert_exit(&out, 0);
         ran += runnable.len();
-        let _ = name;
     }
     assert!(ran >= 10, "{ran} blocks ran");
+}
+
+/// The chapters in the order the README's guide lists them.
+fn guide_order() -> Vec<std::path::PathBuf> {
+    let readme = std::fs::read_to_string(repo_file("README.md")).unwrap();
+    let guide = &readme[readme.find("## The guide").unwrap()..];
+    let guide = &guide[..guide[3..].find("\n## ").map_or(guide.len(), |i| i + 3)];
+    let mut out = Vec::new();
+    for line in guide.lines() {
+        if let Some(at) = line.find("](docs/") {
+            let rest = &line[at + 2..];
+            let end = rest.find(')').unwrap();
+            out.push(repo_file(&rest[..end]));
+        }
+    }
+    out
+}
+
+/// As a reader does: the README, then every chapter in the guide's order, pasted into one
+/// shell; each chapter sets up what it needs and clears what it does not.
+#[test]
+fn the_readme_and_the_whole_guide_run_in_one_shell_in_order() {
+    let order = guide_order();
+    assert!(order.len() >= 10, "{order:?}");
+    let mut runnable = blocks(
+        "README.md",
+        &std::fs::read_to_string(repo_file("README.md")).unwrap(),
+    );
+    for page in &order {
+        let name = page.display().to_string();
+        runnable.push(format!("echo '### {name}'"));
+        runnable.extend(blocks(&name, &std::fs::read_to_string(page).unwrap()));
+    }
+    let out = run_session(&runnable);
+    assert_exit(&out, 0);
 }
 
 /// GitHub's anchor for a heading: lower case, punctuation dropped (but `-` and `_`), spaces
@@ -205,7 +245,14 @@ fn variables(text: &str) -> std::collections::BTreeSet<String> {
 #[test]
 fn every_variable_the_docs_name_is_read_and_the_reference_lists_every_one_read() {
     let mut code = String::new();
-    for dir in ["src", "src/api", "src/cli", "src/cli/commands", "src/core", "src/apply"] {
+    for dir in [
+        "src",
+        "src/api",
+        "src/cli",
+        "src/cli/commands",
+        "src/core",
+        "src/apply",
+    ] {
         for entry in std::fs::read_dir(repo_file(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "rs") {
@@ -235,12 +282,19 @@ fn every_variable_the_docs_name_is_read_and_the_reference_lists_every_one_read()
             }
         }
     }
-    assert!(unknown.is_empty(), "named but read by nothing:\n{}", unknown.join("\n"));
+    assert!(
+        unknown.is_empty(),
+        "named but read by nothing:\n{}",
+        unknown.join("\n")
+    );
     let reference = std::fs::read_to_string(repo_file("docs/reference.md")).unwrap();
     let listed = &reference[reference.find("## Environment variables").unwrap()..];
     let missing: Vec<&String> = read
         .iter()
         .filter(|v| !listed.contains(&format!("`{v}`")))
         .collect();
-    assert!(missing.is_empty(), "the reference does not list: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "the reference does not list: {missing:?}"
+    );
 }
