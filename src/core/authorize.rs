@@ -477,9 +477,9 @@ mod tests {
         let cases = [
             (target(&sha, "https://workspace.cn-north-4.myhuaweicloud.com", &project, &same), "is for endpoint http://127.0.0.1:9, but this run resolves https://workspace.cn-north-4.myhuaweicloud.com"),
             (target(&sha, ENDPOINT, &other_project, &same), "is for project 0bec5db98280d2d02fd6c00c2de791ce, but this run resolves project other"),
-            (target(&sha, ENDPOINT, &project, &token), "planned with credentials of kind variable (HW_ACCESS_KEY), but this run has token (HW_AUTH_TOKEN)"),
+            (target(&sha, ENDPOINT, &project, &token), "planned with an access key from HW_ACCESS_KEY, but this run has a token from HW_AUTH_TOKEN"),
             (target(&sha, ENDPOINT, &project, &agency), "planned with no agency, but this run assumes agency poolform@tenant-b"),
-            (target(&sha, ENDPOINT, &project, &profile), "but this run has profile"),
+            (target(&sha, ENDPOINT, &project, &profile), "but this run has the credentials of"),
         ];
         for (t, want) in cases {
             let err = check_binding(&plan, "plan.json", &t)

@@ -90,11 +90,9 @@ impl Identity {
     pub fn mismatch(&self, now: &Identity) -> Option<String> {
         if self.credentials != now.credentials {
             return Some(format!(
-                "credentials of kind {} ({}), but this run has {} ({})",
-                self.credentials.name(),
-                self.source,
-                now.credentials.name(),
-                now.source
+                "{}, but this run has {}",
+                self.kind_words(),
+                now.kind_words()
             ));
         }
         if self.agency != now.agency {
@@ -109,6 +107,16 @@ impl Identity {
             ));
         }
         None
+    }
+
+    /// The kind of credentials and where they came from, as a user would say it: `an access
+    /// key from HW_ACCESS_KEY`, `a token from HW_AUTH_TOKEN`, `the credentials of profile ci`.
+    fn kind_words(&self) -> String {
+        match self.credentials {
+            CredentialKind::Variable => format!("an access key from {}", self.source),
+            CredentialKind::Token => format!("a token from {}", self.source),
+            CredentialKind::Profile => format!("the credentials of {}", self.source),
+        }
     }
 
     /// The identity line's words: `access key …ABCD from HW_ACCESS_KEY (permanent), assuming

@@ -208,7 +208,7 @@ fn a_saved_plan_is_applied_only_as_the_identity_that_made_it() {
         .unwrap();
     assert_exit(&out, 1);
     assert!(
-        stderr_of(&out).contains("was made as another identity: it was planned with credentials of kind token (HW_AUTH_TOKEN), but this run has variable (HW_ACCESS_KEY)"),
+        stderr_of(&out).contains("was made as another identity: it was planned with a token from HW_AUTH_TOKEN, but this run has an access key from HW_ACCESS_KEY"),
         "{}",
         stderr_of(&out)
     );
