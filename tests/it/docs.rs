@@ -46,7 +46,7 @@ fn pages() -> Vec<std::path::PathBuf> {
 
 /// Runs `runnable` blocks as one shell session (`set -e`) in a scratch folder holding the
 /// examples, with only a POSIX shell, poolform and workspace-sim on the PATH.
-fn run_session(runnable: &[String]) -> std::process::Output {
+fn run_session(runnable: &[String]) -> (std::process::Output, tempfile::TempDir) {
     let bin = sim_binary().parent().unwrap().display().to_string();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("examples")).unwrap();
@@ -64,7 +64,7 @@ fn run_session(runnable: &[String]) -> std::process::Output {
         .unwrap();
     }
     let script = format!("set -e\n{}\n", runnable.join("\n"));
-    std::process::Command::new("sh")
+    let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(&script)
         .current_dir(dir.path())
@@ -74,7 +74,8 @@ fn run_session(runnable: &[String]) -> std::process::Output {
         .env("NO_COLOR", "1")
         .env("WORKSPACE_SIM_EXIT_AFTER", "90s")
         .output()
-        .unwrap()
+        .unwrap();
+    (out, dir)
 }
 
 #[test]
@@ -86,7 +87,7 @@ fn every_sh_block_of_the_readme_and_the_guide_runs_against_the_simulator() {
         if runnable.is_empty() {
             continue;
         }
-        let out = run_session(&runnable);
+        let (out, _dir) = run_session(&runnable);
         assert_exit(&out, 0);
         ran += runnable.len();
     }
@@ -124,8 +125,38 @@ fn the_readme_and_the_whole_guide_run_in_one_shell_in_order() {
         runnable.push(format!("echo '### {name}'"));
         runnable.extend(blocks(&name, &std::fs::read_to_string(page).unwrap()));
     }
-    let out = run_session(&runnable);
+    let (out, dir) = run_session(&runnable);
     assert_exit(&out, 0);
+    // It leaves a clone clean: the examples as they were, and every file it wrote ignored.
+    let ignored: Vec<String> = std::fs::read_to_string(repo_file(".gitignore"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with('/'))
+        .map(|l| l.trim_start_matches('/').to_owned())
+        .collect();
+    let mut stray = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "examples" {
+            for e in std::fs::read_dir(entry.path()).unwrap() {
+                let e = e.unwrap();
+                let ours = repo_file(&format!("examples/{}", e.file_name().to_string_lossy()));
+                if std::fs::read(e.path()).ok() != std::fs::read(&ours).ok() {
+                    stray.push(format!(
+                        "examples/{} (changed or new)",
+                        e.file_name().to_string_lossy()
+                    ));
+                }
+            }
+        } else if !ignored.contains(&name) {
+            stray.push(name);
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "the guide writes files a clone does not ignore: {stray:?}"
+    );
 }
 
 /// GitHub's anchor for a heading: lower case, punctuation dropped (but `-` and `_`), spaces
