@@ -16,7 +16,10 @@ const TERRAFORM_ONLY: &[(&str, &str)] = &[
     ("var-file", "nothing: pools.yaml has no variables"),
     ("lock", "nothing: poolform keeps no state to lock"),
     ("lock-timeout", "nothing: poolform keeps no state to lock"),
-    ("input", "--auto-approve, or no terminal"),
+    (
+        "input",
+        "nothing: plan never asks; apply asks only on a terminal (--auto-approve answers for you)",
+    ),
     ("refresh", "nothing: every plan lists the live pools"),
     ("refresh-only", "nothing: every plan lists the live pools"),
     ("state", "nothing: poolform keeps no state"),
@@ -95,6 +98,11 @@ pub fn refuse_misplaced(
             continue;
         }
         let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
+        if name == "--dry-run" {
+            return Err(format!(
+                "unexpected argument '{arg}': poolform has no dry run; `poolform plan` shows what apply would delete, and deletes nothing"
+            ));
+        }
         if matches!(name, "--yes" | "-y") {
             return Err(format!(
                 "unexpected argument '{arg}': poolform asks for 'yes' at its prompt; to apply without asking, pass --auto-approve"
@@ -108,6 +116,11 @@ pub fn refuse_misplaced(
             }
             continue;
         };
+        if name == "--auto-approve" && cmd == "plan" {
+            return Err(format!(
+                "unexpected argument '{arg}' for 'poolform plan': plan never deletes and asks nothing; --auto-approve belongs to apply ('poolform apply --auto-approve')"
+            ));
+        }
         if CONNECTION_FLAGS.contains(&name) && OFFLINE.contains(&cmd) {
             return Err(format!(
                 "unexpected argument '{name}' for 'poolform {cmd}': {cmd} works offline and never connects; {name} belongs to plan, apply and import"
@@ -149,7 +162,10 @@ mod tests {
                 _ => vec![],
             }
         };
-        let cases: [(&[&str], Option<&str>); 12] = [
+        let cases: [(&[&str], Option<&str>); 15] = [
+            (&["plan", "--auto-approve"], Some("plan never deletes and asks nothing; --auto-approve belongs to apply")),
+            (&["apply", "--dry-run"], Some("poolform has no dry run; `poolform plan` shows what apply would delete")),
+            (&["plan", "--dry-run"], Some("`poolform plan` shows what apply would delete")),
             (&["apply", "--yes"], Some("to apply without asking, pass --auto-approve")),
             (&["apply", "-y"], Some("pass --auto-approve")),
             (&["validate", "--region", "cn-north-4"], Some("validate works offline and never connects; --region belongs to plan, apply and import")),

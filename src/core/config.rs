@@ -999,15 +999,30 @@ fn with_hint(message: String) -> String {
         &expected
     };
     let unknown = unknown.to_lowercase();
+    // Nearest first; between two as near, the one sharing the longer start (`protects` reads
+    // as `protect`, not `projects`).
+    let shared = |k: &str| {
+        unknown
+            .chars()
+            .zip(k.chars())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
     let best = pool
         .iter()
-        .map(|k| (crate::core::names::edit_distance(&unknown, k), *k))
-        .filter(|(d, k)| {
+        .map(|k| {
+            (
+                crate::core::names::edit_distance(&unknown, k),
+                std::cmp::Reverse(shared(k)),
+                *k,
+            )
+        })
+        .filter(|(d, _, k)| {
             *d <= 2.max(k.len() / 4) || (unknown.len() >= 4 && k.contains(unknown.as_str()))
         })
         .min();
     match best {
-        Some((_, k)) => format!("{message}; did you mean `{k}`?"),
+        Some((_, _, k)) => format!("{message}; did you mean `{k}`?"),
         None => message,
     }
 }
@@ -1022,6 +1037,20 @@ fn with_next_step(message: String) -> String {
         ""
     };
     format!("{message}{add}")
+}
+
+/// A hint when line `line` of `text` is indented with a tab, which YAML refuses.
+fn tab_hint(text: &str, line: usize) -> &'static str {
+    let indented_with_tab = text.lines().nth(line.saturating_sub(1)).is_some_and(|l| {
+        l.chars()
+            .take_while(|c| c.is_whitespace())
+            .any(|c| c == '\t')
+    });
+    if indented_with_tab {
+        "; YAML does not allow tabs in indentation: indent with spaces"
+    } else {
+        ""
+    }
 }
 
 /// Parses and validates a config file's text.
@@ -1048,7 +1077,8 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         ));
     }
     // Bounded before serde_yaml builds anything: depth, size, alias expansion, no tags.
-    crate::core::yaml_guard::check(text).map_err(|r| at((r.line, r.column), r.message))?;
+    crate::core::yaml_guard::check(text)
+        .map_err(|r| at((r.line, r.column), r.message + tab_hint(text, r.line)))?;
     let config: Config = serde_yaml::from_str(text).map_err(|e| {
         let pos = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         // serde_yaml appends " at line L column C"; the position is given in front instead.
@@ -1056,7 +1086,10 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         if let Some(cut) = message.rfind(" at line ") {
             message.truncate(cut);
         }
-        at(pos, with_next_step(with_hint(message)))
+        at(
+            pos,
+            with_next_step(with_hint(message)) + tab_hint(text, pos.0),
+        )
     })?;
     validate(&config).map_err(|(path, message)| at(locate(text, &path), message))?;
     Ok(config)
@@ -1385,6 +1418,8 @@ max_deletes: 20
         ("version: 1\npools: [{id: a}]\nkeep_terraform_state: [states/../../x]\n", "leaves the config file's folder"),
         ("version: 1\npools: [{id: a}]\nkeep_terraform_state: [\"\"]\n", "keep_terraform_state \"\": is empty"),
         ("version: 1\npools: [{id: a}]\nkeep_terraform_state: [\"s[\"]\n", "is not a valid glob"),
+        ("version: 1\npools: [{id: a}]\nprotects:\n  - name: x\n", "did you mean `protect`?"),
+        ("version: 1\npools:\n\t- id: a\n", "YAML does not allow tabs in indentation: indent with spaces"),
         ("version: 1\nallow_delete_all: yes\npools: []\n", "allow_delete_all: invalid type: string \"yes\", expected a boolean"),
     ];
 

@@ -881,3 +881,94 @@ fn readmes_command_reference_matches_help_for_every_command() {
         }
     }
 }
+
+/// The habits a newcomer brings get the tip that works, before any call: `plan
+/// --auto-approve`, `-input=false`, a dry run, `protects:`, a tab in the indentation.
+#[test]
+fn newcomers_habits_get_the_tip_that_works_and_send_nothing() {
+    let sim = example_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["plan", "--auto-approve"],
+            "plan never deletes and asks nothing; --auto-approve belongs to apply",
+        ),
+        (
+            &["plan", "-input=false"],
+            "plan never asks; apply asks only on a terminal",
+        ),
+        (
+            &["apply", "--dry-run"],
+            "poolform has no dry run; `poolform plan` shows what apply would delete",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = poolform(&sim)
+            .current_dir(dir.path())
+            .args(*args)
+            .args(["-f", &example_config()])
+            .output()
+            .unwrap();
+        assert_exit(&out, 1);
+        assert!(
+            stderr_of(&out).contains(want),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
+    for (yaml, want) in [
+        (
+            "version: 1\npools: [{id: a}]\nprotects:\n  - name: x\n",
+            "did you mean `protect`?",
+        ),
+        (
+            "version: 1\npools:\n\t- id: a\n",
+            "YAML does not allow tabs in indentation: indent with spaces",
+        ),
+    ] {
+        let file = write_file(dir.path(), "pools.yaml", yaml);
+        for command in ["validate", "plan"] {
+            let out = if command == "validate" {
+                poolform_bare()
+                    .args(["validate", "-f"])
+                    .arg(&file)
+                    .output()
+                    .unwrap()
+            } else {
+                poolform(&sim)
+                    .args(["plan", "-f"])
+                    .arg(&file)
+                    .output()
+                    .unwrap()
+            };
+            assert_exit(&out, 1);
+            assert!(
+                stderr_of(&out).contains(want),
+                "{yaml:?}: {}",
+                stderr_of(&out)
+            );
+        }
+    }
+    assert_eq!(sim.api_requests(), 0, "refused before any call");
+}
+
+#[test]
+fn validate_warns_about_a_region_where_workspace_is_not_known_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "pools.yaml",
+        "version: 1\nregion: cn-nort-4\npools: [{name: a}]\n",
+    );
+    let out = poolform_bare()
+        .args(["validate", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("warning: region cn-nort-4") && stderr.contains("did you mean cn-north-4?"),
+        "{stderr}"
+    );
+}

@@ -37,8 +37,28 @@ pub async fn run(args: &FileArg, stop: &StopSignal) -> Result<RunEnd> {
         }
     };
     output::stdout(&out);
+    warn_unknown_regions(&all, &loaded.source);
     warn_expired(&all);
     Ok(RunEnd::Completed)
+}
+
+/// Warns (on stderr; the file is still valid) about a region the file names where Workspace
+/// is not known to be served, with a did-you-mean.
+fn warn_unknown_regions(all: &[Project], source: &str) {
+    let mut said = std::collections::HashSet::new();
+    for p in all {
+        let Some(region) = p.region() else { continue };
+        if !said.insert(region.as_str().to_owned()) {
+            continue;
+        }
+        let from = match p.label() {
+            Some(label) => format!("{label} in {source}"),
+            None => format!("from {source}"),
+        };
+        if let Some(w) = crate::core::regions::unknown_region_warning(region.as_str(), &from) {
+            output::stderr_line(&visible(&w));
+        }
+    }
 }
 
 /// Warns (on stderr; the file is still valid) about keep entries and protect rules already
