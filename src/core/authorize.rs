@@ -128,9 +128,11 @@ pub enum Mismatch {
         plan_file: String,
         config_file: String,
     },
-    #[error("{plan_file} was made from a config with SHA-256 {planned}, but {config_file} has SHA-256 {now}: the config changed since the plan was made (or this is another file). Nothing was sent; plan again and review the new plan")]
+    #[error("{plan_file} was made from {made_from} with SHA-256 {planned}, but {config_file} has SHA-256 {now}: the config changed since the plan was made (or this is another file). Nothing was sent; plan again and review the new plan")]
     Config {
         plan_file: String,
+        /// The config the plan was made from, as it records it.
+        made_from: String,
         config_file: String,
         planned: String,
         now: String,
@@ -169,6 +171,7 @@ pub fn check_config(
     if plan.config_sha256 != config_sha256 {
         return Err(Mismatch::Config {
             plan_file: plan_file.to_owned(),
+            made_from: crate::core::escape::visible(&plan.source).into_owned(),
             config_file: config_file.to_owned(),
             planned: plan.config_sha256.clone(),
             now: config_sha256.to_owned(),
@@ -437,7 +440,7 @@ mod tests {
         .unwrap();
         assert!(check_config(&whole, "plan.json", "pools.yaml", &one, &sha).is_ok());
         for (file, sha, want) in [
-            (&one, &other_sha, "was made from a config with SHA-256"),
+            (&one, &other_sha, "was made from pools.yaml with SHA-256"),
             (
                 &many,
                 &sha,

@@ -193,7 +193,7 @@ fn a_saved_plan_applied_with_one_projects_endpoint_changed_is_refused_whole() {
     let out = run(&sim, dir.path(), &["apply", "plan.json"]);
     assert_exit(&out, 1);
     assert!(
-        stderr_of(&out).contains("plan.json was made from a config with SHA-256"),
+        stderr_of(&out).contains("with SHA-256"),
         "{}",
         stderr_of(&out)
     );

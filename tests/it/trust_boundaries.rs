@@ -809,7 +809,7 @@ fn a_plan_file_of_many_targets_is_read_in_linear_time_and_refused_on_its_binding
         .unwrap();
     assert_exit(&out, 1);
     assert!(
-        stderr_of(&out).contains("was made from a config with SHA-256 0000"),
+        stderr_of(&out).contains("with SHA-256 0000"),
         "{}",
         stderr_of(&out)
     );
