@@ -343,6 +343,31 @@ fn looks_encrypted(text: &str, profile: &Profile) -> bool {
     flagged || !plain(&profile.access_key_id) || !plain(&profile.secret_access_key)
 }
 
+/// "it has no profile "prd"; did you mean "prod"? Its profiles: default, prod".
+fn no_such_profile(name: &str, names: &[String]) -> String {
+    let visible = |s: &str| crate::core::escape::visible(s).into_owned();
+    let near = names
+        .iter()
+        .map(|n| (crate::core::names::edit_distance(name, n), n))
+        .filter(|(d, n)| *d <= (n.len() / 3).max(1))
+        .min()
+        .map(|(_, n)| format!("; did you mean {:?}", visible(n)))
+        .unwrap_or_default();
+    let listed = if names.is_empty() {
+        "it has none".to_owned()
+    } else {
+        names
+            .iter()
+            .map(|n| visible(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "it has no profile {:?}{near} (its profiles: {listed})",
+        visible(name)
+    )
+}
+
 /// The largest shared config file read.
 const MAX_SHARED_CONFIG_BYTES: u64 = 1024 * 1024;
 
@@ -395,8 +420,9 @@ pub fn load_profile(
             "it names no current profile; pass --profile NAME or set HW_PROFILE".into(),
         ));
     }
+    let names: Vec<String> = shared.profiles.iter().map(|p| p.name.clone()).collect();
     let Some(profile) = shared.profiles.into_iter().find(|p| p.name == name) else {
-        return Err(err(format!("it has no profile {name:?}")));
+        return Err(err(no_such_profile(&name, &names)));
     };
     if !profile.access_key_id.is_empty() && looks_encrypted(&text, &profile) {
         return Err(err(format!(
@@ -617,7 +643,16 @@ mod tests {
     fn unusable_shared_config_files_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
         let cases = [
-            (SHARED, Some("nope"), "has no profile \"nope\""),
+            (
+                SHARED,
+                Some("nope"),
+                "has no profile \"nope\" (its profiles: dev, ops)",
+            ),
+            (
+                SHARED,
+                Some("opps"),
+                "has no profile \"opps\"; did you mean \"ops\" (its profiles: dev, ops)",
+            ),
             ("not json", None, "not a KooCLI/hcloud config.json"),
             (r#"{"profiles": []}"#, None, "names no current profile"),
             (

@@ -664,3 +664,29 @@ fn a_token_beside_an_access_key_is_said_to_be_ignored_after_the_identity_line() 
     );
     assert_eq!(sim.delete_requests(), 0);
 }
+
+#[test]
+fn an_unknown_profile_lists_the_files_profiles_with_a_did_you_mean_and_sends_nothing() {
+    let sim = aksk_sim(Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let shared = shared_config(
+        dir.path(),
+        json!([
+            {"name": "ci", "mode": "AKSK", "accessKeyId": AK, "secretAccessKey": SK, "region": "cn-north-4", "projectId": PROJECT},
+            {"name": "prod", "mode": "AKSK", "accessKeyId": AK, "secretAccessKey": SK, "region": "cn-north-4", "projectId": PROJECT}
+        ]),
+        "ci",
+    );
+    let out = poolform_bare()
+        .env("HW_SHARED_CONFIG_FILE", &shared)
+        .args(["plan", "--profile", "prd", "--endpoint", &sim.url(), "-f"])
+        .arg(repo_file("examples/pools.yaml"))
+        .output()
+        .unwrap();
+    assert_refused(
+        &out,
+        &sim,
+        &["it has no profile \"prd\"; did you mean \"prod\" (its profiles: ci, prod)"],
+    );
+    assert_eq!(sim.api_requests(), 0);
+}
