@@ -57,11 +57,13 @@ pub enum PlaceError {
     Endpoints(#[from] EndpointsError),
     #[error(transparent)]
     Connection(#[from] ConnectionError),
-    #[error("projects[{index}] of {file} assumes agency {key}, which the operator has not allowed: a file cannot choose to reach another account. If you trust this file with that account, pass --allow-agency {key} (or POOLFORM_ALLOW_AGENCIES); nothing was sent")]
+    #[error("projects[{index}] of {file} assumes agency {key}, which the operator has not allowed{typo}: a file cannot choose to reach another account. If you trust this file with that account, pass --allow-agency {key} (or POOLFORM_ALLOW_AGENCIES); nothing was sent")]
     AgencyNotAllowed {
         index: usize,
         file: String,
         key: String,
+        /// ` (--allow-agency poolfrom@tenant-b was given: a typo?)`, when one is near.
+        typo: String,
     },
     #[error("{label} assumes agency {key}, but {from} already assumes agency {agency}: poolform does not chain agencies; unset it, or drop assume_role from the project; nothing was sent")]
     ChainedAgency {
@@ -169,10 +171,19 @@ fn resolve_entry(
     };
     let key = role.allow_key();
     if !flags.allowed_agencies.contains(&key) {
+        let typo = flags
+            .allowed_agencies
+            .iter()
+            .map(|a| (crate::core::names::edit_distance(a, &key), a))
+            .filter(|(d, _)| *d <= 3)
+            .min()
+            .map(|(_, a)| format!(" (--allow-agency {} was given: a typo?)", visible(a)))
+            .unwrap_or_default();
         return Err(PlaceError::AgencyNotAllowed {
             index: entry.index,
             file: visible(source).into_owned(),
             key,
+            typo,
         });
     }
     let base = connection::resolve(&run, &file, env)?;

@@ -972,3 +972,27 @@ fn validate_warns_about_a_region_where_workspace_is_not_known_and_exits_0() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_mistyped_allow_agency_is_pointed_at_the_agency_the_file_names() {
+    use crate::harness::projects::*;
+    let sim = projects_sim(|_| {});
+    let dir = checkout(FILE);
+    let out = as_tenant_a(&sim, dir.path())
+        .args([
+            "plan",
+            "--endpoint",
+            &sim.url(),
+            "--allow-agency",
+            "poolfrom@tenant-b",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("assumes agency poolform@tenant-b, which the operator has not allowed (--allow-agency poolfrom@tenant-b was given: a typo?)"),
+        "{stderr}"
+    );
+    assert_eq!(all_requests(&sim), 0, "nothing was sent");
+}
