@@ -285,6 +285,15 @@ async fn refused(sh: &Shared, run: &StepRun, failure: &HttpFailure, conflicts: u
             )))
         }
         Err(e) => match sh.halt_of(&e) {
+            // 409 is how the API refuses a pool that holds desktops: blocked, said with why
+            // its desktops were not listed.
+            Some(halt) if failure.status == 409 => blocked(
+                format!(
+                    "refused with 409; its desktops were not listed: {}",
+                    halt.short()
+                ),
+                Vec::new(),
+            ),
             Some(halt) => Refused::Settled(Box::new(run.halted(halt, Some(error)))),
             // 409 is how the API is documented to refuse a pool that holds desktops.
             None if failure.status == 409 => {

@@ -781,3 +781,39 @@ fn fault_soak_converges() {
     assert_eq!(requests_to(&sim, "show"), shows);
     assert_eq!(sim.pool_ids().len(), deleted_before);
 }
+
+/// A DELETE refused with 409 while the run is interrupted (its desktops cannot be listed any
+/// more) is blocked, with the interruption said, not failed.
+#[test]
+fn a_pool_refused_with_409_then_interrupted_is_blocked_not_failed() {
+    let mut c = config(fixture(json!([
+        {"id": "b0000000-0000-4000-8000-000000000001", "name": "ci-busy", "desktop_count": 2}
+    ])));
+    c.faults = Faults {
+        delete_latency: Duration::from_millis(1500),
+        ..Faults::default()
+    };
+    let sim = spawn(c);
+    let dir = tempfile::tempdir().unwrap();
+    let file = scope_file(dir.path(), "version: 1\nscope: {name_prefix: ci-}\n");
+    let file = file.display().to_string();
+    let child = poolform_process(
+        &sim,
+        &["apply", "--auto-approve", "--format", "json", "-f", &file],
+    );
+    wait_for("the DELETE in flight", || sim.delete_requests() >= 1);
+    send_signal(&child, "INT");
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 130);
+    let report = report_of(&out);
+    let result = result_for(&report, "b0000000-0000-4000-8000-000000000001");
+    assert_eq!(result["outcome"], "blocked", "{report}");
+    assert!(
+        result["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("refused with 409; its desktops were not listed: interrupted"),
+        "{report}"
+    );
+    assert_eq!(report["interrupted"], true);
+}
