@@ -367,6 +367,8 @@ pub enum TransportKind {
     Timeout,
     /// The connection broke before a complete answer arrived.
     Connection,
+    /// The resolver says the host name does not exist (NXDOMAIN): not retried.
+    NoSuchHost,
 }
 
 /// Everything the client can report. Callers branch on the variant; messages are for people.
@@ -433,6 +435,7 @@ fn transport_text(kind: TransportKind) -> &'static str {
         TransportKind::Refused => "connection refused by",
         TransportKind::Timeout => "timed out waiting for",
         TransportKind::Connection => "connection lost before an answer from",
+        TransportKind::NoSuchHost => "no such host (the resolver says so; not retried):",
     }
 }
 

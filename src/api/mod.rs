@@ -16,6 +16,7 @@ pub mod options;
 pub mod pacer;
 pub mod place;
 pub mod redact;
+mod resolver;
 pub mod run_share;
 pub mod signer;
 mod transport;

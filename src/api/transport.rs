@@ -218,6 +218,7 @@ impl Transport {
             .user_agent(concat!("poolform/", env!("CARGO_PKG_VERSION")))
             .proxy(proxy)
             .tls_built_in_root_certs(tls)
+            .dns_resolver(std::sync::Arc::new(super::resolver::Resolver::from_env()))
             .build()
             .map_err(|e| ApiError::Setup(describe(e)))?;
         Ok(once.get_or_init(|| built).clone())
@@ -372,7 +373,9 @@ impl Transport {
                 pacer.observe(sent_at, Answer::Transport);
                 // Nothing listens on a loopback port: no retry will change that (a
                 // connection dropped after sending keeps its retries).
-                (!(*kind == TransportKind::Refused && req.endpoint.loopback))
+                // Nor does a host the resolver says does not exist.
+                (!(*kind == TransportKind::Refused && req.endpoint.loopback)
+                    && *kind != TransportKind::NoSuchHost)
                     .then_some(Observed::Transport)
             }
             Err(e) => {
@@ -520,7 +523,9 @@ impl Failed<'_> {
 
     /// A reqwest error, as a timeout, a failure to connect, or a connection lost.
     fn classify(&self, e: reqwest::Error) -> ApiError {
-        let kind = if e.is_timeout() {
+        let kind = if super::resolver::is_no_such_host(&e) {
+            TransportKind::NoSuchHost
+        } else if e.is_timeout() {
             TransportKind::Timeout
         } else if e.is_connect() && refused(&e) {
             TransportKind::Refused

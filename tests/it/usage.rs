@@ -996,3 +996,73 @@ fn a_mistyped_allow_agency_is_pointed_at_the_agency_the_file_names() {
     );
     assert_eq!(all_requests(&sim), 0, "nothing was sent");
 }
+
+/// A host the resolver says does not exist fails at once, with the region's did-you-mean; a
+/// temporary failure is retried. The resolver's answers are injected: no test resolves a real
+/// host name.
+#[test]
+fn a_host_that_does_not_exist_fails_at_once_and_a_temporary_dns_failure_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "pools.yaml",
+        "version: 1\nscope: {name_prefix: ci-}\n",
+    );
+    let host = "workspace.cn-nort-4.myhuaweicloud.com";
+    let started = std::time::Instant::now();
+    let out = poolform_bare()
+        .env("HW_AUTH_TOKEN", TOKEN)
+        .env("HW_PROJECT_ID", PROJECT)
+        .env("POOLFORM_TEST_RESOLVE", format!("{host}=nxdomain"))
+        .args(["plan", "--region", "cn-nort-4", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("no such host (the resolver says so; not retried)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("check the region's spelling (did you mean cn-north-4?)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("retrying"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "does not hang"
+    );
+    // A temporary failure: retried (the run is stopped once it says so).
+    let mut child = poolform_command(
+        &[
+            "plan",
+            "--region",
+            "cn-nort-4",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+        &[
+            ("HW_AUTH_TOKEN", TOKEN),
+            ("HW_PROJECT_ID", PROJECT),
+            ("POOLFORM_TEST_RESOLVE", &format!("{host}=again")),
+        ],
+    )
+    .stderr(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("retrying 2/") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains("retrying 2/"), "{seen}");
+}
