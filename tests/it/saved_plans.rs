@@ -181,7 +181,7 @@ fn a_forged_plan_never_deletes_what_a_fresh_plan_would_not() {
             "the config it was made from",
             false,
             Box::new(|p, _| p.config_sha256 = "0".repeat(64)),
-            "with SHA-256 0000",
+            "examples/pools.yaml with SHA-256 0000",
         ),
     ];
     let dir = tempfile::tempdir().unwrap();
