@@ -165,9 +165,10 @@ pub async fn prepare(
     })
 }
 
-/// Checks an announced part against what this run resolves for its project: its endpoint,
-/// its identity, and its project id once it is known.
-fn bind_part(
+/// Checks a part of a saved plan (an announcement's, or a plain plan's) against what this run
+/// resolves for its project: its endpoint, its identity, and its project id once it is known.
+#[allow(clippy::too_many_arguments)] // what a binding is checked against, each named
+pub(super) fn bind_part(
     part: &ProjectPlan,
     plan_file: &str,
     loaded: &LoadedConfig,

@@ -22,7 +22,7 @@ use crate::cli::output;
 use crate::cli::pipeline::{self, Listings, Reached};
 use crate::cli::progress::Progress;
 use crate::cli::render::{self, Style, View};
-use crate::core::authorize::{self, Objection, Refusal, Target};
+use crate::core::authorize::{self, Objection, Refusal};
 use crate::core::caps;
 use crate::core::escape::visible;
 use crate::core::model::PoolId;
@@ -334,14 +334,9 @@ fn bind(
     let Some(part) = plan.part(project.label()) else {
         return Ok(());
     };
-    let target = Target {
-        config_file: &loaded.source,
-        endpoint,
-        project_id,
-        identity,
-    };
-    authorize::check_binding(part, plan_file, &target)
-        .map_err(|e| pipeline::in_project(project.label(), e.into()))
+    announced::bind_part(
+        part, plan_file, loaded, project, endpoint, project_id, identity,
+    )
 }
 
 /// Each project of a plan beside its part, by label (the pipeline keeps both in plan order).

@@ -28,26 +28,23 @@ pub fn summary_line(s: &Summary) -> String {
     }];
     parts.push(format!("{} missing", s.missing));
     parts.push(format!("{} drifted", s.drift));
-    if s.protected > 0 {
-        parts.push(format!("{} protected", s.protected));
-    }
-    if s.out_of_scope > 0 {
-        parts.push(format!("{} out of scope", s.out_of_scope));
-    }
-    if s.near_match > 0 {
-        parts.push(plural(s.near_match, "near match", "near matches"));
-    }
-    if s.young > 0 {
-        parts.push(format!("{} young", s.young));
-    }
-    if s.expiring > 0 {
-        parts.push(format!("{} expiring", s.expiring));
-    }
-    if s.terraform > 0 {
-        parts.push(format!("{} managed by terraform", s.terraform));
-    }
-    if s.terraform_not_live > 0 {
-        parts.push(format!("{} in a state but not live", s.terraform_not_live));
+    // Said only when there are some.
+    let near = plural(s.near_match, "near match", "near matches");
+    for (count, words) in [
+        (s.protected, format!("{} protected", s.protected)),
+        (s.out_of_scope, format!("{} out of scope", s.out_of_scope)),
+        (s.near_match, near),
+        (s.young, format!("{} young", s.young)),
+        (s.expiring, format!("{} expiring", s.expiring)),
+        (s.terraform, format!("{} managed by terraform", s.terraform)),
+        (
+            s.terraform_not_live,
+            format!("{} in a state but not live", s.terraform_not_live),
+        ),
+    ] {
+        if count > 0 {
+            parts.push(words);
+        }
     }
     parts.push(format!("{} unchanged", s.unchanged));
     format!("Plan: {}.", parts.join(", "))
