@@ -9,17 +9,17 @@ use crate::cli::files::read_input;
 use crate::core::config::{Config, StatePath};
 use crate::core::escape::visible;
 use crate::core::plan::StateDigest;
-use crate::core::tfstate::{self, Managed, ManagedPool};
+use crate::core::tfstate::{self, Managed, StateKeeps};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// One state file read: how it is named, its SHA-256, the pools it manages.
+/// One state file read: how it is named, its SHA-256, the pools it keeps.
 #[derive(Debug)]
 pub struct StateFile {
     pub name: String,
     pub sha256: String,
-    pub pools: Vec<ManagedPool>,
+    pub keeps: Arc<StateKeeps>,
 }
 
 /// The states of a run: those of every project (the file's `keep_terraform_state` and the
@@ -38,7 +38,7 @@ impl States {
             .and_then(|i| self.own.get(i))
             .map_or(&[][..], Vec::as_slice);
         for f in self.shared.iter().chain(own) {
-            managed.add(&f.name, &f.pools);
+            managed.add(f.keeps.clone());
         }
         Arc::new(managed)
     }
@@ -168,9 +168,9 @@ async fn read_state(path: &Path, stop: &StopSignal) -> Result<StateFile> {
         )
     })?;
     Ok(StateFile {
+        keeps: Arc::new(StateKeeps::of(&input.name, &pools)),
         name: input.name,
         sha256: input.sha256,
-        pools,
     })
 }
 
@@ -181,8 +181,7 @@ pub async fn read_flags(flags: &[PathBuf], stop: &StopSignal) -> Result<Managed>
     }
     let mut managed = Managed::default();
     for flag in flags {
-        let f = read_state(flag, stop).await?;
-        managed.add(&f.name, &f.pools);
+        managed.add(read_state(flag, stop).await?.keeps);
     }
     Ok(managed)
 }

@@ -7,6 +7,7 @@ use crate::core::model::PoolId;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The resource type whose instances are kept.
 pub const POOL_RESOURCE: &str = "huaweicloud_workspace_desktop_pool";
@@ -29,38 +30,50 @@ pub struct ManagedBy {
     pub file: String,
 }
 
-/// The pools a project's states manage, by id (the first state to name a pool names it).
+/// The pools one state file manages, by id (its first instance of an id names it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Managed {
-    by_id: std::collections::HashMap<PoolId, ManagedBy>,
-}
+pub struct StateKeeps(std::collections::HashMap<PoolId, ManagedBy>);
 
-impl Managed {
-    /// Adds the pools of the state `file`.
-    pub fn add(&mut self, file: &str, pools: &[ManagedPool]) {
+impl StateKeeps {
+    /// What the state `file` keeps of `pools`.
+    pub fn of(file: &str, pools: &[ManagedPool]) -> StateKeeps {
+        let mut by_id = std::collections::HashMap::with_capacity(pools.len());
         for p in pools {
-            self.by_id.entry(p.id.clone()).or_insert_with(|| ManagedBy {
+            by_id.entry(p.id.clone()).or_insert_with(|| ManagedBy {
                 address: p.address.clone(),
                 file: file.to_owned(),
             });
         }
+        StateKeeps(by_id)
+    }
+}
+
+/// The pools a project's states manage: each state's keeps, read once and shared by every
+/// project it applies to (the first state to name a pool names it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Managed {
+    states: Vec<Arc<StateKeeps>>,
+}
+
+impl Managed {
+    /// Adds a state's keeps (after those already added).
+    pub fn add(&mut self, state: Arc<StateKeeps>) {
+        self.states.push(state);
     }
 
     pub fn get(&self, id: &PoolId) -> Option<&ManagedBy> {
-        self.by_id.get(id)
+        self.states.iter().find_map(|s| s.0.get(id))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
-    /// Every pool the states manage, sorted by address.
+    /// Every pool the states manage (each once, as the first state names it), sorted by
+    /// address.
     pub fn all(&self) -> Vec<(&PoolId, &ManagedBy)> {
-        let mut all: Vec<_> = self.by_id.iter().collect();
+        let mut all: Vec<_> = self
+            .states
+            .iter()
+            .flat_map(|s| s.0.iter())
+            .filter(|(id, by)| self.get(id) == Some(*by))
+            .collect();
         all.sort_by(|a, b| (&a.1.address, a.0).cmp(&(&b.1.address, b.0)));
         all
     }
@@ -388,5 +401,39 @@ mod tests {
             let e = managed_pools(text.as_bytes()).unwrap_err().to_string();
             assert!(e.contains(want), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn the_first_state_to_name_a_pool_names_it_and_each_pool_is_listed_once() {
+        let pool = |id: &str, address: &str| ManagedPool {
+            id: PoolId::parse(id).unwrap(),
+            address: address.into(),
+        };
+        let a = Arc::new(StateKeeps::of(
+            "a.tfstate",
+            &[pool("p1", "x.one"), pool("p2", "x.two")],
+        ));
+        let b = Arc::new(StateKeeps::of(
+            "b.tfstate",
+            &[pool("p2", "y.two"), pool("p3", "y.three")],
+        ));
+        let mut managed = Managed::default();
+        managed.add(a);
+        managed.add(b);
+        let p2 = PoolId::parse("p2").unwrap();
+        assert_eq!(managed.get(&p2).unwrap().file, "a.tfstate");
+        let all: Vec<(String, String)> = managed
+            .all()
+            .into_iter()
+            .map(|(id, by)| (id.to_string(), by.file.clone()))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                ("p1".into(), "a.tfstate".into()),
+                ("p2".into(), "a.tfstate".into()),
+                ("p3".into(), "b.tfstate".into()),
+            ]
+        );
     }
 }
