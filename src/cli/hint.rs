@@ -43,13 +43,22 @@ pub fn connection_words(c: &ConnectionArgs) -> Vec<String> {
 /// command that applies a plan just saved, with what the plan run was given (the config when
 /// it is not the default `pools.yaml`, the connection flags, the targets, the cap it was
 /// allowed past the config's).
+/// What else a plan was made with that its apply must be given again: the `--target`s, the
+/// caps the flags set, and the Terraform states (the plan is bound to their SHA-256s).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Repeated<'a> {
+    pub targets: &'a [String],
+    pub max_deletes: Option<u32>,
+    pub max_deletes_percent: Option<crate::core::config::Percent>,
+    pub terraform_states: &'a [std::path::PathBuf],
+}
+
 pub fn apply_command(
     plan_file: &str,
     config: &str,
     connection: &ConnectionArgs,
     projects: &ProjectArgs,
-    targets: &[String],
-    max_deletes: Option<u32>,
+    repeated: &Repeated<'_>,
 ) -> String {
     let mut words = vec![
         "poolform".to_owned(),
@@ -70,13 +79,21 @@ pub fn apply_command(
             words.push(v.clone());
         }
     }
-    for t in targets {
+    for t in repeated.targets {
         words.push("--target".to_owned());
         words.push(t.clone());
     }
-    if let Some(max) = max_deletes {
+    if let Some(max) = repeated.max_deletes {
         words.push("--max-deletes".to_owned());
         words.push(max.to_string());
+    }
+    if let Some(percent) = repeated.max_deletes_percent {
+        words.push("--max-deletes-percent".to_owned());
+        words.push(percent.value().to_string());
+    }
+    for state in repeated.terraform_states {
+        words.push("--terraform-state".to_owned());
+        words.push(state.display().to_string());
     }
     words
         .iter()
@@ -123,10 +140,14 @@ mod tests {
                     only: vec!["cn-north-4/ci".into()],
                     allow_agency: Vec::new()
                 },
-                &["ci-old".into()],
-                Some(12)
+                &Repeated {
+                    targets: &["ci-old".into()],
+                    max_deletes: Some(12),
+                    max_deletes_percent: Some(crate::core::config::Percent::parse(2.5).unwrap()),
+                    terraform_states: &["states/lab state.json".into()],
+                }
             ),
-            "poolform apply p.json -f ../x/pools.yaml --endpoint http://127.0.0.1:9 --profile 'ci tenant' --only cn-north-4/ci --target ci-old --max-deletes 12"
+            "poolform apply p.json -f ../x/pools.yaml --endpoint http://127.0.0.1:9 --profile 'ci tenant' --only cn-north-4/ci --target ci-old --max-deletes 12 --max-deletes-percent 2.5 --terraform-state 'states/lab state.json'"
         );
         assert_eq!(
             apply_command(
@@ -134,8 +155,7 @@ mod tests {
                 "pools.yaml",
                 &ConnectionArgs::default(),
                 &ProjectArgs::default(),
-                &[],
-                None
+                &Repeated::default()
             ),
             "poolform apply plan.json"
         );

@@ -606,3 +606,44 @@ fn a_project_of_a_projects_file_keeps_the_pools_of_its_own_state() {
         stdout_of(&out)
     );
 }
+
+#[test]
+fn the_apply_hint_repeats_the_states_and_the_percentage_a_plan_was_made_with() {
+    let sim = sim_of(state_pools());
+    let dir = tempfile::tempdir().unwrap();
+    let state = write_file(dir.path(), "lab.tfstate", STATE_V4);
+    let config = config_in(dir.path(), "");
+    let out = poolform(&sim)
+        .args(["plan", "--max-deletes-percent", "50", "-f"])
+        .arg(&config)
+        .arg("--terraform-state")
+        .arg(&state)
+        .arg("-o")
+        .arg(dir.path().join("plan.json"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&format!(
+            "--max-deletes-percent 50 --terraform-state {}",
+            state.display()
+        )),
+        "{stderr}"
+    );
+    // Applied as the hint says: the same states, so not refused.
+    let out = poolform(&sim)
+        .arg("apply")
+        .arg(dir.path().join("plan.json"))
+        .arg("-f")
+        .arg(&config)
+        .args(["--max-deletes-percent", "50", "--terraform-state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(
+        deletes_sent(&sim),
+        set(&["data-only", "loose-1", "nested-1"])
+    );
+}

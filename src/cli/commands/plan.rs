@@ -109,16 +109,25 @@ pub fn refuse_failures(plan: &Plan, nothing_done: &str) -> Result<()> {
     )
 }
 
-/// Says where the plan was saved and the command that applies exactly it.
-fn say_saved(args: &PlanArgs, out: &std::path::Path) {
-    let apply = crate::cli::hint::apply_command(
+/// The command that applies the plan saved to `out`, with every flag it needs again.
+fn apply_hint(args: &PlanArgs, out: &std::path::Path) -> String {
+    crate::cli::hint::apply_command(
         &out.display().to_string(),
         &args.file.file.display().to_string(),
         &args.connection,
         &args.projects,
-        &args.target,
-        args.max_deletes,
-    );
+        &crate::cli::hint::Repeated {
+            targets: &args.target,
+            max_deletes: args.max_deletes,
+            max_deletes_percent: args.max_deletes_percent,
+            terraform_states: &args.terraform_state,
+        },
+    )
+}
+
+/// Says where the plan was saved and the command that applies exactly it.
+fn say_saved(args: &PlanArgs, out: &std::path::Path) {
+    let apply = apply_hint(args, out);
     output::stderr_line(&crate::core::escape::visible(&format!(
         "Saved the plan to {}. Apply exactly this plan with: {apply}",
         out.display()
@@ -128,14 +137,7 @@ fn say_saved(args: &PlanArgs, out: &std::path::Path) {
 /// Says where the announcement was saved, when it is due, and the command that applies it
 /// then (a scheduled job passes `--if-due`).
 fn say_announced(args: &PlanArgs, out: &std::path::Path, a: &Announcement, deletes: usize) {
-    let apply = crate::cli::hint::apply_command(
-        &out.display().to_string(),
-        &args.file.file.display().to_string(),
-        &args.connection,
-        &args.projects,
-        &args.target,
-        args.max_deletes,
-    );
+    let apply = apply_hint(args, out);
     let what = match deletes {
         0 => "It announces no delete".to_owned(),
         n => format!(
